@@ -1,0 +1,28 @@
+/*
+ * cli.h -- declarations shared by the `defuse` program's files.
+ * The program is a client of <defuse.h> only; each subcommand is one file
+ * cli/<name>.c exporting cmd_<name>() and listed in main.c's table.
+ */
+#ifndef DEFUSE_CLI_H
+#define DEFUSE_CLI_H
+
+#include <defuse.h>
+
+/* Exit codes shared by every subcommand (grep convention). */
+enum { EXIT_CLEAN = 0, EXIT_FOUND = 1, EXIT_ERROR = 2 };
+
+/* Subcommands: argv[0] is the subcommand name; return the exit status. */
+int cmd_logs(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
+int cmd_honeypot(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+/* Help texts, printed by `defuse help NAME` and `defuse NAME --help`. */
+extern const char cli_help_logs[];
+extern const char cli_help_explain[];
+extern const char cli_help_scan[];
+extern const char cli_help_honeypot[];
+extern const char cli_help_report[];
+
+#endif

@@ -1,0 +1,282 @@
+/*
+ * defuse.h -- the one public header of libdefuse.
+ *
+ * libdefuse answers two questions:
+ *   1. Detection: for any text (a log line, an HTTP request), would log4j 2.x
+ *      have turned it into a JNDI lookup (or another dangerous lookup), and
+ *      what would it have fetched?  It emulates log4j's StrSubstitutor and
+ *      Interpolator after undoing transport encodings, and reports findings
+ *      through a callback.
+ *   2. Inventory: where inside files, archives and directory trees are
+ *      log4j-core, log4j 1.x, reload4j and commons-text, which versions, and
+ *      which CVEs apply (see the "Inventory" section).
+ *
+ * Conventions (as in libuv and curl):
+ *   - Functions that can fail return 0 or a negative defuse_err; use
+ *     defuse_strerror() for text.  The library never exits and never prints.
+ *   - Every pointer in a struct handed to a callback is BORROWED: valid only
+ *     until the callback returns.  Copy what you keep.
+ *   - Handles are opaque; *_new() has a matching *_free() that accepts NULL.
+ *   - A defuse_scanner is not thread-safe: use one per thread.
+ *   - Every quantity the input controls is bounded (see defuse_limits).
+ */
+#ifndef DEFUSE_H
+#define DEFUSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DEFUSE_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef enum defuse_err {
+    DEFUSE_OK = 0,
+    DEFUSE_ENOMEM = -1,   /* allocation failed */
+    DEFUSE_EINVAL = -2,   /* invalid argument */
+    DEFUSE_ELIMIT = -3,   /* an input-controlled limit was reached */
+    DEFUSE_EIO = -4,      /* read or write failed (errno may say more) */
+    DEFUSE_EFORMAT = -5,  /* malformed or unsupported input */
+    DEFUSE_ESTOPPED = -6, /* a callback asked to stop */
+    DEFUSE_ENOENT = -7,   /* no such file or entry */
+    DEFUSE_EINTERNAL = -8 /* a bug: please report */
+} defuse_err;
+
+/* Returns a static, never-NULL English description of err. */
+const char *defuse_strerror(int err);
+
+/* Returns the library version string (DEFUSE_VERSION of the build). */
+const char *defuse_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Detection                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* What a finding is.  Ordered from most to least severe. */
+typedef enum defuse_kind {
+    DEFUSE_KIND_JNDI = 0,       /* log4j would perform a JNDI lookup */
+    DEFUSE_KIND_TEXT4SHELL = 1, /* commons-text script/dns/url lookup */
+    DEFUSE_KIND_RECURSION = 2,  /* CVE-2021-45105 shape: cyclic or runaway
+                                   substitution (or nesting past the limit) */
+    DEFUSE_KIND_LOOKUP = 3,     /* other lookups, no JNDI (recon probes such
+                                   as ${env:USER} or ${java:version}) */
+    DEFUSE_KIND_INERT = 4       /* looks like an attempt but would not fire,
+                                   e.g. $${jndi:...} or ${base64:...} on 2.x */
+} defuse_kind;
+#define DEFUSE_KIND_COUNT 5
+
+/* Returns "jndi", "text4shell", "recursion", "lookup" or "inert";
+ * "unknown" for out-of-range values. */
+const char *defuse_kind_name(defuse_kind k);
+
+/* Techniques: how a payload was obfuscated or what it does.  A finding's
+ * `techniques` is a bit set of these. */
+enum defuse_technique {
+    DEFUSE_TECH_CASE = 1u << 0,        /* mixed-case prefix: ${JnDi: */
+    DEFUSE_TECH_LOWER = 1u << 1,       /* ${lower:...} */
+    DEFUSE_TECH_UPPER = 1u << 2,       /* ${upper:...} */
+    DEFUSE_TECH_UNICODE_CASE = 1u << 3,/* case mapping of non-ASCII letters
+                                          (U+0131, U+017F, U+212A, ...) */
+    DEFUSE_TECH_DEFAULT = 1u << 4,     /* ":-" default values: ${::-j} */
+    DEFUSE_TECH_DATE = 1u << 5,        /* ${date:'j'} literals */
+    DEFUSE_TECH_NESTED = 1u << 6,      /* lookups inside a lookup's name */
+    DEFUSE_TECH_ESCAPE = 1u << 7,      /* "$$" escapes */
+    DEFUSE_TECH_EXFIL = 1u << 8,       /* victim data in the callback name */
+    DEFUSE_TECH_HASH_BYPASS = 1u << 9, /* ldap://127.0.0.1#evil (45046) */
+    DEFUSE_TECH_JNDIEXPLOIT = 1u << 10,/* command in the path (JNDIExploit) */
+    DEFUSE_TECH_ENCODED = 1u << 11,    /* a transport encoding was undone */
+    DEFUSE_TECH_BASE64 = 1u << 12,     /* Base64 was undone (Basic auth,
+                                          ${base64:...}) */
+    DEFUSE_TECH_UNKNOWN_LOOKUP = 1u << 13, /* unknown or victim-state prefix
+                                          used only for its default */
+    DEFUSE_TECH_DEPTH_LIMIT = 1u << 14,/* evaluation stopped at a limit */
+    DEFUSE_TECH_WHITESPACE = 1u << 15  /* whitespace or control chars
+                                          inside the lookup */
+};
+#define DEFUSE_TECH_COUNT 16
+
+/* Returns the stable name of one technique bit ("lower", "default-value",
+ * ...), or NULL if `bit` is not exactly one known bit. */
+const char *defuse_technique_name(unsigned bit);
+
+/* Transport decoding layers, in the order they were applied. */
+typedef enum defuse_layer {
+    DEFUSE_LAYER_PERCENT = 0,   /* %XX (also catches double, triple, ...) */
+    DEFUSE_LAYER_PERCENT_U = 1, /* %uXXXX */
+    DEFUSE_LAYER_UNICODE = 2,   /* \uXXXX */
+    DEFUSE_LAYER_HEX = 3,       /* \xHH */
+    DEFUSE_LAYER_OCTAL = 4,     /* \NNN */
+    DEFUSE_LAYER_HTML = 5,      /* &#36; &#x24; &dollar; &lbrace; ... */
+    DEFUSE_LAYER_JSON = 6,      /* JSON string escapes \" \\ \/ \n ... */
+    DEFUSE_LAYER_BASE64 = 7,    /* Basic credentials, ${base64:...} */
+    DEFUSE_LAYER_PLUS = 8       /* '+' as space in form bodies */
+} defuse_layer;
+#define DEFUSE_LAYER_COUNT 9
+
+/* Returns "percent", "percent-u", "unicode", "hex", "octal", "html",
+ * "json", "base64", "plus"; "unknown" otherwise. */
+const char *defuse_layer_name(defuse_layer l);
+
+#define DEFUSE_MAX_REPORTED_LAYERS 16
+#define DEFUSE_MAX_REPORTED_EXFIL 16
+
+/*
+ * One finding.  All pointers BORROWED, valid only during the callback.
+ * String fields are NUL-terminated; the *_len fields give their length
+ * (payload and decoded may contain NUL bytes from decoding).
+ */
+typedef struct defuse_finding {
+    defuse_kind kind;
+    unsigned techniques;          /* bit set of enum defuse_technique */
+
+    /* The payload as it appears in the scanned buffer (raw, still encoded)
+     * and where: buf[offset .. offset+payload_len). */
+    const char *payload;
+    size_t payload_len;
+    size_t offset;
+
+    /* The payload after transport decoding (equal to payload if no layer
+     * applied) and the layers applied to it, outermost first. */
+    const char *decoded;
+    size_t decoded_len;
+    defuse_layer layers[DEFUSE_MAX_REPORTED_LAYERS];
+    size_t nlayers;
+
+    /* The name log4j would pass to the JNDI lookup (kind jndi), or the
+     * lookup key for text4shell (e.g. "script:javascript:..."), or the
+     * would-be name for an inert payload; NULL when there is none.
+     * Values of the victim (env, sys, hostName, ...) are left as their
+     * original ${...} text. */
+    const char *callback;
+
+    /* The callback split as a URL.  scheme is lower-case ("ldap", "rmi",
+     * "dns", ...); host/path may be NULL.  port is -1 when absent. */
+    const char *scheme;
+    const char *host;
+    int port;
+    const char *path;
+
+    /* Victim data the payload tries to exfiltrate, normalised as
+     * "env:AWS_SECRET_ACCESS_KEY", "sys:java.version", "hostName", ... */
+    const char *exfil[DEFUSE_MAX_REPORTED_EXFIL];
+    size_t nexfil;
+
+    /* The decoded JNDIExploit command when the path carries one
+     * ("Basic/Command/Base64/aWQ=" gives "id"), a description for other
+     * gadgets ("reverse shell to 10.0.0.1:4444"), else NULL. */
+    const char *command;
+} defuse_finding;
+
+/* Called once per finding.  Return 0 to continue, non-zero to stop the scan
+ * (the scan then returns DEFUSE_ESTOPPED). */
+typedef int (*defuse_finding_cb)(const defuse_finding *f, void *user);
+
+/* Every input-controlled quantity of a scan.  defuse_limits_default() fills
+ * the defaults of lib/limits.h; zero fields passed to defuse_scanner_new()
+ * also mean "default". */
+typedef struct defuse_limits {
+    size_t max_input;         /* bytes of one buffer examined; the rest is
+                                 ignored and flagged (DEFUSE_TECH_DEPTH_LIMIT) */
+    unsigned max_layers;      /* transport decoding rounds */
+    unsigned max_depth;       /* lookup nesting / recursion depth */
+    unsigned max_passes;      /* MessagePatternConverter re-substitutions */
+    size_t max_expansion;     /* bytes an evaluated message may grow to */
+    size_t max_steps;         /* emulator work units per buffer, as a
+                                 multiple of its length (plus a constant) */
+    size_t max_findings;      /* findings reported per buffer */
+} defuse_limits;
+
+void defuse_limits_default(defuse_limits *out);
+
+/* Scan flags. */
+enum defuse_scan_flag {
+    /* Do not undo transport encodings: emulate the bytes as given. */
+    DEFUSE_SCAN_NO_DECODE = 1u << 0,
+    /* Evaluate the whole buffer as exactly one log4j 2.14.1 message
+     * (MessagePatternConverter + StrSubstitutor), as the differential test
+     * against real log4j does.  Without it, an unclosed "${" is treated as
+     * a field boundary so that each attacker-controlled field is judged on
+     * its own. */
+    DEFUSE_SCAN_EXACT = 1u << 1,
+    /* The buffer is an HTTP header value or similar where Base64 after
+     * "Basic " should be decoded.  (Detected automatically in log lines.) */
+    DEFUSE_SCAN_BASIC_AUTH = 1u << 2
+};
+
+typedef struct defuse_scanner defuse_scanner;
+
+/* Creates a scanner.  limits may be NULL (defaults).
+ * OUT: *out, owned by the caller, free with defuse_scanner_free().
+ * Returns 0, DEFUSE_ENOMEM or DEFUSE_EINVAL. */
+int defuse_scanner_new(defuse_scanner **out, const defuse_limits *limits);
+void defuse_scanner_free(defuse_scanner *s);
+
+/* Scans buf[0..len) (one log line, one header value, one request) and calls
+ * cb for each finding, most severe kind first within one payload.
+ * buf need not be NUL-terminated; it is BORROWED for the call.
+ * Returns the number of findings reported (>= 0), DEFUSE_ESTOPPED if cb
+ * asked to stop, or another negative defuse_err.  Work is linear in len and
+ * bounded by the scanner's limits. */
+int defuse_scan(defuse_scanner *s, const char *buf, size_t len, unsigned flags,
+                defuse_finding_cb cb, void *user);
+
+/* Fast pre-filter for bulk input: returns the offset of the first byte in
+ * buf[0..len) at which something that could decode to a lookup starts
+ * ("${", "%24", "\u0024", "&#36;", "Basic ", ...), or len if there is none.
+ * A line that holds no candidate can never produce a finding, so callers
+ * may skip it.  Thread-safe (no scanner needed). */
+size_t defuse_candidate(const char *buf, size_t len);
+
+/* One step of an evaluation, for `defuse explain`.  BORROWED fields. */
+typedef struct defuse_step {
+    unsigned depth;      /* nesting depth, 0 = top */
+    const char *action;  /* "decode", "pass", "lookup", "default", "escape",
+                            "unresolved", "jndi", "text4shell", "cycle",
+                            "limit", "result" */
+    const char *input;   /* the expression or text the step starts from */
+    size_t input_len;
+    const char *output;  /* what it became; NULL if nothing */
+    size_t output_len;
+    const char *note;    /* short explanation, may be NULL */
+} defuse_step;
+
+typedef void (*defuse_step_cb)(const defuse_step *st, void *user);
+
+/* Installs (or with cb NULL removes) a trace callback that receives every
+ * step of later defuse_scan() calls on s. */
+void defuse_scanner_trace(defuse_scanner *s, defuse_step_cb cb, void *user);
+
+/* Renders f as one JSON object on one line (no trailing newline) with the
+ * fields kind, payload, decoded, layers, techniques, callback, scheme, host,
+ * port, path, exfil, command.  `extra` is NULL or the text of a JSON object
+ * whose members are placed first (e.g. {"file":"a.log","line":3}).
+ * Every "$" is written as \u0024 so no consumer that handles the line as
+ * text sees a live "${".
+ * Returns malloc'd text, freed by the caller with free(); NULL on ENOMEM or
+ * if extra is not a JSON object. */
+char *defuse_finding_to_json(const defuse_finding *f, const char *extra);
+
+/* Writes a defanged copy of s[0..len) into out[0..outsz) (always
+ * NUL-terminated when outsz > 0): "${" -> "$\{", "://" -> "[:]//",
+ * "." in host names -> "[.]", control bytes -> "\xHH".  Safe for terminals,
+ * syslog and chat.  Returns the length the full result needs (excluding the
+ * NUL), as snprintf does. */
+size_t defuse_defang(const char *s, size_t len, char *out, size_t outsz);
+
+/* ------------------------------------------------------------------------ */
+/* Inventory (archives, versions, CVEs): see lib/inventory*.c               */
+/* ------------------------------------------------------------------------ */
+
+/* INVENTORY-API-BEGIN */
+/* INVENTORY-API-END */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DEFUSE_H */

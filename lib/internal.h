@@ -1,0 +1,120 @@
+/*
+ * internal.h -- declarations shared between libdefuse's files.  Never
+ * installed; front ends include only <defuse.h>.  Cross-file internals are
+ * named defuse__*.
+ */
+#ifndef DEFUSE_INTERNAL_H
+#define DEFUSE_INTERNAL_H
+
+#include "defuse.h"
+#include "limits.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DEFUSE_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- arena.c: bump allocator, reset per scan ------------------------------ */
+
+typedef struct defuse__arena_block defuse__arena_block;
+typedef struct defuse__arena {
+    defuse__arena_block *head; /* current block */
+    size_t total;              /* bytes handed out since the last reset */
+    size_t limit;              /* 0 = unlimited; otherwise alloc fails past it */
+} defuse__arena;
+
+void defuse__arena_init(defuse__arena *a, size_t limit);
+/* Returns n bytes aligned for any object, or NULL (ENOMEM or over limit).
+ * Valid until the next reset or free. */
+void *defuse__arena_alloc(defuse__arena *a, size_t n);
+/* Copies s[0..n) plus a NUL into the arena. */
+char *defuse__arena_strndup(defuse__arena *a, const char *s, size_t n);
+void defuse__arena_reset(defuse__arena *a);
+void defuse__arena_free(defuse__arena *a);
+
+/* ---- decode.c: transport decoding in layers ------------------------------- */
+
+typedef struct defuse__decoder defuse__decoder;
+
+int defuse__decoder_new(defuse__decoder **out);
+void defuse__decoder_free(defuse__decoder *d);
+
+/* Undoes transport encodings of buf[0..len) in rounds until nothing changes
+ * or max_layers rounds ran.  buf is BORROWED for the call; the result lives
+ * in d until the next call.  Returns the number of rounds that changed the
+ * text (0: the decoded text equals the input), or a negative defuse_err.
+ * flags: DEFUSE_SCAN_BASIC_AUTH forces Base64 decoding of a bare token. */
+int defuse__decode(defuse__decoder *d, const char *buf, size_t len, unsigned flags,
+                   unsigned max_layers);
+/* The decoded text (NUL-terminated; may contain NUL bytes). BORROWED. */
+const char *defuse__decoded_text(const defuse__decoder *d, size_t *len);
+/* Offset in the original buffer of decoded byte pos; pos == decoded length
+ * maps to the original length.  Spans map monotonically. */
+size_t defuse__decoded_origin(const defuse__decoder *d, size_t pos);
+/* The layers that changed the decoded span [a, b), outermost first, at most
+ * max of them written to out.  Returns how many were written. */
+size_t defuse__decoded_layers(const defuse__decoder *d, size_t a, size_t b, defuse_layer *out,
+                              size_t max);
+
+/* Decodes standard or URL-safe Base64 (padding optional, whitespace not
+ * allowed) from s[0..n) into out (capacity >= n*3/4+3).  Returns the decoded
+ * length, or -1 if s is not Base64. */
+long defuse__base64_decode(const char *s, size_t n, unsigned char *out);
+
+/* ---- callback.c: what a JNDI name means -------------------------------------- */
+
+typedef struct defuse__callback_info {
+    const char *scheme;  /* lower-case, arena; NULL if the name has no scheme */
+    const char *host;    /* arena or NULL */
+    int port;            /* -1 if none */
+    const char *path;    /* arena or NULL; without the leading '/' */
+    const char *command; /* JNDIExploit command or gadget description, or NULL */
+    const char *exfil[DEFUSE_MAX_REPORTED_EXFIL]; /* arena */
+    size_t nexfil;
+    unsigned techniques; /* DEFUSE_TECH_HASH_BYPASS, _JNDIEXPLOIT, _EXFIL */
+} defuse__callback_info;
+
+/* Splits the JNDI name name[0..len) (as log4j would request it, victim
+ * values still as ${...} text) into URL parts, exfiltration keys and the
+ * JNDIExploit command.  Strings are allocated in a.  Returns 0 or
+ * DEFUSE_ENOMEM. */
+int defuse__callback_parse(const char *name, size_t len, defuse__arena *a,
+                           defuse__callback_info *out);
+
+/* ---- emulate.c: log4j 2.14.1 StrSubstitutor + Interpolator ----------------- */
+
+/* What the emulator observed while evaluating one message. */
+typedef enum defuse__event_type {
+    DEFUSE__EV_JNDI,       /* a JNDI lookup with name (key after "jndi:") */
+    DEFUSE__EV_TEXT4SHELL, /* script:/dns:/url: lookup (commons-text) */
+    DEFUSE__EV_VICTIM,     /* a lookup of victim state (env:, sys:, ...) */
+    DEFUSE__EV_CYCLE,      /* log4j's cyclic-substitution check fired */
+    DEFUSE__EV_LIMIT,      /* a depth/step/expansion limit stopped us */
+    DEFUSE__EV_ESCAPED     /* an escaped $${ that never got evaluated */
+} defuse__event_type;
+
+typedef struct defuse__event {
+    defuse__event_type type;
+    const char *text;   /* JNDI name / lookup key / escaped text (arena) */
+    size_t text_len;
+    unsigned techniques;
+    size_t src_start;   /* span in the evaluated message of the outermost */
+    size_t src_end;     /* top-level expression that produced the event */
+} defuse__event;
+
+typedef struct defuse__emu defuse__emu;
+
+int defuse__emu_new(defuse__emu **out, const defuse_limits *lim);
+void defuse__emu_free(defuse__emu *e);
+void defuse__emu_trace(defuse__emu *e, defuse_step_cb cb, void *user);
+
+/* Evaluates msg[0..len) as one log message the way log4j 2.14.1's
+ * MessagePatternConverter does.  Events are stored in e until the next call.
+ * Returns the number of events, or a negative defuse_err. */
+int defuse__emu_run(defuse__emu *e, const char *msg, size_t len);
+const defuse__event *defuse__emu_events(const defuse__emu *e, size_t *n);
+/* The message text after evaluation (BORROWED until the next run). */
+const char *defuse__emu_output(const defuse__emu *e, size_t *len);
+
+#endif /* DEFUSE_INTERNAL_H */

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package defuse needs to build, test and benchmark.
+# Idempotent; run as root. Only Debian's own archive is used.
+set -euo pipefail
+PKGS=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config clang-14 llvm-14 libclang-rt-14-dev
+  # libraries libdefuse and its front ends use
+  libarchive-dev libjansson-dev libuv1-dev libldap-dev libcurl4-openssl-dev
+  libcmocka-dev libsqlite3-dev libicu-dev libhyperscan-dev zlib1g-dev libbz2-dev liblzma-dev libzstd-dev
+  # real peers for end-to-end tests
+  default-jdk-headless liblog4j2-java nginx nginx-dev libpcre2-dev libssl-dev
+  ldap-utils curl python3 file zstd xz-utils bzip2 zip unzip
+)
+if [ "${1:-}" = "--bench" ]; then
+  PKGS+=(ripgrep wrk hyperfine libnginx-mod-http-modsecurity modsecurity-crs time)
+fi
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# Debian's nginx starts itself on port 80 when installed; the tests run their own instances.
+if command -v systemctl >/dev/null 2>&1; then systemctl disable --now nginx >/dev/null 2>&1 || true; fi
+if [ -f /run/nginx.pid ]; then nginx -s stop >/dev/null 2>&1 || true; fi
+exit 0
