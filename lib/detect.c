@@ -1,10 +1,63 @@
-/* detect.c -- STUB: defuse_scan() (replaced by the detector). */
+/*
+ * detect.c -- defuse_scan(): from raw text to findings.
+ *
+ *   1. Undo transport encodings in layers (decode.c), keeping a map back to
+ *      the raw bytes.
+ *   2. Find the lookup expressions: one linear pass pairs every "${" with its
+ *      "}" as log4j's nesting count does.  In a log line or request, the
+ *      attacker controls one field, not the whole line, so each outermost
+ *      expression (with the "$" escapes before it) is judged as the message
+ *      an application would have logged; an unclosed "${" is a field
+ *      boundary.  DEFUSE_SCAN_EXACT instead judges the buffer as one message.
+ *   3. Run the emulator (emulate.c) on each message and turn what log4j
+ *      would have done into findings: JNDI lookups, commons-text lookups,
+ *      cyclic or runaway substitution, other lookups.  Escaped or base64
+ *      payloads that would not fire are re-evaluated unescaped or decoded
+ *      and reported as "inert" with the name they carry.
+ *   4. Split each callback into URL parts, exfiltration keys and the
+ *      JNDIExploit command (callback.c).
+ */
 #include "internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* A top-level expression: text[start..end) where start includes the "$"
+ * escape run before the "${" at open. */
+typedef struct span {
+    size_t start, open, end;
+    unsigned maxdepth;
+    unsigned group; /* expressions between the same unclosed "${" */
+} span;
 
 struct defuse_scanner {
     defuse_limits lim;
+    defuse__decoder *dec;
+    defuse__emu *emu;
+    defuse__arena arena; /* finding strings, reset per scan */
+    span *spans;
+    size_t nspans, spancap;
+    size_t *stack;
+    size_t stackcap;
+    defuse_step_cb trace;
+    void *trace_user;
+    /* per scan */
+    const char *raw;
+    size_t rawlen;
+    const char *text;
+    size_t textlen;
+    bool decoded;
+    unsigned flags;
+    defuse_finding_cb cb;
+    void *user;
+    int nfound;
+    bool stopped;
+    bool truncated;
+    bool group_mode; /* dedupe by kind and callback only */
+    /* callbacks already reported in this scan (dedupe), arena strings */
+    const char **seen;
+    size_t nseen, seencap;
 };
 
 void defuse_limits_default(defuse_limits *out) {
@@ -18,30 +71,521 @@ void defuse_limits_default(defuse_limits *out) {
 }
 
 int defuse_scanner_new(defuse_scanner **out, const defuse_limits *limits) {
+    if (!out)
+        return DEFUSE_EINVAL;
+    *out = NULL;
     defuse_scanner *s = calloc(1, sizeof *s);
     if (!s)
         return DEFUSE_ENOMEM;
     defuse_limits_default(&s->lim);
-    (void)limits;
+    if (limits) {
+        /* zero fields keep their defaults */
+        if (limits->max_input)
+            s->lim.max_input = limits->max_input;
+        if (limits->max_layers)
+            s->lim.max_layers = limits->max_layers;
+        if (limits->max_depth)
+            s->lim.max_depth = limits->max_depth;
+        if (limits->max_passes)
+            s->lim.max_passes = limits->max_passes;
+        if (limits->max_expansion)
+            s->lim.max_expansion = limits->max_expansion;
+        if (limits->max_steps)
+            s->lim.max_steps = limits->max_steps;
+        if (limits->max_findings)
+            s->lim.max_findings = limits->max_findings;
+    }
+    if (s->lim.max_depth > 2 * DEFUSE_DEFAULT_MAX_DEPTH)
+        s->lim.max_depth = 2 * DEFUSE_DEFAULT_MAX_DEPTH;
+    defuse__arena_init(&s->arena, 0);
+    int rc = defuse__decoder_new(&s->dec);
+    if (rc == 0)
+        rc = defuse__emu_new(&s->emu, &s->lim);
+    if (rc) {
+        defuse_scanner_free(s);
+        return rc;
+    }
     *out = s;
     return 0;
 }
 
-void defuse_scanner_free(defuse_scanner *s) { free(s); }
+void defuse_scanner_free(defuse_scanner *s) {
+    if (!s)
+        return;
+    defuse__decoder_free(s->dec);
+    defuse__emu_free(s->emu);
+    defuse__arena_free(&s->arena);
+    free(s->spans);
+    free(s->stack);
+    free(s->seen);
+    free(s);
+}
 
 void defuse_scanner_trace(defuse_scanner *s, defuse_step_cb cb, void *user) {
-    (void)s;
-    (void)cb;
-    (void)user;
+    s->trace = cb;
+    s->trace_user = user;
+    defuse__emu_trace(s->emu, cb, user);
+}
+
+/* ---- expression structure ------------------------------------------------------ */
+
+static int push_span(defuse_scanner *s, span sp) {
+    if (s->nspans == s->spancap) {
+        size_t cap = s->spancap ? s->spancap * 2 : 64;
+        span *p = realloc(s->spans, cap * sizeof *p);
+        if (!p)
+            return DEFUSE_ENOMEM;
+        s->spans = p;
+        s->spancap = cap;
+    }
+    s->spans[s->nspans++] = sp;
+    return 0;
+}
+
+/* Pairs "${" with "}" (a "}" closes the innermost open "${", as log4j's
+ * nested count does) and keeps the outermost matched pairs, in order. */
+static int find_spans(defuse_scanner *s, const char *t, size_t n) {
+    s->nspans = 0;
+    size_t depth = 0;
+    unsigned group = 0;
+    unsigned maxdepth = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] == '$' && i + 1 < n && t[i + 1] == '{') {
+            if (depth == s->stackcap) {
+                size_t cap = s->stackcap ? s->stackcap * 2 : 64;
+                size_t *p = realloc(s->stack, cap * sizeof *p);
+                if (!p)
+                    return DEFUSE_ENOMEM;
+                s->stack = p;
+                s->stackcap = cap;
+            }
+            s->stack[depth++] = i;
+            if (depth > maxdepth)
+                maxdepth = depth > 0xffff ? 0xffff : (unsigned)depth;
+            i++;
+        } else if (t[i] == '}' && depth > 0) {
+            size_t open = s->stack[--depth];
+            /* Drop pairs this one contains (they are at the tail). */
+            while (s->nspans > 0 && s->spans[s->nspans - 1].open > open)
+                s->nspans--;
+            span sp = {open, open, i + 1, 0, group};
+            int rc = push_span(s, sp);
+            if (rc)
+                return rc;
+            if (depth == 0) {
+                s->spans[s->nspans - 1].maxdepth = maxdepth;
+                maxdepth = 0;
+            }
+        }
+    }
+    /* Openers still on the stack are unclosed: field boundaries.  Pairs
+     * nested in them were kept above (they are outermost among matched
+     * pairs); give each region between unclosed openers its own group and
+     * record the nesting seen (approximate for these: the whole run). */
+    size_t u = 0;
+    for (size_t k = 0; k < s->nspans; k++) {
+        span *sp = &s->spans[k];
+        while (u < depth && s->stack[u] < sp->open)
+            u++;
+        sp->group = (unsigned)u;
+        if (sp->maxdepth == 0)
+            sp->maxdepth = maxdepth > 0 ? maxdepth : 1;
+        /* the "$" escape run before the expression, within the group */
+        size_t lo = k > 0 ? s->spans[k - 1].end : 0;
+        if (u > 0 && s->stack[u - 1] + 2 > lo)
+            lo = s->stack[u - 1] + 2;
+        while (sp->start > lo && t[sp->start - 1] == '$')
+            sp->start--;
+    }
+    return 0;
+}
+
+/* ---- findings --------------------------------------------------------------------- */
+
+static bool seen_before(defuse_scanner *s, defuse_kind kind, const char *cb, size_t start) {
+    /* Keyed by kind, callback and payload position. */
+    char key[64];
+    int kl;
+    int kindl = snprintf(key, sizeof key, "%d:", (int)kind);
+    kl = snprintf(key, sizeof key, "%d:%zu:", (int)kind, start);
+    size_t cl = cb ? strlen(cb) : 0;
+    for (size_t i = 0; i < s->nseen; i++) {
+        const char *k = s->seen[i];
+        const char *kc = strchr(k + kindl, ':') + 1;
+        bool same_pos = strncmp(k, key, (size_t)kl) == 0;
+        bool same_kind = strncmp(k, key, (size_t)kindl) == 0;
+        if ((same_pos || (s->group_mode && same_kind)) && strlen(kc) == cl &&
+            (cl == 0 || memcmp(kc, cb, cl) == 0))
+            return true;
+    }
+    if (s->nseen == s->seencap) {
+        size_t cap = s->seencap ? s->seencap * 2 : 16;
+        const char **p = realloc(s->seen, cap * sizeof *p);
+        if (!p)
+            return false;
+        s->seen = p;
+        s->seencap = cap;
+    }
+    char *k = defuse__arena_alloc(&s->arena, (size_t)kl + cl + 1);
+    if (!k)
+        return false;
+    memcpy(k, key, (size_t)kl);
+    if (cl)
+        memcpy(k + kl, cb, cl);
+    k[(size_t)kl + cl] = '\0';
+    s->seen[s->nseen++] = k;
+    return false;
+}
+
+/* Reports one finding for the decoded span [a, b) of s->text. */
+static int report(defuse_scanner *s, defuse_kind kind, unsigned tech, const char *callback,
+                  size_t cblen, size_t a, size_t b, const char *const *victims, size_t nvictims,
+                  bool extra_base64) {
+    if (s->stopped)
+        return 0;
+    if ((size_t)s->nfound >= s->lim.max_findings)
+        return 0;
+    const char *cbs = NULL;
+    if (callback) {
+        cbs = defuse__arena_strndup(&s->arena, callback, cblen);
+        if (!cbs)
+            return DEFUSE_ENOMEM;
+    }
+    if (seen_before(s, kind, cbs, a))
+        return 0;
+
+    defuse_finding f;
+    memset(&f, 0, sizeof f);
+    f.kind = kind;
+    f.port = -1;
+    size_t ra = a, rb = b;
+    if (s->decoded) {
+        ra = defuse__decoded_origin(s->dec, a);
+        rb = defuse__decoded_origin(s->dec, b);
+        if (rb < ra)
+            rb = ra;
+        f.nlayers = defuse__decoded_layers(s->dec, a, b, f.layers, DEFUSE_MAX_REPORTED_LAYERS);
+    }
+    if (rb > s->rawlen)
+        rb = s->rawlen;
+    f.payload = defuse__arena_strndup(&s->arena, s->raw + ra, rb - ra);
+    f.payload_len = rb - ra;
+    f.offset = ra;
+    f.decoded = defuse__arena_strndup(&s->arena, s->text + a, b - a);
+    f.decoded_len = b - a;
+    if (!f.payload || !f.decoded)
+        return DEFUSE_ENOMEM;
+    if (extra_base64 && f.nlayers < DEFUSE_MAX_REPORTED_LAYERS)
+        f.layers[f.nlayers++] = DEFUSE_LAYER_BASE64;
+    for (size_t i = 0; i < f.nlayers; i++) {
+        tech |= DEFUSE_TECH_ENCODED;
+        if (f.layers[i] == DEFUSE_LAYER_BASE64)
+            tech |= DEFUSE_TECH_BASE64;
+    }
+    if (s->truncated)
+        tech |= DEFUSE_TECH_DEPTH_LIMIT;
+
+    if (cbs) {
+        f.callback = cbs;
+        /* For commons-text lookups the URL sits after the lookup's own
+         * arguments ("url:UTF-8:http://...", "dns:address|host"). */
+        const char *u = cbs;
+        size_t ulen = strlen(cbs);
+        if (kind == DEFUSE_KIND_TEXT4SHELL) {
+            const char *sep = strstr(cbs, "://");
+            if (sep) {
+                u = sep;
+                while (u > cbs && ((u[-1] >= 'a' && u[-1] <= 'z') || (u[-1] >= 'A' && u[-1] <= 'Z') ||
+                                   (u[-1] >= '0' && u[-1] <= '9') || u[-1] == '+' || u[-1] == '.' ||
+                                   u[-1] == '-'))
+                    u--;
+            } else if ((sep = strchr(cbs, '|')) != NULL) {
+                u = sep + 1;
+            } else {
+                u = NULL;
+            }
+            ulen = u ? strlen(u) : 0;
+        }
+        if (u) {
+            defuse__callback_info ci;
+            int rc = defuse__callback_parse(u, ulen, &s->arena, &ci);
+            if (rc)
+                return rc;
+            f.scheme = ci.scheme;
+            f.host = ci.host;
+            f.port = ci.port;
+            f.path = ci.path;
+            f.command = ci.command;
+            for (size_t i = 0; i < ci.nexfil && i < DEFUSE_MAX_REPORTED_EXFIL; i++)
+                f.exfil[f.nexfil++] = ci.exfil[i];
+            tech |= ci.techniques;
+            if (kind == DEFUSE_KIND_TEXT4SHELL && !ci.host && strchr(cbs, '|'))
+                f.host = u;
+        }
+    }
+    for (size_t i = 0; i < nvictims && f.nexfil < DEFUSE_MAX_REPORTED_EXFIL; i++) {
+        bool dup = false;
+        for (size_t j = 0; j < f.nexfil; j++)
+            dup |= strcmp(f.exfil[j], victims[i]) == 0;
+        if (!dup)
+            f.exfil[f.nexfil++] = victims[i];
+    }
+    /* Whitespace or control bytes inside the expression. */
+    for (size_t i = a; i < b; i++) {
+        unsigned char c = (unsigned char)s->text[i];
+        if (c < 0x20 || c == 0x7f) {
+            tech |= DEFUSE_TECH_WHITESPACE;
+            break;
+        }
+    }
+    f.techniques = tech;
+    s->nfound++;
+    if (s->cb && s->cb(&f, s->user) != 0)
+        s->stopped = true;
+    return 0;
+}
+
+/* Normalises a victim lookup name ("ENV:user" -> "env:user") into the arena. */
+static const char *victim_key(defuse_scanner *s, const char *t, size_t n) {
+    char *k = defuse__arena_strndup(&s->arena, t, n);
+    if (!k)
+        return NULL;
+    for (char *p = k; *p && *p != ':'; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    return k;
+}
+
+/* Copies of events: the emulator is re-run for inert re-evaluation, which
+ * would overwrite its event array. */
+typedef struct evcopy {
+    defuse__event_type type;
+    const char *text;
+    size_t len;
+    unsigned tech;
+    size_t a, b;
+    unsigned pass;
+} evcopy;
+
+#define MAX_EVENTS_PER_MESSAGE 64
+
+static int run_message(defuse_scanner *s, const char *msg, size_t n, evcopy *out, size_t *nout,
+                       unsigned *tech_all) {
+    int rc = defuse__emu_run(s->emu, msg, n);
+    if (rc < 0)
+        return rc;
+    size_t nev;
+    const defuse__event *ev = defuse__emu_events(s->emu, &nev);
+    *nout = 0;
+    *tech_all = 0;
+    for (size_t i = 0; i < nev && *nout < MAX_EVENTS_PER_MESSAGE; i++) {
+        const char *t = defuse__arena_strndup(&s->arena, ev[i].text, ev[i].text_len);
+        if (!t)
+            return DEFUSE_ENOMEM;
+        out[*nout] = (evcopy){ev[i].type, t,          ev[i].text_len, ev[i].techniques,
+                              ev[i].src_start, ev[i].src_end, ev[i].pass};
+        (*nout)++;
+        *tech_all |= ev[i].techniques;
+    }
+    return 0;
+}
+
+/* Evaluates text[a..b) as one message; base is where that message starts in
+ * s->text (for spans of events).  depth_over: nesting beyond the limit. */
+static int judge(defuse_scanner *s, size_t a, size_t b, size_t open, bool exact) {
+    const char *msg = s->text + a;
+    size_t n = b - a;
+    evcopy ev[MAX_EVENTS_PER_MESSAGE];
+    size_t nev = 0;
+    unsigned tech_all = 0;
+    int rc = run_message(s, msg, n, ev, &nev, &tech_all);
+    if (rc)
+        return rc;
+
+    const char *victims[DEFUSE_MAX_REPORTED_EXFIL];
+    size_t nvictims = 0;
+    bool fired = false, t4s = false, runaway = false;
+    for (size_t i = 0; i < nev; i++) {
+        if (ev[i].type == DEFUSE__EV_VICTIM && nvictims < DEFUSE_MAX_REPORTED_EXFIL) {
+            const char *k = victim_key(s, ev[i].text, ev[i].len);
+            if (!k)
+                return DEFUSE_ENOMEM;
+            victims[nvictims++] = k;
+        }
+    }
+    /* Most severe first: JNDI, commons-text, recursion, lookup. */
+    for (size_t i = 0; i < nev; i++) {
+        if (ev[i].type != DEFUSE__EV_JNDI)
+            continue;
+        fired = true;
+        size_t ea = a, eb = b;
+        if (exact && ev[i].pass == 1 && ev[i].b > ev[i].a) {
+            ea = a + ev[i].a;
+            eb = a + ev[i].b;
+            while (ea > a && s->text[ea - 1] == '$')
+                ea--;
+        }
+        rc = report(s, DEFUSE_KIND_JNDI, ev[i].tech, ev[i].text, ev[i].len, ea, eb, NULL, 0, false);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < nev; i++) {
+        if (ev[i].type != DEFUSE__EV_TEXT4SHELL)
+            continue;
+        t4s = true;
+        rc = report(s, DEFUSE_KIND_TEXT4SHELL, ev[i].tech, ev[i].text, ev[i].len, a, b, victims,
+                    nvictims, false);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < nev; i++) {
+        if (ev[i].type != DEFUSE__EV_CYCLE && ev[i].type != DEFUSE__EV_LIMIT)
+            continue;
+        runaway = true;
+        rc = report(s, DEFUSE_KIND_RECURSION, ev[i].tech | tech_all, NULL, 0, a, b, NULL, 0, false);
+        if (rc)
+            return rc;
+        break;
+    }
+
+    /* Payloads that would not fire: escaped, or hidden in ${base64:...}. */
+    bool inert = false;
+    if (!fired && open > a) {
+        /* "$${...}": what it would fetch if one more substitution ran. */
+        evcopy iev[MAX_EVENTS_PER_MESSAGE];
+        size_t niev = 0;
+        unsigned itech = 0;
+        rc = run_message(s, s->text + open, b - open, iev, &niev, &itech);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < niev; i++) {
+            if (iev[i].type != DEFUSE__EV_JNDI)
+                continue;
+            inert = true;
+            rc = report(s, DEFUSE_KIND_INERT, iev[i].tech | DEFUSE_TECH_ESCAPE, iev[i].text,
+                        iev[i].len, a, b, NULL, 0, false);
+            if (rc)
+                return rc;
+        }
+    }
+    for (size_t i = 0; i < nev; i++) {
+        if (ev[i].type != DEFUSE__EV_BASE64 || ev[i].len == 0 || ev[i].len > 65536)
+            continue;
+        unsigned char *dec = defuse__arena_alloc(&s->arena, ev[i].len * 3 / 4 + 4);
+        if (!dec)
+            return DEFUSE_ENOMEM;
+        long dl = defuse__base64_decode(ev[i].text, ev[i].len, dec);
+        if (dl <= 0 || !memmem(dec, (size_t)dl, "${", 2))
+            continue;
+        evcopy iev[MAX_EVENTS_PER_MESSAGE];
+        size_t niev = 0;
+        unsigned itech = 0;
+        rc = run_message(s, (const char *)dec, (size_t)dl, iev, &niev, &itech);
+        if (rc)
+            return rc;
+        for (size_t j = 0; j < niev; j++) {
+            if (iev[j].type != DEFUSE__EV_JNDI)
+                continue;
+            inert = true;
+            rc = report(s, DEFUSE_KIND_INERT, iev[j].tech | DEFUSE_TECH_BASE64, iev[j].text,
+                        iev[j].len, a, b, NULL, 0, true);
+            if (rc)
+                return rc;
+        }
+    }
+
+    /* Other lookups that would resolve: recon probes, victim data. */
+    if (!fired && !t4s && !runaway && !inert &&
+        (nvictims > 0 || (tech_all & (DEFUSE_TECH_LOWER | DEFUSE_TECH_UPPER)))) {
+        rc = report(s, DEFUSE_KIND_LOOKUP, tech_all, NULL, 0, a, b, victims, nvictims, false);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 int defuse_scan(defuse_scanner *s, const char *buf, size_t len, unsigned flags,
                 defuse_finding_cb cb, void *user) {
-    (void)s;
-    (void)buf;
-    (void)len;
-    (void)flags;
-    (void)cb;
-    (void)user;
-    return 0;
+    if (!s || (!buf && len))
+        return DEFUSE_EINVAL;
+    defuse__arena_reset(&s->arena);
+    s->nseen = 0;
+    s->nfound = 0;
+    s->stopped = false;
+    s->truncated = false;
+    s->group_mode = false;
+    s->cb = cb;
+    s->user = user;
+    s->flags = flags;
+    if (len > s->lim.max_input) {
+        len = s->lim.max_input;
+        s->truncated = true;
+    }
+    s->raw = buf ? buf : "";
+    s->rawlen = len;
+    s->text = s->raw;
+    s->textlen = len;
+    s->decoded = false;
+
+    if (!(flags & DEFUSE_SCAN_NO_DECODE)) {
+        if (defuse_candidate(s->raw, len) == len && !(flags & DEFUSE_SCAN_BASIC_AUTH))
+            return 0;
+        int rounds = defuse__decode(s->dec, s->raw, len, flags, s->lim.max_layers);
+        if (rounds < 0)
+            return rounds;
+        if (rounds > 0) {
+            s->text = defuse__decoded_text(s->dec, &s->textlen);
+            s->decoded = true;
+            if (s->trace) {
+                defuse_step st = {0, "decode", s->raw, len, s->text, s->textlen,
+                                  "transport encodings undone"};
+                s->trace(&st, s->trace_user);
+            }
+        }
+    }
+    if (s->textlen < 3 || !memmem(s->text, s->textlen, "${", 2))
+        return 0;
+
+    int rc = 0;
+    if (flags & DEFUSE_SCAN_EXACT) {
+        rc = judge(s, 0, s->textlen, 0, true);
+    } else {
+        rc = find_spans(s, s->text, s->textlen);
+        for (size_t k = 0; rc == 0 && k < s->nspans && !s->stopped; k++) {
+            span *sp = &s->spans[k];
+            if (sp->maxdepth > s->lim.max_depth) {
+                /* Nesting past the limit: log4j recurses once per level
+                 * (and overflows its stack far enough down). */
+                if (s->trace) {
+                    defuse_step st = {0, "limit", s->text + sp->start, sp->end - sp->start,
+                                      NULL, 0, "nesting deeper than the limit"};
+                    s->trace(&st, s->trace_user);
+                }
+                rc = report(s, DEFUSE_KIND_RECURSION, DEFUSE_TECH_DEPTH_LIMIT | DEFUSE_TECH_NESTED,
+                            NULL, 0, sp->start, sp->end, NULL, 0, false);
+                continue;
+            }
+            rc = judge(s, sp->start, sp->end, sp->open, false);
+        }
+        /* log4j re-substitutes the whole message at every later "${", so
+         * escaped expressions in a message with others can still fire:
+         * judge each group of several expressions as one message too. */
+        for (size_t k = 0; rc == 0 && k < s->nspans && !s->stopped;) {
+            size_t g = k;
+            bool escaped = false;
+            while (g < s->nspans && s->spans[g].group == s->spans[k].group) {
+                escaped |= s->spans[g].start < s->spans[g].open;
+                g++;
+            }
+            if (g - k > 1 && escaped) {
+                s->group_mode = true;
+                rc = judge(s, s->spans[k].start, s->spans[g - 1].end, s->spans[k].open, false);
+                s->group_mode = false;
+            }
+            k = g;
+        }
+    }
+    if (rc < 0)
+        return rc;
+    return s->stopped ? DEFUSE_ESTOPPED : s->nfound;
 }

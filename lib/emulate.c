@@ -1,43 +1,772 @@
-/* emulate.c -- STUB: replaced by the log4j emulator. */
+/*
+ * emulate.c -- a faithful emulator of log4j-core 2.14.1's message lookups.
+ *
+ * What it models (log4j sources: core/pattern/MessagePatternConverter.java,
+ * core/lookup/StrSubstitutor.java, core/lookup/Interpolator.java):
+ *
+ *   MessagePatternConverter.format() walks the message; at every "${" it
+ *   replaces the WHOLE message with StrSubstitutor.replace(message) and keeps
+ *   walking the new text from the next index.  So a later "${" re-runs the
+ *   substitution (this is how "$${...}" escapes can still fire).
+ *
+ *   StrSubstitutor.substitute() scans a mutable buffer: "$${" is an escape
+ *   (one '$' deleted, the expression skipped); otherwise the matching "}" is
+ *   found by counting nested "${"; the variable name is substituted first (a
+ *   fresh call), split at the first ":-" (or the ":\-" escape) into name and
+ *   default, checked against the stack of names being resolved (cycle ->
+ *   IllegalStateException), resolved through the Interpolator, and a non-null
+ *   value is substituted in place and scanned again (recursion).  A null
+ *   value with no default leaves the original text.
+ *
+ *   Interpolator.lookup() lower-cases the prefix before the first ':' with
+ *   Locale.US; a known prefix calls its lookup; if that gives null the rest
+ *   after the ':' is looked up in the configuration properties.
+ *
+ * The victim's own state (env, sys, java, ctx, ...; configuration properties
+ * such as hostName) is unknown to us and modelled as null, exactly as the
+ * differential test's oracle does; "jndi" records the name and returns null.
+ *
+ * Instead of mutating one buffer as Java does, the emulator appends to an
+ * output buffer while reading its input: every change log4j makes happens at
+ * or behind its scan position, so "the buffer before pos" is our output and
+ * "the buffer from pos on" is our unread input.  The escape check
+ * (chars[pos-1] == '$' and pos > offset) reads the output's last byte.  This
+ * keeps each pass linear in the text it produces, bounded by depth and steps.
+ *
+ * Hand-written because it IS the product: no library emulates log4j.
+ * Text is UTF-8; all of log4j's matchers are ASCII, so byte positions behave
+ * as Java char positions.  lower/upper use ICU's full case mapping (as Java's
+ * String.toLowerCase()/toUpperCase() with an en_US default locale).
+ */
 #include "internal.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+#include <unicode/ustring.h>
+#include <unicode/utypes.h>
+
+/* Internal result of substitute(): 0, a negative defuse_err, or CYCLE. */
+#define EMU_CYCLE 1
+
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+} sbuf;
+
+/* The stack of variable names being resolved (Java's priorVariables). */
+typedef struct prior {
+    const char *s[DEFUSE_DEFAULT_MAX_DEPTH * 2 + 8];
+    size_t n[DEFUSE_DEFAULT_MAX_DEPTH * 2 + 8];
+    size_t count;
+} prior;
+
+/* What a lookup returned. */
+typedef enum { VAL_NULL, VAL_SET, VAL_UNKNOWN } valkind;
 
 struct defuse__emu {
     defuse_limits lim;
+    unsigned max_depth;
+    defuse__arena arena;      /* event texts, prior-list snapshots */
+    sbuf pass[2];             /* message text before/after a pass */
+    sbuf *namebuf;            /* per depth: the substituted variable name */
+    sbuf *valbuf;             /* per depth: a lookup's value */
+    prior *priors;            /* per depth: a fresh prior list */
+    UChar *u16a, *u16b;       /* ICU case-mapping scratch */
+    size_t u16cap;
+    defuse__event *ev;
+    size_t nev, evcap;
+    size_t steps, max_steps;
+    unsigned pass_no;
+    unsigned tech;            /* techniques of the current top-level var */
+    size_t top_start, top_end;
+    defuse_step_cb trace;
+    void *trace_user;
 };
 
-int defuse__emu_new(defuse__emu **out, const defuse_limits *lim) {
-    *out = calloc(1, sizeof **out);
-    if (!*out)
+/* ---- small buffers ---------------------------------------------------------- */
+
+static int sb_reserve(defuse__emu *e, sbuf *b, size_t extra) {
+    if (extra > e->lim.max_expansion || b->len > e->lim.max_expansion - extra)
+        return DEFUSE_ELIMIT;
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p)
         return DEFUSE_ENOMEM;
-    (*out)->lim = *lim;
+    b->p = p;
+    b->cap = cap;
     return 0;
 }
 
-void defuse__emu_free(defuse__emu *e) { free(e); }
+static int sb_append(defuse__emu *e, sbuf *b, const char *s, size_t n) {
+    int rc = sb_reserve(e, b, n);
+    if (rc)
+        return rc;
+    if (n)
+        memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    e->steps += n;
+    return 0;
+}
+
+static int sb_set(defuse__emu *e, sbuf *b, const char *s, size_t n) {
+    b->len = 0;
+    return sb_append(e, b, s, n);
+}
+
+/* ---- tracing ------------------------------------------------------------------ */
+
+static void trace(defuse__emu *e, unsigned depth, const char *action, const char *in, size_t inlen,
+                  const char *out, size_t outlen, const char *note) {
+    if (!e->trace)
+        return;
+    defuse_step st = {depth, action, in, inlen, out, outlen, note};
+    e->trace(&st, e->trace_user);
+}
+
+/* ---- events ------------------------------------------------------------------- */
+
+static int add_event(defuse__emu *e, defuse__event_type type, const char *text, size_t len) {
+    if (e->nev == e->evcap) {
+        size_t cap = e->evcap ? e->evcap * 2 : 16;
+        if (cap > 4096)
+            return 0; /* bounded: later events are dropped, earlier ones kept */
+        defuse__event *ev = realloc(e->ev, cap * sizeof *ev);
+        if (!ev)
+            return DEFUSE_ENOMEM;
+        e->ev = ev;
+        e->evcap = cap;
+    }
+    const char *copy = defuse__arena_strndup(&e->arena, text, len);
+    if (!copy)
+        return DEFUSE_ENOMEM;
+    defuse__event *v = &e->ev[e->nev++];
+    v->type = type;
+    v->text = copy;
+    v->text_len = len;
+    v->techniques = e->tech;
+    v->src_start = e->top_start;
+    v->src_end = e->top_end;
+    v->pass = e->pass_no;
+    return 0;
+}
+
+/* ---- case mapping (ICU) -------------------------------------------------------- */
+
+static bool is_ascii(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return false;
+    return true;
+}
+
+static int u16_reserve(defuse__emu *e, size_t n) {
+    if (n <= e->u16cap)
+        return 0;
+    size_t cap = e->u16cap ? e->u16cap : 256;
+    while (cap < n)
+        cap *= 2;
+    UChar *a = realloc(e->u16a, cap * sizeof *a);
+    if (!a)
+        return DEFUSE_ENOMEM;
+    e->u16a = a;
+    UChar *b = realloc(e->u16b, cap * sizeof *b);
+    if (!b)
+        return DEFUSE_ENOMEM;
+    e->u16b = b;
+    e->u16cap = cap;
+    return 0;
+}
+
+/* Full Unicode case mapping of s[0..n) into out (replacing its contents),
+ * as Java's String.toLowerCase()/toUpperCase() in an en_US JVM.  Invalid
+ * UTF-8 becomes U+FFFD, as the JVM's decoder would have made it. */
+static int casemap(defuse__emu *e, const char *s, size_t n, bool upper, sbuf *out) {
+    if (is_ascii(s, n)) {
+        int rc = sb_set(e, out, s, n);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < n; i++) {
+            char c = out->p[i];
+            if (upper && c >= 'a' && c <= 'z')
+                out->p[i] = (char)(c - 'a' + 'A');
+            else if (!upper && c >= 'A' && c <= 'Z')
+                out->p[i] = (char)(c - 'A' + 'a');
+        }
+        return 0;
+    }
+    if (n > INT32_MAX / 4)
+        return DEFUSE_ELIMIT;
+    /* Case mapping grows UTF-16 text at most 3x (e.g. U+0390 upper-cases to
+     * three code units). */
+    int rc = u16_reserve(e, n * 3 + 16);
+    if (rc)
+        return rc;
+    UErrorCode err = U_ZERO_ERROR;
+    int32_t ulen = 0;
+    u_strFromUTF8WithSub(e->u16a, (int32_t)e->u16cap, &ulen, s, (int32_t)n, 0xFFFD, NULL, &err);
+    if (U_FAILURE(err))
+        return DEFUSE_EFORMAT;
+    err = U_ZERO_ERROR;
+    int32_t mlen = upper ? u_strToUpper(e->u16b, (int32_t)e->u16cap, e->u16a, ulen, "en_US", &err)
+                         : u_strToLower(e->u16b, (int32_t)e->u16cap, e->u16a, ulen, "en_US", &err);
+    if (U_FAILURE(err))
+        return DEFUSE_EFORMAT;
+    out->len = 0;
+    rc = sb_reserve(e, out, (size_t)mlen * 3 + 4);
+    if (rc)
+        return rc;
+    err = U_ZERO_ERROR;
+    int32_t blen = 0;
+    u_strToUTF8WithSub(out->p, (int32_t)(out->cap - 1), &blen, e->u16b, mlen, 0xFFFD, NULL, &err);
+    if (U_FAILURE(err))
+        return DEFUSE_EFORMAT;
+    out->len = (size_t)blen;
+    out->p[out->len] = '\0';
+    e->steps += n;
+    return 0;
+}
+
+/* ---- lookups ------------------------------------------------------------------ */
+
+typedef enum {
+    LK_JNDI,
+    LK_LOWER,
+    LK_UPPER,
+    LK_DATE,
+    LK_VICTIM,     /* state of the victim: unknown, modelled as null */
+    LK_TEXT4SHELL, /* commons-text lookups: no such prefix in log4j */
+    LK_BASE64      /* log4j 3.0 only: no such prefix in 2.x */
+} lookup_kind;
+
+/* The prefixes log4j-core 2.14.1 registers (Interpolator's plugin map), plus
+ * the commons-text ones we report on.  Keys are compared after Locale.US
+ * lower-casing, as Interpolator does. */
+static const struct {
+    const char *prefix;
+    lookup_kind kind;
+} lookups[] = {
+    {"jndi", LK_JNDI},        {"lower", LK_LOWER},     {"upper", LK_UPPER},
+    {"date", LK_DATE},        {"env", LK_VICTIM},      {"sys", LK_VICTIM},
+    {"java", LK_VICTIM},      {"ctx", LK_VICTIM},      {"main", LK_VICTIM},
+    {"map", LK_VICTIM},       {"sd", LK_VICTIM},       {"docker", LK_VICTIM},
+    {"k8s", LK_VICTIM},       {"kubernetes", LK_VICTIM}, {"spring", LK_VICTIM},
+    {"web", LK_VICTIM},       {"bundle", LK_VICTIM},   {"jvmrunargs", LK_VICTIM},
+    {"log4j", LK_VICTIM},     {"marker", LK_VICTIM},   {"event", LK_VICTIM},
+    {"script", LK_TEXT4SHELL}, {"dns", LK_TEXT4SHELL}, {"url", LK_TEXT4SHELL},
+    {"base64", LK_BASE64},
+};
+
+/* SimpleDateFormat letters: a pattern holding any ASCII letter outside
+ * quotes formats the current time (or, if the letter is invalid, falls back
+ * to DateFormat.getInstance(), also the current time). */
+static bool is_ascii_letter(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* DateLookup: SimpleDateFormat(pattern).format(now).  Only literal patterns
+ * (quoted text, '' for a quote, non-letters) have a value we can know. */
+static valkind date_lookup(defuse__emu *e, const char *s, size_t n, sbuf *out) {
+    out->len = 0;
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\'') {
+            if (i + 1 < n && s[i + 1] == '\'') {
+                if (sb_append(e, out, "'", 1))
+                    return VAL_UNKNOWN;
+                i += 2;
+                continue;
+            }
+            /* quoted text up to the closing quote; '' inside is a quote */
+            i++;
+            for (;;) {
+                if (i >= n)
+                    return VAL_UNKNOWN; /* "Unterminated quote": default format */
+                if (s[i] == '\'') {
+                    if (i + 1 < n && s[i + 1] == '\'') {
+                        if (sb_append(e, out, "'", 1))
+                            return VAL_UNKNOWN;
+                        i += 2;
+                        continue;
+                    }
+                    i++;
+                    break;
+                }
+                if (sb_append(e, out, s + i, 1))
+                    return VAL_UNKNOWN;
+                i++;
+            }
+            continue;
+        }
+        if (is_ascii_letter(c))
+            return VAL_UNKNOWN;
+        if (sb_append(e, out, s + i, 1))
+            return VAL_UNKNOWN;
+        i++;
+    }
+    return VAL_SET;
+}
+
+/* Interpolator.lookup(name).  On VAL_SET the value is in e->valbuf[depth]. */
+static int resolve(defuse__emu *e, const char *name, size_t n, unsigned depth, valkind *vk,
+                   const char **val, size_t *vlen) {
+    *vk = VAL_NULL;
+    const char *colon = memchr(name, ':', n);
+    if (!colon) {
+        /* No prefix: configuration properties (hostName, contextName, ...):
+         * the victim's, unknown. */
+        trace(e, depth, "unresolved", name, n, NULL, 0, "configuration property of the victim");
+        return 0;
+    }
+    size_t plen = (size_t)(colon - name);
+    const char *rest = colon + 1;
+    size_t rlen = n - plen - 1;
+
+    /* prefix.toLowerCase(Locale.US) */
+    char pbuf[32];
+    const char *prefix = pbuf;
+    size_t prefix_len = plen;
+    sbuf *vb = &e->valbuf[depth];
+    if (plen < sizeof pbuf && is_ascii(name, plen)) {
+        for (size_t i = 0; i < plen; i++) {
+            char c = name[i];
+            if (c >= 'A' && c <= 'Z') {
+                c = (char)(c - 'A' + 'a');
+                e->tech |= DEFUSE_TECH_CASE;
+            }
+            pbuf[i] = c;
+        }
+    } else if (plen < 64) {
+        int rc = casemap(e, name, plen, false, vb);
+        if (rc)
+            return rc;
+        if (vb->len >= sizeof pbuf)
+            goto unknown;
+        memcpy(pbuf, vb->p, vb->len);
+        prefix_len = vb->len;
+        e->tech |= DEFUSE_TECH_UNICODE_CASE | DEFUSE_TECH_CASE;
+    } else {
+        goto unknown;
+    }
+
+    for (size_t k = 0; k < DEFUSE_ARRAY_LEN(lookups); k++) {
+        if (strlen(lookups[k].prefix) != prefix_len || memcmp(lookups[k].prefix, prefix, prefix_len))
+            continue;
+        int rc = 0;
+        switch (lookups[k].kind) {
+        case LK_JNDI:
+            trace(e, depth, "jndi", name, n, rest, rlen, "log4j performs a JNDI lookup of this name");
+            /* The lookup's result is modelled as null. */
+            return add_event(e, DEFUSE__EV_JNDI, rest, rlen);
+        case LK_LOWER:
+        case LK_UPPER: {
+            bool up = lookups[k].kind == LK_UPPER;
+            e->tech |= up ? DEFUSE_TECH_UPPER : DEFUSE_TECH_LOWER;
+            if (!is_ascii(rest, rlen))
+                e->tech |= DEFUSE_TECH_UNICODE_CASE;
+            rc = casemap(e, rest, rlen, up, vb);
+            if (rc)
+                return rc;
+            *vk = VAL_SET;
+            *val = vb->p;
+            *vlen = vb->len;
+            trace(e, depth, "lookup", name, n, vb->p, vb->len, up ? "upper-case" : "lower-case");
+            return 0;
+        }
+        case LK_DATE:
+            e->tech |= DEFUSE_TECH_DATE;
+            *vk = date_lookup(e, rest, rlen, vb);
+            if (*vk == VAL_SET) {
+                *val = vb->p;
+                *vlen = vb->len;
+                trace(e, depth, "lookup", name, n, vb->p, vb->len, "date pattern literal");
+            } else {
+                trace(e, depth, "unresolved", name, n, NULL, 0, "formats the current time");
+            }
+            return 0;
+        case LK_VICTIM:
+            trace(e, depth, "unresolved", name, n, NULL, 0, "state of the victim, unknown here");
+            rc = add_event(e, DEFUSE__EV_VICTIM, name, n);
+            if (rc)
+                return rc;
+            goto unknown;
+        case LK_TEXT4SHELL:
+            trace(e, depth, "text4shell", name, n, NULL, 0,
+                  "commons-text lookup (CVE-2022-42889); no such lookup in log4j");
+            rc = add_event(e, DEFUSE__EV_TEXT4SHELL, name, n);
+            if (rc)
+                return rc;
+            goto unknown;
+        case LK_BASE64:
+            trace(e, depth, "unresolved", name, n, NULL, 0, "base64 lookup exists in log4j 3 only");
+            rc = add_event(e, DEFUSE__EV_BASE64, rest, rlen);
+            if (rc)
+                return rc;
+            goto unknown;
+        }
+    }
+    if (prefix_len)
+        trace(e, depth, "unresolved", name, n, NULL, 0, "unknown lookup prefix");
+unknown:
+    /* The lookup gave null: Interpolator then asks the configuration
+     * properties for the rest after ':' -- the victim's, unknown. */
+    return 0;
+}
+
+/* ---- StrSubstitutor.substitute ---------------------------------------------------- */
+
+static bool prior_contains(const prior *pl, const char *s, size_t n) {
+    for (size_t i = 0; i < pl->count; i++)
+        if (pl->n[i] == n && memcmp(pl->s[i], s, n) == 0)
+            return true;
+    return false;
+}
+
+static int substitute(defuse__emu *e, const char *in, size_t n, sbuf *out, prior *pl,
+                      unsigned depth);
+
+/* Handles one variable whose "${" is at in[pos] and whose matching "}" is
+ * at in[close].  Appends what it becomes to out. */
+static int variable(defuse__emu *e, const char *in, size_t n, size_t pos, size_t close, sbuf *out,
+                    size_t o0, prior **plp, unsigned depth) {
+    const char *expr = in + pos + 2;
+    size_t elen = close - pos - 2;
+    if (depth + 1 >= e->max_depth) {
+        trace(e, depth, "limit", in + pos, close + 1 - pos, NULL, 0, "nesting deeper than the limit");
+        return DEFUSE_ELIMIT;
+    }
+
+    /* 1. Substitute inside the variable name (a fresh, top-level call). */
+    sbuf *nb = &e->namebuf[depth];
+    nb->len = 0;
+    if (memmem(expr, elen, "${", 2))
+        e->tech |= DEFUSE_TECH_NESTED;
+    int rc = substitute(e, expr, elen, nb, NULL, depth + 1);
+    if (rc)
+        return rc;
+    const char *vn = nb->p ? nb->p : "";
+    size_t vnlen = nb->len;
+
+    /* 2. Split name and default at the first ":-"; ":\-" escapes it. */
+    const char *name = vn, *def = NULL;
+    size_t name_len = vnlen, def_len = 0;
+    sbuf *vb = &e->valbuf[depth];
+    for (size_t i = 0; i < vnlen; i++) {
+        if (i + 3 <= vnlen && vn[i] == ':' && vn[i + 1] == '\\' && vn[i + 2] == '-') {
+            /* varName = expr[0..i) + ":" + expr[i+2..]; then the first ":-"
+             * after the escape splits name and default (dropping "-"). */
+            vb->len = 0;
+            if ((rc = sb_append(e, vb, vn, i)) || (rc = sb_append(e, vb, ":", 1)))
+                return rc;
+            size_t keep = vb->len;
+            if ((rc = sb_append(e, vb, vn + i + 2, vnlen - i - 2)))
+                return rc;
+            for (size_t j = i + 3; j < vnlen; j++) {
+                if (j + 2 <= vnlen && vn[j] == ':' && vn[j + 1] == '-') {
+                    vb->len = keep;
+                    if ((rc = sb_append(e, vb, vn + i + 3, j - i - 3)))
+                        return rc;
+                    def = vn + j + 2;
+                    def_len = vnlen - j - 2;
+                    break;
+                }
+            }
+            name = vb->p;
+            name_len = vb->len;
+            break;
+        }
+        if (i + 2 <= vnlen && vn[i] == ':' && vn[i + 1] == '-') {
+            name_len = i;
+            def = vn + i + 2;
+            def_len = vnlen - i - 2;
+            break;
+        }
+    }
+    /* name may live in valbuf[depth], which resolve() overwrites: move it. */
+    if (name == vb->p && name != NULL) {
+        char *copy = defuse__arena_strndup(&e->arena, name, name_len);
+        if (!copy)
+            return DEFUSE_ENOMEM;
+        name = copy;
+    }
+
+    /* 3. Cycle check against the names being resolved. */
+    prior *pl = *plp;
+    if (!pl) {
+        /* Java seeds a fresh list with the whole region as it stands. */
+        pl = &e->priors[depth];
+        pl->count = 0;
+        size_t have = out->len - o0, left = n - pos;
+        char *snap = defuse__arena_alloc(&e->arena, have + left + 1);
+        if (!snap)
+            return DEFUSE_ENOMEM;
+        if (have)
+            memcpy(snap, out->p + o0, have);
+        memcpy(snap + have, in + pos, left);
+        snap[have + left] = '\0';
+        e->steps += have + left;
+        pl->s[0] = snap;
+        pl->n[0] = have + left;
+        pl->count = 1;
+        *plp = pl;
+    }
+    if (prior_contains(pl, name, name_len)) {
+        trace(e, depth, "cycle", name, name_len, NULL, 0,
+              "IllegalStateException: infinite loop in property interpolation");
+        rc = add_event(e, DEFUSE__EV_CYCLE, name, name_len);
+        return rc ? rc : EMU_CYCLE;
+    }
+    if (pl->count >= DEFUSE_ARRAY_LEN(pl->s))
+        return DEFUSE_ELIMIT;
+    pl->s[pl->count] = name;
+    pl->n[pl->count] = name_len;
+    pl->count++;
+
+    /* 4. Resolve; null takes the default. */
+    valkind vk;
+    const char *val = NULL;
+    size_t vlen = 0;
+    rc = resolve(e, name, name_len, depth, &vk, &val, &vlen);
+    if (rc)
+        return rc;
+    if (vk == VAL_NULL && def) {
+        vk = VAL_SET;
+        val = def;
+        vlen = def_len;
+        e->tech |= DEFUSE_TECH_DEFAULT;
+        const char *c = memchr(name, ':', name_len);
+        if (c && c != name)
+            e->tech |= DEFUSE_TECH_UNKNOWN_LOOKUP;
+        trace(e, depth, "default", in + pos, close + 1 - pos, def, def_len, "null lookup: default value");
+    }
+    if (vk == VAL_SET) {
+        /* buf.replace(startPos, endPos, value); substitute(buf, startPos,
+         * len, priorVariables): the value is scanned again in place. */
+        rc = substitute(e, val, vlen, out, pl, depth + 1);
+        if (rc)
+            return rc;
+    } else {
+        trace(e, depth, "unresolved", in + pos, close + 1 - pos, in + pos, close + 1 - pos,
+              "left as its original text");
+        rc = sb_append(e, out, in + pos, close + 1 - pos);
+        if (rc)
+            return rc;
+    }
+    pl->count--;
+    return 0;
+}
+
+/* StrSubstitutor.substitute(buf, offset, length, priorVariables) on in[0..n),
+ * appending the result to out.  pl NULL means a top-level call. */
+static int substitute(defuse__emu *e, const char *in, size_t n, sbuf *out, prior *pl,
+                      unsigned depth) {
+    size_t o0 = out->len;
+    size_t pos = 0;
+    bool top = depth == 0 && pl == NULL;
+    while (pos < n) {
+        if (e->steps > e->max_steps) {
+            trace(e, depth, "limit", in, n, NULL, 0, "work limit reached");
+            return DEFUSE_ELIMIT;
+        }
+        const char *d = memchr(in + pos, '$', n - pos);
+        if (!d)
+            return sb_append(e, out, in + pos, n - pos);
+        size_t q = (size_t)(d - in);
+        int rc = sb_append(e, out, in + pos, q - pos);
+        if (rc)
+            return rc;
+        pos = q;
+        if (pos + 1 >= n || in[pos + 1] != '{') {
+            rc = sb_append(e, out, "$", 1);
+            if (rc)
+                return rc;
+            pos++;
+            continue;
+        }
+        if (out->len > o0 && out->p[out->len - 1] == '$') {
+            /* "$${": delete the escape, keep "${" as text. */
+            out->len--;
+            e->tech |= DEFUSE_TECH_ESCAPE;
+            trace(e, depth, "escape", in + pos - 1, 2, "${", 2, "\"$${\" is an escape: not evaluated");
+            rc = sb_append(e, out, "${", 2);
+            if (rc)
+                return rc;
+            pos += 2;
+            continue;
+        }
+        /* Find the matching "}" counting nested "${". */
+        size_t k = pos + 2;
+        unsigned nest = 0;
+        bool found = false;
+        while (k < n) {
+            char c = in[k];
+            if (c == '$' && k + 1 < n && in[k + 1] == '{') {
+                nest++;
+                k += 2;
+                continue;
+            }
+            if (c == '}') {
+                if (nest == 0) {
+                    found = true;
+                    break;
+                }
+                nest--;
+            }
+            k++;
+        }
+        e->steps += k - pos;
+        if (!found) /* no closing brace: log4j leaves the rest as it is */
+            return sb_append(e, out, in + pos, n - pos);
+        if (top) {
+            e->tech = 0;
+            e->top_start = e->pass_no == 1 ? pos : 0;
+            e->top_end = e->pass_no == 1 ? k + 1 : n;
+        }
+        size_t first_ev = e->nev;
+        rc = variable(e, in, n, pos, k, out, o0, &pl, depth);
+        if (top || rc) {
+            /* Every event of a top-level variable carries all the
+             * techniques that variable used. */
+            for (size_t i = first_ev; i < e->nev; i++)
+                e->ev[i].techniques |= e->tech;
+        }
+        if (rc)
+            return rc;
+        pos = k + 1;
+    }
+    return 0;
+}
+
+/* ---- public (internal) API ------------------------------------------------------- */
+
+int defuse__emu_new(defuse__emu **out, const defuse_limits *lim) {
+    defuse__emu *e = calloc(1, sizeof *e);
+    if (!e)
+        return DEFUSE_ENOMEM;
+    e->lim = *lim;
+    e->max_depth = lim->max_depth ? lim->max_depth : DEFUSE_DEFAULT_MAX_DEPTH;
+    if (e->max_depth > DEFUSE_DEFAULT_MAX_DEPTH * 2)
+        e->max_depth = DEFUSE_DEFAULT_MAX_DEPTH * 2;
+    defuse__arena_init(&e->arena, 0);
+    size_t nd = e->max_depth + 2;
+    e->namebuf = calloc(nd, sizeof *e->namebuf);
+    e->valbuf = calloc(nd, sizeof *e->valbuf);
+    e->priors = calloc(nd, sizeof *e->priors);
+    if (!e->namebuf || !e->valbuf || !e->priors) {
+        defuse__emu_free(e);
+        return DEFUSE_ENOMEM;
+    }
+    *out = e;
+    return 0;
+}
+
+void defuse__emu_free(defuse__emu *e) {
+    if (!e)
+        return;
+    size_t nd = e->max_depth + 2;
+    for (size_t i = 0; i < nd; i++) {
+        if (e->namebuf)
+            free(e->namebuf[i].p);
+        if (e->valbuf)
+            free(e->valbuf[i].p);
+    }
+    free(e->namebuf);
+    free(e->valbuf);
+    free(e->priors);
+    free(e->pass[0].p);
+    free(e->pass[1].p);
+    free(e->u16a);
+    free(e->u16b);
+    free(e->ev);
+    defuse__arena_free(&e->arena);
+    free(e);
+}
 
 void defuse__emu_trace(defuse__emu *e, defuse_step_cb cb, void *user) {
-    (void)e;
-    (void)cb;
-    (void)user;
+    e->trace = cb;
+    e->trace_user = user;
 }
 
 int defuse__emu_run(defuse__emu *e, const char *msg, size_t len) {
-    (void)e;
-    (void)msg;
-    (void)len;
-    return 0;
+    e->nev = 0;
+    defuse__arena_reset(&e->arena);
+    e->steps = 0;
+    size_t mul = e->lim.max_steps ? e->lim.max_steps : DEFUSE_DEFAULT_MAX_STEPS;
+    e->max_steps = mul * len + DEFUSE_STEPS_CONSTANT;
+    e->pass_no = 0;
+    e->tech = 0;
+    sbuf *cur = &e->pass[0], *next = &e->pass[1];
+    int rc = sb_set(e, cur, msg, len);
+    if (rc)
+        return rc;
+    e->steps = 0;
+    unsigned max_passes = e->lim.max_passes ? e->lim.max_passes : DEFUSE_DEFAULT_MAX_PASSES;
+
+    /* MessagePatternConverter: for (i = 0; i < len - 1; i++) if "${" at i,
+     * message = replace(message).  Passes that leave the text unchanged
+     * repeat themselves exactly, so the first such pass ends the loop. */
+    size_t i = 0;
+    for (;;) {
+        const char *hit = cur->len >= 2 && i < cur->len - 1
+                              ? memmem(cur->p + i, cur->len - i, "${", 2)
+                              : NULL;
+        if (!hit)
+            break;
+        if (e->pass_no >= max_passes) {
+            e->tech = DEFUSE_TECH_DEPTH_LIMIT;
+            rc = add_event(e, DEFUSE__EV_LIMIT, "passes", 6);
+            break;
+        }
+        size_t j = (size_t)(hit - cur->p);
+        e->pass_no++;
+        next->len = 0;
+        rc = substitute(e, cur->p, cur->len, next, NULL, 0);
+        trace(e, 0, "pass", cur->p, cur->len, rc == 0 ? next->p : NULL, rc == 0 ? next->len : 0,
+              e->pass_no == 1 ? "MessagePatternConverter: substitute the message"
+                              : "a later \"${\" re-runs the substitution over the whole message");
+        if (rc == EMU_CYCLE) {
+            rc = 0; /* the exception ends formatting of this message */
+            break;
+        }
+        if (rc == DEFUSE_ELIMIT) {
+            e->tech |= DEFUSE_TECH_DEPTH_LIMIT;
+            rc = add_event(e, DEFUSE__EV_LIMIT, cur->p, cur->len < 256 ? cur->len : 256);
+            break;
+        }
+        if (rc)
+            return rc;
+        bool same = next->len == cur->len && memcmp(next->p, cur->p, cur->len) == 0;
+        sbuf *t = cur;
+        cur = next;
+        next = t;
+        if (same)
+            break;
+        i = j + 1;
+    }
+    if (rc)
+        return rc;
+    if (cur != &e->pass[0]) {
+        sbuf t = e->pass[0];
+        e->pass[0] = e->pass[1];
+        e->pass[1] = t;
+    }
+    trace(e, 0, "result", msg, len, e->pass[0].p, e->pass[0].len, NULL);
+    return (int)e->nev;
 }
 
 const defuse__event *defuse__emu_events(const defuse__emu *e, size_t *n) {
-    (void)e;
-    *n = 0;
-    return NULL;
+    *n = e->nev;
+    return e->ev;
 }
 
 const char *defuse__emu_output(const defuse__emu *e, size_t *len) {
-    (void)e;
-    *len = 0;
-    return "";
+    *len = e->pass[0].len;
+    return e->pass[0].p ? e->pass[0].p : "";
 }

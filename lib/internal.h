@@ -91,7 +91,7 @@ typedef enum defuse__event_type {
     DEFUSE__EV_VICTIM,     /* a lookup of victim state (env:, sys:, ...) */
     DEFUSE__EV_CYCLE,      /* log4j's cyclic-substitution check fired */
     DEFUSE__EV_LIMIT,      /* a depth/step/expansion limit stopped us */
-    DEFUSE__EV_ESCAPED     /* an escaped $${ that never got evaluated */
+    DEFUSE__EV_BASE64      /* ${base64:...}: no such lookup in 2.x (inert) */
 } defuse__event_type;
 
 typedef struct defuse__event {
@@ -100,7 +100,9 @@ typedef struct defuse__event {
     size_t text_len;
     unsigned techniques;
     size_t src_start;   /* span in the evaluated message of the outermost */
-    size_t src_end;     /* top-level expression that produced the event */
+    size_t src_end;     /* top-level expression that produced the event
+                           (the whole message for events of later passes) */
+    unsigned pass;      /* 1 for the first MessagePatternConverter pass */
 } defuse__event;
 
 typedef struct defuse__emu defuse__emu;
