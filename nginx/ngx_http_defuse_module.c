@@ -1,0 +1,1021 @@
+/*
+ * ngx_http_defuse_module.c -- nginx dynamic module that stops Log4Shell-class
+ * ${...} injections at the edge.
+ *
+ * A thin adapter over the public API of libdefuse (include/defuse.h): every
+ * request's request line (raw, and the decoded URI as a second look), every
+ * header (Authorization with DEFUSE_SCAN_BASIC_AUTH) and its body (up to
+ * defuse_body_limit bytes, in memory or spilled to a temp file, already
+ * de-chunked by nginx) go through the log4j emulator.  A finding that log4j
+ * would act on (kinds jndi, text4shell, recursion) blocks the request with
+ * defuse_status in `defuse_mode block`; lookups and inert attempts are only
+ * logged.  Findings go to defuse_log as JSON Lines (defuse_finding_to_json()
+ * plus request fields) and to the error log (defanged).
+ *
+ * Hooked in the REWRITE phase: unlike ACCESS it runs for subrequests and
+ * before any access module, so neither SSI/auth_request subrequests nor
+ * `satisfy any` can bypass it; as a dynamic module its handler runs before
+ * the rewrite module's `return`/`rewrite` of the same location.
+ *
+ * Lifetimes: one defuse_scanner per worker process (init_process /
+ * exit_process: a scanner is not thread-safe, a worker is single-threaded);
+ * per-request state comes from r->pool and is registered as a pool cleanup,
+ * which is how it is found again after an internal redirect (nginx clears
+ * module contexts then; ngx_http_realip_module does the same).
+ *
+ * Directives (http, server, location):
+ *   defuse on|off;                 default off
+ *   defuse_mode block|detect;      default block
+ *   defuse_status CODE;            400..599, default 403 (444 closes)
+ *   defuse_body on|off;            default on
+ *   defuse_body_limit SIZE;        default 1m
+ *   defuse_log PATH|off;           default off
+ * Variables: $defuse_verdict ("pass", "detect", "block"; empty when the
+ * request was not inspected) and $defuse_callback (the defanged JNDI name of
+ * the most severe finding).  See docs/nginx.md.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <stdlib.h>
+
+#include <defuse.h>
+
+/* ---- limits (everything the request controls that this file bounds) ---- */
+
+/* Default bytes of a body inspected; larger bodies are inspected in their
+ * first defuse_body_limit bytes. */
+#define NGX_HTTP_DEFUSE_DEFAULT_BODY_LIMIT (1024 * 1024)
+/* JSON lines written to defuse_log per request (a request can hold many
+ * payloads; the log must not be a amplification channel). */
+#define NGX_HTTP_DEFUSE_MAX_LOG_LINES 32
+/* Bytes of one request field (uri, host, header name) copied into a log
+ * line, before escaping. */
+#define NGX_HTTP_DEFUSE_MAX_LOG_FIELD 2048
+/* Bytes of the defanged callback kept for $defuse_callback (with NUL). */
+#define NGX_HTTP_DEFUSE_MAX_CALLBACK 512
+
+#define NGX_HTTP_DEFUSE_MODE_DETECT 0
+#define NGX_HTTP_DEFUSE_MODE_BLOCK 1
+
+/* Verdicts, ordered: a request's verdict only ever rises. */
+#define NGX_HTTP_DEFUSE_PASS 0
+#define NGX_HTTP_DEFUSE_DETECT 1
+#define NGX_HTTP_DEFUSE_BLOCK 2
+
+/* Request states. */
+#define NGX_HTTP_DEFUSE_NEW 0
+#define NGX_HTTP_DEFUSE_READING_BODY 1
+#define NGX_HTTP_DEFUSE_DONE 2
+
+typedef struct {
+    ngx_flag_t enable;
+    ngx_uint_t mode;
+    ngx_int_t status;
+    ngx_flag_t body;
+    size_t body_limit;
+    ngx_open_file_t *log; /* NULL: off */
+} ngx_http_defuse_loc_conf_t;
+
+typedef struct {
+    ngx_http_request_t *request; /* owner: matched after internal redirects */
+    ngx_uint_t state;
+    ngx_int_t rc;        /* returned once when the phase handler re-runs */
+    ngx_uint_t verdict;  /* NGX_HTTP_DEFUSE_PASS .. BLOCK */
+    int cb_kind;         /* kind of the finding that set callback, or -1 */
+    ngx_str_t callback;  /* defanged, in r->pool */
+    ngx_uint_t nlogged;  /* JSON lines written */
+    ngx_uint_t announced; /* error-log line written */
+} ngx_http_defuse_ctx_t;
+
+/* One scan pass over one part of a request: the user data of the finding
+ * callback. */
+typedef struct {
+    ngx_http_request_t *r;
+    ngx_http_defuse_ctx_t *ctx;
+    ngx_http_defuse_loc_conf_t *conf;
+    ngx_str_t part;      /* "request_line", "uri", "header:", "body", ... */
+    ngx_str_t part_name; /* header name, or empty */
+    ngx_uint_t found;    /* findings in this part */
+    ngx_uint_t stop;     /* a blocking finding in block mode: stop */
+} ngx_http_defuse_scan_t;
+
+static ngx_int_t ngx_http_defuse_preconf(ngx_conf_t *cf);
+static ngx_int_t ngx_http_defuse_init(ngx_conf_t *cf);
+static void *ngx_http_defuse_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_defuse_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child);
+static char *ngx_http_defuse_set_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_defuse_init_process(ngx_cycle_t *cycle);
+static void ngx_http_defuse_exit_process(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_defuse_handler(ngx_http_request_t *r);
+static void ngx_http_defuse_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_defuse_verdict_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_defuse_callback_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+/* Whether a finding kind blocks (in block mode).  Kinds log4j acts on
+ * block; recon lookups and inert attempts are logged only, so that the
+ * module blocks what log4j would fire and nothing else. */
+static const ngx_uint_t ngx_http_defuse_kind_blocks[DEFUSE_KIND_COUNT] = {
+    [DEFUSE_KIND_JNDI] = 1,
+    [DEFUSE_KIND_TEXT4SHELL] = 1,
+    [DEFUSE_KIND_RECURSION] = 1,
+    [DEFUSE_KIND_LOOKUP] = 0,
+    [DEFUSE_KIND_INERT] = 0,
+};
+
+/* Headers whose values carry Base64 credentials after "Basic ". */
+static ngx_str_t ngx_http_defuse_basic_headers[] = {
+    ngx_string("Authorization"),
+    ngx_string("Proxy-Authorization"),
+};
+
+static ngx_str_t ngx_http_defuse_verdict_names[] = {
+    ngx_string("pass"),
+    ngx_string("detect"),
+    ngx_string("block"),
+};
+
+static ngx_conf_enum_t ngx_http_defuse_modes[] = {
+    { ngx_string("detect"), NGX_HTTP_DEFUSE_MODE_DETECT },
+    { ngx_string("block"), NGX_HTTP_DEFUSE_MODE_BLOCK },
+    { ngx_null_string, 0 }
+};
+
+static ngx_conf_num_bounds_t ngx_http_defuse_status_bounds = {
+    ngx_conf_check_num_bounds, 400, 599
+};
+
+static ngx_command_t ngx_http_defuse_commands[] = {
+
+    { ngx_string("defuse"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_defuse_loc_conf_t, enable),
+      NULL },
+
+    { ngx_string("defuse_mode"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_defuse_loc_conf_t, mode),
+      &ngx_http_defuse_modes },
+
+    { ngx_string("defuse_status"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_defuse_loc_conf_t, status),
+      &ngx_http_defuse_status_bounds },
+
+    { ngx_string("defuse_body"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_defuse_loc_conf_t, body),
+      NULL },
+
+    { ngx_string("defuse_body_limit"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_defuse_loc_conf_t, body_limit),
+      NULL },
+
+    { ngx_string("defuse_log"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_defuse_set_log,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+static ngx_http_module_t ngx_http_defuse_module_ctx = {
+    ngx_http_defuse_preconf,         /* preconfiguration */
+    ngx_http_defuse_init,            /* postconfiguration */
+    NULL,                            /* create main configuration */
+    NULL,                            /* init main configuration */
+    NULL,                            /* create server configuration */
+    NULL,                            /* merge server configuration */
+    ngx_http_defuse_create_loc_conf, /* create location configuration */
+    ngx_http_defuse_merge_loc_conf   /* merge location configuration */
+};
+
+ngx_module_t ngx_http_defuse_module = {
+    NGX_MODULE_V1,
+    &ngx_http_defuse_module_ctx,     /* module context */
+    ngx_http_defuse_commands,        /* module directives */
+    NGX_HTTP_MODULE,                 /* module type */
+    NULL,                            /* init master */
+    NULL,                            /* init module */
+    ngx_http_defuse_init_process,    /* init process */
+    NULL,                            /* init thread */
+    NULL,                            /* exit thread */
+    ngx_http_defuse_exit_process,    /* exit process */
+    NULL,                            /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+static ngx_http_variable_t ngx_http_defuse_vars[] = {
+    { ngx_string("defuse_verdict"), NULL, ngx_http_defuse_verdict_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+    { ngx_string("defuse_callback"), NULL, ngx_http_defuse_callback_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+      ngx_http_null_variable
+};
+
+/* The worker's scanner (defuse_scanner is not thread-safe; a worker runs
+ * requests on one thread). */
+static defuse_scanner *ngx_http_defuse_scanner;
+
+/* ------------------------------------------------------------------------ */
+/* Configuration                                                             */
+/* ------------------------------------------------------------------------ */
+
+static void *
+ngx_http_defuse_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_defuse_loc_conf_t *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_defuse_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    conf->enable = NGX_CONF_UNSET;
+    conf->mode = NGX_CONF_UNSET_UINT;
+    conf->status = NGX_CONF_UNSET;
+    conf->body = NGX_CONF_UNSET;
+    conf->body_limit = NGX_CONF_UNSET_SIZE;
+    conf->log = NGX_CONF_UNSET_PTR;
+
+    return conf;
+}
+
+static char *
+ngx_http_defuse_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_defuse_loc_conf_t *prev = parent;
+    ngx_http_defuse_loc_conf_t *conf = child;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_uint_value(conf->mode, prev->mode, NGX_HTTP_DEFUSE_MODE_BLOCK);
+    ngx_conf_merge_value(conf->status, prev->status, NGX_HTTP_FORBIDDEN);
+    ngx_conf_merge_value(conf->body, prev->body, 1);
+    ngx_conf_merge_size_value(conf->body_limit, prev->body_limit,
+                              NGX_HTTP_DEFUSE_DEFAULT_BODY_LIMIT);
+    ngx_conf_merge_ptr_value(conf->log, prev->log, NULL);
+
+    return NGX_CONF_OK;
+}
+
+/* defuse_log PATH|off: the file is opened by nginx (and reopened on
+ * USR1) like access_log's. */
+static char *
+ngx_http_defuse_set_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_defuse_loc_conf_t *lcf = conf;
+    ngx_str_t *value;
+
+    if (lcf->log != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        lcf->log = NULL;
+        return NGX_CONF_OK;
+    }
+
+    lcf->log = ngx_conf_open_file(cf->cycle, &value[1]);
+    if (lcf->log == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+static ngx_int_t
+ngx_http_defuse_preconf(ngx_conf_t *cf)
+{
+    ngx_http_variable_t *var, *v;
+
+    for (v = ngx_http_defuse_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+static ngx_int_t
+ngx_http_defuse_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt *h;
+    ngx_http_core_main_conf_t *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_defuse_handler;
+
+    return NGX_OK;
+}
+
+static ngx_int_t
+ngx_http_defuse_init_process(ngx_cycle_t *cycle)
+{
+    int rc;
+
+    rc = defuse_scanner_new(&ngx_http_defuse_scanner, NULL);
+    if (rc < 0) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "defuse: cannot create a scanner: %s", defuse_strerror(rc));
+        ngx_http_defuse_scanner = NULL;
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+static void
+ngx_http_defuse_exit_process(ngx_cycle_t *cycle)
+{
+    defuse_scanner_free(ngx_http_defuse_scanner);
+    ngx_http_defuse_scanner = NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Per-request context                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* The pool cleanup that ties the ctx to the request's pool.  Everything the
+ * ctx points to is pool memory (library results are copied or freed before
+ * the callback returns), so there is nothing to release: the cleanup record
+ * exists so that the ctx can be found again after an internal redirect. */
+static void
+ngx_http_defuse_cleanup(void *data)
+{
+    ngx_http_defuse_ctx_t *ctx = data;
+
+    ctx->request = NULL;
+}
+
+/* Returns the request's ctx, recovering it from the pool cleanups after an
+ * internal redirect cleared r->ctx; NULL if the request has none. */
+static ngx_http_defuse_ctx_t *
+ngx_http_defuse_get_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t *cln;
+    ngx_http_defuse_ctx_t *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_defuse_module);
+
+    if (ctx == NULL && (r->internal || r->filter_finalize)) {
+        for (cln = r->pool->cleanup; cln; cln = cln->next) {
+            if (cln->handler == ngx_http_defuse_cleanup) {
+                ctx = cln->data;
+                if (ctx->request == r) {
+                    ngx_http_set_ctx(r, ctx, ngx_http_defuse_module);
+                    return ctx;
+                }
+            }
+        }
+        return NULL;
+    }
+
+    return ctx;
+}
+
+static ngx_http_defuse_ctx_t *
+ngx_http_defuse_create_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t *cln;
+    ngx_http_defuse_ctx_t *ctx;
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_defuse_ctx_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ctx = cln->data;
+    ngx_memzero(ctx, sizeof(ngx_http_defuse_ctx_t));
+    ctx->request = r;
+    ctx->rc = NGX_DECLINED;
+    ctx->cb_kind = -1;
+    cln->handler = ngx_http_defuse_cleanup;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_defuse_module);
+
+    return ctx;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Logging                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Writes src[0..len) as the inside of a JSON string at dst (dst NULL: only
+ * measures) and returns the bytes needed.  Hand-written rather than jansson
+ * because request bytes are not necessarily UTF-8 (jansson refuses them) and
+ * every "$" must become \u0024 so that no consumer sees a live "${": bytes
+ * outside printable ASCII are written as \u00XX (Latin-1), lossless and
+ * always valid JSON.
+ */
+static size_t
+ngx_http_defuse_json_escape(u_char *dst, const u_char *src, size_t len)
+{
+    static const u_char hex[] = "0123456789abcdef";
+    size_t i, n = 0;
+    u_char c;
+
+    for (i = 0; i < len; i++) {
+        c = src[i];
+        if (c == '"' || c == '\\') {
+            if (dst) {
+                dst[n] = '\\';
+                dst[n + 1] = c;
+            }
+            n += 2;
+        } else if (c < 0x20 || c >= 0x7f || c == '$') {
+            if (dst) {
+                ngx_memcpy(dst + n, "\\u00", 4);
+                dst[n + 4] = hex[c >> 4];
+                dst[n + 5] = hex[c & 0xf];
+            }
+            n += 6;
+        } else {
+            if (dst) {
+                dst[n] = c;
+            }
+            n++;
+        }
+    }
+
+    return n;
+}
+
+/* A member of the "extra" object of a log line. */
+typedef struct {
+    const char *key;
+    ngx_str_t value;   /* a string value ... */
+    ngx_str_t suffix;  /* ... concatenated with this one */
+    ngx_uint_t is_number;
+    ngx_int_t number;  /* used when is_number */
+} ngx_http_defuse_field_t;
+
+/* Builds the request fields of a log line as a JSON object in r->pool.
+ * Returns NULL on ENOMEM. */
+static char *
+ngx_http_defuse_log_extra(ngx_http_defuse_scan_t *sc, const defuse_finding *f,
+    ngx_uint_t blocked)
+{
+    ngx_http_request_t *r = sc->r;
+    ngx_http_defuse_field_t fields[8];
+    ngx_str_t time, host;
+    ngx_uint_t i, nf = 0;
+    size_t n, vlen, slen;
+    u_char *buf, *p;
+
+    time.len = ngx_cached_http_log_iso8601.len;
+    time.data = ngx_cached_http_log_iso8601.data;
+    host = r->headers_in.server;
+
+    ngx_memzero(fields, sizeof(fields));
+    fields[nf].key = "time"; fields[nf++].value = time;
+    fields[nf].key = "client"; fields[nf++].value = r->connection->addr_text;
+    fields[nf].key = "method"; fields[nf++].value = r->main->method_name;
+    fields[nf].key = "uri"; fields[nf++].value = r->unparsed_uri;
+    fields[nf].key = "host"; fields[nf++].value = host;
+    fields[nf].key = "part"; fields[nf].value = sc->part;
+    fields[nf++].suffix = sc->part_name;
+    fields[nf].key = "action";
+    fields[nf++].value = blocked ? ngx_http_defuse_verdict_names[NGX_HTTP_DEFUSE_BLOCK]
+                                 : ngx_http_defuse_verdict_names[NGX_HTTP_DEFUSE_DETECT];
+    fields[nf].key = "status";
+    fields[nf].is_number = 1;
+    fields[nf++].number = blocked ? sc->conf->status : 0;
+
+    n = 2;
+    for (i = 0; i < nf; i++) {
+        n += ngx_strlen(fields[i].key) + 6 + NGX_INT_T_LEN;
+        vlen = ngx_min(fields[i].value.len, NGX_HTTP_DEFUSE_MAX_LOG_FIELD);
+        slen = ngx_min(fields[i].suffix.len, NGX_HTTP_DEFUSE_MAX_LOG_FIELD);
+        n += ngx_http_defuse_json_escape(NULL, fields[i].value.data, vlen);
+        n += ngx_http_defuse_json_escape(NULL, fields[i].suffix.data, slen);
+    }
+
+    buf = ngx_pnalloc(r->pool, n + 1);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    p = buf;
+    *p++ = '{';
+    for (i = 0; i < nf; i++) {
+        p = ngx_sprintf(p, "%s\"%s\":", i ? "," : "", fields[i].key);
+        if (fields[i].is_number) {
+            p = ngx_sprintf(p, "%i", fields[i].number);
+            continue;
+        }
+        vlen = ngx_min(fields[i].value.len, NGX_HTTP_DEFUSE_MAX_LOG_FIELD);
+        slen = ngx_min(fields[i].suffix.len, NGX_HTTP_DEFUSE_MAX_LOG_FIELD);
+        *p++ = '"';
+        p += ngx_http_defuse_json_escape(p, fields[i].value.data, vlen);
+        p += ngx_http_defuse_json_escape(p, fields[i].suffix.data, slen);
+        *p++ = '"';
+    }
+    *p++ = '}';
+    *p = '\0';
+
+    return (char *) buf;
+}
+
+/* Appends one JSON line for f to defuse_log (one write(2) on an O_APPEND
+ * file, so lines of concurrent workers do not interleave). */
+static void
+ngx_http_defuse_log_finding(ngx_http_defuse_scan_t *sc, const defuse_finding *f,
+    ngx_uint_t blocked)
+{
+    ngx_http_request_t *r = sc->r;
+    char *extra, *json, *line;
+    size_t len;
+    ssize_t n;
+
+    if (sc->conf->log == NULL
+        || sc->ctx->nlogged >= NGX_HTTP_DEFUSE_MAX_LOG_LINES)
+    {
+        return;
+    }
+    sc->ctx->nlogged++;
+
+    extra = ngx_http_defuse_log_extra(sc, f, blocked);
+    if (extra == NULL) {
+        return;
+    }
+
+    json = defuse_finding_to_json(f, extra);
+    if (json == NULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "defuse: cannot render a finding as JSON");
+        return;
+    }
+
+    len = ngx_strlen(json);
+    line = realloc(json, len + 2);
+    if (line == NULL) {
+        free(json);
+        return;
+    }
+    line[len] = '\n';
+    line[len + 1] = '\0';
+
+    n = ngx_write_fd(sc->conf->log->fd, line, len + 1);
+    if (n != (ssize_t) (len + 1)) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, ngx_errno,
+                      "defuse: cannot write to defuse_log \"%V\"",
+                      &sc->conf->log->name);
+    }
+
+    free(line);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Scanning                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Keeps the defanged callback of the most severe finding for
+ * $defuse_callback. */
+static void
+ngx_http_defuse_keep_callback(ngx_http_defuse_scan_t *sc, const defuse_finding *f)
+{
+    ngx_http_defuse_ctx_t *ctx = sc->ctx;
+    char buf[NGX_HTTP_DEFUSE_MAX_CALLBACK];
+    size_t need, len;
+    u_char *p;
+
+    if (f->callback == NULL
+        || (ctx->cb_kind >= 0 && ctx->cb_kind <= (int) f->kind))
+    {
+        return;
+    }
+
+    need = defuse_defang(f->callback, ngx_strlen(f->callback), buf, sizeof(buf));
+    len = ngx_min(need, sizeof(buf) - 1);
+
+    p = ngx_pnalloc(sc->r->pool, len);
+    if (p == NULL) {
+        return;
+    }
+    ngx_memcpy(p, buf, len);
+
+    ctx->callback.data = p;
+    ctx->callback.len = len;
+    ctx->cb_kind = (int) f->kind;
+}
+
+/* defuse_finding_cb: records, logs, and stops the scan at the first
+ * blocking finding in block mode. */
+static int
+ngx_http_defuse_on_finding(const defuse_finding *f, void *user)
+{
+    ngx_http_defuse_scan_t *sc = user;
+    ngx_http_defuse_ctx_t *ctx = sc->ctx;
+    ngx_uint_t blocking, blocked, verdict;
+    char cb[NGX_HTTP_DEFUSE_MAX_CALLBACK];
+
+    blocking = (unsigned) f->kind < DEFUSE_KIND_COUNT
+               && ngx_http_defuse_kind_blocks[f->kind];
+    blocked = blocking && sc->conf->mode == NGX_HTTP_DEFUSE_MODE_BLOCK;
+    verdict = blocked ? NGX_HTTP_DEFUSE_BLOCK : NGX_HTTP_DEFUSE_DETECT;
+
+    sc->found++;
+    if (verdict > ctx->verdict) {
+        ctx->verdict = verdict;
+    }
+
+    ngx_http_defuse_keep_callback(sc, f);
+    ngx_http_defuse_log_finding(sc, f, blocked);
+
+    if (!ctx->announced || blocked) {
+        ctx->announced = 1;
+        if (f->callback) {
+            defuse_defang(f->callback, ngx_strlen(f->callback), cb, sizeof(cb));
+        } else {
+            cb[0] = '\0';
+        }
+        ngx_log_error(NGX_LOG_WARN, sc->r->connection->log, 0,
+                      "defuse: %s %s finding in %V%V, callback \"%s\"",
+                      blocked ? "blocked" : "detected",
+                      defuse_kind_name(f->kind), &sc->part, &sc->part_name, cb);
+    }
+
+    if (blocked) {
+        sc->stop = 1;
+        return 1;
+    }
+
+    return 0;
+}
+
+/* Scans buf[0..len) as part `part` (+ name) of the request. */
+static void
+ngx_http_defuse_scan_part(ngx_http_defuse_scan_t *sc, const char *part,
+    ngx_str_t *name, const u_char *buf, size_t len, unsigned flags)
+{
+    int rc;
+
+    if (sc->stop || len == 0
+        || defuse_candidate((const char *) buf, len) == len)
+    {
+        return;
+    }
+
+    sc->part.data = (u_char *) part;
+    sc->part.len = ngx_strlen(part);
+    if (name) {
+        sc->part_name = *name;
+    } else {
+        ngx_str_null(&sc->part_name);
+    }
+
+    rc = defuse_scan(ngx_http_defuse_scanner, (const char *) buf, len, flags,
+                     ngx_http_defuse_on_finding, sc);
+
+    if (rc < 0 && rc != DEFUSE_ESTOPPED) {
+        ngx_log_error(NGX_LOG_ERR, sc->r->connection->log, 0,
+                      "defuse: scanning %V%V failed: %s",
+                      &sc->part, &sc->part_name, defuse_strerror(rc));
+    }
+}
+
+static unsigned
+ngx_http_defuse_header_flags(ngx_table_elt_t *h)
+{
+    ngx_uint_t i;
+
+    for (i = 0; i < sizeof(ngx_http_defuse_basic_headers)
+                    / sizeof(ngx_http_defuse_basic_headers[0]); i++)
+    {
+        if (h->key.len == ngx_http_defuse_basic_headers[i].len
+            && ngx_strncasecmp(h->key.data, ngx_http_defuse_basic_headers[i].data,
+                               h->key.len) == 0)
+        {
+            return DEFUSE_SCAN_BASIC_AUTH;
+        }
+    }
+
+    return 0;
+}
+
+/* The request line (raw; the decoded URI as a second look when the raw
+ * line held nothing), or a subrequest's own URI and arguments. */
+static void
+ngx_http_defuse_scan_line(ngx_http_defuse_scan_t *sc)
+{
+    ngx_http_request_t *r = sc->r;
+
+    if (r == r->main && r->request_line.len) {
+        sc->found = 0;
+        ngx_http_defuse_scan_part(sc, "request_line", NULL, r->request_line.data,
+                                  r->request_line.len, 0);
+        if (sc->found) {
+            return;
+        }
+        ngx_http_defuse_scan_part(sc, "uri", NULL, r->uri.data, r->uri.len, 0);
+        return;
+    }
+
+    ngx_http_defuse_scan_part(sc, "uri", NULL, r->uri.data, r->uri.len, 0);
+    ngx_http_defuse_scan_part(sc, "args", NULL, r->args.data, r->args.len, 0);
+}
+
+static void
+ngx_http_defuse_scan_headers(ngx_http_defuse_scan_t *sc)
+{
+    ngx_list_part_t *part;
+    ngx_table_elt_t *h;
+    ngx_uint_t i;
+
+    part = &sc->r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+        if (sc->stop) {
+            return;
+        }
+        ngx_http_defuse_scan_part(sc, "header:", &h[i].key, h[i].value.data,
+                                  h[i].value.len, ngx_http_defuse_header_flags(&h[i]));
+    }
+}
+
+/* Scans the first body_limit bytes of the read body, from memory buffers
+ * and the temp file alike. */
+static void
+ngx_http_defuse_scan_body(ngx_http_defuse_scan_t *sc)
+{
+    ngx_http_request_t *r = sc->r;
+    ngx_http_request_body_t *rb = r->request_body;
+    ngx_chain_t *cl;
+    ngx_buf_t *b;
+    size_t total = 0, n, limit = sc->conf->body_limit;
+    ssize_t got;
+    u_char *buf;
+
+    if (rb == NULL || rb->bufs == NULL || limit == 0 || sc->stop) {
+        return;
+    }
+
+    for (cl = rb->bufs; cl && total < limit; cl = cl->next) {
+        b = cl->buf;
+        n = b->in_file ? (size_t) (b->file_last - b->file_pos)
+                       : (size_t) (b->last - b->pos);
+        total += ngx_min(n, limit - total);
+    }
+
+    if (total == 0) {
+        return;
+    }
+
+    /* One in-memory buffer: scan it in place. */
+    b = rb->bufs->buf;
+    if (!b->in_file && (size_t) (b->last - b->pos) >= total) {
+        ngx_http_defuse_scan_part(sc, "body", NULL, b->pos, total, 0);
+        return;
+    }
+
+    /* Otherwise gather into one temporary (freed right after the scan, not
+     * kept in the pool for the rest of the request). */
+    buf = ngx_alloc(total, r->connection->log);
+    if (buf == NULL) {
+        return;
+    }
+
+    n = 0;
+    for (cl = rb->bufs; cl && n < total; cl = cl->next) {
+        b = cl->buf;
+        if (b->in_file) {
+            size_t want = ngx_min((size_t) (b->file_last - b->file_pos), total - n);
+            got = ngx_read_file(b->file, buf + n, want, b->file_pos);
+            if (got < 0) {
+                break;
+            }
+            n += (size_t) got;
+            if ((size_t) got < want) {
+                break;
+            }
+        } else {
+            size_t want = ngx_min((size_t) (b->last - b->pos), total - n);
+            ngx_memcpy(buf + n, b->pos, want);
+            n += want;
+        }
+    }
+
+    ngx_http_defuse_scan_part(sc, "body", NULL, buf, n, 0);
+    ngx_free(buf);
+}
+
+/* Whether the main request has a body to read. */
+static ngx_uint_t
+ngx_http_defuse_has_body(ngx_http_request_t *r)
+{
+    if (r->headers_in.content_length_n > 0 || r->headers_in.chunked) {
+        return 1;
+    }
+#if (NGX_HTTP_V2)
+    if (r->stream && r->headers_in.content_length_n < 0) {
+        return 1;
+    }
+#endif
+    return 0;
+}
+
+static void
+ngx_http_defuse_scan_init(ngx_http_defuse_scan_t *sc, ngx_http_request_t *r,
+    ngx_http_defuse_ctx_t *ctx, ngx_http_defuse_loc_conf_t *lcf)
+{
+    ngx_memzero(sc, sizeof(*sc));
+    sc->r = r;
+    sc->ctx = ctx;
+    sc->conf = lcf;
+}
+
+/* The phase handler's answer once everything is scanned. */
+static ngx_int_t
+ngx_http_defuse_decide(ngx_http_defuse_ctx_t *ctx, ngx_http_defuse_loc_conf_t *lcf)
+{
+    ctx->state = NGX_HTTP_DEFUSE_DONE;
+    return ctx->verdict == NGX_HTTP_DEFUSE_BLOCK ? lcf->status : NGX_DECLINED;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Phase handler                                                             */
+/* ------------------------------------------------------------------------ */
+
+static ngx_int_t
+ngx_http_defuse_handler(ngx_http_request_t *r)
+{
+    ngx_int_t rc;
+    ngx_http_defuse_ctx_t *ctx, *mctx;
+    ngx_http_defuse_loc_conf_t *lcf;
+    ngx_http_defuse_scan_t sc;
+
+    ctx = ngx_http_defuse_get_ctx(r);
+    if (ctx) {
+        if (ctx->state == NGX_HTTP_DEFUSE_READING_BODY) {
+            return NGX_DONE;
+        }
+        /* Re-entered after the body was read, or after an internal
+         * redirect (error_page of a blocked request): answer once. */
+        rc = ctx->rc;
+        ctx->rc = NGX_DECLINED;
+        return rc;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_defuse_module);
+    if (!lcf->enable) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_defuse_scanner == NULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "defuse: no scanner");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx = ngx_http_defuse_create_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_defuse_scan_init(&sc, r, ctx, lcf);
+    ngx_http_defuse_scan_line(&sc);
+
+    /* Headers and body are shared with the main request: a subrequest of
+     * an inspected main request only adds its own URI and arguments. */
+    mctx = NULL;
+    if (r != r->main) {
+        mctx = ngx_http_get_module_ctx(r->main, ngx_http_defuse_module);
+        if (mctx && mctx->state != NGX_HTTP_DEFUSE_DONE) {
+            mctx = NULL;
+        }
+    }
+
+    if (mctx == NULL) {
+        ngx_http_defuse_scan_headers(&sc);
+    }
+
+    if (sc.stop) {
+        return ngx_http_defuse_decide(ctx, lcf);
+    }
+
+    if (lcf->body && r == r->main && ngx_http_defuse_has_body(r)) {
+        ctx->state = NGX_HTTP_DEFUSE_READING_BODY;
+
+        rc = ngx_http_read_client_request_body(r, ngx_http_defuse_body_handler);
+        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+            return rc;
+        }
+
+        ngx_http_finalize_request(r, NGX_DONE);
+        return NGX_DONE;
+    }
+
+    if (lcf->body && mctx == NULL && r != r->main) {
+        ngx_http_defuse_scan_body(&sc);
+    }
+
+    return ngx_http_defuse_decide(ctx, lcf);
+}
+
+static void
+ngx_http_defuse_body_handler(ngx_http_request_t *r)
+{
+    ngx_http_defuse_ctx_t *ctx;
+    ngx_http_defuse_loc_conf_t *lcf;
+    ngx_http_defuse_scan_t sc;
+
+    ctx = ngx_http_defuse_get_ctx(r);
+    if (ctx == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_defuse_module);
+
+    ngx_http_defuse_scan_init(&sc, r, ctx, lcf);
+    ngx_http_defuse_scan_body(&sc);
+    ctx->rc = ngx_http_defuse_decide(ctx, lcf);
+
+    r->preserve_body = 1;
+    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_core_run_phases(r);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Variables                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static ngx_int_t
+ngx_http_defuse_verdict_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_defuse_ctx_t *ctx;
+
+    ctx = ngx_http_defuse_get_ctx(r);
+    if (ctx == NULL || ctx->state != NGX_HTTP_DEFUSE_DONE) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = ngx_http_defuse_verdict_names[ctx->verdict].data;
+    v->len = ngx_http_defuse_verdict_names[ctx->verdict].len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+static ngx_int_t
+ngx_http_defuse_callback_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_defuse_ctx_t *ctx;
+
+    ctx = ngx_http_defuse_get_ctx(r);
+    if (ctx == NULL || ctx->callback.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = ctx->callback.data;
+    v->len = ctx->callback.len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
