@@ -1,21 +1,319 @@
-/* json.c -- STUB: finding serialisation and defanging (replaced). */
+/*
+ * json.c -- how a finding leaves the library as text.
+ *
+ *   defuse_finding_to_json()  one finding as one line of JSON (jansson),
+ *                             with every "$" written as \u0024 so that no
+ *                             consumer handling the line as text sees a live
+ *                             "${".
+ *   defuse_defang()           attacker text made safe to show to people:
+ *                             no live "${", no clickable URL or host name,
+ *                             no terminal control sequences.
+ *
+ * Strings from a finding may hold any bytes (decoding can produce NUL and
+ * invalid UTF-8); JSON needs valid UTF-8, so invalid bytes become U+FFFD.
+ */
 #include "internal.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- JSON ------------------------------------------------------------------ */
+
+/* Length of the valid UTF-8 sequence at s[0..n), or 0 if it is invalid
+ * (overlongs, surrogates and code points past U+10FFFF are invalid). */
+static size_t utf8_seq(const unsigned char *s, size_t n) {
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t len;
+    unsigned min, cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2, min = 0x80, cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3, min = 0x800, cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4, min = 0x10000, cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+/* A JSON string for s[0..n) (NUL bytes kept as \u0000, invalid UTF-8 bytes
+ * replaced by U+FFFD).  Returns a new reference or NULL on ENOMEM. */
+static json_t *json_bytes(const char *s, size_t n) {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        size_t k = utf8_seq(u + i, n - i);
+        if (!k)
+            break;
+        i += k;
+    }
+    if (i == n)
+        return json_stringn(s, n);
+    /* Rare path: rebuild with replacements (each bad byte grows to 3). */
+    if (n > (SIZE_MAX - 1) / 3)
+        return NULL;
+    char *buf = malloc(n * 3 + 1);
+    if (!buf)
+        return NULL;
+    size_t o = 0;
+    for (i = 0; i < n;) {
+        size_t k = utf8_seq(u + i, n - i);
+        if (k) {
+            memcpy(buf + o, s + i, k);
+            o += k;
+            i += k;
+        } else {
+            memcpy(buf + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        }
+    }
+    json_t *j = json_stringn(buf, o);
+    free(buf);
+    return j;
+}
+
+/* A JSON string for a NUL-terminated s, or null when s is NULL. */
+static json_t *json_str_or_null(const char *s) {
+    return s ? json_bytes(s, strlen(s)) : json_null();
+}
+
+/* Sets key on obj to v (stealing v).  Returns 0, or -1 if v is NULL or the
+ * set failed. */
+static int put(json_t *obj, const char *key, json_t *v) {
+    if (!v)
+        return -1;
+    return json_object_set_new(obj, key, v);
+}
+
+/* Copies the dump s into a new string with every '$' as "\u0024".  '$' is
+ * ASCII and never part of JSON syntax, so it only occurs inside strings
+ * (keys or values) and the replacement keeps the document valid. */
+static char *escape_dollars(const char *s) {
+    size_t n = 0, dollars = 0;
+    for (; s[n]; n++)
+        dollars += s[n] == '$';
+    char *out = malloc(n + dollars * 5 + 1);
+    if (!out)
+        return NULL;
+    char *o = out;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '$') {
+            memcpy(o, "\\u0024", 6);
+            o += 6;
+        } else {
+            *o++ = s[i];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 char *defuse_finding_to_json(const defuse_finding *f, const char *extra) {
-    (void)f;
-    (void)extra;
-    return strdup("{}");
+    char *dump = NULL, *out = NULL;
+    json_t *obj = NULL;
+    if (!f)
+        return NULL;
+    if (extra) {
+        json_error_t err;
+        obj = json_loads(extra, JSON_REJECT_DUPLICATES, &err);
+        if (!obj || !json_is_object(obj))
+            goto out;
+    } else {
+        obj = json_object();
+        if (!obj)
+            goto out;
+    }
+
+    json_t *layers = json_array(), *techs = json_array(), *exfil = json_array();
+    if (put(obj, "kind", json_string(defuse_kind_name(f->kind))) ||
+        put(obj, "payload", f->payload ? json_bytes(f->payload, f->payload_len) : json_null()) ||
+        put(obj, "decoded", f->decoded ? json_bytes(f->decoded, f->decoded_len) : json_null()) ||
+        put(obj, "layers", layers) || put(obj, "techniques", techs)) {
+        json_decref(exfil);
+        goto out;
+    }
+    size_t nl = f->nlayers < DEFUSE_MAX_REPORTED_LAYERS ? f->nlayers : DEFUSE_MAX_REPORTED_LAYERS;
+    for (size_t i = 0; i < nl; i++)
+        if (json_array_append_new(layers, json_string(defuse_layer_name(f->layers[i]))))
+            goto out;
+    for (unsigned b = 0; b < DEFUSE_TECH_COUNT; b++) {
+        const char *name = defuse_technique_name(1u << b);
+        if ((f->techniques & (1u << b)) && name && json_array_append_new(techs, json_string(name)))
+            goto out;
+    }
+    if (put(obj, "callback", json_str_or_null(f->callback)) ||
+        put(obj, "scheme", json_str_or_null(f->scheme)) ||
+        put(obj, "host", json_str_or_null(f->host)) ||
+        put(obj, "port", f->port >= 0 ? json_integer(f->port) : json_null()) ||
+        put(obj, "path", json_str_or_null(f->path)) || put(obj, "exfil", exfil))
+        goto out;
+    size_t ne = f->nexfil < DEFUSE_MAX_REPORTED_EXFIL ? f->nexfil : DEFUSE_MAX_REPORTED_EXFIL;
+    for (size_t i = 0; i < ne; i++)
+        if (f->exfil[i] && json_array_append_new(exfil, json_str_or_null(f->exfil[i])))
+            goto out;
+    if (put(obj, "command", json_str_or_null(f->command)))
+        goto out;
+
+    dump = json_dumps(obj, JSON_COMPACT);
+    if (!dump)
+        goto out;
+    out = escape_dollars(dump);
+out:
+    free(dump);
+    json_decref(obj);
+    return out;
+}
+
+/* ---- defang ------------------------------------------------------------------ */
+
+/* Output cursor that counts what the full result needs, as snprintf. */
+typedef struct sink {
+    char *out;
+    size_t cap; /* usable bytes, excluding the NUL */
+    size_t len; /* bytes the full result needs so far */
+} sink;
+
+static void emit(sink *k, const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++, k->len++)
+        if (k->len < k->cap)
+            k->out[k->len] = s[i];
+}
+
+static void emit_hex(sink *k, unsigned char c) {
+    char buf[5];
+    snprintf(buf, sizeof buf, "\\x%02X", c);
+    emit(k, buf, 4);
+}
+
+static int is_label_char(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+/* Bytes that end the host part after "://" (the authority).  '#' and '@'
+ * do not: ldap://127.0.0.1#evil.com and user@host keep the host going. */
+static int ends_authority(unsigned char c) {
+    return c <= ' ' || c == '/' || c == '?' || c == '"' || c == '\'' || c == '<' || c == '>' ||
+           c == '\\' || c == 0x7F;
+}
+
+/* Whether the dot at s[i] sits inside a host-like token: a maximal run of
+ * [A-Za-z0-9.-] that starts and ends with a letter or digit and is either
+ * four numeric labels (IPv4) or ends in a label of two or more letters
+ * (a domain such as evil.com; "java.version" counts too, which is harmless
+ * and keeps the rule simple and predictable). */
+static int dot_in_host_token(const unsigned char *s, size_t len, size_t i) {
+    size_t a = i, b = i + 1;
+    while (a > 0 && (is_label_char(s[a - 1]) || s[a - 1] == '.'))
+        a--;
+    while (b < len && (is_label_char(s[b]) || s[b] == '.'))
+        b++;
+    if (s[a] == '.' || s[a] == '-' || s[b - 1] == '.' || s[b - 1] == '-')
+        return 0;
+    /* last label */
+    size_t l = b;
+    while (l > a && s[l - 1] != '.')
+        l--;
+    int alpha = 1;
+    for (size_t k = l; k < b; k++)
+        if (!((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z')))
+            alpha = 0;
+    if (alpha && b - l >= 2)
+        return 1;
+    unsigned dots = 0;
+    for (size_t k = a; k < b; k++) {
+        if (s[k] == '.') {
+            if (k + 1 < b && s[k + 1] == '.')
+                return 0;
+            dots++;
+        } else if (s[k] < '0' || s[k] > '9') {
+            return 0;
+        }
+    }
+    return dots == 3;
+}
+
+/* Length of a UTF-8 sequence at s that a terminal may act on and that is
+ * shown escaped: C1 controls (U+0080..U+009F, e.g. CSI U+009B) and the
+ * bidirectional overrides U+202A..U+202E, U+2066..U+2069 (Trojan Source).
+ * 0 if s does not start with one. */
+static size_t risky_utf8(const unsigned char *s, size_t n) {
+    if (n >= 2 && s[0] == 0xC2 && s[1] >= 0x80 && s[1] <= 0x9F)
+        return 2;
+    if (n >= 3 && s[0] == 0xE2 &&
+        ((s[1] == 0x80 && s[2] >= 0xAA && s[2] <= 0xAE) ||
+         (s[1] == 0x81 && s[2] >= 0xA6 && s[2] <= 0xA9)))
+        return 3;
+    return 0;
 }
 
 size_t defuse_defang(const char *s, size_t len, char *out, size_t outsz) {
-    if (outsz) {
-        size_t n = len < outsz - 1 ? len : outsz - 1;
-        memcpy(out, s, n);
-        out[n] = '\0';
+    sink k = {out, outsz ? outsz - 1 : 0, 0};
+    const unsigned char *u = (const unsigned char *)s;
+    int in_authority = 0;
+    if (!s)
+        len = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = u[i];
+        if (c == '$' && i + 1 < len && u[i + 1] == '{') {
+            emit(&k, "$\\{", 3);
+            i += 2;
+            continue;
+        }
+        if (c == ':' && i + 2 < len && u[i + 1] == '/' && u[i + 2] == '/') {
+            emit(&k, "[:]//", 5);
+            i += 3;
+            in_authority = 1;
+            continue;
+        }
+        if (in_authority && ends_authority(c))
+            in_authority = 0;
+        if (c == '.' && (in_authority || dot_in_host_token(u, len, i))) {
+            emit(&k, "[.]", 3);
+            i++;
+            continue;
+        }
+        if (c < 0x20 || c == 0x7F) {
+            emit_hex(&k, c);
+            i++;
+            continue;
+        }
+        if (c >= 0x80) {
+            size_t r = risky_utf8(u + i, len - i);
+            if (r) {
+                for (size_t j = 0; j < r; j++)
+                    emit_hex(&k, u[i + j]);
+                i += r;
+                continue;
+            }
+            size_t q = utf8_seq(u + i, len - i);
+            if (!q) {
+                emit_hex(&k, c);
+                i++;
+                continue;
+            }
+            emit(&k, s + i, q);
+            i += q;
+            continue;
+        }
+        emit(&k, s + i, 1);
+        i++;
     }
-    return len;
+    if (outsz)
+        out[k.len < k.cap ? k.len : k.cap] = '\0';
+    return k.len;
 }

@@ -1,0 +1,269 @@
+/*
+ * log_follow.c -- `defuse logs --follow`: keep reading growing logs like
+ * `tail -F` until SIGINT/SIGTERM.
+ *
+ * Polling (every POLL_MS) rather than inotify: it works the same on every
+ * file system (NFS, overlay, bind mounts) and costs one stat() per file per
+ * poll.  Each poll drains what was appended, then compares the path's
+ * inode with the open one (rotation: the rest of the old file was already
+ * read, the new file is read from its start) and the size with the read
+ * offset (truncation: read again from the start).  A file that does not
+ * exist yet is retried.  Compressed and UTF-16 files are scanned once (they
+ * are not appended to in place) and a note says so.  Standard input is read
+ * until its end.  Line numbers count from the start of each file (existing
+ * lines are counted when starting at the end).
+ */
+#include "logs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define POLL_MS 100
+
+typedef void (*follow_sink_fn)(void *user, const char *file, lrec *r);
+
+typedef struct watch {
+    const char *path;
+    int fd;
+    dev_t dev;
+    ino_t ino;
+    off_t off;
+    uint64_t base;  /* lines before the point where this lscan started */
+    lscan *ls;
+    int reported;   /* "cannot open" already said */
+    int once_done;  /* compressed/UTF-16: scanned once */
+    follow_sink_fn sink;
+    void *user;
+} watch;
+
+static void watch_sink(void *user, lrec *r) {
+    watch *w = user;
+    if (r->line)
+        r->line += w->base;
+    w->sink(w->user, w->path, r);
+}
+
+static void note(watch *w, int type, const char *text) {
+    lrec *r = calloc(1, sizeof *r);
+    if (!r)
+        return;
+    r->type = type;
+    r->hour = LF_NO_HOUR;
+    r->text = strdup(text);
+    w->sink(w->user, w->path, r);
+}
+
+static int year_now(void) {
+    time_t t = time(NULL);
+    struct tm tm;
+    return gmtime_r(&t, &tm) ? tm.tm_year + 1900 : 1970;
+}
+
+/* Scans a whole non-followable source once (compressed, UTF-16, stdin). */
+static int scan_once(watch *w, const lscan_opts *o, char *buf) {
+    char err[256];
+    lin_info info;
+    lin_source *src;
+    if (lin_open(&src, w->path, 0, -1, &info, err, sizeof err) < 0) {
+        note(w, LREC_ERROR, err);
+        return -1;
+    }
+    int rc = 0;
+    if (lscan_new(&w->ls, o, year_now(), watch_sink, w) < 0) {
+        lin_close(src);
+        return -1;
+    }
+    for (;;) {
+        ssize_t n = lin_read(src, buf, LOGS_BLOCK, err, sizeof err);
+        if (n < 0) {
+            note(w, LREC_ERROR, err);
+            rc = -1;
+            break;
+        }
+        if (n == 0 || lscan_feed(w->ls, buf, (size_t)n) < 0)
+            break;
+    }
+    lscan_finish(w->ls);
+    lscan_free(w->ls);
+    w->ls = NULL;
+    lin_close(src);
+    return rc;
+}
+
+/* Opens w->path; at_end: position at the end and count existing lines.
+ * Returns 0, 1 if the file was scanned once (not followable), -1 on error. */
+static int watch_open(watch *w, const lscan_opts *o, int at_end, char *buf) {
+    int fd = open(w->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        if (!w->reported) {
+            char msg[300];
+            snprintf(msg, sizeof msg, "%s (will keep trying)", strerror(errno));
+            note(w, LREC_WARNING, msg);
+            w->reported = 1;
+        }
+        return -1;
+    }
+    w->reported = 0;
+    unsigned char probe[64];
+    ssize_t n = pread(fd, probe, sizeof probe, 0);
+    lin_info info;
+    if (n > 0 && !lin_probe(probe, (size_t)n, &info)) {
+        close(fd);
+        if (!w->once_done) {
+            note(w, LREC_WARNING, "compressed or UTF-16: scanned once, not followed");
+            scan_once(w, o, buf);
+            w->once_done = 1;
+        }
+        return 1;
+    }
+    struct stat st;
+    fstat(fd, &st);
+    w->fd = fd;
+    w->dev = st.st_dev;
+    w->ino = st.st_ino;
+    w->off = 0;
+    w->base = 0;
+    if (at_end) {
+        /* count the lines already there so that numbers stay true */
+        for (;;) {
+            ssize_t r = read(fd, buf, LOGS_BLOCK);
+            if (r <= 0)
+                break;
+            w->base += lscan_count_newlines(buf, (size_t)r);
+            w->off += r;
+        }
+    }
+    if (lscan_new(&w->ls, o, year_now(), watch_sink, w) < 0) {
+        close(fd);
+        w->fd = -1;
+        return -1;
+    }
+    return 0;
+}
+
+static void watch_close(watch *w) {
+    if (w->ls) {
+        lscan_finish(w->ls);
+        lscan_free(w->ls);
+        w->ls = NULL;
+    }
+    if (w->fd >= 0)
+        close(w->fd);
+    w->fd = -1;
+}
+
+/* Reads everything appended since the last poll. */
+static void drain(watch *w, char *buf) {
+    for (;;) {
+        ssize_t r = read(w->fd, buf, LOGS_BLOCK);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return;
+        w->off += r;
+        lscan_feed(w->ls, buf, (size_t)r);
+    }
+}
+
+static void poll_watch(watch *w, const lscan_opts *o, char *buf) {
+    if (w->once_done && w->fd < 0)
+        return;
+    if (w->fd < 0) {
+        if (watch_open(w, o, 0, buf) != 0)
+            return;
+    }
+    drain(w, buf);
+    struct stat now, cur;
+    if (stat(w->path, &now) < 0 || now.st_ino != w->ino || now.st_dev != w->dev) {
+        /* rotated (or removed): the old file was drained; take the new one */
+        if (stat(w->path, &now) == 0) {
+            note(w, LREC_WARNING, "file was replaced (rotated): following the new file");
+            watch_close(w);
+            if (watch_open(w, o, 0, buf) == 0)
+                drain(w, buf);
+        }
+        return;
+    }
+    if (fstat(w->fd, &cur) == 0 && cur.st_size < w->off) {
+        note(w, LREC_WARNING, "file truncated: reading from its start");
+        lscan_finish(w->ls);
+        lscan_free(w->ls);
+        w->ls = NULL;
+        w->off = 0;
+        w->base = 0;
+        lseek(w->fd, 0, SEEK_SET);
+        if (lscan_new(&w->ls, o, year_now(), watch_sink, w) < 0) {
+            close(w->fd);
+            w->fd = -1;
+            return;
+        }
+        drain(w, buf);
+    }
+}
+
+int lfollow_run(char **paths, size_t npaths, const lscan_opts *o, int from_start,
+                void (*sink)(void *user, const char *file, lrec *r), void *user) {
+    int rc = 0;
+    char *buf = malloc(LOGS_BLOCK);
+    watch *w = calloc(npaths, sizeof *w);
+    if (!buf || !w) {
+        free(buf);
+        free(w);
+        return 2;
+    }
+    for (size_t i = 0; i < npaths; i++) {
+        w[i].path = paths[i];
+        w[i].fd = -1;
+        w[i].sink = sink;
+        w[i].user = user;
+        if (strcmp(paths[i], "-") == 0) {
+            w[i].path = "(standard input)";
+            /* a pipe: read it to its end (or until interrupted) */
+            lin_info info;
+            lin_source *src;
+            char err[256];
+            if (lin_open(&src, "-", 0, -1, &info, err, sizeof err) == 0) {
+                if (lscan_new(&w[i].ls, o, year_now(), watch_sink, &w[i]) == 0) {
+                    ssize_t n;
+                    while (!logs_stop && (n = lin_read(src, buf, LOGS_BLOCK, err, sizeof err)) > 0)
+                        lscan_feed(w[i].ls, buf, (size_t)n);
+                    lscan_finish(w[i].ls);
+                    lscan_free(w[i].ls);
+                    w[i].ls = NULL;
+                }
+                lin_close(src);
+            } else {
+                note(&w[i], LREC_ERROR, err);
+                rc = 2;
+            }
+            w[i].once_done = 1;
+            continue;
+        }
+        if (watch_open(&w[i], o, !from_start, buf) == 0 && from_start)
+            drain(&w[i], buf);
+    }
+    while (!logs_stop) {
+        int live = 0;
+        for (size_t i = 0; i < npaths && !logs_stop; i++) {
+            poll_watch(&w[i], o, buf);
+            live += !w[i].once_done || w[i].fd >= 0;
+        }
+        if (!live)
+            break; /* only stdin / compressed inputs: nothing to follow */
+        struct timespec ts = {0, POLL_MS * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    for (size_t i = 0; i < npaths; i++) {
+        if (w[i].fd >= 0)
+            drain(&w[i], buf);
+        watch_close(&w[i]);
+    }
+    free(buf);
+    free(w);
+    return rc;
+}

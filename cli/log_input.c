@@ -1,0 +1,368 @@
+/*
+ * log_input.c -- one log as a stream of text bytes for the line scanner.
+ *
+ * Three layers, each optional:
+ *   raw        the file (big read()s, or pread() of a byte range when a large
+ *              file is split into chunks) or standard input, with the first
+ *              bytes kept aside so the stream can be recognised;
+ *   decompress gzip, bzip2, xz, zstd, lz4, compress, lzip, recognised by
+ *              their magic bytes and undone by libarchive (raw format, all
+ *              filters; the magic table only decides whether to use it);
+ *   convert    UTF-16LE/BE with a byte-order mark to UTF-8 (iconv), since
+ *              log4j sees characters, not bytes.  A UTF-8 BOM is dropped.
+ * Latin-1 needs no layer: the line scanner converts the few lines it hands
+ * to the detector when they are not valid UTF-8.
+ */
+#include "logs.h"
+
+#include <archive.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <iconv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Compressed stream signatures: one row per filter libarchive undoes. */
+static const struct magic {
+    const char *name;
+    const char *bytes;
+    size_t len;
+} magics[] = {
+    {"gzip", "\x1f\x8b", 2},
+    {"bzip2", "BZh", 3},
+    {"xz", "\xfd" "7zXZ\x00", 6},
+    {"zstd", "\x28\xb5\x2f\xfd", 4},
+    {"lz4", "\x04\x22\x4d\x18", 4},
+    {"compress", "\x1f\x9d", 2},
+    {"lzip", "LZIP", 4},
+};
+
+/* Byte-order marks: the iconv source charset, or NULL to just drop it. */
+static const struct bom {
+    const char *bytes;
+    size_t len;
+    const char *charset; /* for iconv; NULL: already UTF-8 */
+    const char *name;
+} boms[] = {
+    {"\xef\xbb\xbf", 3, NULL, NULL},
+    {"\xff\xfe", 2, "UTF-16LE", "utf-16le"},
+    {"\xfe\xff", 2, "UTF-16BE", "utf-16be"},
+};
+
+struct lin_source {
+    int fd;
+    int own_fd;
+    int ranged;    /* pread() within [pos, end) */
+    off_t pos, end;
+    uint64_t raw_bytes;
+
+    unsigned char *pre; /* raw bytes read while probing, served first */
+    size_t pre_len, pre_off;
+
+    struct archive *ar;
+    unsigned char *arbuf; /* libarchive's read buffer */
+    char arerr[256];
+
+    char *pend; /* decompressed bytes read while probing, served first */
+    size_t pend_len, pend_off;
+    size_t skip;  /* BOM bytes still to drop from the front of pend */
+
+    iconv_t cd;   /* (iconv_t)-1 when not converting */
+    char *cin;    /* conversion input not yet converted */
+    size_t cin_len;
+    int inner_eof;
+};
+
+static const struct magic *find_magic(const unsigned char *b, size_t n) {
+    for (size_t i = 0; i < sizeof magics / sizeof magics[0]; i++)
+        if (n >= magics[i].len && memcmp(b, magics[i].bytes, magics[i].len) == 0)
+            return &magics[i];
+    return NULL;
+}
+
+static const struct bom *find_bom(const unsigned char *b, size_t n) {
+    for (size_t i = 0; i < sizeof boms / sizeof boms[0]; i++)
+        if (n >= boms[i].len && memcmp(b, boms[i].bytes, boms[i].len) == 0)
+            return &boms[i];
+    return NULL;
+}
+
+/* NUL-heavy: more than 1 in 100 bytes of the start are NUL. */
+static int looks_binary(const unsigned char *b, size_t n) {
+    size_t nul = 0;
+    for (size_t i = 0; i < n; i++)
+        nul += b[i] == 0;
+    return n > 0 && nul * 100 > n;
+}
+
+int lin_probe(const unsigned char *buf, size_t n, lin_info *info) {
+    memset(info, 0, sizeof *info);
+    const struct magic *m = find_magic(buf, n);
+    if (m) {
+        info->compression = m->name;
+        return 0;
+    }
+    const struct bom *b = find_bom(buf, n);
+    if (b && b->charset) {
+        info->encoding = b->name;
+        return 0;
+    }
+    info->binary = looks_binary(buf, n);
+    return 1;
+}
+
+/* Layer 1: raw bytes (prebuffer first). */
+static ssize_t raw_read(lin_source *s, void *buf, size_t cap) {
+    if (s->pre_off < s->pre_len) {
+        size_t n = s->pre_len - s->pre_off;
+        if (n > cap)
+            n = cap;
+        memcpy(buf, s->pre + s->pre_off, n);
+        s->pre_off += n;
+        return (ssize_t)n;
+    }
+    for (;;) {
+        ssize_t r;
+        if (s->ranged) {
+            if (s->end >= 0 && s->pos >= s->end)
+                return 0;
+            size_t want = cap;
+            if (s->end >= 0 && (off_t)want > s->end - s->pos)
+                want = (size_t)(s->end - s->pos);
+            r = pread(s->fd, buf, want, s->pos);
+            if (r > 0)
+                s->pos += r;
+        } else {
+            r = read(s->fd, buf, cap);
+        }
+        if (r < 0 && errno == EINTR) {
+            if (logs_stop)
+                return 0;
+            continue;
+        }
+        if (r > 0)
+            s->raw_bytes += (uint64_t)r;
+        return r;
+    }
+}
+
+static la_ssize_t ar_read_cb(struct archive *a, void *user, const void **buf) {
+    lin_source *s = user;
+    ssize_t r = raw_read(s, s->arbuf, LOGS_BLOCK);
+    if (r < 0) {
+        archive_set_error(a, errno, "%s", strerror(errno));
+        return -1;
+    }
+    *buf = s->arbuf;
+    return r;
+}
+
+/* Layer 2: decompressed bytes. */
+static ssize_t inner_read(lin_source *s, void *buf, size_t cap, char *err, size_t errsz) {
+    if (!s->ar) {
+        ssize_t r = raw_read(s, buf, cap);
+        if (r < 0)
+            snprintf(err, errsz, "read error: %s", strerror(errno));
+        return r;
+    }
+    la_ssize_t r = archive_read_data(s->ar, buf, cap);
+    if (r < 0) {
+        const char *e = archive_error_string(s->ar);
+        snprintf(err, errsz, "decompression failed: %s", e ? e : "corrupt stream");
+        return -1;
+    }
+    return r;
+}
+
+int lin_open(lin_source **out, const char *path, off_t start, off_t end, lin_info *info,
+             char *err, size_t errsz) {
+    lin_source *s = calloc(1, sizeof *s);
+    memset(info, 0, sizeof *info);
+    *out = NULL;
+    if (!s) {
+        snprintf(err, errsz, "out of memory");
+        return -1;
+    }
+    s->cd = (iconv_t)-1;
+    s->fd = -1;
+    if (!path || strcmp(path, "-") == 0) {
+        s->fd = 0;
+    } else {
+        s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (s->fd < 0) {
+            snprintf(err, errsz, "%s", strerror(errno));
+            goto fail;
+        }
+        s->own_fd = 1;
+        if (start > 0 || end >= 0) {
+            s->ranged = 1;
+            s->pos = start;
+            s->end = end;
+        }
+    }
+    if (start > 0) {
+        /* A later chunk of a plain file that the planner already probed. */
+        *out = s;
+        return 0;
+    }
+    if (s->own_fd)
+        (void)posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+
+    /* Probe the raw start: enough for the longest magic. */
+    s->pre = malloc(LOGS_PROBE);
+    if (!s->pre) {
+        snprintf(err, errsz, "out of memory");
+        goto fail;
+    }
+    s->pre_len = 0;
+    while (s->pre_len < 8) {
+        ssize_t r = raw_read(s, s->pre + s->pre_len, LOGS_PROBE - s->pre_len);
+        if (r < 0) {
+            snprintf(err, errsz, "%s", strerror(errno));
+            goto fail;
+        }
+        if (r == 0)
+            break;
+        s->pre_len += (size_t)r;
+    }
+    const struct magic *m = find_magic(s->pre, s->pre_len);
+    if (m) {
+        info->compression = m->name;
+        s->arbuf = malloc(LOGS_BLOCK);
+        s->ar = archive_read_new();
+        if (!s->arbuf || !s->ar) {
+            snprintf(err, errsz, "out of memory");
+            goto fail;
+        }
+        archive_read_support_filter_all(s->ar);
+        archive_read_support_format_raw(s->ar);
+        struct archive_entry *ent;
+        if (archive_read_open(s->ar, s, NULL, ar_read_cb, NULL) != ARCHIVE_OK ||
+            archive_read_next_header(s->ar, &ent) != ARCHIVE_OK) {
+            const char *e = archive_error_string(s->ar);
+            snprintf(err, errsz, "cannot read %s stream: %s", m->name, e ? e : "unknown error");
+            goto fail;
+        }
+    }
+
+    /* Probe the (decompressed) text start for a BOM and binary content. */
+    s->pend = malloc(LOGS_PROBE);
+    if (!s->pend) {
+        snprintf(err, errsz, "out of memory");
+        goto fail;
+    }
+    while (s->pend_len < 4) {
+        ssize_t r = inner_read(s, s->pend + s->pend_len, LOGS_PROBE - s->pend_len, err, errsz);
+        if (r < 0)
+            goto fail;
+        if (r == 0)
+            break;
+        s->pend_len += (size_t)r;
+    }
+    const struct bom *b = find_bom((unsigned char *)s->pend, s->pend_len);
+    if (b) {
+        s->skip = b->len;
+        if (b->charset) {
+            info->encoding = b->name;
+            s->cd = iconv_open("UTF-8", b->charset);
+            if (s->cd == (iconv_t)-1) {
+                snprintf(err, errsz, "cannot convert %s: %s", b->name, strerror(errno));
+                goto fail;
+            }
+            s->cin = malloc(LOGS_BLOCK);
+            if (!s->cin) {
+                snprintf(err, errsz, "out of memory");
+                goto fail;
+            }
+        }
+    }
+    if (!b || !b->charset)
+        info->binary = looks_binary((unsigned char *)s->pend, s->pend_len);
+    s->pend_off = s->skip;
+    *out = s;
+    return 0;
+fail:
+    lin_close(s);
+    return -1;
+}
+
+/* Layer 2 with the probe's pending bytes served first. */
+static ssize_t text_read(lin_source *s, char *buf, size_t cap, char *err, size_t errsz) {
+    if (s->pend_off < s->pend_len) {
+        size_t n = s->pend_len - s->pend_off;
+        if (n > cap)
+            n = cap;
+        memcpy(buf, s->pend + s->pend_off, n);
+        s->pend_off += n;
+        return (ssize_t)n;
+    }
+    return inner_read(s, buf, cap, err, errsz);
+}
+
+ssize_t lin_read(lin_source *s, char *buf, size_t cap, char *err, size_t errsz) {
+    if (s->cd == (iconv_t)-1)
+        return text_read(s, buf, cap, err, errsz);
+    /* Layer 3: UTF-16 -> UTF-8.  Loop until some output or the end. */
+    for (;;) {
+        if (!s->inner_eof && s->cin_len < LOGS_BLOCK / 2) {
+            ssize_t r = text_read(s, s->cin + s->cin_len, LOGS_BLOCK - s->cin_len, err, errsz);
+            if (r < 0)
+                return -1;
+            if (r == 0)
+                s->inner_eof = 1;
+            s->cin_len += (size_t)r;
+        }
+        char *in = s->cin, *o = buf;
+        size_t inleft = s->cin_len, outleft = cap;
+        while (inleft > 0 && outleft >= 4) {
+            size_t rc = iconv(s->cd, &in, &inleft, &o, &outleft);
+            if (rc != (size_t)-1)
+                break;
+            if (errno == EILSEQ) {
+                /* An unpaired surrogate: show U+FFFD and skip a code unit. */
+                if (outleft < 3 || inleft < 2)
+                    break;
+                memcpy(o, "\xEF\xBF\xBD", 3);
+                o += 3;
+                outleft -= 3;
+                in += 2;
+                inleft -= 2;
+                continue;
+            }
+            break; /* EINVAL (incomplete at the end) or E2BIG */
+        }
+        if (s->inner_eof && inleft > 0 && inleft < 4 && o == buf) {
+            inleft = 0; /* a truncated last code unit: drop it */
+        }
+        memmove(s->cin, in, inleft);
+        s->cin_len = inleft;
+        if (o > buf)
+            return o - buf;
+        if (s->inner_eof && s->cin_len == 0)
+            return 0;
+        if (s->inner_eof) {
+            s->cin_len = 0; /* nothing convertible remains */
+            return 0;
+        }
+    }
+}
+
+uint64_t lin_raw_bytes(const lin_source *s) { return s ? s->raw_bytes : 0; }
+
+void lin_close(lin_source *s) {
+    if (!s)
+        return;
+    if (s->ar)
+        archive_read_free(s->ar);
+    if (s->cd != (iconv_t)-1)
+        iconv_close(s->cd);
+    if (s->own_fd && s->fd >= 0)
+        close(s->fd);
+    free(s->pre);
+    free(s->pend);
+    free(s->arbuf);
+    free(s->cin);
+    free(s);
+}

@@ -1,0 +1,441 @@
+/*
+ * log_scan.c -- the line scanner of `defuse logs`: turns a stream of text
+ * bytes into records (findings, warnings) with 1-based line numbers.
+ *
+ * The fast path never looks at a line without a candidate: blocks are
+ * handed to defuse_candidate(), which jumps to the next byte where a lookup
+ * could start; newlines are only counted (SSE2 / word-at-a-time) between
+ * candidates, and defuse_scan() runs only on the line around a candidate.
+ * A line that is not valid UTF-8 is taken as Latin-1 and converted before
+ * scanning (log4j sees characters).  A line longer than max_line bytes is
+ * scanned in its first max_line bytes and a warning names its line.
+ */
+#include "logs.h"
+
+#include <stdlib.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+struct lscan {
+    defuse_scanner *sc;
+    const lscan_opts *o;
+    int year;
+    lrec_sink sink;
+    void *user;
+    uint64_t line;  /* newlines consumed */
+    uint64_t nfind; /* findings reported (after the kind filter) */
+
+    char *carry; /* the partial line at the end of the last block */
+    size_t carry_len, carry_cap;
+    int overlong; /* the carried line passed max_line: rest dropped */
+
+    char *conv; /* Latin-1 -> UTF-8 line buffer */
+    size_t conv_cap;
+
+    /* the line being scanned, for the finding callback */
+    const char *cur;
+    size_t cur_len;
+    int fields_done;
+    lf_fields fields;
+    int err; /* first allocation failure in the callback */
+};
+
+/* ---- small growable string ------------------------------------------------ */
+
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+    int oom;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *s, size_t n) {
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 128;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p, b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
+
+static void sb_defang(sbuf *b, const char *s, size_t n) {
+    char small[512];
+    size_t need = defuse_defang(s, n, small, sizeof small);
+    if (need < sizeof small) {
+        sb_add(b, small, need);
+        return;
+    }
+    char *big = malloc(need + 1);
+    if (!big) {
+        b->oom = 1;
+        return;
+    }
+    defuse_defang(s, n, big, need + 1);
+    sb_add(b, big, need);
+    free(big);
+}
+
+/* ---- newline counting -------------------------------------------------- */
+
+size_t lscan_count_newlines(const char *p, size_t n) {
+    size_t count = 0, i = 0;
+#if defined(__SSE2__)
+    const __m128i nl = _mm_set1_epi8('\n');
+    for (; i + 64 <= n; i += 64) {
+        __m128i a = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)), nl);
+        __m128i b = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i + 16)), nl);
+        __m128i c = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i + 32)), nl);
+        __m128i d = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i + 48)), nl);
+        uint64_t m = (uint64_t)(unsigned)_mm_movemask_epi8(a) |
+                     (uint64_t)(unsigned)_mm_movemask_epi8(b) << 16 |
+                     (uint64_t)(unsigned)_mm_movemask_epi8(c) << 32 |
+                     (uint64_t)(unsigned)_mm_movemask_epi8(d) << 48;
+        count += (size_t)__builtin_popcountll(m);
+    }
+#else
+    /* Word-at-a-time: a byte of x is zero exactly where p had '\n'. */
+    const uint64_t ones7 = 0x7F7F7F7F7F7F7F7FULL, nls = 0x0A0A0A0A0A0A0A0AULL;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        uint64_t x = w ^ nls;
+        uint64_t t = ((x & ones7) + ones7) | x;
+        count += (size_t)__builtin_popcountll(~t & ~ones7);
+    }
+#endif
+    for (; i < n; i++)
+        count += p[i] == '\n';
+    return count;
+}
+
+/* ---- records ------------------------------------------------------------ */
+
+void lrec_free(lrec *r) {
+    if (!r)
+        return;
+    free(r->text);
+    free(r->src_ip);
+    free(r->host);
+    free(r->exfil);
+    free(r->command);
+    free(r);
+}
+
+static void emit_message(lscan *s, int type, uint64_t line, const char *text) {
+    lrec *r = calloc(1, sizeof *r);
+    if (!r)
+        return;
+    r->type = type;
+    r->line = line;
+    r->text = strdup(text);
+    r->hour = LF_NO_HOUR;
+    s->sink(s->user, r);
+}
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+/* Human text after "file:line: KIND ": the callback (or the decoded
+ * payload), techniques, source, exfiltration keys, command; all defanged. */
+static char *render_human(const defuse_finding *f, const lf_fields *fl) {
+    sbuf b = {0};
+    if (f->callback)
+        sb_defang(&b, f->callback, strlen(f->callback));
+    else if (f->decoded)
+        sb_defang(&b, f->decoded, f->decoded_len);
+    int first = 1;
+    for (unsigned i = 0; i < DEFUSE_TECH_COUNT; i++) {
+        const char *name = defuse_technique_name(1u << i);
+        if ((f->techniques & (1u << i)) && name) {
+            sb_str(&b, first ? " [" : ",");
+            sb_str(&b, name);
+            first = 0;
+        }
+    }
+    if (!first)
+        sb_str(&b, "]");
+    if (fl->src_ip[0]) {
+        sb_str(&b, " src=");
+        sb_str(&b, fl->src_ip);
+    }
+    for (size_t i = 0; i < f->nexfil && i < DEFUSE_MAX_REPORTED_EXFIL; i++) {
+        sb_str(&b, i ? "," : " exfil=");
+        sb_defang(&b, f->exfil[i], strlen(f->exfil[i]));
+    }
+    if (f->command) {
+        sb_str(&b, " cmd=\"");
+        sb_defang(&b, f->command, strlen(f->command));
+        sb_str(&b, "\"");
+    }
+    if (b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p ? b.p : strdup("");
+}
+
+static int on_finding(const defuse_finding *f, void *user) {
+    lscan *s = user;
+    if ((unsigned)f->kind >= 32 || !(s->o->kind_mask & (1u << f->kind)))
+        return 0;
+    s->nfind++;
+    if (!s->fields_done && (!s->o->quiet || s->o->want_summary)) {
+        lf_extract(s->cur, s->cur_len, s->year, &s->fields);
+        s->fields_done = 1;
+    }
+    lrec *r = calloc(1, sizeof *r);
+    if (!r)
+        goto oom;
+    r->type = LREC_FINDING;
+    r->line = s->line + 1;
+    r->kind = f->kind;
+    r->hour = LF_NO_HOUR;
+    if (!s->o->quiet) {
+        if (s->o->json) {
+            /* Both fields hold only address and time characters: no
+             * escaping needed. */
+            char extra[160];
+            int n = snprintf(extra, sizeof extra, "{");
+            if (s->fields.src_ip[0])
+                n += snprintf(extra + n, sizeof extra - (size_t)n, "\"src_ip\":\"%s\"",
+                              s->fields.src_ip);
+            if (s->fields.time[0])
+                n += snprintf(extra + n, sizeof extra - (size_t)n, "%s\"time\":\"%s\"",
+                              s->fields.src_ip[0] ? "," : "", s->fields.time);
+            snprintf(extra + n, sizeof extra - (size_t)n, "}");
+            r->text = defuse_finding_to_json(f, extra);
+        } else {
+            r->text = render_human(f, &s->fields);
+        }
+        if (!r->text)
+            goto oom;
+    }
+    if (s->o->want_summary) {
+        r->src_ip = s->fields.src_ip[0] ? strdup(s->fields.src_ip) : NULL;
+        r->hour = s->fields.hour;
+        r->hour_zoned = strchr(s->fields.time, 'Z') != NULL;
+        r->host = dup_or_null(f->host);
+        r->command = dup_or_null(f->command);
+        if (f->nexfil) {
+            sbuf b = {0};
+            for (size_t i = 0; i < f->nexfil && i < DEFUSE_MAX_REPORTED_EXFIL; i++) {
+                if (i)
+                    sb_str(&b, "\n");
+                sb_str(&b, f->exfil[i]);
+            }
+            r->exfil = b.p;
+        }
+    }
+    s->sink(s->user, r);
+    return 0;
+oom:
+    lrec_free(r);
+    s->err = DEFUSE_ENOMEM;
+    return 1;
+}
+
+/* Whether p[0..n) is valid UTF-8 (ASCII fast path). */
+static int valid_utf8(const unsigned char *p, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        unsigned c = p[i];
+        size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+                                              : c >= 0xF0 && c <= 0xF4 ? 4
+                                                                       : 0;
+        if (!len || i + len > n)
+            return 0;
+        for (size_t k = 1; k < len; k++)
+            if ((p[i + k] & 0xC0) != 0x80)
+                return 0;
+        i += len;
+    }
+    return 1;
+}
+
+/* Scans one line (without its '\n').  lineno is s->line + 1. */
+static int scan_line(lscan *s, const char *p, size_t n, int truncated) {
+    if (n > 0 && p[n - 1] == '\r')
+        n--;
+    if (n > s->o->max_line) {
+        n = s->o->max_line;
+        truncated = 1;
+    }
+    if (truncated) {
+        char msg[160];
+        snprintf(msg, sizeof msg,
+                 "line longer than %zu bytes: only its first %zu bytes were scanned",
+                 s->o->max_line, s->o->max_line);
+        emit_message(s, LREC_WARNING, s->line + 1, msg);
+    }
+    if (!valid_utf8((const unsigned char *)p, n)) {
+        /* Latin-1: every byte is one character; high bytes take two. */
+        if (n > (SIZE_MAX - 1) / 2)
+            return DEFUSE_ELIMIT;
+        if (s->conv_cap < n * 2 + 1) {
+            char *c = realloc(s->conv, n * 2 + 1);
+            if (!c)
+                return DEFUSE_ENOMEM;
+            s->conv = c, s->conv_cap = n * 2 + 1;
+        }
+        size_t o = 0;
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)p[i];
+            if (c < 0x80) {
+                s->conv[o++] = (char)c;
+            } else {
+                s->conv[o++] = (char)(0xC0 | (c >> 6));
+                s->conv[o++] = (char)(0x80 | (c & 0x3F));
+            }
+        }
+        p = s->conv, n = o;
+    }
+    s->cur = p, s->cur_len = n, s->fields_done = 0;
+    int r = defuse_scan(s->sc, p, n, s->o->flags, on_finding, s);
+    if (s->err)
+        return s->err;
+    if (r < 0 && r != DEFUSE_ESTOPPED) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "detector error: %s", defuse_strerror(r));
+        emit_message(s, LREC_WARNING, s->line + 1, msg);
+    }
+    return 0;
+}
+
+/* Scans b[0..len), which ends with '\n' (complete lines only). */
+static int scan_block(lscan *s, const char *b, size_t len) {
+    size_t p = 0;
+    while (p < len) {
+        size_t c = defuse_candidate(b + p, len - p);
+        if (c >= len - p) {
+            s->line += lscan_count_newlines(b + p, len - p);
+            break;
+        }
+        size_t cand = p + c;
+        const char *ls = cand > p ? memrchr(b + p, '\n', cand - p) : NULL;
+        size_t lstart = ls ? (size_t)(ls - b) + 1 : p;
+        s->line += lscan_count_newlines(b + p, lstart - p);
+        const char *le = memchr(b + cand, '\n', len - cand);
+        size_t lend = le ? (size_t)(le - b) : len;
+        int r = scan_line(s, b + lstart, lend - lstart, 0);
+        if (r < 0)
+            return r;
+        s->line++;
+        p = lend + 1;
+    }
+    return 0;
+}
+
+/* Appends to the partial line, keeping at most max_line bytes of it. */
+static int carry_add(lscan *s, const char *p, size_t n) {
+    size_t room = s->o->max_line + 1 > s->carry_len ? s->o->max_line + 1 - s->carry_len : 0;
+    if (n > room) {
+        n = room;
+        s->overlong = 1; /* keeps max_line+1 bytes so scan_line sees it is long */
+    }
+    if (s->carry_len + n > s->carry_cap) {
+        size_t cap = s->carry_cap ? s->carry_cap : 4096;
+        while (cap < s->carry_len + n)
+            cap *= 2;
+        char *c = realloc(s->carry, cap);
+        if (!c)
+            return DEFUSE_ENOMEM;
+        s->carry = c, s->carry_cap = cap;
+    }
+    memcpy(s->carry + s->carry_len, p, n);
+    s->carry_len += n;
+    return 0;
+}
+
+static int flush_carry(lscan *s) {
+    int r = 0;
+    if (s->carry_len && defuse_candidate(s->carry, s->carry_len) < s->carry_len)
+        r = scan_line(s, s->carry, s->carry_len, s->overlong);
+    else if (s->overlong || s->carry_len > s->o->max_line)
+        scan_line(s, "", 0, 1); /* still warn: the rest went unexamined */
+    s->carry_len = 0;
+    s->overlong = 0;
+    return r;
+}
+
+int lscan_feed(lscan *s, const char *data, size_t n) {
+    size_t pos = 0;
+    int r;
+    if (s->carry_len || s->overlong) {
+        const char *nl = memchr(data, '\n', n);
+        size_t take = nl ? (size_t)(nl - data) : n;
+        if ((r = carry_add(s, data, take)) < 0)
+            return r;
+        if (!nl)
+            return 0;
+        if ((r = flush_carry(s)) < 0)
+            return r;
+        s->line++;
+        pos = take + 1;
+    }
+    if (pos >= n)
+        return 0;
+    const char *last = memrchr(data + pos, '\n', n - pos);
+    size_t end = last ? (size_t)(last - data) + 1 : pos;
+    if (end > pos && (r = scan_block(s, data + pos, end - pos)) < 0)
+        return r;
+    if (end < n && (r = carry_add(s, data + end, n - end)) < 0)
+        return r;
+    return 0;
+}
+
+int lscan_finish(lscan *s) {
+    if (!s->carry_len && !s->overlong)
+        return 0;
+    int r = flush_carry(s);
+    s->line++;
+    return r;
+}
+
+uint64_t lscan_lines(const lscan *s) { return s->line; }
+uint64_t lscan_findings(const lscan *s) { return s->nfind; }
+
+int lscan_new(lscan **out, const lscan_opts *o, int default_year, lrec_sink sink, void *user) {
+    lscan *s = calloc(1, sizeof *s);
+    if (!s)
+        return DEFUSE_ENOMEM;
+    defuse_limits lim;
+    defuse_limits_default(&lim);
+    if (o->max_line < lim.max_input)
+        lim.max_input = o->max_line;
+    int r = defuse_scanner_new(&s->sc, &lim);
+    if (r < 0) {
+        free(s);
+        return r;
+    }
+    s->o = o;
+    s->year = default_year;
+    s->sink = sink;
+    s->user = user;
+    *out = s;
+    return 0;
+}
+
+void lscan_free(lscan *s) {
+    if (!s)
+        return;
+    defuse_scanner_free(s->sc);
+    free(s->carry);
+    free(s->conv);
+    free(s);
+}

@@ -1,0 +1,884 @@
+/*
+ * logs.c -- `defuse logs`: find Log4Shell-class attempts in logs.
+ *
+ * The paths are expanded into a list of jobs in output order: one job per
+ * file, except that a large plain file is split into chunks at line
+ * boundaries.  A pool of worker threads (one defuse_scanner each, inside
+ * its lscan) runs the jobs; the main thread prints each job's records in
+ * order as soon as it and all before it are done, fixing up the line
+ * numbers of later chunks.  Workers never run more than a few jobs ahead,
+ * so memory stays bounded.  --follow hands over to log_follow.c.
+ *
+ * Exit status as grep: 0 nothing found, 1 findings, 2 an error occurred
+ * (even if there were findings: errors win, as with grep).
+ */
+#include "cli.h"
+#include "logs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+volatile sig_atomic_t logs_stop;
+
+const char cli_help_logs[] =
+    "NAME\n"
+    "    defuse logs - find Log4Shell-class ${...} injection attempts in logs\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    defuse logs [OPTIONS] [PATH...]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Reads each PATH (a file; a directory, walked recursively in sorted\n"
+    "    order; '-' or no PATH for standard input) and reports every line that\n"
+    "    log4j 2.x would have turned into a JNDI lookup or another dangerous\n"
+    "    lookup, after undoing transport encodings. The detector emulates\n"
+    "    log4j's own substitution, so obfuscated payloads are found and the\n"
+    "    callback it would fetch is shown; ordinary ${...} templates are not.\n"
+    "\n"
+    "    gzip, bzip2, xz, zstd, lz4, lzip and compress streams are recognised by\n"
+    "    content, not by name. Text may be UTF-8, Latin-1 (any line that is\n"
+    "    not valid UTF-8) or UTF-16LE/BE with a byte-order mark. Lines of any\n"
+    "    length are read; a line longer than --max-line is examined in its\n"
+    "    first part and a warning names it. No file is skipped silently: an\n"
+    "    unreadable file is an error naming the file and the reason; a binary\n"
+    "    file (NUL bytes) is still scanned line by line, with a warning.\n"
+    "    Symbolic links met while walking a directory are not followed unless\n"
+    "    --follow-symlinks is given (each is named on stderr).\n"
+    "\n"
+    "OUTPUT\n"
+    "    One line per finding, all attacker text defanged (${ as $\\{, :// as\n"
+    "    [:]//, dots of host names as [.], control bytes as \\xHH):\n"
+    "        FILE:LINE: KIND CALLBACK [TECHNIQUES] src=IP exfil=KEYS cmd=\"COMMAND\"\n"
+    "    KIND is jndi, text4shell, recursion, lookup or inert. Colour is used\n"
+    "    only when stdout is a terminal and NO_COLOR is unset.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --json          JSON Lines: one object per finding with file, line,\n"
+    "                    src_ip and time (when the line's format gives them:\n"
+    "                    access logs, nginx error logs, JSON logs, syslog,\n"
+    "                    log4j layouts), then kind, payload, decoded, layers,\n"
+    "                    techniques, callback, scheme, host, port, path, exfil,\n"
+    "                    command. Every '$' is written as \\u0024.\n"
+    "    --summary       After the findings: totals per kind, attempts per hour\n"
+    "                    (histogram), top source addresses, top callback hosts,\n"
+    "                    exfiltration keys and decoded commands. With --json,\n"
+    "                    one summary object as the last line.\n"
+    "    -F, --follow    Keep reading the files as they grow, across rotation\n"
+    "                    and truncation (like tail -F), until SIGINT/SIGTERM.\n"
+    "                    Starts at the end of each file unless --from-start.\n"
+    "    --from-start    With --follow, scan the existing content first.\n"
+    "    --kind=LIST     Report only these kinds (comma-separated: jndi,\n"
+    "                    text4shell, recursion, lookup, inert). Default: all.\n"
+    "    --no-decode     Do not undo transport encodings (%%24, \\u0024, ...).\n"
+    "    -q, --quiet     Print nothing on stdout; only the exit status tells.\n"
+    "    -j, --jobs=N    Worker threads (default: the number of CPUs).\n"
+    "    --max-line=BYTES  Bytes of one line examined (default 16 MiB).\n"
+    "    --progress      Show files, bytes and MB/s on stderr (default: when\n"
+    "                    stderr is a terminal and the input is large).\n"
+    "    --no-progress   Never show progress.\n"
+    "    --follow-symlinks  Follow symbolic links inside directories.\n"
+    "    --color=WHEN    auto (default), always or never.\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0 nothing found, 1 findings, 2 an error occurred (named on stderr with\n"
+    "    the file and reason; the other files are still scanned). As with\n"
+    "    grep, 2 wins over 1 when both happened.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    defuse logs /var/log/nginx/\n"
+    "    defuse logs --summary access.log access.log.1.gz\n"
+    "    defuse logs --json --kind=jndi app.log | jq .callback\n"
+    "    defuse logs -F /var/log/nginx/access.log\n";
+
+/* ---- options ------------------------------------------------------------- */
+
+typedef struct logs_opts {
+    lscan_opts scan;
+    int summary;
+    int follow, from_start;
+    int jobs;
+    int progress; /* -1 auto */
+    int follow_symlinks;
+    int colour;
+} logs_opts;
+
+static const struct kind_name {
+    const char *name;
+    defuse_kind kind;
+} kind_names[] = {
+    {"jndi", DEFUSE_KIND_JNDI},           {"text4shell", DEFUSE_KIND_TEXT4SHELL},
+    {"recursion", DEFUSE_KIND_RECURSION}, {"lookup", DEFUSE_KIND_LOOKUP},
+    {"inert", DEFUSE_KIND_INERT},
+};
+
+static int parse_kinds(const char *s, unsigned *mask) {
+    *mask = 0;
+    while (*s) {
+        size_t n = strcspn(s, ",");
+        size_t i;
+        for (i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++)
+            if (strlen(kind_names[i].name) == n && strncmp(s, kind_names[i].name, n) == 0)
+                break;
+        if (i == sizeof kind_names / sizeof kind_names[0]) {
+            fprintf(stderr, "defuse logs: unknown kind '%.*s' (jndi, text4shell, recursion, "
+                            "lookup, inert)\n", (int)n, s);
+            return -1;
+        }
+        *mask |= 1u << kind_names[i].kind;
+        s += n;
+        if (*s == ',')
+            s++;
+    }
+    return *mask ? 0 : -1;
+}
+
+/* Parses a byte count with an optional K/M/G suffix. */
+static int parse_size(const char *s, size_t *out) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *s == '-')
+        return -1;
+    unsigned long long mul = 1;
+    if (*end == 'k' || *end == 'K')
+        mul = 1024, end++;
+    else if (*end == 'm' || *end == 'M')
+        mul = 1024 * 1024, end++;
+    else if (*end == 'g' || *end == 'G')
+        mul = 1024ULL * 1024 * 1024, end++;
+    if (*end || v == 0 || v > SIZE_MAX / mul)
+        return -1;
+    *out = (size_t)(v * mul);
+    return 0;
+}
+
+/* ---- text helpers for output ------------------------------------------ */
+
+/* Writes a file name for people: control bytes as \xHH, "${" as "$\{". */
+static void put_name(FILE *out, const char *s) {
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7F)
+            fprintf(out, "\\x%02X", c);
+        else if (c == '$' && s[1] == '{')
+            fputs("$\\", out);
+        else
+            fputc(c, out);
+    }
+}
+
+/* The JSON string of a file name, '$' as \u0024 (malloc'd) or NULL. */
+static char *json_name(const char *s) {
+    json_t *j = json_string(s);
+    if (!j) { /* not UTF-8: show the bytes as Latin-1 */
+        size_t n = strlen(s);
+        char *u = malloc(n * 2 + 1), *o = u;
+        if (!u)
+            return NULL;
+        for (; *s; s++) {
+            unsigned char c = (unsigned char)*s;
+            if (c < 0x80) {
+                *o++ = (char)c;
+            } else {
+                *o++ = (char)(0xC0 | (c >> 6));
+                *o++ = (char)(0x80 | (c & 0x3F));
+            }
+        }
+        *o = '\0';
+        j = json_string(u);
+        free(u);
+        if (!j)
+            return NULL;
+    }
+    char *d = json_dumps(j, JSON_ENCODE_ANY);
+    json_decref(j);
+    if (!d)
+        return NULL;
+    size_t n = 0, k = 0;
+    for (; d[n]; n++)
+        k += d[n] == '$';
+    char *r = malloc(n + 5 * k + 1), *o = r;
+    if (r) {
+        for (size_t i = 0; i < n; i++) {
+            if (d[i] == '$') {
+                memcpy(o, "\\u0024", 6);
+                o += 6;
+            } else {
+                *o++ = d[i];
+            }
+        }
+        *o = '\0';
+    }
+    free(d);
+    return r;
+}
+
+static const char *const kind_colour[DEFUSE_KIND_COUNT] = {
+    "\033[1;31m", "\033[1;31m", "\033[35m", "\033[33m", "\033[2m"};
+
+/* ---- output (main thread only) --------------------------------------------- */
+
+typedef struct outstate {
+    const logs_opts *o;
+    lsum *sum;
+    uint64_t findings;
+    int had_error;
+    char *last_name;      /* cached JSON name of the last file */
+    const char *last_for; /* the display name it belongs to */
+} outstate;
+
+/* Prints or accounts one record.  file is the display name; base is added
+ * to the record's line.  Takes ownership of r. */
+static void output_record(outstate *st, const char *file, uint64_t base, lrec *r) {
+    const logs_opts *o = st->o;
+    uint64_t line = r->line ? base + r->line : 0;
+    if (r->type == LREC_FINDING) {
+        st->findings++;
+        if (st->sum)
+            lsum_add(st->sum, r);
+        if (o->scan.quiet || !r->text)
+            goto done;
+        if (o->scan.json) {
+            if (st->last_for != file) {
+                free(st->last_name);
+                st->last_name = json_name(file);
+                st->last_for = file;
+            }
+            const char *rest = r->text + 1;
+            printf("{\"file\":%s,\"line\":%llu%s%s\n", st->last_name ? st->last_name : "null",
+                   (unsigned long long)line, *rest == '}' ? "" : ",", rest);
+        } else {
+            const int c = o->colour;
+            if (c)
+                fputs("\033[35m", stdout);
+            put_name(stdout, file);
+            if (c)
+                printf("\033[0m:\033[32m%llu\033[0m: %s%s\033[0m %s\n", (unsigned long long)line,
+                       kind_colour[r->kind % DEFUSE_KIND_COUNT], defuse_kind_name(r->kind),
+                       r->text);
+            else
+                printf(":%llu: %s %s\n", (unsigned long long)line, defuse_kind_name(r->kind),
+                       r->text);
+        }
+        if (o->follow)
+            fflush(stdout);
+    } else {
+        if (r->type == LREC_ERROR)
+            st->had_error = 1;
+        fflush(stdout);
+        fputs("defuse: ", stderr);
+        put_name(stderr, file);
+        if (line)
+            fprintf(stderr, ":%llu", (unsigned long long)line);
+        fprintf(stderr, ": %s%s\n", r->type == LREC_WARNING ? "warning: " : "",
+                r->text ? r->text : "out of memory");
+    }
+done:
+    lrec_free(r);
+}
+
+/* ---- the file list -------------------------------------------------------- */
+
+typedef struct job {
+    char *path;        /* to open ("-" = stdin); owned by the first chunk */
+    const char *name;  /* display name (borrowed from path or a literal) */
+    off_t start, end;  /* byte range (end < 0: to EOF) */
+    int first, last;   /* first / last chunk of its file */
+    int year;          /* for syslog times without a year */
+    /* results */
+    lrec **recs;
+    size_t nrecs, cap;
+    uint64_t lines, bytes, findings;
+    int done;
+} job;
+
+typedef struct joblist {
+    job *v;
+    size_t n, cap;
+    int had_error; /* errors while walking (already printed) */
+    uint64_t total_bytes;
+} joblist;
+
+static job *add_job(joblist *l) {
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        job *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        l->v = v, l->cap = cap;
+    }
+    job *j = &l->v[l->n++];
+    memset(j, 0, sizeof *j);
+    j->end = -1;
+    j->first = j->last = 1;
+    return j;
+}
+
+static void walk_error(joblist *l, const char *path, const char *why) {
+    fputs("defuse: ", stderr);
+    put_name(stderr, path);
+    fprintf(stderr, ": %s\n", why);
+    l->had_error = 1;
+}
+
+static void walk_note(const char *path, const char *why) {
+    fputs("defuse: ", stderr);
+    put_name(stderr, path);
+    fprintf(stderr, ": %s\n", why);
+}
+
+static int year_of(time_t t) {
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        return 1970;
+    return tm.tm_year + 1900;
+}
+
+/* Splits a big plain file into chunks at line boundaries; falls back to one
+ * job when the content is compressed, UTF-16 or unreadable here (the worker
+ * then reports the reason). */
+static int add_file(joblist *l, char *path, const struct stat *st, const logs_opts *o) {
+    int year = year_of(st->st_mtime);
+    l->total_bytes += (uint64_t)st->st_size;
+    if (o->jobs > 1 && st->st_size >= (off_t)LOGS_CHUNK * 2) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        unsigned char probe[LOGS_PROBE];
+        lin_info info;
+        ssize_t n = fd >= 0 ? pread(fd, probe, sizeof probe, 0) : -1;
+        if (n > 0 && lin_probe(probe, (size_t)n, &info)) {
+            off_t start = 0;
+            while (start < st->st_size) {
+                off_t end = start + LOGS_CHUNK;
+                if (end + (off_t)LOGS_CHUNK / 2 >= st->st_size) {
+                    end = st->st_size;
+                } else {
+                    /* move end past the next newline */
+                    char buf[65536];
+                    off_t at = end;
+                    for (;;) {
+                        ssize_t r = pread(fd, buf, sizeof buf, at);
+                        if (r <= 0) {
+                            end = st->st_size;
+                            break;
+                        }
+                        const char *nl = memchr(buf, '\n', (size_t)r);
+                        if (nl) {
+                            end = at + (nl - buf) + 1;
+                            break;
+                        }
+                        at += r;
+                    }
+                }
+                job *j = add_job(l);
+                if (!j) {
+                    close(fd);
+                    return -1;
+                }
+                j->path = start == 0 ? path : NULL;
+                j->name = path;
+                j->start = start;
+                j->end = end == st->st_size ? -1 : end;
+                j->first = start == 0;
+                j->last = end >= st->st_size;
+                j->year = year;
+                start = end;
+            }
+            close(fd);
+            return 0;
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+    job *j = add_job(l);
+    if (!j)
+        return -1;
+    j->path = path;
+    j->name = path;
+    j->year = year;
+    return 0;
+}
+
+static int walk(joblist *l, char *path, const logs_opts *o, unsigned depth, int top);
+
+static int walk_dir(joblist *l, const char *path, const logs_opts *o, unsigned depth) {
+    if (depth >= LOGS_MAX_DIR_DEPTH) {
+        walk_error(l, path, "directory nesting too deep: not entered");
+        return 0;
+    }
+    struct dirent **names;
+    int n = scandir(path, &names, NULL, alphasort);
+    if (n < 0) {
+        walk_error(l, path, strerror(errno));
+        return 0;
+    }
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        const char *e = names[i]->d_name;
+        if (rc == 0 && strcmp(e, ".") && strcmp(e, "..")) {
+            size_t pl = strlen(path), cl = pl + strlen(e) + 2;
+            char *child = malloc(cl);
+            if (!child) {
+                rc = -1;
+            } else {
+                snprintf(child, cl, "%s%s%s", path, pl && path[pl - 1] == '/' ? "" : "/", e);
+                rc = walk(l, child, o, depth + 1, 0);
+            }
+        }
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+/* Adds path (owned: stored in a job or freed) to the list.  top: given on
+ * the command line (symbolic links are followed there, as grep -r does). */
+static int walk(joblist *l, char *path, const logs_opts *o, unsigned depth, int top) {
+    struct stat st;
+    if (!path)
+        return -1;
+    if (top && strcmp(path, "-") == 0) {
+        job *j = add_job(l);
+        if (!j)
+            goto oom;
+        j->path = path;
+        j->name = "(standard input)";
+        j->year = year_of(time(NULL));
+        return 0;
+    }
+    if (lstat(path, &st) < 0) {
+        walk_error(l, path, strerror(errno));
+        free(path);
+        return 0;
+    }
+    if (S_ISLNK(st.st_mode)) {
+        if (!top && !o->follow_symlinks) {
+            walk_note(path, "symbolic link not followed (use --follow-symlinks)");
+            free(path);
+            return 0;
+        }
+        if (stat(path, &st) < 0) {
+            walk_error(l, path, strerror(errno));
+            free(path);
+            return 0;
+        }
+    }
+    if (S_ISDIR(st.st_mode)) {
+        int rc = walk_dir(l, path, o, depth);
+        free(path);
+        return rc;
+    }
+    if (!S_ISREG(st.st_mode) && !top) {
+        walk_note(path, "not a regular file: skipped");
+        free(path);
+        return 0;
+    }
+    if (add_file(l, path, &st, o) < 0)
+        goto oom;
+    return 0;
+oom:
+    free(path);
+    return -1;
+}
+
+/* ---- running jobs ------------------------------------------------------------ */
+
+typedef struct pool {
+    const logs_opts *o;
+    joblist *jobs;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    size_t next;    /* next job to start */
+    size_t emitted; /* jobs already printed */
+    size_t window;  /* jobs allowed to run ahead of emitted */
+    uint64_t bytes; /* scanned so far (atomic) */
+} pool;
+
+static void job_sink(void *user, lrec *r) {
+    job *j = user;
+    if (j->nrecs == j->cap) {
+        size_t cap = j->cap ? j->cap * 2 : 16;
+        lrec **v = realloc(j->recs, cap * sizeof *v);
+        if (!v) {
+            lrec_free(r);
+            return;
+        }
+        j->recs = v, j->cap = cap;
+    }
+    j->recs[j->nrecs++] = r;
+}
+
+static void job_message(job *j, int type, const char *text) {
+    lrec *r = calloc(1, sizeof *r);
+    if (!r)
+        return;
+    r->type = type;
+    r->hour = LF_NO_HOUR;
+    r->text = strdup(text);
+    job_sink(j, r);
+}
+
+/* Runs one job in the calling thread; buf is LOGS_BLOCK bytes. */
+static void run_job(pool *p, job *j, char *buf) {
+    const logs_opts *o = p->o;
+    char err[256];
+    lin_info info;
+    lin_source *src = NULL;
+    lscan *ls = NULL;
+    const char *path = j->path ? j->path : j->name;
+    if (lin_open(&src, path, j->start, j->end, &info, err, sizeof err) < 0) {
+        job_message(j, LREC_ERROR, err);
+        return;
+    }
+    if (info.binary)
+        job_message(j, LREC_WARNING, "binary file (NUL bytes): scanning its text lines anyway");
+    if (lscan_new(&ls, &o->scan, j->year, job_sink, j) < 0) {
+        job_message(j, LREC_ERROR, "out of memory");
+        goto out;
+    }
+    for (;;) {
+        ssize_t n = lin_read(src, buf, LOGS_BLOCK, err, sizeof err);
+        if (n < 0) {
+            job_message(j, LREC_ERROR, err);
+            break;
+        }
+        if (n == 0)
+            break;
+        j->bytes += (uint64_t)n;
+        __atomic_add_fetch(&p->bytes, (uint64_t)n, __ATOMIC_RELAXED);
+        int r = lscan_feed(ls, buf, (size_t)n);
+        if (r < 0) {
+            job_message(j, LREC_ERROR, defuse_strerror(r));
+            break;
+        }
+    }
+    if (lscan_finish(ls) < 0)
+        job_message(j, LREC_ERROR, "out of memory");
+    j->lines = lscan_lines(ls);
+    j->findings = lscan_findings(ls);
+out:
+    lscan_free(ls);
+    lin_close(src);
+}
+
+static void *worker(void *arg) {
+    pool *p = arg;
+    char *buf = malloc(LOGS_BLOCK);
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (p->next < p->jobs->n && p->next >= p->emitted + p->window)
+            pthread_cond_wait(&p->work, &p->mu);
+        if (p->next >= p->jobs->n)
+            break;
+        job *j = &p->jobs->v[p->next++];
+        pthread_mutex_unlock(&p->mu);
+        if (buf)
+            run_job(p, j, buf);
+        else
+            job_message(j, LREC_ERROR, "out of memory");
+        pthread_mutex_lock(&p->mu);
+        j->done = 1;
+        pthread_cond_broadcast(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    free(buf);
+    return NULL;
+}
+
+typedef struct progress {
+    int on;
+    struct timespec t0;
+    int shown;
+} progress;
+
+static double elapsed(const struct timespec *t0) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void progress_show(progress *pr, size_t done, size_t total, uint64_t bytes) {
+    if (!pr->on)
+        return;
+    double s = elapsed(&pr->t0);
+    fprintf(stderr, "\r\033[Kdefuse: %zu/%zu jobs, %.1f MB, %.1f MB/s", done, total,
+            (double)bytes / 1e6, s > 0 ? (double)bytes / 1e6 / s : 0.0);
+    pr->shown = 1;
+}
+
+static void progress_end(progress *pr) {
+    if (pr->shown)
+        fputs("\r\033[K", stderr);
+}
+
+/* Prints job j's records in order and frees them. */
+static void emit_job(outstate *st, job *j, uint64_t *base, uint64_t *files, uint64_t *lines,
+                     uint64_t *bytes) {
+    if (j->first)
+        *base = 0;
+    for (size_t i = 0; i < j->nrecs; i++)
+        output_record(st, j->name, *base, j->recs[i]);
+    free(j->recs);
+    j->recs = NULL;
+    *base += j->lines;
+    *lines += j->lines;
+    *bytes += j->bytes;
+    if (j->first)
+        (*files)++;
+}
+
+static int run_all(const logs_opts *o, joblist *jl, outstate *st) {
+    pool p;
+    memset(&p, 0, sizeof p);
+    p.o = o;
+    p.jobs = jl;
+    p.window = (size_t)o->jobs * 4;
+    progress pr = {0};
+    clock_gettime(CLOCK_MONOTONIC, &pr.t0);
+    pr.on = o->progress > 0 ||
+            (o->progress < 0 && isatty(2) && jl->total_bytes >= 256u * 1024 * 1024);
+    uint64_t base = 0, files = 0, lines = 0, bytes = 0;
+
+    if (o->jobs <= 1 || jl->n <= 1) {
+        char *buf = malloc(LOGS_BLOCK);
+        if (!buf)
+            return -1;
+        for (size_t i = 0; i < jl->n; i++) {
+            run_job(&p, &jl->v[i], buf);
+            emit_job(st, &jl->v[i], &base, &files, &lines, &bytes);
+            progress_show(&pr, i + 1, jl->n, p.bytes);
+        }
+        free(buf);
+    } else {
+        pthread_mutex_init(&p.mu, NULL);
+        pthread_cond_init(&p.work, NULL);
+        pthread_cond_init(&p.done, NULL);
+        size_t nth = (size_t)o->jobs;
+        if (nth > jl->n)
+            nth = jl->n;
+        pthread_t *th = calloc(nth, sizeof *th);
+        size_t started = 0;
+        for (; th && started < nth; started++)
+            if (pthread_create(&th[started], NULL, worker, &p) != 0)
+                break;
+        if (started == 0) {
+            free(th);
+            return -1;
+        }
+        for (size_t i = 0; i < jl->n; i++) {
+            pthread_mutex_lock(&p.mu);
+            while (!jl->v[i].done) {
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_nsec += 200000000L;
+                if (ts.tv_nsec >= 1000000000L)
+                    ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+                pthread_cond_timedwait(&p.done, &p.mu, &ts);
+                if (!jl->v[i].done) {
+                    pthread_mutex_unlock(&p.mu);
+                    progress_show(&pr, i, jl->n, __atomic_load_n(&p.bytes, __ATOMIC_RELAXED));
+                    pthread_mutex_lock(&p.mu);
+                }
+            }
+            pthread_mutex_unlock(&p.mu);
+            emit_job(st, &jl->v[i], &base, &files, &lines, &bytes);
+            pthread_mutex_lock(&p.mu);
+            p.emitted = i + 1;
+            pthread_cond_broadcast(&p.work);
+            pthread_mutex_unlock(&p.mu);
+        }
+        for (size_t t = 0; t < started; t++)
+            pthread_join(th[t], NULL);
+        free(th);
+        pthread_mutex_destroy(&p.mu);
+        pthread_cond_destroy(&p.work);
+        pthread_cond_destroy(&p.done);
+    }
+    progress_end(&pr);
+    if (st->sum)
+        lsum_add_input(st->sum, files, lines, bytes);
+    return 0;
+}
+
+/* ---- follow --------------------------------------------------------------- */
+
+static void follow_sink(void *user, const char *file, lrec *r) {
+    output_record(user, file, 0, r);
+}
+
+static void on_signal(int sig) {
+    (void)sig;
+    logs_stop = 1;
+}
+
+/* ---- entry ---------------------------------------------------------------- */
+
+enum {
+    OPT_JSON = 256, OPT_SUMMARY, OPT_FROM_START, OPT_KIND, OPT_NO_DECODE, OPT_MAX_LINE,
+    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_FOLLOW_SYMLINKS, OPT_COLOR
+};
+
+static const struct option long_opts[] = {
+    {"json", no_argument, NULL, OPT_JSON},
+    {"summary", no_argument, NULL, OPT_SUMMARY},
+    {"follow", no_argument, NULL, 'F'},
+    {"from-start", no_argument, NULL, OPT_FROM_START},
+    {"kind", required_argument, NULL, OPT_KIND},
+    {"no-decode", no_argument, NULL, OPT_NO_DECODE},
+    {"quiet", no_argument, NULL, 'q'},
+    {"silent", no_argument, NULL, 'q'},
+    {"jobs", required_argument, NULL, 'j'},
+    {"max-line", required_argument, NULL, OPT_MAX_LINE},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"follow-symlinks", no_argument, NULL, OPT_FOLLOW_SYMLINKS},
+    {"color", required_argument, NULL, OPT_COLOR},
+    {"colour", required_argument, NULL, OPT_COLOR},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+int cmd_logs(int argc, char **argv) {
+    logs_opts o;
+    memset(&o, 0, sizeof o);
+    o.scan.kind_mask = (1u << DEFUSE_KIND_COUNT) - 1;
+    o.scan.max_line = 16u * 1024u * 1024u;
+    o.progress = -1;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    o.jobs = ncpu > 0 ? (int)(ncpu > 64 ? 64 : ncpu) : 1;
+    int colour = -1;
+
+    optind = 1;
+    opterr = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "Fqj:h", long_opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_JSON: o.scan.json = 1; break;
+        case OPT_SUMMARY: o.summary = 1; break;
+        case 'F': o.follow = 1; break;
+        case OPT_FROM_START: o.from_start = 1; break;
+        case OPT_KIND:
+            if (parse_kinds(optarg, &o.scan.kind_mask) < 0)
+                return EXIT_ERROR;
+            break;
+        case OPT_NO_DECODE: o.scan.flags |= DEFUSE_SCAN_NO_DECODE; break;
+        case 'q': o.scan.quiet = 1; break;
+        case 'j': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 256) {
+                fprintf(stderr, "defuse logs: --jobs wants a number from 1 to 256\n");
+                return EXIT_ERROR;
+            }
+            o.jobs = (int)v;
+            break;
+        }
+        case OPT_MAX_LINE:
+            if (parse_size(optarg, &o.scan.max_line) < 0) {
+                fprintf(stderr, "defuse logs: --max-line wants a byte count (e.g. 65536, 4M)\n");
+                return EXIT_ERROR;
+            }
+            break;
+        case OPT_PROGRESS: o.progress = 1; break;
+        case OPT_NO_PROGRESS: o.progress = 0; break;
+        case OPT_FOLLOW_SYMLINKS: o.follow_symlinks = 1; break;
+        case OPT_COLOR:
+            if (!strcmp(optarg, "always"))
+                colour = 1;
+            else if (!strcmp(optarg, "never"))
+                colour = 0;
+            else if (!strcmp(optarg, "auto"))
+                colour = -1;
+            else {
+                fprintf(stderr, "defuse logs: --color wants auto, always or never\n");
+                return EXIT_ERROR;
+            }
+            break;
+        case 'h': fputs(cli_help_logs, stdout); return EXIT_CLEAN;
+        default:
+            fprintf(stderr, "Run 'defuse logs --help' for the options.\n");
+            return EXIT_ERROR;
+        }
+    }
+    if (colour < 0) {
+        const char *nc = getenv("NO_COLOR");
+        colour = isatty(1) && !(nc && *nc) && !o.scan.json;
+    }
+    o.colour = colour;
+    o.scan.want_summary = o.summary && !o.scan.quiet;
+
+    outstate st;
+    memset(&st, 0, sizeof st);
+    st.o = &o;
+    if (o.scan.want_summary && !(st.sum = lsum_new())) {
+        fprintf(stderr, "defuse logs: out of memory\n");
+        return EXIT_ERROR;
+    }
+    int status = EXIT_CLEAN;
+
+    if (o.follow) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        char *stdin_path[] = {(char *)(uintptr_t) "-"};
+        char **paths = optind < argc ? argv + optind : stdin_path;
+        size_t np = optind < argc ? (size_t)(argc - optind) : 1;
+        if (lfollow_run(paths, np, &o.scan, o.from_start, follow_sink, &st) != 0)
+            st.had_error = 1;
+    } else {
+        joblist jl;
+        memset(&jl, 0, sizeof jl);
+        int rc = 0;
+        if (optind >= argc)
+            rc = walk(&jl, strdup("-"), &o, 0, 1);
+        for (int i = optind; i < argc && rc == 0; i++)
+            rc = walk(&jl, strdup(argv[i]), &o, 0, 1);
+        if (rc == 0)
+            rc = run_all(&o, &jl, &st);
+        if (rc < 0) {
+            fprintf(stderr, "defuse logs: out of memory\n");
+            st.had_error = 1;
+        }
+        if (jl.had_error)
+            st.had_error = 1;
+        for (size_t i = 0; i < jl.n; i++)
+            if (jl.v[i].first)
+                free(jl.v[i].path);
+        free(jl.v);
+    }
+
+    if (st.sum) {
+        if (o.scan.json) {
+            char *j = lsum_json(st.sum);
+            if (j)
+                puts(j);
+            free(j);
+        } else {
+            lsum_print(st.sum, stdout, o.colour);
+        }
+        lsum_free(st.sum);
+    }
+    free(st.last_name);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "defuse logs: write error: %s\n", strerror(errno));
+        st.had_error = 1;
+    }
+    if (st.had_error)
+        status = EXIT_ERROR;
+    else if (st.findings)
+        status = EXIT_FOUND;
+    return status;
+}

@@ -1,0 +1,181 @@
+/*
+ * logs.h -- declarations shared by the files of `defuse logs`:
+ *   log_input.c    opening a log: stdin, plain, compressed (libarchive),
+ *                  UTF-16 with BOM converted to UTF-8 (iconv), binary check
+ *   log_format.c   src_ip and time of a line (access, error, JSON, syslog,
+ *                  log4j layouts)
+ *   log_scan.c     the line scanner: candidate jumps, newline counting,
+ *                  Latin-1 lines, overlong lines, findings -> records
+ *   log_summary.c  the --summary aggregation and its text/JSON rendering
+ *   log_follow.c   --follow (tail -F)
+ *   logs.c         options, file walking, the worker pool, ordered output
+ * All of it is a client of <defuse.h> only.
+ */
+#ifndef DEFUSE_CLI_LOGS_H
+#define DEFUSE_CLI_LOGS_H
+
+#include <defuse.h>
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* ---- limits of the log reader (input-controlled quantities) ------------- */
+
+/* Bytes read from a source at a time: big reads keep syscalls rare. */
+#define LOGS_BLOCK (1u << 20)
+/* Bytes examined to recognise compression, BOMs and binary content. */
+#define LOGS_PROBE 65536u
+/* A plain file at least this big is split into chunks at line boundaries so
+ * that both cores work on it; chunks are about this size. */
+#define LOGS_CHUNK (16u * 1024u * 1024u)
+/* Distinct values kept per --summary table; further values are counted
+ * under "(other)" so that a hostile log cannot exhaust memory. */
+#define LOGS_SUMMARY_MAX_DISTINCT 100000u
+/* Directory nesting followed when walking trees. */
+#define LOGS_MAX_DIR_DEPTH 256u
+
+/* ---- log_input.c ---------------------------------------------------------- */
+
+/* What the probe found out about a source. */
+typedef struct lin_info {
+    const char *compression; /* "gzip", "bzip2", "xz", "zstd", ... or NULL */
+    const char *encoding;    /* "utf-16le" / "utf-16be" when converted, else NULL */
+    int binary;              /* NUL-heavy start (not UTF-16) */
+} lin_info;
+
+typedef struct lin_source lin_source;
+
+/* Opens path ("-" or NULL: standard input) for reading UTF-8-or-raw text.
+ * start/end: a byte range of a plain file (end < 0: to EOF); with start > 0
+ * no probing is done (the range is a later chunk of a probed plain file).
+ * OUT: *out (owned, lin_close()), *info.  On failure returns -1 and writes
+ * a reason ("Permission denied", "not a gzip stream: ...") into err. */
+int lin_open(lin_source **out, const char *path, off_t start, off_t end, lin_info *info,
+             char *err, size_t errsz);
+
+/* Reads up to cap bytes of (converted, decompressed) text into buf.
+ * Returns bytes read, 0 at end, -1 on error with a reason in err. */
+ssize_t lin_read(lin_source *s, char *buf, size_t cap, char *err, size_t errsz);
+
+/* Bytes of the underlying file consumed so far (compressed size). */
+uint64_t lin_raw_bytes(const lin_source *s);
+
+/* Closes s (NULL allowed). */
+void lin_close(lin_source *s);
+
+/* Classifies the first bytes of a file (buf[0..n)) without reading more.
+ * OUT: *info.  Returns 1 if the content is plain text that may be split at
+ * byte offsets (no compression, no UTF-16), else 0. */
+int lin_probe(const unsigned char *buf, size_t n, lin_info *info);
+
+/* ---- log_format.c --------------------------------------------------------- */
+
+/* Fields of a log line that tell who sent it and when. */
+typedef struct lf_fields {
+    char src_ip[64];  /* "" when the format gives none */
+    char time[40];    /* ISO 8601: "...Z" when the zone is known (UTC),
+                         without a zone designator when the log gives none;
+                         "" when absent or unparseable */
+    long long hour;   /* hours since 1970 of time (as if UTC); LF_NO_HOUR */
+} lf_fields;
+#define LF_NO_HOUR (-1LL - 0x7FFFFFFFFFFFFFFFLL)
+
+/* Extracts src_ip and time from line[0..len) (BORROWED; any bytes).
+ * default_year is used for formats without a year (RFC 3164 syslog).
+ * OUT: *out, always fully initialised.  Returns the name of the format that
+ * matched ("combined", "nginx-error", "json", "syslog", "rfc5424",
+ * "log4j", "iso8601") or NULL. */
+const char *lf_extract(const char *line, size_t len, int default_year, lf_fields *out);
+
+/* Formats hour (hours since 1970) as "YYYY-MM-DDTHH:00" into buf (>= 20). */
+void lf_format_hour(long long hour, char *buf, size_t bufsz);
+
+/* ---- log_scan.c ------------------------------------------------------------ */
+
+enum { LREC_FINDING = 0, LREC_WARNING = 1, LREC_ERROR = 2 };
+
+/* One thing to report, in input order.  All strings owned (free with
+ * lrec_free). */
+typedef struct lrec {
+    int type;
+    uint64_t line;   /* 1-based, relative to the start of the scanned range;
+                        0 for messages that concern the whole file */
+    defuse_kind kind;
+    char *text;      /* finding: human rest of line (defanged) or JSON;
+                        message: the reason */
+    /* --summary data (only with want_summary) */
+    char *src_ip;
+    long long hour;
+    int hour_zoned;
+    char *host;
+    char *exfil;     /* '\n'-separated keys, or NULL */
+    char *command;
+} lrec;
+
+void lrec_free(lrec *r);
+
+typedef void (*lrec_sink)(void *user, lrec *r); /* takes ownership of r */
+
+/* Options of a scan, shared read-only by all threads. */
+typedef struct lscan_opts {
+    unsigned kind_mask;  /* bit (1 << kind) set: report that kind */
+    unsigned flags;      /* defuse_scan flags (DEFUSE_SCAN_NO_DECODE) */
+    size_t max_line;     /* bytes of one line examined */
+    int json;            /* render JSON instead of human text */
+    int want_summary;    /* fill the summary fields of records */
+    int quiet;           /* no rendering at all (exit status only) */
+} lscan_opts;
+
+typedef struct lscan lscan;
+
+/* Creates a line scanner for one input (one file or one chunk of it).
+ * default_year: for RFC 3164 syslog times.  sink receives each record.
+ * Returns 0 or DEFUSE_ENOMEM. */
+int lscan_new(lscan **out, const lscan_opts *o, int default_year, lrec_sink sink, void *user);
+void lscan_free(lscan *s);
+
+/* Feeds data[0..n) (BORROWED) and scans every complete line in it.
+ * Returns 0, or a negative defuse_err from the scanner. */
+int lscan_feed(lscan *s, const char *data, size_t n);
+
+/* Scans the final unterminated line, if any (end of input). */
+int lscan_finish(lscan *s);
+
+/* Lines (newlines) consumed so far, and findings reported. */
+uint64_t lscan_lines(const lscan *s);
+uint64_t lscan_findings(const lscan *s);
+
+/* Counts '\n' in p[0..n), fast (SSE2 or word-at-a-time). */
+size_t lscan_count_newlines(const char *p, size_t n);
+
+/* ---- log_summary.c ---------------------------------------------------------- */
+
+typedef struct lsum lsum;
+
+lsum *lsum_new(void);
+void lsum_free(lsum *s);
+/* Accounts a finding record (BORROWED). */
+void lsum_add(lsum *s, const lrec *r);
+/* Accounts input volume. */
+void lsum_add_input(lsum *s, uint64_t files, uint64_t lines, uint64_t bytes);
+/* Prints the summary for people (defanged; colour when colour != 0). */
+void lsum_print(const lsum *s, FILE *out, int colour);
+/* Returns the summary as one JSON object text ("$" as \u0024), malloc'd, or
+ * NULL on ENOMEM. */
+char *lsum_json(const lsum *s);
+
+/* ---- log_follow.c ------------------------------------------------------------ */
+
+/* Follows paths like `tail -F` until SIGINT/SIGTERM: new lines of each file
+ * are scanned and their records handed to sink (in the calling thread).
+ * from_start: read existing content first instead of starting at the end.
+ * Returns 0, or EXIT-style 2 if a path could never be read. */
+int lfollow_run(char **paths, size_t npaths, const lscan_opts *o, int from_start,
+                void (*sink)(void *user, const char *file, lrec *r), void *user);
+
+/* Set by the SIGINT/SIGTERM handler of `defuse logs`. */
+extern volatile sig_atomic_t logs_stop;
+
+#endif

