@@ -224,10 +224,14 @@ static void print_bar(FILE *out, long long hour, uint64_t count, uint64_t max, i
     char label[32];
     lf_format_hour(hour, label, sizeof label);
     size_t w = max ? (size_t)((count * HIST_WIDTH + max - 1) / max) : 0;
-    fprintf(out, "  %s  %8llu  %s", label, (unsigned long long)count, colour ? "\033[31m" : "");
-    for (size_t i = 0; i < w; i++)
-        fputc('#', out);
-    fprintf(out, "%s\n", colour ? "\033[0m" : "");
+    fprintf(out, "  %s  %8llu", label, (unsigned long long)count);
+    if (w) {
+        fprintf(out, "  %s", colour ? "\033[31m" : "");
+        for (size_t i = 0; i < w; i++)
+            fputc('#', out);
+        fputs(colour ? "\033[0m" : "", out);
+    }
+    fputc('\n', out);
 }
 
 static void print_hours(FILE *out, const lsum *s, int colour) {
