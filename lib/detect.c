@@ -147,53 +147,49 @@ static int push_span(defuse_scanner *s, span sp) {
 static int find_spans(defuse_scanner *s, const char *t, size_t n) {
     s->nspans = 0;
     size_t depth = 0;
-    unsigned group = 0;
-    unsigned maxdepth = 0;
     for (size_t i = 0; i < n; i++) {
         if (t[i] == '$' && i + 1 < n && t[i + 1] == '{') {
             if (depth == s->stackcap) {
                 size_t cap = s->stackcap ? s->stackcap * 2 : 64;
-                size_t *p = realloc(s->stack, cap * sizeof *p);
+                size_t *p = realloc(s->stack, cap * 2 * sizeof *p);
                 if (!p)
                     return DEFUSE_ENOMEM;
                 s->stack = p;
                 s->stackcap = cap;
             }
-            s->stack[depth++] = i;
-            if (depth > maxdepth)
-                maxdepth = depth > 0xffff ? 0xffff : (unsigned)depth;
+            /* stack[2k] = position of the k-th open "${", stack[2k+1] = the
+             * deepest level reached inside it. */
+            s->stack[2 * depth] = i;
+            s->stack[2 * depth + 1] = depth + 1;
+            depth++;
             i++;
         } else if (t[i] == '}' && depth > 0) {
-            size_t open = s->stack[--depth];
+            depth--;
+            size_t open = s->stack[2 * depth], deepest = s->stack[2 * depth + 1];
+            if (depth > 0 && s->stack[2 * depth - 1] < deepest)
+                s->stack[2 * depth - 1] = deepest;
             /* Drop pairs this one contains (they are at the tail). */
             while (s->nspans > 0 && s->spans[s->nspans - 1].open > open)
                 s->nspans--;
-            span sp = {open, open, i + 1, 0, group};
+            size_t nest = deepest - depth;
+            span sp = {open, open, i + 1, nest > 0xffff ? 0xffff : (unsigned)nest, 0};
             int rc = push_span(s, sp);
             if (rc)
                 return rc;
-            if (depth == 0) {
-                s->spans[s->nspans - 1].maxdepth = maxdepth;
-                maxdepth = 0;
-            }
         }
     }
-    /* Openers still on the stack are unclosed: field boundaries.  Pairs
-     * nested in them were kept above (they are outermost among matched
-     * pairs); give each region between unclosed openers its own group and
-     * record the nesting seen (approximate for these: the whole run). */
+    /* Openers still on the stack are unclosed: field boundaries.  Give each
+     * region between unclosed openers its own group, and take the "$"
+     * escape run before each expression (within its group). */
     size_t u = 0;
     for (size_t k = 0; k < s->nspans; k++) {
         span *sp = &s->spans[k];
-        while (u < depth && s->stack[u] < sp->open)
+        while (u < depth && s->stack[2 * u] < sp->open)
             u++;
         sp->group = (unsigned)u;
-        if (sp->maxdepth == 0)
-            sp->maxdepth = maxdepth > 0 ? maxdepth : 1;
-        /* the "$" escape run before the expression, within the group */
         size_t lo = k > 0 ? s->spans[k - 1].end : 0;
-        if (u > 0 && s->stack[u - 1] + 2 > lo)
-            lo = s->stack[u - 1] + 2;
+        if (u > 0 && s->stack[2 * (u - 1)] + 2 > lo)
+            lo = s->stack[2 * (u - 1)] + 2;
         while (sp->start > lo && t[sp->start - 1] == '$')
             sp->start--;
     }
@@ -387,6 +383,7 @@ static int run_message(defuse_scanner *s, const char *msg, size_t n, evcopy *out
         (*nout)++;
         *tech_all |= ev[i].techniques;
     }
+    *tech_all |= defuse__emu_techniques(s->emu);
     return 0;
 }
 

