@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# nginx_detect.sh -- `defuse_mode detect` logs findings (defuse_log JSON
+# Lines, error log, $defuse_verdict) without blocking; in block mode,
+# findings log4j would not act on (recon lookups, escaped $${...}) are
+# logged but not blocked.
+. "$DEFUSE_SRC/nginx/e2e_lib.bash"
+ngx_init
+
+echo hello >"$T/html/index.html"
+ngx_conf '
+    server {
+        listen 127.0.0.1:@PORT@;
+        root @T@/html;
+        defuse on;
+        defuse_mode detect;
+        defuse_log @T@/logs/defuse.jsonl;
+        location = /api { return 200 "api-ok"; }
+        location /block/ { defuse_mode block; return 200 "block-ok"; }
+    }'
+ngx_start || { fail "nginx did not start"; ngx_finish; exit 1; }
+
+P1='${jndi:ldap://127.0.0.1:1389/detect-ua}'
+P2='${jndi:rmi://127.0.0.1:1099/detect-body}'
+expect 200 "detect mode: payload in User-Agent passes" / -A "$P1"
+if grep -q hello "$T/body.out"; then pass "content served in detect mode"; else fail "content not served"; fi
+expect 200 "detect mode: payload in a body passes" /api --data-binary "x=$P2"
+expect 200 "block mode: a recon lookup alone is not blocked" "/block/" -A '${env:USER}'
+expect 200 "block mode: an escaped \$\${jndi:...} is not blocked" "/block/" -A '$${jndi:ldap://127.0.0.1:1389/esc}'
+expect 403 "block mode still blocks a JNDI payload" "/block/" -A "$P1"
+ngx_stop
+
+LOG=$T/logs/defuse.jsonl
+python3 - "$LOG" <<'PY' && pass "detect-mode findings logged with action=detect" || fail "defuse_log content in detect mode"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+ua = [l for l in lines if l.get("part") == "header:User-Agent" and "detect-ua" in (l.get("callback") or "")]
+assert ua and ua[0]["action"] == "detect" and ua[0]["kind"] == "jndi" and ua[0]["status"] == 0, lines
+body = [l for l in lines if l.get("part") == "body"]
+assert body and body[0]["action"] == "detect" and "1099" in (body[0]["callback"] or ""), lines
+assert body[0]["method"] == "POST" and body[0]["uri"] == "/api", body[0]
+PY
+ACC=$T/logs/access.log
+if grep -q '^200 "/" verdict=detect callback=.*1389' "$ACC"; then
+    pass "access log: verdict=detect with the callback"
+else
+    fail "access log lacks verdict=detect"; cat "$ACC"
+fi
+if grep -q '^200 "/block/" verdict=detect' "$ACC"; then
+    pass "access log: non-blocking findings in block mode give verdict=detect"
+else
+    fail "no verdict=detect for the non-blocking findings"; cat "$ACC"
+fi
+if grep -q 'defuse: detected jndi finding in header:User-Agent' "$T/logs/error.log"; then
+    pass "error log names the finding"
+else
+    fail "error log lacks the detection line"
+fi
+if grep 'defuse:' "$T/logs/error.log" | grep -qF '${'; then
+    fail "error log holds a live \${"
+else
+    pass "error log lines are defanged"
+fi
+ngx_finish
