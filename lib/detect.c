@@ -565,16 +565,14 @@ int defuse_scan(defuse_scanner *s, const char *buf, size_t len, unsigned flags,
             rc = judge(s, sp->start, sp->end, sp->open, false);
         }
         /* log4j re-substitutes the whole message at every later "${", so
-         * escaped expressions in a message with others can still fire:
+         * an expression can fire only because another one follows it (an
+         * escape undone by the first pass, a "$" produced by a lookup):
          * judge each group of several expressions as one message too. */
         for (size_t k = 0; rc == 0 && k < s->nspans && !s->stopped;) {
             size_t g = k;
-            bool escaped = false;
-            while (g < s->nspans && s->spans[g].group == s->spans[k].group) {
-                escaped |= s->spans[g].start < s->spans[g].open;
+            while (g < s->nspans && s->spans[g].group == s->spans[k].group)
                 g++;
-            }
-            if (g - k > 1 && escaped) {
+            if (g - k > 1) {
                 s->group_mode = true;
                 rc = judge(s, s->spans[k].start, s->spans[g - 1].end, s->spans[k].open, false);
                 s->group_mode = false;
