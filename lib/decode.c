@@ -1,63 +1,799 @@
-/* decode.c -- STUB: transport decoding (replaced by the real decoder). */
+/*
+ * decode.c -- transport decoding in layers (the defuse__decoder contract of
+ * internal.h).
+ *
+ * Attackers probe for applications that decode input before logging it, so
+ * a detector must undo every transport encoding a payload may hide under:
+ * percent-encoding (%XX, %uXXXX), \uXXXX, \xHH, octal \NNN, HTML/XML
+ * character references (&#36; &#x24; &dollar; ...), JSON string escapes and
+ * Base64 after "Basic ".  One ROUND is a single left-to-right pass that
+ * undoes one level of every encoding it meets; the output of a round is not
+ * re-examined within the same round, so "%2524" needs two rounds (%25 -> %,
+ * then %24 -> $) and the layers of a payload can be reported outermost first.
+ * Rounds repeat until one changes nothing or max_layers ran.  Every decoding
+ * shrinks its input (3 bytes or more become at most 4 UTF-8 bytes only when
+ * the escape is longer still; Base64 4 -> 3), so a round's output never
+ * exceeds its input: each round is O(n) time and the buffers are O(n).
+ *
+ * Bookkeeping, all linear in the text:
+ *   - orig[i]: the offset in the ORIGINAL buffer of decoded byte i (the
+ *     start of the escape that produced it).  Rounds compose it in place:
+ *     new_orig[j] = orig[first input byte of the escape].  Monotonic.
+ *   - recs: for each round, the spans of the original buffer (from orig)
+ *     that a decoding of that round consumed, with its layer, sorted and
+ *     merged when adjacent with the same layer.  defuse__decoded_layers()
+ *     maps a decoded span back to the original and intersects per round.
+ *
+ * Invalid sequences (a lone surrogate, "%zz", "&#xD800;", "&unknown;") pass
+ * through unchanged.  The text may contain NUL bytes (from %00, \0, ...): all
+ * lengths are explicit and the buffer is NUL-terminated for convenience.
+ *
+ * Hand-written: no Debian library decodes these layers one level at a time
+ * with an offset map (ICU and libcurl decode one scheme fully, in place).
+ */
 #include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+/* One decoding a round applied: original span [start, end) and its layer. */
+typedef struct rec {
+    uint32_t start, end;
+    uint32_t layer;
+} rec;
+
 struct defuse__decoder {
-    char *text;
-    size_t len;
+    char *text;        /* current text, NUL-terminated */
+    char *tmp;         /* next round's output */
+    size_t len;        /* length of text */
+    size_t cap;        /* capacity of text and tmp (bytes, incl. NUL) */
+    uint32_t *orig;    /* origin of each byte of text (valid unless ident) */
+    uint32_t *otmp;    /* next round's origins */
+    size_t ocap;       /* capacity of orig and otmp (elements) */
+    bool ident;        /* text equals the input: origin is the identity */
+    size_t inlen;      /* length of the original buffer */
+    rec *recs;         /* decodings of all rounds, round by round */
+    size_t nrec, reccap;
+    size_t *rstart;    /* rstart[r] = index in recs of round r's first; */
+    unsigned nrounds;  /* rstart has nrounds + 1 entries */
+    unsigned rcap;
 };
 
+/* ---- small helpers ------------------------------------------------------- */
+
+static int hexval(unsigned char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Reads exactly n hex digits at s (bounded by end). Returns value or -1. */
+static long hexn(const unsigned char *s, const unsigned char *end, size_t n) {
+    if ((size_t)(end - s) < n)
+        return -1;
+    long v = 0;
+    for (size_t k = 0; k < n; k++) {
+        int h = hexval(s[k]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+/* Writes code point cp (valid, not a surrogate) as UTF-8; returns bytes. */
+static size_t put_utf8(unsigned char *o, uint32_t cp) {
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (unsigned char)(0xC0 | (cp >> 6));
+        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | (cp >> 12));
+        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | (cp >> 18));
+    o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+static bool is_b64(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/' || c == '-' || c == '_';
+}
+
+static bool is_alnum(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static unsigned char lc(unsigned char c) { return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c; }
+
+/* True if s[0..n) is valid UTF-8 without control characters (tab allowed). */
+static bool printable_utf8(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            if ((c < 0x20 && c != '\t') || c == 0x7F)
+                return false;
+            i++;
+            continue;
+        }
+        size_t k;
+        uint32_t cp;
+        if (c >= 0xC2 && c <= 0xDF) {
+            k = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            k = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            k = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (n - i <= k)
+            return false;
+        for (size_t j = 1; j <= k; j++) {
+            if ((s[i + j] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + j] & 0x3F);
+        }
+        if ((k == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0x80 && cp < 0xA0))
+            return false;
+        i += k + 1;
+    }
+    return true;
+}
+
+/* ---- HTML/XML named character references --------------------------------- */
+
+/* A table, not an if-chain: name (case-sensitive, as browsers match it),
+ * code point, and whether browsers also accept it without ';' (the legacy
+ * references of HTML 4).  Covers every ASCII punctuation reference of HTML5
+ * and the common letters/spaces; unknown names pass through unchanged. */
+static const struct entity {
+    const char *name;
+    uint32_t cp;
+    bool legacy;
+} entities[] = {
+    {"amp", '&', true},       {"AMP", '&', true},        {"lt", '<', true},
+    {"LT", '<', true},        {"gt", '>', true},         {"GT", '>', true},
+    {"quot", '"', true},      {"QUOT", '"', true},       {"nbsp", 0xA0, true},
+    {"apos", '\'', false},    {"dollar", '$', false},    {"lbrace", '{', false},
+    {"lcub", '{', false},     {"rbrace", '}', false},    {"rcub", '}', false},
+    {"colon", ':', false},    {"sol", '/', false},       {"bsol", '\\', false},
+    {"period", '.', false},   {"num", '#', false},       {"percnt", '%', false},
+    {"lowbar", '_', false},   {"UnderBar", '_', false},  {"hyphen", 0x2010, false},
+    {"dash", 0x2010, false},  {"minus", 0x2212, false},  {"excl", '!', false},
+    {"quest", '?', false},    {"commat", '@', false},    {"lsqb", '[', false},
+    {"lbrack", '[', false},   {"rsqb", ']', false},      {"rbrack", ']', false},
+    {"lpar", '(', false},     {"rpar", ')', false},      {"ast", '*', false},
+    {"midast", '*', false},   {"plus", '+', false},      {"comma", ',', false},
+    {"equals", '=', false},   {"semi", ';', false},      {"Tab", '\t', false},
+    {"NewLine", '\n', false}, {"grave", '`', false},     {"DiacriticalGrave", '`', false},
+    {"Hat", '^', false},      {"verbar", '|', false},    {"vert", '|', false},
+    {"VerticalLine", '|', false}, {"tilde", 0x02DC, false}, {"copy", 0xA9, true},
+    {"reg", 0xAE, true},      {"shy", 0xAD, true},       {"dot", 0x02D9, false},
+};
+
+#define ENTITY_MAX_NAME 32
+
+/* ---- Base64 -------------------------------------------------------------- */
+
+static int b64val(unsigned char c) {
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+' || c == '-')
+        return 62;
+    if (c == '/' || c == '_')
+        return 63;
+    return -1;
+}
+
+long defuse__base64_decode(const char *s, size_t n, unsigned char *out) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t pad = 0;
+    while (n > 0 && p[n - 1] == '=' && pad < 2) {
+        n--;
+        pad++;
+    }
+    if (pad && (n + pad) % 4 != 0)
+        return -1;
+    if (n % 4 == 1)
+        return -1;
+    size_t o = 0;
+    uint32_t acc = 0;
+    unsigned bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64val(p[i]);
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    return (long)o;
+}
+
+/* ---- one round ----------------------------------------------------------- */
+
+typedef struct round_ctx {
+    defuse__decoder *d;
+    const unsigned char *in;
+    size_t n;
+    unsigned char *out;
+    uint32_t *oout;
+    size_t wo;        /* bytes written */
+    size_t changes;   /* decodings applied */
+    size_t rec_first; /* first rec of this round */
+    unsigned flags;
+    bool defer_b64;   /* postpone Base64 tokens followed by an escape */
+    bool deferred;    /* a token was postponed */
+    int err;
+} round_ctx;
+
+/* Origin in the original buffer of input byte k of this round. */
+static uint32_t origin_in(const round_ctx *c, size_t k) {
+    if (k >= c->n)
+        return (uint32_t)c->d->inlen;
+    return c->d->ident ? (uint32_t)k : c->d->orig[k];
+}
+
+static int add_rec(round_ctx *c, uint32_t s, uint32_t e, defuse_layer l) {
+    defuse__decoder *d = c->d;
+    if (d->nrec > c->rec_first) {
+        rec *last = &d->recs[d->nrec - 1];
+        if (last->layer == (uint32_t)l && last->end == s) {
+            last->end = e;
+            return 0;
+        }
+    }
+    if (d->nrec == d->reccap) {
+        size_t nc = d->reccap ? d->reccap * 2 : 64;
+        rec *r = realloc(d->recs, nc * sizeof *r);
+        if (!r)
+            return DEFUSE_ENOMEM;
+        d->recs = r;
+        d->reccap = nc;
+    }
+    d->recs[d->nrec++] = (rec){s, e, (uint32_t)l};
+    return 0;
+}
+
+/* Emits bytes b[0..k) decoded from input [i, i+consumed) with layer l. */
+static void emit(round_ctx *c, const unsigned char *b, size_t k, size_t i, size_t consumed,
+                 defuse_layer l) {
+    uint32_t o = origin_in(c, i);
+    for (size_t j = 0; j < k; j++) {
+        c->out[c->wo] = b[j];
+        c->oout[c->wo] = o;
+        c->wo++;
+    }
+    c->changes++;
+    if (!c->err)
+        c->err = add_rec(c, o, origin_in(c, i + consumed), l);
+}
+
+/* \uXXXX or %uXXXX at i (marker is '\\' or '%'), with a surrogate pair when
+ * the next escape has the same marker.  Returns bytes consumed or 0. */
+static size_t dec_u(round_ctx *c, size_t i, unsigned char marker, defuse_layer l) {
+    const unsigned char *in = c->in, *end = in + c->n;
+    if (i + 1 >= c->n || (in[i + 1] != 'u' && !(marker == '%' && in[i + 1] == 'U')))
+        return 0;
+    long v = hexn(in + i + 2, end, 4);
+    if (v < 0)
+        return 0;
+    uint32_t cp = (uint32_t)v;
+    size_t used = 6;
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        long lo = -1;
+        if (i + 7 < c->n && in[i + 6] == marker && in[i + 7] == in[i + 1])
+            lo = hexn(in + i + 8, end, 4);
+        if (lo < 0xDC00 || lo > 0xDFFF)
+            return 0; /* lone high surrogate: invalid */
+        cp = 0x10000 + ((cp - 0xD800) << 10) + ((uint32_t)lo - 0xDC00);
+        used = 12;
+    } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+        return 0; /* lone low surrogate */
+    }
+    unsigned char b[4];
+    size_t k = put_utf8(b, cp);
+    emit(c, b, k, i, used, l);
+    return used;
+}
+
+static size_t dec_percent(round_ctx *c, size_t i) {
+    const unsigned char *in = c->in;
+    long v = hexn(in + i + 1, in + c->n, 2);
+    if (v >= 0) {
+        unsigned char b = (unsigned char)v;
+        emit(c, &b, 1, i, 3, DEFUSE_LAYER_PERCENT);
+        return 3;
+    }
+    return dec_u(c, i, '%', DEFUSE_LAYER_PERCENT_U);
+}
+
+/* JSON escapes other than \u: the character after the backslash -> byte. */
+static const unsigned char json_esc[256] = {
+    ['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
+    ['f'] = '\f', ['n'] = '\n', ['r'] = '\r', ['t'] = '\t',
+};
+
+static size_t dec_backslash(round_ctx *c, size_t i) {
+    const unsigned char *in = c->in;
+    if (i + 1 >= c->n)
+        return 0;
+    unsigned char e = in[i + 1];
+    if (e == 'u')
+        return dec_u(c, i, '\\', DEFUSE_LAYER_UNICODE);
+    if (e == 'x') {
+        long v = hexn(in + i + 2, in + c->n, 2);
+        if (v < 0)
+            return 0;
+        unsigned char b = (unsigned char)v;
+        emit(c, &b, 1, i, 4, DEFUSE_LAYER_HEX);
+        return 4;
+    }
+    if (e >= '0' && e <= '7') {
+        unsigned v = 0;
+        size_t k = 1;
+        while (k <= 3 && i + k < c->n && in[i + k] >= '0' && in[i + k] <= '7' &&
+               v * 8 + (unsigned)(in[i + k] - '0') <= 255) {
+            v = v * 8 + (unsigned)(in[i + k] - '0');
+            k++;
+        }
+        unsigned char b = (unsigned char)v;
+        emit(c, &b, 1, i, k, DEFUSE_LAYER_OCTAL);
+        return k;
+    }
+    if (json_esc[e]) {
+        unsigned char b = json_esc[e];
+        emit(c, &b, 1, i, 2, DEFUSE_LAYER_JSON);
+        return 2;
+    }
+    return 0;
+}
+
+static size_t dec_amp(round_ctx *c, size_t i) {
+    const unsigned char *in = c->in;
+    size_t n = c->n;
+    if (i + 2 >= n)
+        return 0;
+    if (in[i + 1] == '#') {
+        size_t k = i + 2;
+        bool hex = false;
+        if (in[k] == 'x' || in[k] == 'X') {
+            hex = true;
+            k++;
+        }
+        size_t ds = k;
+        uint32_t v = 0;
+        bool over = false;
+        while (k < n && (hex ? hexval(in[k]) >= 0 : (in[k] >= '0' && in[k] <= '9'))) {
+            v = v * (hex ? 16u : 10u) + (uint32_t)(hex ? hexval(in[k]) : in[k] - '0');
+            if (v > 0x10FFFF) {
+                over = true;
+                v = 0x110000; /* keep bounded; invalid anyway */
+            }
+            k++;
+        }
+        if (k == ds || over || v == 0 || (v >= 0xD800 && v <= 0xDFFF))
+            return 0;
+        if (k < n && in[k] == ';')
+            k++;
+        unsigned char b[4];
+        size_t bl = put_utf8(b, v);
+        emit(c, b, bl, i, k - i, DEFUSE_LAYER_HTML);
+        return k - i;
+    }
+    /* Named: [A-Za-z][A-Za-z0-9]* then ';' (or a legacy name without). */
+    size_t k = i + 1;
+    while (k < n && k - (i + 1) < ENTITY_MAX_NAME && is_alnum(in[k]))
+        k++;
+    size_t nl = k - (i + 1);
+    if (nl == 0)
+        return 0;
+    const unsigned char *name = in + i + 1;
+    if (k < n && in[k] == ';') {
+        for (size_t t = 0; t < DEFUSE_ARRAY_LEN(entities); t++) {
+            if (strlen(entities[t].name) == nl && memcmp(entities[t].name, name, nl) == 0) {
+                unsigned char b[4];
+                size_t bl = put_utf8(b, entities[t].cp);
+                emit(c, b, bl, i, nl + 2, DEFUSE_LAYER_HTML);
+                return nl + 2;
+            }
+        }
+    }
+    /* Legacy references match as the longest prefix without ';' ("&ampx"). */
+    size_t best = 0, bt = 0;
+    for (size_t t = 0; t < DEFUSE_ARRAY_LEN(entities); t++) {
+        size_t el = strlen(entities[t].name);
+        if (entities[t].legacy && el <= nl && el > best && memcmp(entities[t].name, name, el) == 0) {
+            best = el;
+            bt = t;
+        }
+    }
+    if (!best)
+        return 0;
+    unsigned char b[4];
+    size_t bl = put_utf8(b, entities[bt].cp);
+    emit(c, b, bl, i, best + 1, DEFUSE_LAYER_HTML);
+    return best + 1;
+}
+
+/* Decodes the Base64 token in[ts..te) and emits it.  Returns false (and
+ * writes nothing) if it is not Base64 or not acceptable. */
+static bool emit_b64(round_ctx *c, size_t ts, size_t te, bool force) {
+    if (te - ts < 4)
+        return false;
+    /* The output of Base64 (3 per 4) fits in the room the token leaves in
+     * out[], since out never runs ahead of in. */
+    unsigned char *dst = c->out + c->wo;
+    long dl = defuse__base64_decode((const char *)c->in + ts, te - ts, dst);
+    if (dl <= 0 || (!force && !printable_utf8(dst, (size_t)dl)))
+        return false;
+    uint32_t o0 = origin_in(c, ts);
+    for (long j = 0; j < dl; j++) {
+        size_t src = ts + (size_t)(j / 3) * 4 + (size_t)(j % 3);
+        c->oout[c->wo + (size_t)j] = src < te ? origin_in(c, src) : o0;
+    }
+    /* origins must be monotonic: they are, as src grows with j. */
+    c->wo += (size_t)dl;
+    c->changes++;
+    if (!c->err)
+        c->err = add_rec(c, o0, origin_in(c, te), DEFUSE_LAYER_BASE64);
+    return true;
+}
+
+/* Token end: base64 characters then at most two '='. */
+static size_t b64_token_end(const unsigned char *in, size_t n, size_t ts) {
+    size_t te = ts;
+    while (te < n && is_b64(in[te]))
+        te++;
+    size_t p = 0;
+    while (te < n && in[te] == '=' && p < 2) {
+        te++;
+        p++;
+    }
+    return te;
+}
+
+/* "basic" + blanks + token at i.  Returns the input bytes handled (copied
+ * "basic" and blanks plus the decoded token), or 0. */
+static size_t dec_basic(round_ctx *c, size_t i) {
+    const unsigned char *in = c->in;
+    size_t n = c->n;
+    static const char kw[] = "basic";
+    if (n - i < 7 || (i > 0 && is_alnum(in[i - 1])))
+        return 0;
+    for (size_t k = 0; k < 5; k++)
+        if (lc(in[i + k]) != (unsigned char)kw[k])
+            return 0;
+    /* The word itself must be literal input, not the product of a decoding
+     * (the candidate pre-filter keys on the literal word). */
+    if (origin_in(c, i + 5) != origin_in(c, i) + 5)
+        return 0;
+    size_t ts = i + 5;
+    while (ts < n && (in[ts] == ' ' || in[ts] == '\t'))
+        ts++;
+    if (ts == i + 5)
+        return 0;
+    size_t te = b64_token_end(in, n, ts);
+    if (te - ts < 4)
+        return 0;
+    if (te < n && (in[te] == '%' || in[te] == '\\' || in[te] == '&') && c->defer_b64) {
+        c->deferred = true;
+        return 0;
+    }
+    /* Copy "basic" and the blanks as they are, then the decoded token. */
+    size_t save_wo = c->wo;
+    for (size_t k = i; k < ts; k++) {
+        c->out[c->wo] = in[k];
+        c->oout[c->wo] = origin_in(c, k);
+        c->wo++;
+    }
+    if (!emit_b64(c, ts, te, (c->flags & DEFUSE_SCAN_BASIC_AUTH) != 0)) {
+        c->wo = save_wo;
+        return 0;
+    }
+    return te - i;
+}
+
+/* Byte classes that may start an escape within a round. */
+static const unsigned char starts[256] = {
+    ['%'] = 1, ['\\'] = 1, ['&'] = 1, ['b'] = 1, ['B'] = 1,
+};
+
+/* Runs one round over c->in.  Returns 0 or a negative defuse_err. */
+static int run_round(round_ctx *c) {
+    const unsigned char *in = c->in;
+    size_t n = c->n, i = 0;
+    c->wo = 0;
+    c->changes = 0;
+    c->deferred = false;
+    c->err = 0;
+    c->d->nrec = c->rec_first;
+
+    /* DEFUSE_SCAN_BASIC_AUTH: the whole text may be a bare token. */
+    if (c->flags & DEFUSE_SCAN_BASIC_AUTH) {
+        size_t ts = 0, te = n;
+        while (ts < te && (in[ts] == ' ' || in[ts] == '\t'))
+            ts++;
+        while (te > ts && (in[te - 1] == ' ' || in[te - 1] == '\t'))
+            te--;
+        if (te - ts >= 4 && b64_token_end(in, te, ts) == te) {
+            for (size_t k = 0; k < ts; k++) {
+                c->out[c->wo] = in[k];
+                c->oout[c->wo++] = origin_in(c, k);
+            }
+            if (emit_b64(c, ts, te, true)) {
+                for (size_t k = te; k < n; k++) {
+                    c->out[c->wo] = in[k];
+                    c->oout[c->wo++] = origin_in(c, k);
+                }
+                return c->err;
+            }
+            c->wo = 0;
+        }
+    }
+
+    while (i < n) {
+        unsigned char ch = in[i];
+        size_t used = 0;
+        if (starts[ch]) {
+            switch (ch) {
+            case '%':
+                used = dec_percent(c, i);
+                break;
+            case '\\':
+                used = dec_backslash(c, i);
+                break;
+            case '&':
+                used = dec_amp(c, i);
+                break;
+            default:
+                used = dec_basic(c, i);
+                break;
+            }
+            if (c->err)
+                return c->err;
+        }
+        if (used) {
+            i += used;
+            continue;
+        }
+        c->out[c->wo] = ch;
+        c->oout[c->wo++] = origin_in(c, i);
+        i++;
+    }
+    return c->err;
+}
+
+/* ---- the decoder --------------------------------------------------------- */
+
 int defuse__decoder_new(defuse__decoder **out) {
-    *out = calloc(1, sizeof **out);
-    return *out ? 0 : DEFUSE_ENOMEM;
+    defuse__decoder *d = calloc(1, sizeof *d);
+    if (!d)
+        return DEFUSE_ENOMEM;
+    d->ident = true;
+    *out = d;
+    return 0;
 }
 
 void defuse__decoder_free(defuse__decoder *d) {
-    if (d) {
-        free(d->text);
-        free(d);
+    if (!d)
+        return;
+    free(d->text);
+    free(d->tmp);
+    free(d->orig);
+    free(d->otmp);
+    free(d->recs);
+    free(d->rstart);
+    free(d);
+}
+
+/* Grows text (and, if both, tmp) to hold n bytes plus NUL.  cap is the
+ * capacity of both buffers (tmp is allocated lazily, on the slow path). */
+static int ensure_text(defuse__decoder *d, size_t n, bool both) {
+    if (d->cap <= n) {
+        char *t = realloc(d->text, n + 1);
+        if (!t)
+            return DEFUSE_ENOMEM;
+        d->text = t;
+        if (d->tmp) {
+            char *u = realloc(d->tmp, n + 1);
+            if (!u)
+                return DEFUSE_ENOMEM;
+            d->tmp = u;
+        }
+        d->cap = n + 1;
     }
+    if (both && !d->tmp) {
+        d->tmp = malloc(d->cap);
+        if (!d->tmp)
+            return DEFUSE_ENOMEM;
+    }
+    return 0;
+}
+
+static int ensure_orig(defuse__decoder *d, size_t n) {
+    if (d->ocap >= n)
+        return 0;
+    uint32_t *a = realloc(d->orig, n * sizeof *a);
+    if (!a)
+        return DEFUSE_ENOMEM;
+    d->orig = a;
+    uint32_t *b = realloc(d->otmp, n * sizeof *b);
+    if (!b)
+        return DEFUSE_ENOMEM;
+    d->otmp = b;
+    d->ocap = n;
+    return 0;
+}
+
+/* True if buf could hold an escape at all (the fast path's test). */
+static bool may_decode(const unsigned char *s, size_t n, unsigned flags) {
+    if (flags & DEFUSE_SCAN_BASIC_AUTH)
+        return true;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (c == '%' || c == '\\' || c == '&')
+            return true;
+        if ((c | 0x20) == 'b' && n - i >= 6 && (s[i + 1] | 0x20) == 'a' && (s[i + 2] | 0x20) == 's' &&
+            (s[i + 3] | 0x20) == 'i' && (s[i + 4] | 0x20) == 'c')
+            return true;
+    }
+    return false;
 }
 
 int defuse__decode(defuse__decoder *d, const char *buf, size_t len, unsigned flags,
                    unsigned max_layers) {
-    (void)flags;
-    (void)max_layers;
-    char *t = realloc(d->text, len + 1);
-    if (!t)
-        return DEFUSE_ENOMEM;
-    memcpy(t, buf, len);
-    t[len] = '\0';
-    d->text = t;
+    int rc = 0;
+    d->len = 0;
+    d->ident = true;
+    d->inlen = 0;
+    d->nrec = 0;
+    d->nrounds = 0;
+    if (!buf && len)
+        return DEFUSE_EINVAL;
+    if (len >= UINT32_MAX)
+        return DEFUSE_ELIMIT;
+    bool slow = max_layers > 0 && may_decode((const unsigned char *)buf, len, flags);
+    if ((rc = ensure_text(d, len, slow)) < 0)
+        return rc;
+    if (len)
+        memcpy(d->text, buf, len);
+    d->text[len] = '\0';
     d->len = len;
-    return 0;
+    d->inlen = len;
+    if (!d->rstart) {
+        d->rstart = malloc(9 * sizeof *d->rstart);
+        if (!d->rstart)
+            return DEFUSE_ENOMEM;
+        d->rcap = 8;
+    }
+    d->rstart[0] = 0;
+    if (!slow)
+        return 0;
+    if ((rc = ensure_orig(d, len + 1)) < 0)
+        return rc;
+
+    for (unsigned r = 0; r < max_layers; r++) {
+        round_ctx c = {.d = d,
+                       .in = (const unsigned char *)d->text,
+                       .n = d->len,
+                       .out = (unsigned char *)d->tmp,
+                       .oout = d->otmp,
+                       .rec_first = d->nrec,
+                       .flags = flags,
+                       .defer_b64 = true};
+        if ((rc = run_round(&c)) < 0)
+            goto fail;
+        if (c.changes == 0 && c.deferred) {
+            c.defer_b64 = false;
+            if ((rc = run_round(&c)) < 0)
+                goto fail;
+        }
+        if (c.changes == 0)
+            break;
+        if (d->nrounds + 1 > d->rcap) {
+            unsigned nc = d->rcap * 2;
+            size_t *rs = realloc(d->rstart, ((size_t)nc + 1) * sizeof *rs);
+            if (!rs) {
+                rc = DEFUSE_ENOMEM;
+                goto fail;
+            }
+            d->rstart = rs;
+            d->rcap = nc;
+        }
+        char *t = d->text;
+        d->text = d->tmp;
+        d->tmp = t;
+        uint32_t *o = d->orig;
+        d->orig = d->otmp;
+        d->otmp = o;
+        d->len = c.wo;
+        d->text[d->len] = '\0';
+        d->ident = false;
+        d->nrounds++;
+        d->rstart[d->nrounds] = d->nrec;
+    }
+    return (int)d->nrounds;
+fail:
+    /* Leave a consistent (undecoded) state behind. */
+    memcpy(d->text, buf, len);
+    d->text[len] = '\0';
+    d->len = len;
+    d->ident = true;
+    d->nrounds = 0;
+    d->nrec = 0;
+    return rc;
 }
 
 const char *defuse__decoded_text(const defuse__decoder *d, size_t *len) {
     *len = d->len;
-    return d->text;
+    return d->text ? d->text : "";
 }
 
 size_t defuse__decoded_origin(const defuse__decoder *d, size_t pos) {
-    (void)d;
-    return pos;
+    if (pos >= d->len)
+        return d->inlen;
+    return d->ident ? pos : d->orig[pos];
 }
 
 size_t defuse__decoded_layers(const defuse__decoder *d, size_t a, size_t b, defuse_layer *out,
                               size_t max) {
-    (void)d;
-    (void)a;
-    (void)b;
-    (void)out;
-    (void)max;
-    return 0;
-}
-
-long defuse__base64_decode(const char *s, size_t n, unsigned char *out) {
-    (void)s;
-    (void)n;
-    (void)out;
-    return -1;
+    if (d->nrounds == 0 || a >= b || a >= d->len || max == 0)
+        return 0;
+    uint32_t lo = (uint32_t)defuse__decoded_origin(d, a);
+    uint32_t hi = (uint32_t)defuse__decoded_origin(d, b);
+    if (hi <= lo)
+        hi = lo + 1; /* a span inside one escape's output */
+    size_t nout = 0;
+    for (unsigned r = 0; r < d->nrounds && nout < max; r++) {
+        const rec *rs = d->recs + d->rstart[r];
+        size_t nr = d->rstart[r + 1] - d->rstart[r];
+        /* First record ending after lo (records are sorted, disjoint). */
+        size_t l = 0, h = nr;
+        while (l < h) {
+            size_t m = l + (h - l) / 2;
+            if (rs[m].end <= lo)
+                l = m + 1;
+            else
+                h = m;
+        }
+        unsigned mask = 0;
+        for (size_t k = l; k < nr && rs[k].start < hi; k++) {
+            mask |= 1u << rs[k].layer;
+            if (mask == (1u << DEFUSE_LAYER_COUNT) - 1)
+                break;
+        }
+        for (unsigned ly = 0; ly < DEFUSE_LAYER_COUNT && nout < max; ly++)
+            if (mask & (1u << ly))
+                out[nout++] = (defuse_layer)ly;
+    }
+    return nout;
 }

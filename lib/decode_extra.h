@@ -1,0 +1,35 @@
+/*
+ * decode_extra.h -- internals of decode.c and candidate.c beyond the
+ * contracts of internal.h: the trigger literals of the candidate pre-filter
+ * and a reference implementation of it, for tests and benchmarks.  Never
+ * installed.
+ */
+#ifndef DEFUSE_DECODE_EXTRA_H
+#define DEFUSE_DECODE_EXTRA_H
+
+#include "internal.h"
+
+/* One trigger literal of the pre-filter. */
+typedef struct defuse__trigger {
+    const char *lit; /* the literal (static storage) */
+    size_t len;
+    bool caseless;   /* ASCII letters match either case */
+} defuse__trigger;
+
+/* The pre-filter's literal set, derived once from the escape sequences the
+ * decoder understands (see docs/decoding.md).  OUT: *n, the count.
+ * Returns a static array, never NULL; thread-safe. */
+const defuse__trigger *defuse__candidate_triggers(size_t *n);
+
+/* Reference implementation of defuse_candidate(): the same literal set
+ * matched with Hyperscan (compiled once, scratch per thread).  Returns the
+ * start offset of the leftmost trigger in buf[0..len), or len; or
+ * (size_t)-1 if Hyperscan failed (compile, scratch allocation).  Used by
+ * the tests as an oracle and by the benchmark in docs/decoding.md. */
+size_t defuse__candidate_hs(const char *buf, size_t len);
+
+/* The portable scalar scan (no SIMD), same result as defuse_candidate();
+ * for tests. */
+size_t defuse__candidate_scalar(const char *buf, size_t len);
+
+#endif /* DEFUSE_DECODE_EXTRA_H */
