@@ -1,0 +1,393 @@
+/*
+ * honeypot.h -- internal declarations of `defuse honeypot`, the tripwire
+ * daemon: configuration (hp_config.c), protocol parsers that never touch a
+ * socket (hp_http.c, hp_ldap.c, hp_rmi.c, hp_dns.c, so fuzz targets and unit
+ * tests can drive them), events and their sinks (hp_events.c, hp_sinks.c)
+ * and the libuv server (hp_server.c).  Client of <defuse.h> only.
+ *
+ * Every quantity the network or the config file controls is bounded by a
+ * limit below (HP_*) or by a config key whose range is checked by the parser.
+ */
+#ifndef DEFUSE_HONEYPOT_H
+#define DEFUSE_HONEYPOT_H
+
+#include <defuse.h>
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+/* ---- fixed limits (the rest are config keys with checked ranges) -------- */
+
+#define HP_MAX_LISTENERS 256      /* [listener] sections */
+#define HP_MAX_BINDS 64           /* listen lines per listener */
+#define HP_MAX_SOCKETS 4096       /* bound sockets after expanding ranges */
+#define HP_MAX_RESPONSES 128      /* [response] sections */
+#define HP_MAX_RESP_HEADERS 16    /* header lines per response */
+#define HP_MAX_IGNORE 256         /* ignore CIDRs */
+#define HP_MAX_BODY_FILE (1u << 20) /* a response body file */
+#define HP_MAX_LINE 4096          /* one config line */
+#define HP_MAX_CONFIG (1u << 20)  /* the config file */
+#define HP_HTTP_MAX_HEADERS 100   /* header lines of one request */
+#define HP_DNS_MAX_NAME 1024      /* a query name rendered as text (escaped) */
+#define HP_RMI_MAX_NAME 4096      /* an RMI name kept for the event */
+#define HP_LDAP_MAX_DN 16384      /* an LDAP DN kept for the event */
+#define HP_EVENT_MAX_FIELD 4096   /* one text field copied into an event */
+#define HP_MAX_FINDINGS_PER_EVENT 32
+
+/* ---- configuration ------------------------------------------------------ */
+
+typedef enum hp_proto {
+    HP_PROTO_HTTP = 0,
+    HP_PROTO_LDAP,
+    HP_PROTO_RMI,
+    HP_PROTO_DNS,
+    HP_PROTO_TCP,
+    HP_PROTO_COUNT
+} hp_proto;
+
+/* Returns "http", "ldap", "rmi", "dns", "tcp" or "unknown". */
+const char *hp_proto_name(hp_proto p);
+
+/* One `listen` line: an address and an inclusive port range. */
+typedef struct hp_bind {
+    struct sockaddr_storage addr; /* port field unset */
+    socklen_t addrlen;
+    unsigned port_lo, port_hi;
+    int line;
+} hp_bind;
+
+typedef struct hp_listener_cfg {
+    char name[64];
+    hp_proto proto;
+    int have_proto;
+    hp_bind binds[HP_MAX_BINDS];
+    size_t nbinds;
+    char zone[256];          /* dns: canary zone (lower case, no trailing dot) */
+    char answer_a[64];       /* dns: IPv4 to answer A queries with, "" = none */
+    char server_header[128]; /* http: Server header */
+    char rmi_host[64];       /* rmi: host named in the ProtocolAck */
+    int line;                /* line of the [listener] header */
+} hp_listener_cfg;
+
+typedef struct hp_response_cfg {
+    char path[256]; /* exact path, "/prefix*" or "*" (fallback) */
+    unsigned status;
+    char reason[64];
+    char content_type[128];
+    char headers[HP_MAX_RESP_HEADERS][256];
+    size_t nheaders;
+    char body_file[512];
+    char *body; /* owned: contents of body_file or `body` text */
+    size_t body_len;
+    int line;
+} hp_response_cfg;
+
+typedef struct hp_cidr {
+    int family; /* AF_INET or AF_INET6 */
+    uint8_t addr[16];
+    unsigned prefix;
+} hp_cidr;
+
+typedef struct hp_config {
+    /* [global] */
+    char node[64];
+    char user[64];
+    char log_file[512];
+    int log_stdout;
+    unsigned max_connections;
+    size_t max_memory;          /* bytes of connection buffers in total */
+    size_t max_request;         /* http: request line + headers */
+    size_t max_body;            /* http: body bytes kept and scanned */
+    size_t max_message;         /* ldap / rmi: one message */
+    size_t first_bytes;         /* tcp: bytes recorded */
+    unsigned idle_timeout_ms;
+    unsigned header_timeout_ms; /* time to receive a whole request or message */
+    unsigned max_requests;      /* http: requests per keep-alive connection */
+    unsigned dedup_window_ms;
+    unsigned rate_per_source;   /* events per second per source address */
+    unsigned rate_burst;
+    hp_cidr ignore[HP_MAX_IGNORE];
+    size_t nignore;
+    char syslog_udp[128]; /* host:port or "" */
+    char syslog_tcp[128];
+    int syslog_facility;
+    char webhook[512];
+    unsigned webhook_retries;
+    unsigned webhook_timeout_ms;
+    unsigned queue_size; /* events waiting for the remote sinks */
+
+    hp_listener_cfg *listeners;
+    size_t nlisteners;
+    hp_response_cfg *responses;
+    size_t nresponses;
+} hp_config;
+
+/* Parses config text text[0..len) (name is used in messages).
+ * OUT: *cfg (caller frees with hp_config_free even on error).
+ * Body files named in [response] sections are read relative to the current
+ * directory, or to dir when dir is non-NULL.
+ * Returns 0, or -1 with a message "NAME:LINE: ..." in err[0..errsz). */
+int hp_config_parse(const char *text, size_t len, const char *name, const char *dir,
+                    hp_config *cfg, char *err, size_t errsz);
+
+/* Reads and parses the file path. Same contract as hp_config_parse. */
+int hp_config_load(const char *path, hp_config *cfg, char *err, size_t errsz);
+
+/* Frees what cfg owns (not cfg itself); accepts a zeroed struct. */
+void hp_config_free(hp_config *cfg);
+
+/* Parses "a.b.c.d/n", "v6/n" or a bare address. OUT: *c. Returns 0 or -1. */
+int hp_cidr_parse(const char *s, hp_cidr *c);
+
+/* Returns 1 if sa (AF_INET/AF_INET6; v4-mapped v6 compared as v4) lies in c. */
+int hp_cidr_match(const hp_cidr *c, const struct sockaddr *sa);
+
+/* Returns the response for an HTTP request target (query string ignored):
+ * an exact path, else the longest "/prefix*", else "*";
+ * or NULL when none is configured.  BORROWED from cfg. */
+const hp_response_cfg *hp_config_response(const hp_config *cfg, const char *path, size_t len);
+
+/* ---- HTTP ---------------------------------------------------------------- */
+
+typedef struct hp_http_header {
+    const char *name, *value;
+    size_t name_len, value_len;
+} hp_http_header;
+
+/* A parsed request.  Pointers BORROW the buffer given to hp_http_parse. */
+typedef struct hp_http_req {
+    const char *line; /* the request line without CRLF */
+    size_t line_len;
+    const char *method, *target, *version;
+    size_t method_len, target_len, version_len;
+    hp_http_header headers[HP_HTTP_MAX_HEADERS];
+    size_t nheaders;
+    size_t headers_dropped; /* header lines past HP_HTTP_MAX_HEADERS */
+    const char *body;
+    size_t body_len;
+    size_t body_declared; /* Content-Length, or bytes of chunks seen */
+    int chunked;
+    int body_truncated; /* body longer than max_body: kept the first part */
+    int keep_alive;     /* the client may send another request */
+} hp_http_req;
+
+enum {
+    HP_HTTP_NEED_MORE = 0,
+    HP_HTTP_EBAD = -1,     /* not HTTP, or a malformed request line/header */
+    HP_HTTP_ETOOBIG = -2,  /* request line + headers longer than max_head */
+};
+
+/* Parses one request from buf[0..len).  Chunked bodies are decoded in place
+ * (buf is modified inside the returned length only).  Bodies longer than
+ * max_body keep their first max_body bytes; the request then ends there
+ * (body_truncated, keep_alive 0).
+ * Returns the bytes the request used (> 0), HP_HTTP_NEED_MORE, or an
+ * HP_HTTP_E* code.  OUT: *req on success. */
+long hp_http_parse(char *buf, size_t len, size_t max_head, size_t max_body, hp_http_req *req);
+
+/* Percent-decodes in[0..len) into out[0..outsz) ('+' as space when plus).
+ * Invalid escapes are copied.  Returns the decoded length (<= len). */
+size_t hp_percent_decode(const char *in, size_t len, char *out, size_t outsz, int plus);
+
+/* Returns the value of header name (case-insensitive) or NULL. OUT: *vlen. */
+const char *hp_http_header_get(const hp_http_req *req, const char *name, size_t *vlen);
+
+/* ---- LDAP ---------------------------------------------------------------- */
+
+/* LDAP protocolOp application tag numbers (RFC 4511). */
+enum {
+    HP_LDAP_BIND = 0, HP_LDAP_UNBIND = 2, HP_LDAP_SEARCH = 3, HP_LDAP_MODIFY = 6,
+    HP_LDAP_ADD = 8, HP_LDAP_DELETE = 10, HP_LDAP_MODDN = 12, HP_LDAP_COMPARE = 14,
+    HP_LDAP_ABANDON = 16, HP_LDAP_EXTENDED = 23
+};
+
+typedef struct hp_ldap_msg {
+    int msgid;
+    int op;       /* application tag number, -1 if unknown */
+    int version;  /* bind */
+    int auth;     /* bind: 0 simple, 3 sasl, -1 other */
+    char *dn;     /* bind name or search baseObject, malloc'd, NUL-terminated */
+    size_t dn_len;
+    int scope, deref; /* search */
+    char *oid;    /* extended request name, malloc'd */
+} hp_ldap_msg;
+
+/* Frame length of the BER element at buf[0..len): the number of bytes of one
+ * whole LDAPMessage.  Hand-written (a tag and a length) because liblber
+ * frames only from a Sockbuf and bytes arrive here from libuv.
+ * Returns > 0 (the frame length), 0 when more bytes are needed, -1 when the
+ * bytes are not an LDAPMessage or the frame exceeds max. */
+long hp_ldap_frame(const unsigned char *buf, size_t len, size_t max);
+
+/* Decodes one LDAPMessage frame with liblber.  OUT: *m (free with
+ * hp_ldap_msg_clear).  Returns 0, or -1 for malformed BER (m->msgid and
+ * m->op may still be set when the envelope was readable). */
+int hp_ldap_decode(const unsigned char *frame, size_t len, hp_ldap_msg *m);
+
+void hp_ldap_msg_clear(hp_ldap_msg *m);
+
+/* Encodes an LDAPResult-shaped response (BindResponse, SearchResultDone,
+ * ExtendedResponse, ...) with application tag number `op`, resultCode code,
+ * empty matchedDN and diagnosticMessage.
+ * OUT: *out (malloc'd, caller frees), *outlen. Returns 0 or -1 (ENOMEM). */
+int hp_ldap_encode_result(int msgid, int op, int code, unsigned char **out, size_t *outlen);
+
+/* ---- RMI / JRMP ---------------------------------------------------------- */
+
+enum {
+    HP_RMI_NEED_MORE = 0,  /* nothing complete yet */
+    HP_RMI_NEED_ACK = 1,   /* stream protocol header complete: send the ack */
+    HP_RMI_CALL = 2,       /* a Call arrived (name set when one was found) */
+    HP_RMI_OTHER = 3,      /* a complete message that is not a Call */
+    HP_RMI_EBAD = -1       /* not JRMP or malformed */
+};
+
+typedef struct hp_rmi_info {
+    unsigned version;
+    int protocol;          /* 0x4B stream, 0x4C single op, 0x4D multiplex */
+    char client_host[256]; /* endpoint the client announced (stream) */
+    unsigned client_port;
+    int have_call;
+    int64_t objnum;        /* 0 = the registry */
+    int32_t op;            /* registry op: 2 = lookup, -1 with a method hash */
+    int64_t hash;
+    char name[HP_RMI_MAX_NAME]; /* the looked-up name (TC_STRING) */
+    size_t name_len;
+    int have_name;
+    int message;           /* first message byte after the header */
+} hp_rmi_info;
+
+/* Parses the client side of a JRMP connection from its first byte,
+ * buf[0..len).  Returns HP_RMI_*; OUT: *info (fields seen so far). */
+int hp_rmi_parse(const unsigned char *buf, size_t len, hp_rmi_info *info);
+
+/* Builds the ProtocolAck for the stream protocol into out[0..outsz):
+ * 0x4E, u16 length + host, u32 port.  Returns its length or 0 if too small. */
+size_t hp_rmi_ack(const char *host, unsigned port, unsigned char *out, size_t outsz);
+
+/* ---- DNS ----------------------------------------------------------------- */
+
+typedef struct hp_dns_query {
+    uint16_t id, flags;
+    uint16_t qtype, qclass;
+    char name[HP_DNS_MAX_NAME]; /* dotted, lower case kept as sent, \DDD escapes */
+    size_t name_len;
+    size_t question_end;        /* offset after the first question */
+} hp_dns_query;
+
+/* Parses a DNS query packet.  Returns 0, or -1 if it is not a query with at
+ * least one question (responses, truncated or looping names). OUT: *q. */
+int hp_dns_parse(const unsigned char *pkt, size_t len, hp_dns_query *q);
+
+/* Returns 1 if name (dotted, any case) equals zone or ends in "." zone. */
+int hp_dns_in_zone(const char *name, size_t len, const char *zone);
+
+/* Builds a response to q (first question echoed, from pkt) into out: rcode,
+ * and one A record with a4 when a4 is non-NULL.  Returns its length, 0 if
+ * out is too small. */
+size_t hp_dns_reply(const unsigned char *pkt, const hp_dns_query *q, int rcode,
+                    const uint8_t *a4, uint32_t ttl, unsigned char *out, size_t outsz);
+
+/* ---- events and sinks ---------------------------------------------------- */
+
+/* Per-connection facts shared by every event of that connection. */
+typedef struct hp_conn_info {
+    char conn_id[24];
+    const char *listener;
+    hp_proto proto;
+    char src_ip[INET6_ADDRSTRLEN];
+    unsigned src_port;
+    char dst_ip[INET6_ADDRSTRLEN];
+    unsigned dst_port;
+    struct sockaddr_storage src; /* for the ignore list and rate limits */
+} hp_conn_info;
+
+typedef struct hp_events hp_events;
+struct json_t;
+
+/* Creates the event hub: opens the log file, starts the sender thread for
+ * syslog and webhook sinks (a bounded queue).  cfg is BORROWED for the
+ * hub's lifetime.  OUT: *out.  Returns 0 or -1 with err set. */
+int hp_events_new(hp_events **out, const hp_config *cfg, char *err, size_t errsz);
+
+/* Starts the sender thread (call after privileges are dropped). */
+int hp_events_start(hp_events *ev, char *err, size_t errsz);
+
+/* Flushes, drains the remote-sink queue (at most drain_ms) and frees. */
+void hp_events_free(hp_events *ev, unsigned drain_ms);
+
+/* Reopens the log file (SIGHUP).  Returns 0 or -1 (old file kept). */
+int hp_events_reopen(hp_events *ev);
+
+/* Returns 1 if events from this source are ignored (ignore list). */
+int hp_events_ignored(const hp_events *ev, const struct sockaddr *src);
+
+/* Emits one event: adds the common fields (time, event_id, conn_id, node,
+ * listener, protocol, src/dst) to body (a jansson object, STOLEN), applies
+ * de-duplication (same source, type and summary within dedup_window) and the
+ * per-source rate limit, then writes it to every sink.  summary is a short
+ * one-line description (raw bytes; defanged for the text sinks).
+ * Returns 1 if emitted, 0 if suppressed or ignored. */
+int hp_events_emit(hp_events *ev, const hp_conn_info *ci, const char *type,
+                   struct json_t *body, const char *summary, size_t summary_len);
+
+/* Fills a new random correlation id. */
+void hp_events_conn_id(hp_events *ev, char out[24]);
+
+/* Counters for the final summary. */
+typedef struct hp_stats {
+    unsigned long long emitted, suppressed, ignored, queued_dropped, sent_fail;
+} hp_stats;
+void hp_events_stats(hp_events *ev, hp_stats *out);
+
+/* Collects findings of one or more defuse_scan calls into a JSON array,
+ * skipping duplicates (same decoded payload).  Used by every protocol. */
+typedef struct hp_findings {
+    struct json_t *arr;      /* owned until taken */
+    uint64_t seen[HP_MAX_FINDINGS_PER_EVENT];
+    size_t n;
+    unsigned worst;          /* lowest kind seen, DEFUSE_KIND_COUNT if none */
+    char where[96];          /* location label set by the caller per scan */
+} hp_findings;
+
+void hp_findings_init(hp_findings *fs);
+void hp_findings_clear(hp_findings *fs);
+/* Runs defuse_scan over buf[0..len) with flags; findings go into fs labelled
+ * `where`.  Returns the number of new findings. */
+int hp_findings_scan(hp_findings *fs, defuse_scanner *sc, const char *where, const char *buf,
+                     size_t len, unsigned flags);
+
+/* The remote sinks (syslog over UDP and TCP, webhook): a sender thread fed
+ * through a bounded queue, so a slow collector never stalls the event loop. */
+typedef struct hp_sinks hp_sinks;
+
+/* Resolves the configured collectors (cfg BORROWED).  OUT: *out, or NULL
+ * when no remote sink is configured.  Returns 0 or -1 with err set. */
+int hp_sinks_new(hp_sinks **out, const hp_config *cfg, char *err, size_t errsz);
+
+/* Starts the sender thread.  Returns 0 or -1. */
+int hp_sinks_start(hp_sinks *s);
+
+/* Queues copies of one event: json (for the webhook) and a complete RFC 5424
+ * message (for syslog).  Returns 0, or -1 when the queue is full (dropped). */
+int hp_sinks_push(hp_sinks *s, const char *json, size_t jl, const char *msg, size_t ml);
+
+/* Stops the thread after sending what is queued (at most drain_ms), frees s.
+ * OUT (may be NULL): *failed = sends that failed after retries. */
+void hp_sinks_free(hp_sinks *s, unsigned drain_ms, unsigned long long *failed);
+
+
+/* Makes a JSON string value from bytes that may not be UTF-8 (invalid bytes
+ * become U+FFFD) and truncates to HP_EVENT_MAX_FIELD. Returns a new ref. */
+struct json_t *hp_json_bytes(const char *s, size_t len);
+
+/* ---- server --------------------------------------------------------------- */
+
+/* Runs the daemon until SIGTERM/SIGINT.  cfg BORROWED.  check_only: bind
+ * nothing, return after validation.  Returns a process exit status. */
+int hp_server_run(const hp_config *cfg);
+
+#endif /* DEFUSE_HONEYPOT_H */

@@ -1,0 +1,442 @@
+/*
+ * hp_events.c -- the honeypot's events: one JSON object per connection
+ * happening (JSON Lines to a file and/or stdout, every "$" written as
+ * \u0024), the same event as an RFC 5424 message with a defanged text for
+ * syslog, and the JSON for the webhook (both through hp_sinks.c).
+ * De-duplication and rate limiting are per source address: a table of
+ * sources (direct-mapped, bounded) each with a token bucket and a small ring
+ * of recent event fingerprints; what is suppressed is counted and reported
+ * in the next event that source gets through.
+ */
+#include "honeypot.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SRC_SLOTS 4096 /* sources tracked at once (direct-mapped table) */
+#define DEDUP_RING 16  /* recent fingerprints remembered per source */
+
+typedef struct src_slot {
+    uint8_t ip[16];
+    int used;
+    double tokens;
+    uint64_t last_ms;
+    uint64_t fp[DEDUP_RING], fp_ms[DEDUP_RING];
+    unsigned fp_next;
+    unsigned long long suppressed;
+} src_slot;
+
+struct hp_events {
+    const hp_config *cfg;
+    FILE *log;
+    hp_sinks *sinks;
+    src_slot *slots;
+    uint64_t rng[2];
+    hp_stats st;
+    char host[64]; /* RFC 5424 HOSTNAME: node, printable ASCII */
+};
+
+static uint64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t rnd(hp_events *ev) { /* xorshift128+, seeded from getrandom */
+    uint64_t s1 = ev->rng[0];
+    const uint64_t s0 = ev->rng[1];
+    ev->rng[0] = s0;
+    s1 ^= s1 << 23;
+    ev->rng[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
+    return ev->rng[1] + s0;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static FILE *open_log(const char *path) {
+    FILE *f = fopen(path, "a");
+    if (f)
+        setvbuf(f, NULL, _IOFBF, 1 << 16);
+    return f;
+}
+
+int hp_events_new(hp_events **out, const hp_config *cfg, char *err, size_t errsz) {
+    *out = NULL;
+    hp_events *ev = calloc(1, sizeof *ev);
+    if (!ev || !(ev->slots = calloc(SRC_SLOTS, sizeof *ev->slots))) {
+        free(ev);
+        snprintf(err, errsz, "out of memory");
+        return -1;
+    }
+    ev->cfg = cfg;
+    if (getrandom(ev->rng, sizeof ev->rng, 0) != (ssize_t)sizeof ev->rng) {
+        ev->rng[0] = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+        ev->rng[1] = now_ms() | 1;
+    }
+    size_t h = 0;
+    for (const char *p = cfg->node; *p && h < sizeof ev->host - 1; p++)
+        ev->host[h++] = (*p > 32 && *p < 127) ? *p : '_';
+    if (!h)
+        ev->host[h++] = '-';
+    ev->host[h] = '\0';
+    if (cfg->log_file[0]) {
+        ev->log = open_log(cfg->log_file);
+        if (!ev->log) {
+            snprintf(err, errsz, "log_file %s: %s", cfg->log_file, strerror(errno));
+            hp_events_free(ev, 0);
+            return -1;
+        }
+    }
+    if (hp_sinks_new(&ev->sinks, cfg, err, errsz) != 0) {
+        hp_events_free(ev, 0);
+        return -1;
+    }
+    *out = ev;
+    return 0;
+}
+
+int hp_events_start(hp_events *ev, char *err, size_t errsz) {
+    if (ev->sinks && hp_sinks_start(ev->sinks) != 0) {
+        snprintf(err, errsz, "cannot start the sender thread");
+        return -1;
+    }
+    return 0;
+}
+
+void hp_events_free(hp_events *ev, unsigned drain_ms) {
+    if (!ev)
+        return;
+    unsigned long long failed = 0;
+    hp_sinks_free(ev->sinks, drain_ms, &failed);
+    ev->st.sent_fail += failed;
+    if (ev->log)
+        fclose(ev->log);
+    if (ev->cfg->log_stdout)
+        fflush(stdout);
+    free(ev->slots);
+    free(ev);
+}
+
+int hp_events_reopen(hp_events *ev) {
+    if (!ev->cfg->log_file[0])
+        return 0;
+    FILE *f = open_log(ev->cfg->log_file);
+    if (!f)
+        return -1;
+    if (ev->log)
+        fclose(ev->log);
+    ev->log = f;
+    return 0;
+}
+
+int hp_events_ignored(const hp_events *ev, const struct sockaddr *src) {
+    for (size_t i = 0; i < ev->cfg->nignore; i++)
+        if (hp_cidr_match(&ev->cfg->ignore[i], src))
+            return 1;
+    return 0;
+}
+
+void hp_events_conn_id(hp_events *ev, char out[24]) {
+    snprintf(out, 24, "%016llx", (unsigned long long)rnd(ev));
+}
+
+void hp_events_stats(hp_events *ev, hp_stats *out) { *out = ev->st; }
+
+/* The source's address as 16 bytes (IPv4 as v4-mapped IPv6). */
+static void src_key(const struct sockaddr_storage *ss, uint8_t k[16]) {
+    memset(k, 0, 16);
+    if (ss->ss_family == AF_INET) {
+        k[10] = k[11] = 0xff;
+        memcpy(k + 12, &((const struct sockaddr_in *)(const void *)ss)->sin_addr, 4);
+    } else if (ss->ss_family == AF_INET6) {
+        memcpy(k, &((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr, 16);
+    }
+}
+
+/* Returns 1 to emit, 0 to suppress.  OUT: *before = suppressed count to
+ * report with this event. */
+static int admit(hp_events *ev, const hp_conn_info *ci, uint64_t fp,
+                 unsigned long long *before) {
+    uint8_t k[16];
+    src_key(&ci->src, k);
+    src_slot *s = &ev->slots[fnv(1469598103934665603ull, k, 16) % SRC_SLOTS];
+    uint64_t now = now_ms();
+    if (!s->used || memcmp(s->ip, k, 16) != 0) {
+        memset(s, 0, sizeof *s);
+        memcpy(s->ip, k, 16);
+        s->used = 1;
+        s->tokens = ev->cfg->rate_burst;
+        s->last_ms = now;
+    }
+    if (ev->cfg->dedup_window_ms) {
+        for (unsigned i = 0; i < DEDUP_RING; i++) {
+            if (s->fp[i] == fp && s->fp_ms[i] && now - s->fp_ms[i] < ev->cfg->dedup_window_ms) {
+                s->suppressed++;
+                return 0;
+            }
+        }
+    }
+    s->tokens += (double)(now - s->last_ms) * ev->cfg->rate_per_source / 1000.0;
+    if (s->tokens > ev->cfg->rate_burst)
+        s->tokens = ev->cfg->rate_burst;
+    s->last_ms = now;
+    if (s->tokens < 1.0) {
+        s->suppressed++;
+        return 0;
+    }
+    s->tokens -= 1.0;
+    if (ev->cfg->dedup_window_ms) {
+        s->fp[s->fp_next] = fp;
+        s->fp_ms[s->fp_next] = now ? now : 1;
+        s->fp_next = (s->fp_next + 1) % DEDUP_RING;
+    }
+    *before = s->suppressed;
+    s->suppressed = 0;
+    return 1;
+}
+
+/* Appends text with every "$" as \u0024 (JSON strings only hold "$"). */
+static size_t escape_dollars(const char *in, char *out) {
+    size_t o = 0;
+    for (; *in; in++) {
+        if (*in == '$') {
+            memcpy(out + o, "\\u0024", 6);
+            o += 6;
+        } else {
+            out[o++] = *in;
+        }
+    }
+    out[o] = '\0';
+    return o;
+}
+
+/* SD-PARAM value escaping (RFC 5424 6.3.3): '"', '\' and ']'. */
+static size_t sd_escape(const char *in, char *out, size_t outsz) {
+    size_t o = 0;
+    for (; *in && o + 3 < outsz; in++) {
+        if (*in == '"' || *in == '\\' || *in == ']')
+            out[o++] = '\\';
+        out[o++] = (*in >= 32 && *in < 127) ? *in : '?';
+    }
+    out[o] = '\0';
+    return o;
+}
+
+static size_t build_syslog(hp_events *ev, const hp_conn_info *ci, const char *type,
+                           const char *ts, const char *event_id, const char *kind,
+                           const char *summary, size_t summary_len, char *out, size_t outsz) {
+    /* defanged text; then make sure no "${" survives whatever defang did */
+    char def[2048], msg[2600];
+    size_t sl = summary_len > 1024 ? 1024 : summary_len;
+    defuse_defang(summary, sl, def, sizeof def);
+    size_t m = 0;
+    for (const char *p = def; *p && m + 3 < sizeof msg; p++) {
+        msg[m++] = *p;
+        if (*p == '$' && p[1] == '{')
+            msg[m++] = '\\';
+    }
+    msg[m] = '\0';
+    char lst[160], kd[32];
+    sd_escape(ci->listener, lst, sizeof lst);
+    sd_escape(kind ? kind : "none", kd, sizeof kd);
+    int sev = kind ? 4 : 5; /* warning for detections, notice otherwise */
+    int pri = ev->cfg->syslog_facility * 8 + sev;
+    int n = snprintf(out, outsz,
+                     "<%d>1 %s %s defuse-honeypot %ld %s [defuse@32473 event_id=\"%s\" "
+                     "conn_id=\"%s\" listener=\"%s\" protocol=\"%s\" src_ip=\"%s\" "
+                     "src_port=\"%u\" dst_port=\"%u\" kind=\"%s\"] %s",
+                     pri, ts, ev->host, (long)getpid(), type, event_id, ci->conn_id, lst,
+                     hp_proto_name(ci->proto), ci->src_ip, ci->src_port, ci->dst_port, kd, msg);
+    if (n < 0)
+        return 0;
+    return (size_t)n < outsz ? (size_t)n : outsz - 1;
+}
+
+int hp_events_emit(hp_events *ev, const hp_conn_info *ci, const char *type, json_t *body,
+                   const char *summary, size_t summary_len) {
+    int rc = 0;
+    char *dump = NULL, *line = NULL;
+    if (hp_events_ignored(ev, (const struct sockaddr *)&ci->src)) {
+        ev->st.ignored++;
+        goto out;
+    }
+    uint64_t fp = fnv(1469598103934665603ull, type, strlen(type));
+    fp = fnv(fp, ci->listener, strlen(ci->listener));
+    fp = fnv(fp, summary, summary_len);
+    unsigned long long before = 0;
+    if (!admit(ev, ci, fp, &before)) {
+        ev->st.suppressed++;
+        goto out;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char tbuf[64], idbuf[40];
+    snprintf(tbuf, sizeof tbuf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
+    snprintf(idbuf, sizeof idbuf, "%016llx%016llx", (unsigned long long)rnd(ev),
+             (unsigned long long)rnd(ev));
+    json_t *o = json_object();
+    if (!o)
+        goto out;
+    json_object_set_new(o, "time", json_string(tbuf));
+    json_object_set_new(o, "event_id", json_string(idbuf));
+    json_object_set_new(o, "conn_id", json_string(ci->conn_id));
+    json_object_set_new(o, "node", hp_json_bytes(ev->cfg->node, strlen(ev->cfg->node)));
+    json_object_set_new(o, "event", json_string(type));
+    json_object_set_new(o, "listener", hp_json_bytes(ci->listener, strlen(ci->listener)));
+    json_object_set_new(o, "protocol", json_string(hp_proto_name(ci->proto)));
+    json_object_set_new(o, "src_ip", json_string(ci->src_ip));
+    json_object_set_new(o, "src_port", json_integer(ci->src_port));
+    json_object_set_new(o, "dst_ip", json_string(ci->dst_ip));
+    json_object_set_new(o, "dst_port", json_integer(ci->dst_port));
+    if (body)
+        json_object_update(o, body);
+    json_object_set_new(o, "summary", hp_json_bytes(summary, summary_len));
+    if (before)
+        json_object_set_new(o, "suppressed_before", json_integer((json_int_t)before));
+    const char *kind = json_string_value(json_object_get(o, "kind"));
+    dump = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (!dump)
+        goto out;
+    size_t dl = strlen(dump);
+    line = malloc(dl * 6 + 2);
+    if (!line)
+        goto out;
+    size_t ll = escape_dollars(dump, line);
+    line[ll] = '\n';
+    if (ev->log) {
+        fwrite(line, 1, ll + 1, ev->log);
+        fflush(ev->log);
+    }
+    if (ev->cfg->log_stdout) {
+        fwrite(line, 1, ll + 1, stdout);
+        fflush(stdout);
+    }
+    if (ev->sinks) {
+        char msg[4096];
+        size_t ml = build_syslog(ev, ci, type, tbuf, idbuf, kind, summary, summary_len, msg,
+                                 sizeof msg);
+        if (hp_sinks_push(ev->sinks, line, ll, msg, ml) != 0)
+            ev->st.queued_dropped++;
+    }
+    ev->st.emitted++;
+    rc = 1;
+out:
+    json_decref(body);
+    free(dump);
+    free(line);
+    return rc;
+}
+
+/* ---- JSON helpers and findings ----------------------------------------- */
+
+json_t *hp_json_bytes(const char *s, size_t len) {
+    if (len > HP_EVENT_MAX_FIELD)
+        len = HP_EVENT_MAX_FIELD;
+    json_t *j = json_stringn(s, len);
+    if (j)
+        return j;
+    /* not UTF-8: replace each invalid byte with U+FFFD */
+    char *o = malloc(len * 3 + 1);
+    if (!o)
+        return json_null();
+    size_t w = 0;
+    const unsigned char *b = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        unsigned c = b[i];
+        size_t n = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3
+                                : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+        int ok = n > 0 && i + n <= len;
+        for (size_t k = 1; ok && k < n; k++)
+            ok = (b[i + k] & 0xC0) == 0x80;
+        if (ok && n == 3 && ((c == 0xE0 && b[i + 1] < 0xA0) || (c == 0xED && b[i + 1] >= 0xA0)))
+            ok = 0;
+        if (ok && n == 4 && ((c == 0xF0 && b[i + 1] < 0x90) || (c == 0xF4 && b[i + 1] >= 0x90)))
+            ok = 0;
+        if (ok) {
+            memcpy(o + w, b + i, n);
+            w += n;
+            i += n;
+        } else {
+            memcpy(o + w, "\xEF\xBF\xBD", 3);
+            w += 3;
+            i++;
+        }
+    }
+    j = json_stringn(o, w);
+    free(o);
+    return j ? j : json_null();
+}
+
+void hp_findings_init(hp_findings *fs) {
+    memset(fs, 0, sizeof *fs);
+    fs->arr = json_array();
+    fs->worst = DEFUSE_KIND_COUNT;
+}
+
+void hp_findings_clear(hp_findings *fs) {
+    json_decref(fs->arr);
+    fs->arr = NULL;
+}
+
+static int on_finding(const defuse_finding *f, void *user) {
+    hp_findings *fs = user;
+    uint64_t h = fnv(1469598103934665603ull, f->decoded, f->decoded_len);
+    if (f->callback)
+        h = fnv(h, f->callback, strlen(f->callback));
+    for (size_t i = 0; i < fs->n; i++)
+        if (fs->seen[i] == h)
+            return 0; /* the same payload seen through another decoding */
+    if (fs->n >= HP_MAX_FINDINGS_PER_EVENT)
+        return 1;
+    fs->seen[fs->n++] = h;
+    if ((unsigned)f->kind < fs->worst)
+        fs->worst = (unsigned)f->kind;
+    json_t *extra = json_object();
+    json_object_set_new(extra, "where", json_string(fs->where));
+    char *ex = json_dumps(extra, JSON_COMPACT);
+    json_decref(extra);
+    char *js = ex ? defuse_finding_to_json(f, ex) : NULL;
+    free(ex);
+    json_t *obj = js ? json_loads(js, 0, NULL) : NULL;
+    free(js);
+    if (!obj) { /* keep the essentials even if serialisation failed */
+        obj = json_object();
+        json_object_set_new(obj, "kind", json_string(defuse_kind_name(f->kind)));
+        if (f->callback)
+            json_object_set_new(obj, "callback", hp_json_bytes(f->callback, strlen(f->callback)));
+    }
+    if (!json_object_get(obj, "where"))
+        json_object_set_new(obj, "where", json_string(fs->where));
+    json_array_append_new(fs->arr, obj);
+    return 0;
+}
+
+int hp_findings_scan(hp_findings *fs, defuse_scanner *sc, const char *where, const char *buf,
+                     size_t len, unsigned flags) {
+    if (!sc || !fs->arr || len == 0)
+        return 0;
+    if (defuse_candidate(buf, len) >= len)
+        return 0; /* nothing that could decode to a lookup */
+    size_t before = fs->n;
+    snprintf(fs->where, sizeof fs->where, "%s", where);
+    defuse_scan(sc, buf, len, flags, on_finding, fs);
+    return (int)(fs->n - before);
+}

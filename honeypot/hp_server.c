@@ -1,0 +1,1144 @@
+/*
+ * hp_server.c -- the honeypot daemon: one libuv loop, a listening socket per
+ * configured address and port, and per connection a bounded input buffer, a
+ * timer (idle and whole-message deadlines, so a slowloris client is cut off
+ * however it trickles) and a protocol handler from the table `protos`.
+ * Every connection produces at least one event.  The daemon never connects
+ * to anything a payload names, never serves code, and answers LDAP and RMI
+ * callbacks only with results that make a JNDI client throw.
+ */
+#include "honeypot.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <grp.h>
+#include <jansson.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define INITIAL_BUF 4096u      /* first input buffer of a connection */
+#define WRITE_BACKLOG (64u << 10) /* stop serving pipelined requests above this */
+#define DRAIN_MS 5000u         /* remote sinks flush time at shutdown */
+#define HP_FIELD_SNIP 1024u    /* bytes of a header value / body kept in an event */
+
+typedef struct server server;
+typedef struct conn conn;
+
+/* A bound socket. */
+typedef struct lsock {
+    union {
+        uv_tcp_t tcp;
+        uv_udp_t udp;
+    } h;
+    server *srv;
+    const hp_listener_cfg *lc;
+    char ip[INET6_ADDRSTRLEN];
+    unsigned port;
+} lsock;
+
+struct conn {
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    server *srv;
+    const hp_listener_cfg *lc;
+    hp_conn_info ci;
+    char *buf;
+    size_t len, cap, cap_max;
+    uint64_t last_ms, msg_start_ms;
+    unsigned long long total_in;
+    unsigned requests, events, writes;
+    int closing, close_after_write, overflow, acked, handles;
+    conn *prev, *next;
+};
+
+typedef struct proto_ops {
+    /* Consumes c->buf as far as complete messages go; may close c. */
+    void (*on_data)(conn *c);
+    /* Event type of a connection that produced no other event. */
+    const char *session_event;
+} proto_ops;
+
+struct server {
+    uv_loop_t *loop;
+    const hp_config *cfg;
+    hp_events *ev;
+    defuse_scanner *scanner;
+    lsock *socks;
+    size_t nsocks;
+    conn *conns;
+    unsigned nconns;
+    size_t mem_used;
+    unsigned long long rejected;
+    uv_signal_t sig_term, sig_int, sig_hup;
+    int stopping;
+    char udp_buf[65536];
+};
+
+static void http_data(conn *c);
+static void ldap_data(conn *c);
+static void rmi_data(conn *c);
+static void tcp_data(conn *c);
+
+static const proto_ops protos[HP_PROTO_COUNT] = {
+    [HP_PROTO_HTTP] = {http_data, "http.session"},
+    [HP_PROTO_LDAP] = {ldap_data, "ldap.session"},
+    [HP_PROTO_RMI] = {rmi_data, "rmi.session"},
+    [HP_PROTO_DNS] = {NULL, "dns.query"},
+    [HP_PROTO_TCP] = {tcp_data, "tcp.session"},
+};
+
+static uint64_t now_ms(server *s) { return uv_now(s->loop); }
+
+static void addr_text(const struct sockaddr *sa, char *ip, size_t ipsz, unsigned *port) {
+    ip[0] = '\0';
+    *port = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const void *)sa;
+        uv_ip4_name(s4, ip, ipsz);
+        *port = ntohs(s4->sin_port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const void *)sa;
+        uv_ip6_name(s6, ip, ipsz);
+        *port = ntohs(s6->sin6_port);
+    }
+}
+
+/* ---- events shared by the protocols --------------------------------------- */
+
+static json_t *bytes_obj(const char *b, size_t n, size_t total) {
+    json_t *o = json_object();
+    size_t keep = n < HP_FIELD_SNIP ? n : HP_FIELD_SNIP;
+    (void)total;
+    json_object_set_new(o, "length", json_integer((json_int_t)keep));
+    json_object_set_new(o, "text", hp_json_bytes(b, keep));
+    char hex[2 * 256 + 1];
+    size_t hx = keep < 256 ? keep : 256;
+    for (size_t i = 0; i < hx; i++)
+        snprintf(hex + 2 * i, 3, "%02x", (unsigned char)b[i]);
+    hex[2 * hx] = '\0';
+    json_object_set_new(o, "hex", json_string(hex));
+    return o;
+}
+
+/* Moves the findings of fs into body ("findings", "kind"); frees fs. */
+static void put_findings(json_t *body, hp_findings *fs) {
+    if (fs->arr && json_array_size(fs->arr)) {
+        json_object_set_new(body, "kind", json_string(defuse_kind_name((defuse_kind)fs->worst)));
+        json_object_set(body, "findings", fs->arr);
+    }
+    hp_findings_clear(fs);
+}
+
+/* Appends " kind:callback" of each finding to a summary. */
+static size_t summary_findings(const json_t *body, char *out, size_t o, size_t outsz) {
+    json_t *arr = json_object_get(body, "findings");
+    size_t i;
+    json_t *f;
+    json_array_foreach(arr, i, f) {
+        const char *k = json_string_value(json_object_get(f, "kind"));
+        const char *cb = json_string_value(json_object_get(f, "callback"));
+        if (!cb)
+            cb = json_string_value(json_object_get(f, "decoded"));
+        if (o + 4 < outsz) {
+            int n = snprintf(out + o, outsz - o, " [%s] %s", k ? k : "finding", cb ? cb : "");
+            if (n > 0)
+                o = (size_t)n < outsz - o ? o + (size_t)n : outsz - 1;
+        }
+    }
+    return o;
+}
+
+static void emit(conn *c, const char *type, json_t *body, const char *summary, size_t sl) {
+    c->events++;
+    hp_events_emit(c->srv->ev, &c->ci, type, body, summary, sl);
+}
+
+/* ---- connection lifecycle --------------------------------------------------- */
+
+static void on_handle_closed(uv_handle_t *h) {
+    conn *c = h->data;
+    if (--c->handles > 0)
+        return;
+    server *s = c->srv;
+    if (c->buf) {
+        s->mem_used -= c->cap;
+        free(c->buf);
+    }
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->nconns--;
+    free(c);
+}
+
+static void conn_close(conn *c, const char *reason) {
+    if (c->closing)
+        return;
+    c->closing = 1;
+    if (c->events == 0) {
+        json_t *body = json_object();
+        json_object_set_new(body, "reason", json_string(reason));
+        json_object_set_new(body, "bytes_in", json_integer((json_int_t)c->total_in));
+        hp_findings fs;
+        hp_findings_init(&fs);
+        if (c->len) {
+            json_object_set_new(body, "first_bytes", bytes_obj(c->buf, c->len, c->total_in));
+            hp_findings_scan(&fs, c->srv->scanner, "first_bytes", c->buf, c->len, 0);
+        }
+        put_findings(body, &fs);
+        char sum[512];
+        size_t sl = (size_t)snprintf(sum, sizeof sum, "%s connection, %llu bytes, %s",
+                                     hp_proto_name(c->ci.proto), c->total_in, reason);
+        sl = summary_findings(body, sum, sl < sizeof sum ? sl : sizeof sum - 1, sizeof sum);
+        emit(c, protos[c->ci.proto].session_event, body, sum, sl);
+    }
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    uv_timer_stop(&c->timer);
+    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+}
+
+static void on_timer(uv_timer_t *t) {
+    conn *c = t->data;
+    uint64_t now = now_ms(c->srv);
+    const hp_config *cfg = c->srv->cfg;
+    if (c->len && now >= c->msg_start_ms + cfg->header_timeout_ms)
+        conn_close(c, "header timeout");
+    else
+        conn_close(c, "idle timeout");
+}
+
+static void arm_timer(conn *c) {
+    if (c->closing)
+        return;
+    const hp_config *cfg = c->srv->cfg;
+    uint64_t now = now_ms(c->srv);
+    uint64_t deadline = c->last_ms + cfg->idle_timeout_ms;
+    if (c->len && c->msg_start_ms + cfg->header_timeout_ms < deadline)
+        deadline = c->msg_start_ms + cfg->header_timeout_ms;
+    uv_timer_start(&c->timer, on_timer, deadline > now ? deadline - now : 0, 0);
+}
+
+typedef struct wreq {
+    uv_write_t req;
+    conn *c;
+    size_t len;
+    char data[];
+} wreq;
+
+static void on_written(uv_write_t *req, int status) {
+    wreq *w = (wreq *)req;
+    conn *c = w->c;
+    c->srv->mem_used -= w->len;
+    c->writes--;
+    free(w);
+    if (c->closing)
+        return;
+    if (status < 0) {
+        conn_close(c, "write error");
+        return;
+    }
+    if (c->writes == 0 && c->close_after_write) {
+        conn_close(c, "closed after response");
+        return;
+    }
+    if (c->len && protos[c->ci.proto].on_data)
+        protos[c->ci.proto].on_data(c); /* pipelined input held back */
+}
+
+/* Queues n bytes from up to two pieces.  Returns 0 or -1 (closed). */
+static int conn_write2(conn *c, const void *a, size_t al, const void *b, size_t bl) {
+    server *s = c->srv;
+    if (s->mem_used + al + bl > s->cfg->max_memory) {
+        conn_close(c, "memory limit");
+        return -1;
+    }
+    wreq *w = malloc(sizeof *w + al + bl);
+    if (!w) {
+        conn_close(c, "out of memory");
+        return -1;
+    }
+    w->c = c;
+    w->len = al + bl;
+    memcpy(w->data, a, al);
+    if (bl)
+        memcpy(w->data + al, b, bl);
+    uv_buf_t ub = uv_buf_init(w->data, (unsigned)(al + bl));
+    s->mem_used += w->len;
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &ub, 1, on_written) != 0) {
+        s->mem_used -= w->len;
+        free(w);
+        conn_close(c, "write error");
+        return -1;
+    }
+    c->writes++;
+    return 0;
+}
+
+/* Drops the first n bytes of the input buffer. */
+static void consume(conn *c, size_t n) {
+    if (n >= c->len) {
+        c->len = 0;
+        c->srv->mem_used -= c->cap; /* idle connections hold no buffer */
+        free(c->buf);
+        c->buf = NULL;
+        c->cap = 0;
+        return;
+    }
+    memmove(c->buf, c->buf + n, c->len - n);
+    c->len -= n;
+    c->msg_start_ms = now_ms(c->srv);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out) {
+    (void)suggested;
+    conn *c = h->data;
+    server *s = c->srv;
+    if (c->len == c->cap) {
+        size_t ncap = c->cap ? c->cap * 2 : INITIAL_BUF;
+        if (ncap > c->cap_max)
+            ncap = c->cap_max;
+        if (ncap > c->cap && s->mem_used + (ncap - c->cap) <= s->cfg->max_memory) {
+            char *nb = realloc(c->buf, ncap);
+            if (nb) {
+                s->mem_used += ncap - c->cap;
+                c->buf = nb;
+                c->cap = ncap;
+            }
+        }
+    }
+    if (c->len < c->cap) {
+        *out = uv_buf_init(c->buf + c->len, (unsigned)(c->cap - c->len));
+    } else {
+        /* full (or no memory): read into scratch and discard, counted */
+        c->overflow = 1;
+        *out = uv_buf_init(s->udp_buf, sizeof s->udp_buf);
+    }
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
+    conn *c = st->data;
+    if (c->closing)
+        return;
+    if (n < 0) {
+        conn_close(c, n == UV_EOF ? "closed by peer" : "read error");
+        return;
+    }
+    if (n == 0)
+        return;
+    c->last_ms = now_ms(c->srv);
+    c->total_in += (unsigned long long)n;
+    if (b->base == c->srv->udp_buf) {
+        arm_timer(c); /* discarded: the handler already saw a full buffer */
+    } else {
+        if (c->len == 0)
+            c->msg_start_ms = c->last_ms;
+        c->len += (size_t)n;
+    }
+    protos[c->ci.proto].on_data(c);
+    arm_timer(c);
+}
+
+static void on_connection(uv_stream_t *ls, int status) {
+    lsock *l = ls->data;
+    server *s = l->srv;
+    if (status < 0)
+        return;
+    conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return;
+    uv_tcp_init(s->loop, &c->tcp);
+    if (uv_accept(ls, (uv_stream_t *)&c->tcp) != 0) {
+        uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
+        return;
+    }
+    c->srv = s;
+    c->lc = l->lc;
+    c->ci.listener = l->lc->name;
+    c->ci.proto = l->lc->proto;
+    hp_events_conn_id(s->ev, c->ci.conn_id);
+    int sl = (int)sizeof c->ci.src;
+    uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->ci.src, &sl);
+    addr_text((struct sockaddr *)&c->ci.src, c->ci.src_ip, sizeof c->ci.src_ip, &c->ci.src_port);
+    struct sockaddr_storage dst;
+    int dl = (int)sizeof dst;
+    if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&dst, &dl) == 0)
+        addr_text((struct sockaddr *)&dst, c->ci.dst_ip, sizeof c->ci.dst_ip, &c->ci.dst_port);
+    if (s->stopping || s->nconns >= s->cfg->max_connections) {
+        /* over the cap: closed at once; the event is de-duplicated and rate
+         * limited per source like any other, so a flood stays one line */
+        s->rejected++;
+        if (!s->stopping) {
+            char sum[128];
+            int n = snprintf(sum, sizeof sum, "connection refused: max_connections (%u) reached",
+                             s->cfg->max_connections);
+            hp_events_emit(s->ev, &c->ci, "connection.rejected", NULL, sum, (size_t)n);
+        }
+        uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
+        return;
+    }
+    c->tcp.data = c;
+    c->timer.data = c;
+    c->handles = 2;
+    uv_timer_init(s->loop, &c->timer);
+    uv_tcp_nodelay(&c->tcp, 1);
+    switch (c->ci.proto) {
+    case HP_PROTO_HTTP:
+        c->cap_max = s->cfg->max_request + s->cfg->max_body + 1024;
+        break;
+    case HP_PROTO_TCP:
+        c->cap_max = s->cfg->first_bytes;
+        break;
+    default:
+        c->cap_max = s->cfg->max_message;
+        break;
+    }
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    s->nconns++;
+    c->last_ms = now_ms(s);
+    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    arm_timer(c);
+}
+
+/* ---- HTTP --------------------------------------------------------------------- */
+
+static const char default_index[] =
+    "<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>\n"
+    "<form method=\"post\" action=\"/login\"><label>User <input name=\"user\"></label>\n"
+    "<label>Password <input type=\"password\" name=\"password\"></label>\n"
+    "<button>Sign in</button></form>\n</body></html>\n";
+static const char default_404[] =
+    "<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head><body>\n"
+    "<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>\n"
+    "</body></html>\n";
+
+static const char *reason_of(unsigned st) {
+    static const struct {
+        unsigned code;
+        const char *text;
+    } reasons[] = {{200, "OK"},          {201, "Created"},          {204, "No Content"},
+                   {301, "Moved Permanently"}, {302, "Found"},     {304, "Not Modified"},
+                   {400, "Bad Request"}, {401, "Unauthorized"},     {403, "Forbidden"},
+                   {404, "Not Found"},   {405, "Method Not Allowed"}, {413, "Content Too Large"},
+                   {431, "Request Header Fields Too Large"},       {500, "Internal Server Error"},
+                   {502, "Bad Gateway"}, {503, "Service Unavailable"}};
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+        if (reasons[i].code == st)
+            return reasons[i].text;
+    return "Unknown";
+}
+
+static void http_respond(conn *c, unsigned status, const hp_response_cfg *r, int head_only,
+                         int keep) {
+    const char *body = status == 404 ? default_404 : default_index;
+    size_t blen = strlen(body);
+    const char *ctype = "text/html; charset=UTF-8";
+    const char *reason = reason_of(status);
+    if (r) {
+        body = r->body ? r->body : "";
+        blen = r->body ? r->body_len : 0;
+        if (r->content_type[0])
+            ctype = r->content_type;
+        if (r->reason[0])
+            reason = r->reason;
+    } else if (status >= 400 && status != 404) {
+        body = "";
+        blen = 0;
+    }
+    char hdr[8192];
+    char date[64];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    const char *srvname = c->lc->server_header[0] ? c->lc->server_header : "Apache";
+    int n = snprintf(hdr, sizeof hdr,
+                     "HTTP/1.1 %u %s\r\nDate: %s\r\nServer: %s\r\nContent-Type: %s\r\n"
+                     "Content-Length: %zu\r\n",
+                     status, reason, date, srvname, ctype, blen);
+    size_t o = (size_t)n;
+    if (r)
+        for (size_t i = 0; i < r->nheaders && o < sizeof hdr - 300; i++)
+            o += (size_t)snprintf(hdr + o, sizeof hdr - o, "%s\r\n", r->headers[i]);
+    o += (size_t)snprintf(hdr + o, sizeof hdr - o, "Connection: %s\r\n\r\n",
+                          keep ? "keep-alive" : "close");
+    conn_write2(c, hdr, o, body, head_only ? 0 : blen);
+}
+
+/* Scans the string values of a JSON body (bounded). */
+static void scan_json(hp_findings *fs, defuse_scanner *sc, json_t *j, unsigned *budget,
+                      int depth) {
+    if (!j || !*budget || depth > 64)
+        return;
+    const char *k;
+    json_t *v;
+    size_t i;
+    switch (json_typeof(j)) {
+    case JSON_STRING:
+        (*budget)--;
+        hp_findings_scan(fs, sc, "body:json", json_string_value(j), json_string_length(j), 0);
+        break;
+    case JSON_OBJECT:
+        json_object_foreach(j, k, v) {
+            if (!*budget)
+                break;
+            (*budget)--;
+            hp_findings_scan(fs, sc, "body:json-key", k, strlen(k), 0);
+            scan_json(fs, sc, v, budget, depth + 1);
+        }
+        break;
+    case JSON_ARRAY:
+        json_array_foreach(j, i, v) scan_json(fs, sc, v, budget, depth + 1);
+        break;
+    default:
+        break;
+    }
+}
+
+static int has_ci(const char *v, size_t n, const char *tok) {
+    size_t tl = strlen(tok);
+    for (size_t i = 0; i + tl <= n; i++)
+        if (!strncasecmp(v + i, tok, tl))
+            return 1;
+    return 0;
+}
+
+static void http_request(conn *c, hp_http_req *rq) {
+    server *s = c->srv;
+    defuse_scanner *sc = s->scanner;
+    hp_findings fs;
+    hp_findings_init(&fs);
+    /* request line raw and percent-decoded */
+    hp_findings_scan(&fs, sc, "request-line", rq->line, rq->line_len, 0);
+    char *dec = malloc(rq->line_len + 1);
+    if (dec) {
+        size_t dl = hp_percent_decode(rq->line, rq->line_len, dec, rq->line_len, 0);
+        if (dl != rq->line_len || memcmp(dec, rq->line, dl))
+            hp_findings_scan(&fs, sc, "request-line:decoded", dec, dl, 0);
+        free(dec);
+    }
+    json_t *headers = json_array();
+    for (size_t i = 0; i < rq->nheaders; i++) {
+        const hp_http_header *h = &rq->headers[i];
+        char where[96];
+        snprintf(where, sizeof where, "header:%.*s", (int)(h->name_len < 64 ? h->name_len : 64),
+                 h->name);
+        unsigned flags = 0;
+        if ((h->name_len == 13 && !strncasecmp(h->name, "Authorization", 13)) ||
+            (h->name_len == 19 && !strncasecmp(h->name, "Proxy-Authorization", 19)))
+            flags |= DEFUSE_SCAN_BASIC_AUTH;
+        /* the whole line: payloads hide in header names too */
+        size_t hl = (size_t)(h->value + h->value_len - h->name);
+        hp_findings_scan(&fs, sc, where, h->name, hl, flags);
+        json_t *pair = json_array();
+        json_array_append_new(pair, hp_json_bytes(h->name, h->name_len));
+        json_array_append_new(pair, hp_json_bytes(h->value, h->value_len));
+        json_array_append_new(headers, pair);
+    }
+    size_t ctl = 0;
+    const char *ct = hp_http_header_get(rq, "Content-Type", &ctl);
+    if (rq->body_len) {
+        hp_findings_scan(&fs, sc, "body", rq->body, rq->body_len, 0);
+        if (ct && has_ci(ct, ctl, "x-www-form-urlencoded")) {
+            char *bd = malloc(rq->body_len);
+            if (bd) {
+                size_t bl = hp_percent_decode(rq->body, rq->body_len, bd, rq->body_len, 1);
+                hp_findings_scan(&fs, sc, "body:form-decoded", bd, bl, 0);
+                free(bd);
+            }
+        } else if (ct && has_ci(ct, ctl, "json")) {
+            json_t *j = json_loadb(rq->body, rq->body_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+            unsigned budget = 1000;
+            scan_json(&fs, sc, j, &budget, 0);
+            json_decref(j);
+        }
+    }
+    /* the response */
+    size_t pathlen = rq->target_len;
+    const char *path = rq->target;
+    const hp_response_cfg *r = hp_config_response(s->cfg, path, pathlen);
+    unsigned status = 200;
+    if (r) {
+        status = r->status;
+    } else if (!(pathlen == 1 || (pathlen > 1 && path[1] == '?')) || path[0] != '/') {
+        status = 404;
+    }
+    c->requests++;
+    int keep = rq->keep_alive && c->requests < s->cfg->max_requests && !s->stopping;
+    int head = rq->method_len == 4 && !memcmp(rq->method, "HEAD", 4);
+
+    json_t *body = json_object();
+    json_t *http = json_object();
+    json_object_set_new(http, "method", hp_json_bytes(rq->method, rq->method_len));
+    json_object_set_new(http, "uri", hp_json_bytes(rq->target, rq->target_len));
+    json_object_set_new(http, "version", hp_json_bytes(rq->version, rq->version_len));
+    json_object_set_new(http, "headers", headers);
+    if (rq->headers_dropped)
+        json_object_set_new(http, "headers_dropped", json_integer((json_int_t)rq->headers_dropped));
+    size_t ual = 0;
+    const char *ua = hp_http_header_get(rq, "User-Agent", &ual);
+    if (ua)
+        json_object_set_new(http, "user_agent", hp_json_bytes(ua, ual));
+    json_object_set_new(http, "body_length", json_integer((json_int_t)rq->body_declared));
+    if (rq->body_len)
+        json_object_set_new(http, "body", hp_json_bytes(rq->body, rq->body_len < HP_FIELD_SNIP
+                                                                     ? rq->body_len
+                                                                     : HP_FIELD_SNIP));
+    if (rq->body_truncated)
+        json_object_set_new(http, "body_truncated", json_true());
+    json_object_set_new(http, "status", json_integer(status));
+    json_object_set_new(http, "request_number", json_integer(c->requests));
+    json_object_set_new(body, "http", http);
+    put_findings(body, &fs);
+    char sum[1024];
+    int n = snprintf(sum, sizeof sum, "%.*s %.*s", (int)(rq->method_len < 16 ? rq->method_len : 16),
+                     rq->method, (int)(rq->target_len < 400 ? rq->target_len : 400), rq->target);
+    size_t sl = n < 0 ? 0 : (size_t)n < sizeof sum ? (size_t)n : sizeof sum - 1;
+    sl = summary_findings(body, sum, sl, sizeof sum);
+    emit(c, "http.request", body, sum, sl);
+    http_respond(c, status, r, head, keep);
+    if (!keep)
+        c->close_after_write = 1;
+}
+
+static void http_error(conn *c, unsigned status, const char *what) {
+    json_t *body = json_object();
+    json_t *http = json_object();
+    json_object_set_new(http, "error", json_string(what));
+    json_object_set_new(http, "status", json_integer(status));
+    json_object_set_new(body, "http", http);
+    json_object_set_new(body, "first_bytes", bytes_obj(c->buf, c->len, c->total_in));
+    hp_findings fs;
+    hp_findings_init(&fs);
+    hp_findings_scan(&fs, c->srv->scanner, "first_bytes", c->buf, c->len, 0);
+    put_findings(body, &fs);
+    char sum[256];
+    int n = snprintf(sum, sizeof sum, "bad HTTP request: %s", what);
+    size_t sl = summary_findings(body, sum, (size_t)n, sizeof sum);
+    emit(c, "http.bad_request", body, sum, sl);
+    c->close_after_write = 1;
+    http_respond(c, status, NULL, 0, 0);
+    uv_read_stop((uv_stream_t *)&c->tcp);
+}
+
+static void http_data(conn *c) {
+    const hp_config *cfg = c->srv->cfg;
+    while (!c->closing && !c->close_after_write && c->len) {
+        if (c->writes && uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > WRITE_BACKLOG)
+            return; /* resumed from on_written */
+        hp_http_req rq;
+        long r = hp_http_parse(c->buf, c->len, cfg->max_request, cfg->max_body, &rq);
+        if (r > 0) {
+            http_request(c, &rq);
+            if (!c->closing)
+                consume(c, (size_t)r);
+            continue;
+        }
+        if (r == HP_HTTP_EBAD) {
+            http_error(c, 400, "malformed request");
+            return;
+        }
+        if (r == HP_HTTP_ETOOBIG) {
+            http_error(c, 431, "request head too large");
+            return;
+        }
+        if (c->len >= c->cap_max || c->overflow) {
+            http_error(c, 413, "request too large");
+            return;
+        }
+        return; /* need more */
+    }
+}
+
+/* ---- LDAP --------------------------------------------------------------------- */
+
+static const char *ldap_op_name(int op) {
+    static const char *const names[] = {
+        [HP_LDAP_BIND] = "bind",       [HP_LDAP_UNBIND] = "unbind",
+        [HP_LDAP_SEARCH] = "search",   [HP_LDAP_MODIFY] = "modify",
+        [HP_LDAP_ADD] = "add",         [HP_LDAP_DELETE] = "delete",
+        [HP_LDAP_MODDN] = "modify_dn", [HP_LDAP_COMPARE] = "compare",
+        [HP_LDAP_ABANDON] = "abandon", [HP_LDAP_EXTENDED] = "extended"};
+    if (op >= 0 && (size_t)op < sizeof names / sizeof names[0] && names[op])
+        return names[op];
+    return "unknown";
+}
+
+/* Scans a name both as it came and as the JNDI URL it was looked up
+ * through, so the detector reports the JNDIExploit command and exfil. */
+static void scan_callback_name(hp_findings *fs, conn *c, const char *scheme, const char *name,
+                               size_t nl, json_t *obj) {
+    hp_findings_scan(fs, c->srv->scanner, scheme[0] == 'l' ? "ldap:dn" : "rmi:name", name, nl,
+                     0);
+    size_t ul = nl + 128;
+    char *url = malloc(ul);
+    if (!url)
+        return;
+    int v6 = strchr(c->ci.dst_ip, ':') != NULL;
+    int n = snprintf(url, ul, "%s://%s%s%s:%u/", scheme, v6 ? "[" : "", c->ci.dst_ip,
+                     v6 ? "]" : "", c->ci.dst_port);
+    memcpy(url + n, name, nl);
+    size_t tl = (size_t)n + nl;
+    json_object_set_new(obj, "url", hp_json_bytes(url, tl));
+    /* as "${jndi:URL}": what the victim's log4j evaluated to reach us */
+    char *wrapped = malloc(tl + 9);
+    if (wrapped) {
+        memcpy(wrapped, "${jndi:", 7);
+        memcpy(wrapped + 7, url, tl);
+        wrapped[tl + 7] = '}';
+        hp_findings_scan(fs, c->srv->scanner, "callback-url", wrapped, tl + 8, 0);
+        free(wrapped);
+    }
+    free(url);
+}
+
+static void ldap_reply(conn *c, int msgid, int op, int code) {
+    unsigned char *out;
+    size_t ol;
+    if (hp_ldap_encode_result(msgid, op, code, &out, &ol) != 0) {
+        conn_close(c, "out of memory");
+        return;
+    }
+    conn_write2(c, out, ol, NULL, 0);
+    free(out);
+}
+
+static void ldap_data(conn *c) {
+    const hp_config *cfg = c->srv->cfg;
+    while (!c->closing && c->len) {
+        long fl = hp_ldap_frame((const unsigned char *)c->buf, c->len, cfg->max_message);
+        if (fl == 0) {
+            if (c->overflow)
+                conn_close(c, "message too large");
+            return;
+        }
+        hp_ldap_msg m;
+        int bad = fl < 0 || hp_ldap_decode((const unsigned char *)c->buf, (size_t)fl, &m) != 0;
+        if (bad) {
+            if (fl > 0)
+                hp_ldap_msg_clear(&m);
+            json_t *body = json_object();
+            json_object_set_new(body, "first_bytes", bytes_obj(c->buf, c->len, c->total_in));
+            hp_findings fs;
+            hp_findings_init(&fs);
+            hp_findings_scan(&fs, c->srv->scanner, "first_bytes", c->buf, c->len, 0);
+            put_findings(body, &fs);
+            char sum[256];
+            size_t sl = summary_findings(body, sum, (size_t)snprintf(sum, sizeof sum,
+                                                                     "malformed LDAP message"),
+                                         sizeof sum);
+            emit(c, "ldap.bad_message", body, sum, sl);
+            conn_close(c, "malformed LDAP message");
+            return;
+        }
+        if (m.op == HP_LDAP_UNBIND) {
+            hp_ldap_msg_clear(&m);
+            conn_close(c, "unbind");
+            return;
+        }
+        json_t *body = json_object();
+        json_t *ld = json_object();
+        json_object_set_new(ld, "op", json_string(ldap_op_name(m.op)));
+        json_object_set_new(ld, "message_id", json_integer(m.msgid));
+        hp_findings fs;
+        hp_findings_init(&fs);
+        if (m.dn)
+            json_object_set_new(ld, "dn", hp_json_bytes(m.dn, m.dn_len));
+        if (m.op == HP_LDAP_BIND) {
+            json_object_set_new(ld, "version", json_integer(m.version));
+            json_object_set_new(ld, "auth", json_string(m.auth == 0   ? "simple"
+                                                        : m.auth == 3 ? "sasl"
+                                                                      : "other"));
+            hp_findings_scan(&fs, c->srv->scanner, "ldap:bind-dn", m.dn, m.dn_len, 0);
+        } else if (m.op == HP_LDAP_SEARCH) {
+            json_object_set_new(ld, "scope", json_integer(m.scope));
+            json_object_set_new(ld, "deref", json_integer(m.deref));
+            scan_callback_name(&fs, c, "ldap", m.dn, m.dn_len, ld);
+        } else if (m.dn) {
+            hp_findings_scan(&fs, c->srv->scanner, "ldap:dn", m.dn, m.dn_len, 0);
+        }
+        if (m.oid)
+            json_object_set_new(ld, "oid", hp_json_bytes(m.oid, strlen(m.oid)));
+        json_object_set_new(body, "ldap", ld);
+        put_findings(body, &fs);
+        char sum[1024];
+        int n = snprintf(sum, sizeof sum, "LDAP %s dn=\"%.*s\"", ldap_op_name(m.op),
+                         (int)(m.dn_len < 600 ? m.dn_len : 600), m.dn ? m.dn : "");
+        size_t sl = summary_findings(body, sum, n < 0 ? 0 : (size_t)n, sizeof sum);
+        char type[32];
+        snprintf(type, sizeof type, "ldap.%s", ldap_op_name(m.op));
+        emit(c, type, body, sum, sl);
+        /* the safe answers: never an entry, never a referral */
+        switch (m.op) {
+        case HP_LDAP_BIND:
+            ldap_reply(c, m.msgid, 1, 0); /* BindResponse success */
+            break;
+        case HP_LDAP_SEARCH:
+            ldap_reply(c, m.msgid, 5, 32); /* SearchResultDone noSuchObject */
+            break;
+        case HP_LDAP_EXTENDED:
+            ldap_reply(c, m.msgid, 24, 2); /* ExtendedResponse protocolError */
+            break;
+        case HP_LDAP_MODIFY:
+        case HP_LDAP_ADD:
+        case HP_LDAP_DELETE:
+        case HP_LDAP_MODDN:
+        case HP_LDAP_COMPARE:
+            ldap_reply(c, m.msgid, m.op + 1, 53); /* unwillingToPerform */
+            break;
+        case HP_LDAP_ABANDON:
+            break;
+        default:
+            conn_close(c, "unsupported LDAP operation");
+            break;
+        }
+        hp_ldap_msg_clear(&m);
+        if (!c->closing)
+            consume(c, (size_t)fl);
+    }
+}
+
+/* ---- RMI ---------------------------------------------------------------------- */
+
+static void rmi_data(conn *c) {
+    hp_rmi_info info;
+    int r = hp_rmi_parse((const unsigned char *)c->buf, c->len, &info);
+    if (r == HP_RMI_NEED_MORE || (r == HP_RMI_NEED_ACK && !c->overflow && c->len < c->cap_max)) {
+        if (r == HP_RMI_NEED_ACK && !c->acked) {
+            unsigned char ack[300];
+            const char *host = c->lc->rmi_host[0] ? c->lc->rmi_host : c->ci.src_ip;
+            size_t al = hp_rmi_ack(host, c->ci.src_port, ack, sizeof ack);
+            c->acked = 1;
+            conn_write2(c, ack, al, NULL, 0);
+        }
+        if (r == HP_RMI_NEED_MORE && (c->overflow || c->len >= c->cap_max))
+            conn_close(c, "message too large");
+        return;
+    }
+    json_t *body = json_object();
+    json_t *rmi = json_object();
+    hp_findings fs;
+    hp_findings_init(&fs);
+    const char *type = "rmi.call";
+    if (r == HP_RMI_EBAD || r == HP_RMI_NEED_ACK) {
+        type = "rmi.bad_message";
+        json_object_set_new(body, "first_bytes", bytes_obj(c->buf, c->len, c->total_in));
+        hp_findings_scan(&fs, c->srv->scanner, "first_bytes", c->buf, c->len, 0);
+    } else {
+        static const char *const pn[] = {"stream", "single_op", "multiplex"};
+        json_object_set_new(rmi, "version", json_integer(info.version));
+        json_object_set_new(rmi, "protocol",
+                            json_string(info.protocol >= 0x4B && info.protocol <= 0x4D
+                                            ? pn[info.protocol - 0x4B]
+                                            : "unknown"));
+        if (info.client_host[0] || info.client_port) {
+            json_object_set_new(rmi, "client_host",
+                                hp_json_bytes(info.client_host, strlen(info.client_host)));
+            json_object_set_new(rmi, "client_port", json_integer(info.client_port));
+        }
+        if (info.have_call) {
+            json_object_set_new(rmi, "objnum", json_integer(info.objnum));
+            json_object_set_new(rmi, "op", json_integer(info.op));
+            char hx[24];
+            snprintf(hx, sizeof hx, "%016llx", (unsigned long long)info.hash);
+            json_object_set_new(rmi, "hash", json_string(hx));
+        } else {
+            type = "rmi.message";
+        }
+        if (info.have_name) {
+            json_object_set_new(rmi, "name", hp_json_bytes(info.name, info.name_len));
+            scan_callback_name(&fs, c, "rmi", info.name, info.name_len, rmi);
+        }
+    }
+    json_object_set_new(body, "rmi", rmi);
+    put_findings(body, &fs);
+    char sum[1024];
+    int n = snprintf(sum, sizeof sum, "RMI %s name=\"%.*s\"", type + 4,
+                     (int)(info.name_len < 600 ? info.name_len : 600), info.name);
+    size_t sl = summary_findings(body, sum, n < 0 ? 0 : (size_t)n, sizeof sum);
+    emit(c, type, body, sum, sl);
+    conn_close(c, "closed after call"); /* never ReturnData */
+}
+
+/* ---- TCP ---------------------------------------------------------------------- */
+
+static void tcp_data(conn *c) {
+    /* conn_close records the first bytes; once they are in, stop listening */
+    if (c->len >= c->cap_max || c->overflow)
+        conn_close(c, "first bytes recorded");
+}
+
+/* ---- DNS ---------------------------------------------------------------------- */
+
+static void dns_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out) {
+    (void)suggested;
+    lsock *l = h->data;
+    *out = uv_buf_init(l->srv->udp_buf, sizeof l->srv->udp_buf);
+}
+
+static void dns_recv(uv_udp_t *u, ssize_t n, const uv_buf_t *b, const struct sockaddr *from,
+                     unsigned flags) {
+    lsock *l = u->data;
+    server *s = l->srv;
+    if (n <= 0 || !from || (flags & UV_UDP_PARTIAL) || s->stopping)
+        return;
+    hp_conn_info ci = {0};
+    ci.listener = l->lc->name;
+    ci.proto = HP_PROTO_DNS;
+    hp_events_conn_id(s->ev, ci.conn_id);
+    memcpy(&ci.src, from, from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                      : sizeof(struct sockaddr_in));
+    addr_text(from, ci.src_ip, sizeof ci.src_ip, &ci.src_port);
+    snprintf(ci.dst_ip, sizeof ci.dst_ip, "%s", l->ip);
+    ci.dst_port = l->port;
+    const unsigned char *pkt = (const unsigned char *)b->base;
+    hp_dns_query q;
+    json_t *body = json_object();
+    json_t *dns = json_object();
+    hp_findings fs;
+    hp_findings_init(&fs);
+    char sum[1200];
+    size_t sl;
+    if (hp_dns_parse(pkt, (size_t)n, &q) != 0) {
+        json_object_set_new(body, "first_bytes", bytes_obj(b->base, (size_t)n, (size_t)n));
+        json_object_set_new(body, "dns", dns);
+        sl = (size_t)snprintf(sum, sizeof sum, "malformed DNS packet, %zd bytes", n);
+        hp_findings_clear(&fs);
+        hp_events_emit(s->ev, &ci, "dns.bad_packet", body, sum, sl);
+        return;
+    }
+    int in_zone = hp_dns_in_zone(q.name, q.name_len, l->lc->zone);
+    uint8_t a4[4];
+    int answer = in_zone && l->lc->answer_a[0] && (q.qtype == 1 || q.qtype == 255) &&
+                 q.qclass == 1 && inet_pton(AF_INET, l->lc->answer_a, a4) == 1;
+    int rcode = in_zone ? 0 : 5; /* NOERROR (maybe no data) / REFUSED */
+    unsigned char out[2048];
+    size_t ol = hp_dns_reply(pkt, &q, rcode, answer ? a4 : NULL, 60, out, sizeof out);
+    if (ol) {
+        uv_buf_t ub = uv_buf_init((char *)out, (unsigned)ol);
+        uv_udp_try_send(u, &ub, 1, from);
+    }
+    json_object_set_new(dns, "name", hp_json_bytes(q.name, q.name_len));
+    json_object_set_new(dns, "qtype", json_integer(q.qtype));
+    json_object_set_new(dns, "qclass", json_integer(q.qclass));
+    json_object_set_new(dns, "id", json_integer(q.id));
+    json_object_set_new(dns, "in_zone", json_boolean(in_zone));
+    if (answer)
+        json_object_set_new(dns, "answer_a", json_string(l->lc->answer_a));
+    json_object_set_new(body, "dns", dns);
+    hp_findings_scan(&fs, s->scanner, "dns:name", q.name, q.name_len, 0);
+    put_findings(body, &fs);
+    int m = snprintf(sum, sizeof sum, "DNS query %s type %u%s", q.name, q.qtype,
+                     in_zone ? "" : " (outside the zone)");
+    sl = summary_findings(body, sum, m < 0 ? 0 : (size_t)m, sizeof sum);
+    hp_events_emit(s->ev, &ci, "dns.query", body, sum, sl);
+}
+
+/* ---- startup, signals, shutdown ---------------------------------------------------- */
+
+static void close_noop(uv_handle_t *h) { (void)h; }
+
+static void stop_server(server *s) {
+    if (s->stopping)
+        return;
+    s->stopping = 1;
+    for (size_t i = 0; i < s->nsocks; i++)
+        if (!uv_is_closing((uv_handle_t *)&s->socks[i].h))
+            uv_close((uv_handle_t *)&s->socks[i].h, close_noop);
+    for (conn *c = s->conns, *n; c; c = n) {
+        n = c->next;
+        conn_close(c, "shutdown");
+    }
+    uv_close((uv_handle_t *)&s->sig_term, close_noop);
+    uv_close((uv_handle_t *)&s->sig_int, close_noop);
+    uv_close((uv_handle_t *)&s->sig_hup, close_noop);
+}
+
+static void on_signal(uv_signal_t *h, int sig) {
+    server *s = h->data;
+    if (sig == SIGHUP) {
+        if (hp_events_reopen(s->ev) != 0)
+            fprintf(stderr, "defuse honeypot: cannot reopen %s: %s (keeping the old file)\n",
+                    s->cfg->log_file, strerror(errno));
+        return;
+    }
+    fprintf(stderr, "defuse honeypot: signal %d, shutting down\n", sig);
+    stop_server(s);
+}
+
+static int bind_all(server *s, char *err, size_t errsz) {
+    size_t total = 0;
+    for (size_t i = 0; i < s->cfg->nlisteners; i++)
+        for (size_t j = 0; j < s->cfg->listeners[i].nbinds; j++)
+            total += s->cfg->listeners[i].binds[j].port_hi - s->cfg->listeners[i].binds[j].port_lo + 1;
+    s->socks = calloc(total, sizeof *s->socks);
+    if (!s->socks) {
+        snprintf(err, errsz, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < s->cfg->nlisteners; i++) {
+        const hp_listener_cfg *lc = &s->cfg->listeners[i];
+        for (size_t j = 0; j < lc->nbinds; j++) {
+            const hp_bind *b = &lc->binds[j];
+            for (unsigned port = b->port_lo; port <= b->port_hi; port++) {
+                lsock *l = &s->socks[s->nsocks];
+                struct sockaddr_storage sa = b->addr;
+                if (sa.ss_family == AF_INET)
+                    ((struct sockaddr_in *)&sa)->sin_port = htons((uint16_t)port);
+                else
+                    ((struct sockaddr_in6 *)&sa)->sin6_port = htons((uint16_t)port);
+                l->srv = s;
+                l->lc = lc;
+                l->port = port;
+                unsigned dummy;
+                addr_text((struct sockaddr *)&sa, l->ip, sizeof l->ip, &dummy);
+                int rc;
+                if (lc->proto == HP_PROTO_DNS) {
+                    uv_udp_init(s->loop, &l->h.udp);
+                    l->h.udp.data = l;
+                    s->nsocks++;
+                    rc = uv_udp_bind(&l->h.udp, (struct sockaddr *)&sa,
+                                     sa.ss_family == AF_INET6 ? UV_UDP_IPV6ONLY : 0);
+                    if (rc == 0)
+                        rc = uv_udp_recv_start(&l->h.udp, dns_alloc, dns_recv);
+                } else {
+                    uv_tcp_init(s->loop, &l->h.tcp);
+                    l->h.tcp.data = l;
+                    s->nsocks++;
+                    rc = uv_tcp_bind(&l->h.tcp, (struct sockaddr *)&sa,
+                                     sa.ss_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0);
+                    if (rc == 0)
+                        rc = uv_listen((uv_stream_t *)&l->h.tcp, 1024, on_connection);
+                }
+                if (rc != 0) {
+                    snprintf(err, errsz, "listener '%s' (line %d): cannot listen on %s%s%s:%u: %s",
+                             lc->name, b->line, sa.ss_family == AF_INET6 ? "[" : "", l->ip,
+                             sa.ss_family == AF_INET6 ? "]" : "", port, uv_strerror(rc));
+                    return -1;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+static int drop_privileges(const char *user, char *err, size_t errsz) {
+    if (!user[0])
+        return 0;
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        snprintf(err, errsz, "user '%s' does not exist", user);
+        return -1;
+    }
+    if (geteuid() != 0) {
+        if (geteuid() == pw->pw_uid)
+            return 0;
+        snprintf(err, errsz, "cannot switch to user '%s': not running as root", user);
+        return -1;
+    }
+    if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+        snprintf(err, errsz, "cannot switch to user '%s': %s", user, strerror(errno));
+        return -1;
+    }
+    if (pw->pw_uid != 0 && setuid(0) == 0) {
+        snprintf(err, errsz, "privileges could be regained after dropping them");
+        return -1;
+    }
+    return 0;
+}
+
+static void raise_fd_limit(const hp_config *cfg) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    rlim_t want = (rlim_t)cfg->max_connections + HP_MAX_SOCKETS + 64;
+    if (rl.rlim_cur < want) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || want < rl.rlim_max ? want : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static void walk_close(uv_handle_t *h, void *arg) {
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, close_noop);
+}
+
+int hp_server_run(const hp_config *cfg) {
+    char err[512] = "";
+    int status = 2;
+    server *s = calloc(1, sizeof *s);
+    uv_loop_t loop;
+    int loop_ok = 0;
+    if (!s) {
+        fprintf(stderr, "defuse honeypot: out of memory\n");
+        return 2;
+    }
+    s->cfg = cfg;
+    if (uv_loop_init(&loop) != 0) {
+        snprintf(err, sizeof err, "cannot create the event loop");
+        goto out;
+    }
+    loop_ok = 1;
+    s->loop = &loop;
+    signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit(cfg);
+    if (defuse_scanner_new(&s->scanner, NULL) != 0) {
+        snprintf(err, sizeof err, "cannot create the detector");
+        goto out;
+    }
+    if (hp_events_new(&s->ev, cfg, err, sizeof err) != 0)
+        goto out;
+    if (bind_all(s, err, sizeof err) != 0)
+        goto out;
+    if (drop_privileges(cfg->user, err, sizeof err) != 0)
+        goto out;
+    if (hp_events_start(s->ev, err, sizeof err) != 0)
+        goto out;
+    uv_signal_init(s->loop, &s->sig_term);
+    uv_signal_init(s->loop, &s->sig_int);
+    uv_signal_init(s->loop, &s->sig_hup);
+    s->sig_term.data = s->sig_int.data = s->sig_hup.data = s;
+    uv_signal_start(&s->sig_term, on_signal, SIGTERM);
+    uv_signal_start(&s->sig_int, on_signal, SIGINT);
+    uv_signal_start(&s->sig_hup, on_signal, SIGHUP);
+    fprintf(stderr, "defuse honeypot: ready, %zu sockets on %zu listeners\n", s->nsocks,
+            cfg->nlisteners);
+    uv_run(s->loop, UV_RUN_DEFAULT);
+    status = 0;
+out:
+    if (err[0])
+        fprintf(stderr, "defuse honeypot: %s\n", err);
+    if (loop_ok) {
+        uv_walk(s->loop, walk_close, NULL);
+        uv_run(s->loop, UV_RUN_DEFAULT);
+        uv_loop_close(s->loop);
+    }
+    if (s->ev) {
+        hp_stats st;
+        hp_events_stats(s->ev, &st);
+        hp_events_free(s->ev, DRAIN_MS);
+        if (status == 0)
+            fprintf(stderr,
+                    "defuse honeypot: stopped: %llu events, %llu suppressed, %llu ignored, "
+                    "%llu connections over the cap, %llu remote-sink events dropped\n",
+                    st.emitted, st.suppressed, st.ignored, s->rejected, st.queued_dropped);
+    }
+    defuse_scanner_free(s->scanner);
+    free(s->socks);
+    free(s);
+    return status;
+}
