@@ -274,6 +274,202 @@ size_t defuse_defang(const char *s, size_t len, char *out, size_t outsz);
 /* ------------------------------------------------------------------------ */
 
 /* INVENTORY-API-BEGIN */
+
+/* Products the inventory identifies.  log4j-api, log4j-1.2-api and the
+ * slf4j bridges are deliberately not products: they are never findings. */
+typedef enum defuse_product {
+    DEFUSE_PRODUCT_LOG4J_CORE = 0,  /* org.apache.logging.log4j:log4j-core 2.x */
+    DEFUSE_PRODUCT_LOG4J1 = 1,      /* log4j:log4j 1.x */
+    DEFUSE_PRODUCT_RELOAD4J = 2,    /* ch.qos.reload4j:reload4j */
+    DEFUSE_PRODUCT_COMMONS_TEXT = 3 /* org.apache.commons:commons-text */
+} defuse_product;
+#define DEFUSE_PRODUCT_COUNT 4
+
+/* Returns "log4j-core", "log4j", "reload4j", "commons-text"; "unknown"
+ * for out-of-range values. */
+const char *defuse_product_name(defuse_product p);
+
+/* Kinds of evidence.  A component's `evidence` is a bit set of these;
+ * `decided_by` is the one bit that fixed the reported version. */
+enum defuse_evidence {
+    DEFUSE_EVID_POM = 1u << 0,      /* META-INF/maven/.../pom.properties */
+    DEFUSE_EVID_MANIFEST = 1u << 1, /* META-INF/MANIFEST.MF */
+    DEFUSE_EVID_HASH = 1u << 2,     /* SHA-256 of a class in the vulnerability data */
+    DEFUSE_EVID_MARKER = 1u << 3,   /* string literals inside a class */
+    DEFUSE_EVID_CLASS = 1u << 4     /* class names/paths only (version unknown) */
+};
+/* Returns "pom", "manifest", "hash", "marker", "class", or NULL if bit is
+ * not exactly one known bit. */
+const char *defuse_evidence_name(unsigned bit);
+
+/* Immutable vulnerability data (CVE ranges, class hashes, markers), loaded
+ * once and shared by any number of threads. */
+typedef struct defuse_vulndb defuse_vulndb;
+
+/* Loads the JSON data file at path (format: docs/scan.md).
+ * OUT: *out, owned by the caller, free with defuse_vulndb_free().
+ * On error writes a message naming the file and field into errbuf
+ * (may be NULL) and returns DEFUSE_EIO, DEFUSE_EFORMAT or DEFUSE_ENOMEM. */
+int defuse_vulndb_load(defuse_vulndb **out, const char *path, char *errbuf, size_t errlen);
+/* As defuse_vulndb_load() from json[0..len) (BORROWED for the call). */
+int defuse_vulndb_parse(defuse_vulndb **out, const char *json, size_t len, char *errbuf,
+                        size_t errlen);
+void defuse_vulndb_free(defuse_vulndb *db);
+
+/* Every input-controlled quantity of an inventory scan (defaults in
+ * lib/limits.h; zero fields mean "default"). */
+typedef struct defuse_inv_limits {
+    unsigned max_depth;          /* archive nesting levels below a file */
+    uint64_t max_entries;        /* entries per archive */
+    uint64_t max_expanded;       /* bytes decompressed per top-level file */
+    unsigned max_ratio;          /* declared expansion / archive size */
+    size_t max_memory_archive;   /* a nested zip up to this size is held in
+                                    memory; larger ones spill to a temp file */
+    uint64_t max_spill;          /* largest nested archive spilled to disk */
+    size_t max_class;            /* bytes read of one class/pom/manifest */
+    unsigned max_seconds;        /* wall time per top-level file */
+} defuse_inv_limits;
+
+void defuse_inv_limits_default(defuse_inv_limits *out);
+
+/* One CVE that applies to a component.  Strings BORROWED from the db. */
+typedef struct defuse_component_vuln {
+    const char *id;       /* "CVE-2021-44228" */
+    const char *severity; /* "critical", "high", "medium", "low" */
+    double cvss;          /* CVSS 3.1 base score of the advisory */
+    const char *fixed;    /* "2.15.0 / 2.12.2 / 2.3.1", or "none" */
+    const char *summary;  /* one line */
+    int certain;          /* 1: every candidate version is affected;
+                             0: only some (version not exactly known) */
+} defuse_component_vuln;
+
+#define DEFUSE_INV_MAX_VULNS 16
+
+/*
+ * One inventory record: a component found, or (err != 0) a file or entry
+ * that could not be examined.  All pointers BORROWED, valid only during the
+ * callback.  Paths are full nested paths: "app.war!/WEB-INF/lib/x.jar".
+ */
+typedef struct defuse_component {
+    int err;                /* 0, or a negative defuse_err for an error */
+    const char *reason;     /* error text (err != 0), else NULL */
+    const char *path;       /* the file, archive entry or directory */
+
+    defuse_product product;
+    const char *package;    /* package root of the classes inside path
+                               ("org/apache/logging/log4j/core/"), or NULL */
+    int shaded;             /* classes sit under a relocated package */
+    const char *class_path; /* full nested path of the deciding class or
+                               pom.properties, or NULL */
+    const char *version;    /* "2.14.1"; candidates "2.14.0|2.14.1" or a
+                               range "2.4..2.12.1"; NULL if unknown */
+    unsigned evidence;      /* bit set of enum defuse_evidence */
+    unsigned decided_by;    /* one bit of enum defuse_evidence */
+    const char *evidence_text; /* human-readable list of the evidence */
+    int jndilookup;         /* log4j-core: 1 JndiLookup present, 0 removed
+                               (mitigated), -1 not known; others -1 */
+    defuse_component_vuln vulns[DEFUSE_INV_MAX_VULNS];
+    size_t nvulns;          /* 0: no known vulnerability applies */
+} defuse_component;
+
+/* Called once per record.  Return 0 to continue, non-zero to stop
+ * (the scan then returns DEFUSE_ESTOPPED). */
+typedef int (*defuse_component_cb)(const defuse_component *c, void *user);
+
+/* A per-thread inventory scanner over one immutable db. */
+typedef struct defuse_inventory defuse_inventory;
+
+/* Creates a scanner; db is BORROWED and must outlive it; limits may be NULL.
+ * OUT: *out, free with defuse_inventory_free().  Returns 0, DEFUSE_ENOMEM
+ * or DEFUSE_EINVAL. */
+int defuse_inventory_new(defuse_inventory **out, const defuse_vulndb *db,
+                         const defuse_inv_limits *limits);
+void defuse_inventory_free(defuse_inventory *inv);
+
+/* Examines one file (archive by content, class file, or anything else) and
+ * reports components and errors through cb.  `display` names the file in
+ * reported paths (NULL: path).  Returns the number of components with at
+ * least one vulnerability (>= 0), DEFUSE_ESTOPPED, or a negative defuse_err
+ * if the file could not be opened (also reported through cb). */
+int defuse_inventory_scan_file(defuse_inventory *inv, const char *path, const char *display,
+                               defuse_component_cb cb, void *user);
+/* As defuse_inventory_scan_file() for buf[0..len) (BORROWED) named name. */
+int defuse_inventory_scan_memory(defuse_inventory *inv, const void *buf, size_t len,
+                                 const char *name, defuse_component_cb cb, void *user);
+
+/* Directory walk flags. */
+enum defuse_walk_flag {
+    DEFUSE_WALK_FOLLOW_SYMLINKS = 1u << 0, /* follow symlinks (loop-safe) */
+    DEFUSE_WALK_ONE_FS = 1u << 1,          /* stay on each root's file system */
+    DEFUSE_WALK_ALL_FS = 1u << 2           /* also /proc, /sys, /dev and
+                                              network file systems */
+};
+
+typedef struct defuse_walk_stats {
+    uint64_t files;      /* regular files examined */
+    uint64_t bytes;      /* their total size */
+    uint64_t archives;   /* archives opened (any depth) */
+    uint64_t components; /* records with err == 0 */
+    uint64_t vulnerable; /* components with nvulns > 0 */
+    uint64_t errors;     /* records with err != 0 */
+    double seconds;      /* wall time so far */
+} defuse_walk_stats;
+
+typedef void (*defuse_progress_cb)(const defuse_walk_stats *st, void *user);
+
+typedef struct defuse_walk_options {
+    unsigned flags;             /* enum defuse_walk_flag */
+    unsigned threads;           /* workers; 0 = one per online CPU */
+    const defuse_inv_limits *limits; /* NULL = defaults */
+    defuse_progress_cb progress;     /* NULL, or called ~5 times a second
+                                        from the walking thread */
+    void *progress_user;
+} defuse_walk_options;
+
+/* Walks paths[0..npaths) (files or directories) with a pool of worker
+ * threads, each with its own scanner over db.  cb is called under a lock,
+ * one record at a time; stats (may be NULL) receive the totals.  Exploded
+ * class directories are recognised by their class paths.  Returns 0,
+ * DEFUSE_ESTOPPED, or a negative defuse_err for a setup failure; per-file
+ * errors are records, not return values. */
+int defuse_inventory_walk(const defuse_vulndb *db, const char *const *paths, size_t npaths,
+                          const defuse_walk_options *opt, defuse_component_cb cb, void *user,
+                          defuse_walk_stats *stats);
+
+/* --fix ------------------------------------------------------------------ */
+
+enum defuse_fix_flag {
+    DEFUSE_FIX_LOG4J1 = 1u << 0, /* also remove log4j 1.x JMSAppender,
+                                    SocketServer, SMTPAppender, JMSSink,
+                                    JDBCAppender and chainsaw classes */
+    DEFUSE_FIX_DRY_RUN = 1u << 1 /* report what would change, write nothing */
+};
+
+/* Called for each entry removed (or, with DRY_RUN, to be removed); path is
+ * the full nested path, BORROWED. */
+typedef void (*defuse_fix_cb)(const char *path, void *user);
+
+/* Removes JndiLookup (and with DEFUSE_FIX_LOG4J1 the log4j 1.x classes)
+ * from the zip-family archive at path, nested archives included, and drops
+ * the signature files of every archive it changes.  The new file replaces
+ * the old atomically (temp file + rename) with the same owner, mode and
+ * mtime.  If backup_dir is non-NULL the original bytes are first copied
+ * there and recorded in backup_dir/manifest.jsonl for
+ * defuse_inventory_restore().  Returns the number of entries removed (0:
+ * file unchanged), or a negative defuse_err with a message in errbuf; on
+ * error the original file is untouched. */
+int defuse_inventory_fix(const char *path, unsigned flags, const defuse_inv_limits *limits,
+                         const char *backup_dir, defuse_fix_cb cb, void *user, char *errbuf,
+                         size_t errlen);
+
+/* Restores every file recorded in backup_dir/manifest.jsonl whose current
+ * content is still the fixed one (else it is skipped with an error),
+ * atomically and with owner, mode and mtime.  cb (may be NULL) receives
+ * each restored path.  Returns the number restored, or a negative
+ * defuse_err (message in errbuf) if any record failed. */
+int defuse_inventory_restore(const char *backup_dir, defuse_fix_cb cb, void *user, char *errbuf,
+                             size_t errlen);
+
 /* INVENTORY-API-END */
 
 #ifdef __cplusplus

@@ -1,0 +1,815 @@
+/*
+ * scan.c -- `defuse scan`: inventory of log4j-core, log4j 1.x, reload4j and
+ * commons-text on a host (archives by content, nested, exploded, shaded),
+ * the CVEs that apply, and the safe mitigation (--fix, --restore).  A client
+ * of <defuse.h> only: the walk, identification and rewriting are
+ * libdefuse's (lib/inventory*.c); this file parses options, collects the
+ * records, and prints them as a table, JSON Lines, SARIF 2.1.0 or
+ * CycloneDX 1.5.  Exit status: 0 nothing vulnerable, 1 vulnerable, 2 errors.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+const char cli_help_scan[] =
+    "usage: defuse scan [OPTIONS] PATH...\n"
+    "       defuse scan --restore BACKUP_DIR\n"
+    "\n"
+    "Finds log4j-core 2.x, log4j 1.x, reload4j and commons-text in files, archives\n"
+    "(jar/war/ear/aar/zip, self-executable jars, tar, tar.gz/bz2/xz/zst; nested to\n"
+    "any depth within limits), exploded class trees and lone class files, including\n"
+    "shaded copies, and reports every CVE that applies with its evidence.\n"
+    "\n"
+    "Output (default: a table on stdout, errors on stderr):\n"
+    "  --json               JSON Lines: one object per record, then a summary object\n"
+    "  --sarif              SARIF 2.1.0\n"
+    "  --cyclonedx          CycloneDX 1.5 JSON SBOM with vulnerabilities\n"
+    "  -o, --output FILE    write the report to FILE instead of stdout\n"
+    "  -q, --quiet          table: list only vulnerable components and errors\n"
+    "  --no-progress        no progress line on stderr (default on a terminal)\n"
+    "Walking:\n"
+    "  --follow-symlinks    follow symbolic links (loops are detected)\n"
+    "  -x, --one-file-system  stay on the file system of each PATH\n"
+    "  --all-fs             also walk /proc, /sys, /dev and network file systems\n"
+    "  -j, --threads N      worker threads (default: one per CPU)\n"
+    "Data and limits:\n"
+    "  --vulndb FILE        vulnerability data (default: the installed vulndb.json)\n"
+    "  --max-depth N        archive nesting (default 16)\n"
+    "  --max-expanded BYTES bytes decompressed per file (default 4 GiB)\n"
+    "  --max-ratio N        declared/compressed size of a zip (default 2000)\n"
+    "  --timeout SECONDS    wall time per top-level file (default 300)\n"
+    "Mitigation:\n"
+    "  --fix                remove JndiLookup.class from every archive with a finding\n"
+    "                       of CVE-2021-44228/45046 (nested archives rebuilt),\n"
+    "                       atomically, keeping owner, mode and mtime; signature\n"
+    "                       files of changed jars are removed; then rescans\n"
+    "  --fix-log4j1         with --fix: also remove log4j 1.x JMSAppender, SocketServer,\n"
+    "                       SMTPAppender, JMSSink, JDBCAppender and chainsaw classes\n"
+    "  --backup-dir DIR     keep the originals in DIR (outside the scanned tree) with\n"
+    "                       a manifest; required by --fix unless --no-backup\n"
+    "  --no-backup          --fix without a backup\n"
+    "  --dry-run            with --fix: show what would be removed, change nothing\n"
+    "  --restore DIR        put back every original kept in DIR (bytes identical)\n"
+    "\n"
+    "Exit status: 0 nothing vulnerable, 1 something vulnerable, 2 errors (some file\n"
+    "could not be examined; findings are still reported).\n";
+
+/* ---- collected records ---------------------------------------------------------- */
+
+typedef struct rec {
+    int err;
+    char *reason, *path, *package, *class_path, *version, *evidence_text;
+    defuse_product product;
+    unsigned evidence, decided_by;
+    int shaded, jndilookup;
+    defuse_component_vuln vulns[DEFUSE_INV_MAX_VULNS]; /* strings owned by the db */
+    size_t nvulns;
+} rec;
+
+typedef struct collect {
+    rec *v;
+    size_t n, cap;
+    int oom;
+} collect;
+
+static char *xdup(const char *s) {
+    return s ? strdup(s) : NULL;
+}
+
+static int on_record(const defuse_component *c, void *user) {
+    collect *col = user;
+    if (col->n == col->cap) {
+        size_t nc = col->cap ? col->cap * 2 : 64;
+        rec *nv = realloc(col->v, nc * sizeof *nv);
+        if (!nv) {
+            col->oom = 1;
+            return 1;
+        }
+        col->v = nv;
+        col->cap = nc;
+    }
+    rec *r = &col->v[col->n++];
+    memset(r, 0, sizeof *r);
+    r->err = c->err;
+    r->reason = xdup(c->reason);
+    r->path = xdup(c->path);
+    r->package = xdup(c->package);
+    r->class_path = xdup(c->class_path);
+    r->version = xdup(c->version);
+    r->evidence_text = xdup(c->evidence_text);
+    r->product = c->product;
+    r->evidence = c->evidence;
+    r->decided_by = c->decided_by;
+    r->shaded = c->shaded;
+    r->jndilookup = c->jndilookup;
+    r->nvulns = c->nvulns;
+    memcpy(r->vulns, c->vulns, sizeof r->vulns);
+    return 0;
+}
+
+static int rec_cmp(const void *a, const void *b) {
+    const rec *x = a, *y = b;
+    int c = strcmp(x->path ? x->path : "", y->path ? y->path : "");
+    if (c)
+        return c;
+    if (x->err != y->err)
+        return x->err ? 1 : -1;
+    if (x->product != y->product)
+        return (int)x->product - (int)y->product;
+    return strcmp(x->package ? x->package : "", y->package ? y->package : "");
+}
+
+static void collect_free(collect *col) {
+    for (size_t i = 0; i < col->n; i++) {
+        rec *r = &col->v[i];
+        free(r->reason), free(r->path), free(r->package), free(r->class_path);
+        free(r->version), free(r->evidence_text);
+    }
+    free(col->v);
+    memset(col, 0, sizeof *col);
+}
+
+/* ---- text safety -------------------------------------------------------------------- */
+
+/* Prints s for a terminal: "${" becomes "$\{", control bytes \xHH. */
+static void put_safe(FILE *o, const char *s) {
+    for (; s && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '$' && s[1] == '{')
+            fputs("$\\", o);
+        else if (ch < 0x20 || ch == 0x7f)
+            fprintf(o, "\\x%02x", ch);
+        else
+            fputc(ch, o);
+    }
+}
+
+/* Writes JSON text with every '$' as \u0024 (only possible inside strings). */
+static void put_json(FILE *o, json_t *j, size_t flags) {
+    char *s = json_dumps(j, flags | JSON_ENSURE_ASCII);
+    if (!s)
+        return;
+    for (const char *p = s; *p; p++) {
+        if (*p == '$')
+            fputs("\\u0024", o);
+        else
+            fputc(*p, o);
+    }
+    free(s);
+}
+
+/* ---- common --------------------------------------------------------------------------- */
+
+static const char *const product_group[DEFUSE_PRODUCT_COUNT] = {
+    "org.apache.logging.log4j", "log4j", "ch.qos.reload4j", "org.apache.commons"};
+static const char *const product_artifact[DEFUSE_PRODUCT_COUNT] = {"log4j-core", "log4j",
+                                                                   "reload4j", "commons-text"};
+
+static json_t *evidence_array(unsigned bits) {
+    json_t *a = json_array();
+    for (unsigned b = 1; b && b <= DEFUSE_EVID_CLASS; b <<= 1)
+        if ((bits & b) && defuse_evidence_name(b))
+            json_array_append_new(a, json_string(defuse_evidence_name(b)));
+    return a;
+}
+
+static const char *jndi_text(int j) {
+    return j == 1 ? "present" : j == 0 ? "removed" : "unknown";
+}
+
+static json_t *rec_json(const rec *r) {
+    json_t *o = json_object();
+    if (r->err) {
+        json_object_set_new(o, "type", json_string("error"));
+        json_object_set_new(o, "path", json_string(r->path ? r->path : ""));
+        json_object_set_new(o, "error", json_string(defuse_strerror(r->err)));
+        json_object_set_new(o, "reason", json_string(r->reason ? r->reason : ""));
+        return o;
+    }
+    json_object_set_new(o, "type", json_string("component"));
+    json_object_set_new(o, "path", json_string(r->path ? r->path : ""));
+    json_object_set_new(o, "product", json_string(defuse_product_name(r->product)));
+    json_object_set_new(o, "version", r->version ? json_string(r->version) : json_null());
+    json_object_set_new(o, "vulnerable", json_boolean(r->nvulns > 0));
+    json_object_set_new(o, "package", r->package ? json_string(r->package) : json_null());
+    json_object_set_new(o, "shaded", json_boolean(r->shaded));
+    json_object_set_new(o, "class_path", r->class_path ? json_string(r->class_path) : json_null());
+    if (r->product == DEFUSE_PRODUCT_LOG4J_CORE)
+        json_object_set_new(o, "jndilookup", json_string(jndi_text(r->jndilookup)));
+    json_object_set_new(o, "evidence", evidence_array(r->evidence));
+    const char *db = defuse_evidence_name(r->decided_by);
+    json_object_set_new(o, "decided_by", json_string(db ? db : "class"));
+    json_object_set_new(o, "evidence_text", json_string(r->evidence_text ? r->evidence_text : ""));
+    json_t *vs = json_array();
+    for (size_t i = 0; i < r->nvulns; i++) {
+        const defuse_component_vuln *v = &r->vulns[i];
+        json_t *jv = json_object();
+        json_object_set_new(jv, "id", json_string(v->id));
+        json_object_set_new(jv, "severity", json_string(v->severity));
+        json_object_set_new(jv, "cvss", json_real(v->cvss));
+        json_object_set_new(jv, "fixed", json_string(v->fixed));
+        json_object_set_new(jv, "summary", json_string(v->summary));
+        json_object_set_new(jv, "certain", json_boolean(v->certain));
+        json_array_append_new(vs, jv);
+    }
+    json_object_set_new(o, "vulnerabilities", vs);
+    return o;
+}
+
+/* ---- output: table --------------------------------------------------------------------- */
+
+static void out_table(FILE *o, const collect *col, int quiet) {
+    int header = 0;
+    for (size_t i = 0; i < col->n; i++) {
+        const rec *r = &col->v[i];
+        if (r->err) {
+            fputs("defuse: error: ", stderr);
+            put_safe(stderr, r->path);
+            fputs(": ", stderr);
+            put_safe(stderr, r->reason);
+            fputc('\n', stderr);
+            continue;
+        }
+        if (quiet && !r->nvulns)
+            continue;
+        if (!header) {
+            fprintf(o, "%-10s %-12s %-16s %s\n", "STATUS", "PRODUCT", "VERSION", "PATH");
+            header = 1;
+        }
+        const char *status = r->nvulns ? "VULNERABLE"
+                             : (r->product == DEFUSE_PRODUCT_LOG4J_CORE && r->jndilookup == 0)
+                                 ? "mitigated"
+                                 : "ok";
+        fprintf(o, "%-10s %-12s %-16s ", status, defuse_product_name(r->product),
+                r->version ? r->version : "unknown");
+        put_safe(o, r->path);
+        fputc('\n', o);
+        for (size_t k = 0; k < r->nvulns; k++) {
+            const defuse_component_vuln *v = &r->vulns[k];
+            fprintf(o, "           %-15s %-8s %4.1f  fixed in %s%s\n", v->id, v->severity, v->cvss,
+                    v->fixed, v->certain ? "" : "  (possible: version not exact)");
+        }
+        if (r->class_path) {
+            fputs("           class:    ", o);
+            put_safe(o, r->class_path);
+            fputc('\n', o);
+        }
+        const char *db = defuse_evidence_name(r->decided_by);
+        fprintf(o, "           evidence: [%s%s] ", db ? db : "class", r->shaded ? ", shaded" : "");
+        put_safe(o, r->evidence_text);
+        fputc('\n', o);
+    }
+}
+
+/* ---- output: SARIF 2.1.0 ---------------------------------------------------------------- */
+
+/* A file URI (absolute paths) or a relative reference, percent-encoded. */
+static char *to_uri(const char *path) {
+    size_t n = strlen(path);
+    const char *bang = strstr(path, "!/");
+    if (bang)
+        n = (size_t)(bang - path);
+    char *u = malloc(n * 3 + 16);
+    if (!u)
+        return NULL;
+    size_t o = 0;
+    if (path[0] == '/')
+        o += (size_t)sprintf(u, "file://");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)path[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            strchr("/-._~", c))
+            u[o++] = (char)c;
+        else
+            o += (size_t)sprintf(u + o, "%%%02X", c);
+    }
+    u[o] = 0;
+    return u;
+}
+
+static const char *sarif_level(const char *sev) {
+    return !strcmp(sev, "critical") || !strcmp(sev, "high") ? "error"
+           : !strcmp(sev, "medium")                         ? "warning"
+                                                            : "note";
+}
+
+static void out_sarif(FILE *o, const collect *col) {
+    json_t *rules = json_array(), *results = json_array(), *notes = json_array();
+    json_t *seen = json_object();
+    size_t nerr = 0;
+    for (size_t i = 0; i < col->n; i++) {
+        const rec *r = &col->v[i];
+        char *uri = to_uri(r->path ? r->path : "");
+        json_t *loc = json_pack("{s:{s:{s:s}}}", "physicalLocation", "artifactLocation", "uri",
+                                uri ? uri : "");
+        if (r->path && strstr(r->path, "!/"))
+            json_object_set_new(loc, "logicalLocations",
+                                json_pack("[{s:s,s:s}]", "fullyQualifiedName", r->path, "kind",
+                                          "module"));
+        free(uri);
+        if (r->err) {
+            nerr++;
+            char msg[2048];
+            snprintf(msg, sizeof msg, "%s: %s", r->path ? r->path : "", r->reason ? r->reason : "");
+            json_array_append_new(notes, json_pack("{s:s,s:{s:s},s:[o]}", "level", "error",
+                                                   "message", "text", msg, "locations", loc));
+            continue;
+        }
+        for (size_t k = 0; k < r->nvulns; k++) {
+            const defuse_component_vuln *v = &r->vulns[k];
+            if (!json_object_get(seen, v->id)) {
+                char help[256], score[16];
+                snprintf(help, sizeof help, "https://nvd.nist.gov/vuln/detail/%s", v->id);
+                snprintf(score, sizeof score, "%.1f", v->cvss);
+                json_array_append_new(
+                    rules, json_pack("{s:s,s:{s:s},s:{s:s},s:s,s:{s:s},s:{s:s,s:[s,s]}}", "id",
+                                     v->id, "shortDescription", "text", v->summary,
+                                     "fullDescription", "text", v->summary, "helpUri", help,
+                                     "defaultConfiguration", "level", sarif_level(v->severity),
+                                     "properties", "security-severity", score, "tags",
+                                     "security", "vulnerability"));
+                json_object_set_new(seen, v->id, json_integer((json_int_t)json_array_size(rules) - 1));
+            }
+            char msg[4096];
+            snprintf(msg, sizeof msg, "%s %s at %s is affected by %s (%s, CVSS %.1f); fixed in %s. "
+                     "Evidence: %s",
+                     defuse_product_name(r->product), r->version ? r->version : "(version unknown)",
+                     r->path ? r->path : "", v->id, v->severity, v->cvss, v->fixed,
+                     r->evidence_text ? r->evidence_text : "");
+            json_t *res = json_pack(
+                "{s:s,s:I,s:s,s:{s:s},s:[O],s:{s:s,s:s?,s:s?,s:b,s:s,s:b}}", "ruleId", v->id,
+                "ruleIndex", json_integer_value(json_object_get(seen, v->id)), "level",
+                sarif_level(v->severity), "message", "text", msg, "locations", loc, "properties",
+                "product", defuse_product_name(r->product), "version", r->version, "classPath",
+                r->class_path, "shaded", r->shaded, "decidedBy",
+                defuse_evidence_name(r->decided_by) ? defuse_evidence_name(r->decided_by) : "class",
+                "certain", v->certain);
+            if (res)
+                json_array_append_new(results, res);
+        }
+        json_decref(loc);
+    }
+    json_t *run = json_pack("{s:{s:{s:s,s:s,s:s,s:o}},s:o,s:[{s:b,s:o}]}", "tool", "driver", "name",
+                            "defuse", "version", defuse_version(), "informationUri",
+                            "https://github.com/defuse/defuse", "rules", rules, "results", results,
+                            "invocations", "executionSuccessful", nerr == 0,
+                            "toolExecutionNotifications", notes);
+    json_t *root = json_pack("{s:s,s:s,s:[o]}", "$schema",
+                             "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0",
+                             "runs", run);
+    /* "$schema" is a key, not text a human reads: write it literally */
+    char *s = json_dumps(root, JSON_INDENT(1) | JSON_ENSURE_ASCII);
+    if (s) {
+        for (const char *p = s; *p; p++) {
+            if (*p == '$' && strncmp(p, "$schema\"", 8) != 0)
+                fputs("\\u0024", o);
+            else
+                fputc(*p, o);
+        }
+        fputc('\n', o);
+        free(s);
+    }
+    json_decref(root);
+    json_decref(seen);
+}
+
+/* ---- output: CycloneDX 1.5 --------------------------------------------------------------- */
+
+static void uuid4(char out[37]) {
+    unsigned char b[16];
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (!f || fread(b, 1, 16, f) != 16) {
+        srand((unsigned)time(NULL) ^ (unsigned)getpid());
+        for (int i = 0; i < 16; i++)
+            b[i] = (unsigned char)rand();
+    }
+    if (f)
+        fclose(f);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+             b[15]);
+}
+
+static void out_cyclonedx(FILE *o, const collect *col) {
+    json_t *comps = json_array(), *vulns = json_array(), *byid = json_object();
+    char uuid[37], ts[32], serial[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    uuid4(uuid);
+    snprintf(serial, sizeof serial, "urn:uuid:%s", uuid);
+    size_t nc = 0;
+    for (size_t i = 0; i < col->n; i++) {
+        const rec *r = &col->v[i];
+        if (r->err)
+            continue;
+        char ref[32], purl[512];
+        snprintf(ref, sizeof ref, "component-%zu", ++nc);
+        json_t *c = json_pack("{s:s,s:s,s:s,s:s}", "type", "library", "bom-ref", ref, "group",
+                              product_group[r->product], "name", product_artifact[r->product]);
+        bool exact = r->version && !strchr(r->version, '|') && !strstr(r->version, "..");
+        json_object_set_new(c, "version", json_string(r->version ? r->version : "unknown"));
+        if (exact) {
+            snprintf(purl, sizeof purl, "pkg:maven/%s/%s@%s", product_group[r->product],
+                     product_artifact[r->product], r->version);
+            json_object_set_new(c, "purl", json_string(purl));
+        }
+        json_t *props = json_array();
+        json_array_append_new(props, json_pack("{s:s,s:s}", "name", "defuse:path", "value", r->path));
+        if (r->class_path)
+            json_array_append_new(
+                props, json_pack("{s:s,s:s}", "name", "defuse:class_path", "value", r->class_path));
+        json_array_append_new(props, json_pack("{s:s,s:s}", "name", "defuse:evidence", "value",
+                                               r->evidence_text ? r->evidence_text : ""));
+        const char *db = defuse_evidence_name(r->decided_by);
+        json_array_append_new(props, json_pack("{s:s,s:s}", "name", "defuse:decided_by", "value",
+                                               db ? db : "class"));
+        if (r->product == DEFUSE_PRODUCT_LOG4J_CORE)
+            json_array_append_new(props, json_pack("{s:s,s:s}", "name", "defuse:jndilookup",
+                                                   "value", jndi_text(r->jndilookup)));
+        json_object_set_new(c, "properties", props);
+        json_object_set_new(c, "evidence",
+                            json_pack("{s:[{s:s}]}", "occurrences", "location", r->path));
+        json_array_append_new(comps, c);
+        for (size_t k = 0; k < r->nvulns; k++) {
+            const defuse_component_vuln *v = &r->vulns[k];
+            json_t *vj = json_object_get(byid, v->id);
+            if (!vj) {
+                char url[256], rec_[512];
+                snprintf(url, sizeof url, "https://nvd.nist.gov/vuln/detail/%s", v->id);
+                snprintf(rec_, sizeof rec_, "Upgrade to a fixed version (%s)%s", v->fixed,
+                         r->product == DEFUSE_PRODUCT_LOG4J_CORE
+                             ? " or remove JndiLookup.class (defuse scan --fix) for "
+                               "CVE-2021-44228/45046"
+                             : "");
+                vj = json_pack("{s:s,s:s,s:{s:s,s:s},s:[{s:f,s:s,s:s}],s:s,s:s,s:[]}", "bom-ref",
+                               v->id, "id", v->id, "source", "name", "NVD", "url", url, "ratings",
+                               "score", v->cvss, "severity", v->severity, "method", "CVSSv31",
+                               "description", v->summary, "recommendation", rec_, "affects");
+                json_object_set_new(byid, v->id, vj);
+                json_array_append(vulns, vj);
+            }
+            json_array_append_new(json_object_get(vj, "affects"), json_pack("{s:s}", "ref", ref));
+        }
+    }
+    json_t *root = json_pack(
+        "{s:s,s:s,s:s,s:i,s:{s:s,s:{s:[{s:s,s:s,s:s}]}},s:o,s:o}", "bomFormat", "CycloneDX",
+        "specVersion", "1.5", "serialNumber", serial, "version", 1, "metadata", "timestamp", ts,
+        "tools", "components", "type", "application", "name", "defuse", "version",
+        defuse_version(), "components", comps, "vulnerabilities", vulns);
+    put_json(o, root, JSON_INDENT(1));
+    fputc('\n', o);
+    json_decref(root);
+    json_decref(byid);
+}
+
+/* ---- progress ------------------------------------------------------------------------------ */
+
+static void progress(const defuse_walk_stats *st, void *user) {
+    (void)user;
+    double mb = (double)st->bytes / 1e6;
+    fprintf(stderr, "\r\033[K%llu files, %.1f MB, %llu archives, %llu found, %.0f files/s",
+            (unsigned long long)st->files, mb, (unsigned long long)st->archives,
+            (unsigned long long)st->components,
+            st->seconds > 0 ? (double)st->files / st->seconds : 0.0);
+    fflush(stderr);
+}
+
+/* ---- vulndb location ------------------------------------------------------------------------ */
+
+#ifndef DEFUSE_DATADIR
+#define DEFUSE_DATADIR "/usr/share/defuse"
+#endif
+
+static int load_db(const char *opt, defuse_vulndb **db) {
+    char err[1024], exe[PATH_MAX], cand[PATH_MAX + 64];
+    if (opt) {
+        if (defuse_vulndb_load(db, opt, err, sizeof err)) {
+            fprintf(stderr, "defuse scan: %s\n", err);
+            return -1;
+        }
+        return 0;
+    }
+    const char *tries[4];
+    char c1[PATH_MAX + 64] = "", c2[PATH_MAX + 64] = "";
+    size_t nt = 0;
+    const char *env = getenv("DEFUSE_VULNDB");
+    if (env && *env)
+        tries[nt++] = env;
+    tries[nt++] = DEFUSE_DATADIR "/vulndb.json";
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *sl = strrchr(exe, '/');
+        if (sl)
+            *sl = 0;
+        snprintf(c1, sizeof c1, "%s/vulndb.json", exe);
+        snprintf(c2, sizeof c2, "%s/../share/defuse/vulndb.json", exe);
+        tries[nt++] = c1;
+        tries[nt++] = c2;
+    }
+    for (size_t i = 0; i < nt; i++) {
+        struct stat st;
+        if (stat(tries[i], &st) != 0)
+            continue;
+        snprintf(cand, sizeof cand, "%s", tries[i]);
+        if (defuse_vulndb_load(db, cand, err, sizeof err)) {
+            fprintf(stderr, "defuse scan: %s\n", err);
+            return -1;
+        }
+        return 0;
+    }
+    fprintf(stderr, "defuse scan: no vulnerability data found (tried %s); use --vulndb FILE\n",
+            DEFUSE_DATADIR "/vulndb.json");
+    return -1;
+}
+
+/* ---- --fix ------------------------------------------------------------------------------------- */
+
+static char verb_removed[] = "removed", verb_would[] = "would remove",
+            verb_restored[] = "restored";
+
+static void on_removed(const char *path, void *user) {
+    const char *verb = user;
+    fprintf(stderr, "defuse: %s ", verb);
+    put_safe(stderr, path);
+    fputc('\n', stderr);
+}
+
+static int applies_to_fix(const rec *r, unsigned fixflags) {
+    for (size_t k = 0; k < r->nvulns; k++) {
+        const char *id = r->vulns[k].id;
+        if (r->product == DEFUSE_PRODUCT_LOG4J_CORE &&
+            (!strcmp(id, "CVE-2021-44228") || !strcmp(id, "CVE-2021-45046")))
+            return 1;
+        if (r->product == DEFUSE_PRODUCT_LOG4J1 && (fixflags & DEFUSE_FIX_LOG4J1))
+            return 1;
+    }
+    return 0;
+}
+
+static int str_cmp(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Is dir (resolved) inside or equal to one of the scanned roots? */
+static int inside_roots(const char *dir, char **roots, int nroots) {
+    char rd[PATH_MAX], rr[PATH_MAX];
+    if (!realpath(dir, rd))
+        return 0;
+    for (int i = 0; i < nroots; i++) {
+        if (!realpath(roots[i], rr))
+            continue;
+        size_t l = strlen(rr);
+        if (!strcmp(rr, "/") || (!strncmp(rd, rr, l) && (rd[l] == 0 || rd[l] == '/')))
+            return 1;
+    }
+    return 0;
+}
+
+static int do_fix(const collect *col, unsigned fixflags, const defuse_inv_limits *lim,
+                  const char *backup) {
+    char **files = calloc(col->n + 1, sizeof *files);
+    size_t nf = 0;
+    int failed = 0;
+    if (!files)
+        return -1;
+    for (size_t i = 0; i < col->n; i++) {
+        const rec *r = &col->v[i];
+        if (r->err || !applies_to_fix(r, fixflags) || !r->path)
+            continue;
+        const char *bang = strstr(r->path, "!/");
+        char *f = bang ? strndup(r->path, (size_t)(bang - r->path)) : strdup(r->path);
+        struct stat st;
+        if (f && stat(f, &st) == 0 && S_ISREG(st.st_mode))
+            files[nf++] = f;
+        else {
+            if (f && !bang)
+                fprintf(stderr, "defuse: cannot fix %s: an exploded directory; remove %s by hand\n",
+                        f, r->class_path ? r->class_path : "JndiLookup.class");
+            free(f);
+        }
+    }
+    qsort(files, nf, sizeof *files, str_cmp);
+    for (size_t i = 0; i < nf; i++) {
+        if (i && !strcmp(files[i], files[i - 1]))
+            continue;
+        char err[1024];
+        int rc = defuse_inventory_fix(files[i], fixflags, lim, backup, on_removed,
+                                      (fixflags & DEFUSE_FIX_DRY_RUN) ? verb_would : verb_removed,
+                                      err, sizeof err);
+        if (rc < 0) {
+            fprintf(stderr, "defuse: fix failed: %s\n", err);
+            failed++;
+        } else if (rc > 0 && !(fixflags & DEFUSE_FIX_DRY_RUN)) {
+            fprintf(stderr, "defuse: fixed %s (%d entries removed)\n", files[i], rc);
+        }
+    }
+    for (size_t i = 0; i < nf; i++)
+        free(files[i]);
+    free(files);
+    return failed;
+}
+
+/* ---- main ------------------------------------------------------------------------------------ */
+
+enum { F_TABLE, F_JSON, F_SARIF, F_CDX };
+
+enum {
+    O_JSON = 256, O_SARIF, O_CDX, O_NOPROG, O_FOLLOW, O_ALLFS, O_VULNDB, O_MAXDEPTH, O_MAXEXP,
+    O_MAXRATIO, O_TIMEOUT, O_FIX, O_FIX1, O_BACKUP, O_NOBACKUP, O_DRY, O_RESTORE
+};
+
+int cmd_scan(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, O_JSON},
+        {"sarif", no_argument, NULL, O_SARIF},
+        {"cyclonedx", no_argument, NULL, O_CDX},
+        {"output", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"no-progress", no_argument, NULL, O_NOPROG},
+        {"follow-symlinks", no_argument, NULL, O_FOLLOW},
+        {"one-file-system", no_argument, NULL, 'x'},
+        {"all-fs", no_argument, NULL, O_ALLFS},
+        {"threads", required_argument, NULL, 'j'},
+        {"vulndb", required_argument, NULL, O_VULNDB},
+        {"max-depth", required_argument, NULL, O_MAXDEPTH},
+        {"max-expanded", required_argument, NULL, O_MAXEXP},
+        {"max-ratio", required_argument, NULL, O_MAXRATIO},
+        {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"fix", no_argument, NULL, O_FIX},
+        {"fix-log4j1", no_argument, NULL, O_FIX1},
+        {"backup-dir", required_argument, NULL, O_BACKUP},
+        {"no-backup", no_argument, NULL, O_NOBACKUP},
+        {"dry-run", no_argument, NULL, O_DRY},
+        {"restore", required_argument, NULL, O_RESTORE},
+        {NULL, 0, NULL, 0},
+    };
+    int fmt = F_TABLE, quiet = 0, noprog = 0, fix = 0, nobackup = 0, status = EXIT_ERROR;
+    unsigned fixflags = 0;
+    const char *outpath = NULL, *vdbpath = NULL, *backup = NULL, *restore = NULL;
+    defuse_walk_options wo;
+    defuse_inv_limits lim;
+    memset(&wo, 0, sizeof wo);
+    memset(&lim, 0, sizeof lim);
+    optind = 1;
+    opterr = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:qxj:", opts, NULL)) != -1) {
+        char *end = NULL;
+        unsigned long long v = 0;
+        if (optarg && (c == 'j' || (c >= O_MAXDEPTH && c <= O_TIMEOUT))) {
+            errno = 0;
+            v = strtoull(optarg, &end, 10);
+            if (errno || !end || *end || v == 0 || v > (1ull << 62)) {
+                fprintf(stderr, "defuse scan: bad number '%s'\n", optarg);
+                return EXIT_ERROR;
+            }
+        }
+        switch (c) {
+        case O_JSON: fmt = F_JSON; break;
+        case O_SARIF: fmt = F_SARIF; break;
+        case O_CDX: fmt = F_CDX; break;
+        case 'o': outpath = optarg; break;
+        case 'q': quiet = 1; break;
+        case O_NOPROG: noprog = 1; break;
+        case O_FOLLOW: wo.flags |= DEFUSE_WALK_FOLLOW_SYMLINKS; break;
+        case 'x': wo.flags |= DEFUSE_WALK_ONE_FS; break;
+        case O_ALLFS: wo.flags |= DEFUSE_WALK_ALL_FS; break;
+        case 'j': wo.threads = v > 256 ? 256 : (unsigned)v; break;
+        case O_VULNDB: vdbpath = optarg; break;
+        case O_MAXDEPTH: lim.max_depth = v > 16 ? 16 : (unsigned)v; break;
+        case O_MAXEXP: lim.max_expanded = v; break;
+        case O_MAXRATIO: lim.max_ratio = v > 1000000 ? 1000000 : (unsigned)v; break;
+        case O_TIMEOUT: lim.max_seconds = v > 86400 ? 86400 : (unsigned)v; break;
+        case O_FIX: fix = 1; break;
+        case O_FIX1: fixflags |= DEFUSE_FIX_LOG4J1; break;
+        case O_BACKUP: backup = optarg; break;
+        case O_NOBACKUP: nobackup = 1; break;
+        case O_DRY: fixflags |= DEFUSE_FIX_DRY_RUN; break;
+        case O_RESTORE: restore = optarg; break;
+        default: fputs("Try 'defuse scan --help'.\n", stderr); return EXIT_ERROR;
+        }
+    }
+    if (restore) {
+        char err[1024];
+        int rc = defuse_inventory_restore(restore, on_removed, verb_restored, err, sizeof err);
+        if (rc < 0) {
+            fprintf(stderr, "defuse scan: restore: %s\n", err);
+            return EXIT_ERROR;
+        }
+        fprintf(stderr, "defuse: %d file(s) restored from %s\n", rc, restore);
+        return EXIT_CLEAN;
+    }
+    if (optind >= argc) {
+        fputs("defuse scan: no PATH given. Try 'defuse scan --help'.\n", stderr);
+        return EXIT_ERROR;
+    }
+    if ((fixflags & (DEFUSE_FIX_LOG4J1 | DEFUSE_FIX_DRY_RUN)) && !fix) {
+        fputs("defuse scan: --fix-log4j1 and --dry-run need --fix\n", stderr);
+        return EXIT_ERROR;
+    }
+    if (fix && !backup && !nobackup && !(fixflags & DEFUSE_FIX_DRY_RUN)) {
+        fputs("defuse scan: --fix needs --backup-dir DIR (or --no-backup)\n", stderr);
+        return EXIT_ERROR;
+    }
+    if (fix && backup) {
+        if (mkdir(backup, 0700) != 0 && errno != EEXIST) {
+            fprintf(stderr, "defuse scan: cannot create %s: %s\n", backup, strerror(errno));
+            return EXIT_ERROR;
+        }
+        if (inside_roots(backup, argv + optind, argc - optind)) {
+            fprintf(stderr, "defuse scan: --backup-dir %s is inside the scanned tree; "
+                            "choose a directory outside it\n", backup);
+            return EXIT_ERROR;
+        }
+    }
+    defuse_vulndb *db = NULL;
+    if (load_db(vdbpath, &db))
+        return EXIT_ERROR;
+    FILE *out = stdout;
+    if (outpath && !(out = fopen(outpath, "w"))) {
+        fprintf(stderr, "defuse scan: cannot write %s: %s\n", outpath, strerror(errno));
+        defuse_vulndb_free(db);
+        return EXIT_ERROR;
+    }
+    wo.limits = &lim;
+    if (!noprog && isatty(2))
+        wo.progress = progress;
+    collect col;
+    memset(&col, 0, sizeof col);
+    defuse_walk_stats st;
+    const char *const *paths = (const char *const *)(argv + optind);
+    size_t npaths = (size_t)(argc - optind);
+    int rc = defuse_inventory_walk(db, paths, npaths, &wo, on_record, &col, &st);
+    if (wo.progress)
+        fputs("\r\033[K", stderr);
+    int fixfail = 0;
+    if (rc == 0 && fix) {
+        fixfail = do_fix(&col, fixflags, &lim, nobackup ? NULL : backup);
+        if (!(fixflags & DEFUSE_FIX_DRY_RUN)) {
+            /* report the state after the fix */
+            collect_free(&col);
+            rc = defuse_inventory_walk(db, paths, npaths, &wo, on_record, &col, &st);
+            if (wo.progress)
+                fputs("\r\033[K", stderr);
+        }
+    }
+    if (rc < 0 || col.oom) {
+        fprintf(stderr, "defuse scan: %s\n", col.oom ? "out of memory" : defuse_strerror(rc));
+        goto out;
+    }
+    qsort(col.v, col.n, sizeof *col.v, rec_cmp);
+    switch (fmt) {
+    case F_TABLE: out_table(out, &col, quiet); break;
+    case F_SARIF: out_sarif(out, &col); break;
+    case F_CDX: out_cyclonedx(out, &col); break;
+    default:
+        for (size_t i = 0; i < col.n; i++) {
+            json_t *j = rec_json(&col.v[i]);
+            put_json(out, j, JSON_COMPACT);
+            fputc('\n', out);
+            json_decref(j);
+        }
+        break;
+    }
+    status = st.errors || fixfail ? EXIT_ERROR : st.vulnerable ? EXIT_FOUND : EXIT_CLEAN;
+    if (fmt == F_JSON) {
+        json_t *s = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:i}", "type", "summary", "files",
+                              (json_int_t)st.files, "bytes", (json_int_t)st.bytes, "archives",
+                              (json_int_t)st.archives, "components", (json_int_t)st.components,
+                              "vulnerable", (json_int_t)st.vulnerable, "errors",
+                              (json_int_t)st.errors, "seconds", st.seconds, "exit", status);
+        put_json(out, s, JSON_COMPACT);
+        fputc('\n', out);
+        json_decref(s);
+    }
+    if (fmt == F_TABLE || !outpath)
+        fprintf(stderr,
+                "defuse: %llu files (%.1f MB), %llu archives in %.2f s: %llu components, "
+                "%llu vulnerable, %llu errors\n",
+                (unsigned long long)st.files, (double)st.bytes / 1e6,
+                (unsigned long long)st.archives, st.seconds, (unsigned long long)st.components,
+                (unsigned long long)st.vulnerable, (unsigned long long)st.errors);
+out:
+    collect_free(&col);
+    if (out != stdout && fclose(out) != 0)
+        status = EXIT_ERROR;
+    else if (out == stdout)
+        fflush(stdout);
+    defuse_vulndb_free(db);
+    return status;
+}

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""gen_vulndb.py -- generates data/vulndb.json, the vulnerability data of `defuse scan`.
+
+Usage: python3 data/gen_vulndb.py [CORPUS_JARS_DIR] > data/vulndb.json
+
+Sources (facts reused as data, cited in the output's "sources"):
+  - the CVE table of shared/docs/LOG4J.md (ranges, fixed versions, CVSS), written out below;
+  - CORPUS/published_class_hashes.csv (sha256 rows only; hashes published by
+    hillu/local-log4j-vuln-scanner filter/filter.go, see its "source" column);
+  - CORPUS/class_hashes_computed.csv (sha256 of JndiLookup/JndiManager computed from the real
+    log4j-core jars of the corpus).
+Where a hash is listed with different versions, the union is kept (LOG4J.md: JndiLookup.class
+is identical across 2.14.0-2.16.0).  The string markers below were observed in the real jars
+of the corpus (every fix line: 2.3.1, 2.3.2, 2.12.2-2.12.4, 2.15.0-2.17.1, and Debian's 2.19.0)
+and are extended to later releases as "like 2.17.1"; LOG4J.md lists the strings.
+"""
+import csv, json, os, sys
+
+CORPUS = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared', 'corpus', 'jars')
+
+RELEASES = {
+    'log4j-core': ['2.0-alpha1', '2.0-alpha2', '2.0-beta1', '2.0-beta2', '2.0-beta3', '2.0-beta4',
+                   '2.0-beta5', '2.0-beta6', '2.0-beta7', '2.0-beta8', '2.0-beta9', '2.0-rc1',
+                   '2.0-rc2', '2.0', '2.0.1', '2.0.2', '2.1', '2.2', '2.3', '2.3.1', '2.3.2', '2.4',
+                   '2.4.1', '2.5', '2.6', '2.6.1', '2.6.2', '2.7', '2.8', '2.8.1', '2.8.2', '2.9.0',
+                   '2.9.1', '2.10.0', '2.11.0', '2.11.1', '2.11.2', '2.12.0', '2.12.1', '2.12.2',
+                   '2.12.3', '2.12.4', '2.13.0', '2.13.1', '2.13.2', '2.13.3', '2.14.0', '2.14.1',
+                   '2.15.0', '2.16.0', '2.17.0', '2.17.1', '2.17.2', '2.18.0', '2.19.0', '2.20.0',
+                   '2.21.0', '2.21.1', '2.22.0', '2.22.1', '2.23.0', '2.23.1', '2.24.0', '2.24.1',
+                   '2.24.2', '2.24.3', '2.25.0', '2.25.1', '2.25.2'],
+    'log4j': ['1.1.3', '1.2.4', '1.2.5', '1.2.6', '1.2.7', '1.2.8', '1.2.9', '1.2.11', '1.2.12',
+              '1.2.13', '1.2.14', '1.2.15', '1.2.16', '1.2.17'],
+    'reload4j': ['1.2.18.0', '1.2.18.1', '1.2.18.2', '1.2.18.3', '1.2.18.4', '1.2.18.5', '1.2.19',
+                 '1.2.20', '1.2.21', '1.2.22', '1.2.23', '1.2.24', '1.2.25', '1.2.26'],
+    'commons-text': ['1.0', '1.1', '1.2', '1.3', '1.4', '1.5', '1.6', '1.7', '1.8', '1.9', '1.10.0',
+                     '1.11.0', '1.12.0', '1.13.0', '1.13.1', '1.14.0'],
+}
+
+def R(product, a, b=None):
+    """Releases of product from a to b inclusive (b None: to the last)."""
+    rel = RELEASES[product]
+    i = rel.index(a)
+    j = rel.index(b) if b else len(rel) - 1
+    return rel[i:j + 1]
+
+CORE = 'log4j-core'
+# LOG4J.md "Version history" table.
+VULNS = [
+    dict(id='CVE-2021-44228', product=CORE, cvss=10.0, requires_class='JndiLookup',
+         affected=[('2.0-beta9', '2.3.1'), ('2.4', '2.12.2'), ('2.13.0', '2.15.0')],
+         fixed='2.15.0 / 2.12.2 / 2.3.1',
+         summary='Log4Shell: JNDI lookup in logged data runs remote code'),
+    dict(id='CVE-2021-45046', product=CORE, cvss=9.0, requires_class='JndiLookup',
+         affected=[('2.0-beta9', '2.3.1'), ('2.4', '2.12.2'), ('2.13.0', '2.16.0')],
+         fixed='2.16.0 / 2.12.2 (2.3.1)',
+         summary='Context lookups in layouts reach JNDI (incomplete 2.15.0 fix)'),
+    dict(id='CVE-2021-45105', product=CORE, cvss=8.6,
+         affected=[('2.0-alpha1', '2.3.1'), ('2.4', '2.12.3'), ('2.13.0', '2.17.0')],
+         fixed='2.17.0 / 2.12.3 / 2.3.1',
+         summary='Uncontrolled recursion in lookups: denial of service (NVD 5.9)'),
+    dict(id='CVE-2021-44832', product=CORE, cvss=6.6,
+         affected=[('2.0-beta7', '2.3.2'), ('2.4', '2.12.4'), ('2.13.0', '2.17.1')],
+         fixed='2.17.1 / 2.12.4 / 2.3.2',
+         summary='JDBCAppender DataSource via JNDI from an attacker-controlled configuration'),
+    dict(id='CVE-2021-4104', product='log4j', cvss=8.1, requires_class='JMSAppender',
+         affected=[('1.0', None)], fixed='none (end of life; use reload4j or log4j 2.17.1+)',
+         summary='JMSAppender JNDI lookup from configuration (NVD 7.5)'),
+    dict(id='CVE-2019-17571', product='log4j', cvss=9.8, requires_class='SocketServer',
+         affected=[('1.2', None)], fixed='none (end of life)',
+         summary='SocketServer deserializes untrusted data'),
+    dict(id='CVE-2022-23302', product='log4j', cvss=8.8, requires_class='JMSSink',
+         affected=[('1.0', None)], fixed='none (end of life)',
+         summary='JMSSink JNDI lookup from configuration'),
+    dict(id='CVE-2022-23305', product='log4j', cvss=9.8, requires_class='JDBCAppender',
+         affected=[('1.0', None)], fixed='none (end of life)',
+         summary='JDBCAppender SQL injection through logged data'),
+    dict(id='CVE-2022-23307', product='log4j', cvss=9.8, requires_class='Chainsaw',
+         affected=[('1.0', None)], fixed='none (end of life)',
+         summary='Chainsaw deserialization (NVD 8.8)'),
+    dict(id='CVE-2022-42889', product='commons-text', cvss=9.8,
+         affected=[('1.5', '1.10.0')], fixed='1.10.0',
+         summary='Text4Shell: StringSubstitutor script/dns/url lookups by default'),
+]
+
+LATER = R(CORE, '2.17.1')  # releases assumed to carry 2.17.1's markers
+MARKERS = [
+    # JndiManager (exists since 2.1)
+    dict(product=CORE, **{'class': 'JndiManager'}, string='Invalid JNDI URI - {}',
+         present_in=['2.3.2', '2.12.4', '2.15.0', '2.16.0'] + LATER),
+    dict(product=CORE, **{'class': 'JndiManager'}, string='log4j2.enableJndi',
+         present_in=['2.3.1', '2.3.2', '2.12.2', '2.12.3', '2.12.4', '2.16.0', '2.17.0'] + LATER),
+    dict(product=CORE, **{'class': 'JndiManager'}, string='Unsupported JNDI URI - {}',
+         present_in=['2.3.1', '2.3.2', '2.12.2', '2.12.3', '2.12.4', '2.17.0'] + LATER),
+    dict(product=CORE, **{'class': 'JndiManager'}, string='isJndiLookupEnabled',
+         present_in=['2.3.1', '2.3.2', '2.12.3', '2.12.4', '2.17.0'] + LATER),
+    dict(product=CORE, **{'class': 'JndiManager'}, string=None, present_in=R(CORE, '2.1')),
+    # JndiLookup (exists since 2.0-beta9)
+    dict(product=CORE, **{'class': 'JndiLookup'}, string='javax/naming/InitialContext',
+         present_in=R(CORE, '2.0-beta9', '2.0.2')),
+    dict(product=CORE, **{'class': 'JndiLookup'}, string='JNDI is not supported',
+         present_in=['2.12.2']),
+    dict(product=CORE, **{'class': 'JndiLookup'}, string='log4j2.enableJndiLookup',
+         present_in=['2.3.1', '2.3.2', '2.12.3', '2.12.4', '2.17.0'] + LATER),
+    dict(product=CORE, **{'class': 'JndiLookup'}, string=None, present_in=R(CORE, '2.0-beta9')),
+    # DataSourceConnectionSource: the CVE-2021-44832 fix
+    dict(product=CORE, **{'class': 'DataSourceConnectionSource'}, string='log4j2.enableJndiJdbc',
+         present_in=['2.3.2', '2.12.4'] + LATER),
+    # commons-text: ScriptStringLookup since 1.5; the 1.10.0 fix reads this property
+    dict(product='commons-text', **{'class': 'ScriptStringLookup'}, string=None,
+         present_in=R('commons-text', '1.5')),
+    dict(product='commons-text', **{'class': 'StringLookupFactory'},
+         string='org.apache.commons.text.lookup.StringLookupFactory.defaultStringLookups',
+         present_in=R('commons-text', '1.10.0')),
+]
+
+CLASSES = {'JndiLookup.class': 'JndiLookup', 'JndiManager.class': 'JndiManager',
+           'DataSourceConnectionSource.class': 'DataSourceConnectionSource',
+           'SocketNode.class': 'SocketNode'}
+
+def parse_label(label, product):
+    """'log4j 2.9.0-2.11.2', '2.13.3 (debian)', 'log4j 1.2.15.v2010...' -> list of releases."""
+    s = label.replace('log4j ', '').replace('(debian)', '').strip()
+    rel = RELEASES[product]
+    if s in rel:
+        return [s]
+    for i, ch in enumerate(s):
+        if ch == '-' and s[:i] in rel and s[i + 1:] in rel:
+            return R(product, s[:i], s[i + 1:])
+    base = s.split('.v')[0]
+    if base in rel:
+        return [base]
+    raise SystemExit('unparsed version label: %r' % label)
+
+def main():
+    hashes = {}  # sha256 -> dict
+    sources = ['shared/docs/LOG4J.md (CVE table, markers)']
+    def add(sha, cls, versions, product, src):
+        h = hashes.setdefault(sha, dict(sha256=sha, product=product, **{'class': cls},
+                                        versions=[], source=[]))
+        if h['class'] != cls or h['product'] != product:
+            raise SystemExit('hash %s listed for two classes' % sha)
+        for v in versions:
+            if v not in h['versions']:
+                h['versions'].append(v)
+        if src not in h['source']:
+            h['source'].append(src)
+    pub = os.path.join(CORPUS, 'published_class_hashes.csv')
+    with open(pub) as f:
+        for row in csv.DictReader(f):
+            if row['algo'] != 'sha256' or row['class'] not in CLASSES:
+                continue
+            cls = CLASSES[row['class']]
+            product = 'log4j' if cls == 'SocketNode' else CORE
+            add(row['hash'].lower(), cls, parse_label(row['version_label'], product), product,
+                row['source'])
+    sources.append('corpus/jars/published_class_hashes.csv (sha256 rows)')
+    comp = os.path.join(CORPUS, 'class_hashes_computed.csv')
+    with open(comp) as f:
+        for row in csv.DictReader(f):
+            if not row['sha256'] or row['class'] not in CLASSES:
+                continue
+            add(row['sha256'].lower(), CLASSES[row['class']], [row['pom_version']], CORE,
+                'corpus/jars/class_hashes_computed.csv:' + row['sample_path'])
+    sources.append('corpus/jars/class_hashes_computed.csv')
+    out = []
+    for h in sorted(hashes.values(), key=lambda h: h['sha256']):
+        order = RELEASES[h['product']]
+        h['versions'].sort(key=order.index)
+        h['source'] = '; '.join(h['source'])
+        out.append(h)
+    vulns = []
+    for v in VULNS:
+        v = dict(v)
+        v['affected'] = [dict(({'introduced': a} if a else {}), **({'fixed': b} if b else {}))
+                         for a, b in v['affected']]
+        vulns.append(v)
+    doc = {
+        'format': 'defuse-vulndb/1',
+        'generated_by': 'data/gen_vulndb.py',
+        'sources': sources,
+        'products': {p: {'releases': r} for p, r in RELEASES.items()},
+        'vulnerabilities': vulns,
+        'hashes': out,
+        'markers': MARKERS,
+    }
+    json.dump(doc, sys.stdout, indent=1)
+    sys.stdout.write('\n')
+
+main()

@@ -1,0 +1,711 @@
+/*
+ * inventory.c -- the per-thread inventory scanner: opens files and archive
+ * entries by content with libarchive (zip family incl. a script prefix,
+ * tar, tar.gz/bz2/xz/zst), descends into nested archives within the limits
+ * of defuse_inv_limits, feeds every interesting entry to the
+ * identification (inventory_facts.c) and reports components and errors.
+ *
+ * Nested archives: a zip needs its central directory at the end, so a
+ * nested zip is read into memory up to max_memory_archive and spilled to an
+ * unlinked temp file beyond that (up to max_spill), then opened seekable.
+ * A nested tar (plain or compressed) needs no seeking and is streamed
+ * straight from the outer entry through archive_read_open() callbacks.
+ */
+#include "inventory.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define IOBUF (64u * 1024u)
+
+struct defuse_inventory {
+    const defuse_vulndb *db;
+    defuse_inv_limits lim;
+    /* state of the current top-level file */
+    defuse_component_cb cb;
+    void *user;
+    uint64_t expanded;
+    struct timespec start;
+    int abort_err;   /* non-zero: stop the whole top-level file */
+    bool stopped;    /* the callback asked to stop */
+    unsigned nvuln;
+    uint64_t quine[DEFUSE_INV_MAX_DEPTH + 2]; /* FNV-1a of enclosing zips */
+    uint64_t archives; /* archives opened, lifetime total */
+};
+
+uint64_t defuse__inventory_archives(const defuse_inventory *inv) {
+    return inv->archives;
+}
+
+int defuse_inventory_new(defuse_inventory **out, const defuse_vulndb *db,
+                         const defuse_inv_limits *limits) {
+    if (!out || !db)
+        return DEFUSE_EINVAL;
+    defuse_inventory *inv = calloc(1, sizeof *inv);
+    if (!inv)
+        return DEFUSE_ENOMEM;
+    inv->db = db;
+    defuse__inv_limits_resolve(&inv->lim, limits);
+    if (inv->lim.max_depth > DEFUSE_INV_MAX_DEPTH)
+        inv->lim.max_depth = DEFUSE_INV_MAX_DEPTH;
+    *out = inv;
+    return 0;
+}
+
+void defuse_inventory_free(defuse_inventory *inv) {
+    free(inv);
+}
+
+/* ---- reporting ---------------------------------------------------------------- */
+
+static void report_error(defuse_inventory *inv, const char *path, int err, const char *fmt, ...) {
+    char reason[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    defuse_component c;
+    memset(&c, 0, sizeof c);
+    c.err = err ? err : DEFUSE_EFORMAT;
+    c.reason = reason;
+    c.path = path;
+    c.jndilookup = -1;
+    if (inv->cb && !inv->stopped && inv->cb(&c, inv->user))
+        inv->stopped = true;
+}
+
+static bool over_time(defuse_inventory *inv) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)(now.tv_sec - inv->start.tv_sec) >= inv->lim.max_seconds;
+}
+
+static bool halted(const defuse_inventory *inv) {
+    return inv->abort_err || inv->stopped;
+}
+
+/* Counts n decompressed bytes; sets abort_err past the limit. */
+static bool account(defuse_inventory *inv, const char *path, uint64_t n) {
+    inv->expanded += n;
+    if (inv->expanded > inv->lim.max_expanded && !inv->abort_err) {
+        inv->abort_err = DEFUSE_ELIMIT;
+        report_error(inv, path, DEFUSE_ELIMIT,
+                     "limit: more than %llu bytes decompressed from this file (zip bomb?)",
+                     (unsigned long long)inv->lim.max_expanded);
+    }
+    return !inv->abort_err;
+}
+
+/* ---- blobs: a nested archive's bytes, in memory or spilled ---------------------- */
+
+typedef struct blob {
+    uint8_t *mem;
+    size_t len, cap;
+    int fd; /* -1, or an unlinked temp file holding everything */
+    uint64_t size;
+} blob;
+
+static void blob_free(blob *b) {
+    free(b->mem);
+    if (b->fd >= 0)
+        close(b->fd);
+    memset(b, 0, sizeof *b);
+    b->fd = -1;
+}
+
+static int spill_open(void) {
+    const char *dir = getenv("TMPDIR");
+    char tmpl[4096];
+    snprintf(tmpl, sizeof tmpl, "%s/defuse-spill-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkostemp(tmpl, O_CLOEXEC);
+    if (fd >= 0)
+        unlink(tmpl);
+    return fd;
+}
+
+static bool write_all(int fd, const void *p, size_t n) {
+    const uint8_t *c = p;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        c += w, n -= (size_t)w;
+    }
+    return true;
+}
+
+static int blob_append(defuse_inventory *inv, blob *b, const void *p, size_t n, const char *path) {
+    b->size += n;
+    if (b->size > inv->lim.max_spill) {
+        report_error(inv, path, DEFUSE_ELIMIT, "limit: nested archive larger than %llu bytes",
+                     (unsigned long long)inv->lim.max_spill);
+        return DEFUSE_ELIMIT;
+    }
+    if (b->fd < 0 && b->len + n > inv->lim.max_memory_archive) {
+        if ((b->fd = spill_open()) < 0 || !write_all(b->fd, b->mem, b->len)) {
+            report_error(inv, path, DEFUSE_EIO, "cannot spill nested archive to a temp file: %s",
+                         strerror(errno));
+            return DEFUSE_EIO;
+        }
+        free(b->mem);
+        b->mem = NULL;
+        b->len = b->cap = 0;
+    }
+    if (b->fd >= 0) {
+        if (!write_all(b->fd, p, n)) {
+            report_error(inv, path, DEFUSE_EIO, "temp file write failed: %s", strerror(errno));
+            return DEFUSE_EIO;
+        }
+        return 0;
+    }
+    if (b->len + n > b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 65536;
+        while (nc < b->len + n)
+            nc *= 2;
+        uint8_t *m = realloc(b->mem, nc);
+        if (!m) {
+            report_error(inv, path, DEFUSE_ENOMEM, "out of memory reading nested archive");
+            return DEFUSE_ENOMEM;
+        }
+        b->mem = m;
+        b->cap = nc;
+    }
+    memcpy(b->mem + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+/* Reads the rest of the current entry of a after head[0..hn) into b. */
+static int read_entry_blob(defuse_inventory *inv, struct archive *a, const uint8_t *head,
+                           size_t hn, blob *b, const char *path) {
+    uint8_t buf[IOBUF];
+    int rc = blob_append(inv, b, head, hn, path);
+    while (!rc) {
+        la_ssize_t n = archive_read_data(a, buf, sizeof buf);
+        if (n == 0)
+            break;
+        if (n < 0) {
+            report_error(inv, path, DEFUSE_EFORMAT, "cannot read entry: %s",
+                         archive_error_string(a) ? archive_error_string(a) : "read error");
+            return DEFUSE_EFORMAT;
+        }
+        if (!account(inv, path, (uint64_t)n))
+            return DEFUSE_ELIMIT;
+        rc = blob_append(inv, b, buf, (size_t)n, path);
+        if (!rc && over_time(inv)) {
+            inv->abort_err = DEFUSE_ELIMIT;
+            report_error(inv, path, DEFUSE_ELIMIT, "limit: more than %u s on this file",
+                         inv->lim.max_seconds);
+            return DEFUSE_ELIMIT;
+        }
+    }
+    return rc;
+}
+
+/* Reads up to max bytes of the current entry into a malloc'd buffer. */
+static int read_entry_small(defuse_inventory *inv, struct archive *a, size_t max, uint8_t **out,
+                            size_t *outlen, const char *path) {
+    size_t cap = 16384, len = 0;
+    uint8_t *buf = malloc(cap);
+    *out = NULL;
+    *outlen = 0;
+    if (!buf)
+        return DEFUSE_ENOMEM;
+    while (len < max) {
+        if (len == cap) {
+            size_t nc = cap * 2 > max ? max : cap * 2;
+            uint8_t *m = realloc(buf, nc);
+            if (!m) {
+                free(buf);
+                return DEFUSE_ENOMEM;
+            }
+            buf = m;
+            cap = nc;
+        }
+        la_ssize_t n = archive_read_data(a, buf + len, cap - len);
+        if (n == 0)
+            break;
+        if (n < 0) {
+            report_error(inv, path, DEFUSE_EFORMAT, "cannot read entry: %s",
+                         archive_error_string(a) ? archive_error_string(a) : "read error");
+            free(buf);
+            return DEFUSE_EFORMAT;
+        }
+        len += (size_t)n;
+        if (!account(inv, path, (uint64_t)n)) {
+            free(buf);
+            return DEFUSE_ELIMIT;
+        }
+    }
+    *out = buf;
+    *outlen = len;
+    return 0;
+}
+
+static uint64_t fnv1a(const uint8_t *p, size_t n) {
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return h ^ n;
+}
+
+/* ---- streaming a nested tar from the outer entry ----------------------------------- */
+
+typedef struct stream {
+    defuse_inventory *inv;
+    struct archive *outer;
+    const char *path;
+    const uint8_t *head;
+    size_t headlen;
+    bool head_done;
+    uint8_t buf[IOBUF];
+} stream;
+
+static la_ssize_t stream_read(struct archive *a, void *ud, const void **out) {
+    stream *s = ud;
+    if (!s->head_done) {
+        s->head_done = true;
+        if (s->headlen) {
+            *out = s->head;
+            return (la_ssize_t)s->headlen;
+        }
+    }
+    la_ssize_t n = archive_read_data(s->outer, s->buf, sizeof s->buf);
+    if (n < 0) {
+        archive_set_error(a, EIO, "enclosing archive: %s",
+                          archive_error_string(s->outer) ? archive_error_string(s->outer) : "?");
+        return -1;
+    }
+    if (!account(s->inv, s->path, (uint64_t)n)) {
+        archive_set_error(a, EFBIG, "decompression limit");
+        return -1;
+    }
+    *out = s->buf;
+    return n;
+}
+
+/* ---- zip bomb pre-check ------------------------------------------------------------ */
+
+static long pread_fd(void *ctx, void *buf, size_t n, uint64_t off) {
+    return (long)pread(*(int *)ctx, buf, n, (off_t)off);
+}
+
+typedef struct memsrc {
+    const uint8_t *p;
+    uint64_t len;
+} memsrc;
+
+static long pread_mem(void *ctx, void *buf, size_t n, uint64_t off) {
+    memsrc *m = ctx;
+    if (off > m->len || n > m->len - off)
+        return -1;
+    memcpy(buf, m->p + off, n);
+    return (long)n;
+}
+
+/* Refuses a zip whose central directory declares overlapping entries or an
+ * expansion above max_ratio.  Returns true if the zip may be read. */
+static bool zip_ok(defuse_inventory *inv, defuse__pread_fn rd, void *ctx, uint64_t size,
+                   const char *path) {
+    uint64_t declared;
+    bool overlap;
+    if (defuse__zip_precheck(rd, ctx, size, &declared, &overlap))
+        return true;
+    if (overlap) {
+        report_error(inv, path, DEFUSE_ELIMIT,
+                     "zip bomb: entries overlap (they declare %llu bytes from a %llu-byte "
+                     "archive); not examined",
+                     (unsigned long long)declared, (unsigned long long)size);
+        return false;
+    }
+    if (declared > DEFUSE_INV_RATIO_FLOOR && declared / (size ? size : 1) > inv->lim.max_ratio) {
+        report_error(inv, path, DEFUSE_ELIMIT,
+                     "zip bomb: entries declare %llu bytes from a %llu-byte archive (ratio over "
+                     "%u:1); not examined",
+                     (unsigned long long)declared, (unsigned long long)size, inv->lim.max_ratio);
+        return false;
+    }
+    return true;
+}
+
+/* ---- walking one archive ------------------------------------------------------------ */
+
+static struct archive *reader_new(defuse__kind kind) {
+    struct archive *a = archive_read_new();
+    if (!a)
+        return NULL;
+    if (kind == DEFUSE__K_ZIP) {
+        archive_read_support_format_zip_seekable(a);
+    } else {
+        archive_read_support_format_tar(a);
+        archive_read_support_format_gnutar(a);
+        archive_read_support_filter_all(a);
+    }
+    return a;
+}
+
+static int scan_reader(defuse_inventory *inv, struct archive *a, const char *display,
+                       unsigned depth, uint64_t arch_size, defuse__kind kind);
+
+static void join_path(char *out, size_t outsz, const char *a, const char *sep, const char *b) {
+    snprintf(out, outsz, "%s%s%s", a, sep, b);
+}
+
+/* Descends into the archive that is the current entry of outer. */
+static void scan_nested(defuse_inventory *inv, struct archive *outer, const uint8_t *head,
+                        size_t hn, defuse__kind kind, const char *full, unsigned depth) {
+    if (depth > inv->lim.max_depth) {
+        report_error(inv, full, DEFUSE_ELIMIT,
+                     "limit: archive nested deeper than %u levels (not examined)",
+                     inv->lim.max_depth);
+        return;
+    }
+    struct archive *a = reader_new(kind);
+    if (!a) {
+        report_error(inv, full, DEFUSE_ENOMEM, "out of memory");
+        return;
+    }
+    if (kind == DEFUSE__K_ZIP) {
+        blob b = {NULL, 0, 0, -1, 0};
+        if (read_entry_blob(inv, outer, head, hn, &b, full)) {
+            blob_free(&b);
+            archive_read_free(a);
+            return;
+        }
+        if (b.fd < 0) {
+            uint64_t h = fnv1a(b.mem, b.len);
+            for (unsigned d = 0; d < depth && d < DEFUSE_INV_MAX_DEPTH + 2; d++) {
+                if (inv->quine[d] == h) {
+                    report_error(inv, full, DEFUSE_ELIMIT,
+                                 "archive contains a copy of an enclosing archive (zip quine); "
+                                 "not descending");
+                    blob_free(&b);
+                    archive_read_free(a);
+                    return;
+                }
+            }
+            if (depth < DEFUSE_INV_MAX_DEPTH + 2)
+                inv->quine[depth] = h;
+        } else if (depth < DEFUSE_INV_MAX_DEPTH + 2) {
+            inv->quine[depth] = 0;
+        }
+        memsrc ms = {b.mem, b.len};
+        bool ok = b.fd >= 0 ? zip_ok(inv, pread_fd, &b.fd, b.size, full)
+                            : zip_ok(inv, pread_mem, &ms, b.len, full);
+        if (!ok) {
+            if (depth < DEFUSE_INV_MAX_DEPTH + 2)
+                inv->quine[depth] = 0;
+            archive_read_free(a);
+            blob_free(&b);
+            return;
+        }
+        int r = b.fd >= 0 ? (lseek(b.fd, 0, SEEK_SET) < 0 ? ARCHIVE_FATAL
+                                                            : archive_read_open_fd(a, b.fd, IOBUF))
+                          : archive_read_open_memory(a, b.mem, b.len);
+        if (r != ARCHIVE_OK)
+            report_error(inv, full, DEFUSE_EFORMAT, "corrupt archive: %s",
+                         archive_error_string(a) ? archive_error_string(a) : "cannot open");
+        else
+            scan_reader(inv, a, full, depth, b.size, kind);
+        if (depth < DEFUSE_INV_MAX_DEPTH + 2)
+            inv->quine[depth] = 0;
+        archive_read_free(a);
+        blob_free(&b);
+        return;
+    }
+    stream *s = calloc(1, sizeof *s);
+    if (!s) {
+        archive_read_free(a);
+        report_error(inv, full, DEFUSE_ENOMEM, "out of memory");
+        return;
+    }
+    s->inv = inv;
+    s->outer = outer;
+    s->path = full;
+    s->head = head;
+    s->headlen = hn;
+    if (archive_read_open(a, s, NULL, stream_read, NULL) == ARCHIVE_OK)
+        scan_reader(inv, a, full, depth, 0, kind);
+    else if (kind == DEFUSE__K_TAR)
+        report_error(inv, full, DEFUSE_EFORMAT, "corrupt archive: %s",
+                     archive_error_string(a) ? archive_error_string(a) : "cannot open");
+    archive_read_free(a);
+    free(s);
+}
+
+static const char *entry_name(struct archive_entry *e) {
+    const char *n = archive_entry_pathname(e);
+    if (!n)
+        n = archive_entry_pathname_utf8(e);
+    if (!n)
+        return NULL;
+    while (n[0] == '.' && n[1] == '/')
+        n += 2;
+    while (n[0] == '/')
+        n++;
+    return n;
+}
+
+static bool is_class_name(const char *n) {
+    size_t l = strlen(n);
+    return l > 6 && !strcmp(n + l - 6, ".class");
+}
+
+static int scan_reader(defuse_inventory *inv, struct archive *a, const char *display,
+                       unsigned depth, uint64_t arch_size, defuse__kind kind) {
+    defuse__inv_facts facts;
+    struct archive_entry *e;
+    uint64_t entries = 0, declared = 0, last_filter = 0;
+    char *full = malloc(DEFUSE_INV_MAX_PATH);
+    uint8_t head[DEFUSE_INV_SNIFF];
+    if (!full)
+        return DEFUSE_ENOMEM;
+    inv->archives++;
+    defuse__facts_init(&facts, inv->db, true);
+    for (unsigned retries = 0; !halted(inv);) {
+        int r = archive_read_next_header(a, &e);
+        if (kind != DEFUSE__K_ZIP) {
+            uint64_t fb = (uint64_t)archive_filter_bytes(a, 0);
+            if (fb > last_filter && !account(inv, display, fb - last_filter))
+                break;
+            last_filter = fb;
+        }
+        if (r == ARCHIVE_EOF)
+            break;
+        if (r == ARCHIVE_RETRY && ++retries < 8)
+            continue;
+        if (r < ARCHIVE_WARN) {
+            const char *es = archive_error_string(a);
+            /* a compressed file that holds no tar is just a compressed file */
+            if (!(entries == 0 && kind == DEFUSE__K_COMPRESSED))
+                report_error(inv, display, DEFUSE_EFORMAT, "corrupt archive after %llu entries: %s",
+                             (unsigned long long)entries, es ? es : "read error");
+            if (r == ARCHIVE_FATAL || entries == 0)
+                break;
+            continue;
+        }
+        retries = 0;
+        if (++entries > inv->lim.max_entries) {
+            report_error(inv, display, DEFUSE_ELIMIT, "limit: more than %llu entries",
+                         (unsigned long long)inv->lim.max_entries);
+            break;
+        }
+        if ((entries & 63) == 0 && over_time(inv)) {
+            inv->abort_err = DEFUSE_ELIMIT;
+            report_error(inv, display, DEFUSE_ELIMIT, "limit: more than %u s on this file",
+                         inv->lim.max_seconds);
+            break;
+        }
+        if (archive_entry_filetype(e) != AE_IFREG)
+            continue;
+        const char *name = entry_name(e);
+        if (!name || !*name)
+            continue;
+        if (kind == DEFUSE__K_ZIP && archive_entry_size_is_set(e) && archive_entry_size(e) > 0) {
+            declared += (uint64_t)archive_entry_size(e);
+            uint64_t base = arch_size ? arch_size : 1;
+            if (declared > DEFUSE_INV_RATIO_FLOOR && declared / base > inv->lim.max_ratio) {
+                report_error(inv, display, DEFUSE_ELIMIT,
+                             "zip bomb: entries declare %llu bytes from a %llu-byte archive "
+                             "(ratio over %u:1); not examined further",
+                             (unsigned long long)declared, (unsigned long long)arch_size,
+                             inv->lim.max_ratio);
+                break;
+            }
+        }
+        join_path(full, DEFUSE_INV_MAX_PATH, display, "!/", name);
+        defuse__classify c;
+        if (defuse__inv_classify(name, &c)) {
+            uint8_t *data = NULL;
+            size_t len = 0;
+            if (c.read && read_entry_small(inv, a, inv->lim.max_class, &data, &len, full))
+                continue;
+            int rc = defuse__facts_add(&facts, name, full, &c, data, len);
+            free(data);
+            if (rc)
+                report_error(inv, full, rc, "%s", defuse_strerror(rc));
+            continue;
+        }
+        if (is_class_name(name))
+            continue;
+        if (archive_entry_size_is_set(e) && archive_entry_size(e) < 22)
+            continue;
+        /* sniff the entry: a nested archive? */
+        size_t hn = 0;
+        while (hn < sizeof head) {
+            la_ssize_t n = archive_read_data(a, head + hn, sizeof head - hn);
+            if (n <= 0) {
+                if (n < 0)
+                    report_error(inv, full, DEFUSE_EFORMAT, "cannot read entry: %s",
+                                 archive_error_string(a) ? archive_error_string(a) : "read error");
+                break;
+            }
+            hn += (size_t)n;
+        }
+        if (!account(inv, full, hn))
+            break;
+        defuse__kind k = defuse__sniff(head, hn);
+        if (k == DEFUSE__K_ZIP || k == DEFUSE__K_TAR || k == DEFUSE__K_COMPRESSED)
+            scan_nested(inv, a, head, hn, k, full, depth + 1);
+    }
+    unsigned nv = 0;
+    if (defuse__facts_emit(&facts, display, "!/", inv->cb, inv->user, &nv))
+        inv->stopped = true;
+    inv->nvuln += nv;
+    defuse__facts_free(&facts);
+    free(full);
+    return 0;
+}
+
+/* ---- lone class files ------------------------------------------------------------------- */
+
+static void scan_class(defuse_inventory *inv, const uint8_t *data, size_t len,
+                       const char *display) {
+    char name[DEFUSE_INV_MAX_PATH];
+    size_t off;
+    if (defuse__class_name(data, len, name, sizeof name - 8, &off))
+        return; /* not a Java class after all (Mach-O fat binaries share the magic) */
+    strcat(name, ".class");
+    defuse__classify c;
+    if (!defuse__inv_classify(name, &c))
+        return;
+    defuse__inv_facts facts;
+    defuse__facts_init(&facts, inv->db, false);
+    int rc = defuse__facts_add(&facts, name, display, &c, data, len);
+    if (rc)
+        report_error(inv, display, rc, "%s", defuse_strerror(rc));
+    unsigned nv = 0;
+    if (defuse__facts_emit(&facts, display, "!/", inv->cb, inv->user, &nv))
+        inv->stopped = true;
+    inv->nvuln += nv;
+    defuse__facts_free(&facts);
+}
+
+/* ---- entry points ---------------------------------------------------------------------- */
+
+static void begin(defuse_inventory *inv, defuse_component_cb cb, void *user) {
+    inv->cb = cb;
+    inv->user = user;
+    inv->expanded = 0;
+    inv->abort_err = 0;
+    inv->stopped = false;
+    inv->nvuln = 0;
+    memset(inv->quine, 0, sizeof inv->quine);
+    clock_gettime(CLOCK_MONOTONIC, &inv->start);
+}
+
+static int finish(defuse_inventory *inv) {
+    return inv->stopped ? DEFUSE_ESTOPPED : (int)inv->nvuln;
+}
+
+int defuse_inventory_scan_file(defuse_inventory *inv, const char *path, const char *display,
+                               defuse_component_cb cb, void *user) {
+    if (!inv || !path)
+        return DEFUSE_EINVAL;
+    begin(inv, cb, user);
+    if (!display)
+        display = path;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int e = errno;
+        report_error(inv, display, DEFUSE_EIO, "cannot open: %s", strerror(e));
+        if (fd >= 0)
+            close(fd);
+        return inv->stopped ? DEFUSE_ESTOPPED : DEFUSE_EIO;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return 0;
+    }
+    uint8_t head[DEFUSE_INV_SNIFF];
+    ssize_t hn = pread(fd, head, sizeof head, 0);
+    if (hn < 0) {
+        report_error(inv, display, DEFUSE_EIO, "cannot read: %s", strerror(errno));
+        close(fd);
+        return inv->stopped ? DEFUSE_ESTOPPED : DEFUSE_EIO;
+    }
+    defuse__kind kind = defuse__sniff(head, (size_t)hn);
+    if (kind == DEFUSE__K_OTHER && st.st_size >= 22) {
+        /* a zip behind a prefix (self-executable jar): look for the end of
+         * central directory; far back only if the head hints at a zip */
+        bool hint = (hn >= 2 && head[0] == '#' && head[1] == '!') ||
+                    memmem(head, (size_t)hn, "PK\x03\x04", 4) != NULL;
+        size_t tl = hint ? DEFUSE_INV_TAIL : 1024;
+        if ((uint64_t)st.st_size < tl)
+            tl = (size_t)st.st_size;
+        uint8_t *tail = malloc(tl);
+        if (tail && pread(fd, tail, tl, st.st_size - (off_t)tl) == (ssize_t)tl &&
+            defuse__has_eocd(tail, tl))
+            kind = DEFUSE__K_ZIP;
+        free(tail);
+    }
+    if (kind == DEFUSE__K_CLASS) {
+        size_t n = (uint64_t)st.st_size < inv->lim.max_class ? (size_t)st.st_size : inv->lim.max_class;
+        uint8_t *data = malloc(n ? n : 1);
+        if (data && pread(fd, data, n, 0) == (ssize_t)n)
+            scan_class(inv, data, n, display);
+        free(data);
+    } else if (kind != DEFUSE__K_OTHER) {
+        struct archive *a = reader_new(kind);
+        if (!a) {
+            report_error(inv, display, DEFUSE_ENOMEM, "out of memory");
+        } else if (kind == DEFUSE__K_ZIP && !zip_ok(inv, pread_fd, &fd, (uint64_t)st.st_size,
+                                                     display)) {
+            /* reported */
+        } else if (archive_read_open_fd(a, fd, IOBUF) != ARCHIVE_OK) {
+            if (kind != DEFUSE__K_COMPRESSED)
+                report_error(inv, display, DEFUSE_EFORMAT, "corrupt archive: %s",
+                             archive_error_string(a) ? archive_error_string(a) : "cannot open");
+        } else {
+            scan_reader(inv, a, display, 0, (uint64_t)st.st_size, kind);
+        }
+        archive_read_free(a);
+    }
+    close(fd);
+    return finish(inv);
+}
+
+int defuse_inventory_scan_memory(defuse_inventory *inv, const void *buf, size_t len,
+                                 const char *name, defuse_component_cb cb, void *user) {
+    if (!inv || (!buf && len))
+        return DEFUSE_EINVAL;
+    begin(inv, cb, user);
+    if (!name)
+        name = "<memory>";
+    defuse__kind kind = defuse__sniff(buf, len);
+    if (kind == DEFUSE__K_OTHER && len >= 22 &&
+        defuse__has_eocd((const uint8_t *)buf + len - (len < DEFUSE_INV_TAIL ? len : DEFUSE_INV_TAIL),
+                         len < DEFUSE_INV_TAIL ? len : DEFUSE_INV_TAIL))
+        kind = DEFUSE__K_ZIP;
+    if (kind == DEFUSE__K_CLASS) {
+        scan_class(inv, buf, len < inv->lim.max_class ? len : inv->lim.max_class, name);
+    } else if (kind != DEFUSE__K_OTHER) {
+        struct archive *a = reader_new(kind);
+        memsrc ms = {buf, len};
+        if (!a) {
+            report_error(inv, name, DEFUSE_ENOMEM, "out of memory");
+        } else if (kind == DEFUSE__K_ZIP && !zip_ok(inv, pread_mem, &ms, len, name)) {
+            /* reported */
+        } else if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK) {
+            if (kind != DEFUSE__K_COMPRESSED)
+                report_error(inv, name, DEFUSE_EFORMAT, "corrupt archive: %s",
+                             archive_error_string(a) ? archive_error_string(a) : "cannot open");
+        } else {
+            scan_reader(inv, a, name, 0, len, kind);
+        }
+        archive_read_free(a);
+    }
+    return finish(inv);
+}

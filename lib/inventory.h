@@ -1,0 +1,279 @@
+/*
+ * inventory.h -- internal declarations of the inventory engine (defuse scan):
+ * limits, class roles, version sets, the vulnerability data, facts gathered
+ * per container, and helpers (SHA-256, class-file and pom/manifest parsing).
+ * Owned by the inventory files: lib/inventory*.c and lib/vulndb.c.
+ * Never installed; front ends include only <defuse.h>.
+ */
+#ifndef DEFUSE_INVENTORY_H
+#define DEFUSE_INVENTORY_H
+
+#include "defuse.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- limits (defaults of struct defuse_inv_limits) ------------------------
+ * Every quantity an archive controls, with why its value. */
+
+/* Nesting below a file: real deployments nest war > jar > jar (3); Spring
+ * Boot and docker layers add two more.  16 matches google/log4jscanner. */
+#define DEFUSE_INV_MAX_DEPTH 16u
+/* Entries per archive: the biggest real fat jars hold ~200k entries. */
+#define DEFUSE_INV_MAX_ENTRIES 1000000u
+/* Bytes decompressed per top-level file (nested archives, class files,
+ * heads sniffed, tar streams): 4 GiB covers a large image layer. */
+#define DEFUSE_INV_MAX_EXPANDED (4ull << 30)
+/* Declared expansion / compressed size of one zip.  Deflate cannot exceed
+ * about 1032:1, so a zip declaring more than 2000:1 overlaps its entries
+ * (a zip bomb such as zbsm) and is refused before anything is inflated. */
+#define DEFUSE_INV_MAX_RATIO 2000u
+/* Below this total declared size a zip is never a ratio bomb. */
+#define DEFUSE_INV_RATIO_FLOOR (64ull << 20)
+/* A nested zip (which needs seeking for its central directory) up to this
+ * size is held in memory; a larger one spills to an unlinked temp file. */
+#define DEFUSE_INV_MAX_MEMORY_ARCHIVE (16u << 20)
+/* Largest nested archive spilled to disk. */
+#define DEFUSE_INV_MAX_SPILL (2ull << 30)
+/* Bytes read of one class, pom.properties or MANIFEST.MF: the largest
+ * log4j class is ~60 KiB. */
+#define DEFUSE_INV_MAX_CLASS (4u << 20)
+/* Wall time per top-level file. */
+#define DEFUSE_INV_MAX_SECONDS 300u
+/* Component package roots tracked per container (a fat jar shading many
+ * copies is still far below this). */
+#define DEFUSE_INV_MAX_KEYS 64u
+/* pom.properties files remembered per container. */
+#define DEFUSE_INV_MAX_POMS 32u
+/* Longest nested path reported. */
+#define DEFUSE_INV_MAX_PATH 8192u
+/* Bytes sniffed at the start of a file or entry to recognise its type. */
+#define DEFUSE_INV_SNIFF 512u
+/* Bytes searched at the end of a file for a zip end-of-central-directory
+ * record (a zip comment may be up to 65535 bytes). */
+#define DEFUSE_INV_TAIL (65535u + 22u)
+/* Largest zip central directory read by the bomb pre-check. */
+#define DEFUSE_INV_MAX_CENTRAL_DIR (256u << 20)
+/* Evidence text per component. */
+#define DEFUSE_INV_MAX_EVIDENCE 2048u
+
+/* Limits of the vulnerability data (checked at load). */
+#define DEFUSE_VDB_MAX_RELEASES 128u
+#define DEFUSE_VDB_MAX_MARKERS 64u
+#define DEFUSE_VDB_MAX_FILE (16u << 20)
+
+/* ---- class roles: what an entry is, by its path --------------------------- */
+
+typedef enum defuse__role {
+    DEFUSE__R_NONE = 0,
+    DEFUSE__R_JNDILOOKUP,
+    DEFUSE__R_JNDIMANAGER,
+    DEFUSE__R_DSCS,          /* DataSourceConnectionSource (44832) */
+    DEFUSE__R_CORE,          /* other log4j-core classes (LoggerContext) */
+    DEFUSE__R_JMSAPPENDER,
+    DEFUSE__R_SOCKETSERVER,  /* SocketServer, SimpleSocketServer */
+    DEFUSE__R_SOCKETNODE,
+    DEFUSE__R_SMTPAPPENDER,
+    DEFUSE__R_JMSSINK,
+    DEFUSE__R_JDBCAPPENDER,
+    DEFUSE__R_CHAINSAW,
+    DEFUSE__R_SUBSTITUTOR,   /* commons-text StringSubstitutor */
+    DEFUSE__R_LOOKUPFACTORY, /* commons-text StringLookupFactory */
+    DEFUSE__R_SCRIPTLOOKUP,  /* commons-text ScriptStringLookup */
+    DEFUSE__R_POM,
+    DEFUSE__R_MANIFEST,
+    DEFUSE__R_COUNT
+} defuse__role;
+
+typedef struct defuse__classify {
+    defuse__role role;
+    defuse_product product;
+    size_t key_len;  /* name[0..key_len) is the component's package root */
+    bool read;       /* the content must be read (hash, markers, versions) */
+} defuse__classify;
+
+/* Classifies an entry name (a path inside an archive or below a scanned
+ * directory).  ".esclazz" and ".classdata" count as ".class".  Returns
+ * false if the entry plays no role. */
+bool defuse__inv_classify(const char *name, defuse__classify *out);
+/* Data-file name of a role ("JndiLookup", ...), or NULL. */
+const char *defuse__role_name(defuse__role r);
+/* Role by data-file name; DEFUSE__R_NONE if unknown. */
+defuse__role defuse__role_by_name(const char *name);
+/* True if name is one the fixer removes (flags: enum defuse_fix_flag). */
+bool defuse__inv_fix_target(const char *name, unsigned flags);
+/* True if name is a jar signature file (META-INF/NAME.SF, .RSA, .DSA or .EC). */
+bool defuse__inv_is_signature(const char *name);
+
+/* ---- versions ------------------------------------------------------------- */
+
+/* Compares two Maven-style versions ("2.0-beta9" < "2.0-rc1" < "2.0" <
+ * "2.0.1").  Returns <0, 0, >0. */
+int defuse__vercmp(const char *a, const char *b);
+
+typedef struct defuse__vset {
+    uint64_t w[DEFUSE_VDB_MAX_RELEASES / 64];
+} defuse__vset;
+
+static inline void defuse__vset_add(defuse__vset *s, unsigned i) {
+    s->w[i / 64] |= (uint64_t)1 << (i % 64);
+}
+static inline bool defuse__vset_has(const defuse__vset *s, unsigned i) {
+    return (s->w[i / 64] >> (i % 64)) & 1u;
+}
+
+/* ---- vulnerability data (vulndb.c) ----------------------------------------- */
+
+typedef struct defuse__vrange {
+    char *introduced; /* NULL: from the first release */
+    char *fixed;      /* NULL: no fix */
+} defuse__vrange;
+
+typedef struct defuse__vuln {
+    char *id, *severity, *fixed_text, *summary;
+    double cvss;
+    defuse_product product;
+    defuse__role requires; /* DEFUSE__R_NONE, or the class it needs */
+    defuse__vrange *ranges;
+    size_t nranges;
+} defuse__vuln;
+
+typedef struct defuse__hash {
+    uint8_t sha256[32];
+    defuse_product product;
+    defuse__role role;
+    defuse__vset versions;
+} defuse__hash;
+
+typedef struct defuse__marker {
+    defuse_product product;
+    defuse__role role;
+    char *string;   /* NULL: the class's presence is the marker */
+    size_t len;
+    defuse__vset present; /* releases whose class contains the string */
+} defuse__marker;
+
+struct defuse_vulndb {
+    char *releases[DEFUSE_PRODUCT_COUNT][DEFUSE_VDB_MAX_RELEASES];
+    unsigned nreleases[DEFUSE_PRODUCT_COUNT];
+    defuse__vuln *vulns;
+    size_t nvulns;
+    defuse__hash *hashes; /* sorted by sha256 */
+    size_t nhashes;
+    defuse__marker *markers;
+    size_t nmarkers;
+};
+
+/* Index of version v among the releases of product p, or -1. */
+int defuse__vdb_release(const defuse_vulndb *db, defuse_product p, const char *v);
+/* The hash record for sha256, or NULL. */
+const defuse__hash *defuse__vdb_hash(const defuse_vulndb *db, const uint8_t sha256[32]);
+/* True if version v lies in one of vuln's affected ranges. */
+bool defuse__vuln_affects(const defuse__vuln *vu, const char *v);
+
+/* ---- facts per container (inventory.c) -------------------------------------- */
+
+typedef struct defuse__inv_key {
+    char *key;                 /* package root, e.g. "org/apache/logging/log4j/core/" */
+    defuse_product product;
+    uint32_t roles;            /* 1u << defuse__role seen */
+    char *best_path;           /* full path of the most telling class */
+    defuse__role best_role;
+    defuse__vset cand;         /* candidate releases left by class evidence */
+    bool constrained;          /* cand was narrowed by a hash or marker */
+    unsigned evidence;         /* enum defuse_evidence bits */
+    bool by_hash;              /* a hash narrowed cand */
+    char evtext[DEFUSE_INV_MAX_EVIDENCE];
+} defuse__inv_key;
+
+typedef struct defuse__inv_pom {
+    defuse_product product;
+    char *base;    /* prefix before META-INF/ */
+    char *version;
+    char *path;    /* full path */
+    bool manifest; /* from MANIFEST.MF rather than pom.properties */
+} defuse__inv_pom;
+
+typedef struct defuse__inv_facts {
+    const defuse_vulndb *db;
+    bool complete; /* every entry of the container was listed (archive or
+                      directory), so a missing class means removed */
+    defuse__inv_key keys[DEFUSE_INV_MAX_KEYS];
+    size_t nkeys;
+    defuse__inv_pom poms[DEFUSE_INV_MAX_POMS];
+    size_t npoms;
+} defuse__inv_facts;
+
+void defuse__facts_init(defuse__inv_facts *f, const defuse_vulndb *db, bool complete);
+void defuse__facts_free(defuse__inv_facts *f);
+/* Adds one entry.  name is the path inside the container (classified
+ * already into c), full is its full nested path, data[0..len) its content
+ * when c->read (else NULL).  Returns 0 or DEFUSE_ENOMEM. */
+int defuse__facts_add(defuse__inv_facts *f, const char *name, const char *full,
+                      const defuse__classify *c, const uint8_t *data, size_t len);
+/* Reports every component of the container through cb.  container is the
+ * display path of the container ("a.war!/WEB-INF/lib/x.jar" or a directory);
+ * sep is "!/" for archives and "/" for directories.  *nvuln is increased by
+ * the number of vulnerable components.  Returns 0 or DEFUSE_ESTOPPED. */
+int defuse__facts_emit(defuse__inv_facts *f, const char *container, const char *sep,
+                       defuse_component_cb cb, void *user, unsigned *nvuln);
+
+/* ---- helpers (inventory_util.c) ------------------------------------------- */
+
+typedef struct defuse__sha256 {
+    uint32_t h[8];
+    uint64_t len;
+    uint8_t buf[64];
+    size_t n;
+} defuse__sha256;
+
+void defuse__sha256_init(defuse__sha256 *c);
+void defuse__sha256_update(defuse__sha256 *c, const void *data, size_t len);
+void defuse__sha256_final(defuse__sha256 *c, uint8_t out[32]);
+void defuse__sha256_hex(const uint8_t d[32], char out[65]);
+
+/* Parses the class file buf[0..len) just far enough to return its own
+ * name (this_class, e.g. "org/apache/logging/log4j/core/lookup/JndiLookup")
+ * into out[0..outsz).  Returns 0, or DEFUSE_EFORMAT with *err_off the
+ * offset of the first bad byte. */
+int defuse__class_name(const uint8_t *buf, size_t len, char *out, size_t outsz, size_t *err_off);
+
+/* Finds key (e.g. "version") in a Java properties or MANIFEST.MF text
+ * (continuation lines of a manifest are joined) and copies its value into
+ * out.  Returns true if found. */
+bool defuse__prop_get(const char *text, size_t len, const char *key, bool manifest, char *out,
+                      size_t outsz);
+
+/* What a sniffed head says a file or entry is. */
+typedef enum defuse__kind {
+    DEFUSE__K_OTHER = 0,
+    DEFUSE__K_ZIP,   /* local header at offset 0 */
+    DEFUSE__K_TAR,   /* ustar/gnu tar */
+    DEFUSE__K_COMPRESSED, /* gzip, bzip2, xz, zstd: maybe a tar inside */
+    DEFUSE__K_CLASS  /* 0xCAFEBABE */
+} defuse__kind;
+
+defuse__kind defuse__sniff(const uint8_t *head, size_t n);
+/* True if tail[0..n) (the last bytes of a file) holds a zip end of central
+ * directory record. */
+bool defuse__has_eocd(const uint8_t *tail, size_t n);
+
+/* Reads n bytes at off into buf; returns the count read or -1. */
+typedef long (*defuse__pread_fn)(void *ctx, void *buf, size_t n, uint64_t off);
+
+/* Reads the end of central directory and the central directory of a zip of
+ * size bytes through rd and sums the uncompressed sizes its entries declare
+ * (*declared) and tells whether entries share bytes (*overlap: the
+ * construction of non-recursive zip bombs).  Returns 0, or 1 if the zip
+ * cannot be checked this way (zip64, no EOCD): then nothing is known. */
+int defuse__zip_precheck(defuse__pread_fn rd, void *ctx, uint64_t size, uint64_t *declared,
+                         bool *overlap);
+
+/* Archives opened by inv since it was created (for walk statistics). */
+uint64_t defuse__inventory_archives(const defuse_inventory *inv);
+
+/* Fills *out with the defaults, then copies the non-zero fields of in. */
+void defuse__inv_limits_resolve(defuse_inv_limits *out, const defuse_inv_limits *in);
+
+#endif /* DEFUSE_INVENTORY_H */

@@ -1,0 +1,603 @@
+/*
+ * inventory_util.c -- small helpers of the inventory engine: entry
+ * classification (the table of class roles), file-type sniffing, SHA-256,
+ * a minimal class-file reader (this_class only), pom.properties/MANIFEST.MF
+ * lookup, product and evidence names, limit defaults.
+ *
+ * SHA-256 is hand-written: libdefuse links no crypto library (libarchive's
+ * digests are private) and the build file is not ours to change; it is
+ * checked against the FIPS 180-2 vectors in tests/unit/test_inventory.c.
+ */
+#include "inventory.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- names --------------------------------------------------------------- */
+
+static const char *const product_names[DEFUSE_PRODUCT_COUNT] = {"log4j-core", "log4j", "reload4j",
+                                                                "commons-text"};
+
+const char *defuse_product_name(defuse_product p) {
+    return (unsigned)p < DEFUSE_PRODUCT_COUNT ? product_names[p] : "unknown";
+}
+
+static const struct {
+    unsigned bit;
+    const char *name;
+} evidence_names[] = {{DEFUSE_EVID_POM, "pom"},
+                      {DEFUSE_EVID_MANIFEST, "manifest"},
+                      {DEFUSE_EVID_HASH, "hash"},
+                      {DEFUSE_EVID_MARKER, "marker"},
+                      {DEFUSE_EVID_CLASS, "class"}};
+
+const char *defuse_evidence_name(unsigned bit) {
+    for (size_t i = 0; i < sizeof evidence_names / sizeof evidence_names[0]; i++)
+        if (evidence_names[i].bit == bit)
+            return evidence_names[i].name;
+    return NULL;
+}
+
+void defuse_inv_limits_default(defuse_inv_limits *out) {
+    out->max_depth = DEFUSE_INV_MAX_DEPTH;
+    out->max_entries = DEFUSE_INV_MAX_ENTRIES;
+    out->max_expanded = DEFUSE_INV_MAX_EXPANDED;
+    out->max_ratio = DEFUSE_INV_MAX_RATIO;
+    out->max_memory_archive = DEFUSE_INV_MAX_MEMORY_ARCHIVE;
+    out->max_spill = DEFUSE_INV_MAX_SPILL;
+    out->max_class = DEFUSE_INV_MAX_CLASS;
+    out->max_seconds = DEFUSE_INV_MAX_SECONDS;
+}
+
+void defuse__inv_limits_resolve(defuse_inv_limits *out, const defuse_inv_limits *in) {
+    defuse_inv_limits_default(out);
+    if (!in)
+        return;
+#define TAKE(f)                                                                                    \
+    if (in->f)                                                                                     \
+    out->f = in->f
+    TAKE(max_depth);
+    TAKE(max_entries);
+    TAKE(max_expanded);
+    TAKE(max_ratio);
+    TAKE(max_memory_archive);
+    TAKE(max_spill);
+    TAKE(max_class);
+    TAKE(max_seconds);
+#undef TAKE
+}
+
+/* ---- roles --------------------------------------------------------------- */
+
+static const char *const role_names[DEFUSE__R_COUNT] = {
+    [DEFUSE__R_NONE] = NULL,
+    [DEFUSE__R_JNDILOOKUP] = "JndiLookup",
+    [DEFUSE__R_JNDIMANAGER] = "JndiManager",
+    [DEFUSE__R_DSCS] = "DataSourceConnectionSource",
+    [DEFUSE__R_CORE] = "LoggerContext",
+    [DEFUSE__R_JMSAPPENDER] = "JMSAppender",
+    [DEFUSE__R_SOCKETSERVER] = "SocketServer",
+    [DEFUSE__R_SOCKETNODE] = "SocketNode",
+    [DEFUSE__R_SMTPAPPENDER] = "SMTPAppender",
+    [DEFUSE__R_JMSSINK] = "JMSSink",
+    [DEFUSE__R_JDBCAPPENDER] = "JDBCAppender",
+    [DEFUSE__R_CHAINSAW] = "Chainsaw",
+    [DEFUSE__R_SUBSTITUTOR] = "StringSubstitutor",
+    [DEFUSE__R_LOOKUPFACTORY] = "StringLookupFactory",
+    [DEFUSE__R_SCRIPTLOOKUP] = "ScriptStringLookup",
+    [DEFUSE__R_POM] = "pom.properties",
+    [DEFUSE__R_MANIFEST] = "MANIFEST.MF",
+};
+
+const char *defuse__role_name(defuse__role r) {
+    return (unsigned)r < DEFUSE__R_COUNT ? role_names[r] : NULL;
+}
+
+defuse__role defuse__role_by_name(const char *name) {
+    for (unsigned r = 1; r < DEFUSE__R_COUNT; r++)
+        if (role_names[r] && !strcmp(role_names[r], name))
+            return (defuse__role)r;
+    return DEFUSE__R_NONE;
+}
+
+/* Class roles by path suffix.  `keep` is how much of the suffix belongs to
+ * the package root (the key): for "lookup/JndiLookup.class" nothing, so
+ * "org/apache/logging/log4j/core/lookup/JndiLookup.class" has the key
+ * "org/apache/logging/log4j/core/" and google's relocated
+ * "lookup/JndiLookup.class" the key "". */
+static const struct {
+    const char *suffix;
+    size_t keep;
+    defuse__role role;
+    defuse_product product;
+    bool read;
+} class_roles[] = {
+    {"lookup/JndiLookup.class", 0, DEFUSE__R_JNDILOOKUP, DEFUSE_PRODUCT_LOG4J_CORE, true},
+    {"net/JndiManager.class", 0, DEFUSE__R_JNDIMANAGER, DEFUSE_PRODUCT_LOG4J_CORE, true},
+    {"appender/db/jdbc/DataSourceConnectionSource.class", 0, DEFUSE__R_DSCS,
+     DEFUSE_PRODUCT_LOG4J_CORE, true},
+    {"core/LoggerContext.class", 5, DEFUSE__R_CORE, DEFUSE_PRODUCT_LOG4J_CORE, false},
+    {"log4j/net/JMSAppender.class", 6, DEFUSE__R_JMSAPPENDER, DEFUSE_PRODUCT_LOG4J1, false},
+    {"log4j/net/SocketServer.class", 6, DEFUSE__R_SOCKETSERVER, DEFUSE_PRODUCT_LOG4J1, false},
+    {"log4j/net/SimpleSocketServer.class", 6, DEFUSE__R_SOCKETSERVER, DEFUSE_PRODUCT_LOG4J1,
+     false},
+    {"log4j/net/SocketNode.class", 6, DEFUSE__R_SOCKETNODE, DEFUSE_PRODUCT_LOG4J1, true},
+    {"log4j/net/SMTPAppender.class", 6, DEFUSE__R_SMTPAPPENDER, DEFUSE_PRODUCT_LOG4J1, false},
+    {"log4j/net/JMSSink.class", 6, DEFUSE__R_JMSSINK, DEFUSE_PRODUCT_LOG4J1, false},
+    {"log4j/jdbc/JDBCAppender.class", 6, DEFUSE__R_JDBCAPPENDER, DEFUSE_PRODUCT_LOG4J1, false},
+    {"log4j/chainsaw/Main.class", 6, DEFUSE__R_CHAINSAW, DEFUSE_PRODUCT_LOG4J1, false},
+    {"text/StringSubstitutor.class", 5, DEFUSE__R_SUBSTITUTOR, DEFUSE_PRODUCT_COMMONS_TEXT, false},
+    {"text/lookup/StringLookupFactory.class", 5, DEFUSE__R_LOOKUPFACTORY,
+     DEFUSE_PRODUCT_COMMONS_TEXT, true},
+    {"text/lookup/ScriptStringLookup.class", 5, DEFUSE__R_SCRIPTLOOKUP,
+     DEFUSE_PRODUCT_COMMONS_TEXT, false},
+};
+
+/* pom.properties of the products, by Maven group/artifact directory. */
+static const struct {
+    const char *ga;
+    defuse_product product;
+} pom_products[] = {
+    {"org.apache.logging.log4j/log4j-core/", DEFUSE_PRODUCT_LOG4J_CORE},
+    {"log4j/log4j/", DEFUSE_PRODUCT_LOG4J1},
+    {"ch.qos.reload4j/reload4j/", DEFUSE_PRODUCT_RELOAD4J},
+    {"org.apache.commons/commons-text/", DEFUSE_PRODUCT_COMMONS_TEXT},
+};
+
+static bool ends_with_at(const char *name, size_t n, const char *suffix, size_t *start) {
+    size_t sl = strlen(suffix);
+    if (n < sl || memcmp(name + n - sl, suffix, sl) != 0)
+        return false;
+    if (n > sl && name[n - sl - 1] != '/')
+        return false;
+    *start = n - sl;
+    return true;
+}
+
+/* Length of name once ".esclazz"/".classdata" is read as ".class", and
+ * that normalised name in buf. */
+static size_t normalise(const char *name, char *buf, size_t bufsz) {
+    size_t n = strlen(name);
+    static const char *const alt[] = {".esclazz", ".classdata"};
+    for (size_t i = 0; i < 2; i++) {
+        size_t al = strlen(alt[i]);
+        if (n > al && !memcmp(name + n - al, alt[i], al) && n - al + 6 < bufsz) {
+            memcpy(buf, name, n - al);
+            memcpy(buf + n - al, ".class", 7);
+            return n - al + 6;
+        }
+    }
+    if (n >= bufsz)
+        return 0;
+    memcpy(buf, name, n + 1);
+    return n;
+}
+
+bool defuse__inv_classify(const char *name, defuse__classify *out) {
+    char buf[DEFUSE_INV_MAX_PATH];
+    memset(out, 0, sizeof *out);
+    size_t n = normalise(name, buf, sizeof buf);
+    if (n < 6)
+        return false;
+    size_t start;
+    if (n > 6 && !memcmp(buf + n - 6, ".class", 6)) {
+        for (size_t i = 0; i < sizeof class_roles / sizeof class_roles[0]; i++) {
+            if (ends_with_at(buf, n, class_roles[i].suffix, &start)) {
+                out->role = class_roles[i].role;
+                out->product = class_roles[i].product;
+                out->key_len = start + class_roles[i].keep;
+                out->read = class_roles[i].read;
+                return true;
+            }
+        }
+        /* any class of the chainsaw package */
+        const char *cs = strstr(buf, "log4j/chainsaw/");
+        if (cs && (cs == buf || cs[-1] == '/')) {
+            out->role = DEFUSE__R_CHAINSAW;
+            out->product = DEFUSE_PRODUCT_LOG4J1;
+            out->key_len = (size_t)(cs - buf) + 6;
+            return true;
+        }
+        return false;
+    }
+    const char *mi = strstr(name, "META-INF/");
+    if (!mi || (mi != name && mi[-1] != '/'))
+        return false;
+    size_t base = (size_t)(mi - name);
+    const char *rest = mi + 9;
+    if (!strcmp(rest, "MANIFEST.MF")) {
+        out->role = DEFUSE__R_MANIFEST;
+        out->key_len = base;
+        out->read = true;
+        return true;
+    }
+    if (!strncmp(rest, "maven/", 6)) {
+        rest += 6;
+        for (size_t i = 0; i < sizeof pom_products / sizeof pom_products[0]; i++) {
+            size_t gl = strlen(pom_products[i].ga);
+            if (!strncmp(rest, pom_products[i].ga, gl) && !strcmp(rest + gl, "pom.properties")) {
+                out->role = DEFUSE__R_POM;
+                out->product = pom_products[i].product;
+                out->key_len = base;
+                out->read = true;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Base names (without ".class") of log4j 1.x classes --fix-log4j1 removes
+ * from .../log4j/net/ and .../log4j/jdbc/ (inner classes too). */
+static const char *const log4j1_targets[] = {"net/JMSAppender",  "net/SocketServer",
+                                             "net/SimpleSocketServer", "net/SMTPAppender",
+                                             "net/JMSSink",      "jdbc/JDBCAppender"};
+
+bool defuse__inv_fix_target(const char *name, unsigned flags) {
+    defuse__classify c;
+    if (defuse__inv_classify(name, &c) && c.role == DEFUSE__R_JNDILOOKUP)
+        return true;
+    if (!(flags & DEFUSE_FIX_LOG4J1))
+        return false;
+    const char *l = name;
+    while ((l = strstr(l, "log4j/")) != NULL) {
+        if (l == name || l[-1] == '/') {
+            const char *r = l + 6;
+            if (!strncmp(r, "chainsaw/", 9))
+                return true;
+            for (size_t i = 0; i < sizeof log4j1_targets / sizeof log4j1_targets[0]; i++) {
+                size_t tl = strlen(log4j1_targets[i]);
+                if (!strncmp(r, log4j1_targets[i], tl) &&
+                    (!strcmp(r + tl, ".class") || r[tl] == '$'))
+                    return true;
+            }
+        }
+        l += 6;
+    }
+    return false;
+}
+
+bool defuse__inv_is_signature(const char *name) {
+    if (strncmp(name, "META-INF/", 9) != 0 || strchr(name + 9, '/'))
+        return false;
+    const char *dot = strrchr(name, '.');
+    if (!dot)
+        return false;
+    static const char *const ext[] = {".SF", ".RSA", ".DSA", ".EC"};
+    for (size_t i = 0; i < 4; i++)
+        if (!strcasecmp(dot, ext[i]))
+            return true;
+    return false;
+}
+
+/* ---- sniffing ------------------------------------------------------------- */
+
+defuse__kind defuse__sniff(const uint8_t *h, size_t n) {
+    if (n >= 4 && h[0] == 'P' && h[1] == 'K' &&
+        ((h[2] == 3 && h[3] == 4) || (h[2] == 5 && h[3] == 6) || (h[2] == '0' && h[3] == '0')))
+        return DEFUSE__K_ZIP;
+    if (n >= 4 && h[0] == 0xCA && h[1] == 0xFE && h[2] == 0xBA && h[3] == 0xBE)
+        return DEFUSE__K_CLASS;
+    if (n >= 262 && !memcmp(h + 257, "ustar", 5))
+        return DEFUSE__K_TAR;
+    if (n >= 3 && h[0] == 0x1f && h[1] == 0x8b && h[2] == 8)
+        return DEFUSE__K_COMPRESSED;
+    if (n >= 4 && h[0] == 'B' && h[1] == 'Z' && h[2] == 'h' && h[3] >= '1' && h[3] <= '9')
+        return DEFUSE__K_COMPRESSED;
+    if (n >= 6 && !memcmp(h, "\xfd" "7zXZ\0", 6))
+        return DEFUSE__K_COMPRESSED;
+    if (n >= 4 && h[0] == 0x28 && h[1] == 0xb5 && h[2] == 0x2f && h[3] == 0xfd)
+        return DEFUSE__K_COMPRESSED;
+    return DEFUSE__K_OTHER;
+}
+
+bool defuse__has_eocd(const uint8_t *t, size_t n) {
+    if (n < 22)
+        return false;
+    for (size_t i = n - 22 + 1; i-- > 0;) {
+        if (t[i] == 'P' && t[i + 1] == 'K' && t[i + 2] == 5 && t[i + 3] == 6) {
+            size_t clen = (size_t)t[i + 20] | (size_t)t[i + 21] << 8;
+            if (i + 22 + clen == n)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* ---- SHA-256 (FIPS 180-4) --------------------------------------------------- */
+
+static const uint32_t K256[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void sha256_block(defuse__sha256 *c, const uint8_t *p) {
+    uint32_t w[64], a, b, cc, d, e, f, g, h;
+    for (int i = 0; i < 16; i++)
+        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+               (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+    for (int i = 16; i < 64; i++) {
+        uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    a = c->h[0], b = c->h[1], cc = c->h[2], d = c->h[3];
+    e = c->h[4], f = c->h[5], g = c->h[6], h = c->h[7];
+    for (int i = 0; i < 64; i++) {
+        uint32_t t1 = h + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + K256[i] +
+                      w[i];
+        uint32_t t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & b) ^ (a & cc) ^ (b & cc));
+        h = g, g = f, f = e, e = d + t1, d = cc, cc = b, b = a, a = t1 + t2;
+    }
+    c->h[0] += a, c->h[1] += b, c->h[2] += cc, c->h[3] += d;
+    c->h[4] += e, c->h[5] += f, c->h[6] += g, c->h[7] += h;
+}
+
+void defuse__sha256_init(defuse__sha256 *c) {
+    static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    memcpy(c->h, iv, sizeof iv);
+    c->len = 0;
+    c->n = 0;
+}
+
+void defuse__sha256_update(defuse__sha256 *c, const void *data, size_t len) {
+    const uint8_t *p = data;
+    c->len += len;
+    while (len) {
+        if (c->n == 0 && len >= 64) {
+            sha256_block(c, p);
+            p += 64, len -= 64;
+            continue;
+        }
+        size_t k = 64 - c->n < len ? 64 - c->n : len;
+        memcpy(c->buf + c->n, p, k);
+        c->n += k, p += k, len -= k;
+        if (c->n == 64) {
+            sha256_block(c, c->buf);
+            c->n = 0;
+        }
+    }
+}
+
+void defuse__sha256_final(defuse__sha256 *c, uint8_t out[32]) {
+    uint64_t bits = c->len * 8;
+    uint8_t pad = 0x80, zero = 0, lenb[8];
+    defuse__sha256_update(c, &pad, 1);
+    while (c->n != 56)
+        defuse__sha256_update(c, &zero, 1);
+    for (int i = 0; i < 8; i++)
+        lenb[i] = (uint8_t)(bits >> (56 - 8 * i));
+    defuse__sha256_update(c, lenb, 8);
+    for (int i = 0; i < 8; i++) {
+        out[4 * i] = (uint8_t)(c->h[i] >> 24);
+        out[4 * i + 1] = (uint8_t)(c->h[i] >> 16);
+        out[4 * i + 2] = (uint8_t)(c->h[i] >> 8);
+        out[4 * i + 3] = (uint8_t)c->h[i];
+    }
+}
+
+void defuse__sha256_hex(const uint8_t d[32], char out[65]) {
+    static const char hx[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = hx[d[i] >> 4];
+        out[2 * i + 1] = hx[d[i] & 15];
+    }
+    out[64] = 0;
+}
+
+/* ---- class files -------------------------------------------------------------- */
+
+/* JVMS 4.4: constant pool tags and the bytes each entry occupies after its
+ * tag (0: variable, Utf8; -1: unknown tag). */
+static int cp_size(uint8_t tag) {
+    switch (tag) {
+    case 1: return 0;                     /* Utf8 */
+    case 3: case 4: return 4;             /* Integer, Float */
+    case 5: case 6: return 8;             /* Long, Double (two slots) */
+    case 7: case 8: case 16: case 19: case 20: return 2; /* Class, String, MethodType, Module, Package */
+    case 9: case 10: case 11: case 12: case 17: case 18: return 4;
+    case 15: return 3;                    /* MethodHandle */
+    default: return -1;
+    }
+}
+
+int defuse__class_name(const uint8_t *b, size_t len, char *out, size_t outsz, size_t *err_off) {
+    /* offsets of Utf8 entries and class name indexes, bounded by the u2 count */
+    static const size_t max_cp = 65536;
+    size_t off = 10, *utf = NULL;
+    uint16_t *cls = NULL;
+    int rc = DEFUSE_EFORMAT;
+    *err_off = 0;
+    if (len < 10 || b[0] != 0xCA || b[1] != 0xFE || b[2] != 0xBA || b[3] != 0xBE)
+        goto out;
+    size_t count = (size_t)b[8] << 8 | b[9];
+    *err_off = 8;
+    if (count == 0)
+        goto out;
+    utf = calloc(max_cp, sizeof *utf);
+    cls = calloc(max_cp, sizeof *cls);
+    if (!utf || !cls) {
+        rc = DEFUSE_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 1; i < count; i++) {
+        *err_off = off;
+        if (off >= len)
+            goto out;
+        uint8_t tag = b[off];
+        int sz = cp_size(tag);
+        if (sz < 0)
+            goto out;
+        if (sz == 0) {
+            if (off + 3 > len)
+                goto out;
+            size_t l = (size_t)b[off + 1] << 8 | b[off + 2];
+            utf[i] = off + 1;
+            off += 3 + l;
+        } else {
+            if (off + 1 + (size_t)sz > len)
+                goto out;
+            if (tag == 7)
+                cls[i] = (uint16_t)(b[off + 1] << 8 | b[off + 2]);
+            off += 1 + (size_t)sz;
+            if (tag == 5 || tag == 6)
+                i++;
+        }
+    }
+    *err_off = off;
+    if (off + 4 > len)
+        goto out;
+    size_t this_class = (size_t)b[off + 2] << 8 | b[off + 3];
+    if (this_class == 0 || this_class >= count || cls[this_class] == 0 ||
+        cls[this_class] >= count || utf[cls[this_class]] == 0)
+        goto out;
+    size_t u = utf[cls[this_class]];
+    size_t l = (size_t)b[u] << 8 | b[u + 1];
+    if (u + 2 + l > len || l + 1 > outsz)
+        goto out;
+    memcpy(out, b + u + 2, l);
+    out[l] = 0;
+    if (memchr(out, 0, l))
+        goto out;
+    rc = 0;
+out:
+    free(utf);
+    free(cls);
+    return rc;
+}
+
+/* ---- properties / manifest --------------------------------------------------- */
+
+bool defuse__prop_get(const char *text, size_t len, const char *key, bool manifest, char *out,
+                      size_t outsz) {
+    size_t kl = strlen(key), i = 0;
+    if (outsz == 0)
+        return false;
+    while (i < len) {
+        size_t e = i;
+        while (e < len && text[e] != '\n' && text[e] != '\r')
+            e++;
+        size_t j = i;
+        while (!manifest && j < e && (text[j] == ' ' || text[j] == '\t'))
+            j++;
+        if (e - j > kl && !memcmp(text + j, key, kl) &&
+            (text[j + kl] == ':' || (!manifest && text[j + kl] == '=') ||
+             (!manifest && text[j + kl] == ' '))) {
+            size_t v = j + kl;
+            while (v < e && (text[v] == ' ' || text[v] == '=' || text[v] == ':'))
+                v++;
+            size_t o = 0;
+            for (;;) {
+                while (v < e && o + 1 < outsz)
+                    out[o++] = text[v++];
+                /* manifest continuation: next line starting with one space */
+                size_t n = e;
+                if (n < len && text[n] == '\r')
+                    n++;
+                if (n < len && text[n] == '\n')
+                    n++;
+                if (!manifest || n >= len || text[n] != ' ')
+                    break;
+                v = n + 1;
+                e = v;
+                while (e < len && text[e] != '\n' && text[e] != '\r')
+                    e++;
+            }
+            while (o > 0 && (out[o - 1] == ' ' || out[o - 1] == '\t'))
+                o--;
+            out[o] = 0;
+            return o > 0;
+        }
+        i = e;
+        while (i < len && (text[i] == '\n' || text[i] == '\r'))
+            i++;
+    }
+    return false;
+}
+
+/* ---- zip central directory pre-check ------------------------------------------ */
+
+static uint32_t le32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint16_t le16(const uint8_t *p) {
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+typedef struct span {
+    uint64_t off, end;
+} span;
+
+static int span_cmp(const void *a, const void *b) {
+    const span *x = a, *y = b;
+    return x->off < y->off ? -1 : x->off > y->off;
+}
+
+int defuse__zip_precheck(defuse__pread_fn rd, void *ctx, uint64_t size, uint64_t *declared,
+                         bool *overlap) {
+    uint8_t tail[DEFUSE_INV_TAIL];
+    uint8_t *cd = NULL;
+    span *sp = NULL;
+    int rc = 1;
+    *declared = 0;
+    *overlap = false;
+    size_t tl = size < sizeof tail ? (size_t)size : sizeof tail;
+    if (tl < 22 || rd(ctx, tail, tl, size - tl) != (long)tl)
+        return 1;
+    size_t e = tl - 22 + 1;
+    bool found = false;
+    while (e-- > 0) {
+        if (tail[e] == 'P' && tail[e + 1] == 'K' && tail[e + 2] == 5 && tail[e + 3] == 6 &&
+            e + 22 + le16(tail + e + 20) == tl) {
+            found = true;
+            break;
+        }
+    }
+    if (!found)
+        return 1;
+    uint64_t nent = le16(tail + e + 10), cdsize = le32(tail + e + 12);
+    uint64_t eocd = size - tl + e;
+    if (nent == 0xffff || cdsize == 0xffffffffu || cdsize > eocd ||
+        cdsize > DEFUSE_INV_MAX_CENTRAL_DIR || nent > DEFUSE_INV_MAX_ENTRIES)
+        return 1; /* zip64 or implausible: leave it to libarchive */
+    uint64_t cdstart = eocd - cdsize, prefix = cdstart - le32(tail + e + 16);
+    if (le32(tail + e + 16) > cdstart)
+        prefix = 0;
+    if (!(cd = malloc(cdsize ? cdsize : 1)) || !(sp = calloc(nent + 1, sizeof *sp)))
+        goto out;
+    if (rd(ctx, cd, cdsize, cdstart) != (long)cdsize)
+        goto out;
+    size_t o = 0, n = 0;
+    while (o + 46 <= cdsize && n < nent) {
+        if (le32(cd + o) != 0x02014b50)
+            break;
+        uint64_t csz = le32(cd + o + 20), usz = le32(cd + o + 24);
+        size_t nl = le16(cd + o + 28), xl = le16(cd + o + 30), cl = le16(cd + o + 32);
+        uint64_t lho = le32(cd + o + 42);
+        if (csz == 0xffffffffu || usz == 0xffffffffu || lho == 0xffffffffu)
+            goto out; /* zip64 entries: skip the check */
+        *declared += usz;
+        sp[n].off = lho + prefix;
+        sp[n].end = lho + prefix + 30 + nl + csz;
+        n++;
+        o += 46 + nl + xl + cl;
+    }
+    qsort(sp, n, sizeof *sp, span_cmp);
+    for (size_t i = 1; i < n; i++)
+        if (sp[i].off < sp[i - 1].end && sp[i].end > sp[i].off + 30)
+            *overlap = true;
+    rc = 0;
+out:
+    free(cd);
+    free(sp);
+    return rc;
+}

@@ -1,0 +1,469 @@
+/*
+ * inventory_walk.c -- defuse_inventory_walk(): walks files and directory
+ * trees and scans every file with a pool of worker threads (one
+ * defuse_inventory each over the shared, immutable vulndb).
+ *
+ * The walking thread reads directories (symlinks are not followed unless
+ * DEFUSE_WALK_FOLLOW_SYMLINKS; then directories are tracked by dev/ino so
+ * loops end), skips /proc, /sys, /dev and network or pseudo file systems
+ * unless DEFUSE_WALK_ALL_FS, stays on one file system with
+ * DEFUSE_WALK_ONE_FS, and itself reads the few loose files that belong to
+ * exploded class trees (JndiLookup.class, pom.properties, ...) into one
+ * facts set per root, so an unpacked log4j-core is recognised as one
+ * component.  Every other file (except *.class) goes to the workers, which
+ * open it by content.  Records reach the caller's callback under one lock.
+ */
+#include "inventory.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Paths queued for the workers. */
+#define WALK_QUEUE 1024u
+/* Directory nesting followed (deeper trees are reported, not walked). */
+#define WALK_MAX_DEPTH 256u
+/* Directories remembered for loop detection with --follow-symlinks. */
+#define WALK_MAX_VISITED (1u << 22)
+
+/* File systems skipped unless DEFUSE_WALK_ALL_FS (statfs f_type). */
+static const struct {
+    long magic;
+    const char *name;
+} skip_fs[] = {
+    {0x9fa0, "proc"},          {0x62656572, "sysfs"},   {0x1cd1, "devpts"},
+    {0x27e0eb, "cgroup"},      {0x63677270, "cgroup2"}, {0x64626720, "debugfs"},
+    {0x74726163, "tracefs"},   {0x73636673, "securityfs"}, {0xcafe4a11, "bpf"},
+    {0x6969, "nfs"},           {0x517b, "smb"},         {(long)0xff534d42, "cifs"},
+    {(long)0xfe534d42, "smb2"}, {0x5346414f, "afs"},    {0x00c36400, "ceph"},
+    {0x01021997, "9p"},        {0x47504653, "gpfs"},    {0x0bd00bd0, "lustre"},
+};
+static const char *const skip_paths[] = {"/proc", "/sys", "/dev"};
+
+typedef struct walk {
+    const defuse_vulndb *db;
+    defuse_inv_limits lim;
+    unsigned flags;
+    defuse_component_cb cb;
+    void *user;
+    defuse_progress_cb progress;
+    void *progress_user;
+
+    pthread_mutex_t qlock;
+    pthread_cond_t qnonempty, qnonfull;
+    char *queue[WALK_QUEUE];
+    size_t qhead, qlen;
+    bool done;
+
+    pthread_mutex_t cblock; /* serialises cb and stats */
+    defuse_walk_stats st;
+    bool stop;
+    struct timespec t0, last_progress;
+
+    /* dev/ino of directories seen (follow mode), open addressing */
+    struct devino {
+        dev_t dev;
+        ino_t ino;
+    } *visited;
+    size_t nvisited, capvisited;
+} walk;
+
+static double since(const struct timespec *t0) {
+    struct timespec n;
+    clock_gettime(CLOCK_MONOTONIC, &n);
+    return (double)(n.tv_sec - t0->tv_sec) + (double)(n.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static int locked_cb(const defuse_component *c, void *user) {
+    walk *w = user;
+    int r = 0;
+    pthread_mutex_lock(&w->cblock);
+    if (c->err)
+        w->st.errors++;
+    else {
+        w->st.components++;
+        if (c->nvulns)
+            w->st.vulnerable++;
+    }
+    if (!w->stop && w->cb && w->cb(c, w->user))
+        w->stop = true;
+    r = w->stop;
+    pthread_mutex_unlock(&w->cblock);
+    return r;
+}
+
+__attribute__((format(printf, 4, 5))) static void walk_error(walk *w, const char *path, int err,
+                                                              const char *fmt, ...) {
+    char reason[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    defuse_component c;
+    memset(&c, 0, sizeof c);
+    c.err = err;
+    c.reason = reason;
+    c.path = path;
+    c.jndilookup = -1;
+    locked_cb(&c, w);
+}
+
+static void maybe_progress(walk *w, bool force) {
+    if (!w->progress)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double dt = (double)(now.tv_sec - w->last_progress.tv_sec) +
+                (double)(now.tv_nsec - w->last_progress.tv_nsec) / 1e9;
+    if (!force && dt < 0.2)
+        return;
+    w->last_progress = now;
+    pthread_mutex_lock(&w->cblock);
+    defuse_walk_stats s = w->st;
+    pthread_mutex_unlock(&w->cblock);
+    s.seconds = since(&w->t0);
+    w->progress(&s, w->progress_user);
+}
+
+/* ---- the work queue --------------------------------------------------------------- */
+
+static bool enqueue(walk *w, const char *path) {
+    char *p = strdup(path);
+    if (!p)
+        return false;
+    pthread_mutex_lock(&w->qlock);
+    while (w->qlen == WALK_QUEUE)
+        pthread_cond_wait(&w->qnonfull, &w->qlock);
+    w->queue[(w->qhead + w->qlen++) % WALK_QUEUE] = p;
+    pthread_cond_signal(&w->qnonempty);
+    pthread_mutex_unlock(&w->qlock);
+    return true;
+}
+
+static char *dequeue(walk *w) {
+    pthread_mutex_lock(&w->qlock);
+    while (w->qlen == 0 && !w->done)
+        pthread_cond_wait(&w->qnonempty, &w->qlock);
+    char *p = NULL;
+    if (w->qlen) {
+        p = w->queue[w->qhead];
+        w->qhead = (w->qhead + 1) % WALK_QUEUE;
+        w->qlen--;
+        pthread_cond_signal(&w->qnonfull);
+    }
+    pthread_mutex_unlock(&w->qlock);
+    return p;
+}
+
+static void *worker(void *arg) {
+    walk *w = arg;
+    defuse_inventory *inv = NULL;
+    if (defuse_inventory_new(&inv, w->db, &w->lim))
+        inv = NULL;
+    uint64_t last_arch = 0;
+    char *p;
+    while ((p = dequeue(w)) != NULL) {
+        bool stop;
+        pthread_mutex_lock(&w->cblock);
+        stop = w->stop;
+        pthread_mutex_unlock(&w->cblock);
+        if (!stop && inv) {
+            struct stat st;
+            if (stat(p, &st) == 0) {
+                pthread_mutex_lock(&w->cblock);
+                w->st.files++;
+                w->st.bytes += (uint64_t)st.st_size;
+                pthread_mutex_unlock(&w->cblock);
+            }
+            defuse_inventory_scan_file(inv, p, NULL, locked_cb, w);
+            uint64_t a = defuse__inventory_archives(inv);
+            pthread_mutex_lock(&w->cblock);
+            w->st.archives += a - last_arch;
+            pthread_mutex_unlock(&w->cblock);
+            last_arch = a;
+        } else if (!inv) {
+            walk_error(w, p, DEFUSE_ENOMEM, "%s", "out of memory");
+        }
+        free(p);
+    }
+    defuse_inventory_free(inv);
+    return NULL;
+}
+
+/* ---- loop detection ------------------------------------------------------------------ */
+
+/* Returns true if (dev, ino) was seen before; records it otherwise. */
+static bool seen_dir(walk *w, dev_t dev, ino_t ino) {
+    if (w->nvisited * 2 >= w->capvisited) {
+        size_t nc = w->capvisited ? w->capvisited * 2 : 4096;
+        if (nc > WALK_MAX_VISITED)
+            return false;
+        struct devino *n = calloc(nc, sizeof *n);
+        if (!n)
+            return false;
+        for (size_t i = 0; i < w->capvisited; i++) {
+            struct devino *o = &w->visited[i];
+            if (!o->ino && !o->dev)
+                continue;
+            size_t h = ((size_t)o->ino * 11400714819323198485ull ^ (size_t)o->dev) & (nc - 1);
+            while (n[h].ino || n[h].dev)
+                h = (h + 1) & (nc - 1);
+            n[h] = *o;
+        }
+        free(w->visited);
+        w->visited = n;
+        w->capvisited = nc;
+    }
+    size_t h = ((size_t)ino * 11400714819323198485ull ^ (size_t)dev) & (w->capvisited - 1);
+    while (w->visited[h].ino || w->visited[h].dev) {
+        if (w->visited[h].ino == ino && w->visited[h].dev == dev)
+            return true;
+        h = (h + 1) & (w->capvisited - 1);
+    }
+    w->visited[h].dev = dev;
+    w->visited[h].ino = ino;
+    w->nvisited++;
+    return false;
+}
+
+/* ---- the walk -------------------------------------------------------------------------- */
+
+typedef struct root {
+    const char *path; /* the root as given (no trailing '/') */
+    size_t len;
+    dev_t dev;
+    defuse__inv_facts facts; /* loose class/pom files of exploded trees */
+} root;
+
+static const char *skipped_fs(const char *dir) {
+    struct statfs sf;
+    if (statfs(dir, &sf) != 0)
+        return NULL;
+    for (size_t i = 0; i < sizeof skip_fs / sizeof skip_fs[0]; i++)
+        if ((long)sf.f_type == skip_fs[i].magic)
+            return skip_fs[i].name;
+    return NULL;
+}
+
+static void loose_file(walk *w, root *r, const char *path, const defuse__classify *c,
+                       const char *rel) {
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (c->read) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0) {
+            walk_error(w, path, DEFUSE_EIO, "cannot open: %s", strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            return;
+        }
+        len = (uint64_t)st.st_size < w->lim.max_class ? (size_t)st.st_size : w->lim.max_class;
+        data = malloc(len ? len : 1);
+        ssize_t n = data ? pread(fd, data, len, 0) : -1;
+        close(fd);
+        if (n < 0) {
+            walk_error(w, path, DEFUSE_EIO, "cannot read: %s", strerror(errno));
+            free(data);
+            return;
+        }
+        len = (size_t)n;
+    }
+    pthread_mutex_lock(&w->cblock);
+    w->st.files++;
+    w->st.bytes += len;
+    pthread_mutex_unlock(&w->cblock);
+    if (defuse__facts_add(&r->facts, rel, path, c, data, len))
+        walk_error(w, path, DEFUSE_ENOMEM, "%s", "out of memory");
+    free(data);
+}
+
+static void walk_dir(walk *w, root *r, char *path, size_t plen, unsigned depth) {
+    if (depth > WALK_MAX_DEPTH) {
+        walk_error(w, path, DEFUSE_ELIMIT, "limit: directories nested deeper than %u levels",
+                   WALK_MAX_DEPTH);
+        return;
+    }
+    DIR *d = opendir(path);
+    if (!d) {
+        walk_error(w, path, DEFUSE_EIO, "cannot open directory: %s", strerror(errno));
+        return;
+    }
+    struct dirent *de;
+    while (!w->stop && (de = readdir(d)) != NULL) {
+        const char *n = de->d_name;
+        if (n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2])))
+            continue;
+        size_t nl = strlen(n);
+        if (plen + 1 + nl + 1 > DEFUSE_INV_MAX_PATH) {
+            walk_error(w, path, DEFUSE_ELIMIT, "path too long below: %s", n);
+            continue;
+        }
+        size_t sep = plen && path[plen - 1] == '/' ? plen : plen + 1;
+        path[plen] = '/';
+        memcpy(path + sep, n, nl + 1);
+        size_t clen = sep + nl;
+        unsigned char type = de->d_type;
+        struct stat st;
+        bool have_st = false;
+        if (type == DT_UNKNOWN || type == DT_LNK || type == DT_DIR) {
+            int sr = (w->flags & DEFUSE_WALK_FOLLOW_SYMLINKS) ? stat(path, &st) : lstat(path, &st);
+            if (sr != 0) {
+                if (type != DT_LNK)
+                    walk_error(w, path, DEFUSE_EIO, "cannot stat: %s", strerror(errno));
+                path[plen] = 0;
+                continue;
+            }
+            have_st = true;
+            type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG
+                                                 : S_ISLNK(st.st_mode) ? DT_LNK
+                                                                       : DT_UNKNOWN;
+        }
+        if (type == DT_DIR) {
+            bool skip = false;
+            if (!(w->flags & DEFUSE_WALK_ALL_FS))
+                for (size_t i = 0; i < sizeof skip_paths / sizeof skip_paths[0]; i++)
+                    skip |= !strcmp(path, skip_paths[i]);
+            if (!skip && (w->flags & DEFUSE_WALK_ONE_FS) && have_st && st.st_dev != r->dev)
+                skip = true;
+            if (!skip && have_st && (w->flags & DEFUSE_WALK_FOLLOW_SYMLINKS) &&
+                seen_dir(w, st.st_dev, st.st_ino))
+                skip = true; /* a loop, or a tree already walked */
+            if (!skip && !(w->flags & DEFUSE_WALK_ALL_FS) && have_st) {
+                struct stat pst;
+                char save = path[plen];
+                path[plen] = 0;
+                bool crossed = stat(path, &pst) == 0 && pst.st_dev != st.st_dev;
+                path[plen] = save;
+                if (crossed && skipped_fs(path))
+                    skip = true;
+            }
+            if (!skip)
+                walk_dir(w, r, path, clen, depth + 1);
+        } else if (type == DT_REG) {
+            const char *rel = path + r->len + (path[r->len] == '/');
+            defuse__classify c;
+            if (defuse__inv_classify(rel, &c))
+                loose_file(w, r, path, &c, rel);
+            else if (!(nl > 6 && !strcmp(n + nl - 6, ".class")))
+                enqueue(w, path);
+        }
+        path[plen] = 0;
+        maybe_progress(w, false);
+    }
+    closedir(d);
+}
+
+int defuse_inventory_walk(const defuse_vulndb *db, const char *const *paths, size_t npaths,
+                          const defuse_walk_options *opt, defuse_component_cb cb, void *user,
+                          defuse_walk_stats *stats) {
+    if (!db || (!paths && npaths))
+        return DEFUSE_EINVAL;
+    walk *w = calloc(1, sizeof *w);
+    char *path = malloc(DEFUSE_INV_MAX_PATH);
+    pthread_t *th = NULL;
+    unsigned nth = opt && opt->threads ? opt->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    int rc = 0;
+    if (nth < 1)
+        nth = 1;
+    if (nth > 256)
+        nth = 256;
+    if (!w || !path || !(th = calloc(nth, sizeof *th))) {
+        free(w);
+        free(path);
+        return DEFUSE_ENOMEM;
+    }
+    w->db = db;
+    defuse__inv_limits_resolve(&w->lim, opt ? opt->limits : NULL);
+    w->flags = opt ? opt->flags : 0;
+    w->cb = cb;
+    w->user = user;
+    w->progress = opt ? opt->progress : NULL;
+    w->progress_user = opt ? opt->progress_user : NULL;
+    pthread_mutex_init(&w->qlock, NULL);
+    pthread_mutex_init(&w->cblock, NULL);
+    pthread_cond_init(&w->qnonempty, NULL);
+    pthread_cond_init(&w->qnonfull, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &w->t0);
+    w->last_progress = w->t0;
+    unsigned started = 0;
+    for (; started < nth; started++)
+        if (pthread_create(&th[started], NULL, worker, w) != 0)
+            break;
+    if (!started) {
+        rc = DEFUSE_ENOMEM;
+        goto join;
+    }
+    for (size_t i = 0; i < npaths && !w->stop; i++) {
+        struct stat st;
+        size_t pl = strlen(paths[i]);
+        while (pl > 1 && paths[i][pl - 1] == '/')
+            pl--;
+        if (pl + 1 > DEFUSE_INV_MAX_PATH) {
+            walk_error(w, paths[i], DEFUSE_ELIMIT, "%s", "path too long");
+            continue;
+        }
+        memcpy(path, paths[i], pl);
+        path[pl] = 0;
+        if (stat(path, &st) != 0) {
+            walk_error(w, path, DEFUSE_EIO, "cannot stat: %s", strerror(errno));
+            continue;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            if (S_ISREG(st.st_mode))
+                enqueue(w, path);
+            continue;
+        }
+        root r;
+        r.path = path;
+        r.len = pl;
+        r.dev = st.st_dev;
+        defuse__facts_init(&r.facts, db, true);
+        if (w->flags & DEFUSE_WALK_FOLLOW_SYMLINKS)
+            seen_dir(w, st.st_dev, st.st_ino);
+        char *rootcopy = strdup(path);
+        walk_dir(w, &r, path, pl, 0);
+        unsigned nv = 0;
+        pthread_mutex_lock(&w->cblock);
+        bool stop = w->stop;
+        pthread_mutex_unlock(&w->cblock);
+        if (!stop && rootcopy) {
+            /* locked_cb serialises these records with the workers' */
+            defuse__facts_emit(&r.facts, rootcopy, "/", locked_cb, w, &nv);
+        }
+        free(rootcopy);
+        defuse__facts_free(&r.facts);
+    }
+join:
+    pthread_mutex_lock(&w->qlock);
+    w->done = true;
+    pthread_cond_broadcast(&w->qnonempty);
+    pthread_mutex_unlock(&w->qlock);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    maybe_progress(w, true);
+    if (!rc && w->stop)
+        rc = DEFUSE_ESTOPPED;
+    if (stats) {
+        *stats = w->st;
+        stats->seconds = since(&w->t0);
+    }
+    pthread_mutex_destroy(&w->qlock);
+    pthread_mutex_destroy(&w->cblock);
+    pthread_cond_destroy(&w->qnonempty);
+    pthread_cond_destroy(&w->qnonfull);
+    free(w->visited);
+    free(th);
+    free(path);
+    free(w);
+    return rc;
+}
