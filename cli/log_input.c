@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Compressed stream signatures: one row per filter libarchive undoes. */
@@ -349,7 +350,19 @@ ssize_t lin_read(lin_source *s, char *buf, size_t cap, char *err, size_t errsz) 
     }
 }
 
-uint64_t lin_raw_bytes(const lin_source *s) { return s ? s->raw_bytes : 0; }
+int lin_mappable(const lin_source *s, int *fd, off_t *start, off_t *end) {
+    struct stat st;
+    if (s->ar || s->cd != (iconv_t)-1 || !s->own_fd || fstat(s->fd, &st) < 0 ||
+        !S_ISREG(st.st_mode))
+        return 0;
+    /* A later chunk was not probed and read nothing yet: it starts at pos.
+     * Otherwise the probe read from offset 0 (whole file or first chunk). */
+    off_t from = s->pre ? 0 : s->pos;
+    *fd = s->fd;
+    *start = from + (off_t)s->skip;
+    *end = s->ranged && s->end >= 0 ? s->end : st.st_size;
+    return *end >= *start;
+}
 
 void lin_close(lin_source *s) {
     if (!s)

@@ -59,8 +59,11 @@ int lin_open(lin_source **out, const char *path, off_t start, off_t end, lin_inf
  * Returns bytes read, 0 at end, -1 on error with a reason in err. */
 ssize_t lin_read(lin_source *s, char *buf, size_t cap, char *err, size_t errsz);
 
-/* Bytes of the underlying file consumed so far (compressed size). */
-uint64_t lin_raw_bytes(const lin_source *s);
+/* Whether s is a plain regular file read without conversion, so that the
+ * caller may map it instead of calling lin_read().  OUT: the descriptor
+ * (borrowed) and the text's byte range [start, end) (a UTF-8 BOM skipped;
+ * end is the size now, or the range end of a chunk).  Returns 1 or 0. */
+int lin_mappable(const lin_source *s, int *fd, off_t *start, off_t *end);
 
 /* Closes s (NULL allowed). */
 void lin_close(lin_source *s);
