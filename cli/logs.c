@@ -169,6 +169,13 @@ static int parse_size(const char *s, size_t *out) {
 
 /* Writes a file name for people: control bytes as \xHH, "${" as "$\{". */
 static void put_name(FILE *out, const char *s) {
+    size_t n = 0;
+    while (s[n] && (unsigned char)s[n] >= 0x20 && s[n] != 0x7F && s[n] != '$')
+        n++;
+    if (!s[n]) { /* the usual case: nothing to escape */
+        fwrite(s, 1, n, out);
+        return;
+    }
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c < 0x20 || c == 0x7F)

@@ -211,36 +211,33 @@ static int ends_authority(unsigned char c) {
            c == '\\' || c == 0x7F;
 }
 
-/* Whether the dot at s[i] sits inside a host-like token: a maximal run of
- * [A-Za-z0-9.-] that starts and ends with a letter or digit and is either
- * four numeric labels (IPv4) or ends in a label of two or more letters
- * (a domain such as evil.com; "java.version" counts too, which is harmless
- * and keeps the rule simple and predictable). */
-static int dot_in_host_token(const unsigned char *s, size_t len, size_t i) {
-    size_t a = i, b = i + 1;
-    while (a > 0 && (is_label_char(s[a - 1]) || s[a - 1] == '.'))
-        a--;
-    while (b < len && (is_label_char(s[b]) || s[b] == '.'))
-        b++;
-    if (s[a] == '.' || s[a] == '-' || s[b - 1] == '.' || s[b - 1] == '-')
+/* Whether the token t[0..n) -- a maximal run of [A-Za-z0-9.-] holding a
+ * dot -- is host-like: it starts and ends with a letter or digit and is
+ * either four numeric labels (IPv4) or ends in a label of two or more
+ * letters (a domain such as evil.com; "java.version" counts too, which is
+ * harmless and keeps the rule simple and predictable).  Decided once per
+ * token, so defanging stays linear in the input. */
+static int host_token(const unsigned char *t, size_t n) {
+    if (n < 3 || t[0] == '.' || t[0] == '-' || t[n - 1] == '.' || t[n - 1] == '-')
         return 0;
-    /* last label */
-    size_t l = b;
-    while (l > a && s[l - 1] != '.')
+    size_t l = n;
+    while (l > 0 && t[l - 1] != '.')
         l--;
+    if (l == 0)
+        return 0; /* no dot */
     int alpha = 1;
-    for (size_t k = l; k < b; k++)
-        if (!((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z')))
+    for (size_t k = l; k < n; k++)
+        if (!((t[k] >= 'a' && t[k] <= 'z') || (t[k] >= 'A' && t[k] <= 'Z')))
             alpha = 0;
-    if (alpha && b - l >= 2)
+    if (alpha && n - l >= 2)
         return 1;
     unsigned dots = 0;
-    for (size_t k = a; k < b; k++) {
-        if (s[k] == '.') {
-            if (k + 1 < b && s[k + 1] == '.')
+    for (size_t k = 0; k < n; k++) {
+        if (t[k] == '.') {
+            if (k + 1 < n && t[k + 1] == '.')
                 return 0;
             dots++;
-        } else if (s[k] < '0' || s[k] > '9') {
+        } else if (t[k] < '0' || t[k] > '9') {
             return 0;
         }
     }
@@ -282,9 +279,17 @@ size_t defuse_defang(const char *s, size_t len, char *out, size_t outsz) {
         }
         if (in_authority && ends_authority(c))
             in_authority = 0;
-        if (c == '.' && (in_authority || dot_in_host_token(u, len, i))) {
-            emit(&k, "[.]", 3);
-            i++;
+        if (is_label_char(c) || c == '.') {
+            size_t e = i;
+            while (e < len && (is_label_char(u[e]) || u[e] == '.'))
+                e++;
+            int host = in_authority || host_token(u + i, e - i);
+            for (; i < e; i++) {
+                if (u[i] == '.' && host)
+                    emit(&k, "[.]", 3);
+                else
+                    emit(&k, s + i, 1);
+            }
             continue;
         }
         if (c < 0x20 || c == 0x7F) {
