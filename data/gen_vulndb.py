@@ -148,7 +148,10 @@ def main():
     pub = os.path.join(CORPUS, 'published_class_hashes.csv')
     with open(pub) as f:
         for row in csv.DictReader(f):
-            if row['algo'] != 'sha256' or row['class'] not in CLASSES:
+            # DataSourceConnectionSource is listed only as "2.17.0" although the same bytes
+            # ship in every release before the 44832 fix: a marker covers it instead.
+            if row['algo'] != 'sha256' or row['class'] not in CLASSES or \
+                    row['class'] == 'DataSourceConnectionSource.class':
                 continue
             cls = CLASSES[row['class']]
             product = 'log4j' if cls == 'SocketNode' else CORE

@@ -269,6 +269,9 @@ typedef long (*defuse__pread_fn)(void *ctx, void *buf, size_t n, uint64_t off);
  * cannot be checked this way (zip64, no EOCD): then nothing is known. */
 int defuse__zip_precheck(defuse__pread_fn rd, void *ctx, uint64_t size, uint64_t *declared,
                          bool *overlap);
+/* Bytes before the first local header of the zip (a self-executable jar's
+ * script), from its end of central directory; 0 if none or unknown. */
+uint64_t defuse__zip_prefix(defuse__pread_fn rd, void *ctx, uint64_t size);
 
 /* Archives opened by inv since it was created (for walk statistics). */
 uint64_t defuse__inventory_archives(const defuse_inventory *inv);

@@ -119,8 +119,19 @@ static void class_evidence(const defuse_vulndb *db, defuse__inv_key *k, defuse__
     char hex[65], buf[256];
     if (h && h->product == k->product && h->role == role) {
         defuse__vset c = k->cand;
+        uint64_t any = 0;
         for (size_t w = 0; w < sizeof c.w / sizeof c.w[0]; w++)
-            c.w[w] &= h->versions.w[w];
+            any |= c.w[w] &= h->versions.w[w];
+        if (!any) {
+            /* contradicts earlier class evidence: keep that, note this */
+            defuse__sha256_hex(sha, hex);
+            hex[16] = 0;
+            snprintf(buf, sizeof buf, "%s.class sha256 %s... (known, contradicts the other classes)",
+                     rn, hex);
+            evtext_add(k, buf, NULL);
+            c = k->cand;
+            goto markers;
+        }
         defuse__sha256_hex(sha, hex);
         hex[16] = 0;
         vset_text(db, k->product, &h->versions, buf, sizeof buf);
@@ -133,6 +144,7 @@ static void class_evidence(const defuse_vulndb *db, defuse__inv_key *k, defuse__
         k->by_hash = true;
         k->evidence |= DEFUSE_EVID_HASH;
     }
+markers:
     for (size_t i = 0; i < db->nmarkers; i++) {
         const defuse__marker *m = &db->markers[i];
         if (m->role != role || family(m->product) != family(k->product))
@@ -140,8 +152,12 @@ static void class_evidence(const defuse_vulndb *db, defuse__inv_key *k, defuse__
         if (m->string && !data)
             continue; /* content not read: the marker says nothing */
         bool present = !m->string || memmem(data, len, m->string, m->len) != NULL;
-        for (size_t w = 0; w < sizeof k->cand.w / sizeof k->cand.w[0]; w++)
-            k->cand.w[w] &= present ? m->present.w[w] : ~m->present.w[w];
+        defuse__vset t = k->cand;
+        uint64_t any = 0;
+        for (size_t w = 0; w < sizeof t.w / sizeof t.w[0]; w++)
+            any |= t.w[w] &= present ? m->present.w[w] : ~m->present.w[w];
+        if (any)
+            k->cand = t; /* a marker that contradicts everything else is only noted */
         k->constrained = true;
         k->evidence |= DEFUSE_EVID_MARKER;
         if (m->string) {

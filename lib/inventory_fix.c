@@ -1,19 +1,731 @@
 /*
- * inventory_fix.c -- placeholder while the fixer is written.
+ * inventory_fix.c -- `defuse scan --fix` and `--restore`: removes
+ * JndiLookup.class (and with DEFUSE_FIX_LOG4J1 the dangerous log4j 1.x
+ * classes) from zip-family archives, nested zips included, with libarchive.
+ *
+ * Safety: a dry pass counts what would be removed first (nothing to do:
+ * the file is not touched).  The new archive is written to a temp file in
+ * the same directory, re-read completely to verify it, given the original's
+ * owner, mode and times, and renamed over the original, so no reader ever
+ * sees a half-written archive.  The original bytes are copied to the backup
+ * directory first and recorded (path, SHA-256 before and after, owner, mode,
+ * times) in backup_dir/manifest.jsonl; restore puts back only files whose
+ * content is still the fixed one.  Every archive that changes (the file
+ * itself and every enclosing nested zip) loses its signature files, since
+ * their digests no longer match.  Nested archives are written STORED (as
+ * Spring Boot requires); other entries deflated.  A script prefix
+ * (self-executable jar) is kept.  Archives inside tar files are not
+ * rewritten.
  */
 #include "inventory.h"
 
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FIX_IO (64u * 1024u)
+
+typedef struct fixctx {
+    unsigned flags;
+    defuse_inv_limits lim;
+    defuse_fix_cb cb;
+    void *user;
+    char *err;
+    size_t errlen;
+    int failed; /* first error */
+} fixctx;
+
+__attribute__((format(printf, 3, 4))) static int fixerr(fixctx *fx, int code, const char *fmt,
+                                                        ...) {
+    if (!fx->failed) {
+        fx->failed = code;
+        if (fx->err && fx->errlen) {
+            va_list ap;
+            va_start(ap, fmt);
+            vsnprintf(fx->err, fx->errlen, fmt, ap);
+            va_end(ap);
+        }
+    }
+    return code;
+}
+
+/* ---- bytes of a nested archive: memory or an unlinked temp file -------------- */
+
+typedef struct buf {
+    uint8_t *mem;
+    size_t len, cap;
+    int fd;
+    uint64_t size;
+} buf;
+
+static void buf_free(buf *b) {
+    free(b->mem);
+    if (b->fd >= 0)
+        close(b->fd);
+    memset(b, 0, sizeof *b);
+    b->fd = -1;
+}
+
+static int tmp_fd(void) {
+    const char *dir = getenv("TMPDIR");
+    char t[4096];
+    snprintf(t, sizeof t, "%s/defuse-fix-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkostemp(t, O_CLOEXEC);
+    if (fd >= 0)
+        unlink(t);
+    return fd;
+}
+
+static bool wall(int fd, const void *p, size_t n) {
+    const uint8_t *c = p;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        c += w, n -= (size_t)w;
+    }
+    return true;
+}
+
+static int buf_add(fixctx *fx, buf *b, const void *p, size_t n, const char *path) {
+    b->size += n;
+    if (b->size > fx->lim.max_spill)
+        return fixerr(fx, DEFUSE_ELIMIT, "%s: nested archive larger than %llu bytes", path,
+                      (unsigned long long)fx->lim.max_spill);
+    if (b->fd < 0 && b->len + n > fx->lim.max_memory_archive) {
+        if ((b->fd = tmp_fd()) < 0 || !wall(b->fd, b->mem, b->len))
+            return fixerr(fx, DEFUSE_EIO, "%s: temp file: %s", path, strerror(errno));
+        free(b->mem);
+        b->mem = NULL;
+        b->len = b->cap = 0;
+    }
+    if (b->fd >= 0)
+        return wall(b->fd, p, n) ? 0 : fixerr(fx, DEFUSE_EIO, "%s: temp file: %s", path, strerror(errno));
+    if (b->len + n > b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 65536;
+        while (nc < b->len + n)
+            nc *= 2;
+        uint8_t *m = realloc(b->mem, nc);
+        if (!m)
+            return fixerr(fx, DEFUSE_ENOMEM, "%s: out of memory", path);
+        b->mem = m;
+        b->cap = nc;
+    }
+    memcpy(b->mem + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+static int read_rest(fixctx *fx, struct archive *in, const uint8_t *head, size_t hn, buf *b,
+                     const char *path) {
+    uint8_t tmp[FIX_IO];
+    int rc = buf_add(fx, b, head, hn, path);
+    while (!rc) {
+        la_ssize_t n = archive_read_data(in, tmp, sizeof tmp);
+        if (n == 0)
+            break;
+        if (n < 0)
+            return fixerr(fx, DEFUSE_EFORMAT, "%s: cannot read: %s", path,
+                          archive_error_string(in) ? archive_error_string(in) : "?");
+        rc = buf_add(fx, b, tmp, (size_t)n, path);
+    }
+    return rc;
+}
+
+static struct archive *open_buf(buf *b) {
+    struct archive *a = archive_read_new();
+    if (!a)
+        return NULL;
+    archive_read_support_format_zip_seekable(a);
+    int r = b->fd >= 0 ? (lseek(b->fd, 0, SEEK_SET) < 0 ? ARCHIVE_FATAL
+                                                          : archive_read_open_fd(a, b->fd, FIX_IO))
+                       : archive_read_open_memory(a, b->mem, b->len);
+    if (r != ARCHIVE_OK) {
+        archive_read_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+static const char *ename(struct archive_entry *e) {
+    const char *n = archive_entry_pathname(e);
+    return n ? n : archive_entry_pathname_utf8(e);
+}
+
+/* Reads up to DEFUSE_INV_SNIFF bytes of the current entry. */
+static size_t read_head(struct archive *in, uint8_t *head) {
+    size_t hn = 0;
+    while (hn < DEFUSE_INV_SNIFF) {
+        la_ssize_t n = archive_read_data(in, head + hn, DEFUSE_INV_SNIFF - hn);
+        if (n <= 0)
+            break;
+        hn += (size_t)n;
+    }
+    return hn;
+}
+
+/* ---- counting (dry pass) ---------------------------------------------------------- */
+
+static long count_targets(fixctx *fx, struct archive *in, const char *display, unsigned depth,
+                          bool report) {
+    struct archive_entry *e;
+    long n = 0;
+    char full[DEFUSE_INV_MAX_PATH];
+    uint8_t head[DEFUSE_INV_SNIFF];
+    for (;;) {
+        int r = archive_read_next_header(in, &e);
+        if (r == ARCHIVE_EOF)
+            break;
+        if (r < ARCHIVE_WARN)
+            return fixerr(fx, DEFUSE_EFORMAT, "%s: corrupt archive: %s", display,
+                          archive_error_string(in) ? archive_error_string(in) : "?");
+        const char *name = ename(e);
+        if (!name || archive_entry_filetype(e) != AE_IFREG)
+            continue;
+        snprintf(full, sizeof full, "%s!/%s", display, name);
+        if (defuse__inv_fix_target(name, fx->flags)) {
+            if (report && fx->cb)
+                fx->cb(full, fx->user);
+            n++;
+            continue;
+        }
+        size_t hn = read_head(in, head);
+        if (defuse__sniff(head, hn) != DEFUSE__K_ZIP)
+            continue;
+        if (depth + 1 > fx->lim.max_depth)
+            continue;
+        buf b = {NULL, 0, 0, -1, 0};
+        if (read_rest(fx, in, head, hn, &b, full) == 0) {
+            struct archive *a = open_buf(&b);
+            if (a) {
+                long k = count_targets(fx, a, full, depth + 1, report);
+                if (k > 0)
+                    n += k;
+                archive_read_free(a);
+            }
+        }
+        buf_free(&b);
+        if (fx->failed)
+            return fx->failed;
+    }
+    return n;
+}
+
+/* ---- rebuilding ------------------------------------------------------------------------ */
+
+static struct archive *writer_fd(int fd) {
+    struct archive *w = archive_write_new();
+    if (!w)
+        return NULL;
+    if (archive_write_set_format_zip(w) != ARCHIVE_OK ||
+        archive_write_zip_set_compression_deflate(w) != ARCHIVE_OK ||
+        archive_write_set_bytes_per_block(w, 0) != ARCHIVE_OK ||
+        archive_write_open_fd(w, fd) != ARCHIVE_OK) {
+        archive_write_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+static int put_data(fixctx *fx, struct archive *w, const void *p, size_t n, const char *path) {
+    if (n && archive_write_data(w, p, n) != (la_ssize_t)n)
+        return fixerr(fx, DEFUSE_EIO, "%s: write failed: %s", path,
+                      archive_error_string(w) ? archive_error_string(w) : "?");
+    return 0;
+}
+
+static int put_buf(fixctx *fx, struct archive *w, buf *b, const char *path) {
+    if (b->fd < 0)
+        return put_data(fx, w, b->mem, b->len, path);
+    uint8_t tmp[FIX_IO];
+    if (lseek(b->fd, 0, SEEK_SET) < 0)
+        return fixerr(fx, DEFUSE_EIO, "%s: seek: %s", path, strerror(errno));
+    for (;;) {
+        ssize_t n = read(b->fd, tmp, sizeof tmp);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return fixerr(fx, DEFUSE_EIO, "%s: read: %s", path, strerror(errno));
+        if (n == 0)
+            return 0;
+        int rc = put_data(fx, w, tmp, (size_t)n, path);
+        if (rc)
+            return rc;
+    }
+}
+
+static long rebuild(fixctx *fx, struct archive *in, struct archive *w, const char *display,
+                    unsigned depth);
+
+/* Writes entry e whose data is b (stored, as nested archives must be). */
+static int put_entry_buf(fixctx *fx, struct archive *w, struct archive_entry *e, buf *b,
+                         const char *full) {
+    archive_entry_set_size(e, (la_int64_t)b->size);
+    archive_write_zip_set_compression_store(w);
+    int r = archive_write_header(w, e);
+    archive_write_zip_set_compression_deflate(w);
+    if (r < ARCHIVE_WARN)
+        return fixerr(fx, DEFUSE_EIO, "%s: write failed: %s", full,
+                      archive_error_string(w) ? archive_error_string(w) : "?");
+    return put_buf(fx, w, b, full);
+}
+
+static long rebuild(fixctx *fx, struct archive *in, struct archive *w, const char *display,
+                    unsigned depth) {
+    struct archive_entry *e;
+    long removed = 0;
+    char full[DEFUSE_INV_MAX_PATH];
+    uint8_t head[DEFUSE_INV_SNIFF], tmp[FIX_IO];
+    for (;;) {
+        int r = archive_read_next_header(in, &e);
+        if (r == ARCHIVE_EOF)
+            break;
+        if (r < ARCHIVE_WARN)
+            return fixerr(fx, DEFUSE_EFORMAT, "%s: corrupt archive: %s", display,
+                          archive_error_string(in) ? archive_error_string(in) : "?");
+        const char *name = ename(e);
+        if (!name)
+            return fixerr(fx, DEFUSE_EFORMAT, "%s: entry without a name", display);
+        snprintf(full, sizeof full, "%s!/%s", display, name);
+        bool reg = archive_entry_filetype(e) == AE_IFREG;
+        if (reg && defuse__inv_fix_target(name, fx->flags)) {
+            if (fx->cb)
+                fx->cb(full, fx->user);
+            removed++;
+            continue;
+        }
+        if (reg && defuse__inv_is_signature(name))
+            continue; /* this archive changes: its signature would be invalid */
+        if (!reg) {
+            if (archive_write_header(w, e) < ARCHIVE_WARN)
+                return fixerr(fx, DEFUSE_EIO, "%s: write failed: %s", full,
+                              archive_error_string(w) ? archive_error_string(w) : "?");
+            continue;
+        }
+        size_t hn = read_head(in, head);
+        if (defuse__sniff(head, hn) == DEFUSE__K_ZIP && depth + 1 <= fx->lim.max_depth) {
+            buf b = {NULL, 0, 0, -1, 0};
+            long k = -1;
+            int rc = read_rest(fx, in, head, hn, &b, full);
+            if (!rc) {
+                struct archive *a = open_buf(&b);
+                fixctx quiet = *fx;
+                quiet.cb = NULL;
+                k = a ? count_targets(&quiet, a, full, depth + 1, false) : 0;
+                if (a)
+                    archive_read_free(a);
+            }
+            if (!rc && k > 0) {
+                /* rebuild the inner archive into its own temp file */
+                buf nb = {NULL, 0, 0, -1, 0};
+                struct archive *a = open_buf(&b);
+                nb.fd = tmp_fd();
+                struct archive *iw = nb.fd >= 0 ? writer_fd(nb.fd) : NULL;
+                long rk = (a && iw) ? rebuild(fx, a, iw, full, depth + 1)
+                                    : fixerr(fx, DEFUSE_EIO, "%s: cannot rebuild", full);
+                if (iw && archive_write_close(iw) != ARCHIVE_OK && rk >= 0)
+                    rk = fixerr(fx, DEFUSE_EIO, "%s: write failed", full);
+                if (iw)
+                    archive_write_free(iw);
+                if (a)
+                    archive_read_free(a);
+                struct stat st;
+                if (rk >= 0 && fstat(nb.fd, &st) == 0) {
+                    nb.size = (uint64_t)st.st_size;
+                    rc = put_entry_buf(fx, w, e, &nb, full);
+                    removed += rk;
+                } else {
+                    rc = fx->failed ? fx->failed : DEFUSE_EIO;
+                }
+                buf_free(&nb);
+            } else if (!rc) {
+                rc = put_entry_buf(fx, w, e, &b, full);
+            }
+            buf_free(&b);
+            if (rc || fx->failed)
+                return fx->failed ? fx->failed : rc;
+            continue;
+        }
+        if (archive_write_header(w, e) < ARCHIVE_WARN)
+            return fixerr(fx, DEFUSE_EIO, "%s: write failed: %s", full,
+                          archive_error_string(w) ? archive_error_string(w) : "?");
+        if (put_data(fx, w, head, hn, full))
+            return fx->failed;
+        for (;;) {
+            la_ssize_t n = archive_read_data(in, tmp, sizeof tmp);
+            if (n == 0)
+                break;
+            if (n < 0)
+                return fixerr(fx, DEFUSE_EFORMAT, "%s: cannot read: %s", full,
+                              archive_error_string(in) ? archive_error_string(in) : "?");
+            if (put_data(fx, w, tmp, (size_t)n, full))
+                return fx->failed;
+        }
+    }
+    return removed;
+}
+
+/* ---- files ------------------------------------------------------------------------------ */
+
+static long pread_cb(void *ctx, void *b, size_t n, uint64_t off) {
+    return (long)pread(*(int *)ctx, b, n, (off_t)off);
+}
+
+static int sha256_fd(int fd, uint8_t out[32]) {
+    defuse__sha256 s;
+    uint8_t tmp[FIX_IO];
+    defuse__sha256_init(&s);
+    if (lseek(fd, 0, SEEK_SET) < 0)
+        return -1;
+    for (;;) {
+        ssize_t n = read(fd, tmp, sizeof tmp);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        defuse__sha256_update(&s, tmp, (size_t)n);
+    }
+    defuse__sha256_final(&s, out);
+    return 0;
+}
+
+static int copy_fd(int from, int to) {
+    uint8_t tmp[FIX_IO];
+    if (lseek(from, 0, SEEK_SET) < 0)
+        return -1;
+    for (;;) {
+        ssize_t n = read(from, tmp, sizeof tmp);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            return 0;
+        if (!wall(to, tmp, (size_t)n))
+            return -1;
+    }
+}
+
+/* Gives fd the owner, mode and times of st. */
+static int same_meta(int fd, const struct stat *st) {
+    if (fchown(fd, st->st_uid, st->st_gid) != 0 && geteuid() == 0)
+        return -1;
+    if (fchmod(fd, st->st_mode & 07777) != 0)
+        return -1;
+    struct timespec ts[2] = {st->st_atim, st->st_mtim};
+    return futimens(fd, ts);
+}
+
+/* A temp file next to path: OUT tmpl. */
+static int tmp_near(const char *path, char *tmpl, size_t sz) {
+    char d[DEFUSE_INV_MAX_PATH], b[DEFUSE_INV_MAX_PATH];
+    snprintf(d, sizeof d, "%s", path);
+    snprintf(b, sizeof b, "%s", path);
+    snprintf(tmpl, sz, "%s/.%s.defuse-XXXXXX", dirname(d), basename(b));
+    return mkostemp(tmpl, O_CLOEXEC);
+}
+
+static void fsync_dir(const char *path) {
+    char d[DEFUSE_INV_MAX_PATH];
+    snprintf(d, sizeof d, "%s", path);
+    int fd = open(dirname(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+static int append_manifest(fixctx *fx, const char *backup_dir, json_t *rec) {
+    char mp[DEFUSE_INV_MAX_PATH];
+    snprintf(mp, sizeof mp, "%s/manifest.jsonl", backup_dir);
+    char *line = json_dumps(rec, JSON_COMPACT);
+    int fd = open(mp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int rc = 0;
+    if (!line || fd < 0 || !wall(fd, line, strlen(line)) || !wall(fd, "\n", 1) || fsync(fd) != 0)
+        rc = fixerr(fx, DEFUSE_EIO, "%s: cannot write: %s", mp, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    free(line);
+    return rc;
+}
 
 int defuse_inventory_fix(const char *path, unsigned flags, const defuse_inv_limits *limits,
                          const char *backup_dir, defuse_fix_cb cb, void *user, char *errbuf,
                          size_t errlen) {
-    snprintf(errbuf, errlen, "%s: not implemented", path);
-    return DEFUSE_EINTERNAL;
+    fixctx fx;
+    memset(&fx, 0, sizeof fx);
+    fx.flags = flags;
+    fx.cb = cb;
+    fx.user = user;
+    fx.err = errbuf;
+    fx.errlen = errlen;
+    defuse__inv_limits_resolve(&fx.lim, limits);
+    if (errbuf && errlen)
+        errbuf[0] = 0;
+    if (!path)
+        return DEFUSE_EINVAL;
+    int fd = -1, tfd = -1, bfd = -1;
+    struct archive *in = NULL, *w = NULL;
+    char tmpl[DEFUSE_INV_MAX_PATH + 64] = "", bpath[DEFUSE_INV_MAX_PATH + 64] = "", abspath[DEFUSE_INV_MAX_PATH];
+    long removed = 0;
+    struct stat st;
+    uint8_t head[DEFUSE_INV_SNIFF], orig[32], fixed[32];
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
+        fixerr(&fx, DEFUSE_EIO, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!realpath(path, abspath))
+        snprintf(abspath, sizeof abspath, "%s", path);
+    ssize_t hn = pread(fd, head, sizeof head, 0);
+    uint64_t prefix = defuse__zip_prefix(pread_cb, &fd, (uint64_t)st.st_size);
+    if (hn < 4 || (defuse__sniff(head, (size_t)hn) != DEFUSE__K_ZIP && prefix == 0)) {
+        fixerr(&fx, DEFUSE_EFORMAT, "%s: not a zip-family archive (jar/war/ear/zip); "
+                                    "--fix does not rewrite tar archives", path);
+        goto out;
+    }
+    /* dry pass */
+    in = archive_read_new();
+    archive_read_support_format_zip_seekable(in);
+    if (archive_read_open_fd(in, fd, FIX_IO) != ARCHIVE_OK) {
+        fixerr(&fx, DEFUSE_EFORMAT, "%s: %s", path, archive_error_string(in));
+        goto out;
+    }
+    removed = count_targets(&fx, in, path, 0, (flags & DEFUSE_FIX_DRY_RUN) != 0);
+    archive_read_free(in);
+    in = NULL;
+    if (removed <= 0 || (flags & DEFUSE_FIX_DRY_RUN))
+        goto out;
+    /* backup first */
+    if (backup_dir) {
+        char b[DEFUSE_INV_MAX_PATH];
+        snprintf(b, sizeof b, "%s", path);
+        snprintf(bpath, sizeof bpath, "%s/%s.XXXXXX", backup_dir, basename(b));
+        if ((bfd = mkostemp(bpath, O_CLOEXEC)) < 0 || copy_fd(fd, bfd) != 0 || fsync(bfd) != 0) {
+            fixerr(&fx, DEFUSE_EIO, "%s: cannot write backup %s: %s", path, bpath, strerror(errno));
+            goto out;
+        }
+    }
+    if (sha256_fd(fd, orig) != 0) {
+        fixerr(&fx, DEFUSE_EIO, "%s: read: %s", path, strerror(errno));
+        goto out;
+    }
+    /* rebuild into a temp file next to the original */
+    if ((tfd = tmp_near(path, tmpl, sizeof tmpl)) < 0) {
+        fixerr(&fx, DEFUSE_EIO, "%s: cannot create temp file: %s", path, strerror(errno));
+        tmpl[0] = 0;
+        goto out;
+    }
+    if (prefix) {
+        uint8_t *p = malloc(prefix);
+        bool ok = p && pread(fd, p, prefix, 0) == (ssize_t)prefix && wall(tfd, p, prefix);
+        free(p);
+        if (!ok) {
+            fixerr(&fx, DEFUSE_EIO, "%s: copying the script prefix failed", path);
+            goto out;
+        }
+    }
+    in = archive_read_new();
+    archive_read_support_format_zip_seekable(in);
+    if (lseek(fd, 0, SEEK_SET) < 0 || archive_read_open_fd(in, fd, FIX_IO) != ARCHIVE_OK ||
+        !(w = writer_fd(tfd))) {
+        fixerr(&fx, DEFUSE_EIO, "%s: cannot open for rewriting", path);
+        goto out;
+    }
+    fixctx quiet = fx;
+    quiet.cb = (flags & DEFUSE_FIX_DRY_RUN) ? NULL : cb;
+    removed = rebuild(&quiet, in, w, path, 0);
+    fx.failed = quiet.failed;
+    if (removed < 0 || archive_write_close(w) != ARCHIVE_OK) {
+        if (!fx.failed)
+            fixerr(&fx, DEFUSE_EIO, "%s: write failed: %s", path, archive_error_string(w));
+        goto out;
+    }
+    archive_write_free(w);
+    w = NULL;
+    archive_read_free(in);
+    in = NULL;
+    /* verify: the new archive reads completely and holds no target */
+    {
+        struct archive *v = archive_read_new();
+        archive_read_support_format_zip_seekable(v);
+        fixctx vf = fx;
+        vf.cb = NULL;
+        vf.failed = 0;
+        vf.err = NULL;
+        long left = -1;
+        if (lseek(tfd, 0, SEEK_SET) == 0 && archive_read_open_fd(v, tfd, FIX_IO) == ARCHIVE_OK)
+            left = count_targets(&vf, v, path, 0, false);
+        archive_read_free(v);
+        if (left != 0) {
+            fixerr(&fx, DEFUSE_EINTERNAL, "%s: verification of the rewritten archive failed; "
+                                          "original left untouched", path);
+            goto out;
+        }
+    }
+    if (same_meta(tfd, &st) != 0 || fsync(tfd) != 0 || sha256_fd(tfd, fixed) != 0) {
+        fixerr(&fx, DEFUSE_EIO, "%s: cannot set owner/mode/times: %s", path, strerror(errno));
+        goto out;
+    }
+    if (backup_dir) {
+        char ho[65], hf[65], b[DEFUSE_INV_MAX_PATH];
+        defuse__sha256_hex(orig, ho);
+        defuse__sha256_hex(fixed, hf);
+        snprintf(b, sizeof b, "%s", bpath);
+        json_t *rec = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "path", abspath,
+                                "backup", basename(b), "sha256_original", ho, "sha256_fixed", hf,
+                                "uid", (json_int_t)st.st_uid, "gid", (json_int_t)st.st_gid, "mode",
+                                (json_int_t)(st.st_mode & 07777), "size", (json_int_t)st.st_size,
+                                "atime", (json_int_t)st.st_atim.tv_sec, "atime_ns",
+                                (json_int_t)st.st_atim.tv_nsec, "mtime",
+                                (json_int_t)st.st_mtim.tv_sec, "mtime_ns",
+                                (json_int_t)st.st_mtim.tv_nsec);
+        int rc = rec ? append_manifest(&fx, backup_dir, rec) : fixerr(&fx, DEFUSE_ENOMEM, "oom");
+        json_decref(rec);
+        if (rc)
+            goto out;
+    }
+    if (rename(tmpl, path) != 0) {
+        fixerr(&fx, DEFUSE_EIO, "%s: rename failed: %s", path, strerror(errno));
+        goto out;
+    }
+    tmpl[0] = 0;
+    fsync_dir(path);
+out:
+    if (w)
+        archive_write_free(w);
+    if (in)
+        archive_read_free(in);
+    if (tfd >= 0)
+        close(tfd);
+    if (tmpl[0])
+        unlink(tmpl);
+    if (bfd >= 0)
+        close(bfd);
+    if (fx.failed && bpath[0] && bfd >= 0)
+        unlink(bpath);
+    if (fd >= 0)
+        close(fd);
+    return fx.failed ? fx.failed : (int)removed;
+}
+
+/* ---- restore ---------------------------------------------------------------------------------- */
+
+static int restore_one(fixctx *fx, const char *backup_dir, json_t *rec, size_t line) {
+    const char *path = json_string_value(json_object_get(rec, "path"));
+    const char *bk = json_string_value(json_object_get(rec, "backup"));
+    const char *ho = json_string_value(json_object_get(rec, "sha256_original"));
+    const char *hf = json_string_value(json_object_get(rec, "sha256_fixed"));
+    if (!path || !bk || !ho || !hf || strchr(bk, '/'))
+        return fixerr(fx, DEFUSE_EFORMAT, "%s/manifest.jsonl line %zu: bad record", backup_dir, line);
+    char bpath[DEFUSE_INV_MAX_PATH + 64], tmpl[DEFUSE_INV_MAX_PATH + 64], hex[65];
+    uint8_t d[32];
+    snprintf(bpath, sizeof bpath, "%s/%s", backup_dir, bk);
+    int cur = open(path, O_RDONLY | O_CLOEXEC);
+    if (cur >= 0) {
+        int r = sha256_fd(cur, d);
+        close(cur);
+        if (r == 0) {
+            defuse__sha256_hex(d, hex);
+            if (!strcmp(hex, ho))
+                return 0; /* already the original */
+            if (strcmp(hex, hf) != 0)
+                return fixerr(fx, DEFUSE_EINVAL, "%s: changed since it was fixed; not restored",
+                              path);
+        }
+    }
+    int bfd = open(bpath, O_RDONLY | O_CLOEXEC);
+    if (bfd < 0)
+        return fixerr(fx, DEFUSE_EIO, "%s: %s", bpath, strerror(errno));
+    if (sha256_fd(bfd, d) != 0 || (defuse__sha256_hex(d, hex), strcmp(hex, ho) != 0)) {
+        close(bfd);
+        return fixerr(fx, DEFUSE_EFORMAT, "%s: backup does not match its recorded SHA-256", bpath);
+    }
+    struct stat st;
+    memset(&st, 0, sizeof st);
+    st.st_uid = (uid_t)json_integer_value(json_object_get(rec, "uid"));
+    st.st_gid = (gid_t)json_integer_value(json_object_get(rec, "gid"));
+    st.st_mode = (mode_t)json_integer_value(json_object_get(rec, "mode"));
+    st.st_atim.tv_sec = (time_t)json_integer_value(json_object_get(rec, "atime"));
+    st.st_atim.tv_nsec = (long)json_integer_value(json_object_get(rec, "atime_ns"));
+    st.st_mtim.tv_sec = (time_t)json_integer_value(json_object_get(rec, "mtime"));
+    st.st_mtim.tv_nsec = (long)json_integer_value(json_object_get(rec, "mtime_ns"));
+    int tfd = tmp_near(path, tmpl, sizeof tmpl);
+    if (tfd < 0 || copy_fd(bfd, tfd) != 0 || same_meta(tfd, &st) != 0 || fsync(tfd) != 0 ||
+        rename(tmpl, path) != 0) {
+        int e = errno;
+        if (tfd >= 0) {
+            close(tfd);
+            unlink(tmpl);
+        }
+        close(bfd);
+        return fixerr(fx, DEFUSE_EIO, "%s: restore failed: %s", path, strerror(e));
+    }
+    close(tfd);
+    close(bfd);
+    fsync_dir(path);
+    if (fx->cb)
+        fx->cb(path, fx->user);
+    return 1;
 }
 
 int defuse_inventory_restore(const char *backup_dir, defuse_fix_cb cb, void *user, char *errbuf,
                              size_t errlen) {
-    snprintf(errbuf, errlen, "%s: not implemented", backup_dir);
-    return DEFUSE_EINTERNAL;
+    fixctx fx;
+    memset(&fx, 0, sizeof fx);
+    fx.cb = cb;
+    fx.user = user;
+    fx.err = errbuf;
+    fx.errlen = errlen;
+    if (errbuf && errlen)
+        errbuf[0] = 0;
+    if (!backup_dir)
+        return DEFUSE_EINVAL;
+    char mp[DEFUSE_INV_MAX_PATH];
+    snprintf(mp, sizeof mp, "%s/manifest.jsonl", backup_dir);
+    FILE *f = fopen(mp, "r");
+    if (!f)
+        return fixerr(&fx, DEFUSE_EIO, "%s: %s", mp, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0, ln = 0;
+    int restored = 0;
+    ssize_t n;
+    /* newest first, so a file fixed twice gets its first original back */
+    json_t *recs = json_array();
+    while ((n = getline(&line, &cap, f)) > 0) {
+        ln++;
+        if (n > 1 << 16)
+            continue;
+        json_t *rec = json_loads(line, 0, NULL);
+        if (!rec) {
+            fixerr(&fx, DEFUSE_EFORMAT, "%s line %zu: not JSON", mp, ln);
+            continue;
+        }
+        json_object_set_new(rec, "_line", json_integer((json_int_t)ln));
+        json_array_append_new(recs, rec);
+    }
+    free(line);
+    fclose(f);
+    for (size_t i = json_array_size(recs); i-- > 0;) {
+        json_t *rec = json_array_get(recs, i);
+        int r = restore_one(&fx, backup_dir, rec,
+                            (size_t)json_integer_value(json_object_get(rec, "_line")));
+        if (r > 0)
+            restored++;
+    }
+    json_decref(recs);
+    return fx.failed ? fx.failed : restored;
 }

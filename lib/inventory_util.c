@@ -601,3 +601,21 @@ out:
     free(sp);
     return rc;
 }
+
+uint64_t defuse__zip_prefix(defuse__pread_fn rd, void *ctx, uint64_t size) {
+    uint8_t tail[DEFUSE_INV_TAIL];
+    size_t tl = size < sizeof tail ? (size_t)size : sizeof tail;
+    if (tl < 22 || rd(ctx, tail, tl, size - tl) != (long)tl)
+        return 0;
+    for (size_t e = tl - 22 + 1; e-- > 0;) {
+        if (tail[e] == 'P' && tail[e + 1] == 'K' && tail[e + 2] == 5 && tail[e + 3] == 6 &&
+            e + 22 + le16(tail + e + 20) == tl) {
+            uint64_t cdsize = le32(tail + e + 12), cdoff = le32(tail + e + 16);
+            uint64_t eocd = size - tl + e;
+            if (cdsize == 0xffffffffu || cdoff == 0xffffffffu || cdsize + cdoff > eocd)
+                return 0;
+            return eocd - cdsize - cdoff;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,314 @@
+/*
+ * test_inventory.c -- unit tests of the inventory engine: SHA-256 against
+ * FIPS 180-2 vectors, version ordering, entry classification, the class
+ * file reader, vulndb loading and its errors, and identification of
+ * archives built here in memory with libarchive (pom-only, class-only,
+ * mitigated, bridges, nested).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "inventory.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static defuse_vulndb *db;
+
+static int setup(void **state) {
+    (void)state;
+    char path[4096], err[512];
+    const char *src = getenv("DEFUSE_SRC");
+    snprintf(path, sizeof path, "%s/data/vulndb.json", src ? src : "../..");
+    int rc = defuse_vulndb_load(&db, path, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "%s\n", err);
+    return rc;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    defuse_vulndb_free(db);
+    return 0;
+}
+
+static void hex_of(const char *s, size_t n, char out[65]) {
+    defuse__sha256 c;
+    uint8_t d[32];
+    defuse__sha256_init(&c);
+    /* feed in uneven pieces to exercise buffering */
+    for (size_t i = 0; i < n; i += 7)
+        defuse__sha256_update(&c, s + i, n - i < 7 ? n - i : 7);
+    defuse__sha256_final(&c, d);
+    defuse__sha256_hex(d, out);
+}
+
+static void test_sha256(void **state) {
+    (void)state;
+    char h[65];
+    hex_of("", 0, h);
+    assert_string_equal(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    hex_of("abc", 3, h);
+    assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    hex_of(m, strlen(m), h);
+    assert_string_equal(h, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+static void test_vercmp(void **state) {
+    (void)state;
+    const char *order[] = {"2.0-alpha1", "2.0-beta2", "2.0-beta9", "2.0-rc1", "2.0-rc2", "2.0",
+                           "2.0.1",      "2.1",       "2.3",       "2.3.1",   "2.3.2",   "2.4",
+                           "2.9.1",      "2.10.0",    "2.12.4",    "2.17.1",  "2.19.0"};
+    size_t n = sizeof order / sizeof order[0];
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            int c = defuse__vercmp(order[i], order[j]);
+            assert_true(i < j ? c < 0 : i > j ? c > 0 : c == 0);
+        }
+    assert_int_equal(defuse__vercmp("2.0", "2.0.0"), 0);
+    assert_true(defuse__vercmp("1.2.18.0", "1.2.17") > 0);
+}
+
+static void test_classify(void **state) {
+    (void)state;
+    defuse__classify c;
+    assert_true(defuse__inv_classify("org/apache/logging/log4j/core/lookup/JndiLookup.class", &c));
+    assert_int_equal(c.role, DEFUSE__R_JNDILOOKUP);
+    assert_int_equal(c.key_len, strlen("org/apache/logging/log4j/core/"));
+    assert_true(defuse__inv_classify("x/y/core/lookup/JndiLookup.esclazz", &c));
+    assert_int_equal(c.role, DEFUSE__R_JNDILOOKUP);
+    assert_true(defuse__inv_classify("a/core/lookup/JndiLookup.classdata", &c));
+    assert_true(defuse__inv_classify("lookup/JndiLookup.class", &c));
+    assert_int_equal(c.key_len, 0);
+    assert_false(defuse__inv_classify("org/apache/logging/log4j/core/lookup/JndiLookupOther.class", &c));
+    assert_false(defuse__inv_classify("org/apache/logging/log4j/core/lookup/XJndiLookup.class", &c));
+    assert_false(defuse__inv_classify("org/apache/logging/log4j/LogManager.class", &c));
+    assert_false(defuse__inv_classify("META-INF/maven/org.apache.logging.log4j/log4j-api/pom.properties", &c));
+    assert_true(defuse__inv_classify("META-INF/maven/log4j/log4j/pom.properties", &c));
+    assert_int_equal(c.role, DEFUSE__R_POM);
+    assert_int_equal(c.product, DEFUSE_PRODUCT_LOG4J1);
+    assert_true(defuse__inv_classify("org/apache/log4j/chainsaw/ControlPanel$1.class", &c));
+    assert_int_equal(c.role, DEFUSE__R_CHAINSAW);
+    assert_true(defuse__inv_fix_target("x/core/lookup/JndiLookup.class", 0));
+    assert_false(defuse__inv_fix_target("org/apache/log4j/net/JMSAppender.class", 0));
+    assert_true(defuse__inv_fix_target("org/apache/log4j/net/JMSAppender.class", DEFUSE_FIX_LOG4J1));
+    assert_true(defuse__inv_fix_target("org/apache/log4j/net/SMTPAppender$1.class", DEFUSE_FIX_LOG4J1));
+    assert_false(defuse__inv_fix_target("org/apache/log4j/net/SocketAppender.class", DEFUSE_FIX_LOG4J1));
+    assert_true(defuse__inv_is_signature("META-INF/SIGNER.SF"));
+    assert_true(defuse__inv_is_signature("META-INF/a.ec"));
+    assert_false(defuse__inv_is_signature("META-INF/MANIFEST.MF"));
+    assert_false(defuse__inv_is_signature("META-INF/x/y.SF"));
+}
+
+static void test_class_name(void **state) {
+    (void)state;
+    const char *nm = "org/apache/logging/log4j/core/lookup/JndiLookup";
+    uint8_t b[256];
+    size_t o = 0, len = strlen(nm);
+    const uint8_t hdr[] = {0xCA, 0xFE, 0xBA, 0xBE, 0, 0, 0, 52, 0, 4};
+    memcpy(b, hdr, sizeof hdr);
+    o = sizeof hdr;
+    b[o++] = 7, b[o++] = 0, b[o++] = 2;                  /* #1 Class #2 */
+    b[o++] = 1, b[o++] = 0, b[o++] = (uint8_t)len;       /* #2 Utf8 */
+    memcpy(b + o, nm, len);
+    o += len;
+    b[o++] = 5;                                          /* #3 Long (2 slots) */
+    memset(b + o, 0, 8);
+    o += 8;
+    b[o++] = 0, b[o++] = 0x21, b[o++] = 0, b[o++] = 1;   /* flags, this_class */
+    char out[256];
+    size_t off;
+    assert_int_equal(defuse__class_name(b, o, out, sizeof out, &off), 0);
+    assert_string_equal(out, nm);
+    for (size_t cut = 0; cut < o; cut++)
+        assert_int_equal(defuse__class_name(b, cut, out, sizeof out, &off), DEFUSE_EFORMAT);
+    b[10] = 99; /* unknown tag */
+    assert_int_equal(defuse__class_name(b, o, out, sizeof out, &off), DEFUSE_EFORMAT);
+    assert_int_equal(off, 10);
+}
+
+static void test_vulndb_errors(void **state) {
+    (void)state;
+    defuse_vulndb *d = NULL;
+    char err[256];
+    const char *bad1 = "{\"format\":\"other\"}";
+    assert_int_equal(defuse_vulndb_parse(&d, bad1, strlen(bad1), err, sizeof err), DEFUSE_EFORMAT);
+    assert_non_null(strstr(err, "format"));
+    const char *bad2 = "{\"format\":\"defuse-vulndb/1\",\"products\":{}}";
+    assert_int_equal(defuse_vulndb_parse(&d, bad2, strlen(bad2), err, sizeof err), DEFUSE_EFORMAT);
+    assert_non_null(strstr(err, "releases"));
+    const char *bad3 = "{\"format\":";
+    assert_int_equal(defuse_vulndb_parse(&d, bad3, strlen(bad3), err, sizeof err), DEFUSE_EFORMAT);
+    assert_non_null(strstr(err, "line 1"));
+    assert_null(d);
+    assert_int_equal(defuse_vulndb_load(&d, "/nonexistent/vulndb.json", err, sizeof err), DEFUSE_EIO);
+}
+
+/* ---- archives built in memory ---- */
+
+typedef struct ent {
+    const char *name;
+    const void *data;
+    size_t len;
+} ent;
+
+static size_t make_zip(const ent *e, size_t n, uint8_t *out, size_t cap) {
+    struct archive *w = archive_write_new();
+    size_t used = 0;
+    archive_write_set_format_zip(w);
+    archive_write_open_memory(w, out, cap, &used);
+    for (size_t i = 0; i < n; i++) {
+        struct archive_entry *ae = archive_entry_new();
+        archive_entry_set_pathname(ae, e[i].name);
+        archive_entry_set_filetype(ae, AE_IFREG);
+        archive_entry_set_perm(ae, 0644);
+        archive_entry_set_size(ae, (la_int64_t)e[i].len);
+        assert_int_equal(archive_write_header(w, ae), ARCHIVE_OK);
+        assert_int_equal(archive_write_data(w, e[i].data, e[i].len), (la_ssize_t)e[i].len);
+        archive_entry_free(ae);
+    }
+    archive_write_close(w);
+    archive_write_free(w);
+    return used;
+}
+
+typedef struct got {
+    int n, nerr;
+    char path[8][512], version[8][64];
+    int product[8], jndi[8];
+    char cves[8][256];
+} got;
+
+static int on_comp(const defuse_component *c, void *user) {
+    got *g = user;
+    if (c->err) {
+        g->nerr++;
+        return 0;
+    }
+    if (g->n >= 8)
+        return 0;
+    snprintf(g->path[g->n], sizeof g->path[0], "%s", c->path);
+    snprintf(g->version[g->n], sizeof g->version[0], "%s", c->version ? c->version : "");
+    g->product[g->n] = c->product;
+    g->jndi[g->n] = c->jndilookup;
+    g->cves[g->n][0] = 0;
+    for (size_t i = 0; i < c->nvulns; i++) {
+        strcat(g->cves[g->n], c->vulns[i].id);
+        strcat(g->cves[g->n], " ");
+    }
+    g->n++;
+    return 0;
+}
+
+static const char pom2141[] = "version=2.14.1\ngroupId=org.apache.logging.log4j\n";
+static const char fakeclass[] = "\xCA\xFE\xBA\xBE not really a class, log4j";
+
+static void scan_zip(const ent *e, size_t n, got *g) {
+    static uint8_t buf[1 << 20];
+    size_t len = make_zip(e, n, buf, sizeof buf);
+    defuse_inventory *inv;
+    assert_int_equal(defuse_inventory_new(&inv, db, NULL), 0);
+    memset(g, 0, sizeof *g);
+    assert_true(defuse_inventory_scan_memory(inv, buf, len, "t.jar", on_comp, g) >= 0);
+    defuse_inventory_free(inv);
+}
+
+static void test_pom_and_class(void **state) {
+    (void)state;
+    got g;
+    ent e[] = {{"META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties", pom2141,
+                sizeof pom2141 - 1},
+               {"org/apache/logging/log4j/core/lookup/JndiLookup.class", fakeclass,
+                sizeof fakeclass - 1}};
+    scan_zip(e, 2, &g);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.path[0], "t.jar");
+    assert_string_equal(g.version[0], "2.14.1");
+    assert_int_equal(g.jndi[0], 1);
+    assert_non_null(strstr(g.cves[0], "CVE-2021-44228"));
+    assert_non_null(strstr(g.cves[0], "CVE-2021-44832"));
+    /* pom only: JndiLookup cannot be known absent */
+    scan_zip(e, 1, &g);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.jndi[0], -1);
+    assert_non_null(strstr(g.cves[0], "CVE-2021-44228"));
+}
+
+static void test_mitigated(void **state) {
+    (void)state;
+    got g;
+    ent e[] = {{"META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties", pom2141,
+                sizeof pom2141 - 1},
+               {"org/apache/logging/log4j/core/LoggerContext.class", "x", 1}};
+    scan_zip(e, 2, &g);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.jndi[0], 0);
+    assert_null(strstr(g.cves[0], "CVE-2021-44228"));
+    assert_null(strstr(g.cves[0], "CVE-2021-45046"));
+    assert_non_null(strstr(g.cves[0], "CVE-2021-45105"));
+}
+
+static void test_bridges_not_findings(void **state) {
+    (void)state;
+    got g;
+    static const char api[] = "version=2.14.1\n";
+    ent e[] = {{"META-INF/maven/org.apache.logging.log4j/log4j-api/pom.properties", api,
+                sizeof api - 1},
+               {"org/apache/logging/log4j/LogManager.class", "x", 1},
+               {"META-INF/maven/org.apache.logging.log4j/log4j-1.2-api/pom.properties", api,
+                sizeof api - 1},
+               {"org/apache/log4j/Category.class", "x", 1},
+               {"org/apache/log4j/Logger.class", "x", 1}};
+    scan_zip(e, 5, &g);
+    assert_int_equal(g.n, 0);
+    assert_int_equal(g.nerr, 0);
+}
+
+static void test_nested(void **state) {
+    (void)state;
+    static uint8_t inner[1 << 16];
+    ent ie[] = {{"META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties", pom2141,
+                 sizeof pom2141 - 1},
+                {"org/apache/logging/log4j/core/lookup/JndiLookup.class", fakeclass,
+                 sizeof fakeclass - 1}};
+    size_t il = make_zip(ie, 2, inner, sizeof inner);
+    ent oe[] = {{"WEB-INF/lib/x.jar", inner, il}};
+    got g;
+    scan_zip(oe, 1, &g);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.path[0], "t.jar!/WEB-INF/lib/x.jar");
+    assert_string_equal(g.version[0], "2.14.1");
+}
+
+static void test_not_archives(void **state) {
+    (void)state;
+    defuse_inventory *inv;
+    got g;
+    memset(&g, 0, sizeof g);
+    assert_int_equal(defuse_inventory_new(&inv, db, NULL), 0);
+    assert_int_equal(defuse_inventory_scan_memory(inv, "hello", 5, "a.txt", on_comp, &g), 0);
+    /* a truncated zip is reported, not ignored */
+    static const uint8_t trunc[] = "PK\x03\x04\x14\x00\x00\x00\x08\x00garbage";
+    assert_true(defuse_inventory_scan_memory(inv, trunc, sizeof trunc, "t.zip", on_comp, &g) >= 0);
+    assert_int_equal(g.n, 0);
+    assert_true(g.nerr >= 1);
+    defuse_inventory_free(inv);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sha256),         cmocka_unit_test(test_vercmp),
+        cmocka_unit_test(test_classify),       cmocka_unit_test(test_class_name),
+        cmocka_unit_test(test_vulndb_errors),  cmocka_unit_test(test_pom_and_class),
+        cmocka_unit_test(test_mitigated),      cmocka_unit_test(test_bridges_not_findings),
+        cmocka_unit_test(test_nested),         cmocka_unit_test(test_not_archives),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
