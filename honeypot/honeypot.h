@@ -119,10 +119,10 @@ typedef struct hp_config {
     unsigned webhook_timeout_ms;
     unsigned queue_size; /* events waiting for the remote sinks */
 
-    hp_listener_cfg *listeners;
-    size_t nlisteners;
+    hp_listener_cfg *listeners; /* owned arrays, grown while parsing */
+    size_t nlisteners, listeners_cap;
     hp_response_cfg *responses;
-    size_t nresponses;
+    size_t nresponses, responses_cap;
 } hp_config;
 
 /* Parses config text text[0..len) (name is used in messages).

