@@ -727,13 +727,22 @@ int cmd_scan(int argc, char **argv) {
         return EXIT_ERROR;
     }
     if (fix && backup) {
-        if (mkdir(backup, 0700) != 0 && errno != EEXIST) {
-            fprintf(stderr, "defuse scan: cannot create %s: %s\n", backup, strerror(errno));
-            return EXIT_ERROR;
-        }
-        if (inside_roots(backup, argv + optind, argc - optind)) {
+        /* check where it would be before creating it */
+        char parent[PATH_MAX];
+        snprintf(parent, sizeof parent, "%s", backup);
+        char *sl = strrchr(parent, '/');
+        if (sl && sl != parent)
+            *sl = 0;
+        else
+            snprintf(parent, sizeof parent, "%s", sl ? "/" : ".");
+        if (inside_roots(backup, argv + optind, argc - optind) ||
+            inside_roots(parent, argv + optind, argc - optind)) {
             fprintf(stderr, "defuse scan: --backup-dir %s is inside the scanned tree; "
                             "choose a directory outside it\n", backup);
+            return EXIT_ERROR;
+        }
+        if (mkdir(backup, 0700) != 0 && errno != EEXIST) {
+            fprintf(stderr, "defuse scan: cannot create %s: %s\n", backup, strerror(errno));
             return EXIT_ERROR;
         }
     }
