@@ -5,7 +5,7 @@
  *   raw        the file (big read()s, or pread() of a byte range when a large
  *              file is split into chunks) or standard input, with the first
  *              bytes kept aside so the stream can be recognised;
- *   decompress gzip, bzip2, xz, zstd, lz4, compress, lzip, recognised by
+ *   decompress gzip, bzip2, xz, zstd, lz4, lzma, compress, lzip, recognised by
  *              their magic bytes and undone by libarchive (raw format, all
  *              filters; the magic table only decides whether to use it);
  *   convert    UTF-16LE/BE with a byte-order mark to UTF-8 (iconv), since
@@ -38,6 +38,7 @@ static const struct magic {
     {"lz4", "\x04\x22\x4d\x18", 4},
     {"compress", "\x1f\x9d", 2},
     {"lzip", "LZIP", 4},
+    {"lzma", "\x5d\x00\x00", 3}, /* legacy .lzma: properties byte 0x5D */
 };
 
 /* Byte-order marks: the iconv source charset, or NULL to just drop it. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # logs_inputs.sh -- `defuse logs` reads every kind of input: gzip, bzip2, xz,
-# zstd (by content, also on stdin), UTF-16LE/BE with BOM, Latin-1 lines,
+# zstd, lzma, lz4 (by content, also on stdin), UTF-16LE/BE with BOM, Latin-1 lines,
 # CRLF, a last line without newline, a 5 MB line, --max-line, stdin,
 # directories (sorted, recursive, symlinks named and not followed unless
 # --follow-symlinks), binary files, and errors (missing file, corrupt gzip)
@@ -22,6 +22,8 @@ mk b.log bz 3 5;   bzip2 b.log
 mk x.log xz 5 5;   xz x.log
 mk z.log zs 1 5;   zstd -q --rm z.log
 mk misnamed zgz 2 3; gzip -c misnamed > misnamed.txt; rm misnamed
+mk m.log lzm 2 4;  xz --format=lzma m.log
+if command -v lz4 >/dev/null; then mk l.log lzf 3 3; lz4 -q --rm l.log l.log.lz4; fi
 python3 - <<'PY'
 for enc, name in (("utf-16-le", "u16le.log"), ("utf-16-be", "u16be.log")):
     text = "\ufefffirst line\nsecond \u00e9\n${jndi:ldap://" + name[:5] + ".example/a}\nlast\n"
@@ -62,6 +64,8 @@ check b.log.bz2 3 bz
 check x.log.xz 5 xz
 check z.log.zst 1 zs
 check misnamed.txt 2 zgz
+check m.log.lzma 2 lzm
+[ -f l.log.lz4 ] && check l.log.lz4 3 lzf
 check u16le.log 3 u16le
 check u16be.log 3 u16be
 check crlf.log 3 crlf
