@@ -374,7 +374,12 @@ static int run_message(defuse_scanner *s, const char *msg, size_t n, evcopy *out
     const defuse__event *ev = defuse__emu_events(s->emu, &nev);
     *nout = 0;
     *tech_all = 0;
+    size_t nvictim = 0;
     for (size_t i = 0; i < nev && *nout < MAX_EVENTS_PER_MESSAGE; i++) {
+        /* Victim lookups only feed the exfiltration list: keep a few, and
+         * never let them crowd out a JNDI or commons-text event. */
+        if (ev[i].type == DEFUSE__EV_VICTIM && nvictim++ >= DEFUSE_MAX_REPORTED_EXFIL)
+            continue;
         const char *t = defuse__arena_strndup(&s->arena, ev[i].text, ev[i].text_len);
         if (!t)
             return DEFUSE_ENOMEM;
@@ -545,6 +550,7 @@ int defuse_scan(defuse_scanner *s, const char *buf, size_t len, unsigned flags,
 
     int rc = 0;
     if (flags & DEFUSE_SCAN_EXACT) {
+        s->group_mode = true; /* one message: one finding per callback */
         rc = judge(s, 0, s->textlen, 0, true);
     } else {
         rc = find_spans(s, s->text, s->textlen);

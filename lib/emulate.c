@@ -80,6 +80,7 @@ struct defuse__emu {
     unsigned pass_no;
     unsigned tech;            /* techniques of the current top-level var */
     unsigned tech_all;        /* techniques of the whole run */
+    size_t nvictim;           /* victim lookups seen in this run */
     size_t top_start, top_end;
     defuse_step_cb trace;
     void *trace_user;
@@ -134,6 +135,10 @@ static void trace(defuse__emu *e, unsigned depth, const char *action, const char
 /* ---- events ------------------------------------------------------------------- */
 
 static int add_event(defuse__emu *e, defuse__event_type type, const char *text, size_t len) {
+    /* Victim lookups can be many (one per ${env:...}); they only matter as
+     * exfiltration keys, so keep the first few. */
+    if (type == DEFUSE__EV_VICTIM && ++e->nvictim > 4 * DEFUSE_MAX_REPORTED_EXFIL)
+        return 0;
     if (e->nev == e->evcap) {
         size_t cap = e->evcap ? e->evcap * 2 : 16;
         if (cap > 4096)
@@ -698,6 +703,7 @@ void defuse__emu_trace(defuse__emu *e, defuse_step_cb cb, void *user) {
 
 int defuse__emu_run(defuse__emu *e, const char *msg, size_t len) {
     e->nev = 0;
+    e->nvictim = 0;
     defuse__arena_reset(&e->arena);
     e->steps = 0;
     size_t mul = e->lim.max_steps ? e->lim.max_steps : DEFUSE_DEFAULT_MAX_STEPS;
