@@ -12,6 +12,7 @@
  *                                 print the first MAX differing cases, exit 1
  *                                 if any differ
  *   show                          hex lines on stdin -> escaped text
+ *   trace                         text lines on stdin: print every pass
  *   version                       the log4j-core version on the class path
  *   patch CORE_JAR OUTDIR         write 2.19's StrSubstitutor.class with
  *                                 2.14.1's fresh cycle stack for nested names
@@ -190,6 +191,9 @@ public final class Log4jDiff {
     /* Evaluation                                                        */
     /* ---------------------------------------------------------------- */
 
+    /** When non-null, evaluate() prints every MessagePatternConverter pass here. */
+    private PrintStream trace;
+
     /** Evaluates one message; returns the result line. */
     String evaluate(final String msg) {
         requested.clear();
@@ -201,6 +205,10 @@ public final class Log4jDiff {
                     final String value = wb.toString();
                     wb.setLength(0);
                     wb.append(sub.run(event, value));
+                    if (trace != null) {
+                        trace.printf("pass at index %d (UTF-16): %s%n    -> %s   JNDI so far %s%n", i, show(value),
+                                show(wb.toString()), requested);
+                    }
                     if (wb.length() > MAX_TEXT) {
                         status = "error:too-long";
                         break;
@@ -1556,6 +1564,19 @@ public final class Log4jDiff {
                 while ((l = rd.readLine()) != null) {
                     w.write(decodeAll(l.trim()));
                     w.write('\n');
+                }
+            }
+            break;
+        }
+        case "trace": {
+            /* text lines on stdin: print each pass of the message loop */
+            final Log4jDiff o = new Log4jDiff();
+            o.trace = new PrintStream(System.out, true, "UTF-8");
+            try (BufferedReader rd = stdin()) {
+                String l;
+                while ((l = rd.readLine()) != null) {
+                    o.trace.println("message: " + show(l));
+                    o.trace.println("result:  " + o.evaluate(l).replaceAll(" #.*", ""));
                 }
             }
             break;

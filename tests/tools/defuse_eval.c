@@ -193,7 +193,8 @@ int main(int argc, char **argv) {
         if (kinds)
             printf(" kinds=%zu,%zu,%zu,%zu,%zu", st.kinds[0], st.kinds[1], st.kinds[2], st.kinds[3],
                    st.kinds[4]);
-        qsort(st.names, st.n, sizeof *st.names, cmp_str);
+        if (st.n > 1)
+            qsort(st.names, st.n, sizeof *st.names, cmp_str);
         for (size_t i = 0; i < st.n; i++)
             printf(" =%s", st.names[i]);
         putchar('\n');

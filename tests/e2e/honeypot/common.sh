@@ -85,17 +85,20 @@ wait_events() {
 # truthy, one per line.
 ev_query() {
     python3 - "$1" "$2" <<'EOF'
-import json, sys
-for line in open(sys.argv[1], encoding="utf-8"):
-    line = line.strip()
-    if not line:
-        continue
-    e = json.loads(line)
-    try:
-        v = eval(sys.argv[2], {"e": e})
-    except (KeyError, IndexError, TypeError):
-        v = None
-    if v:
-        print(v if isinstance(v, str) else json.dumps(v))
+import json, os, sys
+try:
+    for line in open(sys.argv[1], encoding="utf-8"):
+        line = line.strip()
+        if not line:
+            continue
+        e = json.loads(line)
+        try:
+            v = eval(sys.argv[2], {"e": e})
+        except (KeyError, IndexError, TypeError):
+            v = None
+        if v:
+            print(v if isinstance(v, str) else json.dumps(v), flush=True)
+except BrokenPipeError:  # the reader (grep -q) had enough: not an error
+    os._exit(0)
 EOF
 }
