@@ -611,7 +611,7 @@ static int scan_mapped(pool *p, job *j, lscan *ls, int fd, off_t start, off_t en
     while (at < end) {
         off_t base = at - at % page;
         size_t len = (size_t)(end - base) < LOGS_MAP_WINDOW ? (size_t)(end - base) : LOGS_MAP_WINDOW;
-        void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, base);
+        void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, base);
         if (m == MAP_FAILED) {
             rc = -1;
             break;
