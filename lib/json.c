@@ -283,9 +283,17 @@ size_t defuse_defang(const char *s, size_t len, char *out, size_t outsz) {
             size_t e = i;
             while (e < len && (is_label_char(u[e]) || u[e] == '.'))
                 e++;
-            int host = in_authority || host_token(u + i, e - i);
+            /* Decide on the token without its leading and trailing dots
+             * (".evil.example" after "${env:USER}", "evil.com." ending a
+             * sentence); leading dots join a host and are defanged too. */
+            size_t a = i, b = e;
+            while (a < b && u[a] == '.')
+                a++;
+            while (b > a && u[b - 1] == '.')
+                b--;
+            int host = in_authority || host_token(u + a, b - a);
             for (; i < e; i++) {
-                if (u[i] == '.' && host)
+                if (u[i] == '.' && host && (in_authority || i < b))
                     emit(&k, "[.]", 3);
                 else
                     emit(&k, s + i, 1);

@@ -183,6 +183,9 @@ static void test_defang_rules(void **state) {
     check_defang("bad \xff byte", "bad \\xFF byte");
     check_defang("caf\xc3\xa9 ok", "caf\xc3\xa9 ok");
     check_defang("end.", "end.");
+    check_defang("see evil.com.", "see evil[.]com.");
+    check_defang("${env:USER}.x.example", "$\\{env:USER}[.]x[.]example");
+    check_defang("a..b.com", "a[.][.]b[.]com"); /* malformed, still defanged */
     check_defang("$$", "$$");
     check_defang("", "");
 }
