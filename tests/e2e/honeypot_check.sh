@@ -85,4 +85,12 @@ timeout 10 "$DEFUSE" honeypot -c "$T/busy.conf" >/dev/null 2>"$T/err" || st=$?
 [ "$st" -eq 2 ] || fail "busy port: exit $st, want 2"
 grep -q "listener 'web' (line 3): cannot listen on 127.0.0.1:$P" "$T/err" || fail "busy port message: $(cat "$T/err")"
 ok "port in use reported: $(cat "$T/err")"
+# the systemd unit in etc/ is valid (when systemd-analyze exists here)
+if command -v systemd-analyze >/dev/null; then
+    sed -e "s#/usr/local/bin/defuse#$(readlink -f "$DEFUSE")#g" -e "s#/etc/defuse/honeypot.conf#$T/good.conf#g" \
+        "$DEFUSE_SRC/etc/defuse-honeypot.service" >"$T/defuse-honeypot.service"
+    msg=$(systemd-analyze verify "$T/defuse-honeypot.service" 2>&1 || true)
+    [ -z "$msg" ] || fail "systemd-analyze verify: $msg"
+    ok "etc/defuse-honeypot.service verifies"
+fi
 echo "PASS"
