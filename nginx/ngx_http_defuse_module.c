@@ -846,7 +846,8 @@ ngx_http_defuse_has_body(ngx_http_request_t *r)
         return 1;
     }
 #if (NGX_HTTP_V2)
-    if (r->stream && r->headers_in.content_length_n < 0) {
+    /* An HTTP/2 body without content-length: DATA frames still to come. */
+    if (r->stream && !r->stream->in_closed && r->headers_in.content_length_n < 0) {
         return 1;
     }
 #endif
@@ -917,7 +918,7 @@ ngx_http_defuse_handler(ngx_http_request_t *r)
      * an inspected main request only adds its own URI and arguments. */
     mctx = NULL;
     if (r != r->main) {
-        mctx = ngx_http_get_module_ctx(r->main, ngx_http_defuse_module);
+        mctx = ngx_http_defuse_get_ctx(r->main);
         if (mctx && mctx->state != NGX_HTTP_DEFUSE_DONE) {
             mctx = NULL;
         }
