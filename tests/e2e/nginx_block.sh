@@ -11,6 +11,7 @@ ngx_init
 
 echo hello >"$T/html/index.html"
 BACKEND=$(ngx_free_port)
+H2=$(ngx_free_port)
 ngx_conf "
     server {
         listen 127.0.0.1:@PORT@;
@@ -25,6 +26,12 @@ ngx_conf "
         location = /proxy { proxy_pass http://127.0.0.1:$BACKEND/; }
         location /legal/ { defuse_status 451; return 200 'legal-ok'; }
         location /close/ { defuse_status 444; return 200 'close-ok'; }
+    }
+    server {
+        listen 127.0.0.1:$H2 http2;
+        defuse on;
+        client_body_buffer_size 1k;
+        location = /api { return 200 'h2-ok'; }
     }
     server {
         listen 127.0.0.1:$BACKEND;
@@ -73,6 +80,7 @@ printf 'line one\n%s\nline three\n' "$P5" >"$T/upload.txt"
 expect 403 "multipart file upload" /api -F "file=@$T/upload.txt;type=text/plain"
 expect 403 "plain text body" /api -H 'Content-Type: text/plain' --data-binary "note: $P6"
 python3 -c "import sys; sys.stdout.write('A' * 300000 + ' ' + sys.argv[1] + '\n')" "$P1" >"$T/big.txt"
+python3 -c "import sys; sys.stdout.write('benign text, price \$5, template \${user.name}\n' * 8000)" >"$T/bigok.txt"
 expect 403 "large body spilled to a temp file (payload at 300 KB)" /api --data-binary "@$T/big.txt"
 if grep -q 'buffered to a temporary file' "$T/logs/error.log"; then
     pass "the large body was really spilled to disk"
@@ -83,6 +91,19 @@ expect 403 "chunked body" /api -H 'Transfer-Encoding: chunked' --data-binary "x=
 expect 403 "chunked large body" /api -H 'Transfer-Encoding: chunked' --data-binary "@$T/big.txt"
 expect 403 "body of a PUT" /api -X PUT --data-binary "$P3"
 expect 403 "body through proxy_pass" /proxy --data-binary "v=$P4"
+
+echo "--- HTTP/2 (cleartext, prior knowledge)"
+h2() { # CODE DESC CURL-ARGS...
+    local want=$1 desc=$2 got; shift 2
+    got=$(curl -g -s -o /dev/null -w '%{http_code} %{http_version}' --max-time 10 --http2-prior-knowledge \
+          "$@" "http://127.0.0.1:$H2/api")
+    [ "$got" = "$want 2" ] && pass "HTTP/2: $desc ($got)" || fail "HTTP/2: $desc: got '$got', want '$want 2'"
+}
+h2 200 "benign body" --data-binary 'a=1&b=2'
+h2 403 "payload in a header" -A "$P1"
+h2 403 "payload in a body with content-length" --data-binary "x=$(enc "$P3")"
+h2 403 "payload in a streamed body without content-length" -H 'Content-Length:' --data-binary "@$T/big.txt"
+h2 200 "benign streamed body without content-length" -H 'Content-Length:' --data-binary "@$T/bigok.txt"
 
 echo "--- defuse_status"
 expect 451 "defuse_status 451" "/legal/?q=$(enc "$P1")"
@@ -97,7 +118,6 @@ expect 200 "template words in a form" /api --data-urlencode 'q=jndi ldap://ldap.
 expect 200 "benign Basic credentials" / -H "Authorization: Basic $(b64 'alice:s3cret')"
 expect 200 "benign cookie" / -b 'session=0123456789abcdef; lang=en'
 expect 200 "benign multipart" /api -F "name=alice" -F "file=@$DEFUSE_SRC/nginx/config"
-python3 -c "import sys; sys.stdout.write('benign text, price \$5, template \${user.name}\n' * 8000)" >"$T/bigok.txt"
 expect 200 "large benign body spilled to disk" /api --data-binary "@$T/bigok.txt"
 expect 200 "chunked benign body" /api -H 'Transfer-Encoding: chunked' --data-binary "@$T/bigok.txt"
 # The body read by the module is still there for the content phase.
