@@ -142,6 +142,21 @@ public final class Log4jDiff {
         if (!map.containsKey("lower") || !map.containsKey("upper") || !map.containsKey("date")) {
             throw new IllegalStateException("lower/upper/date lookups missing: " + map.keySet());
         }
+        /* The real date lookup, noting that it ran (see evaluate()). */
+        final StrLookup date = map.get("date");
+        map.put("date", new StrLookup() {
+            @Override
+            public String lookup(final String key) {
+                dateUsed = true;
+                return date.lookup(key);
+            }
+
+            @Override
+            public String lookup(final LogEvent e, final String key) {
+                dateUsed = true;
+                return date.lookup(e, key);
+            }
+        });
         boolean has219;
         try {
             Class.forName("org.apache.logging.log4j.core.lookup.LookupResult");
@@ -193,9 +208,32 @@ public final class Log4jDiff {
 
     /** When non-null, evaluate() prints every MessagePatternConverter pass here. */
     private PrintStream trace;
+    private boolean dateUsed;
 
-    /** Evaluates one message; returns the result line. */
+    /** Evaluates one message; returns the result line.  If a ${date:...}
+     * lookup ran and the result changes with the event's time, the status
+     * is "clock" (the input depends on the time of day; not comparable). */
     String evaluate(final String msg) {
+        dateUsed = false;
+        final String r = evaluate1(msg);
+        if (!dateUsed || trace != null) {
+            return r;
+        }
+        final LogEvent keep = event;
+        event = otherTimeEvent;
+        final String r2;
+        try {
+            r2 = evaluate1(msg);
+        } finally {
+            event = keep;
+        }
+        if (!r2.equals(r)) {
+            return "clock" + r.substring(r.indexOf(' ') < 0 ? r.length() : r.indexOf(' '));
+        }
+        return r;
+    }
+
+    private String evaluate1(final String msg) {
         requested.clear();
         String status = "ok";
         final StringBuilder wb = new StringBuilder(msg);
@@ -546,7 +584,11 @@ public final class Log4jDiff {
                 return "${" + (p(0.5) ? "\u212A8s" : mixCase("env")) + ":" + label() + ":-" + obf(c, d, caseFree)
                         + "}";
             case 9:
-                /* $$ inside a default: evaluated by 2.14.1's recursion */
+                /* $$ inside a default: evaluated by 2.14.1's recursion (not
+                 * inside a date pattern, where it could leave a quote open) */
+                if (inDate) {
+                    return "${" + label() + ":-" + c + "}";
+                }
                 return "${" + label() + ":-$${" + label() + ":-" + c + "}}";
             default:
                 return "${" + obf("::", d, false) + "-" + obf(c, d, caseFree) + "}";
@@ -742,8 +784,9 @@ public final class Log4jDiff {
         final TreeSet<String> names = new TreeSet<>();
         String fin;
 
+        /** log4j: cycle, overflow or another exception; defuse: recursion or a failed scan. */
         boolean error() {
-            return !status.equals("ok");
+            return !status.equals("ok") && !status.equals("clock");
         }
     }
 
@@ -818,11 +861,16 @@ public final class Log4jDiff {
         }
         final java.util.TreeMap<String, Integer> classes = new java.util.TreeMap<>();
         int bad = 0;
+        int clock = 0;
         int fired = 0;
         int errors = 0;
         for (int i = 0; i < cases.size(); i++) {
             final Parsed e = parse(exp.get(i));
             final Parsed g = parse(got.get(i));
+            if (e.status.equals("clock")) {
+                clock++;
+                continue;
+            }
             if (!e.names.isEmpty()) {
                 fired++;
             }
@@ -845,6 +893,9 @@ public final class Log4jDiff {
         }
         if (!classes.isEmpty()) {
             out.println("mismatch classes: " + classes);
+        }
+        if (clock > 0) {
+            out.printf("%d cases skipped: their log4j result depends on the clock (unquoted date pattern)%n", clock);
         }
         out.printf("%d cases, %d fire JNDI in log4j, %d end in a log4j error; %d mismatches%n", cases.size(),
                 fired, errors, bad);
@@ -1257,14 +1308,7 @@ public final class Log4jDiff {
 
     /** True if s evaluates the same at two different times. */
     private boolean timeStable(final String s) {
-        final String a = evaluate(s);
-        final LogEvent keep = event;
-        event = otherTimeEvent;
-        try {
-            return parse(evaluate(s)).names.equals(parse(a).names);
-        } finally {
-            event = keep;
-        }
+        return !parse(evaluate(s)).status.equals("clock");
     }
 
     /** Greedy delta debugging: removes spans while the mismatch keeps its shape
