@@ -64,6 +64,7 @@ struct lin_source {
     size_t pre_len, pre_off;
 
     struct archive *ar;
+    int ar_eof; /* the decompressed stream is empty */
     unsigned char *arbuf; /* libarchive's read buffer */
     char arerr[256];
 
@@ -169,6 +170,8 @@ static ssize_t inner_read(lin_source *s, void *buf, size_t cap, char *err, size_
             snprintf(err, errsz, "read error: %s", strerror(errno));
         return r;
     }
+    if (s->ar_eof)
+        return 0;
     la_ssize_t r = archive_read_data(s->ar, buf, cap);
     if (r < 0) {
         const char *e = archive_error_string(s->ar);
@@ -240,13 +243,23 @@ int lin_open(lin_source **out, const char *path, off_t start, off_t end, lin_inf
         }
         archive_read_support_filter_all(s->ar);
         archive_read_support_format_raw(s->ar);
+        archive_read_support_format_empty(s->ar); /* an empty rotated log */
         struct archive_entry *ent;
-        if (archive_read_open(s->ar, s, NULL, ar_read_cb, NULL) != ARCHIVE_OK ||
-            archive_read_next_header(s->ar, &ent) != ARCHIVE_OK) {
+        int hr = ARCHIVE_FATAL;
+        if (archive_read_open(s->ar, s, NULL, ar_read_cb, NULL) == ARCHIVE_OK)
+            hr = archive_read_next_header(s->ar, &ent);
+        if (hr != ARCHIVE_OK && hr != ARCHIVE_EOF) {
             const char *e = archive_error_string(s->ar);
             snprintf(err, errsz, "cannot read %s stream: %s", m->name, e ? e : "unknown error");
             goto fail;
         }
+        /* The magic matched but libarchive found no such filter (a stream
+         * too short to be one): say so rather than read it as text. */
+        if (archive_filter_count(s->ar) < 2 || archive_filter_code(s->ar, 0) == ARCHIVE_FILTER_NONE) {
+            snprintf(err, errsz, "not a valid %s stream (truncated?)", m->name);
+            goto fail;
+        }
+        s->ar_eof = hr == ARCHIVE_EOF;
     }
 
     /* Probe the (decompressed) text start for a BOM and binary content. */

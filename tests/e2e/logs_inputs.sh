@@ -119,6 +119,14 @@ if [ "$(id -u)" != 0 ]; then
     expect_grep "noread.log: Permission denied" err.txt "unreadable file named"
 fi
 
+# empty compressed logs are clean; a cut-off one is an error
+: > e.log; gzip e.log; : | xz > e.xz
+"$DEFUSE" logs e.log.gz e.xz > out.txt 2> err.txt; expect_rc 0 $? "empty gzip and xz streams are clean"
+[ -s err.txt ] && fail "empty streams reported: $(cat err.txt)" || ok "empty streams quiet"
+printf '\037\213' > cut.gz
+"$DEFUSE" logs cut.gz 2> err.txt; expect_rc 2 $? "2-byte gzip"
+expect_grep "cut.gz: not a valid gzip stream" err.txt "cut-off gzip named"
+
 # ---- clean input: exit 0, no output -------------------------------------------
 printf 'GET /index.html\nprice is $5 {ok}\n' > clean.log
 "$DEFUSE" logs clean.log > out.txt; rc=$?
