@@ -212,6 +212,22 @@ static void print_human(const char *payload, size_t len, const ex_state *x, int 
         printf("  %-11s ", "decoded");
         put_jstr(json_object_get(f, "decoded"));
         putchar('\n');
+        json_t *host = json_object_get(f, "host"), *scheme = json_object_get(f, "scheme");
+        if (json_is_string(host) && json_is_string(scheme)) {
+            json_t *port = json_object_get(f, "port"), *path = json_object_get(f, "path");
+            fputs("  => log4j would resolve ", stdout);
+            put_jstr(host);
+            fputs(", connect with ", stdout);
+            put_jstr(scheme);
+            if (json_is_integer(port))
+                printf(" to port %lld", (long long)json_integer_value(port));
+            if (json_is_string(path)) {
+                fputs(" and request \"", stdout);
+                put_jstr(path);
+                fputs("\"", stdout);
+            }
+            putchar('\n');
+        }
     }
 }
 

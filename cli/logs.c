@@ -760,7 +760,7 @@ static void progress_show(progress *pr, size_t done, size_t total, uint64_t byte
     if (!pr->on)
         return;
     double s = elapsed(&pr->t0);
-    fprintf(stderr, "\r\033[Kdefuse: %zu/%zu jobs, %.1f MB, %.1f MB/s", done, total,
+    fprintf(stderr, "\r\033[Kdefuse: %zu/%zu files, %.1f MB, %.1f MB/s", done, total,
             (double)bytes / 1e6, s > 0 ? (double)bytes / 1e6 / s : 0.0);
     pr->shown = 1;
 }
@@ -803,6 +803,9 @@ static int run_all(const logs_opts *o, joblist *jl, outstate *st) {
     pr.on = o->progress > 0 ||
             (o->progress < 0 && isatty(2) && jl->total_bytes >= 256u * 1024 * 1024);
     uint64_t base = 0, files = 0, lines = 0, bytes = 0;
+    size_t nfiles = 0;
+    for (size_t i = 0; i < jl->n; i++)
+        nfiles += jl->v[i].first;
 
     if (p.inline_mode) {
         char *buf = malloc(LOGS_BLOCK);
@@ -813,7 +816,7 @@ static int run_all(const logs_opts *o, joblist *jl, outstate *st) {
             p.next_base = base;
             run_job(&p, &jl->v[i], buf);
             emit_job(st, &jl->v[i], &base, &files, &lines, &bytes);
-            progress_show(&pr, i + 1, jl->n, p.bytes);
+            progress_show(&pr, (size_t)files, nfiles, p.bytes);
         }
         free(buf);
     } else {
@@ -843,7 +846,8 @@ static int run_all(const logs_opts *o, joblist *jl, outstate *st) {
                 pthread_cond_timedwait(&p.done, &p.mu, &ts);
                 if (!jl->v[i].done) {
                     pthread_mutex_unlock(&p.mu);
-                    progress_show(&pr, i, jl->n, __atomic_load_n(&p.bytes, __ATOMIC_RELAXED));
+                    progress_show(&pr, (size_t)files, nfiles,
+                                  __atomic_load_n(&p.bytes, __ATOMIC_RELAXED));
                     pthread_mutex_lock(&p.mu);
                 }
             }
