@@ -781,7 +781,8 @@ int cmd_scan(int argc, char **argv) {
         fprintf(stderr, "defuse scan: %s\n", col.oom ? "out of memory" : defuse_strerror(rc));
         goto out;
     }
-    qsort(col.v, col.n, sizeof *col.v, rec_cmp);
+    if (col.n)
+        qsort(col.v, col.n, sizeof *col.v, rec_cmp);
     switch (fmt) {
     case F_TABLE: out_table(out, &col, quiet); break;
     case F_SARIF: out_sarif(out, &col); break;

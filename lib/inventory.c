@@ -67,7 +67,9 @@ void defuse_inventory_free(defuse_inventory *inv) {
 
 /* ---- reporting ---------------------------------------------------------------- */
 
-static void report_error(defuse_inventory *inv, const char *path, int err, const char *fmt, ...) {
+__attribute__((format(printf, 4, 5))) static void report_error(defuse_inventory *inv,
+                                                                const char *path, int err,
+                                                                const char *fmt, ...) {
     char reason[1024];
     va_list ap;
     va_start(ap, fmt);

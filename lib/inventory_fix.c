@@ -581,12 +581,12 @@ int defuse_inventory_fix(const char *path, unsigned flags, const defuse_inv_limi
         goto out;
     }
     if (backup_dir) {
-        char ho[65], hf[65], b[DEFUSE_INV_MAX_PATH];
+        char ho[65], hf[65];
+        const char *b = strrchr(bpath, '/') ? strrchr(bpath, '/') + 1 : bpath;
         defuse__sha256_hex(orig, ho);
         defuse__sha256_hex(fixed, hf);
-        snprintf(b, sizeof b, "%s", bpath);
         json_t *rec = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "path", abspath,
-                                "backup", basename(b), "sha256_original", ho, "sha256_fixed", hf,
+                                "backup", b, "sha256_original", ho, "sha256_fixed", hf,
                                 "uid", (json_int_t)st.st_uid, "gid", (json_int_t)st.st_gid, "mode",
                                 (json_int_t)(st.st_mode & 07777), "size", (json_int_t)st.st_size,
                                 "atime", (json_int_t)st.st_atim.tv_sec, "atime_ns",

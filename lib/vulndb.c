@@ -142,7 +142,7 @@ typedef struct loadctx {
     const char *src;
 } loadctx;
 
-static int fail(loadctx *L, const char *fmt, ...) {
+__attribute__((format(printf, 2, 3))) static int fail(loadctx *L, const char *fmt, ...) {
     if (L->err && L->errlen) {
         int n = snprintf(L->err, L->errlen, "%s: ", L->src);
         if (n < 0)
