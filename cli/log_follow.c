@@ -74,7 +74,7 @@ static int scan_once(watch *w, const lscan_opts *o, char *buf) {
         return -1;
     }
     int rc = 0;
-    if (lscan_new(&w->ls, o, year_now(), watch_sink, w) < 0) {
+    if (lscan_new(&w->ls, o, NULL, year_now(), watch_sink, w) < 0) {
         lin_close(src);
         return -1;
     }
@@ -138,7 +138,7 @@ static int watch_open(watch *w, const lscan_opts *o, int at_end, char *buf) {
             w->off += r;
         }
     }
-    if (lscan_new(&w->ls, o, year_now(), watch_sink, w) < 0) {
+    if (lscan_new(&w->ls, o, NULL, year_now(), watch_sink, w) < 0) {
         close(fd);
         w->fd = -1;
         return -1;
@@ -197,7 +197,7 @@ static void poll_watch(watch *w, const lscan_opts *o, char *buf) {
         w->off = 0;
         w->base = 0;
         lseek(w->fd, 0, SEEK_SET);
-        if (lscan_new(&w->ls, o, year_now(), watch_sink, w) < 0) {
+        if (lscan_new(&w->ls, o, NULL, year_now(), watch_sink, w) < 0) {
             close(w->fd);
             w->fd = -1;
             return;
@@ -228,7 +228,7 @@ int lfollow_run(char **paths, size_t npaths, const lscan_opts *o, int from_start
             lin_source *src;
             char err[256];
             if (lin_open(&src, "-", 0, -1, &info, err, sizeof err) == 0) {
-                if (lscan_new(&w[i].ls, o, year_now(), watch_sink, &w[i]) == 0) {
+                if (lscan_new(&w[i].ls, o, NULL, year_now(), watch_sink, &w[i]) == 0) {
                     ssize_t n;
                     while (!logs_stop && (n = lin_read(src, buf, LOGS_BLOCK, err, sizeof err)) > 0)
                         lscan_feed(w[i].ls, buf, (size_t)n);

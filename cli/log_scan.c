@@ -20,6 +20,7 @@
 
 struct lscan {
     defuse_scanner *sc;
+    int own_sc;
     const lscan_opts *o;
     int year;
     lrec_sink sink;
@@ -465,18 +466,28 @@ int lscan_finish(lscan *s) {
 uint64_t lscan_lines(const lscan *s) { return s->line; }
 uint64_t lscan_findings(const lscan *s) { return s->nfind; }
 
-int lscan_new(lscan **out, const lscan_opts *o, int default_year, lrec_sink sink, void *user) {
-    lscan *s = calloc(1, sizeof *s);
-    if (!s)
-        return DEFUSE_ENOMEM;
+int lscan_scanner_new(defuse_scanner **out, const lscan_opts *o) {
     defuse_limits lim;
     defuse_limits_default(&lim);
     if (o->max_line < lim.max_input)
         lim.max_input = o->max_line;
-    int r = defuse_scanner_new(&s->sc, &lim);
-    if (r < 0) {
-        free(s);
-        return r;
+    return defuse_scanner_new(out, &lim);
+}
+
+int lscan_new(lscan **out, const lscan_opts *o, defuse_scanner *sc, int default_year,
+              lrec_sink sink, void *user) {
+    lscan *s = calloc(1, sizeof *s);
+    if (!s)
+        return DEFUSE_ENOMEM;
+    if (sc) {
+        s->sc = sc;
+    } else {
+        int r = lscan_scanner_new(&s->sc, o);
+        if (r < 0) {
+            free(s);
+            return r;
+        }
+        s->own_sc = 1;
     }
     s->o = o;
     s->year = default_year;
@@ -489,7 +500,8 @@ int lscan_new(lscan **out, const lscan_opts *o, int default_year, lrec_sink sink
 void lscan_free(lscan *s) {
     if (!s)
         return;
-    defuse_scanner_free(s->sc);
+    if (s->own_sc)
+        defuse_scanner_free(s->sc);
     free(s->carry);
     free(s->conv);
     free(s);

@@ -576,6 +576,8 @@ static void job_message(job *j, int type, const char *text) {
  * per worker) instead of copied by read(): the copy was a third of the
  * CPU time on clean logs. */
 #define LOGS_MAP_WINDOW ((size_t)64 << 20)
+/* Smaller files are read: mapping costs more than copying them. */
+#define LOGS_MAP_MIN ((size_t)4 << 20)
 
 /* A mapped file that shrinks under us (copytruncate rotation) raises
  * SIGBUS on access: the handler jumps back to the worker that touched it,
@@ -637,7 +639,7 @@ static int scan_mapped(pool *p, job *j, lscan *ls, int fd, off_t start, off_t en
 }
 
 /* Runs one job in the calling thread; buf is LOGS_BLOCK bytes. */
-static void run_job(pool *p, job *j, char *buf) {
+static void run_job(pool *p, job *j, char *buf, defuse_scanner *sc) {
     const logs_opts *o = p->o;
     char err[256];
     lin_info info;
@@ -650,13 +652,13 @@ static void run_job(pool *p, job *j, char *buf) {
     }
     if (info.binary)
         job_message(j, LREC_WARNING, "binary file (NUL bytes): scanning its text lines anyway");
-    if (lscan_new(&ls, &o->scan, j->year, job_sink, j) < 0) {
+    if (lscan_new(&ls, &o->scan, sc, j->year, job_sink, j) < 0) {
         job_message(j, LREC_ERROR, "out of memory");
         goto out;
     }
     int fd;
     off_t ms, me, at = 0;
-    if (lin_mappable(src, &fd, &ms, &me)) {
+    if (lin_mappable(src, &fd, &ms, &me) && me - ms >= (off_t)LOGS_MAP_MIN) {
         int r = scan_mapped(p, j, ls, fd, ms, me, &at);
         if (r == -2) {
             job_message(j, LREC_ERROR, "file shrank while being read (truncated or rotated)");
@@ -723,6 +725,9 @@ out:
 static void *worker(void *arg) {
     pool *p = arg;
     char *buf = malloc(LOGS_BLOCK);
+    defuse_scanner *sc = NULL;
+    if (lscan_scanner_new(&sc, &p->o->scan) < 0)
+        sc = NULL;
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (p->next < p->jobs->n && p->next >= p->emitted + p->window)
@@ -731,8 +736,8 @@ static void *worker(void *arg) {
             break;
         job *j = &p->jobs->v[p->next++];
         pthread_mutex_unlock(&p->mu);
-        if (buf)
-            run_job(p, j, buf);
+        if (buf && sc)
+            run_job(p, j, buf, sc);
         else
             job_message(j, LREC_ERROR, "out of memory");
         pthread_mutex_lock(&p->mu);
@@ -740,6 +745,7 @@ static void *worker(void *arg) {
         pthread_cond_broadcast(&p->done);
     }
     pthread_mutex_unlock(&p->mu);
+    defuse_scanner_free(sc);
     free(buf);
     return NULL;
 }
@@ -809,15 +815,19 @@ static int run_all(const logs_opts *o, joblist *jl, outstate *st) {
 
     if (p.inline_mode) {
         char *buf = malloc(LOGS_BLOCK);
-        if (!buf)
+        defuse_scanner *sc = NULL;
+        if (!buf || lscan_scanner_new(&sc, &o->scan) < 0) {
+            free(buf);
             return -1;
+        }
         for (size_t i = 0; i < jl->n; i++) {
             p.emitted = i;
             p.next_base = base;
-            run_job(&p, &jl->v[i], buf);
+            run_job(&p, &jl->v[i], buf, sc);
             emit_job(st, &jl->v[i], &base, &files, &lines, &bytes);
             progress_show(&pr, (size_t)files, nfiles, p.bytes);
         }
+        defuse_scanner_free(sc);
         free(buf);
     } else {
         pthread_mutex_init(&p.mu, NULL);

@@ -133,10 +133,17 @@ typedef struct lscan_opts {
 
 typedef struct lscan lscan;
 
+/* Creates the detector scanner a line scanner needs, with o's limits
+ * (max_line as its max_input).  OUT: *out, free with defuse_scanner_free().
+ * Returns 0 or a negative defuse_err. */
+int lscan_scanner_new(defuse_scanner **out, const lscan_opts *o);
+
 /* Creates a line scanner for one input (one file or one chunk of it).
- * default_year: for RFC 3164 syslog times.  sink receives each record.
- * Returns 0 or DEFUSE_ENOMEM. */
-int lscan_new(lscan **out, const lscan_opts *o, int default_year, lrec_sink sink, void *user);
+ * sc: a scanner from lscan_scanner_new(), BORROWED (one per thread, reused
+ * across inputs), or NULL to own one.  default_year: for RFC 3164 syslog
+ * times.  sink receives each record.  Returns 0 or a negative defuse_err. */
+int lscan_new(lscan **out, const lscan_opts *o, defuse_scanner *sc, int default_year,
+              lrec_sink sink, void *user);
 void lscan_free(lscan *s);
 
 /* Feeds data[0..n) (BORROWED) and scans every complete line in it.

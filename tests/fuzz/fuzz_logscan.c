@@ -31,7 +31,7 @@ static void sink(void *user, lrec *r) {
 static uint64_t run(const lscan_opts *o, const char *p, size_t n, const uint8_t *cuts, size_t ncuts,
                     collected *c) {
     lscan *s;
-    if (lscan_new(&s, o, 2021, sink, c) < 0)
+    if (lscan_new(&s, o, NULL, 2021, sink, c) < 0)
         return UINT64_MAX;
     size_t pos = 0, k = 0;
     while (pos < n) {
