@@ -23,10 +23,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Only this much of a line is examined for the fields (they sit at its
- * start, or in a JSON object, which is parsed only up to this size). */
-#define LF_MAX_SCAN 4096u
-#define LF_MAX_JSON (1u << 20)
 
 typedef struct ltime {
     int y, mo, d, h, mi, s, ms; /* ms < 0: no fraction */

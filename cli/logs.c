@@ -523,8 +523,6 @@ typedef struct pool {
     int inline_mode;    /* jobs run one by one in the main thread */
 } pool;
 
-/* Records a job buffers before it streams (see job.streaming). */
-#define LOGS_STREAM_AFTER 4096u
 
 static void job_stream(job *j) {
     pool *p = j->pool;

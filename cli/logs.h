@@ -35,6 +35,13 @@
 #define LOGS_SUMMARY_MAX_DISTINCT 100000u
 /* Directory nesting followed when walking trees. */
 #define LOGS_MAX_DIR_DEPTH 256u
+/* Findings a job buffers before it streams them itself (memory bound on
+ * attack-dense input; see logs.c). */
+#define LOGS_STREAM_AFTER 4096u
+/* Bytes at the start of a line examined for src_ip and time, and the
+ * largest JSON line parsed for them (only lines with a finding). */
+#define LF_MAX_SCAN 4096u
+#define LF_MAX_JSON (1u << 20)
 
 /* ---- log_input.c ---------------------------------------------------------- */
 
