@@ -319,6 +319,10 @@ int hp_events_start(hp_events *ev, char *err, size_t errsz);
 /* Flushes, drains the remote-sink queue (at most drain_ms) and frees. */
 void hp_events_free(hp_events *ev, unsigned drain_ms);
 
+/* Flushes the JSON Lines outputs (events are buffered between calls; the
+ * server calls this once per event-loop iteration). */
+void hp_events_flush(hp_events *ev);
+
 /* Reopens the log file (SIGHUP).  Returns 0 or -1 (old file kept). */
 int hp_events_reopen(hp_events *ev);
 

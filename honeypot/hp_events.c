@@ -40,6 +40,7 @@ struct hp_events {
     src_slot *slots;
     uint64_t rng[2];
     hp_stats st;
+    int dirty; /* events written since the last flush */
     char host[64]; /* RFC 5424 HOSTNAME: node, printable ASCII */
 };
 
@@ -131,6 +132,16 @@ void hp_events_free(hp_events *ev, unsigned drain_ms) {
     free(ev);
 }
 
+void hp_events_flush(hp_events *ev) {
+    if (!ev->dirty)
+        return;
+    ev->dirty = 0;
+    if (ev->log)
+        fflush(ev->log);
+    if (ev->cfg->log_stdout)
+        fflush(stdout);
+}
+
 int hp_events_reopen(hp_events *ev) {
     if (!ev->cfg->log_file[0])
         return 0;
@@ -138,7 +149,7 @@ int hp_events_reopen(hp_events *ev) {
     if (!f)
         return -1;
     if (ev->log)
-        fclose(ev->log);
+        fclose(ev->log); /* flushes what the old file still had */
     ev->log = f;
     return 0;
 }
@@ -321,14 +332,12 @@ int hp_events_emit(hp_events *ev, const hp_conn_info *ci, const char *type, json
         goto out;
     size_t ll = escape_dollars(dump, line);
     line[ll] = '\n';
-    if (ev->log) {
+    /* buffered: hp_events_flush() runs once per loop iteration */
+    if (ev->log)
         fwrite(line, 1, ll + 1, ev->log);
-        fflush(ev->log);
-    }
-    if (ev->cfg->log_stdout) {
+    if (ev->cfg->log_stdout)
         fwrite(line, 1, ll + 1, stdout);
-        fflush(stdout);
-    }
+    ev->dirty = 1;
     if (ev->sinks) {
         char msg[4096];
         size_t ml = build_syslog(ev, ci, type, tbuf, idbuf, kind, summary, summary_len, msg,
@@ -410,7 +419,7 @@ static int on_finding(const defuse_finding *f, void *user) {
     if ((unsigned)f->kind < fs->worst)
         fs->worst = (unsigned)f->kind;
     json_t *extra = json_object();
-    json_object_set_new(extra, "where", json_string(fs->where));
+    json_object_set_new(extra, "where", hp_json_bytes(fs->where, strlen(fs->where)));
     char *ex = json_dumps(extra, JSON_COMPACT);
     json_decref(extra);
     char *js = ex ? defuse_finding_to_json(f, ex) : NULL;
@@ -424,7 +433,7 @@ static int on_finding(const defuse_finding *f, void *user) {
             json_object_set_new(obj, "callback", hp_json_bytes(f->callback, strlen(f->callback)));
     }
     if (!json_object_get(obj, "where"))
-        json_object_set_new(obj, "where", json_string(fs->where));
+        json_object_set_new(obj, "where", hp_json_bytes(fs->where, strlen(fs->where)));
     json_array_append_new(fs->arr, obj);
     return 0;
 }

@@ -27,6 +27,7 @@
 #define WRITE_BACKLOG (64u << 10) /* stop serving pipelined requests above this */
 #define DRAIN_MS 5000u         /* remote sinks flush time at shutdown */
 #define HP_FIELD_SNIP 1024u    /* bytes of a header value / body kept in an event */
+#define BUF_POOL 256u          /* spare input buffers kept for reuse */
 
 typedef struct server server;
 typedef struct conn conn;
@@ -54,7 +55,8 @@ struct conn {
     uint64_t last_ms, msg_start_ms;
     unsigned long long total_in;
     unsigned requests, events, writes;
-    int closing, close_after_write, overflow, acked, handles;
+    size_t wbytes; /* bytes of responses not yet written (callback pending) */
+    int closing, close_after_write, overflow, acked, handles, paused;
     conn *prev, *next;
 };
 
@@ -77,6 +79,11 @@ struct server {
     size_t mem_used;
     unsigned long long rejected;
     uv_signal_t sig_term, sig_int, sig_hup;
+    uv_check_t flush_check; /* flushes the event log after each loop iteration */
+    char *pool[BUF_POOL];   /* spare INITIAL_BUF input buffers */
+    size_t npool;
+    time_t date_sec;
+    char date[40];          /* HTTP Date header, cached per second */
     int stopping;
     char udp_buf[65536];
 };
@@ -162,15 +169,28 @@ static void emit(conn *c, const char *type, json_t *body, const char *summary, s
 
 /* ---- connection lifecycle --------------------------------------------------- */
 
+/* Releases the input buffer: idle connections hold none.  Buffers of the
+ * initial size go back to a small pool (no malloc per request). */
+static void release_buf(conn *c) {
+    server *s = c->srv;
+    if (!c->buf)
+        return;
+    s->mem_used -= c->cap;
+    if (c->cap == INITIAL_BUF && s->npool < BUF_POOL)
+        s->pool[s->npool++] = c->buf;
+    else
+        free(c->buf);
+    c->buf = NULL;
+    c->cap = 0;
+    c->len = 0;
+}
+
 static void on_handle_closed(uv_handle_t *h) {
     conn *c = h->data;
     if (--c->handles > 0)
         return;
     server *s = c->srv;
-    if (c->buf) {
-        s->mem_used -= c->cap;
-        free(c->buf);
-    }
+    release_buf(c);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -224,10 +244,15 @@ static void arm_timer(conn *c) {
     const hp_config *cfg = c->srv->cfg;
     uint64_t now = now_ms(c->srv);
     uint64_t deadline = c->last_ms + cfg->idle_timeout_ms;
-    if (c->len && c->msg_start_ms + cfg->header_timeout_ms < deadline)
+    /* the whole-message deadline applies to a message still arriving, not to
+     * complete requests held back while a slow reader drains its responses */
+    if (c->len && !c->paused && c->msg_start_ms + cfg->header_timeout_ms < deadline)
         deadline = c->msg_start_ms + cfg->header_timeout_ms;
     uv_timer_start(&c->timer, on_timer, deadline > now ? deadline - now : 0, 0);
 }
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out);
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b);
 
 typedef struct wreq {
     uv_write_t req;
@@ -240,6 +265,7 @@ static void on_written(uv_write_t *req, int status) {
     wreq *w = (wreq *)req;
     conn *c = w->c;
     c->srv->mem_used -= w->len;
+    c->wbytes -= w->len;
     c->writes--;
     free(w);
     if (c->closing)
@@ -254,6 +280,13 @@ static void on_written(uv_write_t *req, int status) {
     }
     if (c->len && protos[c->ci.proto].on_data)
         protos[c->ci.proto].on_data(c); /* pipelined input held back */
+    if (c->paused && !c->closing && c->wbytes <= WRITE_BACKLOG) {
+        c->paused = 0;
+        c->msg_start_ms = now_ms(c->srv);
+        uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    }
+    c->last_ms = now_ms(c->srv); /* the client is reading: not idle */
+    arm_timer(c);
 }
 
 /* Queues n bytes from up to two pieces.  Returns 0 or -1 (closed). */
@@ -282,17 +315,14 @@ static int conn_write2(conn *c, const void *a, size_t al, const void *b, size_t 
         return -1;
     }
     c->writes++;
+    c->wbytes += w->len;
     return 0;
 }
 
 /* Drops the first n bytes of the input buffer. */
 static void consume(conn *c, size_t n) {
     if (n >= c->len) {
-        c->len = 0;
-        c->srv->mem_used -= c->cap; /* idle connections hold no buffer */
-        free(c->buf);
-        c->buf = NULL;
-        c->cap = 0;
+        release_buf(c);
         return;
     }
     memmove(c->buf, c->buf + n, c->len - n);
@@ -309,7 +339,8 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out) {
         if (ncap > c->cap_max)
             ncap = c->cap_max;
         if (ncap > c->cap && s->mem_used + (ncap - c->cap) <= s->cfg->max_memory) {
-            char *nb = realloc(c->buf, ncap);
+            char *nb = (!c->buf && ncap == INITIAL_BUF && s->npool) ? s->pool[--s->npool]
+                                                                      : realloc(c->buf, ncap);
             if (nb) {
                 s->mem_used += ncap - c->cap;
                 c->buf = nb;
@@ -339,6 +370,10 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
     c->last_ms = now_ms(c->srv);
     c->total_in += (unsigned long long)n;
     if (b->base == c->srv->udp_buf) {
+        if (c->cap == 0) { /* no buffer at all: the memory budget is spent */
+            conn_close(c, "memory limit");
+            return;
+        }
         arm_timer(c); /* discarded: the handler already saw a full buffer */
     } else {
         if (c->len == 0)
@@ -459,11 +494,15 @@ static void http_respond(conn *c, unsigned status, const hp_response_cfg *r, int
         blen = 0;
     }
     char hdr[8192];
-    char date[64];
+    server *s = c->srv;
     time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (t != s->date_sec) {
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(s->date, sizeof s->date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        s->date_sec = t;
+    }
+    const char *date = s->date;
     const char *srvname = c->lc->server_header[0] ? c->lc->server_header : "Apache";
     int n = snprintf(hdr, sizeof hdr,
                      "HTTP/1.1 %u %s\r\nDate: %s\r\nServer: %s\r\nContent-Type: %s\r\n"
@@ -637,8 +676,15 @@ static void http_error(conn *c, unsigned status, const char *what) {
 static void http_data(conn *c) {
     const hp_config *cfg = c->srv->cfg;
     while (!c->closing && !c->close_after_write && c->len) {
-        if (c->writes && uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > WRITE_BACKLOG)
-            return; /* resumed from on_written */
+        if (c->wbytes > WRITE_BACKLOG) {
+            /* a client that pipelines without reading: stop reading until
+             * its responses drain (on_written resumes) */
+            if (!c->paused) {
+                uv_read_stop((uv_stream_t *)&c->tcp);
+                c->paused = 1;
+            }
+            return;
+        }
         hp_http_req rq;
         long r = hp_http_parse(c->buf, c->len, cfg->max_request, cfg->max_body, &rq);
         if (r > 0) {
@@ -965,6 +1011,12 @@ static void stop_server(server *s) {
     uv_close((uv_handle_t *)&s->sig_term, close_noop);
     uv_close((uv_handle_t *)&s->sig_int, close_noop);
     uv_close((uv_handle_t *)&s->sig_hup, close_noop);
+    uv_close((uv_handle_t *)&s->flush_check, close_noop);
+}
+
+static void on_check(uv_check_t *h) {
+    server *s = h->data;
+    hp_events_flush(s->ev);
 }
 
 static void on_signal(uv_signal_t *h, int sig) {
@@ -1115,6 +1167,9 @@ int hp_server_run(const hp_config *cfg) {
     uv_signal_start(&s->sig_term, on_signal, SIGTERM);
     uv_signal_start(&s->sig_int, on_signal, SIGINT);
     uv_signal_start(&s->sig_hup, on_signal, SIGHUP);
+    uv_check_init(s->loop, &s->flush_check);
+    s->flush_check.data = s;
+    uv_check_start(&s->flush_check, on_check);
     fprintf(stderr, "defuse honeypot: ready, %zu sockets on %zu listeners\n", s->nsocks,
             cfg->nlisteners);
     uv_run(s->loop, UV_RUN_DEFAULT);
@@ -1138,6 +1193,8 @@ out:
                     st.emitted, st.suppressed, st.ignored, s->rejected, st.queued_dropped);
     }
     defuse_scanner_free(s->scanner);
+    for (size_t i = 0; i < s->npool; i++)
+        free(s->pool[i]);
     free(s->socks);
     free(s);
     return status;

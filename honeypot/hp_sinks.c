@@ -43,6 +43,7 @@ struct hp_sinks {
     struct sockaddr_storage tcp_addr;
     socklen_t tcp_len;
     int have_tcp;
+    struct timespec tcp_retry_at; /* after a failed connect: wait before the next */
     /* webhook */
     CURL *curl;
     struct curl_slist *hdrs;
@@ -136,6 +137,12 @@ static void sleep_ms(unsigned ms) {
     }
 }
 
+static int past(const struct timespec *d) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > d->tv_sec || (now.tv_sec == d->tv_sec && now.tv_nsec >= d->tv_nsec);
+}
+
 static int tcp_connect(hp_sinks *s) {
     int fd = socket(s->tcp_addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
@@ -175,10 +182,16 @@ static int send_tcp(hp_sinks *s, const char *msg, size_t ml) {
     char hdr[32];
     int hl = snprintf(hdr, sizeof hdr, "%zu ", ml); /* RFC 6587 octet counting */
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (s->tcp_fd < 0)
+        if (s->tcp_fd < 0) {
+            if (!past(&s->tcp_retry_at))
+                return -1; /* collector down: fail fast instead of queueing up */
             s->tcp_fd = tcp_connect(s);
-        if (s->tcp_fd < 0)
-            continue;
+            if (s->tcp_fd < 0) {
+                clock_gettime(CLOCK_MONOTONIC, &s->tcp_retry_at);
+                s->tcp_retry_at.tv_sec += 5;
+                return -1;
+            }
+        }
         if (send_all(s->tcp_fd, hdr, (size_t)hl) == 0 && send_all(s->tcp_fd, msg, ml) == 0)
             return 0;
         close(s->tcp_fd);
@@ -209,18 +222,12 @@ static int send_webhook(hp_sinks *s, const char *json, size_t jl) {
             code >= 200 && code < 300)
             return 0;
         pthread_mutex_lock(&s->mu);
-        int give_up = s->stopping && s->count > 0;
+        int give_up = s->stopping && (s->count > 0 || past(&s->drain_deadline));
         pthread_mutex_unlock(&s->mu);
         if (give_up)
-            break; /* shutting down with more queued: do not stall the drain */
+            break; /* shutting down: do not stall the drain on one event */
     }
     return -1;
-}
-
-static int past(const struct timespec *d) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return now.tv_sec > d->tv_sec || (now.tv_sec == d->tv_sec && now.tv_nsec >= d->tv_nsec);
 }
 
 static void *sender(void *arg) {

@@ -11,6 +11,7 @@ have_v6=1
 python3 -c "import socket; s=socket.socket(socket.AF_INET6); s.bind(('::1', $PW))" 2>/dev/null || have_v6=0
 
 printf '<html><title>Intranet portal</title></html>\n' >"$T/index.html"
+head -c 262144 /dev/zero | tr '\0' 'B' >"$T/big.bin"
 {
     echo "node http-test"
     echo "log_file $T/events.jsonl"
@@ -20,6 +21,7 @@ printf '<html><title>Intranet portal</title></html>\n' >"$T/index.html"
     echo "header_timeout 1s"
     echo "idle_timeout 3s"
     echo "max_connections 40"
+    echo "max_memory 2M"
     echo "first_bytes 1K"
     echo "[listener web]"
     echo "protocol http"
@@ -35,6 +37,9 @@ printf '<html><title>Intranet portal</title></html>\n' >"$T/index.html"
     echo "status 401"
     echo "header WWW-Authenticate: Basic realm=\"Admin\""
     echo "body Unauthorized"
+    echo "[response /big.bin]"
+    echo "content_type application/octet-stream"
+    echo "body_file big.bin"
     echo "[response /api/*]"
     echo "content_type application/json"
     echo 'body {"status":"ok"}'
@@ -113,6 +118,24 @@ c2=$(ev_query "$EV" "e['conn_id'] if e['http']['uri'] == '/ka2' else None")
 r2=$(ev_query "$EV" "e['http']['request_number'] if e['http']['uri'] == '/ka2' else None")
 [ -n "$c1" ] && [ "$c1" = "$c2" ] && [ "$r2" = 2 ] || fail "keep-alive: conn ids $c1 / $c2, request $r2"
 ok "keep-alive: one conn_id, request_number 2"
+
+# ---- a client pipelining 100 requests for a 256 KiB body without reading:
+# the daemon stops reading from it instead of queueing 25 MiB (max_memory 2M)
+python3 - "$PW" <<'EOF'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n" * 100)
+time.sleep(1.0)
+got = b""
+while got.count(b"HTTP/1.1 200") < 100 or not got.endswith(b"B" * 1000):
+    c = s.recv(1 << 20)
+    if not c:
+        break
+    got += c
+n = got.count(b"HTTP/1.1 200")
+assert n == 100 and len(got) > 100 * 262144, (n, len(got))
+EOF
+ok "pipelined 100 x 256 KiB to a non-reading client: all served within max_memory 2M"
 
 # ---- IPv6 ---------------------------------------------------------------------
 if [ $have_v6 = 1 ]; then

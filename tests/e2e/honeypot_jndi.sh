@@ -40,7 +40,9 @@ ev_query "$EV" "e['ldap']['version'] if e['event'] == 'ldap.bind' else None" | g
     fail "LDAPv3 bind not recorded"
 url=$(ev_query "$EV" "e['ldap']['url'] if e['event'] == 'ldap.search' else None")
 [ "$url" = "ldap://127.0.0.1:$PL/$DN" ] || fail "callback url: $url"
-ok "JVM ldap lookup: $out; DN '$got' recorded"
+cmd=$(ev_query "$EV" "[f.get('command') for f in e.get('findings', []) if f['where'] == 'callback-url'] if e['event'] == 'ldap.search' else None")
+[ "$cmd" = '["id"]' ] || fail "JNDIExploit command of the DN should decode to id, got $cmd"
+ok "JVM ldap lookup: $out; DN '$got' recorded, command 'id' decoded"
 
 # ---- a JVM looks up rmi:// ------------------------------------------------------
 NAME='Exploit-x9_${env:USER}'
