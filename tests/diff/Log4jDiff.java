@@ -659,7 +659,8 @@ public final class Log4jDiff {
                 return "${base64:" + Base64.getEncoder().encodeToString(("${jndi:" + name + "}")
                         .getBytes(StandardCharsets.UTF_8)) + "}";
             case 5:
-                return "${" + pick(new String[] {"jdni", "jndl", "nidj", "j ndi", "jndi-", "ndi", "jndii"}) + ":"
+                return "${" + pick(new String[] {"jdni", "jndl", "nidj", "j ndi", "jndi-", "ndi", "jndii", "JND\u0130",
+                    "\uFF4Andi", "\u2149ndi", "jnd\u0131", "JN\u0110I"}) + ":"
                         + name + "}";
             case 6:
                 return "{jndi:" + name + "}";
