@@ -40,10 +40,15 @@ struct defuse_inventory {
     unsigned nvuln;
     uint64_t quine[DEFUSE_INV_MAX_DEPTH + 2]; /* FNV-1a of enclosing zips */
     uint64_t archives; /* archives opened, lifetime total */
+    uint64_t last_size; /* size of the last top-level file examined */
 };
 
 uint64_t defuse__inventory_archives(const defuse_inventory *inv) {
     return inv->archives;
+}
+
+uint64_t defuse__inventory_last_size(const defuse_inventory *inv) {
+    return inv->last_size;
 }
 
 int defuse_inventory_new(defuse_inventory **out, const defuse_vulndb *db,
@@ -627,6 +632,7 @@ int defuse_inventory_scan_file(defuse_inventory *inv, const char *path, const ch
             close(fd);
         return inv->stopped ? DEFUSE_ESTOPPED : DEFUSE_EIO;
     }
+    inv->last_size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
     if (!S_ISREG(st.st_mode)) {
         close(fd);
         return 0;
@@ -639,7 +645,10 @@ int defuse_inventory_scan_file(defuse_inventory *inv, const char *path, const ch
         return inv->stopped ? DEFUSE_ESTOPPED : DEFUSE_EIO;
     }
     defuse__kind kind = defuse__sniff(head, (size_t)hn);
-    if (kind == DEFUSE__K_OTHER && st.st_size >= 22) {
+    if (kind == DEFUSE__K_OTHER && st.st_size >= 22 && st.st_size <= hn) {
+        if (defuse__has_eocd(head, (size_t)hn))
+            kind = DEFUSE__K_ZIP; /* the head is the whole file */
+    } else if (kind == DEFUSE__K_OTHER && st.st_size >= 22) {
         /* a zip behind a prefix (self-executable jar): look for the end of
          * central directory; far back only if the head hints at a zip */
         bool hint = (hn >= 2 && head[0] == '#' && head[1] == '!') ||

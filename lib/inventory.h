@@ -275,6 +275,9 @@ uint64_t defuse__zip_prefix(defuse__pread_fn rd, void *ctx, uint64_t size);
 
 /* Archives opened by inv since it was created (for walk statistics). */
 uint64_t defuse__inventory_archives(const defuse_inventory *inv);
+/* Size of the last file given to defuse_inventory_scan_file() (0 if it was
+ * not a regular file or could not be opened). */
+uint64_t defuse__inventory_last_size(const defuse_inventory *inv);
 
 /* Fills *out with the defaults, then copies the non-zero fields of in. */
 void defuse__inv_limits_resolve(defuse_inv_limits *out, const defuse_inv_limits *in);

@@ -62,6 +62,9 @@ typedef struct walk {
     pthread_cond_t qnonempty, qnonfull;
     char *queue[WALK_QUEUE];
     size_t qhead, qlen;
+    unsigned waiting; /* workers blocked on qnonempty */
+    defuse_inventory *self; /* the walking thread's own scanner */
+    uint64_t self_arch;
     bool done;
 
     pthread_mutex_t cblock; /* serialises cb and stats */
@@ -136,29 +139,54 @@ static void maybe_progress(walk *w, bool force) {
 
 /* ---- the work queue --------------------------------------------------------------- */
 
+/* Scans one file with scanner inv and counts it. */
+static void scan_one(walk *w, defuse_inventory *inv, const char *p, uint64_t *last_arch) {
+    defuse_inventory_scan_file(inv, p, NULL, locked_cb, w);
+    uint64_t a = defuse__inventory_archives(inv);
+    pthread_mutex_lock(&w->cblock);
+    w->st.files++;
+    w->st.bytes += defuse__inventory_last_size(inv);
+    w->st.archives += a - *last_arch;
+    pthread_mutex_unlock(&w->cblock);
+    *last_arch = a;
+}
+
+/* Queues path for the workers; when the queue is full the walking thread
+ * scans the file itself rather than wait (fewer context switches). */
 static bool enqueue(walk *w, const char *path) {
-    char *p = strdup(path);
-    if (!p)
-        return false;
     pthread_mutex_lock(&w->qlock);
+    if (w->qlen == WALK_QUEUE && w->self) {
+        pthread_mutex_unlock(&w->qlock);
+        scan_one(w, w->self, path, &w->self_arch);
+        return true;
+    }
     while (w->qlen == WALK_QUEUE)
         pthread_cond_wait(&w->qnonfull, &w->qlock);
+    char *p = strdup(path);
+    if (!p) {
+        pthread_mutex_unlock(&w->qlock);
+        return false;
+    }
     w->queue[(w->qhead + w->qlen++) % WALK_QUEUE] = p;
-    pthread_cond_signal(&w->qnonempty);
+    if (w->waiting)
+        pthread_cond_signal(&w->qnonempty);
     pthread_mutex_unlock(&w->qlock);
     return true;
 }
 
 static char *dequeue(walk *w) {
     pthread_mutex_lock(&w->qlock);
-    while (w->qlen == 0 && !w->done)
+    while (w->qlen == 0 && !w->done) {
+        w->waiting++;
         pthread_cond_wait(&w->qnonempty, &w->qlock);
+        w->waiting--;
+    }
     char *p = NULL;
     if (w->qlen) {
         p = w->queue[w->qhead];
         w->qhead = (w->qhead + 1) % WALK_QUEUE;
-        w->qlen--;
-        pthread_cond_signal(&w->qnonfull);
+        if (w->qlen-- == WALK_QUEUE)
+            pthread_cond_signal(&w->qnonfull);
     }
     pthread_mutex_unlock(&w->qlock);
     return p;
@@ -176,23 +204,10 @@ static void *worker(void *arg) {
         pthread_mutex_lock(&w->cblock);
         stop = w->stop;
         pthread_mutex_unlock(&w->cblock);
-        if (!stop && inv) {
-            struct stat st;
-            if (stat(p, &st) == 0) {
-                pthread_mutex_lock(&w->cblock);
-                w->st.files++;
-                w->st.bytes += (uint64_t)st.st_size;
-                pthread_mutex_unlock(&w->cblock);
-            }
-            defuse_inventory_scan_file(inv, p, NULL, locked_cb, w);
-            uint64_t a = defuse__inventory_archives(inv);
-            pthread_mutex_lock(&w->cblock);
-            w->st.archives += a - last_arch;
-            pthread_mutex_unlock(&w->cblock);
-            last_arch = a;
-        } else if (!inv) {
+        if (!stop && inv)
+            scan_one(w, inv, p, &last_arch);
+        else if (!inv)
             walk_error(w, p, DEFUSE_ENOMEM, "%s", "out of memory");
-        }
         free(p);
     }
     defuse_inventory_free(inv);
@@ -395,6 +410,8 @@ int defuse_inventory_walk(const defuse_vulndb *db, const char *const *paths, siz
     pthread_cond_init(&w->qnonfull, NULL);
     clock_gettime(CLOCK_MONOTONIC, &w->t0);
     w->last_progress = w->t0;
+    if (defuse_inventory_new(&w->self, db, &w->lim))
+        w->self = NULL;
     unsigned started = 0;
     for (; started < nth; started++)
         if (pthread_create(&th[started], NULL, worker, w) != 0)
@@ -461,6 +478,7 @@ join:
     pthread_mutex_destroy(&w->cblock);
     pthread_cond_destroy(&w->qnonempty);
     pthread_cond_destroy(&w->qnonfull);
+    defuse_inventory_free(w->self);
     free(w->visited);
     free(th);
     free(path);
