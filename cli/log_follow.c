@@ -39,7 +39,24 @@ typedef struct watch {
     int once_done;  /* compressed/UTF-16: scanned once */
     follow_sink_fn sink;
     void *user;
+    uint64_t lines, bytes; /* scanned, for --summary */
 } watch;
+
+/* Feeds n bytes to w's line scanner and counts them. */
+static void feed(watch *w, const char *buf, size_t n) {
+    w->bytes += n;
+    lscan_feed(w->ls, buf, n);
+}
+
+/* Finishes and frees w's line scanner, counting its lines. */
+static void end_scan(watch *w) {
+    if (!w->ls)
+        return;
+    lscan_finish(w->ls);
+    w->lines += lscan_lines(w->ls);
+    lscan_free(w->ls);
+    w->ls = NULL;
+}
 
 static void watch_sink(void *user, lrec *r) {
     watch *w = user;
@@ -85,12 +102,11 @@ static int scan_once(watch *w, const lscan_opts *o, char *buf) {
             rc = -1;
             break;
         }
-        if (n == 0 || lscan_feed(w->ls, buf, (size_t)n) < 0)
+        if (n == 0)
             break;
+        feed(w, buf, (size_t)n);
     }
-    lscan_finish(w->ls);
-    lscan_free(w->ls);
-    w->ls = NULL;
+    end_scan(w);
     lin_close(src);
     return rc;
 }
@@ -147,11 +163,7 @@ static int watch_open(watch *w, const lscan_opts *o, int at_end, char *buf) {
 }
 
 static void watch_close(watch *w) {
-    if (w->ls) {
-        lscan_finish(w->ls);
-        lscan_free(w->ls);
-        w->ls = NULL;
-    }
+    end_scan(w);
     if (w->fd >= 0)
         close(w->fd);
     w->fd = -1;
@@ -166,7 +178,7 @@ static void drain(watch *w, char *buf) {
         if (r <= 0)
             return;
         w->off += r;
-        lscan_feed(w->ls, buf, (size_t)r);
+        feed(w, buf, (size_t)r);
     }
 }
 
@@ -191,9 +203,7 @@ static void poll_watch(watch *w, const lscan_opts *o, char *buf) {
     }
     if (fstat(w->fd, &cur) == 0 && cur.st_size < w->off) {
         note(w, LREC_WARNING, "file truncated: reading from its start");
-        lscan_finish(w->ls);
-        lscan_free(w->ls);
-        w->ls = NULL;
+        end_scan(w);
         w->off = 0;
         w->base = 0;
         lseek(w->fd, 0, SEEK_SET);
@@ -207,7 +217,8 @@ static void poll_watch(watch *w, const lscan_opts *o, char *buf) {
 }
 
 int lfollow_run(char **paths, size_t npaths, const lscan_opts *o, int from_start,
-                void (*sink)(void *user, const char *file, lrec *r), void *user) {
+                void (*sink)(void *user, const char *file, lrec *r), void *user,
+                uint64_t *lines, uint64_t *bytes) {
     int rc = 0;
     char *buf = malloc(LOGS_BLOCK);
     watch *w = calloc(npaths, sizeof *w);
@@ -231,10 +242,8 @@ int lfollow_run(char **paths, size_t npaths, const lscan_opts *o, int from_start
                 if (lscan_new(&w[i].ls, o, NULL, year_now(), watch_sink, &w[i]) == 0) {
                     ssize_t n;
                     while (!logs_stop && (n = lin_read(src, buf, LOGS_BLOCK, err, sizeof err)) > 0)
-                        lscan_feed(w[i].ls, buf, (size_t)n);
-                    lscan_finish(w[i].ls);
-                    lscan_free(w[i].ls);
-                    w[i].ls = NULL;
+                        feed(&w[i], buf, (size_t)n);
+                    end_scan(&w[i]);
                 }
                 lin_close(src);
             } else {
@@ -262,6 +271,8 @@ int lfollow_run(char **paths, size_t npaths, const lscan_opts *o, int from_start
         if (w[i].fd >= 0)
             drain(&w[i], buf);
         watch_close(&w[i]);
+        *lines += w[i].lines;
+        *bytes += w[i].bytes;
     }
     free(buf);
     free(w);

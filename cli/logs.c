@@ -1006,8 +1006,11 @@ int cmd_logs(int argc, char **argv) {
         char *stdin_path[] = {(char *)(uintptr_t) "-"};
         char **paths = optind < argc ? argv + optind : stdin_path;
         size_t np = optind < argc ? (size_t)(argc - optind) : 1;
-        if (lfollow_run(paths, np, &o.scan, o.from_start, follow_sink, &st) != 0)
+        uint64_t lines = 0, bytes = 0;
+        if (lfollow_run(paths, np, &o.scan, o.from_start, follow_sink, &st, &lines, &bytes) != 0)
             st.had_error = 1;
+        if (st.sum)
+            lsum_add_input(st.sum, np, lines, bytes);
     } else {
         struct sigaction sb;
         memset(&sb, 0, sizeof sb);

@@ -188,9 +188,11 @@ char *lsum_json(const lsum *s);
 /* Follows paths like `tail -F` until SIGINT/SIGTERM: new lines of each file
  * are scanned and their records handed to sink (in the calling thread).
  * from_start: read existing content first instead of starting at the end.
+ * OUT: *lines and *bytes are increased by what was scanned.
  * Returns 0, or EXIT-style 2 if a path could never be read. */
 int lfollow_run(char **paths, size_t npaths, const lscan_opts *o, int from_start,
-                void (*sink)(void *user, const char *file, lrec *r), void *user);
+                void (*sink)(void *user, const char *file, lrec *r), void *user,
+                uint64_t *lines, uint64_t *bytes);
 
 /* Set by the SIGINT/SIGTERM handler of `defuse logs`. */
 extern volatile sig_atomic_t logs_stop;

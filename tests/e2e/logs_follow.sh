@@ -51,8 +51,12 @@ grep -q "before" out.txt && fail "content present before start was reported" || 
 
 # --from-start reads existing content first
 pl existing > b.log
-timeout 30 "$DEFUSE" logs -F --from-start b.log > out.txt 2>/dev/null &
+timeout 30 "$DEFUSE" logs -F --from-start --summary b.log > out.txt 2>/dev/null &
 PID=$!; PIDS+=("$PID")
 wait_for "existing" && ok "--from-start" || fail "--from-start"
+pl more >> b.log
+wait_for "more" || fail "append after --from-start"
 kill -INT "$PID"; wait "$PID"; expect_rc 1 $? "SIGINT ends --follow"
+expect_grep "scanned 1 files, 2 lines" out.txt "--summary at the signal counts what was followed"
+expect_grep "jndi               2" out.txt "--summary totals"
 finish
