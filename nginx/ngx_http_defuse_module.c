@@ -100,6 +100,8 @@ typedef struct {
     ngx_str_t part_name; /* header name, or empty */
     ngx_uint_t found;    /* findings in this part */
     ngx_uint_t stop;     /* a blocking finding in block mode: stop */
+    u_char *clean_lo;    /* a raw region known to hold no candidate: */
+    u_char *clean_hi;    /* parts inside it need no scan */
 } ngx_http_defuse_scan_t;
 
 static ngx_int_t ngx_http_defuse_preconf(ngx_conf_t *cf);
@@ -681,6 +683,7 @@ ngx_http_defuse_scan_part(ngx_http_defuse_scan_t *sc, const char *part,
     int rc;
 
     if (sc->stop || len == 0
+        || (sc->clean_hi && buf >= sc->clean_lo && buf + len <= sc->clean_hi)
         || defuse_candidate((const char *) buf, len) == len)
     {
         return;
@@ -721,6 +724,46 @@ ngx_http_defuse_header_flags(ngx_table_elt_t *h)
     }
 
     return 0;
+}
+
+/*
+ * Speed: one pre-filter pass over the raw request head instead of one per
+ * part.  For HTTP/1 the request line and the headers arrive in
+ * r->header_in, [request line start, header_in->pos) once the headers are
+ * parsed (nginx only NUL-terminates names and values in place, which
+ * cannot add a candidate).  A candidate is a literal substring, so if the
+ * whole head holds none, no part inside it does: such parts are skipped
+ * without a call each (a short part costs the library's scalar path; the
+ * head is long enough for its SIMD path).  Parts elsewhere (a header moved
+ * to a large header buffer, the decoded URI, HTTP/2) are checked one by one
+ * as before.
+ */
+static void
+ngx_http_defuse_check_head(ngx_http_defuse_scan_t *sc)
+{
+    ngx_http_request_t *r = sc->r;
+    ngx_buf_t *b = r->header_in;
+    u_char *lo, *hi;
+
+    if (r != r->main || b == NULL || r->request_line.data == NULL) {
+        return;
+    }
+#if (NGX_HTTP_V2)
+    if (r->stream) {
+        return;
+    }
+#endif
+
+    lo = r->request_line.data;
+    hi = b->pos;
+    if (lo < b->start || hi > b->last || lo >= hi) {
+        return;
+    }
+
+    if (defuse_candidate((const char *) lo, (size_t) (hi - lo)) == (size_t) (hi - lo)) {
+        sc->clean_lo = lo;
+        sc->clean_hi = hi;
+    }
 }
 
 /* The request line (raw; the decoded URI as a second look when the raw
@@ -912,6 +955,7 @@ ngx_http_defuse_handler(ngx_http_request_t *r)
     }
 
     ngx_http_defuse_scan_init(&sc, r, ctx, lcf);
+    ngx_http_defuse_check_head(&sc);
     ngx_http_defuse_scan_line(&sc);
 
     /* Headers and body are shared with the main request: a subrequest of

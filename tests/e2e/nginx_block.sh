@@ -68,6 +68,13 @@ expect 403 "Cookie" / -b "session=abc; theme=$(enc "$P4")"
 expect 403 "Authorization: Basic base64(payload:pw)" / -H "Authorization: Basic $(b64 "$P1:pw")"
 expect 403 "X-Forwarded-For" / -H "X-Forwarded-For: $P6"
 expect 403 "custom header, lower-case obfuscation" / -H "X-Custom: $P2"
+# Headers longer than client_header_buffer_size (1k) move to large header
+# buffers: a payload before, inside and after such a header.
+LONG=$(python3 -c "print('v' * 3000)")
+expect 403 "payload in a header before a 3 KB header" / -H "X-First: $P1" -H "X-Long: $LONG"
+expect 403 "payload at the end of a 3 KB header" / -H "X-Long: $LONG$P4"
+expect 403 "payload after a 3 KB header" / -H "X-Long: $LONG" -H "X-Last: $P2"
+expect 200 "benign 3 KB header" / -H "X-Long: $LONG" -H "X-Other: plain"
 
 echo "--- bodies"
 expect 403 "urlencoded form" /api --data-urlencode "user=$P1" --data-urlencode "pw=x"
