@@ -37,6 +37,11 @@ expect_grep "--follow" out.txt "help documents --follow"
 grep -q $'\033\[' out.txt && ok "--color=always colours" || fail "--color=always"
 NO_COLOR=1 "$DEFUSE" logs hit.log > out.txt
 grep -q $'\033\[' out.txt && fail "colour on a pipe" || ok "no colour on a pipe"
+"$DEFUSE" logs --progress hit.log > /dev/null 2> err.txt
+expect_grep "1/1 files" err.txt "--progress shows files"
+expect_grep "MB/s" err.txt "--progress shows MB/s"
+"$DEFUSE" logs hit.log > /dev/null 2> err.txt
+[ -s err.txt ] && fail "progress without a terminal" || ok "no progress on a pipe by default"
 # several jobs give the same output as one
 for i in $(seq 1 20); do cp hit.log "h$i.log"; done
 "$DEFUSE" logs -j1 h*.log > one.txt; "$DEFUSE" logs -j2 h*.log > two.txt
