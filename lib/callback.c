@@ -115,6 +115,8 @@ static char *dup_or_null(defuse__arena *a, const char *s, size_t n, int *err) {
 /* ---- exfiltration keys --------------------------------------------------- */
 
 static int add_exfil(defuse__callback_info *out, defuse__arena *a, const char *in, size_t n) {
+    if (out->nexfil == DEFUSE_MAX_REPORTED_EXFIL)
+        return 0; /* bounded: later keys are not reported */
     /* Cut at the first ":-" outside nested lookups. */
     size_t cut = n;
     for (size_t i = 0; i < n;) {

@@ -504,6 +504,11 @@ static size_t dec_basic(round_ctx *c, size_t i) {
     size_t te = b64_token_end(in, n, ts);
     if (te - ts < 4)
         return 0;
+    /* A token that is itself the output of this rule (Base64 output never
+     * has four bytes with consecutive origins) is not decoded again: the
+     * user name of "Basic dXNlcjpwdw==" stays "user". */
+    if (origin_in(c, ts + 4) != origin_in(c, ts) + 4)
+        return 0;
     if (te < n && (in[te] == '%' || in[te] == '\\' || in[te] == '&') && c->defer_b64) {
         c->deferred = true;
         return 0;
@@ -594,6 +599,10 @@ static int run_round(round_ctx *c) {
 
 /* ---- the decoder --------------------------------------------------------- */
 
+/* Buffers up to this size are kept between calls; larger ones are released
+ * when a much smaller input follows. */
+#define DECODER_KEEP_BYTES (4u << 20)
+
 int defuse__decoder_new(defuse__decoder **out) {
     defuse__decoder *d = calloc(1, sizeof *d);
     if (!d)
@@ -681,6 +690,19 @@ int defuse__decode(defuse__decoder *d, const char *buf, size_t len, unsigned fla
         return DEFUSE_EINVAL;
     if (len >= UINT32_MAX)
         return DEFUSE_ELIMIT;
+    /* Memory follows the input: after one huge line, give the buffers back
+     * rather than keeping ~10 bytes per byte of it for every later call. */
+    if (d->cap > DECODER_KEEP_BYTES && len < d->cap / 4) {
+        free(d->text);
+        free(d->tmp);
+        free(d->orig);
+        free(d->otmp);
+        free(d->recs);
+        d->text = d->tmp = NULL;
+        d->orig = d->otmp = NULL;
+        d->recs = NULL;
+        d->cap = d->ocap = d->reccap = 0;
+    }
     bool slow = max_layers > 0 && may_decode((const unsigned char *)buf, len, flags);
     if ((rc = ensure_text(d, len, slow)) < 0)
         return rc;
