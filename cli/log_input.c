@@ -9,7 +9,9 @@
  *              their magic bytes and undone by libarchive (raw format, all
  *              filters; the magic table only decides whether to use it);
  *   convert    UTF-16LE/BE with a byte-order mark to UTF-8 (iconv), since
- *              log4j sees characters, not bytes.  A UTF-8 BOM is dropped.
+ *              log4j sees characters, not bytes; also UTF-16 without a BOM
+ *              when every other byte of the start is NUL.  A UTF-8 BOM is
+ *              dropped.
  * Latin-1 needs no layer: the line scanner converts the few lines it hands
  * to the detector when they are not valid UTF-8.
  */
@@ -78,6 +80,29 @@ struct lin_source {
     int inner_eof;
 };
 
+/* UTF-16 without a byte-order mark, as some Windows tools write it. */
+static const struct bom bare_utf16[] = {
+    {"", 0, "UTF-16LE", "utf-16le (no BOM)"},
+    {"", 0, "UTF-16BE", "utf-16be (no BOM)"},
+};
+
+/* Recognises BOM-less UTF-16 by its NUL pattern: in text of the Latin
+ * range every high byte is NUL.  Returns the row of bare_utf16, or NULL. */
+static const struct bom *find_bare_utf16(const unsigned char *p, size_t n) {
+    size_t pairs = n / 2, even0 = 0, odd0 = 0;
+    if (pairs < 8)
+        return NULL;
+    for (size_t i = 0; i < pairs; i++) {
+        even0 += p[2 * i] == 0;
+        odd0 += p[2 * i + 1] == 0;
+    }
+    if (odd0 * 10 >= pairs * 9 && even0 * 10 <= pairs)
+        return &bare_utf16[0];
+    if (even0 * 10 >= pairs * 9 && odd0 * 10 <= pairs)
+        return &bare_utf16[1];
+    return NULL;
+}
+
 static const struct magic *find_magic(const unsigned char *b, size_t n) {
     for (size_t i = 0; i < sizeof magics / sizeof magics[0]; i++)
         if (n >= magics[i].len && memcmp(b, magics[i].bytes, magics[i].len) == 0)
@@ -108,6 +133,8 @@ int lin_probe(const unsigned char *buf, size_t n, lin_info *info) {
         return 0;
     }
     const struct bom *b = find_bom(buf, n);
+    if (!b)
+        b = find_bare_utf16(buf, n);
     if (b && b->charset) {
         info->encoding = b->name;
         return 0;
@@ -277,6 +304,8 @@ int lin_open(lin_source **out, const char *path, off_t start, off_t end, lin_inf
         s->pend_len += (size_t)r;
     }
     const struct bom *b = find_bom((unsigned char *)s->pend, s->pend_len);
+    if (!b)
+        b = find_bare_utf16((unsigned char *)s->pend, s->pend_len);
     if (b) {
         s->skip = b->len;
         if (b->charset) {

