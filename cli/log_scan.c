@@ -469,8 +469,7 @@ uint64_t lscan_findings(const lscan *s) { return s->nfind; }
 int lscan_scanner_new(defuse_scanner **out, const lscan_opts *o) {
     defuse_limits lim;
     defuse_limits_default(&lim);
-    if (o->max_line < lim.max_input)
-        lim.max_input = o->max_line;
+    lim.max_input = o->max_line; /* what --max-line promises is examined */
     return defuse_scanner_new(out, &lim);
 }
 

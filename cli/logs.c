@@ -48,7 +48,7 @@ const char cli_help_logs[] =
     "    log4j's own substitution, so obfuscated payloads are found and the\n"
     "    callback it would fetch is shown; ordinary ${...} templates are not.\n"
     "\n"
-    "    gzip, bzip2, xz, zstd, lz4, lzip and compress streams are recognised by\n"
+    "    gzip, bzip2, xz, lzma, zstd, lz4, lzip and compress streams are found by\n"
     "    content, not by name. Text may be UTF-8, Latin-1 (any line that is\n"
     "    not valid UTF-8) or UTF-16LE/BE (with a byte-order mark, or without\n"
     "    one when the NUL pattern is unmistakable). Lines of any\n"
