@@ -988,6 +988,9 @@ int cmd_logs(int argc, char **argv) {
     o.colour = colour;
     o.scan.want_summary = o.summary && !o.scan.quiet;
 
+    /* jansson seeds its hash function on first use; do it here, before the
+     * worker threads render JSON concurrently. */
+    json_object_seed(0);
     outstate st;
     memset(&st, 0, sizeof st);
     st.o = &o;
