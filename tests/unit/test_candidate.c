@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,6 +136,29 @@ static void test_agreement(void **state) {
                c = defuse__candidate_hs(s, n);
         if (a != b || a != c)
             fail_msg("disagree on \"%.*s\": simd %zu scalar %zu hs %zu", (int)n, s, a, b, c);
+    }
+}
+
+/* Threads: one-time initialisation and per-thread Hyperscan scratch (freed
+ * at thread exit; the sanitizer build checks for leaks). */
+static void *thread_scan(void *arg) {
+    const char *s = arg;
+    size_t n = strlen(s), bad = 0;
+    for (int i = 0; i < 2000; i++)
+        bad += defuse_candidate(s, n) != 12 || defuse__candidate_hs(s, n) != 12;
+    return (void *)(uintptr_t)bad;
+}
+
+static void test_threads(void **state) {
+    (void)state;
+    static char text[] = "plain text: %2524%257Bjndi:x%257D and more text after it";
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, thread_scan, text), 0);
+    for (int i = 0; i < 4; i++) {
+        void *r;
+        assert_int_equal(pthread_join(t[i], &r), 0);
+        assert_int_equal((uintptr_t)r, 0);
     }
 }
 
@@ -453,7 +477,8 @@ static void test_bench(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_positives),        cmocka_unit_test(test_negatives),
-        cmocka_unit_test(test_agreement),        cmocka_unit_test(test_invariant_random),
+        cmocka_unit_test(test_agreement),        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_invariant_random),
         cmocka_unit_test(test_invariant_stacks), cmocka_unit_test(test_corpus),
         cmocka_unit_test(test_bench),
     };
