@@ -11,6 +11,9 @@
  *   compare CASES EXPECTED GOT [MAX] [--names-only]
  *                                 print the first MAX differing cases, exit 1
  *                                 if any differ
+ *   subset CASES EXPECTED GOT [MAX]
+ *                                 report cases where GOT lacks a name of
+ *                                 EXPECTED (defuse normal mode; informational)
  *   show                          hex lines on stdin -> escaped text
  *   trace                         text lines on stdin: print every pass
  *   version                       the log4j-core version on the class path
@@ -849,6 +852,37 @@ public final class Log4jDiff {
         return sb.append(']').toString();
     }
 
+    /** subset CASES EXPECTED GOT [MAX]: cases where a name log4j requests is
+     * missing from GOT (defuse normal mode may report more: it also judges
+     * each field on its own).  Informational: always exits 0. */
+    private static int subset(final String[] a) throws IOException {
+        final List<String> cases = Files.readAllLines(Paths.get(a[1]));
+        final List<String> exp = Files.readAllLines(Paths.get(a[2]));
+        final List<String> got = Files.readAllLines(Paths.get(a[3]));
+        final int max = a.length > 4 ? Integer.parseInt(a[4]) : 3;
+        final PrintStream out = new PrintStream(System.out, true, "UTF-8");
+        int missing = 0;
+        int extra = 0;
+        for (int i = 0; i < cases.size() && i < exp.size() && i < got.size(); i++) {
+            final Parsed e = parse(exp.get(i));
+            final Parsed g = parse(got.get(i));
+            if (e.status.equals("clock")) {
+                continue;
+            }
+            if (!g.names.containsAll(e.names)) {
+                if (missing++ < max) {
+                    out.printf("  normal mode misses a name of case %d: %s%n    log4j %s, defuse -n %s%n", i + 1,
+                            show(unhex(cases.get(i))), names(e.names), names(g.names));
+                }
+            } else if (!e.names.containsAll(g.names)) {
+                extra++;
+            }
+        }
+        out.printf("normal mode: %d cases miss a name log4j requests, %d report more names than log4j%n", missing,
+                extra);
+        return 0;
+    }
+
     private static int compare(final String[] a) throws IOException {
         final List<String> cases = Files.readAllLines(Paths.get(a[1]));
         final List<String> exp = Files.readAllLines(Paths.get(a[2]));
@@ -1658,6 +1692,12 @@ public final class Log4jDiff {
                 usage();
             }
             System.exit(compare(a));
+            break;
+        case "subset":
+            if (a.length < 4) {
+                usage();
+            }
+            System.exit(subset(a));
             break;
         default:
             usage();
