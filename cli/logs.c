@@ -594,9 +594,6 @@ static void on_sigbus(int sig) {
  * mapping failed (*at says where to go on with read()), -2 on SIGBUS, or a
  * negative defuse_err of the scanner minus 100. */
 static int scan_mapped(pool *p, job *j, lscan *ls, int fd, off_t start, off_t end, off_t *at_out) {
-    static long page;
-    if (!page)
-        page = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
     volatile off_t at = start;
     char *volatile map = NULL;
     volatile size_t maplen = 0;
@@ -610,6 +607,7 @@ static int scan_mapped(pool *p, job *j, lscan *ls, int fd, off_t start, off_t en
         return -2;
     }
     while (at < end) {
+        long page = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
         off_t base = at - at % page;
         size_t len = (size_t)(end - base) < LOGS_MAP_WINDOW ? (size_t)(end - base) : LOGS_MAP_WINDOW;
         void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, base);
