@@ -72,21 +72,26 @@ static void sb_add(sbuf *b, const char *s, size_t n) {
 
 static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
 
+/* Attacker strings shown to people are cut to this many bytes (a payload
+ * can be megabytes of nesting); --json keeps them whole. */
+#define HUMAN_MAX_SHOWN 400u
+
 static void sb_defang(sbuf *b, const char *s, size_t n) {
-    char small[512];
-    size_t need = defuse_defang(s, n, small, sizeof small);
-    if (need < sizeof small) {
-        sb_add(b, small, need);
-        return;
+    size_t cut = 0;
+    if (n > HUMAN_MAX_SHOWN) {
+        cut = n;
+        n = HUMAN_MAX_SHOWN;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--; /* do not split a UTF-8 sequence */
     }
-    char *big = malloc(need + 1);
-    if (!big) {
-        b->oom = 1;
-        return;
+    char out[HUMAN_MAX_SHOWN * 5 + 1]; /* defanging grows a byte to 4 at most */
+    size_t need = defuse_defang(s, n, out, sizeof out);
+    sb_add(b, out, need < sizeof out ? need : sizeof out - 1);
+    if (cut) {
+        char more[48];
+        snprintf(more, sizeof more, "...(%zu bytes)", cut);
+        sb_str(b, more);
     }
-    defuse_defang(s, n, big, need + 1);
-    sb_add(b, big, need);
-    free(big);
 }
 
 /* ---- newline counting -------------------------------------------------- */

