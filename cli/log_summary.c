@@ -178,19 +178,22 @@ void lsum_add(lsum *s, const lrec *r) {
 
 /* ---- text ----------------------------------------------------------------- */
 
+/* Values shown in the tables are cut to this many bytes. */
+#define SUMMARY_MAX_SHOWN 200u
+
 static void print_defanged(FILE *out, const char *s) {
-    char small[512];
-    size_t need = defuse_defang(s, strlen(s), small, sizeof small);
-    if (need < sizeof small) {
-        fputs(small, out);
-        return;
+    size_t n = strlen(s), cut = 0;
+    if (n > SUMMARY_MAX_SHOWN) {
+        cut = n;
+        n = SUMMARY_MAX_SHOWN;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--; /* do not split a UTF-8 sequence */
     }
-    char *big = malloc(need + 1);
-    if (big) {
-        defuse_defang(s, strlen(s), big, need + 1);
-        fputs(big, out);
-        free(big);
-    }
+    char buf[SUMMARY_MAX_SHOWN * 5 + 1]; /* defanging grows a byte to 4 at most */
+    size_t need = defuse_defang(s, n, buf, sizeof buf);
+    fwrite(buf, 1, need < sizeof buf ? need : sizeof buf - 1, out);
+    if (cut)
+        fprintf(out, "...(%zu bytes)", cut);
 }
 
 static void print_top(FILE *out, const char *title, const counter *c, int colour, size_t limit,
