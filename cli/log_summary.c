@@ -290,6 +290,30 @@ void lsum_print(const lsum *s, FILE *out, int colour) {
 
 /* ---- JSON ------------------------------------------------------------------ */
 
+/* A JSON string of s; bytes that are not UTF-8 are read as Latin-1 so that
+ * no value is dropped. */
+static json_t *jstr(const char *s) {
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    size_t n = strlen(s), o = 0;
+    char *u = malloc(n * 2 + 1);
+    if (!u)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            u[o++] = (char)c;
+        } else {
+            u[o++] = (char)(0xC0 | (c >> 6));
+            u[o++] = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    j = json_stringn(u, o);
+    free(u);
+    return j;
+}
+
 static json_t *json_top(const counter *c, size_t limit) {
     json_t *a = json_array();
     centry *v = counter_sorted(c, by_count);
@@ -298,7 +322,7 @@ static json_t *json_top(const counter *c, size_t limit) {
         return a;
     }
     for (size_t i = 0; i < c->used && i < limit; i++)
-        json_array_append_new(a, json_pack("{s:s?,s:I}", "value", v[i].key, "count",
+        json_array_append_new(a, json_pack("{s:o,s:I}", "value", jstr(v[i].key), "count",
                                            (json_int_t)v[i].count));
     free(v);
     return a;
