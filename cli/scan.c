@@ -665,6 +665,11 @@ int cmd_scan(int argc, char **argv) {
     defuse_inv_limits lim;
     memset(&wo, 0, sizeof wo);
     memset(&lim, 0, sizeof lim);
+    /* libarchive converts every zip entry's DOS time with mktime(); with TZ
+     * unset glibc stats /etc/localtime on each call (1 syscall per entry).
+     * Naming the same zone explicitly keeps local time and drops that. */
+    if (!getenv("TZ"))
+        setenv("TZ", ":/etc/localtime", 0);
     optind = 1;
     opterr = 1;
     int c;

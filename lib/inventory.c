@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -599,6 +600,31 @@ static void scan_class(defuse_inventory *inv, const uint8_t *data, size_t len,
     defuse__facts_free(&facts);
 }
 
+/* Is a file whose head is not an archive worth a look at its end for a zip
+ * behind a prefix?  Content decides; the name only buys the second look:
+ * a head that hints at a script, an executable or a zip, a name with an
+ * archive extension, or a name without any extension.  Ordinary files
+ * (logs, text, images) are then opened once, not twice. */
+static bool tail_worth(const char *name, const uint8_t *head, size_t hn) {
+    static const char *const ext[] = {".jar", ".war", ".ear", ".aar", ".zip", ".sar", ".rar",
+                                      ".nar", ".par", ".jpi", ".hpi", ".kar", ".run", ".bin",
+                                      ".sh",  ".exe", ".apk", ".ipa", ".tmp", ".bak", ".old"};
+    if ((hn >= 2 && head[0] == '#' && head[1] == '!') || (hn >= 2 && head[0] == 'M' && head[1] == 'Z') ||
+        (hn >= 4 && !memcmp(head, "\x7f" "ELF", 4)) || memmem(head, hn, "PK\x03\x04", 4))
+        return true;
+    const char *base = strrchr(name, '/');
+    base = base ? base + 1 : name;
+    const char *dot = strrchr(base, '.');
+    if (!dot || dot == base)
+        return true;
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
+        if (!strcasecmp(dot, ext[i]))
+            return true;
+    /* versioned names such as foo.jar.1 or app.war.orig */
+    return strstr(base, ".jar") || strstr(base, ".war") || strstr(base, ".ear") ||
+           strstr(base, ".zip");
+}
+
 /* ---- entry points ---------------------------------------------------------------------- */
 
 static void begin(defuse_inventory *inv, defuse_component_cb cb, void *user) {
@@ -648,7 +674,8 @@ int defuse_inventory_scan_file(defuse_inventory *inv, const char *path, const ch
     if (kind == DEFUSE__K_OTHER && st.st_size >= 22 && st.st_size <= hn) {
         if (defuse__has_eocd(head, (size_t)hn))
             kind = DEFUSE__K_ZIP; /* the head is the whole file */
-    } else if (kind == DEFUSE__K_OTHER && st.st_size >= 22) {
+    } else if (kind == DEFUSE__K_OTHER && st.st_size >= 22 &&
+               tail_worth(display, head, (size_t)hn)) {
         /* a zip behind a prefix (self-executable jar): look for the end of
          * central directory; far back only if the head hints at a zip */
         bool hint = (hn >= 2 && head[0] == '#' && head[1] == '!') ||

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# run.sh -- benchmark of `defuse scan` beside logpresso/CVE-2021-44228-Scanner and
+# mergebase/log4j-detector (built from source by build_peers.sh) on the same trees
+# in the same run: the jar corpus and a synthetic 200k-file tree (make_tree.py).
+# Reports wall time, CPU time, files/s, MB/s, peak RSS, and whether defuse covers
+# every finding of the other two (compare.py).
+# Usage: run.sh DEFUSE PEERS_DIR CORPUS_JARS [WORKDIR]
+set -euo pipefail
+DEFUSE=${1:?defuse binary}; PEERS=${2:?dir with logpresso/mergebase wrappers}
+CORPUS=${3:?corpus jars dir}; W=${4:-/tmp/defuse-scan-bench}
+HERE=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$W"
+[ -d "$W/tree" ] || python3 "$HERE/make_tree.py" "$CORPUS" "$W/tree"
+measure() { # name outfile cmd...
+    local name=$1 out=$2; shift 2
+    /usr/bin/time -f "%e %U %S %M" -o "$W/$name.time" "$@" >"$out" 2>"$W/$name.err" || true
+    read -r wall usr sys rss < <(tail -1 "$W/$name.time")
+    printf '%-10s %-8s wall %6.2f s  cpu %6.2f s  peak %7.1f MiB\n' "$name" "$T" "$wall" \
+        "$(echo "$usr + $sys" | bc)" "$(echo "scale=1; $rss / 1024" | bc)"
+}
+for T in corpus tree; do
+    dir=$([ $T = corpus ] && echo "$CORPUS" || echo "$W/tree")
+    files=$(find "$dir" -type f | wc -l); bytes=$(du -sb "$dir" | cut -f1)
+    echo "== $T: $files files, $((bytes / 1000000)) MB"
+    cat "$dir" >/dev/null 2>&1 || true
+    find "$dir" -type f -print0 | xargs -0 cat >/dev/null   # warm the page cache
+    (cd "$dir" && measure defuse "$W/d_$T.json" "$DEFUSE" scan --no-progress --json .)
+    (cd "$dir" && measure logpresso "$W/lp_$T.txt" "$PEERS/logpresso" .)
+    (cd "$dir" && measure mergebase "$W/mb_$T.txt" "$PEERS/mergebase" .)
+    wall=$(tail -1 "$W/defuse.time" | cut -d" " -f1)
+    echo "defuse: $(echo "scale=0; $files / $wall" | bc) files/s, $(echo "scale=1; $bytes / 1000000 / $wall" | bc) MB/s"
+    python3 "$HERE/compare.py" "$dir" "$W/d_$T.json" "$W/lp_$T.txt" "$W/mb_$T.txt" || true
+done
