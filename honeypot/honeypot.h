@@ -36,6 +36,14 @@
 #define HP_LDAP_MAX_DN 16384      /* an LDAP DN kept for the event */
 #define HP_EVENT_MAX_FIELD 4096   /* one text field copied into an event */
 #define HP_MAX_FINDINGS_PER_EVENT 32
+#define HP_FIELD_SNIP 1024u       /* bytes of a body / first bytes kept in an event */
+#define HP_INITIAL_BUF 4096u      /* first input buffer of a connection */
+#define HP_BUF_POOL 256u          /* spare initial buffers kept for reuse */
+#define HP_WRITE_BACKLOG (64u << 10) /* unsent response bytes per connection
+                                     before it is no longer read */
+#define HP_DRAIN_MS 5000u         /* remote sinks' flush time at shutdown */
+#define HP_SRC_SLOTS 4096u        /* sources tracked for dedup/rate limits */
+#define HP_DEDUP_RING 16u         /* recent event fingerprints per source */
 
 /* ---- configuration ------------------------------------------------------ */
 

