@@ -20,9 +20,11 @@
  *     start of the escape that produced it).  Rounds compose it in place:
  *     new_orig[j] = orig[first input byte of the escape].  Monotonic.
  *   - recs: for each round, the spans of the original buffer (from orig)
- *     that a decoding of that round consumed, with its layer, sorted and
- *     merged when adjacent with the same layer.  defuse__decoded_layers()
- *     maps a decoded span back to the original and intersects per round.
+ *     that a decoding of that round consumed, with its layer, merged when
+ *     adjacent with the same layer, then grouped by layer.
+ *     defuse__decoded_layers() maps a decoded span back to the original and
+ *     binary-searches each round's group of each layer: O(rounds * layers *
+ *     log n) per query, whatever the span.
  *
  * Invalid sequences (a lone surrogate, "%zz", "&#xD800;", "&unknown;") pass
  * through unchanged.  The text may contain NUL bytes (from %00, \0, ...): all
@@ -52,11 +54,15 @@ struct defuse__decoder {
     size_t ocap;       /* capacity of orig and otmp (elements) */
     bool ident;        /* text equals the input: origin is the identity */
     size_t inlen;      /* length of the original buffer */
-    rec *recs;         /* decodings of all rounds, round by round */
+    rec *recs;         /* decodings of all rounds, round by round; within a
+                          round grouped by layer, each group by offset */
     size_t nrec, reccap;
-    size_t *rstart;    /* rstart[r] = index in recs of round r's first; */
-    unsigned nrounds;  /* rstart has nrounds + 1 entries */
-    unsigned rcap;
+    rec *rscratch;     /* for grouping one round's records */
+    size_t rscap;
+    size_t (*lofs)[DEFUSE_LAYER_COUNT + 1]; /* lofs[r][l]: first record of
+                          layer l in round r; lofs[r][COUNT]: end of round */
+    unsigned nrounds;
+    unsigned rcap;     /* rows of lofs */
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -620,7 +626,8 @@ void defuse__decoder_free(defuse__decoder *d) {
     free(d->orig);
     free(d->otmp);
     free(d->recs);
-    free(d->rstart);
+    free(d->rscratch);
+    free(d->lofs);
     free(d);
 }
 
@@ -660,6 +667,42 @@ static int ensure_orig(defuse__decoder *d, size_t n) {
         return DEFUSE_ENOMEM;
     d->otmp = b;
     d->ocap = n;
+    return 0;
+}
+
+/* Closes round d->nrounds: groups its records recs[first..nrec) by layer
+ * (a stable counting sort, so each group stays sorted by offset) and
+ * records where each group starts, so that a layer query is one binary
+ * search per round and layer whatever the span.  O(records). */
+static int group_round(defuse__decoder *d, size_t first) {
+    if (d->nrounds == d->rcap) {
+        unsigned nc = d->rcap ? d->rcap * 2 : 8;
+        size_t(*l)[DEFUSE_LAYER_COUNT + 1] = realloc(d->lofs, nc * sizeof *l);
+        if (!l)
+            return DEFUSE_ENOMEM;
+        d->lofs = l;
+        d->rcap = nc;
+    }
+    size_t n = d->nrec - first;
+    if (n > d->rscap) {
+        rec *t = realloc(d->rscratch, n * sizeof *t);
+        if (!t)
+            return DEFUSE_ENOMEM;
+        d->rscratch = t;
+        d->rscap = n;
+    }
+    size_t *lo = d->lofs[d->nrounds];
+    size_t pos[DEFUSE_LAYER_COUNT + 1] = {0};
+    for (size_t i = first; i < d->nrec; i++)
+        pos[d->recs[i].layer + 1]++;
+    for (unsigned l = 0; l < DEFUSE_LAYER_COUNT; l++)
+        pos[l + 1] += pos[l];
+    for (unsigned l = 0; l <= DEFUSE_LAYER_COUNT; l++)
+        lo[l] = first + pos[l];
+    for (size_t i = first; i < d->nrec; i++)
+        d->rscratch[pos[d->recs[i].layer]++] = d->recs[i];
+    if (n)
+        memcpy(d->recs + first, d->rscratch, n * sizeof *d->recs);
     return 0;
 }
 
@@ -711,13 +754,6 @@ int defuse__decode(defuse__decoder *d, const char *buf, size_t len, unsigned fla
     d->text[len] = '\0';
     d->len = len;
     d->inlen = len;
-    if (!d->rstart) {
-        d->rstart = malloc(9 * sizeof *d->rstart);
-        if (!d->rstart)
-            return DEFUSE_ENOMEM;
-        d->rcap = 8;
-    }
-    d->rstart[0] = 0;
     if (!slow)
         return 0;
     if ((rc = ensure_orig(d, len + 1)) < 0)
@@ -741,16 +777,8 @@ int defuse__decode(defuse__decoder *d, const char *buf, size_t len, unsigned fla
         }
         if (c.changes == 0)
             break;
-        if (d->nrounds + 1 > d->rcap) {
-            unsigned nc = d->rcap * 2;
-            size_t *rs = realloc(d->rstart, ((size_t)nc + 1) * sizeof *rs);
-            if (!rs) {
-                rc = DEFUSE_ENOMEM;
-                goto fail;
-            }
-            d->rstart = rs;
-            d->rcap = nc;
-        }
+        if ((rc = group_round(d, c.rec_first)) < 0)
+            goto fail;
         char *t = d->text;
         d->text = d->tmp;
         d->tmp = t;
@@ -761,7 +789,6 @@ int defuse__decode(defuse__decoder *d, const char *buf, size_t len, unsigned fla
         d->text[d->len] = '\0';
         d->ident = false;
         d->nrounds++;
-        d->rstart[d->nrounds] = d->nrec;
     }
     return (int)d->nrounds;
 fail:
@@ -796,26 +823,20 @@ size_t defuse__decoded_layers(const defuse__decoder *d, size_t a, size_t b, defu
         hi = lo + 1; /* a span inside one escape's output */
     size_t nout = 0;
     for (unsigned r = 0; r < d->nrounds && nout < max; r++) {
-        const rec *rs = d->recs + d->rstart[r];
-        size_t nr = d->rstart[r + 1] - d->rstart[r];
-        /* First record ending after lo (records are sorted, disjoint). */
-        size_t l = 0, h = nr;
-        while (l < h) {
-            size_t m = l + (h - l) / 2;
-            if (rs[m].end <= lo)
-                l = m + 1;
-            else
-                h = m;
-        }
-        unsigned mask = 0;
-        for (size_t k = l; k < nr && rs[k].start < hi; k++) {
-            mask |= 1u << rs[k].layer;
-            if (mask == (1u << DEFUSE_LAYER_COUNT) - 1)
-                break;
-        }
-        for (unsigned ly = 0; ly < DEFUSE_LAYER_COUNT && nout < max; ly++)
-            if (mask & (1u << ly))
+        for (unsigned ly = 0; ly < DEFUSE_LAYER_COUNT && nout < max; ly++) {
+            /* Records of this layer and round: sorted, disjoint.  Find the
+             * first ending after lo; it intersects iff it starts before hi. */
+            size_t l = d->lofs[r][ly], h = d->lofs[r][ly + 1];
+            while (l < h) {
+                size_t m = l + (h - l) / 2;
+                if (d->recs[m].end <= lo)
+                    l = m + 1;
+                else
+                    h = m;
+            }
+            if (l < d->lofs[r][ly + 1] && d->recs[l].start < hi)
                 out[nout++] = (defuse_layer)ly;
+        }
     }
     return nout;
 }

@@ -342,7 +342,7 @@ static void test_linear_time(void **state) {
     const size_t N = 1u << 20;
     char *buf = malloc(N);
     assert_non_null(buf);
-    const char *pats[] = {"%25", "&amp;", "\\\\", "%2", "&#", "\\u0025", "Basic ", "x"};
+    const char *pats[] = {"%25", "&amp;", "\\\\", "%2", "&#", "\\u0025", "Basic ", "x", "%41a", "&#65;a"};
     /* Generous bound so that sanitizer builds pass; the release figures are
      * in docs/decoding.md.  Quadratic behaviour would take minutes. */
     double limit = getenv("DEFUSE_DECODE_MS") ? atof(getenv("DEFUSE_DECODE_MS")) : 2000.0;
@@ -357,6 +357,25 @@ static void test_linear_time(void **state) {
         print_message("1 MiB of \"%s\": %d rounds, %.2f ms CPU\n", pats[p], r, ms);
         assert_true(ms < limit);
     }
+    /* Layer queries over huge spans cost a binary search per round and
+     * layer, not a walk over the records: 10,000 whole-text queries on a
+     * line of 200,000 separate percent escapes and one HTML one at the end. */
+    for (size_t i = 0; i < N; i++)
+        buf[i] = "%41a"[i % 4];
+    memcpy(buf + N - 8, "&#65;aaa", 8);
+    assert_true(defuse__decode(dec, buf, N, 0, DEFUSE_DEFAULT_MAX_LAYERS) == 1);
+    size_t n;
+    defuse__decoded_text(dec, &n);
+    defuse_layer ly[4];
+    double t0 = now_ms();
+    for (int q = 0; q < 10000; q++) {
+        assert_int_equal(defuse__decoded_layers(dec, (size_t)q, n, ly, 4), 2);
+        assert_int_equal(ly[0], DEFUSE_LAYER_PERCENT);
+        assert_int_equal(ly[1], DEFUSE_LAYER_HTML);
+    }
+    double ms = now_ms() - t0;
+    print_message("10000 layer queries over 1 MiB: %.2f ms CPU\n", ms);
+    assert_true(ms < limit);
     free(buf);
 }
 
