@@ -298,6 +298,15 @@ static void init_all(void) {
 
 static pthread_once_t dispatch_once = PTHREAD_ONCE_INIT;
 
+size_t defuse__candidate_sse2(const char *buf, size_t len) {
+    pthread_once(&init_once, build_triggers);
+#if HAVE_X86
+    return scan_sse2((const unsigned char *)buf, len);
+#else
+    return scan_scalar((const unsigned char *)buf, 0, len);
+#endif
+}
+
 size_t defuse_candidate(const char *buf, size_t len) {
     if (!buf || len == 0)
         return len;

@@ -32,4 +32,8 @@ size_t defuse__candidate_hs(const char *buf, size_t len);
  * for tests. */
 size_t defuse__candidate_scalar(const char *buf, size_t len);
 
+/* The SSE2 scan (used when the CPU lacks AVX2; the scalar scan on other
+ * architectures), same result as defuse_candidate(); for tests. */
+size_t defuse__candidate_sse2(const char *buf, size_t len);
+
 #endif /* DEFUSE_DECODE_EXTRA_H */

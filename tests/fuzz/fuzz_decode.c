@@ -4,8 +4,8 @@
  * checks that the offset map is monotonic and inside the input, that layer
  * queries stay bounded, and the pre-filter's never-miss invariant: if the
  * decoded text holds "${", defuse_candidate() must return an offset at or
- * before the original offset of that '$'.  The SIMD and scalar pre-filter
- * scans must agree.  Also runs defuse__base64_decode() on the input.
+ * before the original offset of that '$'.  The AVX2, SSE2 and scalar
+ * pre-filter scans must agree.  Also runs defuse__base64_decode() on the input.
  * Builds with gcc as well (replayed over tests/fuzz/corpus/decode/).
  */
 #include "decode_extra.h"
@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t dl;
     const char *d = defuse__decoded_text(dec, &dl);
     size_t c = defuse_candidate(in, size);
-    if (c > size || c != defuse__candidate_scalar(in, size))
+    if (c > size || c != defuse__candidate_scalar(in, size) || c != defuse__candidate_sse2(in, size))
         abort();
     const char *hit = dl >= 2 ? memmem(d, dl, "${", 2) : NULL;
     if (hit && c > defuse__decoded_origin(dec, (size_t)(hit - d)))

@@ -113,7 +113,8 @@ static void test_negatives(void **state) {
     }
 }
 
-/* SIMD, scalar and Hyperscan agree, at every alignment and length. */
+/* SIMD (AVX2 and SSE2), scalar and Hyperscan agree, at every alignment and
+ * length. */
 static void test_agreement(void **state) {
     (void)state;
     static const char alpha[] = "$$%%&&\\\\{b#Basic 24u0x5c;ampdolr";
@@ -133,9 +134,10 @@ static void test_agreement(void **state) {
         }
         const char *s = buf + off;
         size_t a = defuse_candidate(s, n), b = defuse__candidate_scalar(s, n),
-               c = defuse__candidate_hs(s, n);
-        if (a != b || a != c)
-            fail_msg("disagree on \"%.*s\": simd %zu scalar %zu hs %zu", (int)n, s, a, b, c);
+               c = defuse__candidate_hs(s, n), e = defuse__candidate_sse2(s, n);
+        if (a != b || a != c || a != e)
+            fail_msg("disagree on \"%.*s\": simd %zu scalar %zu hs %zu sse2 %zu", (int)n, s, a, b,
+                     c, e);
     }
 }
 
@@ -469,6 +471,7 @@ static void test_bench(void **state) {
     printf("%s: %zu bytes, %zu trigger literals\n", f, n, nt);
     bench_one("simd", defuse_candidate, p, n);
     bench_one("hs", defuse__candidate_hs, p, n);
+    bench_one("sse2", defuse__candidate_sse2, p, n);
     bench_one("scalar", defuse__candidate_scalar, p, n);
     munmap(p, n);
     bench_file(f);
