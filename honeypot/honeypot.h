@@ -74,7 +74,8 @@ typedef struct hp_listener_cfg {
     hp_bind binds[HP_MAX_BINDS];
     size_t nbinds;
     char zone[256];          /* dns: canary zone (lower case, no trailing dot) */
-    char answer_a[64];       /* dns: IPv4 to answer A queries with, "" = none */
+    char answer_a[64];       /* dns: IPv4 to answer A queries with, "self" =
+                                the bound address, "" = none */
     char server_header[128]; /* http: Server header */
     char rmi_host[64];       /* rmi: host named in the ProtocolAck */
     int line;                /* line of the [listener] header */
@@ -180,6 +181,8 @@ typedef struct hp_http_req {
     int chunked;
     int body_truncated; /* body longer than max_body: kept the first part */
     int keep_alive;     /* the client may send another request */
+    int head_complete;  /* with HP_HTTP_NEED_MORE: the head is complete and
+                           parsed, the body is still arriving */
 } hp_http_req;
 
 enum {
@@ -193,7 +196,8 @@ enum {
  * max_body keep their first max_body bytes; the request then ends there
  * (body_truncated, keep_alive 0).
  * Returns the bytes the request used (> 0), HP_HTTP_NEED_MORE, or an
- * HP_HTTP_E* code.  OUT: *req on success. */
+ * HP_HTTP_E* code.  OUT: *req on success, and on HP_HTTP_NEED_MORE with
+ * req->head_complete set (head parsed, body incomplete). */
 long hp_http_parse(char *buf, size_t len, size_t max_head, size_t max_body, hp_http_req *req);
 
 /* Percent-decodes in[0..len) into out[0..outsz) ('+' as space when plus).

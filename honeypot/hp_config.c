@@ -327,10 +327,10 @@ static int set_value(pstate *ps, const key *k, const char *v) {
             return fail(ps, "%s: expected HOST:PORT, got '%s'", k->name, v);
         if (k->type == K_URL && strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
             return fail(ps, "%s: expected an http:// or https:// URL", k->name);
-        if (k->type == K_IPV4) {
+        if (k->type == K_IPV4 && strcmp(v, "self") != 0) {
             struct in_addr a;
             if (inet_pton(AF_INET, v, &a) != 1)
-                return fail(ps, "%s: expected an IPv4 address, got '%s'", k->name, v);
+                return fail(ps, "%s: expected an IPv4 address or 'self', got '%s'", k->name, v);
         }
         if (k->type == K_USER && !getpwnam(v))
             return fail(ps, "user: no user named '%s' on this system", v);

@@ -229,8 +229,10 @@ long hp_http_parse(char *buf, size_t len, size_t max_head, size_t max_body, hp_h
         long r = chunked(buf, he, len, max_body, 0, &dl, &trunc);
         if (r < 0)
             return HP_HTTP_EBAD;
-        if (r == 0)
+        if (r == 0) {
+            req->head_complete = 1;
             return HP_HTTP_NEED_MORE;
+        }
         chunked(buf, he, len, max_body, 1, &dl, &trunc);
         req->body = buf + he;
         req->body_len = dl;
@@ -259,8 +261,10 @@ long hp_http_parse(char *buf, size_t len, size_t max_head, size_t max_body, hp_h
         req->body_truncated = 1;
         req->keep_alive = 0;
     }
-    if (len - he < need)
+    if (len - he < need) {
+        req->head_complete = 1;
         return HP_HTTP_NEED_MORE;
+    }
     req->body = buf + he;
     req->body_len = need;
     return (long)(he + need);

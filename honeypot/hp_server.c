@@ -54,6 +54,7 @@ struct conn {
     uint64_t last_ms, msg_start_ms;
     unsigned long long total_in;
     unsigned requests, events, writes;
+    unsigned continued; /* request number that got "100 Continue" */
     size_t wbytes; /* bytes of responses not yet written (callback pending) */
     int closing, close_after_write, overflow, acked, handles, paused;
     conn *prev, *next;
@@ -704,6 +705,14 @@ static void http_data(conn *c) {
             http_error(c, 413, "request too large");
             return;
         }
+        size_t el;
+        const char *expect = rq.head_complete ? hp_http_header_get(&rq, "Expect", &el) : NULL;
+        if (expect && el == 12 && !strncasecmp(expect, "100-continue", 12) &&
+            c->continued != c->requests + 1) {
+            static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+            c->continued = c->requests + 1; /* once per request */
+            conn_write2(c, cont, sizeof cont - 1, NULL, 0);
+        }
         return; /* need more */
     }
 }
@@ -966,9 +975,13 @@ static void dns_recv(uv_udp_t *u, ssize_t n, const uv_buf_t *b, const struct soc
         return;
     }
     int in_zone = hp_dns_in_zone(q.name, q.name_len, l->lc->zone);
+    /* "self": the IPv4 address this socket is bound to (not a wildcard) */
+    const char *ans = l->lc->answer_a;
+    if (!strcmp(ans, "self"))
+        ans = (strchr(l->ip, ':') || !strcmp(l->ip, "0.0.0.0")) ? "" : l->ip;
     uint8_t a4[4];
-    int answer = in_zone && l->lc->answer_a[0] && (q.qtype == 1 || q.qtype == 255) &&
-                 q.qclass == 1 && inet_pton(AF_INET, l->lc->answer_a, a4) == 1;
+    int answer = in_zone && ans[0] && (q.qtype == 1 || q.qtype == 255) && q.qclass == 1 &&
+                 inet_pton(AF_INET, ans, a4) == 1;
     int rcode = in_zone ? 0 : 5; /* NOERROR (maybe no data) / REFUSED */
     unsigned char out[2048];
     size_t ol = hp_dns_reply(pkt, &q, rcode, answer ? a4 : NULL, 60, out, sizeof out);
@@ -982,7 +995,7 @@ static void dns_recv(uv_udp_t *u, ssize_t n, const uv_buf_t *b, const struct soc
     json_object_set_new(dns, "id", json_integer(q.id));
     json_object_set_new(dns, "in_zone", json_boolean(in_zone));
     if (answer)
-        json_object_set_new(dns, "answer_a", json_string(l->lc->answer_a));
+        json_object_set_new(dns, "answer_a", json_string(ans));
     json_object_set_new(body, "dns", dns);
     hp_findings_scan(&fs, s->scanner, "dns:name", q.name, q.name_len, 0);
     put_findings(body, &fs);

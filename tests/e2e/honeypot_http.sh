@@ -95,6 +95,15 @@ if grep -qF '${' "$EV"; then fail "a live \${ in the JSON log"; fi
 grep -qF '\u0024{jndi' "$EV" || fail "payloads not kept (escaped) in the log"
 ok "no live \${ in the log"
 
+# ---- Expect: 100-continue is answered (curl would otherwise wait 5 s)
+start=$(date +%s%N)
+head -c 3000 /dev/zero | tr '\0' 'x' >"$T/body3k"
+code=$(curl -sS -o /dev/null -w '%{http_code}' --expect100-timeout 5 -H 'Expect: 100-continue' \
+    --data-binary @"$T/body3k" "$U/upload-expect")
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$code" = 404 ] && [ "$ms" -lt 3000 ] || fail "100-continue: status $code after ${ms} ms"
+ok "Expect: 100-continue answered (${ms} ms)"
+
 # ---- plausible responses per path ------------------------------------------
 code=$(curl -sS -o "$T/r1" -w '%{http_code}' "$U/")
 [ "$code" = 200 ] && grep -q "Intranet portal" "$T/r1" || fail "/ should serve body_file ($code)"

@@ -23,7 +23,7 @@ listen 127.0.0.1:$PR
 protocol dns
 listen 127.0.0.1:$PD
 zone canary.test
-answer_a 127.0.0.1
+answer_a self
 CONF
 hp_start "$T/hp.conf"
 EV=$T/events.jsonl
