@@ -453,9 +453,11 @@ static void scan_nested(defuse_inventory *inv, struct archive *outer, const uint
 }
 
 static const char *entry_name(struct archive_entry *e) {
-    const char *n = archive_entry_pathname(e);
+    /* UTF-8 first: zip names are stored so, and the locale form would be
+     * converted (mbrtowc) for every entry */
+    const char *n = archive_entry_pathname_utf8(e);
     if (!n)
-        n = archive_entry_pathname_utf8(e);
+        n = archive_entry_pathname(e);
     if (!n)
         return NULL;
     while (n[0] == '.' && n[1] == '/')

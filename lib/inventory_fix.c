@@ -160,8 +160,8 @@ static struct archive *open_buf(buf *b) {
 }
 
 static const char *ename(struct archive_entry *e) {
-    const char *n = archive_entry_pathname(e);
-    return n ? n : archive_entry_pathname_utf8(e);
+    const char *n = archive_entry_pathname_utf8(e);
+    return n ? n : archive_entry_pathname(e);
 }
 
 /* Reads up to DEFUSE_INV_SNIFF bytes of the current entry. */
