@@ -20,7 +20,6 @@ static const command commands[] = {
     {"scan", cmd_scan, cli_help_scan, "inventory log4j/commons-text, CVEs, safe mitigation"},
     {"honeypot", cmd_honeypot, cli_help_honeypot,
      "tripwire listener capturing HTTP, LDAP, RMI, DNS callbacks"},
-    {"report", cmd_report, cli_help_report, "summarise findings for a response team"},
 };
 
 static void usage(FILE *out) {
