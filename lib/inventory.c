@@ -27,6 +27,9 @@
 #include <unistd.h>
 
 #define IOBUF (64u * 1024u)
+/* Read size for a zip file: the seekable reader seeks to every local header,
+ * and each seek refills a whole block, so small blocks copy far less. */
+#define ZIP_BLOCK (8u * 1024u)
 
 struct defuse_inventory {
     const defuse_vulndb *db;
@@ -627,6 +630,33 @@ static bool tail_worth(const char *name, const uint8_t *head, size_t hn) {
            strstr(base, ".zip");
 }
 
+int defuse__sniff_fd(int fd, uint64_t size, const char *name, defuse__kind *kind) {
+    uint8_t head[DEFUSE_INV_SNIFF];
+    ssize_t hn = pread(fd, head, sizeof head, 0);
+    *kind = DEFUSE__K_OTHER;
+    if (hn < 0)
+        return -1;
+    *kind = defuse__sniff(head, (size_t)hn);
+    if (*kind == DEFUSE__K_OTHER && size >= 22 && size <= (uint64_t)hn) {
+        if (defuse__has_eocd(head, (size_t)hn))
+            *kind = DEFUSE__K_ZIP; /* the head is the whole file */
+    } else if (*kind == DEFUSE__K_OTHER && size >= 22 && tail_worth(name, head, (size_t)hn)) {
+        /* a zip behind a prefix (self-executable jar): look for the end of
+         * central directory; far back only if the head hints at a zip */
+        bool hint = (hn >= 2 && head[0] == '#' && head[1] == '!') ||
+                    memmem(head, (size_t)hn, "PK\x03\x04", 4) != NULL;
+        size_t tl = hint ? DEFUSE_INV_TAIL : 1024;
+        if (size < tl)
+            tl = (size_t)size;
+        uint8_t *tail = malloc(tl);
+        if (tail && pread(fd, tail, tl, (off_t)(size - tl)) == (ssize_t)tl &&
+            defuse__has_eocd(tail, tl))
+            *kind = DEFUSE__K_ZIP;
+        free(tail);
+    }
+    return 0;
+}
+
 /* ---- entry points ---------------------------------------------------------------------- */
 
 static void begin(defuse_inventory *inv, defuse_component_cb cb, void *user) {
@@ -665,31 +695,11 @@ int defuse_inventory_scan_file(defuse_inventory *inv, const char *path, const ch
         close(fd);
         return 0;
     }
-    uint8_t head[DEFUSE_INV_SNIFF];
-    ssize_t hn = pread(fd, head, sizeof head, 0);
-    if (hn < 0) {
+    defuse__kind kind;
+    if (defuse__sniff_fd(fd, (uint64_t)st.st_size, display, &kind) < 0) {
         report_error(inv, display, DEFUSE_EIO, "cannot read: %s", strerror(errno));
         close(fd);
         return inv->stopped ? DEFUSE_ESTOPPED : DEFUSE_EIO;
-    }
-    defuse__kind kind = defuse__sniff(head, (size_t)hn);
-    if (kind == DEFUSE__K_OTHER && st.st_size >= 22 && st.st_size <= hn) {
-        if (defuse__has_eocd(head, (size_t)hn))
-            kind = DEFUSE__K_ZIP; /* the head is the whole file */
-    } else if (kind == DEFUSE__K_OTHER && st.st_size >= 22 &&
-               tail_worth(display, head, (size_t)hn)) {
-        /* a zip behind a prefix (self-executable jar): look for the end of
-         * central directory; far back only if the head hints at a zip */
-        bool hint = (hn >= 2 && head[0] == '#' && head[1] == '!') ||
-                    memmem(head, (size_t)hn, "PK\x03\x04", 4) != NULL;
-        size_t tl = hint ? DEFUSE_INV_TAIL : 1024;
-        if ((uint64_t)st.st_size < tl)
-            tl = (size_t)st.st_size;
-        uint8_t *tail = malloc(tl);
-        if (tail && pread(fd, tail, tl, st.st_size - (off_t)tl) == (ssize_t)tl &&
-            defuse__has_eocd(tail, tl))
-            kind = DEFUSE__K_ZIP;
-        free(tail);
     }
     if (kind == DEFUSE__K_CLASS) {
         size_t n = (uint64_t)st.st_size < inv->lim.max_class ? (size_t)st.st_size : inv->lim.max_class;
@@ -704,7 +714,7 @@ int defuse_inventory_scan_file(defuse_inventory *inv, const char *path, const ch
         } else if (kind == DEFUSE__K_ZIP && !zip_ok(inv, pread_fd, &fd, (uint64_t)st.st_size,
                                                      display)) {
             /* reported */
-        } else if (archive_read_open_fd(a, fd, IOBUF) != ARCHIVE_OK) {
+        } else if (archive_read_open_fd(a, fd, kind == DEFUSE__K_ZIP ? ZIP_BLOCK : IOBUF) != ARCHIVE_OK) {
             if (kind != DEFUSE__K_COMPRESSED)
                 report_error(inv, display, DEFUSE_EFORMAT, "corrupt archive: %s",
                              archive_error_string(a) ? archive_error_string(a) : "cannot open");

@@ -273,6 +273,12 @@ int defuse__zip_precheck(defuse__pread_fn rd, void *ctx, uint64_t size, uint64_t
  * script), from its end of central directory; 0 if none or unknown. */
 uint64_t defuse__zip_prefix(defuse__pread_fn rd, void *ctx, uint64_t size);
 
+/* Sniffs the open regular file fd of size bytes (its head, and for some
+ * names or heads its end: a zip behind a prefix).  name is used only to
+ * decide whether the end is worth reading.  OUT: *kind.  Returns 0, or -1
+ * with errno if reading failed. */
+int defuse__sniff_fd(int fd, uint64_t size, const char *name, defuse__kind *kind);
+
 /* Archives opened by inv since it was created (for walk statistics). */
 uint64_t defuse__inventory_archives(const defuse_inventory *inv);
 /* Size of the last file given to defuse_inventory_scan_file() (0 if it was

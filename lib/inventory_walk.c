@@ -302,6 +302,34 @@ static void loose_file(walk *w, root *r, const char *path, const defuse__classif
     free(data);
 }
 
+/* Opens the regular file name (in directory dfd, full path `path`) and
+ * sniffs it here in the walking thread; only archives and class files go to
+ * the workers, so the many ordinary files of a host cost no hand-off. */
+static void sniff_and_queue(walk *w, int dfd, const char *name, const char *path) {
+    int fl = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+    if (!(w->flags & DEFUSE_WALK_FOLLOW_SYMLINKS))
+        fl |= O_NOFOLLOW;
+    int fd = openat(dfd, name, fl);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        enqueue(w, path); /* the worker reports why it cannot be opened */
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    defuse__kind kind = DEFUSE__K_OTHER;
+    int rc = S_ISREG(st.st_mode) ? defuse__sniff_fd(fd, (uint64_t)st.st_size, path, &kind) : 0;
+    close(fd);
+    if (rc != 0 || kind != DEFUSE__K_OTHER) {
+        enqueue(w, path); /* archives, class files, read errors */
+        return;
+    }
+    pthread_mutex_lock(&w->cblock);
+    w->st.files++;
+    w->st.bytes += S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+    pthread_mutex_unlock(&w->cblock);
+}
+
 static void walk_dir(walk *w, root *r, char *path, size_t plen, unsigned depth) {
     if (depth > WALK_MAX_DEPTH) {
         walk_error(w, path, DEFUSE_ELIMIT, "limit: directories nested deeper than %u levels",
@@ -370,7 +398,7 @@ static void walk_dir(walk *w, root *r, char *path, size_t plen, unsigned depth) 
             if (defuse__inv_classify(rel, &c))
                 loose_file(w, r, path, &c, rel);
             else if (!(nl > 6 && !strcmp(n + nl - 6, ".class")))
-                enqueue(w, path);
+                sniff_and_queue(w, dirfd(d), n, path);
         }
         path[plen] = 0;
         maybe_progress(w, false);
