@@ -41,6 +41,8 @@ struct hp_events {
     uint64_t rng[2];
     hp_stats st;
     int dirty; /* events written since the last flush */
+    char *line; /* the escaped JSON line, reused */
+    size_t linecap;
     char host[64]; /* RFC 5424 HOSTNAME: node, printable ASCII */
 };
 
@@ -129,6 +131,7 @@ void hp_events_free(hp_events *ev, unsigned drain_ms) {
     if (ev->cfg->log_stdout)
         fflush(stdout);
     free(ev->slots);
+    free(ev->line);
     free(ev);
 }
 
@@ -220,19 +223,128 @@ static int admit(hp_events *ev, const hp_conn_info *ci, uint64_t fp,
     return 1;
 }
 
-/* Appends text with every "$" as \u0024 (JSON strings only hold "$"). */
-static size_t escape_dollars(const char *in, char *out) {
-    size_t o = 0;
-    for (; *in; in++) {
-        if (*in == '$') {
-            memcpy(out + o, "\\u0024", 6);
-            o += 6;
-        } else {
-            out[o++] = *in;
+/* ---- JSON serialisation ---------------------------------------------------
+ * One pass over the jansson tree into a reused buffer, writing every "$" as
+ * \u0024 as it goes (cheaper than json_dumps plus a second escaping pass; the
+ * event rate is bounded by this on a busy listener).  Insertion order of
+ * object members is kept, as jansson iterates it. */
+
+typedef struct jbuf {
+    char *p;
+    size_t len, cap;
+    int oom;
+} jbuf;
+
+static void jb_need(jbuf *b, size_t n) {
+    if (b->oom || b->len + n <= b->cap)
+        return;
+    size_t nc = b->cap ? b->cap : 1024;
+    while (nc < b->len + n)
+        nc *= 2;
+    char *np = realloc(b->p, nc);
+    if (!np) {
+        b->oom = 1;
+        return;
+    }
+    b->p = np;
+    b->cap = nc;
+}
+
+static void jb_put(jbuf *b, const char *s, size_t n) {
+    jb_need(b, n);
+    if (b->oom)
+        return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+static void jb_str(jbuf *b, const char *s, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    jb_need(b, n * 6 + 2); /* worst case: every byte escaped */
+    if (b->oom)
+        return;
+    char *o = b->p + b->len;
+    *o++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c != '$' && c != 0x7f) {
+            *o++ = (char)c;
+            continue;
+        }
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        default: /* control bytes, DEL and "$" */
+            *o++ = 'u', *o++ = '0', *o++ = '0';
+            *o++ = hex[c >> 4], *o++ = hex[c & 15];
+            break;
         }
     }
-    out[o] = '\0';
-    return o;
+    *o++ = '"';
+    b->len = (size_t)(o - b->p);
+}
+
+static void jb_value(jbuf *b, json_t *j, int depth) {
+    char num[64];
+    int n;
+    if (!j || depth > 64) {
+        jb_put(b, "null", 4);
+        return;
+    }
+    switch (json_typeof(j)) {
+    case JSON_OBJECT: {
+        const char *k;
+        json_t *v;
+        int first = 1;
+        jb_put(b, "{", 1);
+        json_object_foreach(j, k, v) {
+            if (!first)
+                jb_put(b, ",", 1);
+            first = 0;
+            jb_str(b, k, strlen(k));
+            jb_put(b, ":", 1);
+            jb_value(b, v, depth + 1);
+        }
+        jb_put(b, "}", 1);
+        break;
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *v;
+        jb_put(b, "[", 1);
+        json_array_foreach(j, i, v) {
+            if (i)
+                jb_put(b, ",", 1);
+            jb_value(b, v, depth + 1);
+        }
+        jb_put(b, "]", 1);
+        break;
+    }
+    case JSON_STRING:
+        jb_str(b, json_string_value(j), json_string_length(j));
+        break;
+    case JSON_INTEGER:
+        n = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
+        jb_put(b, num, (size_t)n);
+        break;
+    case JSON_REAL:
+        n = snprintf(num, sizeof num, "%.17g", json_real_value(j));
+        jb_put(b, num, (size_t)n);
+        break;
+    case JSON_TRUE:
+        jb_put(b, "true", 4);
+        break;
+    case JSON_FALSE:
+        jb_put(b, "false", 5);
+        break;
+    default:
+        jb_put(b, "null", 4);
+        break;
+    }
 }
 
 /* SD-PARAM value escaping (RFC 5424 6.3.3): '"', '\' and ']'. */
@@ -280,7 +392,6 @@ static size_t build_syslog(hp_events *ev, const hp_conn_info *ci, const char *ty
 int hp_events_emit(hp_events *ev, const hp_conn_info *ci, const char *type, json_t *body,
                    const char *summary, size_t summary_len) {
     int rc = 0;
-    char *dump = NULL, *line = NULL;
     if (hp_events_ignored(ev, (const struct sockaddr *)&ci->src)) {
         ev->st.ignored++;
         goto out;
@@ -321,17 +432,20 @@ int hp_events_emit(hp_events *ev, const hp_conn_info *ci, const char *type, json
     json_object_set_new(o, "summary", hp_json_bytes(summary, summary_len));
     if (before)
         json_object_set_new(o, "suppressed_before", json_integer((json_int_t)before));
-    const char *kind = json_string_value(json_object_get(o, "kind"));
-    dump = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char kind[32] = "";
+    const char *k = json_string_value(json_object_get(o, "kind"));
+    if (k)
+        snprintf(kind, sizeof kind, "%s", k);
+    jbuf jb = {ev->line, 0, ev->linecap, 0}; /* reused between events */
+    jb_value(&jb, o, 0);
+    jb_put(&jb, "\n", 1);
     json_decref(o);
-    if (!dump)
+    ev->line = jb.p;
+    ev->linecap = jb.cap;
+    if (jb.oom)
         goto out;
-    size_t dl = strlen(dump);
-    line = malloc(dl * 6 + 2);
-    if (!line)
-        goto out;
-    size_t ll = escape_dollars(dump, line);
-    line[ll] = '\n';
+    char *line = jb.p;
+    size_t ll = jb.len - 1;
     /* buffered: hp_events_flush() runs once per loop iteration */
     if (ev->log)
         fwrite(line, 1, ll + 1, ev->log);
@@ -340,7 +454,8 @@ int hp_events_emit(hp_events *ev, const hp_conn_info *ci, const char *type, json
     ev->dirty = 1;
     if (ev->sinks) {
         char msg[4096];
-        size_t ml = build_syslog(ev, ci, type, tbuf, idbuf, kind, summary, summary_len, msg,
+        size_t ml = build_syslog(ev, ci, type, tbuf, idbuf, kind[0] ? kind : NULL, summary,
+                                 summary_len, msg,
                                  sizeof msg);
         if (hp_sinks_push(ev->sinks, line, ll, msg, ml) != 0)
             ev->st.queued_dropped++;
@@ -349,8 +464,6 @@ int hp_events_emit(hp_events *ev, const hp_conn_info *ci, const char *type, json
     rc = 1;
 out:
     json_decref(body);
-    free(dump);
-    free(line);
     return rc;
 }
 

@@ -232,7 +232,7 @@ static void on_timer(uv_timer_t *t) {
     conn *c = t->data;
     uint64_t now = now_ms(c->srv);
     const hp_config *cfg = c->srv->cfg;
-    if (c->len && now >= c->msg_start_ms + cfg->header_timeout_ms)
+    if (c->len && !c->paused && now >= c->msg_start_ms + cfg->header_timeout_ms)
         conn_close(c, "header timeout");
     else
         conn_close(c, "idle timeout");
