@@ -6,7 +6,8 @@
 # the connection cap; raw bytes on a tcp port range; no live "${" in the log.
 source "$(dirname "$0")/honeypot/common.sh"
 
-read -r PW PT < <(freeports 2)
+read -r PW < <(freeports 1)
+read -r PT < <($PEERS freerange 3)
 have_v6=1
 python3 -c "import socket; s=socket.socket(socket.AF_INET6); s.bind(('::1', $PW))" 2>/dev/null || have_v6=0
 
@@ -44,11 +45,6 @@ head -c 262144 /dev/zero | tr '\0' 'B' >"$T/big.bin"
     echo "content_type application/json"
     echo 'body {"status":"ok"}'
 } >"$T/hp.conf"
-# the tcp range needs PT+1 and PT+2 free too
-python3 -c "
-import socket
-for p in ($PT + 1, $PT + 2):
-    socket.socket().bind(('127.0.0.1', p))" 2>/dev/null || { echo "SKIP: ports busy"; exit 77; }
 hp_start "$T/hp.conf"
 EV=$T/events.jsonl
 U=http://127.0.0.1:$PW

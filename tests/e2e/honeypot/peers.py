@@ -10,6 +10,7 @@ append every message received to OUT, one per line, until killed):
                                       not "LEN SP MSG" is recorded as "BADFRAME"
 Clients:
   freeports N                         prints N currently free TCP+UDP ports
+  freerange N                         prints the first of N consecutive free TCP ports
   dns PORT NAME [QTYPE]               sends one query, prints "rcode=N a=IP,..."
   send PORT HEX [WAIT]                connects, sends bytes, prints what came back
                                       (hex) within WAIT seconds (default 2)
@@ -121,6 +122,27 @@ def freeports(n):
         s.close()
 
 
+def freerange(n):
+    for _ in range(200):
+        t = socket.socket()
+        t.bind(("127.0.0.1", 0))
+        base = t.getsockname()[1]
+        held = [t]
+        try:
+            for p in range(base + 1, base + n):
+                u = socket.socket()
+                held.append(u)
+                u.bind(("127.0.0.1", p))
+        except OSError:
+            continue
+        finally:
+            for h in held:
+                h.close()
+        print(base)
+        return
+    sys.exit("no %d consecutive free ports" % n)
+
+
 def dns(port, name, qtype=1):
     q = struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
     for label in name.split("."):
@@ -169,6 +191,8 @@ if __name__ == "__main__":
         syslog_tcp(*args)
     elif cmd == "freeports":
         freeports(int(args[0]))
+    elif cmd == "freerange":
+        freerange(int(args[0]))
     elif cmd == "dns":
         dns(*args)
     elif cmd == "send":
