@@ -375,7 +375,8 @@ static void join_path(char *out, size_t outsz, const char *a, const char *sep, c
 
 /* Descends into the archive that is the current entry of outer. */
 static void scan_nested(defuse_inventory *inv, struct archive *outer, const uint8_t *head,
-                        size_t hn, defuse__kind kind, const char *full, unsigned depth) {
+                        size_t hn, defuse__kind kind, const char *full, unsigned depth,
+                        bool maybe) {
     if (depth > inv->lim.max_depth) {
         report_error(inv, full, DEFUSE_ELIMIT,
                      "limit: archive nested deeper than %u levels (not examined)",
@@ -393,6 +394,18 @@ static void scan_nested(defuse_inventory *inv, struct archive *outer, const uint
             blob_free(&b);
             archive_read_free(a);
             return;
+        }
+        if (maybe) {
+            /* a script that may carry a zip (self-executable jar): only if
+             * its end holds an end of central directory record */
+            memsrc m0 = {b.mem, b.len};
+            bool zip = b.fd >= 0 ? defuse__zip_prefix(pread_fd, &b.fd, b.size) > 0
+                                 : defuse__zip_prefix(pread_mem, &m0, b.len) > 0;
+            if (!zip) {
+                blob_free(&b);
+                archive_read_free(a);
+                return;
+            }
         }
         if (b.fd < 0) {
             uint64_t h = fnv1a(b.mem, b.len);
@@ -570,7 +583,9 @@ static int scan_reader(defuse_inventory *inv, struct archive *a, const char *dis
             break;
         defuse__kind k = defuse__sniff(head, hn);
         if (k == DEFUSE__K_ZIP || k == DEFUSE__K_TAR || k == DEFUSE__K_COMPRESSED)
-            scan_nested(inv, a, head, hn, k, full, depth + 1);
+            scan_nested(inv, a, head, hn, k, full, depth + 1, false);
+        else if (k == DEFUSE__K_OTHER && hn >= 2 && head[0] == '#' && head[1] == '!')
+            scan_nested(inv, a, head, hn, DEFUSE__K_ZIP, full, depth + 1, true);
     }
     unsigned nv = 0;
     if (defuse__facts_emit(&facts, display, "!/", inv->cb, inv->user, &nv))

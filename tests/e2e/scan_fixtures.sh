@@ -46,6 +46,9 @@ mkdir -p "$T/j/ear" && cp "$T/app.war" "$T/j/ear/" && (cd "$T/j/ear" && jar cf "
 head -c 700 "$O/core.jar" >"$O/corrupt.jar"
 # script prefix
 { printf '#!/bin/sh\nexec java -jar "$0" "$@"\n'; cat "$O/core.jar"; } >"$O/selfexec"
+# ... nested in a war next to a plain script (which is no archive and no error)
+mkdir -p "$T/j/sx/bin" && cp "$O/selfexec" "$T/j/sx/bin/" && printf '#!/bin/sh\necho hi\n' >"$T/j/sx/bin/run.sh"
+(cd "$T/j/sx" && jar cf "$O/selfexec.war" .)
 # tar-wrapped (gzip and zstd)
 mkdir -p "$T/j/layer" && cp "$T/app.war" "$T/j/layer/"
 tar -C "$T/j/layer" -czf "$O/layer.tar.gz" app.war
@@ -93,6 +96,8 @@ no_cve mitigated.jar CVE-2021-44228; no_cve mitigated.jar CVE-2021-45046; has_cv
 [ "$(field shaded.jar .class_path)" = "$O/shaded.jar!/com/acme/shaded/org/apache/logging/log4j/core/lookup/JndiLookup.class" ] || fail "shaded class path"
 has_cve 'app.ear!/app.war!/WEB-INF/lib/core.jar' CVE-2021-44228
 has_cve 'selfexec' CVE-2021-44228
+has_cve 'selfexec.war!/bin/selfexec' CVE-2021-44228
+! jq -s -e --arg p "$O/selfexec.war!/bin/run.sh" 'any(.[]; .path==$p)' "$R" >/dev/null || fail "plain script reported"
 has_cve 'layer.tar.gz!/app.war!/WEB-INF/lib/core.jar' CVE-2021-44228
 if [ -f "$O/layer.tar.zst" ]; then has_cve 'layer.tar.zst!/app.war!/WEB-INF/lib/core.jar' CVE-2021-44228; fi
 has_cve log4j1.jar CVE-2021-4104; no_cve log4j1.jar CVE-2019-17571
