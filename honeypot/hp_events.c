@@ -170,14 +170,21 @@ void hp_events_conn_id(hp_events *ev, char out[24]) {
 
 void hp_events_stats(hp_events *ev, hp_stats *out) { *out = ev->st; }
 
-/* The source's address as 16 bytes (IPv4 as v4-mapped IPv6). */
+/* The source's key as 16 bytes: an IPv4 address (as v4-mapped IPv6), or
+ * the /64 prefix of an IPv6 address, since one host commonly holds a whole
+ * /64 and could otherwise rotate addresses to escape its limit. */
 static void src_key(const struct sockaddr_storage *ss, uint8_t k[16]) {
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     memset(k, 0, 16);
     if (ss->ss_family == AF_INET) {
         k[10] = k[11] = 0xff;
         memcpy(k + 12, &((const struct sockaddr_in *)(const void *)ss)->sin_addr, 4);
     } else if (ss->ss_family == AF_INET6) {
         memcpy(k, &((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr, 16);
+        static const uint8_t zero[8] = {0};
+        /* not v4-mapped, not ::1 or other addresses under ::/64 */
+        if (memcmp(k, mapped, 12) != 0 && memcmp(k, zero, 8) != 0)
+            memset(k + 8, 0, 8);
     }
 }
 

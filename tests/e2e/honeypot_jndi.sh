@@ -11,6 +11,7 @@ read -r PL PR PD < <(freeports 3)
 cat >"$T/hp.conf" <<CONF
 node jndi-test
 log_file $T/events.jsonl
+log_stdout yes
 dedup_window 0
 header_timeout 2s
 [listener ldap]
@@ -117,5 +118,21 @@ n=$(grep -cE '"event":"(ldap|rmi)\.bad_message"|"event":"dns\.bad_packet"' "$EV"
 ok "malformed LDAP/RMI/DNS input recorded ($n events), daemon still serving"
 
 if grep -qF '${' "$EV"; then fail "a live \${ in the JSON log"; fi
+
+# a connection still open at SIGTERM gets its event (reason shutdown), and
+# stdout carried the same events as the file
+python3 - "$PL" "$T/held" <<'PY' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(bytes.fromhex("300c0201"))  # the start of a bind, never finished
+open(sys.argv[2], "w").write("x")
+time.sleep(5)
+PY
+BG_PIDS+=($!)
+wait_file "$T/held"
+sleep 0.2
 hp_stop
+grep -q '"reason":"shutdown"' "$EV" || fail "no event for the connection open at shutdown"
+cmp -s "$EV" "$T/hp.out" || fail "stdout and log_file differ"
+ok "SIGTERM: open connection reported (shutdown); stdout = log file ($(grep -c . "$EV") events)"
 echo "PASS"
