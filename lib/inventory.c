@@ -563,8 +563,10 @@ static int scan_reader(defuse_inventory *inv, struct archive *a, const char *dis
                 report_error(inv, full, rc, "%s", defuse_strerror(rc));
             continue;
         }
-        if (is_class_name(name))
+        if (is_class_name(name)) {
+            defuse__facts_seen(&facts, name);
             continue;
+        }
         if (archive_entry_size_is_set(e) && archive_entry_size(e) < 22)
             continue;
         /* sniff the entry: a nested archive? */

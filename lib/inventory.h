@@ -203,6 +203,8 @@ typedef struct defuse__inv_facts {
     size_t nkeys;
     defuse__inv_pom poms[DEFUSE_INV_MAX_POMS];
     size_t npoms;
+    unsigned pkg_seen; /* 1u << product: some class of its standard package
+                          (org/apache/log4j/, ...) was listed */
 } defuse__inv_facts;
 
 void defuse__facts_init(defuse__inv_facts *f, const defuse_vulndb *db, bool complete);
@@ -212,6 +214,10 @@ void defuse__facts_free(defuse__inv_facts *f);
  * when c->read (else NULL).  Returns 0 or DEFUSE_ENOMEM. */
 int defuse__facts_add(defuse__inv_facts *f, const char *name, const char *full,
                       const defuse__classify *c, const uint8_t *data, size_t len);
+/* Notes a class entry that plays no role (name is a path inside the
+ * container): it shows which products' packages the container holds, so
+ * a pom whose dangerous classes were all removed is not taken for pom-only. */
+void defuse__facts_seen(defuse__inv_facts *f, const char *name);
 /* Reports every component of the container through cb.  container is the
  * display path of the container ("a.war!/WEB-INF/lib/x.jar" or a directory);
  * sep is "!/" for archives and "/" for directories.  *nvuln is increased by

@@ -111,6 +111,16 @@ static bool ends_with(const char *s, const char *suf) {
     return a >= b && !memcmp(s + a - b, suf, b);
 }
 
+void defuse__facts_seen(defuse__inv_facts *f, const char *name) {
+    for (unsigned p = 0; p < DEFUSE_PRODUCT_COUNT; p++) {
+        if (f->pkg_seen & (1u << p))
+            continue;
+        const char *at = strstr(name, std_root[p]);
+        if (at && (at == name || at[-1] == '/'))
+            f->pkg_seen |= 1u << p | 1u << family((defuse_product)p);
+    }
+}
+
 /* Applies the class hash and the markers of role to k. */
 static void class_evidence(const defuse_vulndb *db, defuse__inv_key *k, defuse__role role,
                            const uint8_t *data, size_t len, const defuse__hash *h,
@@ -376,6 +386,14 @@ static int emit_one(defuse__inv_facts *f, const verdict_in *in, const char *cont
                                        "; JndiLookup.class absent (removed: mitigated)");
         }
     }
+    /* a pom whose product's classes are present, none of them a known role:
+     * every dangerous class was removed (e.g. by --fix) */
+    bool pkg_classes = !k && f->complete && (f->pkg_seen & (1u << family(p)));
+    if (pkg_classes && p == DEFUSE_PRODUCT_LOG4J_CORE)
+        c.jndilookup = 0;
+    if (pkg_classes && eo < sizeof evid)
+        eo += (size_t)snprintf(evid + eo, sizeof evid - eo,
+                               "; classes of the product present, none of its vulnerable ones");
     if (exact)
         snprintf(version, sizeof version, "%s", exact);
     if (!c.decided_by)
@@ -391,6 +409,8 @@ static int emit_one(defuse__inv_facts *f, const verdict_in *in, const char *cont
         if (vu->requires != DEFUSE__R_NONE && k && f->complete &&
             !(k->roles & (1u << vu->requires)))
             continue; /* the class it needs is not there (removed or never was) */
+        if (vu->requires != DEFUSE__R_NONE && !k && pkg_classes)
+            continue; /* pom with classes of the product but none it needs */
         int certain;
         if (exact) {
             if (!defuse__vuln_affects(vu, exact))

@@ -399,6 +399,8 @@ static void walk_dir(walk *w, root *r, char *path, size_t plen, unsigned depth) 
                 loose_file(w, r, path, &c, rel);
             else if (!(nl > 6 && !strcmp(n + nl - 6, ".class")))
                 sniff_and_queue(w, dirfd(d), n, path);
+            else
+                defuse__facts_seen(&r->facts, rel);
         }
         path[plen] = 0;
         maybe_progress(w, false);

@@ -55,6 +55,7 @@ tar -C "$T/j/layer" -czf "$O/layer.tar.gz" app.war
 if command -v zstd >/dev/null; then tar -C "$T/j/layer" --zstd -cf "$O/layer.tar.zst" app.war; fi
 # log4j 1.x with pom; commons-text 1.9 and 1.10.0
 mkdir -p "$T/j/l1" && cp -r "$T/cls/l1/." "$T/j/l1/" && pom "$T/j/l1" log4j log4j 1.2.17 && (cd "$T/j/l1" && jar cf "$O/log4j1.jar" .)
+mkdir -p "$T/j/r4" && cp -r "$T/cls/l1/." "$T/j/r4/" && pom "$T/j/r4" ch.qos.reload4j reload4j 1.2.25 && (cd "$T/j/r4" && jar cf "$O/reload4j.jar" .)
 mkdir -p "$T/j/t9" && cp -r "$T/cls/text/." "$T/j/t9/" && pom "$T/j/t9" org.apache.commons commons-text 1.9 && (cd "$T/j/t9" && jar cf "$O/text19.jar" .)
 mkdir -p "$T/j/t10" && cp -r "$T/cls/text/." "$T/j/t10/" && pom "$T/j/t10" org.apache.commons commons-text 1.10.0 && (cd "$T/j/t10" && jar cf "$O/text110.jar" .)
 # exploded tree and a lone class file with a foreign name
@@ -102,6 +103,8 @@ has_cve 'layer.tar.gz!/app.war!/WEB-INF/lib/core.jar' CVE-2021-44228
 if [ -f "$O/layer.tar.zst" ]; then has_cve 'layer.tar.zst!/app.war!/WEB-INF/lib/core.jar' CVE-2021-44228; fi
 has_cve log4j1.jar CVE-2021-4104; no_cve log4j1.jar CVE-2019-17571
 [ "$(field log4j1.jar .product)" = log4j ] || fail "log4j1 product"
+[ "$(field reload4j.jar .product)" = reload4j ] || fail "reload4j product: $(comp reload4j.jar)"
+[ "$(comp reload4j.jar | jq '.vulnerabilities|length')" = 0 ] || fail "reload4j flagged"
 has_cve text19.jar CVE-2022-42889
 [ "$(comp text110.jar | jq '.vulnerabilities|length')" = 0 ] || fail "commons-text 1.10.0 flagged"
 has_cve exploded/webapp CVE-2021-44228
@@ -130,6 +133,17 @@ set +e
 set -e
 jq -e '.version=="2.1.0" and (.runs[0].results|length)==5 and (.runs[0].tool.driver.rules|map(.id)|index("CVE-2021-44228"))' "$T/s.json" >/dev/null || fail "sarif"
 jq -e '.bomFormat=="CycloneDX" and .specVersion=="1.5" and (.components|map(.purl)|index("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1")) and (.vulnerabilities|map(.id)|index("CVE-2022-42889"))' "$T/c.json" >/dev/null || fail "cyclonedx"
+
+# ---- --fix-log4j1 on a copy --------------------------------------------------
+mkdir -p "$T/f1" "$T/f1b" && cp "$O/log4j1.jar" "$T/f1/"
+set +e
+"$DEFUSE" scan --no-progress --fix --no-backup "$T/f1" >/dev/null 2>&1; a=$?
+"$DEFUSE" scan --no-progress --json --fix --fix-log4j1 --backup-dir "$T/f1b" "$T/f1" >"$T/f1.json" 2>"$T/f1.log"; b=$?
+set -e
+[ "$a" = 1 ] || fail "--fix without --fix-log4j1 should leave log4j 1.x (exit $a)"
+grep -c 'removed .*log4j1.jar!/org/apache/log4j/net/JMSAppender.class' "$T/f1.log" >/dev/null || fail "JMSAppender not removed"
+[ "$b" = 0 ] || fail "log4j 1.x still vulnerable after --fix-log4j1 (exit $b)"
+"$DEFUSE" scan --restore "$T/f1b" 2>/dev/null && cmp "$T/f1/log4j1.jar" "$O/log4j1.jar" || fail "log4j1 restore"
 
 # ---- walking: symlink loops ----------------------------------------------
 mkdir -p "$T/loop/a" && ln -s .. "$T/loop/a/up" && cp "$O/core.jar" "$T/loop/a/"
