@@ -69,6 +69,7 @@ const char cli_help_scan[] =
 typedef struct rec {
     int err;
     char *reason, *path, *package, *class_path, *version, *evidence_text;
+    char *raw_path; /* path as found (may not be UTF-8), for --fix */
     defuse_product product;
     unsigned evidence, decided_by;
     int shaded, jndilookup;
@@ -82,8 +83,44 @@ typedef struct collect {
     int oom;
 } collect;
 
+/* A malloc'd copy of s that is valid UTF-8 (jansson refuses anything else):
+ * each byte of an invalid sequence becomes the text \xHH.  NULL stays NULL. */
 static char *xdup(const char *s) {
-    return s ? strdup(s) : NULL;
+    if (!s)
+        return NULL;
+    size_t n = strlen(s), o = 0;
+    char *d = malloc(n * 4 + 1);
+    if (!d)
+        return NULL;
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i];
+        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        bool ok = len > 0 && i + len <= n;
+        for (size_t k = 1; ok && k < len; k++)
+            ok = (p[i + k] & 0xC0) == 0x80;
+        if (ok && len == 2 && c < 0xC2)
+            ok = false; /* overlong */
+        if (ok && len == 3) {
+            unsigned cp = (c & 0x0F) << 12 | (p[i + 1] & 0x3F) << 6 | (p[i + 2] & 0x3F);
+            ok = cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF);
+        }
+        if (ok && len == 4) {
+            unsigned cp = (c & 0x07) << 18 | (p[i + 1] & 0x3F) << 12 | (p[i + 2] & 0x3F) << 6 |
+                          (p[i + 3] & 0x3F);
+            ok = cp >= 0x10000 && cp <= 0x10FFFF;
+        }
+        if (ok) {
+            memcpy(d + o, p + i, len);
+            o += len;
+            i += len;
+        } else {
+            o += (size_t)sprintf(d + o, "\\x%02x", c);
+            i++;
+        }
+    }
+    d[o] = 0;
+    return d;
 }
 
 static int on_record(const defuse_component *c, void *user) {
@@ -103,6 +140,7 @@ static int on_record(const defuse_component *c, void *user) {
     r->err = c->err;
     r->reason = xdup(c->reason);
     r->path = xdup(c->path);
+    r->raw_path = c->path ? strdup(c->path) : NULL;
     r->package = xdup(c->package);
     r->class_path = xdup(c->class_path);
     r->version = xdup(c->version);
@@ -133,7 +171,7 @@ static void collect_free(collect *col) {
     for (size_t i = 0; i < col->n; i++) {
         rec *r = &col->v[i];
         free(r->reason), free(r->path), free(r->package), free(r->class_path);
-        free(r->version), free(r->evidence_text);
+        free(r->version), free(r->evidence_text), free(r->raw_path);
     }
     free(col->v);
     memset(col, 0, sizeof *col);
@@ -589,10 +627,10 @@ static int do_fix(const collect *col, unsigned fixflags, const defuse_inv_limits
         return -1;
     for (size_t i = 0; i < col->n; i++) {
         const rec *r = &col->v[i];
-        if (r->err || !applies_to_fix(r, fixflags) || !r->path)
+        if (r->err || !applies_to_fix(r, fixflags) || !r->raw_path)
             continue;
-        const char *bang = strstr(r->path, "!/");
-        char *f = bang ? strndup(r->path, (size_t)(bang - r->path)) : strdup(r->path);
+        const char *bang = strstr(r->raw_path, "!/");
+        char *f = bang ? strndup(r->raw_path, (size_t)(bang - r->raw_path)) : strdup(r->raw_path);
         struct stat st;
         if (f && stat(f, &st) == 0 && S_ISREG(st.st_mode))
             files[nf++] = f;

@@ -69,6 +69,8 @@ if command -v keytool >/dev/null && command -v jarsigner >/dev/null; then
     jarsigner -keystore "$T/ks" -storepass changeit "$O/signed.jar" t >/dev/null 2>&1
     unzip -l "$O/signed.jar" | grep -c 'META-INF/T.SF' >/dev/null || fail "jarsigner did not sign"
 fi
+# a file name that is not UTF-8
+cp "$O/core.jar" "$O/"$'caf\xe9'".jar"
 # real Debian jars
 cp /usr/share/java/log4j-core-2.19.0.jar /usr/share/java/log4j-api-2.19.0.jar \
    /usr/share/java/log4j-1.2-api-2.19.0.jar "$O/" 2>/dev/null || true
@@ -115,6 +117,7 @@ has_cve lone.bin CVE-2021-44228
 [ -z "$(comp log4j-1.2-api-2.19.0.jar)" ] || fail "log4j-1.2-api is a finding"
 jq -s -e --arg p "$O/corrupt.jar" 'any(.[]; .type=="error" and .path==$p and (.reason|test("corrupt")))' "$R" >/dev/null || fail "corrupt.jar not reported"
  jq -s -e 'any(.[]; .type=="summary" and .exit == 2 and .errors >= 1)' "$R" >/dev/null || fail "summary"
+jq -s -e --arg p "$O/caf\\xe9.jar" 'any(.[]; .type=="component" and .path==$p)' "$R" >/dev/null || fail "non-UTF-8 name"
 # JSON never carries a live "${"
 ! grep -q '\${' "$R" || fail 'live ${ in JSON'
 
