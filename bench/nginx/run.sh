@@ -154,6 +154,48 @@ print("   defuse cost / CRS cost: %.3f (req/s), %.3f (cpu); targets: defuse <= 5
       % (cd / cc if cc > 0 else float("nan"), kd / kc if kc > 0 else float("nan")))
 PY
 
+if [ "${PROFILE:-1}" = 1 ] && command -v valgrind >/dev/null; then
+    # Load-independent figure: instructions (callgrind) of the module's
+    # phase handler per request against all of nginx's user-space work.
+    echo "== instructions per request (callgrind, nginx single process, same benign request)"
+    mkdir -p "$T/vg"
+    sed -e 's/^master_process on;/master_process off;/' -e "s#$T/defuse/#$T/vg/#g" \
+        "$T/defuse/nginx.conf" >"$T/vg/nginx.conf"
+    vport=$(free_port)
+    sed -i "s/listen 127.0.0.1:[0-9]*;/listen 127.0.0.1:$vport;/" "$T/vg/nginx.conf"
+    valgrind --tool=callgrind --callgrind-out-file="$T/vg/cg.out" \
+        nginx -p "$T/vg" -c "$T/vg/nginx.conf" -e "$T/vg/error.log" >"$T/vg/valgrind.log" 2>&1 &
+    vpid=$!
+    for i in $(seq 1 150); do curl -s -o /dev/null "http://127.0.0.1:$vport/index.html" && break; sleep 0.2; done
+    # Instructions before the measured requests (start-up, warm-up).
+    callgrind_control -z "$vpid" >/dev/null 2>&1 || true
+    nreq=$($WRK_PIN wrk -t1 -c4 -d10s \
+          -H 'User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0' \
+          -H 'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' \
+          -H 'Host: www.example.com' -H 'Accept-Language: en-US,en;q=0.5' \
+          -H 'Cookie: session=3f1b2c9d8e7a6b5c4d3e2f1a; theme=dark; consent=yes' \
+          -H 'Referer: https://www.example.com/search?q=nginx+waf' \
+          "http://127.0.0.1:$vport/index.html?q=search%20term&page=2&sort=desc" | awk '/requests in/ {print $1}')
+    kill -QUIT "$vpid"; wait "$vpid" || true
+    callgrind_annotate --inclusive=yes "$T"/vg/cg.out* 2>/dev/null >"$T/vg/annotate.txt" || true
+    python3 - "$T/vg/annotate.txt" "$nreq" <<'PY'
+import re, sys
+tot = hand = 0
+for line in open(sys.argv[1]):
+    m = re.match(r"\s*([\d,]+) \(.*?\)\s+(\S+)", line)
+    if not m:
+        continue
+    n, what = int(m.group(1).replace(",", "")), m.group(2)
+    if "PROGRAM" in line and "TOTALS" in line:
+        tot = max(tot, n)
+    elif what.endswith(":ngx_http_defuse_handler"):
+        hand = max(hand, n)
+req = int(sys.argv[2])
+print("   %d requests: nginx %.0f instructions/request in user space, of which the defuse"
+      " handler %.0f (%.1f%%)" % (req, tot / req, hand / req, 100.0 * hand / tot))
+PY
+fi
+
 echo "== recall: payload set labelled by real log4j (Debian's log4j-core with the 2.14.1 substitution patch)"
 python3 "$here/payloads.py" "$corpus/logs/payloads" "$T/cases.tsv"
 mkdir -p "$T/oracle/patched"
