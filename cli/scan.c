@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -642,9 +643,17 @@ static int do_fix(const collect *col, unsigned fixflags, const defuse_inv_limits
         }
     }
     qsort(files, nf, sizeof *files, str_cmp);
+    /* a file's rewrite runs to its end (temp file renamed or removed) even if
+     * ^C or SIGTERM arrives: the signal is delivered between files */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
     for (size_t i = 0; i < nf; i++) {
         if (i && !strcmp(files[i], files[i - 1]))
             continue;
+        sigprocmask(SIG_BLOCK, &block, &old);
         char err[1024];
         int rc = defuse_inventory_fix(files[i], fixflags, lim, backup, on_removed,
                                       (fixflags & DEFUSE_FIX_DRY_RUN) ? verb_would : verb_removed,
@@ -655,6 +664,7 @@ static int do_fix(const collect *col, unsigned fixflags, const defuse_inv_limits
         } else if (rc > 0 && !(fixflags & DEFUSE_FIX_DRY_RUN)) {
             fprintf(stderr, "defuse: fixed %s (%d entries removed)\n", files[i], rc);
         }
+        sigprocmask(SIG_SETMASK, &old, NULL);
     }
     for (size_t i = 0; i < nf; i++)
         free(files[i]);

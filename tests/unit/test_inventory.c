@@ -271,6 +271,24 @@ static void test_bridges_not_findings(void **state) {
     assert_int_equal(g.nerr, 0);
 }
 
+/* A pom that the classes contradict loses to the classes. */
+static void test_conflict(void **state) {
+    (void)state;
+    got g;
+    static const char pom2171[] = "version=2.17.1\n";
+    static const char oldmgr[] = "\xCA\xFE\xBA\xBE old JndiManager of log4j, no fix strings";
+    ent e[] = {{"META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties", pom2171,
+                sizeof pom2171 - 1},
+               {"org/apache/logging/log4j/core/net/JndiManager.class", oldmgr, sizeof oldmgr - 1},
+               {"org/apache/logging/log4j/core/lookup/JndiLookup.class", fakeclass,
+                sizeof fakeclass - 1}};
+    scan_zip(e, 3, &g);
+    assert_int_equal(g.n, 1);
+    assert_string_not_equal(g.version[0], "2.17.1");
+    assert_non_null(strstr(g.version[0], "2.14.1"));
+    assert_non_null(strstr(g.cves[0], "CVE-2021-44228"));
+}
+
 static void test_nested(void **state) {
     (void)state;
     static uint8_t inner[1 << 16];
@@ -309,6 +327,7 @@ int main(void) {
         cmocka_unit_test(test_vulndb_errors),  cmocka_unit_test(test_pom_and_class),
         cmocka_unit_test(test_mitigated),      cmocka_unit_test(test_bridges_not_findings),
         cmocka_unit_test(test_nested),         cmocka_unit_test(test_not_archives),
+        cmocka_unit_test(test_conflict),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
