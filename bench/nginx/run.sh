@@ -114,13 +114,17 @@ worker_cpu() {
     w=$(pgrep -P "$m" | head -1)
     awk '{print $14 + $15}' "/proc/$w/stat"
 }
+worker_utime() {
+    awk '{print $14}' "/proc/$(pgrep -P "$(cat "$T/$1/nginx.pid")" | head -1)/stat"
+}
 hz=$(getconf CLK_TCK)
 declare -A rps cpu
+du=0 dt=0 # user and total CPU ticks of the defuse worker
 for s in plain defuse crs; do rps[$s]=""; cpu[$s]=""; done
 for r in $(seq 1 "$ROUNDS"); do
     for s in plain defuse crs; do
         p=port_$s
-        c0=$(worker_cpu "$s")
+        c0=$(worker_cpu "$s"); u0=$(worker_utime "$s")
         out=$($WRK_PIN wrk -t1 -c"$CONNS" -d"${DUR}s" \
               -H 'User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0' \
               -H 'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' \
@@ -128,7 +132,8 @@ for r in $(seq 1 "$ROUNDS"); do
               -H 'Cookie: session=3f1b2c9d8e7a6b5c4d3e2f1a; theme=dark; consent=yes' \
               -H 'Referer: https://www.example.com/search?q=nginx+waf' \
               "http://127.0.0.1:${!p}/index.html?q=search%20term&page=2&sort=desc")
-        c1=$(worker_cpu "$s")
+        c1=$(worker_cpu "$s"); u1=$(worker_utime "$s")
+        [ "$s" = defuse ] && { du=$((du + u1 - u0)); dt=$((dt + c1 - c0)); }
         v=$(echo "$out" | awk '/^Requests\/sec:/ {print $2}')
         n=$(echo "$out" | awk '/requests in/ {print $1}')
         if echo "$out" | grep -q 'Non-2xx'; then echo "run.sh: $s answered non-2xx to benign traffic"; echo "$out"; fi
@@ -178,7 +183,7 @@ if [ "${PROFILE:-1}" = 1 ] && command -v valgrind >/dev/null; then
           "http://127.0.0.1:$vport/index.html?q=search%20term&page=2&sort=desc" | awk '/requests in/ {print $1}')
     kill -QUIT "$vpid"; wait "$vpid" || true
     callgrind_annotate --inclusive=yes "$T"/vg/cg.out* 2>/dev/null >"$T/vg/annotate.txt" || true
-    python3 - "$T/vg/annotate.txt" "$nreq" <<'PY'
+    python3 - "$T/vg/annotate.txt" "$nreq" "$du" "$dt" <<'PY'
 import re, sys
 tot = hand = 0
 for line in open(sys.argv[1]):
@@ -193,6 +198,11 @@ for line in open(sys.argv[1]):
 req = int(sys.argv[2])
 print("   %d requests: nginx %.0f instructions/request in user space, of which the defuse"
       " handler %.0f (%.1f%%)" % (req, tot / req, hand / req, 100.0 * hand / tot))
+du, dt = int(sys.argv[3]), int(sys.argv[4])
+if dt:
+    print("   the worker spent %.1f%% of its CPU time in user space (the rest: kernel network"
+          " and file I/O), so the handler is ~%.1f%% of its CPU time" % (
+              100.0 * du / dt, 100.0 * hand / tot * du / dt))
 PY
 fi
 
