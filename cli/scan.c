@@ -633,14 +633,10 @@ static int do_fix(const collect *col, unsigned fixflags, const defuse_inv_limits
         const char *bang = strstr(r->raw_path, "!/");
         char *f = bang ? strndup(r->raw_path, (size_t)(bang - r->raw_path)) : strdup(r->raw_path);
         struct stat st;
-        if (f && stat(f, &st) == 0 && S_ISREG(st.st_mode))
-            files[nf++] = f;
-        else {
-            if (f && !bang)
-                fprintf(stderr, "defuse: cannot fix %s: an exploded directory; remove %s by hand\n",
-                        f, r->class_path ? r->class_path : "JndiLookup.class");
+        if (f && stat(f, &st) == 0 && (S_ISREG(st.st_mode) || (!bang && S_ISDIR(st.st_mode))))
+            files[nf++] = f; /* an archive, or an exploded class tree */
+        else
             free(f);
-        }
     }
     qsort(files, nf, sizeof *files, str_cmp);
     /* a file's rewrite runs to its end (temp file renamed or removed) even if

@@ -451,7 +451,9 @@ typedef void (*defuse_fix_cb)(const char *path, void *user);
 
 /* Removes JndiLookup (and with DEFUSE_FIX_LOG4J1 the log4j 1.x classes)
  * from the zip-family archive at path, nested archives included, and drops
- * the signature files of every archive it changes.  The new file replaces
+ * the signature files of every archive it changes.  If path is a directory
+ * (an exploded class tree) the loose class files are removed instead, each
+ * backed up and recorded like an archive.  The new file replaces
  * the old atomically (temp file + rename) with the same owner, mode and
  * mtime.  If backup_dir is non-NULL the original bytes are first copied
  * there and recorded in backup_dir/manifest.jsonl for

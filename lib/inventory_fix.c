@@ -15,12 +15,15 @@
  * their digests no longer match.  Nested archives are written STORED (as
  * Spring Boot requires); other entries deflated.  A script prefix
  * (self-executable jar) is kept.  Archives inside tar files are not
- * rewritten.
+ * rewritten.  In an exploded class tree (path is a directory) the target
+ * class files are backed up, recorded with sha256_fixed "(removed)", and
+ * unlinked; restore puts them back.
  */
 #include "inventory.h"
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -463,6 +466,85 @@ static int append_manifest(fixctx *fx, const char *backup_dir, json_t *rec) {
     return rc;
 }
 
+/* ---- exploded class trees -------------------------------------------------------------- */
+
+/* Removes the fix targets below dir (rel paths from root, root_len bytes of
+ * path), each after a backup recorded with sha256_fixed "(removed)".
+ * Symlinks are not followed.  Returns the number removed or a negative
+ * defuse_err. */
+static long fix_tree(fixctx *fx, char *path, size_t len, size_t root_len, const char *backup_dir,
+                     unsigned depth) {
+    if (depth > 256)
+        return fixerr(fx, DEFUSE_ELIMIT, "%s: directories nested too deep", path);
+    DIR *d = opendir(path);
+    if (!d)
+        return fixerr(fx, DEFUSE_EIO, "%s: %s", path, strerror(errno));
+    long n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL && !fx->failed) {
+        const char *nm = de->d_name;
+        if (nm[0] == '.' && (!nm[1] || (nm[1] == '.' && !nm[2])))
+            continue;
+        size_t nl = strlen(nm);
+        if (len + 1 + nl + 1 > DEFUSE_INV_MAX_PATH)
+            continue;
+        path[len] = '/';
+        memcpy(path + len + 1, nm, nl + 1);
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+            long k = fix_tree(fx, path, len + 1 + nl, root_len, backup_dir, depth + 1);
+            if (k > 0)
+                n += k;
+        } else if (S_ISREG(st.st_mode) && defuse__inv_fix_target(path + root_len + 1, fx->flags)) {
+            n++;
+            if (fx->flags & DEFUSE_FIX_DRY_RUN) {
+                if (fx->cb)
+                    fx->cb(path, fx->user);
+            } else {
+                int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), bfd = -1;
+                char bpath[DEFUSE_INV_MAX_PATH + 64], abspath[DEFUSE_INV_MAX_PATH], ho[65];
+                uint8_t orig[32];
+                snprintf(bpath, sizeof bpath, "%s/%s.XXXXXX", backup_dir ? backup_dir : "/", nm);
+                if (fd < 0 || sha256_fd(fd, orig) != 0 ||
+                    (backup_dir && ((bfd = mkostemp(bpath, O_CLOEXEC)) < 0 || copy_fd(fd, bfd) != 0 ||
+                                    fsync(bfd) != 0))) {
+                    fixerr(fx, DEFUSE_EIO, "%s: cannot back up: %s", path, strerror(errno));
+                } else {
+                    int rc = 0;
+                    if (backup_dir) {
+                        defuse__sha256_hex(orig, ho);
+                        if (!realpath(path, abspath))
+                            snprintf(abspath, sizeof abspath, "%s", path);
+                        const char *b = strrchr(bpath, '/') + 1;
+                        json_t *rec = json_pack(
+                            "{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "path", abspath,
+                            "backup", b, "sha256_original", ho, "sha256_fixed", "(removed)", "uid",
+                            (json_int_t)st.st_uid, "gid", (json_int_t)st.st_gid, "mode",
+                            (json_int_t)(st.st_mode & 07777), "size", (json_int_t)st.st_size,
+                            "atime", (json_int_t)st.st_atim.tv_sec, "atime_ns",
+                            (json_int_t)st.st_atim.tv_nsec, "mtime", (json_int_t)st.st_mtim.tv_sec,
+                            "mtime_ns", (json_int_t)st.st_mtim.tv_nsec);
+                        rc = rec ? append_manifest(fx, backup_dir, rec)
+                                 : fixerr(fx, DEFUSE_ENOMEM, "out of memory");
+                        json_decref(rec);
+                    }
+                    if (!rc && unlink(path) != 0)
+                        fixerr(fx, DEFUSE_EIO, "%s: cannot remove: %s", path, strerror(errno));
+                    else if (!rc && fx->cb)
+                        fx->cb(path, fx->user);
+                }
+                if (fd >= 0)
+                    close(fd);
+                if (bfd >= 0)
+                    close(bfd);
+            }
+        }
+        path[len] = 0;
+    }
+    closedir(d);
+    return fx->failed ? fx->failed : n;
+}
+
 int defuse_inventory_fix(const char *path, unsigned flags, const defuse_inv_limits *limits,
                          const char *backup_dir, defuse_fix_cb cb, void *user, char *errbuf,
                          size_t errlen) {
@@ -486,6 +568,25 @@ int defuse_inventory_fix(const char *path, unsigned flags, const defuse_inv_limi
     uint8_t head[DEFUSE_INV_SNIFF], orig[32], fixed[32];
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
         fixerr(&fx, DEFUSE_EIO, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        /* an exploded class tree: remove the loose class files */
+        close(fd);
+        fd = -1;
+        char *tp = malloc(DEFUSE_INV_MAX_PATH);
+        size_t pl = strlen(path);
+        while (pl > 1 && path[pl - 1] == '/')
+            pl--;
+        if (!tp || pl + 1 > DEFUSE_INV_MAX_PATH) {
+            free(tp);
+            fixerr(&fx, DEFUSE_ENOMEM, "%s: out of memory", path);
+            goto out;
+        }
+        memcpy(tp, path, pl);
+        tp[pl] = 0;
+        removed = fix_tree(&fx, tp, pl, pl, backup_dir, 0);
+        free(tp);
         goto out;
     }
     if (!realpath(path, abspath))

@@ -25,6 +25,8 @@ if command -v keytool >/dev/null && command -v jarsigner >/dev/null; then
         -dname CN=defuse-test -keyalg RSA -keysize 2048 -validity 2 >/dev/null 2>&1
     cp "$CORE" "$S/signed.jar" && chmod 644 "$S/signed.jar" && jarsigner -keystore "$T/ks" -storepass changeit "$S/signed.jar" t >/dev/null 2>&1
 fi
+# an exploded class tree
+mkdir -p "$S/exploded" && (cd "$S/exploded" && unzip -q "$CORE")
 cp -a "$S" "$T/orig"
 javac -cp "$API" -d "$T/app" "$DEFUSE_SRC/tests/fixtures/scan/app/Hello.java"
 run_jvm() { java -cp "$S/lib/log4j-core-2.14.1.jar:$S/lib/log4j-api-2.14.1.jar:$T/app" Hello plain-text 2>&1; }
@@ -43,6 +45,7 @@ set +e
 set -e
 [ "$r" = 1 ] || fail "exit after fix $r (45105/44832 remain, so 1)"
 grep -q 'removed .*app.war!/WEB-INF/lib/log4j-core-2.14.1.jar!/org/apache/logging/log4j/core/lookup/JndiLookup.class' "$T/fix.log" || fail "nested not fixed"
+[ ! -e "$S/exploded/org/apache/logging/log4j/core/lookup/JndiLookup.class" ] || fail "exploded tree not fixed"
 ! grep -q 'CVE-2021-44228\|CVE-2021-45046' "$T/after.json" || fail "44228/45046 left after fix"
 [ "$(jq -s '[.[]|select(.type=="component" and .jndilookup=="removed")]|length' "$T/after.json")" -ge 3 ] || fail "not mitigated"
 # rescan separately: same verdict
@@ -57,7 +60,7 @@ run_jvm | grep -c '^logged$' >/dev/null || fail "fixed jar does not run in the J
 ls "$S"/.*defuse* >/dev/null 2>&1 && fail "temp files left"
 
 "$DEFUSE" scan --restore "$B" 2>"$T/restore.log" || fail "restore failed: $(cat "$T/restore.log")"
-for f in lib/log4j-core-2.14.1.jar app.war signed.jar; do
+for f in lib/log4j-core-2.14.1.jar app.war signed.jar exploded/org/apache/logging/log4j/core/lookup/JndiLookup.class; do
     [ -f "$T/orig/$f" ] || continue
     cmp "$S/$f" "$T/orig/$f" || fail "$f not identical after restore"
 done
