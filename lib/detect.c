@@ -392,6 +392,95 @@ static int run_message(defuse_scanner *s, const char *msg, size_t n, evcopy *out
     return 0;
 }
 
+/* Past a limit (nesting deeper than max_depth, more re-substitution passes
+ * than max_passes, the work budget) the emulator stops, but log4j would go
+ * on: it substitutes every nested name depth-first and strips one "$"
+ * escape per pass, so what it reaches is the innermost expressions with
+ * their escapes gone.  Salvage that, boundedly: collapse each "$$..${" run
+ * to "${" and judge the outermost expressions that nest at most
+ * SALVAGE_NEST deep (at most SALVAGE_MAX of them), reporting what fires as
+ * jndi with DEFUSE_TECH_DEPTH_LIMIT so the callback is never lost. */
+#define SALVAGE_NEST 4u
+#define SALVAGE_MAX 64u
+
+static int run_message(defuse_scanner *s, const char *msg, size_t n, evcopy *out, size_t *nout,
+                       unsigned *tech_all);
+
+static int salvage(defuse_scanner *s, size_t a, size_t b) {
+    char *t = defuse__arena_alloc(&s->arena, b - a + 1);
+    if (!t)
+        return DEFUSE_ENOMEM;
+    size_t n = 0;
+    for (size_t i = a; i < b; i++) {
+        if (s->text[i] == '$' && i + 1 < b && s->text[i + 1] == '$') {
+            size_t j = i;
+            while (j < b && s->text[j] == '$')
+                j++;
+            if (j < b && s->text[j] == '{') {
+                i = j - 2; /* the next round copies the last "$" */
+                continue;
+            }
+        }
+        t[n++] = s->text[i];
+    }
+    /* Outermost pairs among those nesting at most SALVAGE_NEST deep.
+     * s->stack is free here (find_spans is done with it). */
+    size_t depth = 0, npick = 0;
+    size_t *pick = defuse__arena_alloc(&s->arena, 2 * SALVAGE_MAX * sizeof *pick);
+    if (!pick)
+        return DEFUSE_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] == '$' && i + 1 < n && t[i + 1] == '{') {
+            if (depth == s->stackcap) {
+                size_t cap = s->stackcap ? s->stackcap * 2 : 64;
+                size_t *p = realloc(s->stack, cap * 2 * sizeof *p);
+                if (!p)
+                    return DEFUSE_ENOMEM;
+                s->stack = p;
+                s->stackcap = cap;
+            }
+            s->stack[2 * depth] = i;
+            s->stack[2 * depth + 1] = depth + 1;
+            depth++;
+            i++;
+        } else if (t[i] == '}' && depth > 0) {
+            depth--;
+            size_t open = s->stack[2 * depth], deepest = s->stack[2 * depth + 1];
+            if (depth > 0 && s->stack[2 * depth - 1] < deepest)
+                s->stack[2 * depth - 1] = deepest;
+            if (deepest - depth > SALVAGE_NEST)
+                continue;
+            while (npick > 0 && pick[2 * (npick - 1)] > open)
+                npick--;
+            if (npick < SALVAGE_MAX) {
+                pick[2 * npick] = open;
+                pick[2 * npick + 1] = i + 1;
+                npick++;
+            }
+        }
+    }
+    bool saved_mode = s->group_mode;
+    s->group_mode = true;
+    for (size_t k = 0; k < npick && !s->stopped; k++) {
+        evcopy ev[MAX_EVENTS_PER_MESSAGE];
+        size_t nev = 0;
+        unsigned tech = 0;
+        int rc = run_message(s, t + pick[2 * k], pick[2 * k + 1] - pick[2 * k], ev, &nev, &tech);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < nev; i++) {
+            if (ev[i].type != DEFUSE__EV_JNDI)
+                continue;
+            rc = report(s, DEFUSE_KIND_JNDI, ev[i].tech | DEFUSE_TECH_DEPTH_LIMIT, ev[i].text,
+                        ev[i].len, a, b, NULL, 0, false);
+            if (rc)
+                return rc;
+        }
+    }
+    s->group_mode = saved_mode;
+    return 0;
+}
+
 /* Evaluates text[a..b) as one message; base is where that message starts in
  * s->text (for spans of events).  depth_over: nesting beyond the limit. */
 static int judge(defuse_scanner *s, size_t a, size_t b, size_t open, bool exact) {
@@ -445,6 +534,8 @@ static int judge(defuse_scanner *s, size_t a, size_t b, size_t open, bool exact)
             continue;
         runaway = true;
         rc = report(s, DEFUSE_KIND_RECURSION, ev[i].tech | tech_all, NULL, 0, a, b, NULL, 0, false);
+        if (rc == 0 && ev[i].type == DEFUSE__EV_LIMIT && !fired)
+            rc = salvage(s, a, b);
         if (rc)
             return rc;
         break;
@@ -566,6 +657,8 @@ int defuse_scan(defuse_scanner *s, const char *buf, size_t len, unsigned flags,
                 }
                 rc = report(s, DEFUSE_KIND_RECURSION, DEFUSE_TECH_DEPTH_LIMIT | DEFUSE_TECH_NESTED,
                             NULL, 0, sp->start, sp->end, NULL, 0, false);
+                if (rc == 0)
+                    rc = salvage(s, sp->start, sp->end);
                 continue;
             }
             rc = judge(s, sp->start, sp->end, sp->open, false);

@@ -187,10 +187,25 @@ static void nesting_limit(void **state) {
         s[k++] = '}';
     s[k] = '\0';
     got g = scan(s, 0);
-    assert_int_equal(g.n, 1);
+    /* Reported as recursion, and the callback inside is not lost. */
+    assert_int_equal(g.n, 2);
     assert_int_equal(g.kind[0], DEFUSE_KIND_RECURSION);
     assert_true(g.tech[0] & DEFUSE_TECH_DEPTH_LIMIT);
+    assert_int_equal(g.kind[1], DEFUSE_KIND_JNDI);
+    assert_string_equal(g.cb[1], "ldap://x");
     free(s);
+
+    /* More "$" escapes than re-substitution passes: 40 triggers, 17 "$". */
+    char buf[512];
+    size_t k2 = 0;
+    for (int i = 0; i < 40; i++)
+        k2 += (size_t)snprintf(buf + k2, sizeof buf - k2, "${a}");
+    for (int i = 0; i < 17; i++)
+        buf[k2++] = '$';
+    snprintf(buf + k2, sizeof buf - k2, "{jndi:ldap://x/17}");
+    const char *const w17[] = {"ldap://x/17", NULL};
+    expect_jndi(buf, 0, w17);
+    expect_jndi(buf, DEFUSE_SCAN_EXACT | DEFUSE_SCAN_NO_DECODE, w17);
 }
 
 static int stop_first(const defuse_finding *f, void *user) {
