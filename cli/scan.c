@@ -44,7 +44,8 @@ const char cli_help_scan[] =
     "  --all-fs             also walk /proc, /sys, /dev and network file systems\n"
     "  -j, --threads N      worker threads (default: one per CPU)\n"
     "Data and limits:\n"
-    "  --vulndb FILE        vulnerability data (default: the installed vulndb.json)\n"
+    "  --vulndb FILE        vulnerability data (default: the installed vulndb.json,\n"
+    "                       else the copy built into defuse)\n"
     "  --max-depth N        archive nesting (default 16)\n"
     "  --max-expanded BYTES bytes decompressed per file (default 4 GiB)\n"
     "  --max-ratio N        declared/compressed size of a zip (default 2000)\n"
@@ -571,9 +572,12 @@ static int load_db(const char *opt, defuse_vulndb **db) {
         }
         return 0;
     }
-    fprintf(stderr, "defuse scan: no vulnerability data found (tried %s); use --vulndb FILE\n",
-            DEFUSE_DATADIR "/vulndb.json");
-    return -1;
+    /* no data file installed: the copy compiled into the library */
+    if (defuse_vulndb_builtin(db, err, sizeof err)) {
+        fprintf(stderr, "defuse scan: built-in vulnerability data: %s\n", err);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- --fix ------------------------------------------------------------------------------------- */

@@ -154,6 +154,7 @@ typedef struct defuse_finding {
      * Values of the victim (env, sys, hostName, ...) are left as their
      * original ${...} text. */
     const char *callback;
+    size_t callback_len; /* the callback may hold NUL bytes: its length */
 
     /* The callback split as a URL.  scheme is lower-case ("ldap", "rmi",
      * "dns", ...); host/path may be NULL.  port is -1 when absent. */
@@ -314,6 +315,9 @@ int defuse_vulndb_load(defuse_vulndb **out, const char *path, char *errbuf, size
 /* As defuse_vulndb_load() from json[0..len) (BORROWED for the call). */
 int defuse_vulndb_parse(defuse_vulndb **out, const char *json, size_t len, char *errbuf,
                         size_t errlen);
+/* As defuse_vulndb_load() from the copy of data/vulndb.json compiled into
+ * the library (for installs without the data file). */
+int defuse_vulndb_builtin(defuse_vulndb **out, char *errbuf, size_t errlen);
 void defuse_vulndb_free(defuse_vulndb *db);
 
 /* Every input-controlled quantity of an inventory scan (defaults in

@@ -165,6 +165,10 @@ struct defuse_vulndb {
     size_t nmarkers;
 };
 
+/* The data file compiled in (lib/vulndb_builtin.c, generated). */
+extern const unsigned char defuse__vulndb_builtin[];
+extern const size_t defuse__vulndb_builtin_len;
+
 /* Index of version v among the releases of product p, or -1. */
 int defuse__vdb_release(const defuse_vulndb *db, defuse_product p, const char *v);
 /* The hash record for sha256, or NULL. */

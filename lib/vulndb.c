@@ -431,6 +431,11 @@ int defuse_vulndb_load(defuse_vulndb **out, const char *path, char *errbuf, size
     return rc;
 }
 
+int defuse_vulndb_builtin(defuse_vulndb **out, char *errbuf, size_t errlen) {
+    return defuse_vulndb_parse(out, (const char *)defuse__vulndb_builtin,
+                               defuse__vulndb_builtin_len, errbuf, errlen);
+}
+
 void defuse_vulndb_free(defuse_vulndb *db) {
     if (!db)
         return;

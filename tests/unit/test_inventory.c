@@ -134,6 +134,26 @@ static void test_class_name(void **state) {
     assert_int_equal(off, 10);
 }
 
+/* The compiled-in copy must be data/vulndb.json byte for byte (regenerate
+ * lib/vulndb_builtin.c with data/gen_vulndb.py --embed when this fails). */
+static void test_builtin_current(void **state) {
+    (void)state;
+    char path[4096];
+    const char *src = getenv("DEFUSE_SRC");
+    snprintf(path, sizeof path, "%s/data/vulndb.json", src ? src : "../..");
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    assert_int_equal(n, defuse__vulndb_builtin_len);
+    assert_memory_equal(buf, defuse__vulndb_builtin, n);
+    defuse_vulndb *d = NULL;
+    char err[256];
+    assert_int_equal(defuse_vulndb_builtin(&d, err, sizeof err), 0);
+    defuse_vulndb_free(d);
+}
+
 static void test_vulndb_errors(void **state) {
     (void)state;
     defuse_vulndb *d = NULL;
@@ -327,7 +347,7 @@ int main(void) {
         cmocka_unit_test(test_vulndb_errors),  cmocka_unit_test(test_pom_and_class),
         cmocka_unit_test(test_mitigated),      cmocka_unit_test(test_bridges_not_findings),
         cmocka_unit_test(test_nested),         cmocka_unit_test(test_not_archives),
-        cmocka_unit_test(test_conflict),
+        cmocka_unit_test(test_conflict),       cmocka_unit_test(test_builtin_current),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
