@@ -154,6 +154,7 @@ typedef struct defuse_finding {
      * Values of the victim (env, sys, hostName, ...) are left as their
      * original ${...} text. */
     const char *callback;
+    size_t callback_len; /* the callback may hold NUL bytes: its length */
 
     /* The callback split as a URL.  scheme is lower-case ("ldap", "rmi",
      * "dns", ...); host/path may be NULL.  port is -1 when absent. */

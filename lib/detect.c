@@ -283,6 +283,7 @@ static int report(defuse_scanner *s, defuse_kind kind, unsigned tech, const char
 
     if (cbs) {
         f.callback = cbs;
+        f.callback_len = cblen;
         /* For commons-text lookups the URL sits after the lookup's own
          * arguments ("url:UTF-8:http://...", "dns:address|host"). */
         const char *u = cbs;
