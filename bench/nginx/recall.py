@@ -66,12 +66,12 @@ def main():
                     pos_n += 1
                     tp += blocked
                     if not blocked:
-                        missed.setdefault(name, set()).add((src, hx))
+                        missed.setdefault("%s (%s)" % (name, pos), set()).add((src, hx))
                 else:
                     neg_n += 1
                     fp += blocked
                     if blocked:
-                        extra.setdefault(name, set()).add((src, hx))
+                        extra.setdefault("%s (%s)" % (name, pos), set()).add((src, hx))
             print("%-10s %-7s %10d/%-3d %5.1f%% %10d/%-3d" % (name, pos, tp, pos_n,
                   100.0 * tp / max(pos_n, 1), fp, neg_n))
     for what, table in (("missed", missed), ("blocked", extra)):
