@@ -28,8 +28,11 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Paths queued for the workers. */
-#define WALK_QUEUE 1024u
+/* Batches of paths queued for the workers (a batch amortises the hand-off
+ * over many small files). */
+#define WALK_QUEUE 64u
+/* Bytes of paths per batch. */
+#define WALK_BATCH (32u * 1024u)
 /* Directory nesting followed (deeper trees are reported, not walked). */
 #define WALK_MAX_DEPTH 256u
 /* Directories remembered for loop detection with --follow-symlinks. */
@@ -49,6 +52,11 @@ static const struct {
 };
 static const char *const skip_paths[] = {"/proc", "/sys", "/dev"};
 
+typedef struct batch {
+    size_t n, used;
+    char buf[WALK_BATCH];
+} batch;
+
 typedef struct walk {
     const defuse_vulndb *db;
     defuse_inv_limits lim;
@@ -60,7 +68,8 @@ typedef struct walk {
 
     pthread_mutex_t qlock;
     pthread_cond_t qnonempty, qnonfull;
-    char *queue[WALK_QUEUE];
+    struct batch *queue[WALK_QUEUE];
+    struct batch *cur; /* the batch the walking thread is filling */
     size_t qhead, qlen;
     unsigned waiting; /* workers blocked on qnonempty */
     defuse_inventory *self; /* the walking thread's own scanner */
@@ -151,45 +160,80 @@ static void scan_one(walk *w, defuse_inventory *inv, const char *p, uint64_t *la
     *last_arch = a;
 }
 
-/* Queues path for the workers; when the queue is full the walking thread
- * scans the file itself rather than wait (fewer context switches). */
-static bool enqueue(walk *w, const char *path) {
+static void run_batch(walk *w, defuse_inventory *inv, batch *b, uint64_t *last_arch) {
+    const char *p = b->buf;
+    for (size_t i = 0; i < b->n; i++) {
+        bool stop;
+        pthread_mutex_lock(&w->cblock);
+        stop = w->stop;
+        pthread_mutex_unlock(&w->cblock);
+        if (stop)
+            break;
+        if (inv)
+            scan_one(w, inv, p, last_arch);
+        else
+            walk_error(w, p, DEFUSE_ENOMEM, "%s", "out of memory");
+        p += strlen(p) + 1;
+    }
+}
+
+/* Hands the current batch to the workers; when the queue is full the
+ * walking thread runs the batch itself rather than wait. */
+static void flush_batch(walk *w) {
+    batch *b = w->cur;
+    w->cur = NULL;
+    if (!b || !b->n) {
+        free(b);
+        return;
+    }
     pthread_mutex_lock(&w->qlock);
-    if (w->qlen == WALK_QUEUE && w->self) {
+    if (w->qlen == WALK_QUEUE) {
         pthread_mutex_unlock(&w->qlock);
-        scan_one(w, w->self, path, &w->self_arch);
-        return true;
+        run_batch(w, w->self, b, &w->self_arch);
+        free(b);
+        return;
     }
-    while (w->qlen == WALK_QUEUE)
-        pthread_cond_wait(&w->qnonfull, &w->qlock);
-    char *p = strdup(path);
-    if (!p) {
-        pthread_mutex_unlock(&w->qlock);
-        return false;
-    }
-    w->queue[(w->qhead + w->qlen++) % WALK_QUEUE] = p;
+    w->queue[(w->qhead + w->qlen++) % WALK_QUEUE] = b;
     if (w->waiting)
         pthread_cond_signal(&w->qnonempty);
     pthread_mutex_unlock(&w->qlock);
+}
+
+/* Adds path to the current batch. */
+static bool enqueue(walk *w, const char *path) {
+    size_t l = strlen(path) + 1;
+    if (l > WALK_BATCH)
+        return false;
+    if (w->cur && w->cur->used + l > WALK_BATCH)
+        flush_batch(w);
+    if (!w->cur) {
+        if (!(w->cur = malloc(sizeof *w->cur)))
+            return false;
+        w->cur->n = w->cur->used = 0;
+    }
+    memcpy(w->cur->buf + w->cur->used, path, l);
+    w->cur->used += l;
+    w->cur->n++;
+    if (w->cur->n >= 256)
+        flush_batch(w);
     return true;
 }
 
-static char *dequeue(walk *w) {
+static batch *dequeue(walk *w) {
     pthread_mutex_lock(&w->qlock);
     while (w->qlen == 0 && !w->done) {
         w->waiting++;
         pthread_cond_wait(&w->qnonempty, &w->qlock);
         w->waiting--;
     }
-    char *p = NULL;
+    batch *b = NULL;
     if (w->qlen) {
-        p = w->queue[w->qhead];
+        b = w->queue[w->qhead];
         w->qhead = (w->qhead + 1) % WALK_QUEUE;
-        if (w->qlen-- == WALK_QUEUE)
-            pthread_cond_signal(&w->qnonfull);
+        w->qlen--;
     }
     pthread_mutex_unlock(&w->qlock);
-    return p;
+    return b;
 }
 
 static void *worker(void *arg) {
@@ -198,17 +242,10 @@ static void *worker(void *arg) {
     if (defuse_inventory_new(&inv, w->db, &w->lim))
         inv = NULL;
     uint64_t last_arch = 0;
-    char *p;
-    while ((p = dequeue(w)) != NULL) {
-        bool stop;
-        pthread_mutex_lock(&w->cblock);
-        stop = w->stop;
-        pthread_mutex_unlock(&w->cblock);
-        if (!stop && inv)
-            scan_one(w, inv, p, &last_arch);
-        else if (!inv)
-            walk_error(w, p, DEFUSE_ENOMEM, "%s", "out of memory");
-        free(p);
+    batch *b;
+    while ((b = dequeue(w)) != NULL) {
+        run_batch(w, inv, b, &last_arch);
+        free(b);
     }
     defuse_inventory_free(inv);
     return NULL;
@@ -302,34 +339,6 @@ static void loose_file(walk *w, root *r, const char *path, const defuse__classif
     free(data);
 }
 
-/* Opens the regular file name (in directory dfd, full path `path`) and
- * sniffs it here in the walking thread; only archives and class files go to
- * the workers, so the many ordinary files of a host cost no hand-off. */
-static void sniff_and_queue(walk *w, int dfd, const char *name, const char *path) {
-    int fl = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
-    if (!(w->flags & DEFUSE_WALK_FOLLOW_SYMLINKS))
-        fl |= O_NOFOLLOW;
-    int fd = openat(dfd, name, fl);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        enqueue(w, path); /* the worker reports why it cannot be opened */
-        if (fd >= 0)
-            close(fd);
-        return;
-    }
-    defuse__kind kind = DEFUSE__K_OTHER;
-    int rc = S_ISREG(st.st_mode) ? defuse__sniff_fd(fd, (uint64_t)st.st_size, path, &kind) : 0;
-    close(fd);
-    if (rc != 0 || kind != DEFUSE__K_OTHER) {
-        enqueue(w, path); /* archives, class files, read errors */
-        return;
-    }
-    pthread_mutex_lock(&w->cblock);
-    w->st.files++;
-    w->st.bytes += S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
-    pthread_mutex_unlock(&w->cblock);
-}
-
 static void walk_dir(walk *w, root *r, char *path, size_t plen, unsigned depth) {
     if (depth > WALK_MAX_DEPTH) {
         walk_error(w, path, DEFUSE_ELIMIT, "limit: directories nested deeper than %u levels",
@@ -398,7 +407,7 @@ static void walk_dir(walk *w, root *r, char *path, size_t plen, unsigned depth) 
             if (defuse__inv_classify(rel, &c))
                 loose_file(w, r, path, &c, rel);
             else if (!(nl > 6 && !strcmp(n + nl - 6, ".class")))
-                sniff_and_queue(w, dirfd(d), n, path);
+                enqueue(w, path);
             else
                 defuse__facts_seen(&r->facts, rel);
         }
@@ -479,6 +488,7 @@ int defuse_inventory_walk(const defuse_vulndb *db, const char *const *paths, siz
             seen_dir(w, st.st_dev, st.st_ino);
         char *rootcopy = strdup(path);
         walk_dir(w, &r, path, pl, 0);
+        flush_batch(w);
         unsigned nv = 0;
         pthread_mutex_lock(&w->cblock);
         bool stop = w->stop;
@@ -491,6 +501,7 @@ int defuse_inventory_walk(const defuse_vulndb *db, const char *const *paths, siz
         defuse__facts_free(&r.facts);
     }
 join:
+    flush_batch(w);
     pthread_mutex_lock(&w->qlock);
     w->done = true;
     pthread_cond_broadcast(&w->qnonempty);
