@@ -10,8 +10,10 @@
  * DEFUSE_WALK_ONE_FS, and itself reads the few loose files that belong to
  * exploded class trees (JndiLookup.class, pom.properties, ...) into one
  * facts set per root, so an unpacked log4j-core is recognised as one
- * component.  Every other file (except *.class) goes to the workers, which
- * open it by content.  Records reach the caller's callback under one lock.
+ * component.  Every other file (except *.class) goes to the workers in
+ * batches of up to 256 paths, and they open it by content; when the queue
+ * is full the walking thread runs a batch itself.  Records reach the
+ * caller's callback under one lock.
  */
 #include "inventory.h"
 
