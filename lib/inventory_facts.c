@@ -126,7 +126,7 @@ static void class_evidence(const defuse_vulndb *db, defuse__inv_key *k, defuse__
                            const uint8_t *data, size_t len, const defuse__hash *h,
                            const uint8_t sha[32]) {
     const char *rn = defuse__role_name(role);
-    char hex[65], buf[256];
+    char hex[65], buf[1200];
     if (h && h->product == k->product && h->role == role) {
         defuse__vset c = k->cand;
         uint64_t any = 0;
@@ -139,7 +139,6 @@ static void class_evidence(const defuse_vulndb *db, defuse__inv_key *k, defuse__
             snprintf(buf, sizeof buf, "%s.class sha256 %s... (known, contradicts the other classes)",
                      rn, hex);
             evtext_add(k, buf, NULL);
-            c = k->cand;
             goto markers;
         }
         defuse__sha256_hex(sha, hex);
@@ -154,7 +153,9 @@ static void class_evidence(const defuse_vulndb *db, defuse__inv_key *k, defuse__
         k->by_hash = true;
         k->evidence |= DEFUSE_EVID_HASH;
     }
-markers:
+markers:;
+    /* one clause per class: which marker strings it has and lacks */
+    char has[512] = "", lacks[512] = "";
     for (size_t i = 0; i < db->nmarkers; i++) {
         const defuse__marker *m = &db->markers[i];
         if (m->role != role || family(m->product) != family(k->product))
@@ -171,13 +172,16 @@ markers:
         k->constrained = true;
         k->evidence |= DEFUSE_EVID_MARKER;
         if (m->string) {
-            snprintf(buf, sizeof buf, "%s.class %s \"%s\"", rn, present ? "has" : "lacks",
-                     m->string);
-            evtext_add(k, buf, NULL);
-        } else {
-            snprintf(buf, sizeof buf, "%s.class present", rn);
-            evtext_add(k, buf, NULL);
+            char *dst = present ? has : lacks;
+            size_t dl = strlen(dst);
+            snprintf(dst + dl, 512 - dl, "%s\"%s\"%s", dl ? ", " : "", m->string,
+                     any ? "" : " (contradicts the rest)");
         }
+    }
+    if (has[0] || lacks[0]) {
+        snprintf(buf, sizeof buf, "%s.class%s%s%s%s", rn, has[0] ? " has " : "", has,
+                 has[0] && lacks[0] ? ", lacks " : lacks[0] ? " lacks " : "", lacks);
+        evtext_add(k, buf, NULL);
     }
 }
 
