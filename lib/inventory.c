@@ -45,6 +45,7 @@ struct defuse_inventory {
     uint64_t quine[DEFUSE_INV_MAX_DEPTH + 2]; /* FNV-1a of enclosing zips */
     uint64_t archives; /* archives opened, lifetime total */
     uint64_t last_size; /* size of the last top-level file examined */
+    uint8_t *drainbuf;  /* IOBUF bytes for reading past tar entries */
 };
 
 uint64_t defuse__inventory_archives(const defuse_inventory *inv) {
@@ -63,6 +64,10 @@ int defuse_inventory_new(defuse_inventory **out, const defuse_vulndb *db,
     if (!inv)
         return DEFUSE_ENOMEM;
     inv->db = db;
+    if (!(inv->drainbuf = malloc(IOBUF))) {
+        free(inv);
+        return DEFUSE_ENOMEM;
+    }
     defuse__inv_limits_resolve(&inv->lim, limits);
     if (inv->lim.max_depth > DEFUSE_INV_MAX_DEPTH)
         inv->lim.max_depth = DEFUSE_INV_MAX_DEPTH;
@@ -71,6 +76,8 @@ int defuse_inventory_new(defuse_inventory **out, const defuse_vulndb *db,
 }
 
 void defuse_inventory_free(defuse_inventory *inv) {
+    if (inv)
+        free(inv->drainbuf);
     free(inv);
 }
 
@@ -488,11 +495,51 @@ static bool is_class_name(const char *n) {
     return l > 6 && !strcmp(n + l - 6, ".class");
 }
 
+/* Reads the rest of the current entry of a streamed (tar) archive ourselves
+ * instead of letting libarchive skip it, so that the decompressed bytes are
+ * counted and the time limit is checked inside one huge entry (a tar.bz2 or
+ * tar.zst of zeros expands a million-fold).  Returns false past a limit. */
+static bool ratio_ok(defuse_inventory *inv, struct archive *a, const char *path,
+                     uint64_t start) {
+    uint64_t out = inv->expanded - start, in = (uint64_t)archive_filter_bytes(a, -1);
+    if (out <= DEFUSE_INV_RATIO_FLOOR || out / (in ? in : 1) <= inv->lim.max_ratio)
+        return true;
+    inv->abort_err = DEFUSE_ELIMIT;
+    report_error(inv, path, DEFUSE_ELIMIT,
+                 "decompression bomb: %llu bytes from %llu compressed (ratio over %u:1); "
+                 "not examined further",
+                 (unsigned long long)out, (unsigned long long)in, inv->lim.max_ratio);
+    return false;
+}
+
+static bool drain(defuse_inventory *inv, struct archive *a, const char *path, uint64_t start) {
+    uint64_t since = 0;
+    for (;;) {
+        la_ssize_t n = archive_read_data(a, inv->drainbuf, IOBUF);
+        if (n <= 0)
+            return true; /* end, or an error the next header reports */
+        if (!account(inv, path, (uint64_t)n))
+            return false;
+        since += (uint64_t)n;
+        if (since >= (16u << 20)) {
+            since = 0;
+            if (!ratio_ok(inv, a, path, start))
+                return false;
+            if (over_time(inv)) {
+                inv->abort_err = DEFUSE_ELIMIT;
+                report_error(inv, path, DEFUSE_ELIMIT, "limit: more than %u s on this file",
+                             inv->lim.max_seconds);
+                return false;
+            }
+        }
+    }
+}
+
 static int scan_reader(defuse_inventory *inv, struct archive *a, const char *display,
                        unsigned depth, uint64_t arch_size, defuse__kind kind) {
     defuse__inv_facts facts;
     struct archive_entry *e;
-    uint64_t entries = 0, declared = 0, last_filter = 0;
+    uint64_t entries = 0, declared = 0, start_expanded = inv->expanded;
     char *full = malloc(DEFUSE_INV_MAX_PATH);
     uint8_t head[DEFUSE_INV_SNIFF];
     if (!full)
@@ -500,13 +547,10 @@ static int scan_reader(defuse_inventory *inv, struct archive *a, const char *dis
     inv->archives++;
     defuse__facts_init(&facts, inv->db, true);
     for (unsigned retries = 0; !halted(inv);) {
+        if (kind != DEFUSE__K_ZIP && entries > 0 &&
+            (!drain(inv, a, display, start_expanded) || !ratio_ok(inv, a, display, start_expanded)))
+            break;
         int r = archive_read_next_header(a, &e);
-        if (kind != DEFUSE__K_ZIP) {
-            uint64_t fb = (uint64_t)archive_filter_bytes(a, 0);
-            if (fb > last_filter && !account(inv, display, fb - last_filter))
-                break;
-            last_filter = fb;
-        }
         if (r == ARCHIVE_EOF)
             break;
         if (r == ARCHIVE_RETRY && ++retries < 8)

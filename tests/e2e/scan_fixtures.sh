@@ -52,7 +52,12 @@ mkdir -p "$T/j/sx/bin" && cp "$O/selfexec" "$T/j/sx/bin/" && printf '#!/bin/sh\n
 # tar-wrapped (gzip and zstd)
 mkdir -p "$T/j/layer" && cp "$T/app.war" "$T/j/layer/"
 tar -C "$T/j/layer" -czf "$O/layer.tar.gz" app.war
-if command -v zstd >/dev/null; then tar -C "$T/j/layer" --zstd -cf "$O/layer.tar.zst" app.war; fi
+if command -v zstd >/dev/null; then
+    tar -C "$T/j/layer" --zstd -cf "$O/layer.tar.zst" app.war
+    # a decompression bomb: 256 MiB of zeros in a few KiB of zstd
+    mkdir -p "$T/j/bomb" && truncate -s 256M "$T/j/bomb/zeros"
+    tar -C "$T/j/bomb" --zstd -cf "$O/bomb.tar.zst" zeros && rm -f "$T/j/bomb/zeros"
+fi
 # log4j 1.x with pom; commons-text 1.9 and 1.10.0
 mkdir -p "$T/j/l1" && cp -r "$T/cls/l1/." "$T/j/l1/" && pom "$T/j/l1" log4j log4j 1.2.17 && (cd "$T/j/l1" && jar cf "$O/log4j1.jar" .)
 mkdir -p "$T/j/r4" && cp -r "$T/cls/l1/." "$T/j/r4/" && pom "$T/j/r4" ch.qos.reload4j reload4j 1.2.25 && (cd "$T/j/r4" && jar cf "$O/reload4j.jar" .)
@@ -115,6 +120,9 @@ has_cve lone.bin CVE-2021-44228
 [ "$(comp log4j-core-2.19.0.jar | jq '.vulnerabilities|length')" = 0 ] || fail "2.19 flagged"
 [ -z "$(comp log4j-api-2.19.0.jar)" ] || fail "log4j-api is a finding"
 [ -z "$(comp log4j-1.2-api-2.19.0.jar)" ] || fail "log4j-1.2-api is a finding"
+if [ -f "$O/bomb.tar.zst" ]; then
+    jq -s -e --arg p "$O/bomb.tar.zst" 'any(.[]; .type=="error" and .path==$p and (.reason|test("bomb")))' "$R" >/dev/null || fail "tar.zst bomb not reported"
+fi
 jq -s -e --arg p "$O/corrupt.jar" 'any(.[]; .type=="error" and .path==$p and (.reason|test("corrupt")))' "$R" >/dev/null || fail "corrupt.jar not reported"
  jq -s -e 'any(.[]; .type=="summary" and .exit == 2 and .errors >= 1)' "$R" >/dev/null || fail "summary"
 jq -s -e --arg p "$O/caf\\xe9.jar" 'any(.[]; .type=="component" and .path==$p)' "$R" >/dev/null || fail "non-UTF-8 name"
