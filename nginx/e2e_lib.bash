@@ -88,21 +88,26 @@ $body
 EOF
 }
 
-ngx_env() {
+# The environment nginx runs with: the sanitizer runtimes first when the
+# module needs them (exported only into nginx's own environment).
+ngx_env_vars() {
     if [ -n "$NGX_PRELOAD" ]; then
-        env LD_PRELOAD="$NGX_PRELOAD" ASAN_OPTIONS="detect_leaks=0:abort_on_error=1" \
-            UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" "$@"
-    else
-        "$@"
+        echo "LD_PRELOAD=$NGX_PRELOAD ASAN_OPTIONS=detect_leaks=0:abort_on_error=1"
+        echo "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"
     fi
 }
 
 ngx_test_conf() {
-    ngx_env "$NGINX_BIN" -t -p "$T" -c "$T/nginx.conf" -e "$T/logs/error.log" >"$T/t.out" 2>&1
+    # shellcheck disable=SC2046
+    env $(ngx_env_vars) "$NGINX_BIN" -t -p "$T" -c "$T/nginx.conf" -e "$T/logs/error.log" \
+        >"$T/t.out" 2>&1
 }
 
 ngx_start() {
-    ngx_env "$NGINX_BIN" -p "$T" -c "$T/nginx.conf" -e "$T/logs/error.log" \
+    # A simple command in the background: $! is nginx's master itself (env
+    # execs it), not a subshell that a signal would kill instead of nginx.
+    # shellcheck disable=SC2046
+    env $(ngx_env_vars) "$NGINX_BIN" -p "$T" -c "$T/nginx.conf" -e "$T/logs/error.log" \
         >"$T/logs/stdout.log" 2>&1 &
     NGX_PID=$!
     local i
@@ -123,6 +128,13 @@ ngx_start() {
 
 ngx_stop() {
     if [ -n "${NGX_PID:-}" ]; then
+        # nginx's own pid file names the master too (belt and braces).
+        local m
+        m=$(cat "$T/nginx.pid" 2>/dev/null || true)
+        if [ -n "$m" ] && [ "$m" != "$NGX_PID" ]; then
+            echo "warning: master $m is not the started process $NGX_PID"
+            kill -QUIT "$m" 2>/dev/null
+        fi
         kill -QUIT "$NGX_PID" 2>/dev/null
         local i
         for i in $(seq 1 50); do
