@@ -63,7 +63,7 @@ while [ "$total" -lt "$N" ]; do
             paste -d '\t' "$T/cases.hex" "$T/log4j.out" "$T/defuse.out" |
                 awk -F'\t' -v max="$MIN" '
                     function key(r,   a, n, i, e, s) {
-                        n = split(r, a, " "); e = (a[1] != "ok" && a[1] != "clock"); s = ""
+                        n = split(r, a, " "); e = (a[1] != "ok" && a[1] != "clock" && a[1] != "limit"); s = ""
                         for (i = 2; i <= n; i++) if (a[i] ~ /^=/) s = s " " a[i]
                         return e s
                     }

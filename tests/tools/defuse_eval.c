@@ -7,7 +7,9 @@
  *
  *     STATUS[ =HEX]...
  *
- * STATUS is "ok", "recursion" (at least one DEFUSE_KIND_RECURSION finding) or
+ * STATUS is "ok", "recursion" (a DEFUSE_KIND_RECURSION finding for a cycle
+ * or runaway substitution), "limit" (recursion findings only because a limit
+ * stopped the emulation: each carries DEFUSE_TECH_DEPTH_LIMIT) or
  * "error:TEXT" (defuse_scan() failed); each "=HEX" is one distinct callback
  * of a DEFUSE_KIND_JNDI finding as lower-case hex of its bytes, sorted
  * ("=-" stands for a jndi finding without a callback).  This is the format
@@ -37,6 +39,7 @@ typedef struct eval_state {
     char **names;            /* hex strings, malloc'd */
     size_t n, cap;
     size_t kinds[DEFUSE_KIND_COUNT];
+    size_t limit_recursions; /* recursion findings with DEFUSE_TECH_DEPTH_LIMIT */
     int oom;
 } eval_state;
 
@@ -82,9 +85,11 @@ static int on_finding(const defuse_finding *f, void *user) {
     eval_state *st = user;
     if ((unsigned)f->kind < DEFUSE_KIND_COUNT)
         st->kinds[f->kind]++;
+    if (f->kind == DEFUSE_KIND_RECURSION && (f->techniques & DEFUSE_TECH_DEPTH_LIMIT))
+        st->limit_recursions++;
     if (f->kind != DEFUSE_KIND_JNDI)
         return 0;
-    char *h = f->callback ? to_hex(f->callback, strlen(f->callback)) : strdup("-");
+    char *h = f->callback ? to_hex(f->callback, f->callback_len) : strdup("-");
     if (!h) {
         st->oom = 1;
         return 1;
@@ -177,6 +182,7 @@ int main(int argc, char **argv) {
         st.n = 0;
         st.oom = 0;
         memset(st.kinds, 0, sizeof st.kinds);
+        st.limit_recursions = 0;
 
         int r = defuse_scan(s, line, len, flags, on_finding, &st);
         if (st.oom) {
@@ -186,8 +192,10 @@ int main(int argc, char **argv) {
         }
         if (r < 0)
             printf("error:%s", defuse_strerror(r));
-        else if (st.kinds[DEFUSE_KIND_RECURSION])
+        else if (st.kinds[DEFUSE_KIND_RECURSION] > st.limit_recursions)
             fputs("recursion", stdout);
+        else if (st.kinds[DEFUSE_KIND_RECURSION])
+            fputs("limit", stdout);
         else
             fputs("ok", stdout);
         if (kinds)
