@@ -454,7 +454,8 @@ enum defuse_fix_flag {
 typedef void (*defuse_fix_cb)(const char *path, void *user);
 
 /* Removes JndiLookup (and with DEFUSE_FIX_LOG4J1 the log4j 1.x classes)
- * from the zip-family archive at path, nested archives included, and drops
+ * from the zip-family or tar archive at path (same format and compression
+ * filter), nested archives included, and drops
  * the signature files of every archive it changes.  If path is a directory
  * (an exploded class tree) the loose class files are removed instead, each
  * backed up and recorded like an archive.  The new file replaces

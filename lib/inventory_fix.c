@@ -14,8 +14,9 @@
  * itself and every enclosing nested zip) loses its signature files, since
  * their digests no longer match.  Nested archives are written STORED (as
  * Spring Boot requires); other entries deflated.  A script prefix
- * (self-executable jar) is kept.  Archives inside tar files are not
- * rewritten.  In an exploded class tree (path is a directory) the target
+ * (self-executable jar) is kept.  A tar file (plain, gz, bz2, xz, zst) is
+ * rewritten in its own format and filter, loose targets dropped and nested
+ * zips rebuilt.  In an exploded class tree (path is a directory) the target
  * class files are backed up, recorded with sha256_fixed "(removed)", and
  * unlinked; restore puts them back.
  */
@@ -167,6 +168,16 @@ static const char *ename(struct archive_entry *e) {
     return n ? n : archive_entry_pathname(e);
 }
 
+/* The name as reported (tar's "./" and "/" prefixes dropped, as the scanner
+ * does). */
+static const char *shown(const char *n) {
+    while (n[0] == '.' && n[1] == '/')
+        n += 2;
+    while (n[0] == '/')
+        n++;
+    return n;
+}
+
 /* Reads up to DEFUSE_INV_SNIFF bytes of the current entry. */
 static size_t read_head(struct archive *in, uint8_t *head) {
     size_t hn = 0;
@@ -197,7 +208,7 @@ static long count_targets(fixctx *fx, struct archive *in, const char *display, u
         const char *name = ename(e);
         if (!name || archive_entry_filetype(e) != AE_IFREG)
             continue;
-        snprintf(full, sizeof full, "%s!/%s", display, name);
+        snprintf(full, sizeof full, "%s!/%s", display, shown(name));
         if (defuse__inv_fix_target(name, fx->flags)) {
             if (report && fx->cb)
                 fx->cb(full, fx->user);
@@ -276,9 +287,12 @@ static long rebuild(fixctx *fx, struct archive *in, struct archive *w, const cha
 static int put_entry_buf(fixctx *fx, struct archive *w, struct archive_entry *e, buf *b,
                          const char *full) {
     archive_entry_set_size(e, (la_int64_t)b->size);
-    archive_write_zip_set_compression_store(w);
+    bool zip = archive_format(w) == ARCHIVE_FORMAT_ZIP;
+    if (zip)
+        archive_write_zip_set_compression_store(w);
     int r = archive_write_header(w, e);
-    archive_write_zip_set_compression_deflate(w);
+    if (zip)
+        archive_write_zip_set_compression_deflate(w);
     if (r < ARCHIVE_WARN)
         return fixerr(fx, DEFUSE_EIO, "%s: write failed: %s", full,
                       archive_error_string(w) ? archive_error_string(w) : "?");
@@ -301,7 +315,7 @@ static long rebuild(fixctx *fx, struct archive *in, struct archive *w, const cha
         const char *name = ename(e);
         if (!name)
             return fixerr(fx, DEFUSE_EFORMAT, "%s: entry without a name", display);
-        snprintf(full, sizeof full, "%s!/%s", display, name);
+        snprintf(full, sizeof full, "%s!/%s", display, shown(name));
         bool reg = archive_entry_filetype(e) == AE_IFREG;
         if (reg && defuse__inv_fix_target(name, fx->flags)) {
             if (fx->cb)
@@ -545,6 +559,139 @@ static long fix_tree(fixctx *fx, char *path, size_t len, size_t root_len, const 
     return fx->failed ? fx->failed : n;
 }
 
+/* ---- tar files (image layers, docker save) ------------------------------------------------- */
+
+static struct archive *tar_reader(int fd) {
+    struct archive *a = archive_read_new();
+    if (!a)
+        return NULL;
+    archive_read_support_format_tar(a);
+    archive_read_support_format_gnutar(a);
+    archive_read_support_filter_all(a);
+    if (lseek(fd, 0, SEEK_SET) < 0 || archive_read_open_fd(a, fd, FIX_IO) != ARCHIVE_OK) {
+        archive_read_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+/* The tar counterpart of the zip path of defuse_inventory_fix(): same
+ * format and compression filter, loose targets dropped, nested zips
+ * rebuilt; backup, verification, metadata and rename as for a zip. */
+static long fix_tar(fixctx *fx, int fd, const struct stat *st, const char *path,
+                    const char *abspath, const char *backup_dir) {
+    struct archive *in = tar_reader(fd), *w = NULL;
+    char tmpl[DEFUSE_INV_MAX_PATH + 64] = "", bpath[DEFUSE_INV_MAX_PATH + 64] = "";
+    int tfd = -1, bfd = -1, format = 0, filter = 0;
+    uint8_t orig[32], fixed[32];
+    long removed = -1;
+    if (!in)
+        return fixerr(fx, DEFUSE_EFORMAT, "%s: not a readable tar archive", path);
+    fixctx quiet = *fx;
+    quiet.cb = (fx->flags & DEFUSE_FIX_DRY_RUN) ? fx->cb : NULL;
+    long n = count_targets(&quiet, in, path, 0, (fx->flags & DEFUSE_FIX_DRY_RUN) != 0);
+    format = archive_format(in);
+    filter = archive_filter_code(in, 0);
+    archive_read_free(in);
+    in = NULL;
+    if (quiet.failed) {
+        fx->failed = quiet.failed; /* the message is already in the shared buffer */
+        return quiet.failed;
+    }
+    if (n <= 0 || (fx->flags & DEFUSE_FIX_DRY_RUN))
+        return n;
+    if (backup_dir) {
+        char b[DEFUSE_INV_MAX_PATH];
+        snprintf(b, sizeof b, "%s", path);
+        snprintf(bpath, sizeof bpath, "%s/%s.XXXXXX", backup_dir, basename(b));
+        if ((bfd = mkostemp(bpath, O_CLOEXEC)) < 0 || copy_fd(fd, bfd) != 0 || fsync(bfd) != 0) {
+            fixerr(fx, DEFUSE_EIO, "%s: cannot write backup %s: %s", path, bpath, strerror(errno));
+            goto out;
+        }
+    }
+    if (sha256_fd(fd, orig) != 0 || (tfd = tmp_near(path, tmpl, sizeof tmpl)) < 0) {
+        tmpl[0] = 0;
+        fixerr(fx, DEFUSE_EIO, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!(in = tar_reader(fd)) || !(w = archive_write_new()) ||
+        archive_write_set_format(w, format) != ARCHIVE_OK ||
+        archive_write_add_filter(w, filter) != ARCHIVE_OK ||
+        archive_write_open_fd(w, tfd) != ARCHIVE_OK) {
+        fixerr(fx, DEFUSE_EIO, "%s: cannot rewrite this tar (format %#x, filter %d): %s", path,
+               (unsigned)format, filter, w && archive_error_string(w) ? archive_error_string(w) : "?");
+        goto out;
+    }
+    removed = rebuild(fx, in, w, path, 0);
+    if (removed < 0 || archive_write_close(w) != ARCHIVE_OK) {
+        if (!fx->failed)
+            fixerr(fx, DEFUSE_EIO, "%s: write failed: %s", path, archive_error_string(w));
+        removed = -1;
+        goto out;
+    }
+    {
+        struct archive *v = tar_reader(tfd);
+        fixctx vf = *fx;
+        vf.cb = NULL;
+        vf.err = NULL;
+        long left = v ? count_targets(&vf, v, path, 0, false) : -1;
+        if (v)
+            archive_read_free(v);
+        if (left != 0) {
+            fixerr(fx, DEFUSE_EINTERNAL, "%s: verification of the rewritten archive failed; "
+                                         "original left untouched", path);
+            removed = -1;
+            goto out;
+        }
+    }
+    if (same_meta(tfd, st) != 0 || fsync(tfd) != 0 || sha256_fd(tfd, fixed) != 0) {
+        fixerr(fx, DEFUSE_EIO, "%s: cannot set owner/mode/times: %s", path, strerror(errno));
+        removed = -1;
+        goto out;
+    }
+    if (backup_dir) {
+        char ho[65], hf[65];
+        const char *b = strrchr(bpath, '/') ? strrchr(bpath, '/') + 1 : bpath;
+        defuse__sha256_hex(orig, ho);
+        defuse__sha256_hex(fixed, hf);
+        json_t *rec = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "path", abspath,
+                                "backup", b, "sha256_original", ho, "sha256_fixed", hf, "uid",
+                                (json_int_t)st->st_uid, "gid", (json_int_t)st->st_gid, "mode",
+                                (json_int_t)(st->st_mode & 07777), "size", (json_int_t)st->st_size,
+                                "atime", (json_int_t)st->st_atim.tv_sec, "atime_ns",
+                                (json_int_t)st->st_atim.tv_nsec, "mtime",
+                                (json_int_t)st->st_mtim.tv_sec, "mtime_ns",
+                                (json_int_t)st->st_mtim.tv_nsec);
+        int rc = rec ? append_manifest(fx, backup_dir, rec) : fixerr(fx, DEFUSE_ENOMEM, "oom");
+        json_decref(rec);
+        if (rc) {
+            removed = -1;
+            goto out;
+        }
+    }
+    if (rename(tmpl, path) != 0) {
+        fixerr(fx, DEFUSE_EIO, "%s: rename failed: %s", path, strerror(errno));
+        removed = -1;
+        goto out;
+    }
+    tmpl[0] = 0;
+    fsync_dir(path);
+out:
+    if (w)
+        archive_write_free(w);
+    if (in)
+        archive_read_free(in);
+    if (tfd >= 0)
+        close(tfd);
+    if (tmpl[0])
+        unlink(tmpl);
+    if (bfd >= 0)
+        close(bfd);
+    if (removed < 0 && bpath[0] && bfd >= 0)
+        unlink(bpath);
+    return removed < 0 ? (fx->failed ? fx->failed : DEFUSE_EIO) : removed;
+}
+
 int defuse_inventory_fix(const char *path, unsigned flags, const defuse_inv_limits *limits,
                          const char *backup_dir, defuse_fix_cb cb, void *user, char *errbuf,
                          size_t errlen) {
@@ -593,9 +740,14 @@ int defuse_inventory_fix(const char *path, unsigned flags, const defuse_inv_limi
         snprintf(abspath, sizeof abspath, "%s", path);
     ssize_t hn = pread(fd, head, sizeof head, 0);
     uint64_t prefix = defuse__zip_prefix(pread_cb, &fd, (uint64_t)st.st_size);
-    if (hn < 4 || (defuse__sniff(head, (size_t)hn) != DEFUSE__K_ZIP && prefix == 0)) {
-        fixerr(&fx, DEFUSE_EFORMAT, "%s: not a zip-family archive (jar/war/ear/zip); "
-                                    "--fix does not rewrite tar archives", path);
+    defuse__kind kind = hn > 0 ? defuse__sniff(head, (size_t)hn) : DEFUSE__K_OTHER;
+    if (kind == DEFUSE__K_TAR || kind == DEFUSE__K_COMPRESSED) {
+        removed = fix_tar(&fx, fd, &st, path, abspath, backup_dir);
+        goto out;
+    }
+    if (hn < 4 || (kind != DEFUSE__K_ZIP && prefix == 0)) {
+        fixerr(&fx, DEFUSE_EFORMAT, "%s: not an archive --fix can rewrite (zip family or tar)",
+               path);
         goto out;
     }
     /* dry pass */

@@ -27,6 +27,9 @@ if command -v keytool >/dev/null && command -v jarsigner >/dev/null; then
 fi
 # an exploded class tree
 mkdir -p "$S/exploded" && (cd "$S/exploded" && unzip -q "$CORE")
+# an image layer: tar.gz holding the war and an exploded tree
+mkdir -p "$T/layer/srv" && cp "$S/app.war" "$T/layer/srv/" && (cd "$T/layer/srv" && mkdir x && cd x && unzip -q "$CORE")
+tar -C "$T/layer" -czf "$S/layer.tar.gz" srv
 cp -a "$S" "$T/orig"
 javac -cp "$API" -d "$T/app" "$DEFUSE_SRC/tests/fixtures/scan/app/Hello.java"
 run_jvm() { java -cp "$S/lib/log4j-core-2.14.1.jar:$S/lib/log4j-api-2.14.1.jar:$T/app" Hello plain-text 2>&1; }
@@ -46,6 +49,9 @@ set -e
 [ "$r" = 1 ] || fail "exit after fix $r (45105/44832 remain, so 1)"
 grep -q 'removed .*app.war!/WEB-INF/lib/log4j-core-2.14.1.jar!/org/apache/logging/log4j/core/lookup/JndiLookup.class' "$T/fix.log" || fail "nested not fixed"
 [ ! -e "$S/exploded/org/apache/logging/log4j/core/lookup/JndiLookup.class" ] || fail "exploded tree not fixed"
+grep -c 'removed .*layer.tar.gz!/srv/x/org/apache/logging/log4j/core/lookup/JndiLookup.class' "$T/fix.log" >/dev/null || fail "tar layer not fixed"
+tar tzf "$S/layer.tar.gz" >"$T/layer.lst" || fail "fixed layer unreadable by tar"
+grep -c 'srv/app.war' "$T/layer.lst" >/dev/null || fail "fixed layer lost entries"
 ! grep -q 'CVE-2021-44228\|CVE-2021-45046' "$T/after.json" || fail "44228/45046 left after fix"
 [ "$(jq -s '[.[]|select(.type=="component" and .jndilookup=="removed")]|length' "$T/after.json")" -ge 3 ] || fail "not mitigated"
 # rescan separately: same verdict
@@ -60,7 +66,7 @@ run_jvm | grep -c '^logged$' >/dev/null || fail "fixed jar does not run in the J
 ls "$S"/.*defuse* >/dev/null 2>&1 && fail "temp files left"
 
 "$DEFUSE" scan --restore "$B" 2>"$T/restore.log" || fail "restore failed: $(cat "$T/restore.log")"
-for f in lib/log4j-core-2.14.1.jar app.war signed.jar exploded/org/apache/logging/log4j/core/lookup/JndiLookup.class; do
+for f in lib/log4j-core-2.14.1.jar app.war signed.jar layer.tar.gz exploded/org/apache/logging/log4j/core/lookup/JndiLookup.class; do
     [ -f "$T/orig/$f" ] || continue
     cmp "$S/$f" "$T/orig/$f" || fail "$f not identical after restore"
 done
