@@ -44,6 +44,8 @@
 
 /* ---- the trigger literals ------------------------------------------------ */
 
+#define OPEN_END 0
+
 /* Every sequence that one decoding round turns into a "chain" byte (out):
  * '$', or an escape start ('%', '\\', '&') that a later round may consume.
  * Must match decode.c (hex digits are listed in both cases where decode.c
@@ -62,153 +64,245 @@ static const struct chain_seq {
     {"%5c", '\\'}, {"%5C", '\\'}, {"%u005c", '\\'}, {"%u005C", '\\'}, {"%U005c", '\\'},
     {"%U005C", '\\'}, {"\\u005c", '\\'}, {"\\u005C", '\\'}, {"\\x5c", '\\'}, {"\\x5C", '\\'},
     {"\\134", '\\'}, {"\\\\", '\\'}, {"&bsol;", '\\'},
+    {"&#", OPEN_END},
 };
 
 /* Numeric character references ("&#36;", "&#x0024", any number of leading
- * zeros) are not enumerable: their prefix "&#" is a trigger as it is. */
-static const char *const numeric_refs[] = {"&#"};
-
-/* Base64 is undone only after the literal word "basic" (any case) and a
- * separator that is, or decodes to, a blank. */
-static const char *const basic_lits[] = {"basic ", "basic\t", "basic%", "basic\\", "basic&"};
+ * zeros) are not enumerable: "&#" is a chain sequence with out OPEN_END that
+ * ends the expansion (everything after it is accepted). */
 
 static const char escape_starts[] = {'%', '\\', '&'};
 
-#define MAX_TRIGGERS 1024
-#define MAX_TRIGGER_LEN 12
-#define NCLASS 6 /* first bytes: $ % & \ b B */
+/* How many chain sequences one trigger looks through: 1 means "%25" must be
+ * followed by the rest of a '%' sequence ("%255c") and then by what may
+ * follow a '\\' ("%255cu", "%255c%"), not just by any '5'.  Depth 2 would
+ * give ~50,000 literals for a few hundred fewer candidate lines. */
+#define CHAIN_DEPTH 1
 
-static defuse__trigger triggers[MAX_TRIGGERS];
-static char trigger_pool[MAX_TRIGGERS][MAX_TRIGGER_LEN + 1];
+/* ---- the trigger trie ---------------------------------------------------- */
+
+/* The literals live in a trie: node 0 is the root; each node has its first
+ * child and next sibling (insertion order) and whether a literal ends there
+ * (then its subtree is irrelevant).  ~6,000 nodes. */
+#define TRIE_MAX_NODES 16384
+#define MAX_TRIGGER_LEN 24
+
+typedef struct tnode {
+    uint16_t first, next;
+    unsigned char byte;
+    unsigned char accept;
+} tnode;
+
+static tnode trie[TRIE_MAX_NODES];
+static unsigned ntrie = 1;
+static bool trie_overflow; /* then verify() accepts every first byte */
+static unsigned char first_byte[256];
+
+static defuse__trigger *triggers; /* enumerated from the trie, for the oracle */
+static char *trigger_pool;
 static size_t ntriggers;
 static size_t max_trigger_len;
 
-/* Verification buckets: by first-byte class and second byte. */
-static unsigned char first_class[256];
-static uint16_t bucket_first[NCLASS * 256], bucket_count[NCLASS * 256];
-static uint16_t bucket_ids[MAX_TRIGGERS * 4];
-
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
-static void add_trigger(const char *s, size_t len, bool caseless) {
-    for (size_t i = 0; i < ntriggers; i++)
-        if (triggers[i].len == len && memcmp(triggers[i].lit, s, len) == 0)
-            return;
-    if (ntriggers == MAX_TRIGGERS || len > MAX_TRIGGER_LEN)
-        return; /* cannot happen with the static tables above */
-    memcpy(trigger_pool[ntriggers], s, len);
-    trigger_pool[ntriggers][len] = '\0';
-    triggers[ntriggers] = (defuse__trigger){trigger_pool[ntriggers], len, caseless};
-    if (len > max_trigger_len)
-        max_trigger_len = len;
-    ntriggers++;
+static void lit(const char *s, size_t n) {
+    unsigned node = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (trie[node].accept)
+            return; /* a shorter literal already covers it */
+        unsigned c = trie[node].first;
+        while (c && trie[c].byte != (unsigned char)s[i])
+            c = trie[c].next;
+        if (!c) {
+            if (ntrie == TRIE_MAX_NODES) {
+                trie_overflow = true;
+                return;
+            }
+            c = ntrie++;
+            trie[c] = (tnode){0, trie[node].first, (unsigned char)s[i], 0};
+            trie[node].first = (uint16_t)c;
+        }
+        node = c;
+    }
+    trie[node].accept = 1;
+    trie[node].first = 0; /* longer literals through here are redundant */
 }
 
-static unsigned char fold(unsigned char c) { return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c; }
+/* True if the literal start q[0..n) of a chain's first sequence would be
+ * decoded at once, before a later escape could complete it: a short octal
+ * escape ("\4" + "%34" decodes "\4" first), a numeric reference without
+ * ';' ("&#3" + ...), or a legacy entity without ';' ("&amp" + ...). */
+static bool decodes_at_once(const char *q, size_t n) {
+    if (n >= 2 && q[0] == '\\' && n <= 4) {
+        size_t k = 1;
+        while (k < n && q[k] >= '0' && q[k] <= '7')
+            k++;
+        if (k == n)
+            return true;
+    }
+    if (n >= 3 && q[0] == '&' && q[1] == '#') {
+        size_t k = 2;
+        bool hex = q[2] == 'x' || q[2] == 'X';
+        if (hex)
+            k++;
+        size_t d = k;
+        while (k < n && (hex ? strchr("0123456789abcdefABCDEF", q[k]) != NULL && q[k]
+                             : (q[k] >= '0' && q[k] <= '9')))
+            k++;
+        if (k == n && k > d)
+            return true;
+    }
+    if (n == 4 && (memcmp(q, "&amp", 4) == 0 || memcmp(q, "&AMP", 4) == 0))
+        return true;
+    return false;
+}
 
-/* Adds S[0..k) + e for every proper prefix and escape start e. */
-static void add_prefixes(const char *s, size_t L) {
-    char buf[MAX_TRIGGER_LEN + 1];
-    for (size_t k = 1; k < L; k++) {
-        memcpy(buf, s, k);
+/* What may follow a whole literal sequence with output `out` once the
+ * expansion stops: '{' after '$'; after an escape start, the second byte of
+ * a chain sequence beginning with it; and always an escape start (which may
+ * decode to either). */
+static size_t follow_set(char out, char *f) {
+    size_t n = 0;
+    for (size_t e = 0; e < sizeof escape_starts; e++)
+        f[n++] = escape_starts[e];
+    if (out == '$') {
+        f[n++] = '{';
+        return n;
+    }
+    for (size_t u = 0; u < DEFUSE_ARRAY_LEN(chain_seqs); u++) {
+        const char *t = chain_seqs[u].seq;
+        if (t[0] == out && t[1] && !memchr(f, t[1], n))
+            f[n++] = t[1];
+    }
+    return n;
+}
+
+/* Emits the literals for: buf[0..plen) matched literally, then the rest R
+ * of a chain sequence with output `out`.  top: R is the chain's first
+ * sequence (its first byte is literal input at the chain start). */
+static void gen(char *buf, size_t plen, const char *R, size_t rlen, char out, int depth, size_t kmin,
+                bool top) {
+    if (plen + rlen + 1 > MAX_TRIGGER_LEN)
+        return; /* cannot happen: sequences are short and depth is 1 */
+    for (size_t k = kmin; k < rlen; k++) {
+        /* Byte k of the sequence is an escape start instead (an escape
+         * undone earlier that yields it). */
+        memcpy(buf + plen, R, k);
+        size_t q = plen + k;
+        if (top && decodes_at_once(buf, q))
+            continue;
         for (size_t e = 0; e < sizeof escape_starts; e++) {
-            buf[k] = escape_starts[e];
-            add_trigger(buf, k + 1, false);
+            /* "\\" + "\\" is the JSON escape, consumed at once. */
+            if (top && q == 1 && buf[0] == '\\' && escape_starts[e] == '\\')
+                continue;
+            buf[q] = escape_starts[e];
+            lit(buf, q + 1);
+        }
+    }
+    memcpy(buf + plen, R, rlen);
+    size_t full = plen + rlen;
+    if (out == OPEN_END) {
+        lit(buf, full);
+        return;
+    }
+    if (out == '$' || depth == 0) {
+        char f[64];
+        size_t nf = follow_set(out, f);
+        for (size_t i = 0; i < nf; i++) {
+            buf[full] = f[i];
+            lit(buf, full + 1);
+        }
+        return;
+    }
+    for (size_t e = 0; e < sizeof escape_starts; e++) {
+        buf[full] = escape_starts[e];
+        lit(buf, full + 1);
+    }
+    for (size_t u = 0; u < DEFUSE_ARRAY_LEN(chain_seqs); u++) {
+        const char *t = chain_seqs[u].seq;
+        if (t[0] == out && t[1])
+            gen(buf, full, t + 1, strlen(t) - 1, chain_seqs[u].out, depth - 1, 0, false);
+    }
+}
+
+/* Appends the literal of every accepting node under `node` (path in buf). */
+static void enumerate(unsigned node, char *buf, size_t depth, size_t *n, bool store) {
+    for (unsigned c = trie[node].first; c; c = trie[c].next) {
+        buf[depth] = (char)trie[c].byte;
+        if (trie[c].accept) {
+            if (store) {
+                char *dst = trigger_pool + *n * (MAX_TRIGGER_LEN + 1);
+                memcpy(dst, buf, depth + 1);
+                dst[depth + 1] = '\0';
+                triggers[*n] = (defuse__trigger){dst, depth + 1, false};
+            }
+            if (depth + 1 > max_trigger_len)
+                max_trigger_len = depth + 1;
+            (*n)++;
+        } else {
+            enumerate(c, buf, depth + 1, n, store);
         }
     }
 }
 
 static void build_triggers(void) {
+    char buf[MAX_TRIGGER_LEN + 1];
     for (size_t t = 0; t < DEFUSE_ARRAY_LEN(chain_seqs); t++) {
         const char *s = chain_seqs[t].seq;
-        size_t L = strlen(s);
-        add_prefixes(s, L);
-        /* The whole sequence, followed by what may come next: after '$' a
-         * '{' or an escape that becomes one; after an escape start the
-         * second byte of a chain sequence beginning with it, or an escape
-         * that becomes that byte. */
-        char follow[32];
-        size_t nf = 0;
-        for (size_t e = 0; e < sizeof escape_starts; e++)
-            follow[nf++] = escape_starts[e];
-        if (chain_seqs[t].out == '$') {
-            follow[nf++] = '{';
-        } else {
-            for (size_t u = 0; u < DEFUSE_ARRAY_LEN(chain_seqs); u++)
-                if (chain_seqs[u].seq[0] == chain_seqs[t].out && chain_seqs[u].seq[1] &&
-                    !memchr(follow, chain_seqs[u].seq[1], nf) && nf < sizeof follow)
-                    follow[nf++] = chain_seqs[u].seq[1];
-            for (size_t u = 0; u < DEFUSE_ARRAY_LEN(numeric_refs); u++)
-                if (numeric_refs[u][0] == chain_seqs[t].out && !memchr(follow, '#', nf) &&
-                    nf < sizeof follow)
-                    follow[nf++] = numeric_refs[u][1];
-        }
-        char buf[MAX_TRIGGER_LEN + 1];
-        memcpy(buf, s, L);
-        for (size_t f = 0; f < nf; f++) {
-            buf[L] = follow[f];
-            add_trigger(buf, L + 1, false);
+        gen(buf, 0, s, strlen(s), chain_seqs[t].out, CHAIN_DEPTH, 1, true);
+    }
+    /* "basic" in every case, then a blank or an escape start. */
+    static const char seps[] = {' ', '\t', '%', '\\', '&'};
+    for (unsigned m = 0; m < 32; m++) {
+        for (unsigned k = 0; k < 5; k++)
+            buf[k] = (char)((m >> k & 1) ? "BASIC"[k] : "basic"[k]);
+        for (size_t e = 0; e < sizeof seps; e++) {
+            buf[5] = seps[e];
+            lit(buf, 6);
         }
     }
-    for (size_t t = 0; t < DEFUSE_ARRAY_LEN(numeric_refs); t++) {
-        size_t L = strlen(numeric_refs[t]);
-        add_prefixes(numeric_refs[t], L);
-        add_trigger(numeric_refs[t], L, false);
-    }
-    for (size_t t = 0; t < DEFUSE_ARRAY_LEN(basic_lits); t++)
-        add_trigger(basic_lits[t], strlen(basic_lits[t]), true);
+    for (unsigned c = trie[0].first; c; c = trie[c].next)
+        first_byte[trie[c].byte] = 1;
+    if (trie_overflow)
+        memset(first_byte, 1, sizeof first_byte);
 
-    /* Buckets.  Caseless literals go under every case of their first two
-     * bytes. */
-    static const unsigned char classes[NCLASS] = {'$', '%', '&', '\\', 'b', 'B'};
-    for (unsigned c = 0; c < NCLASS; c++)
-        first_class[classes[c]] = (unsigned char)(c + 1);
-    size_t nid = 0;
-    for (unsigned c = 0; c < NCLASS; c++) {
-        for (unsigned b1 = 0; b1 < 256; b1++) {
-            size_t slot = c * 256 + b1;
-            bucket_first[slot] = (uint16_t)nid;
-            for (size_t t = 0; t < ntriggers; t++) {
-                const unsigned char *l = (const unsigned char *)triggers[t].lit;
-                bool m = triggers[t].caseless
-                             ? fold(l[0]) == fold(classes[c]) && fold(l[1]) == fold((unsigned char)b1)
-                             : l[0] == classes[c] && l[1] == b1;
-                if (m && nid < DEFUSE_ARRAY_LEN(bucket_ids))
-                    bucket_ids[nid++] = (uint16_t)t;
-            }
-            bucket_count[slot] = (uint16_t)(nid - bucket_first[slot]);
-        }
+    /* The literal list (tests compile it with Hyperscan). */
+    size_t n = 0;
+    enumerate(0, buf, 0, &n, false);
+    triggers = calloc(n ? n : 1, sizeof *triggers);
+    trigger_pool = malloc((n ? n : 1) * (MAX_TRIGGER_LEN + 1));
+    if (!triggers || !trigger_pool) {
+        free(triggers);
+        free(trigger_pool);
+        triggers = NULL;
+        trigger_pool = NULL;
+        return;
     }
+    ntriggers = 0;
+    enumerate(0, buf, 0, &ntriggers, true);
 }
 
 const defuse__trigger *defuse__candidate_triggers(size_t *n) {
     pthread_once(&init_once, build_triggers);
-    *n = ntriggers;
-    return triggers;
+    static const defuse__trigger none = {"", 0, false};
+    *n = triggers ? ntriggers : 0;
+    return triggers ? triggers : &none;
 }
 
-/* True if a trigger starts at p[i] (p[0..len)). */
+/* True if a trigger starts at p[i] (p[0..len)): a walk down the trie. */
 static bool verify(const unsigned char *p, size_t len, size_t i) {
-    unsigned c = first_class[p[i]];
-    if (!c || len - i < 2)
-        return false;
-    size_t slot = (c - 1) * 256 + p[i + 1];
-    const uint16_t *ids = bucket_ids + bucket_first[slot];
-    for (unsigned k = 0; k < bucket_count[slot]; k++) {
-        const defuse__trigger *t = &triggers[ids[k]];
-        if (t->len > len - i)
-            continue;
-        const unsigned char *l = (const unsigned char *)t->lit;
-        size_t j = 2;
-        if (t->caseless) {
-            while (j < t->len && fold(p[i + j]) == fold(l[j]))
-                j++;
-        } else {
-            while (j < t->len && p[i + j] == l[j])
-                j++;
-        }
-        if (j == t->len)
+    if (trie_overflow)
+        return first_byte[p[i]] != 0;
+    unsigned node = 0;
+    for (size_t j = i; j < len; j++) {
+        unsigned c = trie[node].first;
+        while (c && trie[c].byte != p[j])
+            c = trie[c].next;
+        if (!c)
+            return false;
+        if (trie[c].accept)
             return true;
+        node = c;
     }
     return false;
 }
@@ -217,7 +311,7 @@ static bool verify(const unsigned char *p, size_t len, size_t i) {
 
 static size_t scan_scalar(const unsigned char *p, size_t from, size_t len) {
     for (size_t i = from; i < len; i++)
-        if (first_class[p[i]] && verify(p, len, i))
+        if (first_byte[p[i]] && verify(p, len, i))
             return i;
     return len;
 }
