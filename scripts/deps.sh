@@ -13,7 +13,7 @@ PKGS=(
   ldap-utils curl python3 file zstd xz-utils bzip2 lz4 zip unzip
 )
 if [ "${1:-}" = "--bench" ]; then
-  PKGS+=(ripgrep wrk hyperfine libnginx-mod-http-modsecurity modsecurity-crs time valgrind linux-perf)
+  PKGS+=(ripgrep wrk hyperfine libnginx-mod-http-modsecurity modsecurity-crs time valgrind linux-perf libcommons-compress-java)
 fi
 missing=()
 for p in "${PKGS[@]}"; do
