@@ -9,6 +9,8 @@
 #                                       (Markdown, for tests/diff/MISMATCHES.md)
 #   DEFUSE_DIFF_KEEP=DIR ...            keep the failing chunks' files in DIR
 #
+# With $DEFUSE set, each chunk also goes through `defuse logs --json`, which
+# must report what defuse_scan() does in normal mode (tests/diff/logs_vs_scan.py).
 # Chunk k uses seed SEED+k, so a failing chunk replays alone with
 # DEFUSE_DIFF_SEED=SEED+k DEFUSE_DIFF_CASES=CHUNK tests/e2e/diff_log4j.sh.
 # Exit 1 if any case differs, 77 if java/javac/log4j are missing.
@@ -44,6 +46,12 @@ while [ "$total" -lt "$N" ]; do
         pids+=($!)
     done
     "$EVAL" <"$T/cases.hex" >"$T/defuse.out"
+    # The front end (`defuse logs`, its candidate pre-filter) against the library.
+    if [ -n "${DEFUSE:-}" ] && [ -x "$DEFUSE" ] && command -v python3 >/dev/null 2>&1; then
+        "$EVAL" -n <"$T/cases.hex" >"$T/defuse-normal.out"
+        python3 "$SRC/tests/diff/logs_vs_scan.py" "$T/cases.hex" "$T/defuse-normal.out" "$DEFUSE" "$T" ||
+            bad=$((bad + 1))
+    fi
     for pid in "${pids[@]}"; do wait "$pid"; done
     cat "$T"/part.[0-9][0-9][0-9].out >"$T/log4j.out"
     rm -f "$T"/part.*

@@ -42,33 +42,6 @@ rc=0
 # The real front end: `defuse logs --json` over the single-line strings must
 # report, line by line, the same jndi callbacks as defuse_scan() in normal mode.
 if [ -n "${DEFUSE:-}" ] && [ -x "$DEFUSE" ] && command -v python3 >/dev/null 2>&1; then
-    python3 - "$T" <<'PY' || rc=1
-import binascii, json, subprocess, sys, os
-t = sys.argv[1]
-raw = [binascii.unhexlify(l.strip()) for l in open(os.path.join(t, "raw.hex"))]
-normal = [l.split() for l in open(os.path.join(t, "normal.out"))]
-keep = [i for i, s in enumerate(raw) if b"\n" not in s and b"\r" not in s]
-with open(os.path.join(t, "lines.log"), "wb") as f:
-    f.write(b"".join(raw[i] + b"\n" for i in keep))
-out = subprocess.run([os.environ["DEFUSE"], "logs", "--json", os.path.join(t, "lines.log")],
-                     stdout=subprocess.PIPE, check=False)
-if out.returncode not in (0, 1):
-    sys.exit("FAIL: defuse logs exited %d" % out.returncode)
-found = {}
-for l in out.stdout.decode("utf-8").splitlines():
-    o = json.loads(l)
-    if o["kind"] == "jndi":
-        found.setdefault(o["line"], set()).add(o["callback"].encode("utf-8", "surrogateescape")
-                                               if o["callback"] is not None else b"-")
-bad = 0
-for n, i in enumerate(keep, 1):
-    want = set(binascii.unhexlify(x[1:]) if x != "=-" else b"-" for x in normal[i][1:] if x.startswith("="))
-    if want != found.get(n, set()):
-        bad += 1
-        if bad <= 5:
-            print("FAIL: defuse logs line %d %r: %r, defuse_scan: %r" % (n, raw[i][:120], found.get(n), want))
-print("defuse logs --json: %d single-line strings, %d differ from defuse_scan in normal mode" % (len(keep), bad))
-sys.exit(1 if bad else 0)
-PY
+    python3 "$SRC/tests/diff/logs_vs_scan.py" "$T/raw.hex" "$T/normal.out" "$DEFUSE" "$T" || rc=1
 fi
 exit $rc

@@ -88,7 +88,13 @@ fi
 # exact model; how far it is from log4j is printed, not failed.
 "${JAVA_TOOL[@]}" subset "$T/cases.hex" "$T/log4j.out" "$T/defuse-normal.out" 3
 
-# 4. defuse (exact mode) against the oracle.
+# 4. The front end: `defuse logs --json` must report what defuse_scan() does
+# in normal mode, line by line (line reading, the candidate pre-filter, JSON).
+if [ -n "${DEFUSE:-}" ] && [ -x "$DEFUSE" ] && command -v python3 >/dev/null 2>&1; then
+    python3 "$SRC/tests/diff/logs_vs_scan.py" "$T/cases.hex" "$T/defuse-normal.out" "$DEFUSE" "$T" || fail=1
+fi
+
+# 5. defuse (exact mode) against the oracle.
 if ! "${JAVA_TOOL[@]}" compare "$T/cases.hex" "$T/log4j.out" "$T/defuse.out" 10; then
     echo "FAIL: defuse differs from real log4j (replay: DEFUSE_DIFF_SEED=$SEED DEFUSE_DIFF_CASES=$N)"
     fail=1
