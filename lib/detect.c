@@ -535,7 +535,7 @@ static int judge(defuse_scanner *s, size_t a, size_t b, size_t open, bool exact)
             continue;
         runaway = true;
         rc = report(s, DEFUSE_KIND_RECURSION, ev[i].tech | tech_all, NULL, 0, a, b, NULL, 0, false);
-        if (rc == 0 && ev[i].type == DEFUSE__EV_LIMIT && !fired)
+        if (rc == 0 && ev[i].type == DEFUSE__EV_LIMIT)
             rc = salvage(s, a, b);
         if (rc)
             return rc;

@@ -156,7 +156,10 @@ char *defuse_finding_to_json(const defuse_finding *f, const char *extra) {
         if ((f->techniques & (1u << b)) && name && json_array_append_new(techs, json_string(name)))
             goto out;
     }
-    if (put(obj, "callback", f->callback ? json_bytes(f->callback, f->callback_len) : json_null()) ||
+    /* callback_len 0 with a non-empty callback: a caller that built the
+     * finding itself and left the length out. */
+    size_t cblen = f->callback ? (f->callback_len ? f->callback_len : strlen(f->callback)) : 0;
+    if (put(obj, "callback", f->callback ? json_bytes(f->callback, cblen) : json_null()) ||
         put(obj, "scheme", json_str_or_null(f->scheme)) ||
         put(obj, "host", json_str_or_null(f->host)) ||
         put(obj, "port", f->port >= 0 ? json_integer(f->port) : json_null()) ||

@@ -24,8 +24,10 @@
 #define DEFUSE_DEFAULT_MAX_DEPTH 32u
 
 /* MessagePatternConverter re-runs substitution once for every later "${";
- * only passes that change the text matter (a fixpoint ends the loop). */
-#define DEFUSE_DEFAULT_MAX_PASSES 16u
+ * only passes that change the text matter (a fixpoint ends the loop), and
+ * each strips at least one "$" escape.  The work budget below is the real
+ * bound on a long line; this one only stops a short line from looping. */
+#define DEFUSE_DEFAULT_MAX_PASSES 256u
 
 /* An evaluated message may grow (upper-casing "ß" doubles it): bound it. */
 #define DEFUSE_DEFAULT_MAX_EXPANSION (64u * 1024u * 1024u)
