@@ -691,6 +691,24 @@ static bool tail_worth(const char *name, const uint8_t *head, size_t hn) {
            strstr(base, ".zip");
 }
 
+/* The kind defuse__sniff_fd() finds for a file whose whole content (size <
+ * DEFUSE_INV_HEAD bytes) is buf: the same head, the same end. */
+static defuse__kind sniff_whole(const uint8_t *buf, size_t size, const char *name) {
+    size_t hn = size < DEFUSE_INV_SNIFF ? size : DEFUSE_INV_SNIFF;
+    defuse__kind kind = defuse__sniff(buf, hn);
+    if (kind != DEFUSE__K_OTHER || size < 22)
+        return kind;
+    if (size <= hn)
+        return defuse__has_eocd(buf, hn) ? DEFUSE__K_ZIP : kind;
+    if (!tail_worth(name, buf, hn))
+        return kind;
+    bool hint = (buf[0] == '#' && buf[1] == '!') || memmem(buf, hn, "PK\x03\x04", 4) != NULL;
+    size_t tl = hint ? DEFUSE_INV_TAIL : 1024;
+    if (size < tl)
+        tl = size;
+    return defuse__has_eocd(buf + size - tl, tl) ? DEFUSE__K_ZIP : kind;
+}
+
 int defuse__sniff_fd(int fd, uint64_t size, const char *name, defuse__kind *kind) {
     uint8_t head[DEFUSE_INV_SNIFF];
     ssize_t hn = pread(fd, head, sizeof head, 0);
@@ -735,6 +753,8 @@ static int finish(defuse_inventory *inv) {
     return inv->stopped ? DEFUSE_ESTOPPED : (int)inv->nvuln;
 }
 
+static int scan_fd(defuse_inventory *inv, int fd, const char *display);
+
 int defuse_inventory_scan_file(defuse_inventory *inv, const char *path, const char *display,
                                defuse_component_cb cb, void *user) {
     if (!inv || !path)
@@ -743,6 +763,12 @@ int defuse_inventory_scan_file(defuse_inventory *inv, const char *path, const ch
     if (!display)
         display = path;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    return scan_fd(inv, fd, display);
+}
+
+/* Scans the file open as fd (or reports the open's errno if fd < 0); closes
+ * fd. */
+static int scan_fd(defuse_inventory *inv, int fd, const char *display) {
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
         int e = errno;
@@ -786,6 +812,36 @@ int defuse_inventory_scan_file(defuse_inventory *inv, const char *path, const ch
     }
     close(fd);
     return finish(inv);
+}
+
+int defuse__inventory_scan_at(defuse_inventory *inv, int dirfd, const char *name,
+                              const char *display, defuse_component_cb cb, void *user) {
+    if (!inv || !name || !display)
+        return DEFUSE_EINVAL;
+    begin(inv, cb, user);
+    inv->last_size = 0;
+    /* O_NOATIME: a scan should not touch every file's atime; only the
+     * owner (or CAP_FOWNER) may ask for it, others get EPERM and retry */
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOATIME);
+    if (fd < 0 && errno == EPERM)
+        fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return scan_fd(inv, fd, display);
+    uint8_t head[DEFUSE_INV_HEAD];
+    ssize_t n = read(fd, head, sizeof head);
+    if (n >= 0 && (size_t)n < sizeof head &&
+        sniff_whole(head, (size_t)n, display) == DEFUSE__K_OTHER) {
+        /* a short read of a regular file is its end: the whole file is in
+         * head and holds nothing to open (the walker saw DT_REG) */
+        inv->last_size = (uint64_t)n;
+        close(fd);
+        return finish(inv);
+    }
+    /* archives, classes, longer files, read errors: the general path (its
+     * stream readers start at the file position) */
+    if (n > 0)
+        (void)lseek(fd, 0, SEEK_SET);
+    return scan_fd(inv, fd, display);
 }
 
 int defuse_inventory_scan_memory(defuse_inventory *inv, const void *buf, size_t len,

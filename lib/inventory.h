@@ -50,6 +50,10 @@
 #define DEFUSE_INV_MAX_PATH 8192u
 /* Bytes sniffed at the start of a file or entry to recognise its type. */
 #define DEFUSE_INV_SNIFF 512u
+/* Bytes read at once from the start of a walked file: a file shorter than
+ * this is then wholly in memory, so its size (and its end, for the zip
+ * directory check) is known without fstat() or a second read. */
+#define DEFUSE_INV_HEAD 4096u
 /* Bytes searched at the end of a file for a zip end-of-central-directory
  * record (a zip comment may be up to 65535 bytes). */
 #define DEFUSE_INV_TAIL (65535u + 22u)
@@ -288,6 +292,15 @@ uint64_t defuse__zip_prefix(defuse__pread_fn rd, void *ctx, uint64_t size);
  * decide whether the end is worth reading.  OUT: *kind.  Returns 0, or -1
  * with errno if reading failed. */
 int defuse__sniff_fd(int fd, uint64_t size, const char *name, defuse__kind *kind);
+
+/* Scans the file name relative to directory dirfd (AT_FDCWD: name is a
+ * path) as defuse_inventory_scan_file() does, reporting it as display.  The
+ * walk's fast path for a directory entry of type DT_REG: openat() with
+ * O_NOATIME where permitted, one read of DEFUSE_INV_HEAD bytes; a short
+ * file whose head is no archive, class or zip behind a prefix costs no
+ * fstat() and no further read.  Same return values as scan_file. */
+int defuse__inventory_scan_at(defuse_inventory *inv, int dirfd, const char *name,
+                              const char *display, defuse_component_cb cb, void *user);
 
 /* Archives opened by inv since it was created (for walk statistics). */
 uint64_t defuse__inventory_archives(const defuse_inventory *inv);

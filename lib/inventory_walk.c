@@ -11,8 +11,11 @@
  * exploded class trees (JndiLookup.class, pom.properties, ...) into one
  * facts set per root, so an unpacked log4j-core is recognised as one
  * component.  Every other file (except *.class) goes to the workers in
- * batches of up to 256 paths, and they open it by content; when the queue
- * is full the walking thread runs a batch itself.  Records reach the
+ * batches of up to WALK_BATCH_FILES names of one directory, with a descriptor of that
+ * directory, and they open it by content relative to it (openat: no path
+ * walk per file; see defuse__inventory_scan_at for the per-file cost);
+ * when the queue is full the walking thread runs a batch itself.  Workers
+ * count a batch's statistics once, not per file.  Records reach the
  * caller's callback under one lock.
  */
 #include "inventory.h"
@@ -20,6 +23,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +37,9 @@
 /* Batches of paths queued for the workers (a batch amortises the hand-off
  * over many small files). */
 #define WALK_QUEUE 64u
+/* Files per batch: enough to make the hand-off negligible, few enough that
+ * a directory of large archives is still spread over the workers. */
+#define WALK_BATCH_FILES 32u
 /* Bytes of paths per batch. */
 #define WALK_BATCH (32u * 1024u)
 /* Directory nesting followed (deeper trees are reported, not walked). */
@@ -54,8 +61,12 @@ static const struct {
 };
 static const char *const skip_paths[] = {"/proc", "/sys", "/dev"};
 
+/* Names of regular files of one directory: buf holds the directory's
+ * display path (dirlen bytes, ending in '/'; empty for top-level files)
+ * and then the names, each NUL-terminated. */
 typedef struct batch {
-    size_t n, used;
+    int dirfd; /* the directory (owned), or AT_FDCWD: names resolve as full paths */
+    size_t n, used, dirlen;
     char buf[WALK_BATCH];
 } batch;
 
@@ -75,6 +86,7 @@ typedef struct walk {
     size_t qhead, qlen;
     unsigned waiting; /* workers blocked on qnonempty */
     defuse_inventory *self; /* the walking thread's own scanner */
+    locale_t utf8; /* C.UTF-8 for the scanning threads, or 0 */
     uint64_t self_arch;
     bool done;
 
@@ -97,6 +109,10 @@ static double since(const struct timespec *t0) {
     return (double)(n.tv_sec - t0->tv_sec) + (double)(n.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+static bool stopped(walk *w) {
+    return __atomic_load_n(&w->stop, __ATOMIC_RELAXED);
+}
+
 static int locked_cb(const defuse_component *c, void *user) {
     walk *w = user;
     int r = 0;
@@ -109,7 +125,7 @@ static int locked_cb(const defuse_component *c, void *user) {
             w->st.vulnerable++;
     }
     if (!w->stop && w->cb && w->cb(c, w->user))
-        w->stop = true;
+        __atomic_store_n(&w->stop, true, __ATOMIC_RELAXED);
     r = w->stop;
     pthread_mutex_unlock(&w->cblock);
     return r;
@@ -150,33 +166,49 @@ static void maybe_progress(walk *w, bool force) {
 
 /* ---- the work queue --------------------------------------------------------------- */
 
-/* Scans one file with scanner inv and counts it. */
-static void scan_one(walk *w, defuse_inventory *inv, const char *p, uint64_t *last_arch) {
-    defuse_inventory_scan_file(inv, p, NULL, locked_cb, w);
-    uint64_t a = defuse__inventory_archives(inv);
+static void batch_free(batch *b) {
+    if (b && b->dirfd >= 0)
+        close(b->dirfd);
+    free(b);
+}
+
+/* Scans the files of batch b with scanner inv (NULL: out of memory) and
+ * adds them to the statistics under one lock. */
+static void run_batch(walk *w, defuse_inventory *inv, batch *b, uint64_t *last_arch) {
+    char *full = malloc(DEFUSE_INV_MAX_PATH);
+    const char *p = b->buf + b->dirlen;
+    /* libarchive converts every entry name between the archive's charset
+     * (zip: UTF-8) and the thread's locale; in the "C" locale that costs
+     * iconv plus an mbrtowc() per character of every entry (a fifth of
+     * the CPU of a jar scan).  In C.UTF-8 it is a copy.  Thread-local:
+     * the caller's locale is restored after the batch. */
+    locale_t saved = w->utf8 ? uselocale(w->utf8) : (locale_t)0;
+    uint64_t files = 0, bytes = 0;
+    if (full)
+        memcpy(full, b->buf, b->dirlen);
+    for (size_t i = 0; i < b->n && !stopped(w); i++) {
+        size_t l = strlen(p);
+        if (!inv || !full) {
+            walk_error(w, p, DEFUSE_ENOMEM, "%s", "out of memory");
+        } else {
+            memcpy(full + b->dirlen, p, l + 1);
+            defuse__inventory_scan_at(inv, b->dirfd, b->dirfd == AT_FDCWD ? full : p, full,
+                                      locked_cb, w);
+            files++;
+            bytes += defuse__inventory_last_size(inv);
+        }
+        p += l + 1;
+    }
+    uint64_t a = inv ? defuse__inventory_archives(inv) : *last_arch;
     pthread_mutex_lock(&w->cblock);
-    w->st.files++;
-    w->st.bytes += defuse__inventory_last_size(inv);
+    w->st.files += files;
+    w->st.bytes += bytes;
     w->st.archives += a - *last_arch;
     pthread_mutex_unlock(&w->cblock);
     *last_arch = a;
-}
-
-static void run_batch(walk *w, defuse_inventory *inv, batch *b, uint64_t *last_arch) {
-    const char *p = b->buf;
-    for (size_t i = 0; i < b->n; i++) {
-        bool stop;
-        pthread_mutex_lock(&w->cblock);
-        stop = w->stop;
-        pthread_mutex_unlock(&w->cblock);
-        if (stop)
-            break;
-        if (inv)
-            scan_one(w, inv, p, last_arch);
-        else
-            walk_error(w, p, DEFUSE_ENOMEM, "%s", "out of memory");
-        p += strlen(p) + 1;
-    }
+    free(full);
+    if (saved)
+        uselocale(saved);
 }
 
 /* Hands the current batch to the workers; when the queue is full the
@@ -185,14 +217,14 @@ static void flush_batch(walk *w) {
     batch *b = w->cur;
     w->cur = NULL;
     if (!b || !b->n) {
-        free(b);
+        batch_free(b);
         return;
     }
     pthread_mutex_lock(&w->qlock);
     if (w->qlen == WALK_QUEUE) {
         pthread_mutex_unlock(&w->qlock);
         run_batch(w, w->self, b, &w->self_arch);
-        free(b);
+        batch_free(b);
         return;
     }
     w->queue[(w->qhead + w->qlen++) % WALK_QUEUE] = b;
@@ -201,22 +233,33 @@ static void flush_batch(walk *w) {
     pthread_mutex_unlock(&w->qlock);
 }
 
-/* Adds path to the current batch. */
-static bool enqueue(walk *w, const char *path) {
-    size_t l = strlen(path) + 1;
-    if (l > WALK_BATCH)
+/* Adds the file name (nl bytes) of the directory open as dfd (AT_FDCWD:
+ * name is a full path) whose display path is dir[0..dirlen) to the current
+ * batch.  The caller flushes the batch before it changes directory. */
+static bool enqueue(walk *w, int dfd, const char *dir, size_t dirlen, const char *name,
+                    size_t nl) {
+    if (dirlen + nl + 1 > WALK_BATCH)
         return false;
-    if (w->cur && w->cur->used + l > WALK_BATCH)
+    if (w->cur && w->cur->used + nl + 1 > WALK_BATCH)
         flush_batch(w);
     if (!w->cur) {
-        if (!(w->cur = malloc(sizeof *w->cur)))
+        batch *b = malloc(sizeof *b);
+        if (!b)
             return false;
-        w->cur->n = w->cur->used = 0;
+        b->dirfd = dfd == AT_FDCWD ? AT_FDCWD : fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+        if (b->dirfd < 0 && b->dirfd != AT_FDCWD) {
+            /* out of descriptors: the batch resolves full paths instead */
+            b->dirfd = AT_FDCWD;
+        }
+        memcpy(b->buf, dir, dirlen);
+        b->n = 0;
+        b->used = b->dirlen = dirlen;
+        w->cur = b;
     }
-    memcpy(w->cur->buf + w->cur->used, path, l);
-    w->cur->used += l;
+    memcpy(w->cur->buf + w->cur->used, name, nl + 1);
+    w->cur->used += nl + 1;
     w->cur->n++;
-    if (w->cur->n >= 256)
+    if (w->cur->n >= WALK_BATCH_FILES)
         flush_batch(w);
     return true;
 }
@@ -247,7 +290,7 @@ static void *worker(void *arg) {
     batch *b;
     while ((b = dequeue(w)) != NULL) {
         run_batch(w, inv, b, &last_arch);
-        free(b);
+        batch_free(b);
     }
     defuse_inventory_free(inv);
     return NULL;
@@ -298,9 +341,9 @@ typedef struct root {
     defuse__inv_facts facts; /* loose class/pom files of exploded trees */
 } root;
 
-static const char *skipped_fs(const char *dir) {
+static const char *skipped_fs(int dfd) {
     struct statfs sf;
-    if (statfs(dir, &sf) != 0)
+    if (fstatfs(dfd, &sf) != 0)
         return NULL;
     for (size_t i = 0; i < sizeof skip_fs / sizeof skip_fs[0]; i++)
         if ((long)sf.f_type == skip_fs[i].magic)
@@ -308,12 +351,14 @@ static const char *skipped_fs(const char *dir) {
     return NULL;
 }
 
-static void loose_file(walk *w, root *r, const char *path, const defuse__classify *c,
-                       const char *rel) {
+/* Reads the loose file name of directory dfd (display path path) into the
+ * root's facts. */
+static void loose_file(walk *w, root *r, int dfd, const char *name, const char *path,
+                       const defuse__classify *c, const char *rel) {
     uint8_t *data = NULL;
     size_t len = 0;
     if (c->read) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         struct stat st;
         if (fd < 0 || fstat(fd, &st) < 0) {
             walk_error(w, path, DEFUSE_EIO, "cannot open: %s", strerror(errno));
@@ -341,19 +386,33 @@ static void loose_file(walk *w, root *r, const char *path, const defuse__classif
     free(data);
 }
 
-static void walk_dir(walk *w, root *r, char *path, size_t plen, unsigned depth) {
+/* Opens the subdirectory name of dfd for walking (not through a symlink
+ * unless following them). */
+static int open_dir(walk *w, int dfd, const char *name) {
+    int fl = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+    if (!(w->flags & DEFUSE_WALK_FOLLOW_SYMLINKS))
+        fl |= O_NOFOLLOW;
+    return openat(dfd, name, fl);
+}
+
+/* Walks the directory open as dfd (owned: closed here), on device dev, whose
+ * display path is path[0..plen) (path has DEFUSE_INV_MAX_PATH bytes). */
+static void walk_dir(walk *w, root *r, int dfd, dev_t dev, char *path, size_t plen,
+                     unsigned depth) {
     if (depth > WALK_MAX_DEPTH) {
         walk_error(w, path, DEFUSE_ELIMIT, "limit: directories nested deeper than %u levels",
                    WALK_MAX_DEPTH);
+        close(dfd);
         return;
     }
-    DIR *d = opendir(path);
+    DIR *d = fdopendir(dfd);
     if (!d) {
         walk_error(w, path, DEFUSE_EIO, "cannot open directory: %s", strerror(errno));
+        close(dfd);
         return;
     }
     struct dirent *de;
-    while (!w->stop && (de = readdir(d)) != NULL) {
+    while (!stopped(w) && (de = readdir(d)) != NULL) {
         const char *n = de->d_name;
         if (n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2])))
             continue;
@@ -368,16 +427,15 @@ static void walk_dir(walk *w, root *r, char *path, size_t plen, unsigned depth) 
         size_t clen = sep + nl;
         unsigned char type = de->d_type;
         struct stat st;
-        bool have_st = false;
-        if (type == DT_UNKNOWN || type == DT_LNK || type == DT_DIR) {
-            int sr = (w->flags & DEFUSE_WALK_FOLLOW_SYMLINKS) ? stat(path, &st) : lstat(path, &st);
+        if (type == DT_UNKNOWN || type == DT_LNK) {
+            int sr = fstatat(dfd, n, &st,
+                             (w->flags & DEFUSE_WALK_FOLLOW_SYMLINKS) ? 0 : AT_SYMLINK_NOFOLLOW);
             if (sr != 0) {
                 if (type != DT_LNK)
                     walk_error(w, path, DEFUSE_EIO, "cannot stat: %s", strerror(errno));
                 path[plen] = 0;
                 continue;
             }
-            have_st = true;
             type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG
                                                  : S_ISLNK(st.st_mode) ? DT_LNK
                                                                        : DT_UNKNOWN;
@@ -387,35 +445,39 @@ static void walk_dir(walk *w, root *r, char *path, size_t plen, unsigned depth) 
             if (!(w->flags & DEFUSE_WALK_ALL_FS))
                 for (size_t i = 0; i < sizeof skip_paths / sizeof skip_paths[0]; i++)
                     skip |= !strcmp(path, skip_paths[i]);
-            if (!skip && (w->flags & DEFUSE_WALK_ONE_FS) && have_st && st.st_dev != r->dev)
+            int sfd = skip ? -1 : open_dir(w, dfd, n);
+            if (!skip && (sfd < 0 || fstat(sfd, &st) != 0)) {
+                walk_error(w, path, DEFUSE_EIO, "cannot open directory: %s", strerror(errno));
                 skip = true;
-            if (!skip && have_st && (w->flags & DEFUSE_WALK_FOLLOW_SYMLINKS) &&
+            }
+            if (!skip && (w->flags & DEFUSE_WALK_ONE_FS) && st.st_dev != r->dev)
+                skip = true;
+            if (!skip && (w->flags & DEFUSE_WALK_FOLLOW_SYMLINKS) &&
                 seen_dir(w, st.st_dev, st.st_ino))
                 skip = true; /* a loop, or a tree already walked */
-            if (!skip && !(w->flags & DEFUSE_WALK_ALL_FS) && have_st) {
-                struct stat pst;
-                char save = path[plen];
-                path[plen] = 0;
-                bool crossed = stat(path, &pst) == 0 && pst.st_dev != st.st_dev;
-                path[plen] = save;
-                if (crossed && skipped_fs(path))
-                    skip = true;
+            if (!skip && !(w->flags & DEFUSE_WALK_ALL_FS) && st.st_dev != dev && skipped_fs(sfd))
+                skip = true;
+            if (skip) {
+                if (sfd >= 0)
+                    close(sfd);
+            } else {
+                flush_batch(w); /* a batch holds one directory's names */
+                walk_dir(w, r, sfd, st.st_dev, path, clen, depth + 1);
             }
-            if (!skip)
-                walk_dir(w, r, path, clen, depth + 1);
         } else if (type == DT_REG) {
             const char *rel = path + r->len + (path[r->len] == '/');
             defuse__classify c;
             if (defuse__inv_classify(rel, &c))
-                loose_file(w, r, path, &c, rel);
+                loose_file(w, r, dfd, n, path, &c, rel);
             else if (!(nl > 6 && !strcmp(n + nl - 6, ".class")))
-                enqueue(w, path);
+                enqueue(w, dfd, path, sep, n, nl);
             else
                 defuse__facts_seen(&r->facts, rel);
         }
         path[plen] = 0;
         maybe_progress(w, false);
     }
+    flush_batch(w);
     closedir(d);
 }
 
@@ -453,6 +515,7 @@ int defuse_inventory_walk(const defuse_vulndb *db, const char *const *paths, siz
     w->last_progress = w->t0;
     if (defuse_inventory_new(&w->self, db, &w->lim))
         w->self = NULL;
+    w->utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
     unsigned started = 0;
     for (; started < nth; started++)
         if (pthread_create(&th[started], NULL, worker, w) != 0)
@@ -461,7 +524,7 @@ int defuse_inventory_walk(const defuse_vulndb *db, const char *const *paths, siz
         rc = DEFUSE_ENOMEM;
         goto join;
     }
-    for (size_t i = 0; i < npaths && !w->stop; i++) {
+    for (size_t i = 0; i < npaths && !stopped(w); i++) {
         struct stat st;
         size_t pl = strlen(paths[i]);
         while (pl > 1 && paths[i][pl - 1] == '/')
@@ -478,9 +541,10 @@ int defuse_inventory_walk(const defuse_vulndb *db, const char *const *paths, siz
         }
         if (!S_ISDIR(st.st_mode)) {
             if (S_ISREG(st.st_mode))
-                enqueue(w, path);
+                enqueue(w, AT_FDCWD, "", 0, path, pl);
             continue;
         }
+        flush_batch(w); /* top-level files are a batch of their own */
         root r;
         r.path = path;
         r.len = pl;
@@ -489,7 +553,11 @@ int defuse_inventory_walk(const defuse_vulndb *db, const char *const *paths, siz
         if (w->flags & DEFUSE_WALK_FOLLOW_SYMLINKS)
             seen_dir(w, st.st_dev, st.st_ino);
         char *rootcopy = strdup(path);
-        walk_dir(w, &r, path, pl, 0);
+        int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (dfd < 0)
+            walk_error(w, path, DEFUSE_EIO, "cannot open directory: %s", strerror(errno));
+        else
+            walk_dir(w, &r, dfd, st.st_dev, path, pl, 0);
         flush_batch(w);
         unsigned nv = 0;
         pthread_mutex_lock(&w->cblock);
@@ -522,6 +590,8 @@ join:
     pthread_cond_destroy(&w->qnonempty);
     pthread_cond_destroy(&w->qnonfull);
     defuse_inventory_free(w->self);
+    if (w->utf8)
+        freelocale(w->utf8);
     free(w->visited);
     free(th);
     free(path);
