@@ -3,14 +3,17 @@
  * bytes into records (findings, warnings) with 1-based line numbers.
  *
  * The fast path never looks at a line without a candidate: blocks are
- * handed to defuse_candidate(), which jumps to the next byte where a lookup
- * could start; newlines are only counted (SSE2 / word-at-a-time) between
- * candidates, and defuse_scan() runs only on the line around a candidate.
+ * handed to defuse__candidate_nl(), which jumps to the next byte where a
+ * lookup could start and counts the newlines it passed in the same pass;
+ * defuse_scan() runs only on the line around a candidate.
  * A line that is not valid UTF-8 is taken as Latin-1 and converted before
  * scanning (log4j sees characters).  A line longer than max_line bytes is
  * scanned in its first max_line bytes and a warning names its line.
  */
 #include "logs.h"
+
+/* defuse__candidate_nl(): candidate search and line count in one pass */
+#include "../lib/decode_extra.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -378,19 +381,21 @@ static int scan_line(lscan *s, const char *p, size_t n, int truncated) {
     return 0;
 }
 
-/* Scans b[0..len), which ends with '\n' (complete lines only). */
+/* Scans b[0..len), which ends with '\n' (complete lines only).  The
+ * newlines between candidates are counted by the candidate search itself
+ * (one pass over the text; a second counting pass was ~5% of the CPU time
+ * on clean logs). */
 static int scan_block(lscan *s, const char *b, size_t len) {
     size_t p = 0;
     while (p < len) {
-        size_t c = defuse_candidate(b + p, len - p);
-        if (c >= len - p) {
-            s->line += lscan_count_newlines(b + p, len - p);
+        size_t nl;
+        size_t c = defuse__candidate_nl(b + p, len - p, &nl);
+        s->line += nl; /* the newlines before the candidate's line */
+        if (c >= len - p)
             break;
-        }
         size_t cand = p + c;
         const char *ls = cand > p ? memrchr(b + p, '\n', cand - p) : NULL;
         size_t lstart = ls ? (size_t)(ls - b) + 1 : p;
-        s->line += lscan_count_newlines(b + p, lstart - p);
         const char *le = memchr(b + cand, '\n', len - cand);
         size_t lend = le ? (size_t)(le - b) : len;
         int r = scan_line(s, b + lstart, lend - lstart, 0);

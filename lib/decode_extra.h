@@ -36,4 +36,9 @@ size_t defuse__candidate_scalar(const char *buf, size_t len);
  * architectures), same result as defuse_candidate(); for tests. */
 size_t defuse__candidate_sse2(const char *buf, size_t len);
 
+/* defuse_candidate() for line scanners: returns the same offset r and
+ * stores in *nl the number of '\n' bytes in buf[0..r), counted in the same
+ * pass over the text (cli/log_scan.c; buf may be NULL when len is 0). */
+size_t defuse__candidate_nl(const char *buf, size_t len, size_t *nl);
+
 #endif /* DEFUSE_DECODE_EXTRA_H */

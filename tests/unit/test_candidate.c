@@ -141,6 +141,41 @@ static void test_agreement(void **state) {
     }
 }
 
+/* defuse__candidate_nl() returns what defuse_candidate() returns and the
+ * number of '\n' before it (counted here byte by byte), at every alignment
+ * and length, with newlines on both sides of the 64-byte steps. */
+static void test_newlines(void **state) {
+    (void)state;
+    static const char alpha[] = "\n\n\n$%&\\{b#Basic 24u0x5c;amp";
+    char buf[600];
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (int iter = 0; iter < 20000; iter++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        size_t n = x % 500, off = (x >> 20) % 64;
+        unsigned rate = 3 + (unsigned)((x >> 40) % 60); /* trigger bytes from dense to rare */
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            buf[off + i] = (x % rate) ? ((x >> 9) % 9 ? (char)('a' + x % 26) : '\n')
+                                      : alpha[(x >> 8) % (sizeof alpha - 1)];
+        }
+        const char *s = buf + off;
+        size_t nl = 12345, want_nl = 0;
+        size_t got = defuse__candidate_nl(s, n, &nl), want = defuse_candidate(s, n);
+        for (size_t i = 0; i < want; i++)
+            want_nl += s[i] == '\n';
+        if (got != want || nl != want_nl)
+            fail_msg("candidate_nl on %zu bytes: %zu (%zu newlines), want %zu (%zu)", n, got, nl,
+                     want, want_nl);
+    }
+    size_t nl = 1;
+    assert_int_equal(defuse__candidate_nl(NULL, 0, &nl), 0);
+    assert_int_equal(nl, 0);
+}
+
 /* Threads: one-time initialisation and per-thread Hyperscan scratch (freed
  * at thread exit; the sanitizer build checks for leaks). */
 static void *thread_scan(void *arg) {
@@ -479,10 +514,14 @@ static void test_bench(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_positives),        cmocka_unit_test(test_negatives),
-        cmocka_unit_test(test_agreement),        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_positives),
+        cmocka_unit_test(test_negatives),
+        cmocka_unit_test(test_agreement),
+        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_newlines),
         cmocka_unit_test(test_invariant_random),
-        cmocka_unit_test(test_invariant_stacks), cmocka_unit_test(test_corpus),
+        cmocka_unit_test(test_invariant_stacks),
+        cmocka_unit_test(test_corpus),
         cmocka_unit_test(test_bench),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
