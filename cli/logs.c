@@ -573,8 +573,11 @@ static void job_message(job *j, int type, const char *text) {
 
 /* Plain files are mapped in windows of this size (bounded address space
  * per worker) instead of copied by read(): the copy was a third of the
- * CPU time on clean logs. */
-#define LOGS_MAP_WINDOW ((size_t)64 << 20)
+ * CPU time on clean logs.  The mapping is not populated in advance
+ * (MAP_POPULATE + munmap of 64 MiB windows cost more kernel time than
+ * faulting the pages in with read-ahead; docs/logs.md "Performance"), so
+ * a window can be large: most files are one mapping. */
+#define LOGS_MAP_WINDOW ((size_t)1 << 30)
 /* Smaller files are read: mapping costs more than copying them. */
 #define LOGS_MAP_MIN ((size_t)4 << 20)
 
@@ -610,13 +613,14 @@ static int scan_mapped(pool *p, job *j, lscan *ls, int fd, off_t start, off_t en
         long page = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
         off_t base = at - at % page;
         size_t len = (size_t)(end - base) < LOGS_MAP_WINDOW ? (size_t)(end - base) : LOGS_MAP_WINDOW;
-        void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, base);
+        void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, base);
         if (m == MAP_FAILED) {
             rc = -1;
             break;
         }
         map = m, maplen = len;
-        (void)madvise(m, len, MADV_SEQUENTIAL | MADV_WILLNEED);
+        /* One advice per call: the values are not bit flags. */
+        (void)madvise(m, len, MADV_SEQUENTIAL);
         size_t skip = (size_t)(at - base), n = len - skip;
         bus_jmp = &jb;
         int r = lscan_feed(ls, (const char *)m + skip, n);
