@@ -596,9 +596,21 @@ static int run_round(round_ctx *c) {
             i += used;
             continue;
         }
-        c->out[c->wo] = ch;
-        c->oout[c->wo++] = origin_in(c, i);
-        i++;
+        /* in[i] and the run of bytes after it that start no escape are
+         * copied as they are, with their origins, in bulk (a byte at a
+         * time, this loop was most of the decoding time on clean logs). */
+        size_t j = i + 1;
+        while (j < n && !starts[in[j]])
+            j++;
+        memcpy(c->out + c->wo, in + i, j - i);
+        if (c->d->ident) {
+            for (size_t k = i; k < j; k++)
+                c->oout[c->wo + (k - i)] = (uint32_t)k;
+        } else {
+            memcpy(c->oout + c->wo, c->d->orig + i, (j - i) * sizeof *c->oout);
+        }
+        c->wo += j - i;
+        i = j;
     }
     return c->err;
 }
