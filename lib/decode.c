@@ -33,7 +33,7 @@
  * Hand-written: no Debian library decodes these layers one level at a time
  * with an offset map (ICU and libcurl decode one scheme fully, in place).
  */
-#include "internal.h"
+#include "decode_extra.h" /* includes internal.h */
 
 #include <stdlib.h>
 #include <string.h>
@@ -801,6 +801,9 @@ int defuse__decode(defuse__decoder *d, const char *buf, size_t len, unsigned fla
         d->text[d->len] = '\0';
         d->ident = false;
         d->nrounds++;
+        if ((flags & DEFUSE__DECODE_STOP_CLEAN) && !(flags & DEFUSE_SCAN_BASIC_AUTH) &&
+            defuse_candidate(d->text, d->len) == d->len)
+            break; /* nothing left that could become "${" (decode_extra.h) */
     }
     return (int)d->nrounds;
 fail:

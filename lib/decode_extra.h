@@ -36,6 +36,17 @@ size_t defuse__candidate_scalar(const char *buf, size_t len);
  * architectures), same result as defuse_candidate(); for tests. */
 size_t defuse__candidate_sse2(const char *buf, size_t len);
 
+/* Flag for defuse__decode() (beside the DEFUSE_SCAN_* flags, which use the
+ * low bits): stop after a round whose output holds no trigger of
+ * defuse_candidate().  By the pre-filter's never-miss invariant no later
+ * round could produce "${" from it, and "${" once present is never consumed
+ * by a later round ('$' and '{' are in no escape sequence), so a caller that
+ * only looks for "${" in the result (defuse_scan) gets the same answer for
+ * fewer rounds.  The text left is then not fully decoded: do not use it for
+ * display (defuse explain).  Ignored with DEFUSE_SCAN_BASIC_AUTH (a bare
+ * Base64 token is not covered by the triggers). */
+#define DEFUSE__DECODE_STOP_CLEAN (1u << 31)
+
 /* defuse_candidate() for line scanners: returns the same offset r and
  * stores in *nl the number of '\n' bytes in buf[0..r), counted in the same
  * pass over the text (cli/log_scan.c; buf may be NULL when len is 0). */

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "decode_extra.h" /* includes internal.h */
 
 static defuse__decoder *dec;
 
@@ -332,6 +332,72 @@ static void test_random_stacks(void **state) {
     free(b);
 }
 
+/* DEFUSE__DECODE_STOP_CLEAN: the decoded text holds "${" exactly when the
+ * full decoding's does, and is then the same text; a line whose escapes
+ * stop being able to produce "${" after the first round costs one round. */
+static bool has_open(const char *t, size_t n) { return n >= 2 && memmem(t, n, "${", 2) != NULL; }
+
+static void test_stop_clean(void **state) {
+    (void)state;
+    /* Nimda's double-encoded backslash: %%35c -> %5c -> \ (2 rounds). */
+    const char *nimda = "GET /scripts/..%%35c../winnt/system32/cmd.exe?/c+dir HTTP/1.0";
+    assert_int_equal(defuse__decode(dec, nimda, strlen(nimda), 0, 8), 2);
+    assert_int_equal(defuse__decode(dec, nimda, strlen(nimda), DEFUSE__DECODE_STOP_CLEAN, 8), 1);
+    const char *deep = "%252524%25257Bjndi:x}";
+    assert_int_equal(defuse__decode(dec, deep, strlen(deep), DEFUSE__DECODE_STOP_CLEAN, 8), 3);
+    size_t n;
+    const char *t = defuse__decoded_text(dec, &n);
+    assert_true(n == 9 && memcmp(t, "${jndi:x}", 9) == 0);
+
+    static const char *const frags[] = {"${", "$", "{", "jndi:", "ldap://h/a}", "%", "5c", "\\",
+                                        "x", "%25", "&", "#", "36;", "amp;", "u00", "24",
+                                        "7b", "..", "/", " "};
+    char *a = malloc(1 << 16), *b = malloc(1 << 16), *full = malloc(1 << 18);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(full);
+    size_t with_open = 0, shorter = 0;
+    for (int iter = 0; iter < 20000; iter++) {
+        size_t w = 0;
+        for (unsigned k = 1 + rnd(8); k > 0; k--) {
+            const char *f = frags[rnd(sizeof frags / sizeof frags[0])];
+            memcpy(a + w, f, strlen(f));
+            w += strlen(f);
+        }
+        a[w] = '\0';
+        /* Up to three layers, each byte encoded (one of seven ways) or not. */
+        for (unsigned d = rnd(4); d > 0; d--) {
+            size_t o = 0;
+            for (size_t i = 0; a[i] && o < (1 << 15); i++)
+                o += enc_byte((unsigned char)a[i], b + o, rnd(2) ? rnd(7) : 7);
+            b[o] = '\0';
+            char *x = a;
+            a = b;
+            b = x;
+        }
+        size_t len = strlen(a), nf, ns;
+        int rf = defuse__decode(dec, a, len, 0, 8);
+        assert_true(rf >= 0);
+        const char *tf = defuse__decoded_text(dec, &nf);
+        memcpy(full, tf, nf);
+        int rs = defuse__decode(dec, a, len, DEFUSE__DECODE_STOP_CLEAN, 8);
+        assert_true(rs >= 0 && rs <= rf);
+        const char *ts = defuse__decoded_text(dec, &ns);
+        bool of = has_open(full, nf), os = has_open(ts, ns);
+        if (of != os || (of && (nf != ns || memcmp(full, ts, nf) != 0)))
+            fail_msg("\"%s\": full \"%.*s\" (%d rounds), stop-clean \"%.*s\" (%d)", a, (int)nf,
+                     full, rf, (int)ns, ts, rs);
+        with_open += of;
+        shorter += rs < rf;
+    }
+    /* The generator must exercise both sides. */
+    assert_true(with_open > 1000);
+    assert_true(shorter > 1000);
+    free(a);
+    free(b);
+    free(full);
+}
+
 /* ---- linear time on adversarial input ------------------------------------ */
 
 /* CPU time of this process in ms: robust when the machine is shared. */
@@ -385,7 +451,7 @@ int main(void) {
         cmocka_unit_test(test_stacked),        cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_origin_map),     cmocka_unit_test(test_limits_and_nul),
         cmocka_unit_test(test_base64_decode),  cmocka_unit_test(test_random_stacks),
-        cmocka_unit_test(test_linear_time),
+        cmocka_unit_test(test_linear_time),    cmocka_unit_test(test_stop_clean),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
