@@ -15,6 +15,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -271,9 +272,18 @@ static int read_entry_small(defuse_inventory *inv, struct archive *a, size_t max
     return 0;
 }
 
+/* A 64-bit fingerprint of a nested zip for the quine check: FNV-1a over
+ * 8-byte words (byte-wise FNV cost ~1 ns per byte of every nested jar). */
 static uint64_t fnv1a(const uint8_t *p, size_t n) {
     uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 1099511628211ULL;
+        h ^= h >> 29;
+    }
+    for (; i < n; i++)
         h = (h ^ p[i]) * 1099511628211ULL;
     return h ^ n;
 }
@@ -375,6 +385,8 @@ static struct archive *reader_new(defuse__kind kind) {
 
 static int scan_reader(defuse_inventory *inv, struct archive *a, const char *display,
                        unsigned depth, uint64_t arch_size, defuse__kind kind);
+static bool scan_zip_fast(defuse_inventory *inv, const uint8_t *z, size_t size,
+                          const char *display);
 
 static void join_path(char *out, size_t outsz, const char *a, const char *sep, const char *b) {
     snprintf(out, outsz, "%s%s%s", a, sep, b);
@@ -435,6 +447,13 @@ static void scan_nested(defuse_inventory *inv, struct archive *outer, const uint
         bool ok = b.fd >= 0 ? zip_ok(inv, pread_fd, &b.fd, b.size, full)
                             : zip_ok(inv, pread_mem, &ms, b.len, full);
         if (!ok) {
+            if (depth < DEFUSE_INV_MAX_DEPTH + 2)
+                inv->quine[depth] = 0;
+            archive_read_free(a);
+            blob_free(&b);
+            return;
+        }
+        if (b.fd < 0 && scan_zip_fast(inv, b.mem, b.len, full)) {
             if (depth < DEFUSE_INV_MAX_DEPTH + 2)
                 inv->quine[depth] = 0;
             archive_read_free(a);
@@ -642,6 +661,115 @@ static int scan_reader(defuse_inventory *inv, struct archive *a, const char *dis
     return 0;
 }
 
+/* ---- the fast path for plain zips in memory (inventory_zip.c) ------------------- */
+
+/* Scans the zip z[0..size) as scan_reader does, without libarchive (whose
+ * per-entry name conversions dominate a jar's scan).  Returns false -- with
+ * nothing reported, counted or emitted -- whenever libarchive has to do it:
+ * a zip the fast reader does not handle, an entry it cannot read, a nested
+ * archive or script to descend into, any limit reached (the libarchive path
+ * then reports exactly what it always did). */
+static bool scan_zip_fast(defuse_inventory *inv, const uint8_t *z, size_t size,
+                          const char *display) {
+    defuse__zdir d;
+    if (halted(inv) || defuse__zdir_read(z, size, &d))
+        return false;
+    defuse__inv_facts facts;
+    char *full = malloc(DEFUSE_INV_MAX_PATH);
+    uint8_t head[DEFUSE_INV_SNIFF];
+    uint64_t expanded = inv->expanded, declared = 0, entries = 0;
+    bool ok = full != NULL;
+    if (ok)
+        defuse__facts_init(&facts, inv->db, true);
+    for (size_t i = 0; ok && i < d.n; i++) {
+        const defuse__zent *en = &d.ent[i];
+        if (++entries > inv->lim.max_entries || ((entries & 63) == 0 && over_time(inv))) {
+            ok = false;
+            break;
+        }
+        if (en->dir)
+            continue;
+        const char *name = d.names + en->name;
+        while (name[0] == '.' && name[1] == '/')
+            name += 2;
+        while (name[0] == '/')
+            name++;
+        if (!*name)
+            continue;
+        if (en->usize > 0) {
+            declared += en->usize;
+            if (declared > DEFUSE_INV_RATIO_FLOOR && declared / (size ? size : 1) > inv->lim.max_ratio) {
+                ok = false;
+                break;
+            }
+        }
+        defuse__classify c;
+        if (defuse__inv_classify(name, &c)) {
+            uint8_t *data = NULL;
+            size_t len = 0;
+            if (c.read) {
+                size_t want = en->usize < inv->lim.max_class ? (size_t)en->usize : inv->lim.max_class;
+                data = malloc(want ? want : 1);
+                if (!data || defuse__zent_read(z, en, data, want, &len) ||
+                    expanded + len > inv->lim.max_expanded) {
+                    free(data);
+                    ok = false;
+                    break;
+                }
+                expanded += len;
+            }
+            join_path(full, DEFUSE_INV_MAX_PATH, display, "!/", name);
+            int rc = defuse__facts_add(&facts, name, full, &c, data, len);
+            free(data);
+            if (rc)
+                ok = false;
+            continue;
+        }
+        if (is_class_name(name)) {
+            defuse__facts_seen(&facts, name);
+            continue;
+        }
+        if (en->usize < 22)
+            continue;
+        size_t hn = 0;
+        if (defuse__zent_read(z, en, head, sizeof head, &hn) ||
+            expanded + hn > inv->lim.max_expanded) {
+            ok = false;
+            break;
+        }
+        expanded += hn;
+        defuse__kind k = defuse__sniff(head, hn);
+        if (k == DEFUSE__K_ZIP || k == DEFUSE__K_TAR || k == DEFUSE__K_COMPRESSED ||
+            (k == DEFUSE__K_OTHER && hn >= 2 && head[0] == '#' && head[1] == '!'))
+            ok = false; /* a nested archive to descend into: libarchive's path */
+    }
+    if (ok) {
+        inv->expanded = expanded;
+        inv->archives++;
+        unsigned nv = 0;
+        if (defuse__facts_emit(&facts, display, "!/", inv->cb, inv->user, &nv))
+            inv->stopped = true;
+        inv->nvuln += nv;
+    }
+    if (full)
+        defuse__facts_free(&facts);
+    free(full);
+    defuse__zdir_free(&d);
+    return ok;
+}
+
+/* The fast path for a top-level zip file up to DEFUSE_INV_MAX_MEMORY_ARCHIVE
+ * bytes: read whole (it is read whole by libarchive too), then as above. */
+static bool zip_fast_fd(defuse_inventory *inv, int fd, uint64_t size, const char *display) {
+    if (size < 22 || size > DEFUSE_INV_MAX_MEMORY_ARCHIVE)
+        return false;
+    uint8_t *z = malloc((size_t)size);
+    bool ok = z && pread(fd, z, (size_t)size, 0) == (ssize_t)size &&
+              scan_zip_fast(inv, z, (size_t)size, display);
+    free(z);
+    return ok;
+}
+
 /* ---- lone class files ------------------------------------------------------------------- */
 
 static void scan_class(defuse_inventory *inv, const uint8_t *data, size_t len,
@@ -671,24 +799,55 @@ static void scan_class(defuse_inventory *inv, const uint8_t *data, size_t len,
  * a head that hints at a script, an executable or a zip, a name with an
  * archive extension, or a name without any extension.  Ordinary files
  * (logs, text, images) are then opened once, not twice. */
+static bool has_pk34(const uint8_t *h, size_t n) {
+    /* memmem() costs more than the rest of an ordinary file's user time */
+    const uint8_t *p = h, *end = h + n;
+    while (end - p >= 4 && (p = memchr(p, 'P', (size_t)(end - p) - 3)) != NULL) {
+        if (p[1] == 'K' && p[2] == 3 && p[3] == 4)
+            return true;
+        p++;
+    }
+    return false;
+}
+
+/* Does base contain ".jar", ".war", ".ear" or ".zip" (versioned names such
+ * as foo.jar.1 or app.war.orig)?  (One pass instead of four strstr().) */
+static bool has_archive_infix(const char *base) {
+    for (const char *d = strchr(base, '.'); d; d = strchr(d + 1, '.')) {
+        char e[4];
+        size_t k = 0;
+        for (; k < 3 && d[1 + k]; k++)
+            e[k] = d[1 + k];
+        if (k == 3 && (!memcmp(e, "jar", 3) || !memcmp(e, "war", 3) || !memcmp(e, "ear", 3) ||
+                       !memcmp(e, "zip", 3)))
+            return true;
+    }
+    return false;
+}
+
 static bool tail_worth(const char *name, const uint8_t *head, size_t hn) {
-    static const char *const ext[] = {".jar", ".war", ".ear", ".aar", ".zip", ".sar", ".rar",
-                                      ".nar", ".par", ".jpi", ".hpi", ".kar", ".run", ".bin",
-                                      ".sh",  ".exe", ".apk", ".ipa", ".tmp", ".bak", ".old"};
+    /* extensions without the dot, at most 3 letters, lower case */
+    static const char ext[][4] = {"jar", "war", "ear", "aar", "zip", "sar", "rar",
+                                  "nar", "par", "jpi", "hpi", "kar", "run", "bin",
+                                  "sh",  "exe", "apk", "ipa", "tmp", "bak", "old"};
     if ((hn >= 2 && head[0] == '#' && head[1] == '!') || (hn >= 2 && head[0] == 'M' && head[1] == 'Z') ||
-        (hn >= 4 && !memcmp(head, "\x7f" "ELF", 4)) || memmem(head, hn, "PK\x03\x04", 4))
+        (hn >= 4 && !memcmp(head, "\x7f" "ELF", 4)) || has_pk34(head, hn))
         return true;
     const char *base = strrchr(name, '/');
     base = base ? base + 1 : name;
     const char *dot = strrchr(base, '.');
     if (!dot || dot == base)
         return true;
-    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
-        if (!strcasecmp(dot, ext[i]))
-            return true;
-    /* versioned names such as foo.jar.1 or app.war.orig */
-    return strstr(base, ".jar") || strstr(base, ".war") || strstr(base, ".ear") ||
-           strstr(base, ".zip");
+    size_t el = strlen(dot + 1);
+    if (el >= 2 && el <= 3) {
+        char e[4] = {0};
+        for (size_t k = 0; k < el; k++)
+            e[k] = (char)tolower((unsigned char)dot[1 + k]);
+        for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
+            if (!memcmp(e, ext[i], 4))
+                return true;
+    }
+    return has_archive_infix(base);
 }
 
 /* The kind defuse__sniff_fd() finds for a file whose whole content (size <
@@ -702,7 +861,7 @@ static defuse__kind sniff_whole(const uint8_t *buf, size_t size, const char *nam
         return defuse__has_eocd(buf, hn) ? DEFUSE__K_ZIP : kind;
     if (!tail_worth(name, buf, hn))
         return kind;
-    bool hint = (buf[0] == '#' && buf[1] == '!') || memmem(buf, hn, "PK\x03\x04", 4) != NULL;
+    bool hint = (buf[0] == '#' && buf[1] == '!') || has_pk34(buf, hn);
     size_t tl = hint ? DEFUSE_INV_TAIL : 1024;
     if (size < tl)
         tl = size;
@@ -722,8 +881,7 @@ int defuse__sniff_fd(int fd, uint64_t size, const char *name, defuse__kind *kind
     } else if (*kind == DEFUSE__K_OTHER && size >= 22 && tail_worth(name, head, (size_t)hn)) {
         /* a zip behind a prefix (self-executable jar): look for the end of
          * central directory; far back only if the head hints at a zip */
-        bool hint = (hn >= 2 && head[0] == '#' && head[1] == '!') ||
-                    memmem(head, (size_t)hn, "PK\x03\x04", 4) != NULL;
+        bool hint = (hn >= 2 && head[0] == '#' && head[1] == '!') || has_pk34(head, (size_t)hn);
         size_t tl = hint ? DEFUSE_INV_TAIL : 1024;
         if (size < tl)
             tl = (size_t)size;
@@ -801,6 +959,8 @@ static int scan_fd(defuse_inventory *inv, int fd, const char *display) {
         } else if (kind == DEFUSE__K_ZIP && !zip_ok(inv, pread_fd, &fd, (uint64_t)st.st_size,
                                                      display)) {
             /* reported */
+        } else if (kind == DEFUSE__K_ZIP && zip_fast_fd(inv, fd, (uint64_t)st.st_size, display)) {
+            /* scanned without libarchive */
         } else if (archive_read_open_fd(a, fd, kind == DEFUSE__K_ZIP ? ZIP_BLOCK : IOBUF) != ARCHIVE_OK) {
             if (kind != DEFUSE__K_COMPRESSED)
                 report_error(inv, display, DEFUSE_EFORMAT, "corrupt archive: %s",
@@ -865,6 +1025,8 @@ int defuse_inventory_scan_memory(defuse_inventory *inv, const void *buf, size_t 
             report_error(inv, name, DEFUSE_ENOMEM, "out of memory");
         } else if (kind == DEFUSE__K_ZIP && !zip_ok(inv, pread_mem, &ms, len, name)) {
             /* reported */
+        } else if (kind == DEFUSE__K_ZIP && scan_zip_fast(inv, buf, len, name)) {
+            /* scanned without libarchive */
         } else if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK) {
             if (kind != DEFUSE__K_COMPRESSED)
                 report_error(inv, name, DEFUSE_EFORMAT, "corrupt archive: %s",

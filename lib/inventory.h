@@ -302,6 +302,40 @@ int defuse__sniff_fd(int fd, uint64_t size, const char *name, defuse__kind *kind
 int defuse__inventory_scan_at(defuse_inventory *inv, int dirfd, const char *name,
                               const char *display, defuse_component_cb cb, void *user);
 
+/* ---- the fast zip reader (inventory_zip.c) ---- */
+
+/* One entry of a zip's central directory. */
+typedef struct defuse__zent {
+    uint64_t lho;   /* offset of the local header */
+    uint64_t data;  /* offset of the entry's data */
+    uint64_t csize, usize;
+    uint32_t crc;
+    uint32_t name;  /* offset of the NUL-terminated name in defuse__zdir.names */
+    uint16_t flags, method;
+    bool dir;
+} defuse__zent;
+
+/* A zip's entries in local-header order. */
+typedef struct defuse__zdir {
+    defuse__zent *ent;
+    size_t n;
+    char *names;
+} defuse__zdir;
+
+/* Lists the zip z[0..size) (no prefix before it) into *d (owned: free with
+ * defuse__zdir_free).  Returns 0, or 1 if this reader does not handle the
+ * zip (zip64, multi-disk, prefix, non-ASCII or Unicode-path names, special
+ * entries, local headers that disagree with the central directory, out of
+ * memory): the caller then uses libarchive.  *d is empty on 1. */
+int defuse__zdir_read(const uint8_t *z, size_t size, defuse__zdir *d);
+void defuse__zdir_free(defuse__zdir *d);
+/* Reads the first min(usize, max) bytes of entry e of zip z (listed by
+ * defuse__zdir_read) into out.  OUT *got.  Returns 0, or 1 if it cannot
+ * (encrypted, method other than stored/deflate, corrupt, CRC mismatch on a
+ * whole read): the caller then uses libarchive. */
+int defuse__zent_read(const uint8_t *z, const defuse__zent *e, uint8_t *out, size_t max,
+                      size_t *got);
+
 /* Archives opened by inv since it was created (for walk statistics). */
 uint64_t defuse__inventory_archives(const defuse_inventory *inv);
 /* Size of the last file given to defuse_inventory_scan_file() (0 if it was
