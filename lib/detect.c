@@ -381,6 +381,15 @@ static int run_message(defuse_scanner *s, const char *msg, size_t n, evcopy *out
          * never let them crowd out a JNDI or commons-text event. */
         if (ev[i].type == DEFUSE__EV_VICTIM && nvictim++ >= DEFUSE_MAX_REPORTED_EXFIL)
             continue;
+        /* Every re-substitution pass repeats the lookups of the passes
+         * before it: keep each distinct event once, so repeats never crowd
+         * out the lookup that only a late pass reaches. */
+        bool dup = false;
+        for (size_t k = 0; k < *nout && !dup; k++)
+            dup = out[k].type == ev[i].type && out[k].len == ev[i].text_len &&
+                  memcmp(out[k].text, ev[i].text, ev[i].text_len) == 0;
+        if (dup)
+            continue;
         const char *t = defuse__arena_strndup(&s->arena, ev[i].text, ev[i].text_len);
         if (!t)
             return DEFUSE_ENOMEM;
@@ -663,17 +672,6 @@ int defuse_scan(defuse_scanner *s, const char *buf, size_t len, unsigned flags,
                 continue;
             }
             rc = judge(s, sp->start, sp->end, sp->open, false);
-            /* An escaped expression is re-fired by ANY later "${" in the
-             * message, even an unclosed one ("$${jndi:...}${"): judge it
-             * with the text up to that "${" as well. */
-            if (rc == 0 && sp->start < sp->open && sp->end < s->textlen) {
-                const char *q = memmem(s->text + sp->end, s->textlen - sp->end, "${", 2);
-                if (q) {
-                    s->group_mode = true;
-                    rc = judge(s, sp->start, (size_t)(q - s->text) + 2, sp->open, false);
-                    s->group_mode = false;
-                }
-            }
         }
         /* log4j re-substitutes the whole message at every later "${", so
          * an expression can fire only because another one follows it (an
@@ -681,11 +679,20 @@ int defuse_scan(defuse_scanner *s, const char *buf, size_t len, unsigned flags,
          * judge each group of several expressions as one message too. */
         for (size_t k = 0; rc == 0 && k < s->nspans && !s->stopped;) {
             size_t g = k;
-            while (g < s->nspans && s->spans[g].group == s->spans[k].group)
+            bool escaped = false;
+            while (g < s->nspans && s->spans[g].group == s->spans[k].group) {
+                escaped |= s->spans[g].start < s->spans[g].open;
                 g++;
-            if (g - k > 1) {
+            }
+            /* Any later "${", even an unclosed one that ends the group
+             * ("$${jndi:...}${"), triggers one more pass: include it. */
+            size_t end = s->spans[g - 1].end;
+            const char *q = end < s->textlen ? memmem(s->text + end, s->textlen - end, "${", 2) : NULL;
+            if (q && escaped)
+                end = (size_t)(q - s->text) + 2;
+            if (g - k > 1 || end > s->spans[g - 1].end) {
                 s->group_mode = true;
-                rc = judge(s, s->spans[k].start, s->spans[g - 1].end, s->spans[k].open, false);
+                rc = judge(s, s->spans[k].start, end, s->spans[k].open, false);
                 s->group_mode = false;
             }
             k = g;

