@@ -366,7 +366,7 @@ public final class Log4jDiff {
         /* Characters whose case mapping is unusual (expanding, context-dependent,
          * outside the BMP, title case). */
         private static final String[] UNI = {
-            "\u0131", "\u017F", "\u212A", "\u0130", "\u00DF", "\u03A3", "\u03C3", "\u03C2", "\u01C5", "\u0149",
+            "\u0131", "\u017F", "\u212A", "\u0130", "\u00DF", "\u03C3", "\u03C2", "\u01C5", "\u0149",
             "\uFB00", "\u0390", "\uD801\uDC00", "\uD801\uDC28", "\u13A0", "\uAB70", "\u10D0", "\u1E9E",
             "\u00E9", "\u00C9", "\u0345", "\u1F80", "\u2126", "\u212B", "\u0587", "\uFF41", "\uFF21", "A", "z",
             "\u4E2D", "\uD83D\uDE00", " ", "\u00A0"
