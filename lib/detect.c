@@ -18,6 +18,7 @@
  *      JNDIExploit command (callback.c).
  */
 #include "internal.h"
+#include "decode_extra.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -633,7 +634,10 @@ int defuse_scan(defuse_scanner *s, const char *buf, size_t len, unsigned flags,
     if (!(flags & DEFUSE_SCAN_NO_DECODE)) {
         if (defuse_candidate(s->raw, len) == len && !(flags & DEFUSE_SCAN_BASIC_AUTH))
             return 0;
-        int rounds = defuse__decode(s->dec, s->raw, len, flags, s->lim.max_layers);
+        /* Without a trace nobody reads text that holds no "${": let the
+         * decoder stop as soon as nothing left can become one. */
+        unsigned dflags = s->trace ? flags : flags | DEFUSE__DECODE_STOP_CLEAN;
+        int rounds = defuse__decode(s->dec, s->raw, len, dflags, s->lim.max_layers);
         if (rounds < 0)
             return rounds;
         if (rounds > 0) {
