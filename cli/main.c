@@ -4,8 +4,12 @@
  */
 #include "cli.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct command {
     const char *name;
@@ -14,11 +18,35 @@ typedef struct command {
     const char *summary;
 } command;
 
+/* `defuse honeypot`: runs defuse-honeypot from the directory of this
+ * program (the daemon links the network libraries; the scanners do not). */
+static int run_honeypot(int argc, char **argv) {
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 32);
+    if (n <= 0) {
+        fprintf(stderr, "defuse: cannot find my own path: %s\n", strerror(errno));
+        return EXIT_ERROR;
+    }
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    strcpy(slash ? slash + 1 : self, "defuse-honeypot");
+    char **args = calloc((size_t)argc + 2, sizeof *args);
+    if (!args)
+        return EXIT_ERROR;
+    args[0] = self;
+    for (int i = 0; i < argc; i++)
+        args[i + 1] = argv[i];
+    execv(self, args);
+    fprintf(stderr, "defuse: cannot run %s: %s\n", self, strerror(errno));
+    free(args);
+    return EXIT_ERROR;
+}
+
 static const command commands[] = {
     {"logs", cmd_logs, cli_help_logs, "find Log4Shell-class attempts in logs (live or archived)"},
     {"explain", cmd_explain, cli_help_explain, "deobfuscate one payload step by step"},
     {"scan", cmd_scan, cli_help_scan, "inventory log4j/commons-text, CVEs, safe mitigation"},
-    {"honeypot", cmd_honeypot, cli_help_honeypot,
+    {"honeypot", run_honeypot, NULL,
      "tripwire listener capturing HTTP, LDAP, RMI, DNS callbacks"},
 };
 
@@ -60,6 +88,11 @@ int main(int argc, char **argv) {
             usage(argc > 2 ? stderr : stdout);
             return argc > 2 ? EXIT_ERROR : EXIT_CLEAN;
         }
+        if (!c->help) {
+            char help[] = "--help";
+            char *args[] = {argv[2], help, NULL};
+            return c->run(2, args);
+        }
         fputs(c->help, stdout);
         return EXIT_CLEAN;
     }
@@ -71,7 +104,7 @@ int main(int argc, char **argv) {
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--"))
             break;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+        if ((!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) && c->help) {
             fputs(c->help, stdout);
             return EXIT_CLEAN;
         }
