@@ -188,10 +188,11 @@ static void run_batch(walk *w, defuse_inventory *inv, batch *b, uint64_t *last_a
         memcpy(full, b->buf, b->dirlen);
     for (size_t i = 0; i < b->n && !stopped(w); i++) {
         size_t l = strlen(p);
-        if (!inv || !full) {
-            walk_error(w, p, DEFUSE_ENOMEM, "%s", "out of memory");
-        } else {
+        if (full)
             memcpy(full + b->dirlen, p, l + 1);
+        if (!inv || !full) {
+            walk_error(w, full ? full : p, DEFUSE_ENOMEM, "%s", "out of memory");
+        } else {
             defuse__inventory_scan_at(inv, b->dirfd, b->dirfd == AT_FDCWD ? full : p, full,
                                       locked_cb, w);
             files++;
