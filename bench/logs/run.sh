@@ -217,8 +217,10 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
          "$(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo) RAM," \
          "Linux $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME");" \
          "load average before/after: $load_before / $load_after (shared machine)"
-    echo "- defuse: $("$DEFUSE" --version 2>&1 | head -1), tree $(git -C "$src" rev-parse --short HEAD)" \
-         "$( [ -n "$(git -C "$src" status --porcelain -- lib cli include 2>/dev/null)" ] && echo '+ uncommitted changes in lib/ cli/ include/')," \
+    dirty=""
+    [ -n "$(git -C "$src" status --porcelain -- lib cli include 2>/dev/null)" ] &&
+        dirty=" + uncommitted changes in lib/ cli/ include/"
+    echo "- defuse: $("$DEFUSE" --version 2>&1 | sed -n 1p), tree $(git -C "$src" rev-parse --short HEAD)$dirty," \
          "$build_note"
     l4sd_ver=""
     [ "$have_l4sd" = 1 ] && l4sd_ver="; log4shell-detector $(sed -n 's/^__version__ = "\(.*\)"/\1/p' \
