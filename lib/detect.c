@@ -143,10 +143,17 @@ static int push_span(defuse_scanner *s, span sp) {
     return 0;
 }
 
-/* Pairs "${" with "}" (a "}" closes the innermost open "${", as log4j's
- * nested count does) and keeps the outermost matched pairs, in order. */
-static int find_spans(defuse_scanner *s, const char *t, size_t n) {
-    s->nspans = 0;
+/* Called for each matched "${" ... "}" pair: open is the "$", end is one
+ * past the "}", nest how deep expressions nest inside it (1 = none). */
+typedef int (*pair_fn)(defuse_scanner *s, size_t open, size_t end, size_t nest, void *ctx);
+
+/* Pairs "${" with "}" in t[0..n) as log4j's nested count does (a "}"
+ * closes the innermost open "${"; a "}" with none open is text), calling fn
+ * for each pair in order of its "}".  Afterwards s->stack[2k] holds the
+ * positions of the *unclosed depth openers left, outermost first.  Linear
+ * in n; the stack grows as deep as the input nests. */
+static int pair_scan(defuse_scanner *s, const char *t, size_t n, pair_fn fn, void *ctx,
+                     size_t *unclosed) {
     size_t depth = 0;
     for (size_t i = 0; i < n; i++) {
         if (t[i] == '$' && i + 1 < n && t[i + 1] == '{') {
@@ -169,16 +176,33 @@ static int find_spans(defuse_scanner *s, const char *t, size_t n) {
             size_t open = s->stack[2 * depth], deepest = s->stack[2 * depth + 1];
             if (depth > 0 && s->stack[2 * depth - 1] < deepest)
                 s->stack[2 * depth - 1] = deepest;
-            /* Drop pairs this one contains (they are at the tail). */
-            while (s->nspans > 0 && s->spans[s->nspans - 1].open > open)
-                s->nspans--;
-            size_t nest = deepest - depth;
-            span sp = {open, open, i + 1, nest > 0xffff ? 0xffff : (unsigned)nest, 0};
-            int rc = push_span(s, sp);
+            int rc = fn(s, open, i + 1, deepest - depth, ctx);
             if (rc)
                 return rc;
         }
     }
+    *unclosed = depth;
+    return 0;
+}
+
+/* pair_scan callback of find_spans: keep the outermost pairs. */
+static int keep_outermost(defuse_scanner *s, size_t open, size_t end, size_t nest, void *ctx) {
+    (void)ctx;
+    /* Drop pairs this one contains (they are at the tail). */
+    while (s->nspans > 0 && s->spans[s->nspans - 1].open > open)
+        s->nspans--;
+    span sp = {open, open, end, nest > 0xffff ? 0xffff : (unsigned)nest, 0};
+    return push_span(s, sp);
+}
+
+/* Finds the outermost matched expressions of t[0..n), in order, with the
+ * "$" escape run before each and the group (field) each belongs to. */
+static int find_spans(defuse_scanner *s, const char *t, size_t n) {
+    s->nspans = 0;
+    size_t depth = 0;
+    int rc = pair_scan(s, t, n, keep_outermost, NULL, &depth);
+    if (rc)
+        return rc;
     /* Openers still on the stack are unclosed: field boundaries.  Give each
      * region between unclosed openers its own group, and take the "$"
      * escape run before each expression (within its group). */
@@ -417,6 +441,28 @@ static int run_message(defuse_scanner *s, const char *msg, size_t n, evcopy *out
 static int run_message(defuse_scanner *s, const char *msg, size_t n, evcopy *out, size_t *nout,
                        unsigned *tech_all);
 
+typedef struct salvage_picks {
+    size_t n;
+    size_t at[2 * SALVAGE_MAX]; /* open, end of each pick */
+} salvage_picks;
+
+/* pair_scan callback of salvage: the outermost pairs that nest at most
+ * SALVAGE_NEST deep. */
+static int pick_shallow(defuse_scanner *s, size_t open, size_t end, size_t nest, void *ctx) {
+    (void)s;
+    salvage_picks *pk = ctx;
+    if (nest > SALVAGE_NEST)
+        return 0;
+    while (pk->n > 0 && pk->at[2 * (pk->n - 1)] > open)
+        pk->n--;
+    if (pk->n < SALVAGE_MAX) {
+        pk->at[2 * pk->n] = open;
+        pk->at[2 * pk->n + 1] = end;
+        pk->n++;
+    }
+    return 0;
+}
+
 static int salvage(defuse_scanner *s, size_t a, size_t b) {
     char *t = defuse__arena_alloc(&s->arena, b - a + 1);
     if (!t)
@@ -434,42 +480,14 @@ static int salvage(defuse_scanner *s, size_t a, size_t b) {
         }
         t[n++] = s->text[i];
     }
-    /* Outermost pairs among those nesting at most SALVAGE_NEST deep.
-     * s->stack is free here (find_spans is done with it). */
-    size_t depth = 0, npick = 0;
-    size_t *pick = defuse__arena_alloc(&s->arena, 2 * SALVAGE_MAX * sizeof *pick);
-    if (!pick)
-        return DEFUSE_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        if (t[i] == '$' && i + 1 < n && t[i + 1] == '{') {
-            if (depth == s->stackcap) {
-                size_t cap = s->stackcap ? s->stackcap * 2 : 64;
-                size_t *p = realloc(s->stack, cap * 2 * sizeof *p);
-                if (!p)
-                    return DEFUSE_ENOMEM;
-                s->stack = p;
-                s->stackcap = cap;
-            }
-            s->stack[2 * depth] = i;
-            s->stack[2 * depth + 1] = depth + 1;
-            depth++;
-            i++;
-        } else if (t[i] == '}' && depth > 0) {
-            depth--;
-            size_t open = s->stack[2 * depth], deepest = s->stack[2 * depth + 1];
-            if (depth > 0 && s->stack[2 * depth - 1] < deepest)
-                s->stack[2 * depth - 1] = deepest;
-            if (deepest - depth > SALVAGE_NEST)
-                continue;
-            while (npick > 0 && pick[2 * (npick - 1)] > open)
-                npick--;
-            if (npick < SALVAGE_MAX) {
-                pick[2 * npick] = open;
-                pick[2 * npick + 1] = i + 1;
-                npick++;
-            }
-        }
-    }
+    /* Outermost pairs among those nesting at most SALVAGE_NEST deep. */
+    salvage_picks pk = {0, {0}};
+    size_t unclosed;
+    int rc0 = pair_scan(s, t, n, pick_shallow, &pk, &unclosed);
+    if (rc0)
+        return rc0;
+    size_t npick = pk.n;
+    const size_t *pick = pk.at;
     bool saved_mode = s->group_mode;
     s->group_mode = true;
     for (size_t k = 0; k < npick && !s->stopped; k++) {
@@ -492,8 +510,10 @@ static int salvage(defuse_scanner *s, size_t a, size_t b) {
     return 0;
 }
 
-/* Evaluates text[a..b) as one message; base is where that message starts in
- * s->text (for spans of events).  depth_over: nesting beyond the limit. */
+/* Evaluates s->text[a..b) as one message and reports what log4j would do
+ * with it.  open is where its first "${" starts (a < open: "$" escapes
+ * precede it); exact: the message is the whole buffer (DEFUSE_SCAN_EXACT),
+ * so JNDI findings get the span of their own top-level expression. */
 static int judge(defuse_scanner *s, size_t a, size_t b, size_t open, bool exact) {
     const char *msg = s->text + a;
     size_t n = b - a;
