@@ -126,43 +126,7 @@ static bool account(defuse_inventory *inv, const char *path, uint64_t n) {
 
 /* ---- blobs: a nested archive's bytes, in memory or spilled ---------------------- */
 
-typedef struct blob {
-    uint8_t *mem;
-    size_t len, cap;
-    int fd; /* -1, or an unlinked temp file holding everything */
-    uint64_t size;
-} blob;
-
-static void blob_free(blob *b) {
-    free(b->mem);
-    if (b->fd >= 0)
-        close(b->fd);
-    memset(b, 0, sizeof *b);
-    b->fd = -1;
-}
-
-static int spill_open(void) {
-    const char *dir = getenv("TMPDIR");
-    char tmpl[4096];
-    snprintf(tmpl, sizeof tmpl, "%s/defuse-spill-XXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = mkostemp(tmpl, O_CLOEXEC);
-    if (fd >= 0)
-        unlink(tmpl);
-    return fd;
-}
-
-static bool write_all(int fd, const void *p, size_t n) {
-    const uint8_t *c = p;
-    while (n) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        c += w, n -= (size_t)w;
-    }
-    return true;
-}
+typedef defuse__blob blob;
 
 static int blob_append(defuse_inventory *inv, blob *b, const void *p, size_t n, const char *path) {
     b->size += n;
@@ -172,7 +136,7 @@ static int blob_append(defuse_inventory *inv, blob *b, const void *p, size_t n, 
         return DEFUSE_ELIMIT;
     }
     if (b->fd < 0 && b->len + n > inv->lim.max_memory_archive) {
-        if ((b->fd = spill_open()) < 0 || !write_all(b->fd, b->mem, b->len)) {
+        if ((b->fd = defuse__spill_open("spill")) < 0 || !defuse__write_all(b->fd, b->mem, b->len)) {
             report_error(inv, path, DEFUSE_EIO, "cannot spill nested archive to a temp file: %s",
                          strerror(errno));
             return DEFUSE_EIO;
@@ -182,7 +146,7 @@ static int blob_append(defuse_inventory *inv, blob *b, const void *p, size_t n, 
         b->len = b->cap = 0;
     }
     if (b->fd >= 0) {
-        if (!write_all(b->fd, p, n)) {
+        if (!defuse__write_all(b->fd, p, n)) {
             report_error(inv, path, DEFUSE_EIO, "temp file write failed: %s", strerror(errno));
             return DEFUSE_EIO;
         }
@@ -410,7 +374,7 @@ static void scan_nested(defuse_inventory *inv, struct archive *outer, const uint
     if (kind == DEFUSE__K_ZIP) {
         blob b = {NULL, 0, 0, -1, 0};
         if (read_entry_blob(inv, outer, head, hn, &b, full)) {
-            blob_free(&b);
+            defuse__blob_free(&b);
             archive_read_free(a);
             return;
         }
@@ -421,7 +385,7 @@ static void scan_nested(defuse_inventory *inv, struct archive *outer, const uint
             bool zip = b.fd >= 0 ? defuse__zip_prefix(pread_fd, &b.fd, b.size) > 0
                                  : defuse__zip_prefix(pread_mem, &m0, b.len) > 0;
             if (!zip) {
-                blob_free(&b);
+                defuse__blob_free(&b);
                 archive_read_free(a);
                 return;
             }
@@ -433,7 +397,7 @@ static void scan_nested(defuse_inventory *inv, struct archive *outer, const uint
                     report_error(inv, full, DEFUSE_ELIMIT,
                                  "archive contains a copy of an enclosing archive (zip quine); "
                                  "not descending");
-                    blob_free(&b);
+                    defuse__blob_free(&b);
                     archive_read_free(a);
                     return;
                 }
@@ -450,14 +414,14 @@ static void scan_nested(defuse_inventory *inv, struct archive *outer, const uint
             if (depth < DEFUSE_INV_MAX_DEPTH + 2)
                 inv->quine[depth] = 0;
             archive_read_free(a);
-            blob_free(&b);
+            defuse__blob_free(&b);
             return;
         }
         if (b.fd < 0 && scan_zip_fast(inv, b.mem, b.len, full)) {
             if (depth < DEFUSE_INV_MAX_DEPTH + 2)
                 inv->quine[depth] = 0;
             archive_read_free(a);
-            blob_free(&b);
+            defuse__blob_free(&b);
             return;
         }
         int r = b.fd >= 0 ? (lseek(b.fd, 0, SEEK_SET) < 0 ? ARCHIVE_FATAL
@@ -471,7 +435,7 @@ static void scan_nested(defuse_inventory *inv, struct archive *outer, const uint
         if (depth < DEFUSE_INV_MAX_DEPTH + 2)
             inv->quine[depth] = 0;
         archive_read_free(a);
-        blob_free(&b);
+        defuse__blob_free(&b);
         return;
     }
     stream *s = calloc(1, sizeof *s);

@@ -302,6 +302,26 @@ int defuse__sniff_fd(int fd, uint64_t size, const char *name, defuse__kind *kind
 int defuse__inventory_scan_at(defuse_inventory *inv, int dirfd, const char *name,
                               const char *display, defuse_component_cb cb, void *user);
 
+/* ---- a nested archive's bytes (inventory_util.c) ---- */
+
+/* Bytes held in memory (mem, len, cap) until they outgrow the caller's
+ * threshold, then in an unlinked temp file (fd >= 0) holding all of them;
+ * size counts every byte appended.  Zero-initialise with fd = -1. */
+typedef struct defuse__blob {
+    uint8_t *mem;
+    size_t len, cap;
+    int fd;
+    uint64_t size;
+} defuse__blob;
+
+/* Frees the memory and closes the temp file; b is then empty (fd -1). */
+void defuse__blob_free(defuse__blob *b);
+/* Opens an unlinked temp file "defuse-TAG-XXXXXX" under $TMPDIR (or /tmp).
+ * Returns the descriptor, or -1 with errno set. */
+int defuse__spill_open(const char *tag);
+/* write(2) all of p[0..n) to fd, retrying on EINTR.  False on error. */
+bool defuse__write_all(int fd, const void *p, size_t n);
+
 /* ---- the fast zip reader (inventory_zip.c) ---- */
 
 /* One entry of a zip's central directory. */

@@ -65,43 +65,7 @@ __attribute__((format(printf, 3, 4))) static int fixerr(fixctx *fx, int code, co
 
 /* ---- bytes of a nested archive: memory or an unlinked temp file -------------- */
 
-typedef struct buf {
-    uint8_t *mem;
-    size_t len, cap;
-    int fd;
-    uint64_t size;
-} buf;
-
-static void buf_free(buf *b) {
-    free(b->mem);
-    if (b->fd >= 0)
-        close(b->fd);
-    memset(b, 0, sizeof *b);
-    b->fd = -1;
-}
-
-static int tmp_fd(void) {
-    const char *dir = getenv("TMPDIR");
-    char t[4096];
-    snprintf(t, sizeof t, "%s/defuse-fix-XXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = mkostemp(t, O_CLOEXEC);
-    if (fd >= 0)
-        unlink(t);
-    return fd;
-}
-
-static bool wall(int fd, const void *p, size_t n) {
-    const uint8_t *c = p;
-    while (n) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        c += w, n -= (size_t)w;
-    }
-    return true;
-}
+typedef defuse__blob buf;
 
 static int buf_add(fixctx *fx, buf *b, const void *p, size_t n, const char *path) {
     b->size += n;
@@ -109,14 +73,14 @@ static int buf_add(fixctx *fx, buf *b, const void *p, size_t n, const char *path
         return fixerr(fx, DEFUSE_ELIMIT, "%s: nested archive larger than %llu bytes", path,
                       (unsigned long long)fx->lim.max_spill);
     if (b->fd < 0 && b->len + n > fx->lim.max_memory_archive) {
-        if ((b->fd = tmp_fd()) < 0 || !wall(b->fd, b->mem, b->len))
+        if ((b->fd = defuse__spill_open("fix")) < 0 || !defuse__write_all(b->fd, b->mem, b->len))
             return fixerr(fx, DEFUSE_EIO, "%s: temp file: %s", path, strerror(errno));
         free(b->mem);
         b->mem = NULL;
         b->len = b->cap = 0;
     }
     if (b->fd >= 0)
-        return wall(b->fd, p, n) ? 0 : fixerr(fx, DEFUSE_EIO, "%s: temp file: %s", path, strerror(errno));
+        return defuse__write_all(b->fd, p, n) ? 0 : fixerr(fx, DEFUSE_EIO, "%s: temp file: %s", path, strerror(errno));
     if (b->len + n > b->cap) {
         size_t nc = b->cap ? b->cap * 2 : 65536;
         while (nc < b->len + n)
@@ -230,7 +194,7 @@ static long count_targets(fixctx *fx, struct archive *in, const char *display, u
                 archive_read_free(a);
             }
         }
-        buf_free(&b);
+        defuse__blob_free(&b);
         if (fx->failed)
             return fx->failed;
     }
@@ -348,7 +312,7 @@ static long rebuild(fixctx *fx, struct archive *in, struct archive *w, const cha
                 /* rebuild the inner archive into its own temp file */
                 buf nb = {NULL, 0, 0, -1, 0};
                 struct archive *a = open_buf(&b);
-                nb.fd = tmp_fd();
+                nb.fd = defuse__spill_open("fix");
                 struct archive *iw = nb.fd >= 0 ? writer_fd(nb.fd) : NULL;
                 long rk = (a && iw) ? rebuild(fx, a, iw, full, depth + 1)
                                     : fixerr(fx, DEFUSE_EIO, "%s: cannot rebuild", full);
@@ -366,11 +330,11 @@ static long rebuild(fixctx *fx, struct archive *in, struct archive *w, const cha
                 } else {
                     rc = fx->failed ? fx->failed : DEFUSE_EIO;
                 }
-                buf_free(&nb);
+                defuse__blob_free(&nb);
             } else if (!rc) {
                 rc = put_entry_buf(fx, w, e, &b, full);
             }
-            buf_free(&b);
+            defuse__blob_free(&b);
             if (rc || fx->failed)
                 return fx->failed ? fx->failed : rc;
             continue;
@@ -432,7 +396,7 @@ static int copy_fd(int from, int to) {
             return -1;
         if (n == 0)
             return 0;
-        if (!wall(to, tmp, (size_t)n))
+        if (!defuse__write_all(to, tmp, (size_t)n))
             return -1;
     }
 }
@@ -472,7 +436,7 @@ static int append_manifest(fixctx *fx, const char *backup_dir, json_t *rec) {
     char *line = json_dumps(rec, JSON_COMPACT);
     int fd = open(mp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     int rc = 0;
-    if (!line || fd < 0 || !wall(fd, line, strlen(line)) || !wall(fd, "\n", 1) || fsync(fd) != 0)
+    if (!line || fd < 0 || !defuse__write_all(fd, line, strlen(line)) || !defuse__write_all(fd, "\n", 1) || fsync(fd) != 0)
         rc = fixerr(fx, DEFUSE_EIO, "%s: cannot write: %s", mp, strerror(errno));
     if (fd >= 0)
         close(fd);
@@ -784,7 +748,7 @@ int defuse_inventory_fix(const char *path, unsigned flags, const defuse_inv_limi
     }
     if (prefix) {
         uint8_t *p = malloc(prefix);
-        bool ok = p && pread(fd, p, prefix, 0) == (ssize_t)prefix && wall(tfd, p, prefix);
+        bool ok = p && pread(fd, p, prefix, 0) == (ssize_t)prefix && defuse__write_all(tfd, p, prefix);
         free(p);
         if (!ok) {
             fixerr(&fx, DEFUSE_EIO, "%s: copying the script prefix failed", path);

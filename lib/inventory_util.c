@@ -10,6 +10,10 @@
  */
 #include "inventory.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -618,4 +622,37 @@ uint64_t defuse__zip_prefix(defuse__pread_fn rd, void *ctx, uint64_t size) {
         }
     }
     return 0;
+}
+
+/* ---- a nested archive's bytes ------------------------------------------------ */
+
+void defuse__blob_free(defuse__blob *b) {
+    free(b->mem);
+    if (b->fd >= 0)
+        close(b->fd);
+    memset(b, 0, sizeof *b);
+    b->fd = -1;
+}
+
+int defuse__spill_open(const char *tag) {
+    const char *dir = getenv("TMPDIR");
+    char tmpl[4096];
+    snprintf(tmpl, sizeof tmpl, "%s/defuse-%s-XXXXXX", dir && *dir ? dir : "/tmp", tag);
+    int fd = mkostemp(tmpl, O_CLOEXEC);
+    if (fd >= 0)
+        unlink(tmpl);
+    return fd;
+}
+
+bool defuse__write_all(int fd, const void *p, size_t n) {
+    const uint8_t *c = p;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        c += w, n -= (size_t)w;
+    }
+    return true;
 }
