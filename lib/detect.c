@@ -32,6 +32,14 @@ typedef struct span {
     unsigned group; /* expressions between the same unclosed "${" */
 } span;
 
+/* What identifies a reported finding within one scan. */
+typedef struct seen_key {
+    defuse_kind kind;
+    size_t start;
+    const char *cb; /* arena, or NULL */
+    size_t cblen;
+} seen_key;
+
 struct defuse_scanner {
     defuse_limits lim;
     defuse__decoder *dec;
@@ -49,15 +57,14 @@ struct defuse_scanner {
     const char *text;
     size_t textlen;
     bool decoded;
-    unsigned flags;
     defuse_finding_cb cb;
     void *user;
     int nfound;
     bool stopped;
     bool truncated;
     bool group_mode; /* dedupe by kind and callback only */
-    /* callbacks already reported in this scan (dedupe), arena strings */
-    const char **seen;
+    /* findings already reported in this scan (dedupe) */
+    seen_key *seen;
     size_t nseen, seencap;
 };
 
@@ -223,38 +230,26 @@ static int find_spans(defuse_scanner *s, const char *t, size_t n) {
 
 /* ---- findings --------------------------------------------------------------------- */
 
-static bool seen_before(defuse_scanner *s, defuse_kind kind, const char *cb, size_t start) {
-    /* Keyed by kind, callback and payload position. */
-    char key[64];
-    int kl;
-    int kindl = snprintf(key, sizeof key, "%d:", (int)kind);
-    kl = snprintf(key, sizeof key, "%d:%zu:", (int)kind, start);
-    size_t cl = cb ? strlen(cb) : 0;
+/* True if this finding was reported already in this scan: same kind, same
+ * callback, and the same payload position (any position in group mode).
+ * Otherwise remembers it and returns false.  cb (arena) may be NULL. */
+static bool seen_before(defuse_scanner *s, defuse_kind kind, const char *cb, size_t cblen,
+                        size_t start) {
     for (size_t i = 0; i < s->nseen; i++) {
-        const char *k = s->seen[i];
-        const char *kc = strchr(k + kindl, ':') + 1;
-        bool same_pos = strncmp(k, key, (size_t)kl) == 0;
-        bool same_kind = strncmp(k, key, (size_t)kindl) == 0;
-        if ((same_pos || (s->group_mode && same_kind)) && strlen(kc) == cl &&
-            (cl == 0 || memcmp(kc, cb, cl) == 0))
+        const seen_key *k = &s->seen[i];
+        if (k->kind == kind && (k->start == start || s->group_mode) && k->cblen == cblen &&
+            (cblen == 0 || memcmp(k->cb, cb, cblen) == 0))
             return true;
     }
     if (s->nseen == s->seencap) {
         size_t cap = s->seencap ? s->seencap * 2 : 16;
-        const char **p = realloc(s->seen, cap * sizeof *p);
+        seen_key *p = realloc(s->seen, cap * sizeof *p);
         if (!p)
             return false;
         s->seen = p;
         s->seencap = cap;
     }
-    char *k = defuse__arena_alloc(&s->arena, (size_t)kl + cl + 1);
-    if (!k)
-        return false;
-    memcpy(k, key, (size_t)kl);
-    if (cl)
-        memcpy(k + kl, cb, cl);
-    k[(size_t)kl + cl] = '\0';
-    s->seen[s->nseen++] = k;
+    s->seen[s->nseen++] = (seen_key){kind, start, cb, cblen};
     return false;
 }
 
@@ -272,7 +267,7 @@ static int report(defuse_scanner *s, defuse_kind kind, unsigned tech, const char
         if (!cbs)
             return DEFUSE_ENOMEM;
     }
-    if (seen_before(s, kind, cbs, a))
+    if (seen_before(s, kind, cbs, cbs ? cblen : 0, a))
         return 0;
 
     defuse_finding f;
@@ -640,7 +635,6 @@ int defuse_scan(defuse_scanner *s, const char *buf, size_t len, unsigned flags,
     s->group_mode = false;
     s->cb = cb;
     s->user = user;
-    s->flags = flags;
     if (len > s->lim.max_input) {
         len = s->lim.max_input;
         s->truncated = true;
