@@ -20,7 +20,9 @@
 
 /* Lookup nesting depth (${${${...}}}) and value recursion.  Real log4j
  * overflows its stack in the thousands; obfuscated payloads in the wild use
- * fewer than ten.  Deeper input is reported as kind "recursion". */
+ * fewer than ten.  Deeper input is reported as kind "recursion", and its
+ * innermost expressions are still judged so a callback inside is reported
+ * (technique "limit"; lib/detect.c salvage()). */
 #define DEFUSE_DEFAULT_MAX_DEPTH 32u
 
 /* MessagePatternConverter re-runs substitution once for every later "${";
