@@ -12,7 +12,8 @@
  */
 #include "logs.h"
 
-/* defuse__candidate_nl(): candidate search and line count in one pass */
+/* defuse__candidate_nl(): candidate search and line count in one pass;
+ * DEFUSE__SCAN_HAS_CANDIDATE */
 #include "../lib/decode_extra.h"
 
 #include <stdlib.h>
@@ -313,6 +314,13 @@ oom:
 /* Whether p[0..n) is valid UTF-8 (ASCII fast path). */
 static int valid_utf8(const unsigned char *p, size_t n) {
     size_t i = 0;
+    /* ASCII eight bytes at a time: byte by byte this loop was a fifth of
+     * the time spent on each candidate line. */
+    for (uint64_t w; i + 8 <= n; i += 8) {
+        memcpy(&w, p + i, 8);
+        if (w & UINT64_C(0x8080808080808080))
+            break;
+    }
     while (i < n) {
         if (p[i] < 0x80) {
             i++;
@@ -370,7 +378,9 @@ static int scan_line(lscan *s, const char *p, size_t n, int truncated) {
         p = s->conv, n = o;
     }
     s->cur = p, s->cur_len = n, s->fields_done = 0;
-    int r = defuse_scan(s->sc, p, n, s->o->flags, on_finding, s);
+    /* Every caller found a candidate in the line: the scan need not look
+     * for one again. */
+    int r = defuse_scan(s->sc, p, n, s->o->flags | DEFUSE__SCAN_HAS_CANDIDATE, on_finding, s);
     if (s->err)
         return s->err;
     if (r < 0 && r != DEFUSE_ESTOPPED) {

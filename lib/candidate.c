@@ -23,13 +23,16 @@
  * and the fuzz target check the invariant on random and adversarial strings.
  *
  * Speed: clean logs must pass at memory speed.  Every trigger starts with
- * one of '$' '%' '&' '\\' or with "ba" (any case); those are rare in logs (one
- * per ~400 bytes in the benign corpus), so a SIMD loop (AVX2 when the CPU
- * has it, else SSE2) flags them 64 bytes at a time and a walk down a trie
- * of the ~4,900 literals verifies each hit.  The same literal set compiled
- * with Hyperscan (defuse__candidate_hs) was measured 4x slower on clean
- * logs -- see docs/decoding.md for the figures -- and is kept as the test
- * oracle.
+ * one of '$' '%' '&' '\\' or with "ba" (any case).  A SIMD loop flags the
+ * places where one could start, 64 bytes at a time, and a walk down a trie
+ * of the ~4,900 literals (as a DFA) verifies each flag.  With AVX-512 VBMI
+ * the flags test the first four bytes against eight "buckets" (scan_vbmi:
+ * one flag per ~4,400 bytes of the benign corpus); with AVX2 or SSE2 only
+ * the first byte or "ba" (one per ~370).  The scanners are in a table
+ * (impls[]) and the tests run each against the others.  The same literal
+ * set compiled with Hyperscan (defuse__candidate_hs) was measured 4x slower
+ * than the AVX2 loop on clean logs -- see docs/decoding.md for the figures
+ * -- and is kept as the test oracle.
  */
 #include "decode_extra.h"
 
@@ -281,6 +284,78 @@ static void build_dfa(void) {
     dfa = t;
 }
 
+/* The AVX-512 VBMI filter (scan_vbmi) tests four bytes at every position at
+ * once: eight "buckets", each the byte strings S0 x S1 x S2 x S3 (NULL: any
+ * byte), and a position is flagged when the four bytes from it are in some
+ * bucket.  Every trigger literal must lie in a bucket, with "any byte" past
+ * its end (a literal shorter than four bytes is a whole trigger whatever
+ * follows): check_vbuckets() walks the trie at start-up and the filter is
+ * not used if one is missing, so a change to chain_seqs cannot make it miss
+ * -- the unit test asserts the check passes.  The buckets were chosen on the
+ * benign corpus: the one-byte filter of scan_avx2() flags one byte in ~370
+ * (every '%' of "%20" and "ba" of "database"), these one in ~4,400 (mostly
+ * "%255", "%u00" and "\\\\" in JSON, which are trigger prefixes).  E is
+ * an escape start, after which any byte may follow. */
+#define E3 "%&\\"
+static const char *const vbuckets[8][4] = {
+    {"$%&", E3 "#{", NULL, NULL},                  /* "${", "$%", "%%", "&#", ... */
+    {"%&\\", "25uUaAbdpx014\\", E3, NULL},      /* "%2%", "&a&", "\\\\\\", ... */
+    {"%", "2", "456", E3 "{25Uu#Aabdp"},         /* "%24{", "%255c", "%26amp" */
+    {"%\\", "5uU", "cC0", E3 "014ux0"},          /* "%5c", "%u00", "\\u00" */
+    {"\\", "%&", NULL, NULL},                     /* "\\%", "\\&" */
+    {"&", "aAbdp", "mMsoe", E3 "pPolr"},         /* "&amp", "&bsol", "&dollar", "&percnt" */
+    {"bB", "aA", "sS", "iI"},                    /* "basic" */
+    {"\\", "014\\x", "4356012ux", E3 "{0123456Uu#AabdpCc"}, /* "\\044", "\\x24", ... */
+};
+#undef E3
+#define VB_WIDTH 4
+
+/* vclass[k][c]: bit b set when byte c may be byte k of bucket b.  The
+ * vector code indexes with the low seven bits of a byte: a byte >= 0x80
+ * at positions 1..3 reads its ASCII alias (a superset, harmless); at
+ * position 0 it is masked out (no trigger starts with one). */
+static unsigned char vclass[VB_WIDTH][128] __attribute__((aligned(64)));
+static bool vclass_ok;
+
+static bool vb_covers(const unsigned char *s, size_t n) {
+    for (size_t b = 0; b < DEFUSE_ARRAY_LEN(vbuckets); b++) {
+        size_t k = 0;
+        for (; k < VB_WIDTH; k++) {
+            const char *set = vbuckets[b][k];
+            if (k < n ? set && (s[k] >= 128 || !strchr(set, s[k])) : set != NULL)
+                break;
+        }
+        if (k == VB_WIDTH)
+            return true;
+    }
+    return false;
+}
+
+/* True if every trie path to a literal's end or to depth VB_WIDTH is in a
+ * bucket. */
+static bool vb_check(unsigned node, unsigned char *buf, size_t depth) {
+    for (unsigned c = trie[node].first; c; c = trie[c].next) {
+        buf[depth] = trie[c].byte;
+        if (trie[c].accept || depth + 1 == VB_WIDTH) {
+            if (!vb_covers(buf, depth + 1))
+                return false;
+        } else if (!vb_check(c, buf, depth + 1)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void build_vclass(void) {
+    for (size_t b = 0; b < DEFUSE_ARRAY_LEN(vbuckets); b++)
+        for (size_t k = 0; k < VB_WIDTH; k++)
+            for (unsigned c = 0; c < 128; c++)
+                if (!vbuckets[b][k] || (c && strchr(vbuckets[b][k], (int)c)))
+                    vclass[k][c] |= (unsigned char)(1u << b);
+    unsigned char buf[VB_WIDTH];
+    vclass_ok = !trie_overflow && vb_check(0, buf, 0);
+}
+
 static void build_triggers(void) {
     char buf[MAX_TRIGGER_LEN + 1];
     for (size_t t = 0; t < DEFUSE_ARRAY_LEN(chain_seqs); t++) {
@@ -303,6 +378,7 @@ static void build_triggers(void) {
         memset(first_byte, 1, sizeof first_byte);
     else
         build_dfa();
+    build_vclass();
 }
 
 /* The literal list, enumerated from the trie on first use (only the tests
@@ -372,11 +448,6 @@ static size_t scan_scalar(const unsigned char *p, size_t from, size_t len) {
         if (first_byte[p[i]] && verify(p, len, i))
             return i;
     return len;
-}
-
-size_t defuse__candidate_scalar(const char *buf, size_t len) {
-    pthread_once(&init_once, build_triggers);
-    return scan_scalar((const unsigned char *)buf, 0, len);
 }
 
 #if HAVE_X86
@@ -467,39 +538,203 @@ __attribute__((target("avx2,popcnt"))) static size_t scan_avx2_nl(const unsigned
     *nl = count;
     return r;
 }
+
+/* The AVX-512 VBMI scan, 64 positions per step.  Each byte offset k of
+ * the buckets above is one two-table byte permute (VPERMT2B looks up a
+ * 128-entry table) of the text shifted by k; the shifted views come from
+ * the step's load and the next one (VALIGND + VPALIGNR).  Offsets 0 and 1
+ * are tested at every step; offsets 2 and 3 only when those flag something
+ * (one step in ~10 on the benign corpus), so a step costs ten instructions
+ * and a flag survives only when four bytes could begin a trigger: one
+ * verify() per ~4,400 bytes instead of one per ~370 with the one-byte test
+ * of scan_avx2(), whose verify() calls (a branch mispredicted per flag)
+ * were most of the CPU time on clean logs.  With nl, newlines are added up
+ * per byte lane (masked VPADDB) and summed every 255 steps.  The last
+ * partial steps use masked loads, which never touch bytes past len (lines
+ * are short: a scalar tail was a sixth of the time spent per candidate
+ * line). */
+typedef struct vb_tables {
+    __m512i a[VB_WIDTH], b[VB_WIDTH];
+} vb_tables;
+
+/* The flags of step b0 (text p[i..i+64)) given nxt = p[i+64..i+128). */
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static inline
+    __attribute__((always_inline)) uint64_t
+    vb_step(const vb_tables *t, __m512i b0, __m512i nxt) {
+    __m512i hi = _mm512_alignr_epi32(nxt, b0, 4); /* p[i+16..i+80) */
+    __m512i c0 = _mm512_permutex2var_epi8(t->a[0], b0, t->b[0]);
+    __m512i c1 = _mm512_permutex2var_epi8(t->a[1], _mm512_alignr_epi8(hi, b0, 1), t->b[1]);
+    uint64_t m = _cvtmask64_u64(_mm512_test_epi8_mask(c0, c1));
+    if (__builtin_expect(m != 0, 0)) {
+        __m512i c2 = _mm512_permutex2var_epi8(t->a[2], _mm512_alignr_epi8(hi, b0, 2), t->b[2]);
+        __m512i c3 = _mm512_permutex2var_epi8(t->a[3], _mm512_alignr_epi8(hi, b0, 3), t->b[3]);
+        __m512i c = _mm512_ternarylogic_epi64(c0, c1, c2, 0x80); /* c0 & c1 & c2 */
+        m = _cvtmask64_u64(_mm512_test_epi8_mask(c, c3));
+    }
+    return m;
+}
+
+/* The first bit of m at which verify() accepts, or 64. */
+static inline __attribute__((always_inline)) unsigned vb_first(const unsigned char *p, size_t len,
+                                                               size_t i, uint64_t m) {
+    for (; m; m &= m - 1) {
+        unsigned bit = (unsigned)__builtin_ctzll(m);
+        if (verify(p, len, i + bit))
+            return bit;
+    }
+    return 64;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vbmi,popcnt"))) static inline
+    __attribute__((always_inline)) size_t
+    scan_vbmi_impl(const unsigned char *p, size_t len, size_t *nl_out, const bool nl) {
+    vb_tables t;
+    for (size_t k = 0; k < VB_WIDTH; k++) {
+        t.a[k] = _mm512_load_si512((const void *)vclass[k]);
+        t.b[k] = _mm512_load_si512((const void *)(vclass[k] + 64));
+    }
+    const __m512i nlv = _mm512_set1_epi8('\n'), ones = _mm512_set1_epi8(1);
+    const __m512i zero = _mm512_setzero_si512();
+    size_t i = 0, count = 0;
+#ifdef VB_PF
+    unsigned char touch = 0;
+#endif
+    if (len >= 128) {
+        const size_t last = len - 128; /* the last step whose nxt is whole */
+        __m512i nxt = _mm512_loadu_si512((const void *)p);
+        while (i <= last) {
+            /* At most 255 steps per round: a byte lane counts to 255. */
+            size_t stop = last - i > (size_t)254 * 64 ? i + (size_t)254 * 64 : last;
+            __m512i acc = zero;
+            for (; i <= stop; i += 64) {
+                __m512i b0 = nxt;
+                nxt = _mm512_loadu_si512((const void *)(p + i + 64));
+#ifdef VB_PF
+                if (i + VB_PF < len)
+                    touch |= p[i + VB_PF];
+#endif
+                uint64_t m = vb_step(&t, b0, nxt);
+                __mmask64 kn = nl ? _mm512_cmpeq_epi8_mask(b0, nlv) : 0;
+                if (__builtin_expect(m != 0, 0)) {
+                    unsigned bit = vb_first(p, len, i, m);
+                    if (bit < 64) {
+                        if (nl) {
+                            uint64_t below = _cvtmask64_u64(kn) & ((UINT64_C(1) << bit) - 1);
+                            *nl_out = count + (size_t)__builtin_popcountll(below) +
+                                  (size_t)_mm512_reduce_add_epi64(_mm512_sad_epu8(acc, zero));
+                        }
+                        return i + bit;
+                    }
+                }
+                if (nl)
+                    acc = _mm512_mask_add_epi8(acc, kn, acc, ones);
+            }
+            if (nl)
+                count += (size_t)_mm512_reduce_add_epi64(_mm512_sad_epu8(acc, zero));
+        }
+    }
+    /* The rest, under 128 bytes: masked loads read zeros past len (no
+     * trigger holds a NUL, and verify() stops at len). */
+    for (; i < len; i += 64) {
+        size_t rem = len - i, rem2 = rem > 64 ? rem - 64 : 0;
+        __mmask64 k0 = rem >= 64 ? ~(__mmask64)0 : _cvtu64_mask64((UINT64_C(1) << rem) - 1);
+        __mmask64 k1 = rem2 >= 64 ? ~(__mmask64)0 : _cvtu64_mask64((UINT64_C(1) << rem2) - 1);
+        __m512i b0 = _mm512_maskz_loadu_epi8(k0, (const void *)(p + i));
+        __m512i nxt = _mm512_maskz_loadu_epi8(k1, (const void *)(p + i + 64));
+        uint64_t m = vb_step(&t, b0, nxt) & _cvtmask64_u64(k0);
+        uint64_t kn = nl ? _cvtmask64_u64(_mm512_cmpeq_epi8_mask(b0, nlv)) : 0;
+        unsigned bit = m ? vb_first(p, len, i, m) : 64;
+        if (bit < 64) {
+            if (nl)
+                *nl_out = count + (size_t)__builtin_popcountll(kn & ((UINT64_C(1) << bit) - 1));
+            return i + bit;
+        }
+        count += (size_t)__builtin_popcountll(kn);
+    }
+    if (nl)
+        *nl_out = count;
+#ifdef VB_PF
+    __asm__ volatile("" ::"r"(touch));
+#endif
+    return len;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vbmi,popcnt"))) static size_t
+scan_vbmi(const unsigned char *p, size_t len) {
+    return scan_vbmi_impl(p, len, NULL, false);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vbmi,popcnt"))) static size_t
+scan_vbmi_nl(const unsigned char *p, size_t len, size_t *nl) {
+    return scan_vbmi_impl(p, len, nl, true);
+}
 #endif
 
-static int use_avx2;
+/* ---- dispatch ------------------------------------------------------------ */
+
+static size_t scan_scalar_all(const unsigned char *p, size_t len) { return scan_scalar(p, 0, len); }
+
+#if HAVE_X86
+static bool have_sse2(void) { return true; }
+static bool have_avx2(void) {
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+}
+static bool have_vbmi(void) {
+    return vclass_ok && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("popcnt");
+}
+#endif
+static bool have_scalar(void) { return true; }
+
+/* The scanners, slowest first; defuse_candidate() uses the last one the CPU
+ * can run.  scan_nl NULL: newlines are counted after the scan. */
+static const struct impl {
+    const char *name;
+    bool (*usable)(void);
+    size_t (*scan)(const unsigned char *p, size_t len);
+    size_t (*scan_nl)(const unsigned char *p, size_t len, size_t *nl);
+} impls[] = {
+    {"scalar", have_scalar, scan_scalar_all, NULL},
+#if HAVE_X86
+    {"sse2", have_sse2, scan_sse2, NULL},
+    {"avx2", have_avx2, scan_avx2, scan_avx2_nl},
+    {"avx512vbmi", have_vbmi, scan_vbmi, scan_vbmi_nl},
+#endif
+};
+
+static const struct impl *best = &impls[0];
+static bool usable[DEFUSE_ARRAY_LEN(impls)];
 
 static void init_all(void) {
     pthread_once(&init_once, build_triggers);
 #if HAVE_X86
     __builtin_cpu_init();
-    use_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt") ? 1 : 0;
 #endif
+    for (size_t k = 0; k < DEFUSE_ARRAY_LEN(impls); k++)
+        if ((usable[k] = impls[k].usable()))
+            best = &impls[k];
 }
 
 static pthread_once_t dispatch_once = PTHREAD_ONCE_INIT;
 
-size_t defuse__candidate_sse2(const char *buf, size_t len) {
-    pthread_once(&init_once, build_triggers);
-#if HAVE_X86
-    return scan_sse2((const unsigned char *)buf, len);
-#else
-    return scan_scalar((const unsigned char *)buf, 0, len);
-#endif
+static size_t run_impl(const struct impl *im, const unsigned char *p, size_t len, size_t *nl) {
+    if (!nl)
+        return im->scan(p, len);
+    if (im->scan_nl)
+        return im->scan_nl(p, len, nl);
+    size_t r = im->scan(p, len), count = 0;
+    for (const unsigned char *q = p, *e = p + r; (q = memchr(q, '\n', (size_t)(e - q))) != NULL;
+         q++)
+        count++;
+    *nl = count;
+    return r;
 }
 
 size_t defuse_candidate(const char *buf, size_t len) {
     if (!buf || len == 0)
         return len;
     pthread_once(&dispatch_once, init_all);
-    const unsigned char *p = (const unsigned char *)buf;
-#if HAVE_X86
-    return use_avx2 ? scan_avx2(p, len) : scan_sse2(p, len);
-#else
-    return scan_scalar(p, 0, len);
-#endif
+    return best->scan((const unsigned char *)buf, len);
 }
 
 size_t defuse__candidate_nl(const char *buf, size_t len, size_t *nl) {
@@ -507,21 +742,30 @@ size_t defuse__candidate_nl(const char *buf, size_t len, size_t *nl) {
     if (!buf || len == 0)
         return len;
     pthread_once(&dispatch_once, init_all);
-    const unsigned char *p = (const unsigned char *)buf;
-    size_t r;
-#if HAVE_X86
-    if (use_avx2)
-        return scan_avx2_nl(p, len, nl);
-    r = scan_sse2(p, len);
-#else
-    r = scan_scalar(p, 0, len);
-#endif
-    size_t count = 0;
-    for (const unsigned char *q = p, *e = p + r; (q = memchr(q, '\n', (size_t)(e - q))) != NULL;
-         q++)
-        count++;
-    *nl = count;
-    return r;
+    return run_impl(best, (const unsigned char *)buf, len, nl);
+}
+
+const char *defuse__candidate_impl_name(unsigned k) {
+    pthread_once(&dispatch_once, init_all);
+    if (k == DEFUSE__CANDIDATE_BEST)
+        return best->name;
+    return k < DEFUSE_ARRAY_LEN(impls) && usable[k] ? impls[k].name : NULL;
+}
+
+size_t defuse__candidate_impl(unsigned k, const char *buf, size_t len, size_t *nl) {
+    pthread_once(&dispatch_once, init_all);
+    if (nl)
+        *nl = 0;
+    if (k >= DEFUSE_ARRAY_LEN(impls) || !usable[k])
+        return SIZE_MAX;
+    if (!buf || len == 0)
+        return len;
+    return run_impl(&impls[k], (const unsigned char *)buf, len, nl);
+}
+
+bool defuse__candidate_buckets_cover(void) {
+    pthread_once(&init_once, build_triggers);
+    return vclass_ok;
 }
 
 /* ---- Hyperscan reference ------------------------------------------------- */

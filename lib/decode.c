@@ -36,6 +36,9 @@
 #include "decode_extra.h" /* includes internal.h */
 
 #include <stdlib.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <string.h>
 
 /* One decoding a round applied: original span [start, end) and its layer. */
@@ -63,6 +66,7 @@ struct defuse__decoder {
                           layer l in round r; lofs[r][COUNT]: end of round */
     unsigned nrounds;
     unsigned rcap;     /* rows of lofs */
+    bool nomap;        /* last call was a DEFUSE__DECODE_PROBE without origins */
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -256,6 +260,7 @@ typedef struct round_ctx {
     size_t changes;   /* decodings applied */
     size_t rec_first; /* first rec of this round */
     unsigned flags;
+    bool map;         /* keep origins and records (false: DEFUSE__DECODE_PROBE) */
     bool defer_b64;   /* postpone Base64 tokens followed by an escape */
     bool deferred;    /* a token was postponed */
     int err;
@@ -292,13 +297,18 @@ static int add_rec(round_ctx *c, uint32_t s, uint32_t e, defuse_layer l) {
 /* Emits bytes b[0..k) decoded from input [i, i+consumed) with layer l. */
 static void emit(round_ctx *c, const unsigned char *b, size_t k, size_t i, size_t consumed,
                  defuse_layer l) {
+    c->changes++;
+    if (!c->map) {
+        memcpy(c->out + c->wo, b, k);
+        c->wo += k;
+        return;
+    }
     uint32_t o = origin_in(c, i);
     for (size_t j = 0; j < k; j++) {
         c->out[c->wo] = b[j];
         c->oout[c->wo] = o;
         c->wo++;
     }
-    c->changes++;
     if (!c->err)
         c->err = add_rec(c, o, origin_in(c, i + consumed), l);
 }
@@ -499,8 +509,10 @@ static size_t dec_basic(round_ctx *c, size_t i) {
         if (lc(in[i + k]) != (unsigned char)kw[k])
             return 0;
     /* The word itself must be literal input, not the product of a decoding
-     * (the candidate pre-filter keys on the literal word). */
-    if (origin_in(c, i + 5) != origin_in(c, i) + 5)
+     * (the candidate pre-filter keys on the literal word).  Without origins
+     * the input held no literal "basic" trigger (defuse__decode), so this
+     * one was decoded. */
+    if (!c->map || origin_in(c, i + 5) != origin_in(c, i) + 5)
         return 0;
     size_t ts = i + 5;
     while (ts < n && (in[ts] == ' ' || in[ts] == '\t'))
@@ -537,6 +549,38 @@ static size_t dec_basic(round_ctx *c, size_t i) {
 static const unsigned char starts[256] = {
     ['%'] = 1, ['\\'] = 1, ['&'] = 1, ['b'] = 1, ['B'] = 1,
 };
+
+#if defined(__SSE2__)
+/* Bit k set when p[k] is one of '%' '\\' '&' (esc) and/or 'b' 'B' (b). */
+static inline unsigned start_mask16(const unsigned char *p, bool esc, bool b) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m = _mm_setzero_si128();
+    if (esc)
+        m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('%')),
+                                      _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                         _mm_cmpeq_epi8(v, _mm_set1_epi8('&')));
+    if (b)
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)),
+                                           _mm_set1_epi8('b')));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
+/* The first j' >= j with starts[in[j']] (a byte that may begin an escape),
+ * or n.  Sixteen bytes at a time where SSE2 is there: this search over the
+ * plain runs between escapes was two thirds of a round. */
+static size_t next_start(const unsigned char *in, size_t j, size_t n) {
+#if defined(__SSE2__)
+    for (; n >= 16 && j <= n - 16; j += 16) {
+        unsigned m = start_mask16(in + j, true, true);
+        if (m)
+            return j + (size_t)__builtin_ctz(m);
+    }
+#endif
+    while (j < n && !starts[in[j]])
+        j++;
+    return j;
+}
 
 /* Runs one round over c->in.  Returns 0 or a negative defuse_err. */
 static int run_round(round_ctx *c) {
@@ -599,11 +643,11 @@ static int run_round(round_ctx *c) {
         /* in[i] and the run of bytes after it that start no escape are
          * copied as they are, with their origins, in bulk (a byte at a
          * time, this loop was most of the decoding time on clean logs). */
-        size_t j = i + 1;
-        while (j < n && !starts[in[j]])
-            j++;
+        size_t j = next_start(in, i + 1, n);
         memcpy(c->out + c->wo, in + i, j - i);
-        if (c->d->ident) {
+        if (!c->map) {
+            /* DEFUSE__DECODE_PROBE: no origins */
+        } else if (c->d->ident) {
             for (size_t k = i; k < j; k++)
                 c->oout[c->wo + (k - i)] = (uint32_t)k;
         } else {
@@ -718,19 +762,40 @@ static int group_round(defuse__decoder *d, size_t first) {
     return 0;
 }
 
-/* True if buf could hold an escape at all (the fast path's test). */
+/* True if s[0..n) holds "basic" in any case followed by a byte. */
+static bool has_basic(const unsigned char *s, size_t n) {
+    if (n < 6)
+        return false;
+    size_t i = 0;
+    for (;;) {
+#if defined(__SSE2__)
+        for (; i + 16 <= n - 5; i += 16) {
+            unsigned m = start_mask16(s + i, false, true);
+            if (m) {
+                i += (size_t)__builtin_ctz(m);
+                break;
+            }
+        }
+#endif
+        while (i <= n - 6 && (s[i] | 0x20) != 'b')
+            i++;
+        if (i > n - 6)
+            return false;
+        if ((s[i + 1] | 0x20) == 'a' && (s[i + 2] | 0x20) == 's' && (s[i + 3] | 0x20) == 'i' &&
+            (s[i + 4] | 0x20) == 'c')
+            return true;
+        i++;
+    }
+}
+
+/* True if buf could hold an escape at all (the fast path's test): an
+ * escape start or the word "basic".  libc's memchr() per start byte: a
+ * loop testing every byte for all of them was a sixth of the time spent on
+ * a candidate log line. */
 static bool may_decode(const unsigned char *s, size_t n, unsigned flags) {
     if (flags & DEFUSE_SCAN_BASIC_AUTH)
         return true;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = s[i];
-        if (c == '%' || c == '\\' || c == '&')
-            return true;
-        if ((c | 0x20) == 'b' && n - i >= 6 && (s[i + 1] | 0x20) == 'a' && (s[i + 2] | 0x20) == 's' &&
-            (s[i + 3] | 0x20) == 'i' && (s[i + 4] | 0x20) == 'c')
-            return true;
-    }
-    return false;
+    return memchr(s, '%', n) || memchr(s, '\\', n) || memchr(s, '&', n) || has_basic(s, n);
 }
 
 int defuse__decode(defuse__decoder *d, const char *buf, size_t len, unsigned flags,
@@ -759,6 +824,10 @@ int defuse__decode(defuse__decoder *d, const char *buf, size_t len, unsigned fla
         d->cap = d->ocap = d->reccap = 0;
     }
     bool slow = max_layers > 0 && may_decode((const unsigned char *)buf, len, flags);
+    /* A probe keeps no origins unless a "basic" rule may need them. */
+    bool map = !(flags & DEFUSE__DECODE_PROBE) || (flags & DEFUSE_SCAN_BASIC_AUTH) ||
+               (slow && has_basic((const unsigned char *)buf, len));
+    d->nomap = false;
     if ((rc = ensure_text(d, len, slow)) < 0)
         return rc;
     if (len)
@@ -768,8 +837,9 @@ int defuse__decode(defuse__decoder *d, const char *buf, size_t len, unsigned fla
     d->inlen = len;
     if (!slow)
         return 0;
-    if ((rc = ensure_orig(d, len + 1)) < 0)
+    if (map && (rc = ensure_orig(d, len + 1)) < 0)
         return rc;
+    d->nomap = !map;
 
     for (unsigned r = 0; r < max_layers; r++) {
         round_ctx c = {.d = d,
@@ -779,6 +849,7 @@ int defuse__decode(defuse__decoder *d, const char *buf, size_t len, unsigned fla
                        .oout = d->otmp,
                        .rec_first = d->nrec,
                        .flags = flags,
+                       .map = map,
                        .defer_b64 = true};
         if ((rc = run_round(&c)) < 0)
             goto fail;
@@ -789,7 +860,7 @@ int defuse__decode(defuse__decoder *d, const char *buf, size_t len, unsigned fla
         }
         if (c.changes == 0)
             break;
-        if ((rc = group_round(d, c.rec_first)) < 0)
+        if (map && (rc = group_round(d, c.rec_first)) < 0)
             goto fail;
         char *t = d->text;
         d->text = d->tmp;
@@ -812,6 +883,7 @@ fail:
     d->text[len] = '\0';
     d->len = len;
     d->ident = true;
+    d->nomap = false;
     d->nrounds = 0;
     d->nrec = 0;
     return rc;
@@ -825,12 +897,14 @@ const char *defuse__decoded_text(const defuse__decoder *d, size_t *len) {
 size_t defuse__decoded_origin(const defuse__decoder *d, size_t pos) {
     if (pos >= d->len)
         return d->inlen;
+    if (d->nomap)
+        return pos < d->inlen ? pos : d->inlen; /* unknown after a probe */
     return d->ident ? pos : d->orig[pos];
 }
 
 size_t defuse__decoded_layers(const defuse__decoder *d, size_t a, size_t b, defuse_layer *out,
                               size_t max) {
-    if (d->nrounds == 0 || a >= b || a >= d->len || max == 0)
+    if (d->nrounds == 0 || d->nomap || a >= b || a >= d->len || max == 0)
         return 0;
     uint32_t lo = (uint32_t)defuse__decoded_origin(d, a);
     uint32_t hi = (uint32_t)defuse__decoded_origin(d, b);

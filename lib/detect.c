@@ -594,7 +594,7 @@ static int judge(defuse_scanner *s, size_t a, size_t b, size_t open, bool exact)
         if (!dec)
             return DEFUSE_ENOMEM;
         long dl = defuse__base64_decode(ev[i].text, ev[i].len, dec);
-        if (dl <= 0 || !memmem(dec, (size_t)dl, "${", 2))
+        if (dl <= 0 || !defuse__find_open((const char *)dec, (size_t)dl))
             continue;
         evcopy iev[MAX_EVENTS_PER_MESSAGE];
         size_t niev = 0;
@@ -646,11 +646,24 @@ int defuse_scan(defuse_scanner *s, const char *buf, size_t len, unsigned flags,
     s->decoded = false;
 
     if (!(flags & DEFUSE_SCAN_NO_DECODE)) {
-        if (defuse_candidate(s->raw, len) == len && !(flags & DEFUSE_SCAN_BASIC_AUTH))
+        if (!(flags & (DEFUSE__SCAN_HAS_CANDIDATE | DEFUSE_SCAN_BASIC_AUTH)) &&
+            defuse_candidate(s->raw, len) == len)
             return 0;
         /* Without a trace nobody reads text that holds no "${": let the
          * decoder stop as soon as nothing left can become one. */
         unsigned dflags = s->trace ? flags : flags | DEFUSE__DECODE_STOP_CLEAN;
+        if (!s->trace) {
+            /* Most lines with a candidate decode to no "${" at all: find
+             * that out without origins first (DEFUSE__DECODE_PROBE). */
+            int pr = defuse__decode(s->dec, s->raw, len, dflags | DEFUSE__DECODE_PROBE,
+                                    s->lim.max_layers);
+            if (pr < 0)
+                return pr;
+            size_t pl;
+            const char *pt = defuse__decoded_text(s->dec, &pl);
+            if (pl < 3 || !defuse__find_open(pt, pl))
+                return 0;
+        }
         int rounds = defuse__decode(s->dec, s->raw, len, dflags, s->lim.max_layers);
         if (rounds < 0)
             return rounds;
@@ -664,7 +677,7 @@ int defuse_scan(defuse_scanner *s, const char *buf, size_t len, unsigned flags,
             }
         }
     }
-    if (s->textlen < 3 || !memmem(s->text, s->textlen, "${", 2))
+    if (s->textlen < 3 || !defuse__find_open(s->text, s->textlen))
         return 0;
 
     int rc = 0;
@@ -705,7 +718,7 @@ int defuse_scan(defuse_scanner *s, const char *buf, size_t len, unsigned flags,
             /* Any later "${", even an unclosed one that ends the group
              * ("$${jndi:...}${"), triggers one more pass: include it. */
             size_t end = s->spans[g - 1].end;
-            const char *q = end < s->textlen ? memmem(s->text + end, s->textlen - end, "${", 2) : NULL;
+            const char *q = end < s->textlen ? defuse__find_open(s->text + end, s->textlen - end) : NULL;
             if (q && escaped)
                 end = (size_t)(q - s->text) + 2;
             if (g - k > 1 || end > s->spans[g - 1].end) {

@@ -452,7 +452,7 @@ static int variable(defuse__emu *e, const char *in, size_t n, size_t pos, size_t
     /* 1. Substitute inside the variable name (a fresh, top-level call). */
     sbuf *nb = &e->namebuf[depth];
     nb->len = 0;
-    if (memmem(expr, elen, "${", 2))
+    if (defuse__find_open(expr, elen))
         e->tech |= DEFUSE_TECH_NESTED;
     int rc = substitute(e, expr, elen, nb, NULL, depth + 1);
     if (rc)
@@ -724,7 +724,7 @@ int defuse__emu_run(defuse__emu *e, const char *msg, size_t len) {
     size_t i = 0;
     for (;;) {
         const char *hit = cur->len >= 2 && i < cur->len - 1
-                              ? memmem(cur->p + i, cur->len - i, "${", 2)
+                              ? defuse__find_open(cur->p + i, cur->len - i)
                               : NULL;
         if (!hit)
             break;

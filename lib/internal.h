@@ -12,8 +12,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define DEFUSE_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The first "${" in p[0..n), or NULL.  memchr() finds the rare '$' with
+ * SIMD; glibc's memmem() with this two-byte needle went byte by byte and
+ * cost an eighth of the time spent on each candidate log line. */
+static inline const char *defuse__find_open(const char *p, size_t n) {
+    const char *e = p + n;
+    for (const char *q = p; e - q >= 2; q++) {
+        q = memchr(q, '$', (size_t)(e - q) - 1);
+        if (!q)
+            return NULL;
+        if (q[1] == '{')
+            return q;
+    }
+    return NULL;
+}
 
 /* ---- arena.c: bump allocator, reset per scan ------------------------------ */
 

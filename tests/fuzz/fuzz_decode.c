@@ -56,13 +56,44 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t dl;
     const char *d = defuse__decoded_text(dec, &dl);
     size_t c = defuse_candidate(in, size);
-    if (c > size || c != defuse__candidate_scalar(in, size) || c != defuse__candidate_sse2(in, size))
+    if (c > size)
         abort();
+    for (unsigned k = 0; k < 8; k++) {
+        size_t nl = 0, kc = defuse__candidate_impl(k, in, size, &nl);
+        if (kc != SIZE_MAX && (kc != c || defuse__candidate_impl(k, in, size, NULL) != c))
+            abort(); /* the scanners disagree */
+        if (kc != SIZE_MAX) {
+            size_t want_nl = 0;
+            for (size_t i = 0; i < c; i++)
+                want_nl += in[i] == '\n';
+            if (nl != want_nl)
+                abort();
+        }
+    }
     const char *hit = dl >= 2 ? memmem(d, dl, "${", 2) : NULL;
     if (hit && c > defuse__decoded_origin(dec, (size_t)(hit - d)))
         abort(); /* the pre-filter missed an encoded "${" */
     if (r == 0 && (dl != size || (size && memcmp(d, in, size) != 0)))
         abort(); /* zero rounds must mean the text is the input */
+
+    /* DEFUSE__DECODE_PROBE keeps no origins but must give the same text,
+     * with and without DEFUSE__DECODE_STOP_CLEAN. */
+    for (unsigned stop = 0; stop < 2; stop++) {
+        unsigned fl = stop ? DEFUSE__DECODE_STOP_CLEAN : 0;
+        int r1 = defuse__decode(dec, in, size, fl, DEFUSE_DEFAULT_MAX_LAYERS);
+        size_t l1;
+        const char *t1 = defuse__decoded_text(dec, &l1);
+        char *copy = malloc(l1 + 1);
+        if (!copy)
+            return 0;
+        memcpy(copy, t1, l1);
+        int r2 = defuse__decode(dec, in, size, fl | DEFUSE__DECODE_PROBE, DEFUSE_DEFAULT_MAX_LAYERS);
+        size_t l2;
+        const char *t2 = defuse__decoded_text(dec, &l2);
+        if (r1 != r2 || l1 != l2 || memcmp(copy, t2, l1) != 0)
+            abort(); /* the probe decoded differently */
+        free(copy);
+    }
 
     /* As a header value, fewer rounds. */
     r = defuse__decode(dec, in, size, DEFUSE_SCAN_BASIC_AUTH, 3);

@@ -4,12 +4,13 @@
  * The property that matters: it never misses.  For random and adversarial
  * strings, whenever the decoder turns s into text holding "${", the
  * candidate offset of s must be at or before the original offset of that
- * '$'.  The SIMD scan is also checked against the scalar scan and against
- * Hyperscan over the same literal set (an independent matcher), at every
- * alignment.  With DEFUSE_CORPUS the whole real corpus is checked too.
+ * '$'.  Every scanner the CPU can run (scalar, SSE2, AVX2, AVX-512 VBMI) is
+ * also checked against the others and against Hyperscan over the same
+ * literal set (an independent matcher), at every alignment and length.
+ * With DEFUSE_CORPUS the whole real corpus is checked too.
  *
- * DEFUSE_BENCH_CANDIDATE=<file> prints the throughput of the three scans on
- * that file (docs/decoding.md gives the figures).
+ * DEFUSE_BENCH_CANDIDATE=<file> prints the throughput of each scan on that
+ * file (docs/decoding.md gives the figures).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -113,11 +114,12 @@ static void test_negatives(void **state) {
     }
 }
 
-/* SIMD (AVX2 and SSE2), scalar and Hyperscan agree, at every alignment and
- * length. */
+/* Every scanner the CPU runs, and Hyperscan, agree at every alignment and
+ * length.  The alphabet holds the bytes of the AVX-512 buckets and high
+ * bytes whose low seven bits alias them ('$' | 0x80, ...). */
 static void test_agreement(void **state) {
     (void)state;
-    static const char alpha[] = "$$%%&&\\\\{b#Basic 24u0x5c;ampdolr";
+    static const char alpha[] = "$$%%&&\\\\{b#Basic 24u0x5c;ampdolr\xa4\xa5\xdc\xfb\xe2\xc1";
     char buf[300];
     uint64_t x = 88172645463325252ull;
     for (int iter = 0; iter < 20000; iter++) {
@@ -133,12 +135,38 @@ static void test_agreement(void **state) {
             buf[off + i] = (x % 7) ? (char)('a' + x % 26) : alpha[(x >> 8) % (sizeof alpha - 1)];
         }
         const char *s = buf + off;
-        size_t a = defuse_candidate(s, n), b = defuse__candidate_scalar(s, n),
-               c = defuse__candidate_hs(s, n), e = defuse__candidate_sse2(s, n);
-        if (a != b || a != c || a != e)
-            fail_msg("disagree on \"%.*s\": simd %zu scalar %zu hs %zu sse2 %zu", (int)n, s, a, b,
-                     c, e);
+        size_t a = defuse_candidate(s, n), c = defuse__candidate_hs(s, n);
+        if (a != c)
+            fail_msg("disagree on \"%.*s\": %s %zu hs %zu", (int)n, s,
+                     defuse__candidate_impl_name(DEFUSE__CANDIDATE_BEST), a, c);
+        for (unsigned k = 0; k < 8; k++) {
+            size_t b = defuse__candidate_impl(k, s, n, NULL);
+            if (b != SIZE_MAX && b != a)
+                fail_msg("disagree on \"%.*s\": %s %zu, %s %zu", (int)n, s,
+                         defuse__candidate_impl_name(k), b,
+                         defuse__candidate_impl_name(DEFUSE__CANDIDATE_BEST), a);
+        }
     }
+}
+
+/* The AVX-512 scanner's buckets cover every trigger (else it is unused),
+ * and the scanners that run here include the one dispatched. */
+static void test_impls(void **state) {
+    (void)state;
+    assert_true(defuse__candidate_buckets_cover());
+    const char *best = defuse__candidate_impl_name(DEFUSE__CANDIDATE_BEST);
+    assert_non_null(best);
+    bool found = false;
+    for (unsigned k = 0; k < 8; k++) {
+        const char *name = defuse__candidate_impl_name(k);
+        if (name) {
+            print_message("scanner %u: %s%s\n", k, name, strcmp(name, best) == 0 ? " (used)" : "");
+            found |= strcmp(name, best) == 0;
+        }
+    }
+    assert_true(found);
+    assert_string_equal(defuse__candidate_impl_name(0), "scalar");
+    assert_int_equal(defuse__candidate_impl(99, "x", 1, NULL), SIZE_MAX);
 }
 
 /* defuse__candidate_nl() returns what defuse_candidate() returns and the
@@ -170,10 +198,47 @@ static void test_newlines(void **state) {
         if (got != want || nl != want_nl)
             fail_msg("candidate_nl on %zu bytes: %zu (%zu newlines), want %zu (%zu)", n, got, nl,
                      want, want_nl);
+        for (unsigned k = 0; k < 8; k++) {
+            size_t knl = 12345, kgot = defuse__candidate_impl(k, s, n, &knl);
+            if (kgot != SIZE_MAX && (kgot != want || knl != want_nl))
+                fail_msg("%s with newlines on %zu bytes: %zu (%zu newlines), want %zu (%zu)",
+                         defuse__candidate_impl_name(k), n, kgot, knl, want, want_nl);
+        }
     }
     size_t nl = 1;
     assert_int_equal(defuse__candidate_nl(NULL, 0, &nl), 0);
     assert_int_equal(nl, 0);
+}
+
+/* Long inputs: the AVX-512 scanner adds newlines up per byte lane and sums
+ * the lanes every 255 steps; a text of nothing but newlines (every lane
+ * counts one per step) and a sparse one must come out exact, with the
+ * candidate before, on and after a round boundary. */
+static void test_newlines_long(void **state) {
+    (void)state;
+    enum { N = 200000 };
+    char *buf = malloc(N);
+    assert_non_null(buf);
+    static const size_t at[] = {5, 64 * 255 - 1, 64 * 255, 64 * 255 + 1, 64 * 510 + 7, N - 3, N};
+    for (int dense = 0; dense < 2; dense++) {
+        for (size_t a = 0; a < DEFUSE_ARRAY_LEN(at); a++) {
+            for (size_t i = 0; i < N; i++)
+                buf[i] = dense ? '\n' : (i % 97 == 0 ? '\n' : 'a' + (char)(i % 23));
+            if (at[a] + 2 <= N)
+                memcpy(buf + at[a], "${", 2);
+            size_t want = at[a] + 2 <= N ? at[a] : N, want_nl = 0;
+            for (size_t i = 0; i < want; i++)
+                want_nl += buf[i] == '\n';
+            for (unsigned k = 0; k < 8; k++) {
+                size_t nl = 0, got = defuse__candidate_impl(k, buf, N, &nl);
+                if (got != SIZE_MAX && (got != want || nl != want_nl))
+                    fail_msg("%s, %s text, \"${\" at %zu: %zu (%zu newlines), want %zu (%zu)",
+                             defuse__candidate_impl_name(k), dense ? "newline" : "sparse", at[a],
+                             got, nl, want, want_nl);
+            }
+        }
+    }
+    free(buf);
 }
 
 /* Threads: one-time initialisation and per-thread Hyperscan scratch (freed
@@ -418,6 +483,11 @@ static double now_s(void) {
 
 typedef size_t (*scan_fn)(const char *, size_t);
 
+static unsigned bench_impl;
+static size_t scan_impl(const char *p, size_t n) {
+    return defuse__candidate_impl(bench_impl, p, n, NULL);
+}
+
 static void bench_one(const char *name, scan_fn f, const char *p, size_t n) {
     double best = 1e30, best_cpu = 1e30;
     size_t hits = 0;
@@ -504,10 +574,13 @@ static void test_bench(void **state) {
     size_t nt;
     defuse__candidate_triggers(&nt);
     printf("%s: %zu bytes, %zu trigger literals\n", f, n, nt);
-    bench_one("simd", defuse_candidate, p, n);
+    bench_one(defuse__candidate_impl_name(DEFUSE__CANDIDATE_BEST), defuse_candidate, p, n);
     bench_one("hs", defuse__candidate_hs, p, n);
-    bench_one("sse2", defuse__candidate_sse2, p, n);
-    bench_one("scalar", defuse__candidate_scalar, p, n);
+    for (unsigned k = 0; k < 8; k++) {
+        bench_impl = k;
+        if (defuse__candidate_impl_name(k))
+            bench_one(defuse__candidate_impl_name(k), scan_impl, p, n);
+    }
     munmap(p, n);
     bench_file(f);
 }
@@ -517,8 +590,10 @@ int main(void) {
         cmocka_unit_test(test_positives),
         cmocka_unit_test(test_negatives),
         cmocka_unit_test(test_agreement),
+        cmocka_unit_test(test_impls),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_newlines),
+        cmocka_unit_test(test_newlines_long),
         cmocka_unit_test(test_invariant_random),
         cmocka_unit_test(test_invariant_stacks),
         cmocka_unit_test(test_corpus),
