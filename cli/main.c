@@ -18,9 +18,12 @@ typedef struct command {
     const char *summary;
 } command;
 
-/* `defuse honeypot`: runs defuse-honeypot from the directory of this
- * program (the daemon links the network libraries; the scanners do not). */
-static int run_honeypot(int argc, char **argv) {
+/* Runs the sibling program `prog` from the directory of this program with
+ * argv (argv[0] the subcommand).  The honeypot daemon and the archive
+ * scanner live in their own executables so that `defuse logs` does not
+ * load their libraries (libuv, libcurl, liblber; libarchive and its
+ * dependencies): loading them was most of the start-up time. */
+static int run_sibling(const char *prog, int argc, char **argv) {
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 32);
     if (n <= 0) {
@@ -29,7 +32,7 @@ static int run_honeypot(int argc, char **argv) {
     }
     self[n] = '\0';
     char *slash = strrchr(self, '/');
-    strcpy(slash ? slash + 1 : self, "defuse-honeypot");
+    strcpy(slash ? slash + 1 : self, prog);
     char **args = calloc((size_t)argc + 2, sizeof *args);
     if (!args)
         return EXIT_ERROR;
@@ -42,10 +45,13 @@ static int run_honeypot(int argc, char **argv) {
     return EXIT_ERROR;
 }
 
+static int run_honeypot(int argc, char **argv) { return run_sibling("defuse-honeypot", argc, argv); }
+static int run_scan(int argc, char **argv) { return run_sibling("defuse-scan", argc, argv); }
+
 static const command commands[] = {
     {"logs", cmd_logs, cli_help_logs, "find Log4Shell-class attempts in logs (live or archived)"},
     {"explain", cmd_explain, cli_help_explain, "deobfuscate one payload step by step"},
-    {"scan", cmd_scan, cli_help_scan, "inventory log4j/commons-text, CVEs, safe mitigation"},
+    {"scan", run_scan, NULL, "inventory log4j/commons-text, CVEs, safe mitigation"},
     {"honeypot", run_honeypot, NULL,
      "tripwire listener capturing HTTP, LDAP, RMI, DNS callbacks"},
 };

@@ -36,7 +36,6 @@
  */
 #include "decode_extra.h"
 
-#include <hs/hs.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,7 +106,6 @@ static unsigned char first_byte[256];
 static defuse__trigger *triggers; /* enumerated from the trie, for the oracle */
 static char *trigger_pool;
 static size_t ntriggers;
-static size_t max_trigger_len;
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
@@ -242,8 +240,6 @@ static void enumerate(unsigned node, char *buf, size_t depth, size_t *n, bool st
                 dst[depth + 1] = '\0';
                 triggers[*n] = (defuse__trigger){dst, depth + 1, false};
             }
-            if (depth + 1 > max_trigger_len)
-                max_trigger_len = depth + 1;
             (*n)++;
         } else {
             enumerate(c, buf, depth + 1, n, store);
@@ -766,103 +762,4 @@ size_t defuse__candidate_impl(unsigned k, const char *buf, size_t len, size_t *n
 bool defuse__candidate_buckets_cover(void) {
     pthread_once(&init_once, build_triggers);
     return vclass_ok;
-}
-
-/* ---- Hyperscan reference ------------------------------------------------- */
-
-static hs_database_t *hs_db;
-static pthread_once_t hs_once = PTHREAD_ONCE_INIT;
-static pthread_key_t hs_key;
-static _Thread_local hs_scratch_t *hs_tls_scratch;
-
-static void free_scratch(void *s) { hs_free_scratch(s); }
-
-static void hs_init(void) {
-    size_t n;
-    const defuse__trigger *t = defuse__candidate_triggers(&n);
-    char **exprs = calloc(n, sizeof *exprs);
-    unsigned *flags = calloc(n, sizeof *flags), *ids = calloc(n, sizeof *ids);
-    hs_compile_error_t *err = NULL;
-    if (!exprs || !flags || !ids)
-        goto out;
-    for (size_t i = 0; i < n; i++) {
-        /* Each byte as \xHH: no regex metacharacter survives. */
-        exprs[i] = malloc(t[i].len * 4 + 1);
-        if (!exprs[i])
-            goto out;
-        for (size_t j = 0; j < t[i].len; j++) {
-            static const char hx[] = "0123456789abcdef";
-            unsigned char c = (unsigned char)t[i].lit[j];
-            exprs[i][j * 4] = '\\';
-            exprs[i][j * 4 + 1] = 'x';
-            exprs[i][j * 4 + 2] = hx[c >> 4];
-            exprs[i][j * 4 + 3] = hx[c & 15];
-        }
-        exprs[i][t[i].len * 4] = '\0';
-        flags[i] = HS_FLAG_SINGLEMATCH | (t[i].caseless ? HS_FLAG_CASELESS : 0);
-        ids[i] = (unsigned)i;
-    }
-    if (pthread_key_create(&hs_key, free_scratch) != 0)
-        goto out;
-    if (hs_compile_multi((const char *const *)exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL,
-                         &hs_db, &err) != HS_SUCCESS) {
-        hs_free_compile_error(err);
-        hs_db = NULL;
-    }
-out:
-    if (exprs)
-        for (size_t i = 0; i < n; i++)
-            free(exprs[i]);
-    free(exprs);
-    free(flags);
-    free(ids);
-}
-
-typedef struct hs_ctx {
-    size_t best;
-} hs_ctx;
-
-static int on_hs_match(unsigned id, unsigned long long from, unsigned long long to, unsigned fl,
-                       void *ctx) {
-    (void)from;
-    (void)fl;
-    hs_ctx *c = ctx;
-    size_t n;
-    const defuse__trigger *t = defuse__candidate_triggers(&n);
-    size_t start = (size_t)to - t[id].len;
-    if (start < c->best)
-        c->best = start;
-    /* Matches arrive by end offset: none ending later can start earlier. */
-    return (size_t)to >= c->best + max_trigger_len ? 1 : 0;
-}
-
-size_t defuse__candidate_hs(const char *buf, size_t len) {
-    pthread_once(&hs_once, hs_init);
-    if (!hs_db)
-        return (size_t)-1;
-    if (!hs_tls_scratch) {
-        hs_scratch_t *s = NULL;
-        if (hs_alloc_scratch(hs_db, &s) != HS_SUCCESS)
-            return (size_t)-1;
-        if (pthread_setspecific(hs_key, s) != 0) {
-            hs_free_scratch(s);
-            return (size_t)-1;
-        }
-        hs_tls_scratch = s;
-    }
-    /* hs_scan takes an unsigned length: scan in overlapping chunks. */
-    const size_t chunk = (size_t)1 << 30;
-    size_t off = 0;
-    for (;;) {
-        size_t n = len - off > chunk ? chunk : len - off;
-        hs_ctx c = {.best = (size_t)-1};
-        hs_error_t e = hs_scan(hs_db, buf + off, (unsigned)n, 0, hs_tls_scratch, on_hs_match, &c);
-        if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
-            return (size_t)-1;
-        if (c.best != (size_t)-1)
-            return off + c.best;
-        if (off + n >= len)
-            return len;
-        off += n - (max_trigger_len - 1);
-    }
 }

@@ -40,11 +40,59 @@
  */
 #include "internal.h"
 
+#include <dlfcn.h>
+#include <stddef.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <unicode/ustring.h>
 #include <unicode/utypes.h>
+#include <unicode/uvernum.h>
+
+/* ICU is opened with dlopen() the first time a non-ASCII text is case-mapped
+ * (${lower:...} / ${upper:...}), not linked: loading it and libstdc++ at
+ * start-up was ~0.7 ms of every `defuse logs` run and of every nginx worker,
+ * for a path most inputs never take.  The names are ICU's versioned entry
+ * points (u_strToUpper is a macro for u_strToUpper_72), taken from the
+ * headers the library was built against, as is the soname. */
+#define ICU_STR2(x) #x
+#define ICU_STR(x) ICU_STR2(x)
+#define ICU_SONAME "libicuuc.so." ICU_STR(U_ICU_VERSION_MAJOR_NUM)
+
+static struct icu_api {
+    UChar *(*from_utf8)(UChar *, int32_t, int32_t *, const char *, int32_t, UChar32, int32_t *,
+                        UErrorCode *);
+    char *(*to_utf8)(char *, int32_t, int32_t *, const UChar *, int32_t, UChar32, int32_t *,
+                     UErrorCode *);
+    int32_t (*upper)(UChar *, int32_t, const UChar *, int32_t, const char *, UErrorCode *);
+    int32_t (*lower)(UChar *, int32_t, const UChar *, int32_t, const char *, UErrorCode *);
+} icu;
+static bool icu_ok;
+static pthread_once_t icu_once = PTHREAD_ONCE_INIT;
+
+static void icu_load(void) {
+    static const struct {
+        const char *name;
+        size_t off;
+    } syms[] = {
+        {ICU_STR(u_strFromUTF8WithSub), offsetof(struct icu_api, from_utf8)},
+        {ICU_STR(u_strToUTF8WithSub), offsetof(struct icu_api, to_utf8)},
+        {ICU_STR(u_strToUpper), offsetof(struct icu_api, upper)},
+        {ICU_STR(u_strToLower), offsetof(struct icu_api, lower)},
+    };
+    void *h = dlopen(ICU_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+        return;
+    for (size_t i = 0; i < DEFUSE_ARRAY_LEN(syms); i++) {
+        void *f = dlsym(h, syms[i].name);
+        if (!f)
+            return;
+        /* POSIX: a function's address round-trips through void *. */
+        memcpy((char *)&icu + syms[i].off, &f, sizeof f);
+    }
+    icu_ok = true;
+}
 
 /* Internal result of substitute(): 0, a negative defuse_err, or CYCLE. */
 #define EMU_CYCLE 1
@@ -209,6 +257,9 @@ static int casemap(defuse__emu *e, const char *s, size_t n, bool upper, sbuf *ou
     }
     if (n > INT32_MAX / 4)
         return DEFUSE_ELIMIT;
+    pthread_once(&icu_once, icu_load);
+    if (!icu_ok)
+        return DEFUSE_ENOENT; /* ICU_SONAME is missing: a broken installation */
     /* Case mapping grows UTF-16 text at most 3x (e.g. U+0390 upper-cases to
      * three code units). */
     int rc = u16_reserve(e, n * 3 + 16);
@@ -216,12 +267,12 @@ static int casemap(defuse__emu *e, const char *s, size_t n, bool upper, sbuf *ou
         return rc;
     UErrorCode err = U_ZERO_ERROR;
     int32_t ulen = 0;
-    u_strFromUTF8WithSub(e->u16a, (int32_t)e->u16cap, &ulen, s, (int32_t)n, 0xFFFD, NULL, &err);
+    icu.from_utf8(e->u16a, (int32_t)e->u16cap, &ulen, s, (int32_t)n, 0xFFFD, NULL, &err);
     if (U_FAILURE(err))
         return DEFUSE_EFORMAT;
     err = U_ZERO_ERROR;
-    int32_t mlen = upper ? u_strToUpper(e->u16b, (int32_t)e->u16cap, e->u16a, ulen, "en_US", &err)
-                         : u_strToLower(e->u16b, (int32_t)e->u16cap, e->u16a, ulen, "en_US", &err);
+    int32_t mlen = upper ? icu.upper(e->u16b, (int32_t)e->u16cap, e->u16a, ulen, "en_US", &err)
+                         : icu.lower(e->u16b, (int32_t)e->u16cap, e->u16a, ulen, "en_US", &err);
     if (U_FAILURE(err))
         return DEFUSE_EFORMAT;
     out->len = 0;
@@ -230,7 +281,7 @@ static int casemap(defuse__emu *e, const char *s, size_t n, bool upper, sbuf *ou
         return rc;
     err = U_ZERO_ERROR;
     int32_t blen = 0;
-    u_strToUTF8WithSub(out->p, (int32_t)(out->cap - 1), &blen, e->u16b, mlen, 0xFFFD, NULL, &err);
+    icu.to_utf8(out->p, (int32_t)(out->cap - 1), &blen, e->u16b, mlen, 0xFFFD, NULL, &err);
     if (U_FAILURE(err))
         return DEFUSE_EFORMAT;
     out->len = (size_t)blen;

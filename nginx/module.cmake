@@ -16,10 +16,11 @@ if(NOT EXISTS /usr/share/nginx/src/conf_flags)
 endif()
 
 set(DEFUSE_NGX_LIBS)
-foreach(dep ARCHIVE JANSSON ICU HS ZLIB)
+# (ICU is opened with dlopen() by libdefuse; Hyperscan is only its tests'.)
+foreach(dep ARCHIVE JANSSON ZLIB)
   list(APPEND DEFUSE_NGX_LIBS ${${dep}_LDFLAGS})
 endforeach()
-list(APPEND DEFUSE_NGX_LIBS -lpthread -lm)
+list(APPEND DEFUSE_NGX_LIBS -ldl -lpthread -lm)
 list(REMOVE_DUPLICATES DEFUSE_NGX_LIBS)
 string(REPLACE ";" " " DEFUSE_NGX_LIBS "${DEFUSE_NGX_LIBS}")
 

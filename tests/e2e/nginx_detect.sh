@@ -27,6 +27,12 @@ expect 200 "detect mode: payload in a body passes" /api --data-binary "x=$P2"
 expect 200 "block mode: a recon lookup alone is not blocked" "/block/" -A '${env:USER}'
 expect 200 "block mode: an escaped \$\${jndi:...} is not blocked" "/block/" -A '$${jndi:ldap://127.0.0.1:1389/esc}'
 expect 403 "block mode still blocks a JNDI payload" "/block/" -A "$P1"
+# Unicode case mapping inside the worker (libdefuse opens ICU on first use):
+# upper(U+0131 dotless i) is "I", so the prefix reads jndi.
+expect 403 "block mode blocks a payload needing ICU case mapping" \
+    "/block/?q=%24%7Bjnd%24%7Bupper:%C4%B1%7D:ldap://127.0.0.1:1389/icu%7D"
+expect 200 "block mode: ICU case mapping that spells no jndi passes" \
+    "/block/?q=%24%7Bjnd%24%7Bupper:%C5%BF%7D:ldap://127.0.0.1:1389/icu%7D"
 ngx_stop
 
 LOG=$T/logs/defuse.jsonl
