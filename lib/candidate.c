@@ -592,9 +592,6 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi,popcnt"))) static inline
     const __m512i nlv = _mm512_set1_epi8('\n'), ones = _mm512_set1_epi8(1);
     const __m512i zero = _mm512_setzero_si512();
     size_t i = 0, count = 0;
-#ifdef VB_PF
-    unsigned char touch = 0;
-#endif
     if (len >= 128) {
         const size_t last = len - 128; /* the last step whose nxt is whole */
         __m512i nxt = _mm512_loadu_si512((const void *)p);
@@ -605,10 +602,6 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi,popcnt"))) static inline
             for (; i <= stop; i += 64) {
                 __m512i b0 = nxt;
                 nxt = _mm512_loadu_si512((const void *)(p + i + 64));
-#ifdef VB_PF
-                if (i + VB_PF < len)
-                    touch |= p[i + VB_PF];
-#endif
                 uint64_t m = vb_step(&t, b0, nxt);
                 __mmask64 kn = nl ? _mm512_cmpeq_epi8_mask(b0, nlv) : 0;
                 if (__builtin_expect(m != 0, 0)) {
@@ -649,9 +642,6 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi,popcnt"))) static inline
     }
     if (nl)
         *nl_out = count;
-#ifdef VB_PF
-    __asm__ volatile("" ::"r"(touch));
-#endif
     return len;
 }
 
