@@ -2,7 +2,8 @@
  * limits.h -- every limit that input controls, in one place.
  *
  * Each is a default; the detection limits can be overridden per scanner
- * through struct defuse_limits.  Keep each with a sentence on why its value.
+ * through struct defuse_limits, the inventory limits per walk through
+ * struct defuse_inv_limits.  Keep each with a sentence on why its value.
  */
 #ifndef DEFUSE_LIMITS_H
 #define DEFUSE_LIMITS_H
@@ -41,5 +42,58 @@
 
 /* Findings reported for one buffer. */
 #define DEFUSE_DEFAULT_MAX_FINDINGS 256u
+
+/* ---- inventory (defaults of struct defuse_inv_limits) ---------------------
+ * Every quantity an archive controls, with why its value. */
+
+/* Nesting below a file: real deployments nest war > jar > jar (3); Spring
+ * Boot and docker layers add two more.  16 matches google/log4jscanner. */
+#define DEFUSE_INV_MAX_DEPTH 16u
+/* Entries per archive: the biggest real fat jars hold ~200k entries. */
+#define DEFUSE_INV_MAX_ENTRIES 1000000u
+/* Bytes decompressed per top-level file (nested archives, class files,
+ * heads sniffed, tar streams): 4 GiB covers a large image layer. */
+#define DEFUSE_INV_MAX_EXPANDED (4ull << 30)
+/* Declared expansion / compressed size of one zip.  Deflate cannot exceed
+ * about 1032:1, so a zip declaring more than 2000:1 overlaps its entries
+ * (a zip bomb such as zbsm) and is refused before anything is inflated. */
+#define DEFUSE_INV_MAX_RATIO 2000u
+/* Below this total declared size a zip is never a ratio bomb. */
+#define DEFUSE_INV_RATIO_FLOOR (64ull << 20)
+/* A nested zip (which needs seeking for its central directory) up to this
+ * size is held in memory; a larger one spills to an unlinked temp file. */
+#define DEFUSE_INV_MAX_MEMORY_ARCHIVE (16u << 20)
+/* Largest nested archive spilled to disk. */
+#define DEFUSE_INV_MAX_SPILL (2ull << 30)
+/* Bytes read of one class, pom.properties or MANIFEST.MF: the largest
+ * log4j class is ~60 KiB. */
+#define DEFUSE_INV_MAX_CLASS (4u << 20)
+/* Wall time per top-level file. */
+#define DEFUSE_INV_MAX_SECONDS 300u
+/* Component package roots tracked per container (a fat jar shading many
+ * copies is still far below this). */
+#define DEFUSE_INV_MAX_KEYS 64u
+/* pom.properties files remembered per container. */
+#define DEFUSE_INV_MAX_POMS 32u
+/* Longest nested path reported. */
+#define DEFUSE_INV_MAX_PATH 8192u
+/* Bytes sniffed at the start of a file or entry to recognise its type. */
+#define DEFUSE_INV_SNIFF 512u
+/* Bytes read at once from the start of a walked file: a file shorter than
+ * this is then wholly in memory, so its size (and its end, for the zip
+ * directory check) is known without fstat() or a second read. */
+#define DEFUSE_INV_HEAD 4096u
+/* Bytes searched at the end of a file for a zip end-of-central-directory
+ * record (a zip comment may be up to 65535 bytes). */
+#define DEFUSE_INV_TAIL (65535u + 22u)
+/* Largest zip central directory read by the bomb pre-check. */
+#define DEFUSE_INV_MAX_CENTRAL_DIR (256u << 20)
+/* Evidence text per component. */
+#define DEFUSE_INV_MAX_EVIDENCE 2048u
+
+/* Limits of the vulnerability data (checked at load). */
+#define DEFUSE_VDB_MAX_RELEASES 128u
+#define DEFUSE_VDB_MAX_MARKERS 64u
+#define DEFUSE_VDB_MAX_FILE (16u << 20)
 
 #endif /* DEFUSE_LIMITS_H */
