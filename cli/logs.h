@@ -38,6 +38,11 @@
 /* Findings a job buffers before it streams them itself (memory bound on
  * attack-dense input; see logs.c). */
 #define LOGS_STREAM_AFTER 4096u
+/* Jobs each worker may finish ahead of the output: at most this many times
+ * --jobs jobs hold their findings (LOGS_STREAM_AFTER each at most) while
+ * an older one runs.  16 lets a run of small files be printed per wake-up
+ * of the main thread rather than per file. */
+#define LOGS_JOBS_AHEAD 16u
 /* Bytes at the start of a line examined for src_ip and time, and the
  * largest JSON line parsed for them (only lines with a finding). */
 #define LF_MAX_SCAN 4096u
