@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cmocka.h>
 
@@ -211,6 +212,86 @@ static void test_defang_truncation(void **state) {
     assert_string_equal(nulbuf, "a\\x00b");
 }
 
+/* defuse_finding_to_json() without extra writes the JSON directly; with
+ * extra it builds it with jansson.  With an empty extra object the two
+ * must give the same bytes, on random findings whose strings mix quotes,
+ * backslashes, '$', '/', every control byte, DEL, valid multi-byte UTF-8
+ * (U+2028 too), invalid bytes and truncated sequences, NULs, and NULL
+ * fields. */
+static uint64_t rng = 0x2545F4914F6CDD1Dull;
+static unsigned rnd(unsigned n) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (unsigned)(rng % n);
+}
+
+static size_t rand_text(char *buf, size_t cap) {
+    static const char *const atoms[] = {"a", "Z", "0", "$", "{", "}", "\"", "\\", "/", ":",
+                                        "\x7f", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9d\x84\x9e",
+                                        "\xe2\x80\xa8", "\x80", "\xc0", "\xff", "\xe2\x82",
+                                        "\xed\xa0\x80", "${jndi:", " "};
+    size_t n = 0, parts = rnd(12);
+    for (size_t i = 0; i < parts; i++) {
+        char one[8];
+        const char *a;
+        size_t al;
+        if (rnd(5) == 0) {
+            one[0] = (char)rnd(0x20); /* a control byte, NUL included */
+            a = one, al = 1;
+        } else {
+            a = atoms[rnd(sizeof atoms / sizeof atoms[0])];
+            al = strlen(a);
+        }
+        if (n + al > cap)
+            break;
+        memcpy(buf + n, a, al);
+        n += al;
+    }
+    return n;
+}
+
+static void test_direct_matches_jansson(void **state) {
+    (void)state;
+    static char pool[8][64];
+    for (int iter = 0; iter < 20000; iter++) {
+        defuse_finding f;
+        memset(&f, 0, sizeof f);
+        size_t len[8];
+        for (int k = 0; k < 8; k++) {
+            len[k] = rand_text(pool[k], sizeof pool[k] - 1);
+            pool[k][len[k]] = '\0';
+        }
+        f.kind = (defuse_kind)rnd(5);
+        f.techniques = (unsigned)rnd(1u << 16) | (rnd(2) ? 1u << rnd(DEFUSE_TECH_COUNT) : 0);
+        if (rnd(4))
+            f.payload = pool[0], f.payload_len = len[0];
+        if (rnd(4))
+            f.decoded = pool[1], f.decoded_len = len[1];
+        f.nlayers = rnd(DEFUSE_MAX_REPORTED_LAYERS + 2);
+        for (size_t i = 0; i < DEFUSE_MAX_REPORTED_LAYERS; i++)
+            f.layers[i] = (defuse_layer)rnd(DEFUSE_LAYER_COUNT);
+        if (rnd(4))
+            f.callback = pool[2], f.callback_len = rnd(3) ? len[2] : 0;
+        f.scheme = rnd(2) ? pool[3] : NULL;
+        f.host = rnd(2) ? pool[4] : NULL;
+        f.port = rnd(3) ? (int)rnd(65536) : -1;
+        f.path = rnd(2) ? pool[5] : NULL;
+        f.nexfil = rnd(DEFUSE_MAX_REPORTED_EXFIL + 2);
+        for (size_t i = 0; i < DEFUSE_MAX_REPORTED_EXFIL; i++)
+            f.exfil[i] = rnd(5) ? pool[6] : NULL;
+        f.command = rnd(2) ? pool[7] : NULL;
+        char *direct = defuse_finding_to_json(&f, NULL);
+        char *viajansson = defuse_finding_to_json(&f, "{}");
+        assert_non_null(direct);
+        assert_non_null(viajansson);
+        if (strcmp(direct, viajansson) != 0)
+            fail_msg("iteration %d:\ndirect  %s\njansson %s", iter, direct, viajansson);
+        free(direct);
+        free(viajansson);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fields),
@@ -218,6 +299,7 @@ int main(void) {
         cmocka_unit_test(test_bad_bytes),
         cmocka_unit_test(test_defang_rules),
         cmocka_unit_test(test_defang_truncation),
+        cmocka_unit_test(test_direct_matches_jansson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
