@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_rng.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,12 +255,7 @@ static void test_base64_decode(void **state) {
 /* ---- independent encoders: a payload under random stacks of layers ------- */
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static unsigned rnd(unsigned n) {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (unsigned)(rng_state % n);
-}
+static unsigned rnd(unsigned n) { return test_rnd(&rng_state, n); }
 
 /* Encodes byte c (ASCII) one way; appends to o; returns length. */
 static size_t enc_byte(unsigned char c, char *o, unsigned how) {

@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "test_rng.h"
+
 #include "defuse.h"
 
 #include <jansson.h>
@@ -219,12 +221,7 @@ static void test_defang_truncation(void **state) {
  * (U+2028 too), invalid bytes and truncated sequences, NULs, and NULL
  * fields. */
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
-static unsigned rnd(unsigned n) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng % n);
-}
+static unsigned rnd(unsigned n) { return test_rnd(&rng, n); }
 
 static size_t rand_text(char *buf, size_t cap) {
     static const char *const atoms[] = {"a", "Z", "0", "$", "{", "}", "\"", "\\", "/", ":",
