@@ -528,11 +528,10 @@ typedef struct pool {
     int inline_mode;    /* jobs run one by one in the main thread */
     int emitting;       /* a worker is printing finished jobs (under mu) */
     uint64_t base, files, lines, out_bytes; /* emit_job()'s totals (emitter only) */
-    size_t files_out;   /* files printed so far, for the progress line (under mu) */
+    size_t files_out; /* files printed so far, for the progress line (under mu) */
 } pool;
 
 static void emit_ready(pool *p);
-
 
 static void job_stream(job *j) {
     pool *p = j->pool;

@@ -336,13 +336,13 @@ static void build_dfa(void) {
  * an escape start, after which any byte may follow. */
 #define E3 "%&\\"
 static const char *const vbuckets[8][4] = {
-    {"$%&", E3 "#{", NULL, NULL},                  /* "${", "$%", "%%", "&#", ... */
-    {"%&\\", "25uUaAbdpx014\\", E3, NULL},      /* "%2%", "&a&", "\\\\\\", ... */
-    {"%", "2", "456", E3 "{25Uu#Aabdp"},         /* "%24{", "%255c", "%26amp" */
-    {"%\\", "5uU", "cC0", E3 "014ux0"},          /* "%5c", "%u00", "\\u00" */
-    {"\\", "%&", NULL, NULL},                     /* "\\%", "\\&" */
-    {"&", "aAbdp", "mMsoe", E3 "pPolr"},         /* "&amp", "&bsol", "&dollar", "&percnt" */
-    {"bB", "aA", "sS", "iI"},                    /* "basic" */
+    {"$%&", E3 "#{", NULL, NULL},          /* "${", "$%", "%%", "&#", ... */
+    {"%&\\", "25uUaAbdpx014\\", E3, NULL}, /* "%2%", "&a&", "\\\\\\", ... */
+    {"%", "2", "456", E3 "{25Uu#Aabdp"},   /* "%24{", "%255c", "%26amp" */
+    {"%\\", "5uU", "cC0", E3 "014ux0"},    /* "%5c", "%u00", "\\u00" */
+    {"\\", "%&", NULL, NULL},              /* "\\%", "\\&" */
+    {"&", "aAbdp", "mMsoe", E3 "pPolr"},   /* "&amp", "&bsol", "&dollar", "&percnt" */
+    {"bB", "aA", "sS", "iI"},              /* "basic" */
     {"\\", "014\\x", "4356012ux", E3 "{0123456Uu#AabdpCc"}, /* "\\044", "\\x24", ... */
 };
 #undef E3
@@ -596,9 +596,9 @@ typedef struct vb_tables {
 } vb_tables;
 
 /* The flags of step b0 (text p[i..i+64)) given nxt = p[i+64..i+128). */
-__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static inline
-    __attribute__((always_inline)) uint64_t
-    vb_step(const vb_tables *t, __m512i b0, __m512i nxt) {
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static inline __attribute__((always_inline))
+uint64_t
+vb_step(const vb_tables *t, __m512i b0, __m512i nxt) {
     __m512i hi = _mm512_alignr_epi32(nxt, b0, 4); /* p[i+16..i+80) */
     __m512i c0 = _mm512_permutex2var_epi8(t->a[0], b0, t->b[0]);
     __m512i c1 = _mm512_permutex2var_epi8(t->a[1], _mm512_alignr_epi8(hi, b0, 1), t->b[1]);
@@ -652,7 +652,7 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi,popcnt"))) static inline
                         if (nl) {
                             uint64_t below = _cvtmask64_u64(kn) & ((UINT64_C(1) << bit) - 1);
                             *nl_out = count + (size_t)__builtin_popcountll(below) +
-                                  (size_t)_mm512_reduce_add_epi64(_mm512_sad_epu8(acc, zero));
+                                      (size_t)_mm512_reduce_add_epi64(_mm512_sad_epu8(acc, zero));
                         }
                         return i + bit;
                     }
@@ -700,10 +700,14 @@ scan_vbmi_nl(const unsigned char *p, size_t len, size_t *nl) {
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-static size_t scan_scalar_all(const unsigned char *p, size_t len) { return scan_scalar(p, 0, len); }
+static size_t scan_scalar_all(const unsigned char *p, size_t len) {
+    return scan_scalar(p, 0, len);
+}
 
 #if HAVE_X86
-static bool have_sse2(void) { return true; }
+static bool have_sse2(void) {
+    return true;
+}
 static bool have_avx2(void) {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
 }
@@ -712,7 +716,9 @@ static bool have_vbmi(void) {
            __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("popcnt");
 }
 #endif
-static bool have_scalar(void) { return true; }
+static bool have_scalar(void) {
+    return true;
+}
 
 /* The scanners, slowest first; defuse_candidate() uses the last one the CPU
  * can run.  scan_nl NULL: newlines are counted after the scan. */

@@ -20,7 +20,9 @@ static pthread_once_t hs_once = PTHREAD_ONCE_INIT;
 static pthread_key_t hs_key;
 static _Thread_local hs_scratch_t *hs_tls_scratch;
 
-static void free_scratch(void *s) { hs_free_scratch(s); }
+static void free_scratch(void *s) {
+    hs_free_scratch(s);
+}
 
 static void hs_init(void) {
     size_t n;

@@ -560,8 +560,8 @@ static inline unsigned start_mask16(const unsigned char *p, bool esc, bool b) {
                                       _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
                          _mm_cmpeq_epi8(v, _mm_set1_epi8('&')));
     if (b)
-        m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)),
-                                           _mm_set1_epi8('b')));
+        m = _mm_or_si128(m,
+                         _mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('b')));
     return (unsigned)_mm_movemask_epi8(m);
 }
 #endif

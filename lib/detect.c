@@ -718,7 +718,8 @@ int defuse_scan(defuse_scanner *s, const char *buf, size_t len, unsigned flags,
             /* Any later "${", even an unclosed one that ends the group
              * ("$${jndi:...}${"), triggers one more pass: include it. */
             size_t end = s->spans[g - 1].end;
-            const char *q = end < s->textlen ? defuse__find_open(s->text + end, s->textlen - end) : NULL;
+            const char *q =
+                end < s->textlen ? defuse__find_open(s->text + end, s->textlen - end) : NULL;
             if (q && escaped)
                 end = (size_t)(q - s->text) + 2;
             if (g - k > 1 || end > s->spans[g - 1].end) {

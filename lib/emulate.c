@@ -774,9 +774,8 @@ int defuse__emu_run(defuse__emu *e, const char *msg, size_t len) {
      * repeat themselves exactly, so the first such pass ends the loop. */
     size_t i = 0;
     for (;;) {
-        const char *hit = cur->len >= 2 && i < cur->len - 1
-                              ? defuse__find_open(cur->p + i, cur->len - i)
-                              : NULL;
+        const char *hit =
+            cur->len >= 2 && i < cur->len - 1 ? defuse__find_open(cur->p + i, cur->len - i) : NULL;
         if (!hit)
             break;
         if (e->pass_no >= max_passes) {

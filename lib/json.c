@@ -165,7 +165,9 @@ static void jb_put(jbuf *b, const char *s, size_t n) {
     b->p[b->len] = '\0';
 }
 
-static void jb_lit(jbuf *b, const char *s) { jb_put(b, s, strlen(s)); }
+static void jb_lit(jbuf *b, const char *s) {
+    jb_put(b, s, strlen(s));
+}
 
 /* s[0..n) as a JSON string. */
 static void jb_str(jbuf *b, const char *s, size_t n) {
@@ -190,8 +192,8 @@ static void jb_str(jbuf *b, const char *s, size_t n) {
         } else if (c == '$') {
             memcpy(esc, "\\u0024", 6), elen = 6;
         } else if (c < 0x20) {
-            static const char short_esc[0x20] = {['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n',
-                                                 ['\r'] = 'r', ['\t'] = 't'};
+            static const char short_esc[0x20] = {
+                ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'};
             esc[0] = '\\';
             if (short_esc[c]) {
                 esc[1] = short_esc[c], elen = 2;

@@ -87,7 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (!copy)
             return 0;
         memcpy(copy, t1, l1);
-        int r2 = defuse__decode(dec, in, size, fl | DEFUSE__DECODE_PROBE, DEFUSE_DEFAULT_MAX_LAYERS);
+        int r2 =
+            defuse__decode(dec, in, size, fl | DEFUSE__DECODE_PROBE, DEFUSE_DEFAULT_MAX_LAYERS);
         size_t l2;
         const char *t2 = defuse__decoded_text(dec, &l2);
         if (r1 != r2 || l1 != l2 || memcmp(copy, t2, l1) != 0)

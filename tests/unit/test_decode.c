@@ -255,7 +255,9 @@ static void test_base64_decode(void **state) {
 /* ---- independent encoders: a payload under random stacks of layers ------- */
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static unsigned rnd(unsigned n) { return test_rnd(&rng_state, n); }
+static unsigned rnd(unsigned n) {
+    return test_rnd(&rng_state, n);
+}
 
 /* Encodes byte c (ASCII) one way; appends to o; returns length. */
 static size_t enc_byte(unsigned char c, char *o, unsigned how) {

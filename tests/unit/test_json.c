@@ -221,13 +221,33 @@ static void test_defang_truncation(void **state) {
  * (U+2028 too), invalid bytes and truncated sequences, NULs, and NULL
  * fields. */
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
-static unsigned rnd(unsigned n) { return test_rnd(&rng, n); }
+static unsigned rnd(unsigned n) {
+    return test_rnd(&rng, n);
+}
 
 static size_t rand_text(char *buf, size_t cap) {
-    static const char *const atoms[] = {"a", "Z", "0", "$", "{", "}", "\"", "\\", "/", ":",
-                                        "\x7f", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9d\x84\x9e",
-                                        "\xe2\x80\xa8", "\x80", "\xc0", "\xff", "\xe2\x82",
-                                        "\xed\xa0\x80", "${jndi:", " "};
+    static const char *const atoms[] = {"a",
+                                        "Z",
+                                        "0",
+                                        "$",
+                                        "{",
+                                        "}",
+                                        "\"",
+                                        "\\",
+                                        "/",
+                                        ":",
+                                        "\x7f",
+                                        "\xc3\xa9",
+                                        "\xe2\x82\xac",
+                                        "\xf0\x9d\x84\x9e",
+                                        "\xe2\x80\xa8",
+                                        "\x80",
+                                        "\xc0",
+                                        "\xff",
+                                        "\xe2\x82",
+                                        "\xed\xa0\x80",
+                                        "${jndi:",
+                                        " "};
     size_t n = 0, parts = rnd(12);
     for (size_t i = 0; i < parts; i++) {
         char one[8];
