@@ -246,6 +246,8 @@ typedef struct outstate {
     int had_error;
     char *last_name;      /* cached JSON name of the last file */
     const char *last_for; /* the display name it belongs to */
+    const char *err_for;  /* the file of the last line-less error printed, */
+    char *err_text;       /* and its text: the chunks of one file say it once */
 } outstate;
 
 /* Prints or accounts one record.  file is the display name; base is added
@@ -286,6 +288,15 @@ static void output_record(outstate *st, const char *file, uint64_t base, lrec *r
     } else {
         if (r->type == LREC_ERROR)
             st->had_error = 1;
+        /* Every later chunk of a file truncated while it is read fails the
+         * same way: print a line-less error once per file. */
+        if (!line && r->type == LREC_ERROR && r->text) {
+            if (st->err_for == file && st->err_text && strcmp(st->err_text, r->text) == 0)
+                goto done;
+            free(st->err_text);
+            st->err_text = strdup(r->text);
+            st->err_for = file;
+        }
         fflush(stdout);
         fputs("defuse: ", stderr);
         put_name(stderr, file);
@@ -627,7 +638,7 @@ static int scan_mapped(pool *p, job *j, lscan *ls, int fd, off_t start, off_t en
     volatile size_t maplen = 0;
     sigjmp_buf jb;
     int rc = 0;
-    if (sigsetjmp(jb, 0)) {
+    if (sigsetjmp(jb, 1)) { /* 1: the mask is restored, so SIGBUS is not left blocked */
         bus_jmp = NULL;
         if (map)
             munmap(map, maplen);
@@ -1113,6 +1124,7 @@ int cmd_logs(int argc, char **argv) {
         lsum_free(st.sum);
     }
     free(st.last_name);
+    free(st.err_text);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "defuse logs: write error: %s\n", strerror(errno));
         st.had_error = 1;
