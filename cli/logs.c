@@ -538,7 +538,7 @@ typedef struct pool {
     uint64_t next_base; /* line base for job `emitted` (if not a first chunk) */
     int inline_mode;    /* jobs run one by one in the main thread */
     int emitting;       /* a worker is printing finished jobs (under mu) */
-    uint64_t base, files, lines, out_bytes; /* emit_job()'s totals (emitter only) */
+    uint64_t base, files, lines, out_bytes; /* emit_job()'s totals (the printer's) */
     size_t files_out; /* files printed so far, for the progress line (under mu) */
 } pool;
 
@@ -617,10 +617,11 @@ static void on_sigbus(int sig) {
  * LOGS_FAULT_STRIDE bytes takes the page faults (each maps the pages
  * around it, 64 KiB by Linux's default fault_around_bytes) in a tight
  * loop, and the scan then streams through mapped memory.  With the faults
- * taken one by one in the middle of the scan instead, a 260 MB clean log
- * cost 39.8 ms of CPU against 33.6 ms this way (bench/logs; the
- * docs/benchmarks-logs.md "Performance" notes).  A smaller fault-around
- * only leaves some faults to the scan.  The caller catches SIGBUS. */
+ * taken one by one in the middle of the scan instead, mapping and scanning
+ * a 260 MB clean log (in a harness that does only that) cost 39.8 ms of
+ * CPU against 33.6 ms this way (docs/logs.md "Performance").  A smaller
+ * fault-around only leaves some faults to the scan.  The caller catches
+ * SIGBUS. */
 #define LOGS_FAULT_STRIDE ((size_t)64 << 10)
 
 static void prefault(const char *m, size_t len) {
@@ -883,7 +884,6 @@ static int run_all(const logs_opts *o, joblist *jl, outstate *st) {
     clock_gettime(CLOCK_MONOTONIC, &pr.t0);
     pr.on = o->progress > 0 ||
             (o->progress < 0 && isatty(2) && jl->total_bytes >= 256u * 1024 * 1024);
-    uint64_t base = 0, files = 0, lines = 0, bytes = 0;
     size_t nfiles = 0;
     for (size_t i = 0; i < jl->n; i++)
         nfiles += jl->v[i].first;
@@ -897,10 +897,10 @@ static int run_all(const logs_opts *o, joblist *jl, outstate *st) {
         }
         for (size_t i = 0; i < jl->n; i++) {
             p.emitted = i;
-            p.next_base = base;
+            p.next_base = p.base;
             run_job(&p, &jl->v[i], buf, sc);
-            emit_job(st, &jl->v[i], &base, &files, &lines, &bytes);
-            progress_show(&pr, (size_t)files, nfiles, p.bytes);
+            emit_job(st, &jl->v[i], &p.base, &p.files, &p.lines, &p.out_bytes);
+            progress_show(&pr, (size_t)p.files, nfiles, p.bytes);
         }
         defuse_scanner_free(sc);
         free(buf);
@@ -937,7 +937,6 @@ static int run_all(const logs_opts *o, joblist *jl, outstate *st) {
             }
         }
         pthread_mutex_unlock(&p.mu);
-        files = p.files, lines = p.lines, bytes = p.out_bytes;
         for (size_t t = 0; t < started; t++)
             pthread_join(th[t], NULL);
         free(th);
@@ -947,7 +946,7 @@ static int run_all(const logs_opts *o, joblist *jl, outstate *st) {
     }
     progress_end(&pr);
     if (st->sum)
-        lsum_add_input(st->sum, files, lines, bytes);
+        lsum_add_input(st->sum, p.files, p.lines, p.out_bytes);
     return 0;
 }
 

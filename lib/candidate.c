@@ -287,37 +287,29 @@ static void build_dfa(void) {
         for (unsigned c = trie[n].first; c; c = trie[c].next)
             if (!dfa_cls[trie[c].byte])
                 dfa_cls[trie[c].byte] = (unsigned char)ncls++;
-    /* Rows for the live non-accepting nodes, root first, in DFS order
-     * (lit() may leave orphans below a node that became accepting). */
-    static uint16_t row[TRIE_MAX_NODES], stack[TRIE_MAX_NODES];
-    unsigned nrows = 0, sp = 0;
-    stack[sp++] = 0;
-    row[0] = (uint16_t)nrows++;
-    while (sp) {
-        unsigned n = stack[--sp];
-        for (unsigned c = trie[n].first; c; c = trie[c].next)
+    /* Rows for the live non-accepting nodes, root first, in breadth-first
+     * order (lit() may leave orphans below a node that became accepting):
+     * order[r] is the node of row r and serves as the queue. */
+    static uint16_t row[TRIE_MAX_NODES], order[TRIE_MAX_NODES];
+    unsigned nrows = 1;
+    order[0] = 0;
+    row[0] = 0;
+    for (unsigned r = 0; r < nrows; r++)
+        for (unsigned c = trie[order[r]].first; c; c = trie[c].next)
             if (!trie[c].accept) {
-                row[c] = (uint16_t)nrows++;
-                stack[sp++] = (uint16_t)c;
+                row[c] = (uint16_t)nrows;
+                order[nrows++] = (uint16_t)c;
             }
-    }
     /* ncls <= 256 fits a byte class; rows < TRIE_MAX_NODES < DFA_ACCEPT. */
     uint16_t *t = calloc((size_t)nrows * ncls, sizeof *t);
     if (!t) {
         memset(dfa_cls, 0, sizeof dfa_cls);
         return;
     }
-    sp = 0;
-    stack[sp++] = 0;
-    while (sp) {
-        unsigned n = stack[--sp];
-        for (unsigned c = trie[n].first; c; c = trie[c].next) {
-            t[(size_t)row[n] * ncls + dfa_cls[trie[c].byte]] =
+    for (unsigned r = 0; r < nrows; r++)
+        for (unsigned c = trie[order[r]].first; c; c = trie[c].next)
+            t[(size_t)r * ncls + dfa_cls[trie[c].byte]] =
                 trie[c].accept ? (uint16_t)DFA_ACCEPT : row[c];
-            if (!trie[c].accept)
-                stack[sp++] = (uint16_t)c;
-        }
-    }
     dfa_ncls = ncls;
     dfa = t;
 }
@@ -327,7 +319,7 @@ static void build_dfa(void) {
  * byte), and a position is flagged when the four bytes from it are in some
  * bucket.  Every trigger literal must lie in a bucket, with "any byte" past
  * its end (a literal shorter than four bytes is a whole trigger whatever
- * follows): check_vbuckets() walks the trie at start-up and the filter is
+ * follows): vb_check() walks the trie at start-up and the filter is
  * not used if one is missing, so a change to chain_seqs cannot make it miss
  * -- the unit test asserts the check passes.  The buckets were chosen on the
  * benign corpus: the one-byte filter of scan_avx2() flags one byte in ~370
@@ -349,9 +341,9 @@ static const char *const vbuckets[8][4] = {
 #define VB_WIDTH 4
 
 /* vclass[k][c]: bit b set when byte c may be byte k of bucket b.  The
- * vector code indexes with the low seven bits of a byte: a byte >= 0x80
- * at positions 1..3 reads its ASCII alias (a superset, harmless); at
- * position 0 it is masked out (no trigger starts with one). */
+ * vector code indexes with the low seven bits of a byte, so a byte >= 0x80
+ * reads its ASCII alias: a superset (no trigger holds such a byte), which
+ * verify() then rejects. */
 static unsigned char vclass[VB_WIDTH][128] __attribute__((aligned(64)));
 static bool vclass_ok;
 
@@ -582,8 +574,9 @@ __attribute__((target("avx2,popcnt"))) static size_t scan_avx2_nl(const unsigned
  * 128-entry table) of the text shifted by k; the shifted views come from
  * the step's load and the next one (VALIGND + VPALIGNR).  Offsets 0 and 1
  * are tested at every step; offsets 2 and 3 only when those flag something
- * (one step in ~10 on the benign corpus), so a step costs ten instructions
- * and a flag survives only when four bytes could begin a trigger: one
+ * (one step in ~10 on the benign corpus), so a step costs about a dozen
+ * instructions and a flag survives only when four bytes could begin a
+ * trigger: one
  * verify() per ~4,400 bytes instead of one per ~370 with the one-byte test
  * of scan_avx2(), whose verify() calls (a branch mispredicted per flag)
  * were most of the CPU time on clean logs.  With nl, newlines are added up
@@ -704,10 +697,11 @@ static size_t scan_scalar_all(const unsigned char *p, size_t len) {
     return scan_scalar(p, 0, len);
 }
 
-#if HAVE_X86
-static bool have_sse2(void) {
+static bool always(void) {
     return true;
 }
+
+#if HAVE_X86
 static bool have_avx2(void) {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
 }
@@ -716,9 +710,6 @@ static bool have_vbmi(void) {
            __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("popcnt");
 }
 #endif
-static bool have_scalar(void) {
-    return true;
-}
 
 /* The scanners, slowest first; defuse_candidate() uses the last one the CPU
  * can run.  scan_nl NULL: newlines are counted after the scan. */
@@ -728,9 +719,9 @@ static const struct impl {
     size_t (*scan)(const unsigned char *p, size_t len);
     size_t (*scan_nl)(const unsigned char *p, size_t len, size_t *nl);
 } impls[] = {
-    {"scalar", have_scalar, scan_scalar_all, NULL},
+    {"scalar", always, scan_scalar_all, NULL},
 #if HAVE_X86
-    {"sse2", have_sse2, scan_sse2, NULL},
+    {"sse2", always, scan_sse2, NULL}, /* x86-64 always has SSE2 */
     {"avx2", have_avx2, scan_avx2, scan_avx2_nl},
     {"avx512vbmi", have_vbmi, scan_vbmi, scan_vbmi_nl},
 #endif

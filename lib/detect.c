@@ -652,9 +652,11 @@ int defuse_scan(defuse_scanner *s, const char *buf, size_t len, unsigned flags,
         /* Without a trace nobody reads text that holds no "${": let the
          * decoder stop as soon as nothing left can become one. */
         unsigned dflags = s->trace ? flags : flags | DEFUSE__DECODE_STOP_CLEAN;
-        if (!s->trace) {
+        if (!s->trace && !defuse__find_open(s->raw, len)) {
             /* Most lines with a candidate decode to no "${" at all: find
-             * that out without origins first (DEFUSE__DECODE_PROBE). */
+             * that out without origins first (DEFUSE__DECODE_PROBE).  A
+             * literal "${" survives decoding (decode_extra.h), so a line
+             * that holds one needs no probe. */
             int pr = defuse__decode(s->dec, s->raw, len, dflags | DEFUSE__DECODE_PROBE,
                                     s->lim.max_layers);
             if (pr < 0)
