@@ -96,10 +96,23 @@ enum defuse_technique {
     DEFUSE_TECH_UNKNOWN_LOOKUP = 1u << 13, /* unknown or victim-state prefix
                                           used only for its default */
     DEFUSE_TECH_DEPTH_LIMIT = 1u << 14,/* evaluation stopped at a limit */
-    DEFUSE_TECH_WHITESPACE = 1u << 15  /* whitespace or control chars
+    DEFUSE_TECH_WHITESPACE = 1u << 15, /* whitespace or control chars
                                           inside the lookup */
+    /* Conditions: the finding holds only if this is true of the victim or
+     * of the way the text was logged. */
+    DEFUSE_TECH_UNIX_ONLY = 1u << 16,  /* fires (with this callback) only on
+                                          a Unix JVM: ${sys:path.separator},
+                                          file.separator, line.separator */
+    DEFUSE_TECH_WINDOWS_ONLY = 1u << 17, /* ... only on a Windows JVM */
+    DEFUSE_TECH_CLOCK = 1u << 18,      /* depends on when the event was
+                                          logged (a ${date:...} value) */
+    DEFUSE_TECH_FIELD_SPLIT = 1u << 19 /* judged as the message of its own
+                                          field: as one message the whole
+                                          buffer would stop log4j before it
+                                          (an unclosed "${" or an exception
+                                          earlier in the same text) */
 };
-#define DEFUSE_TECH_COUNT 16
+#define DEFUSE_TECH_COUNT 20
 
 /* Returns the stable name of one technique bit ("lower", "default-value",
  * ...), or NULL if `bit` is not exactly one known bit. */

@@ -63,9 +63,15 @@ struct defuse_scanner {
     bool stopped;
     bool truncated;
     bool group_mode; /* dedupe by kind and callback only */
+    bool exact;      /* DEFUSE_SCAN_EXACT: one message, one victim */
+    unsigned cond;   /* DEFUSE_TECH_* added to every finding reported now */
+    size_t nunclosed; /* unclosed "${" left on the stack by find_spans() */
     /* findings already reported in this scan (dedupe) */
     seen_key *seen;
     size_t nseen, seencap;
+    /* findings held until the scan ends (deliver) */
+    defuse_finding *pend;
+    size_t npend, pendcap;
 };
 
 void defuse_limits_default(defuse_limits *out) {
@@ -126,6 +132,7 @@ void defuse_scanner_free(defuse_scanner *s) {
     free(s->spans);
     free(s->stack);
     free(s->seen);
+    free(s->pend);
     free(s);
 }
 
@@ -210,6 +217,7 @@ static int find_spans(defuse_scanner *s, const char *t, size_t n) {
     int rc = pair_scan(s, t, n, keep_outermost, NULL, &depth);
     if (rc)
         return rc;
+    s->nunclosed = depth;
     /* Openers still on the stack are unclosed: field boundaries.  Give each
      * region between unclosed openers its own group, and take the "$"
      * escape run before each expression (within its group). */
@@ -300,6 +308,7 @@ static int report(defuse_scanner *s, defuse_kind kind, unsigned tech, const char
     }
     if (s->truncated)
         tech |= DEFUSE_TECH_DEPTH_LIMIT;
+    tech |= s->cond;
 
     if (cbs) {
         f.callback = cbs;
@@ -356,10 +365,41 @@ static int report(defuse_scanner *s, defuse_kind kind, unsigned tech, const char
         }
     }
     f.techniques = tech;
+    /* Held until the scan ends (deliver()): findings come from several
+     * layers and messages, and are handed out most severe first. */
+    if (s->npend == s->pendcap) {
+        size_t cap = s->pendcap ? s->pendcap * 2 : 16;
+        defuse_finding *p = realloc(s->pend, cap * sizeof *p);
+        if (!p)
+            return DEFUSE_ENOMEM;
+        s->pend = p;
+        s->pendcap = cap;
+    }
+    s->pend[s->npend++] = f;
     s->nfound++;
-    if (s->cb && s->cb(&f, s->user) != 0)
-        s->stopped = true;
     return 0;
+}
+
+/* Hands the held findings to the callback, most severe kind first (stable
+ * within a kind).  A "lookup" finding only stands when nothing more severe
+ * was found: in a text that fires, the other lookups are part of it. */
+static void deliver(defuse_scanner *s) {
+    bool severe = false;
+    for (size_t i = 0; i < s->npend; i++)
+        severe |= s->pend[i].kind != DEFUSE_KIND_LOOKUP;
+    s->nfound = 0;
+    for (int kind = 0; kind < DEFUSE_KIND_COUNT && !s->stopped; kind++) {
+        if (kind == DEFUSE_KIND_LOOKUP && severe)
+            continue;
+        for (size_t i = 0; i < s->npend && !s->stopped; i++) {
+            if ((int)s->pend[i].kind != kind)
+                continue;
+            s->nfound++;
+            if (s->cb && s->cb(&s->pend[i], s->user) != 0)
+                s->stopped = true;
+        }
+    }
+    s->npend = 0;
 }
 
 /* Normalises a victim lookup name ("ENV:user" -> "env:user") into the arena. */
@@ -386,11 +426,9 @@ typedef struct evcopy {
 
 #define MAX_EVENTS_PER_MESSAGE 64
 
-static int run_message(defuse_scanner *s, const char *msg, size_t n, evcopy *out, size_t *nout,
-                       unsigned *tech_all) {
-    int rc = defuse__emu_run(s->emu, msg, n);
-    if (rc < 0)
-        return rc;
+/* Copies the events of the emulator's last run into out[0..*nout), each
+ * distinct event once. */
+static int collect_events(defuse_scanner *s, evcopy *out, size_t *nout, unsigned *tech_all) {
     size_t nev;
     const defuse__event *ev = defuse__emu_events(s->emu, &nev);
     *nout = 0;
@@ -422,6 +460,62 @@ static int run_message(defuse_scanner *s, const char *msg, size_t n, evcopy *out
     return 0;
 }
 
+static bool is_request(defuse__event_type t) {
+    return t == DEFUSE__EV_JNDI || t == DEFUSE__EV_TEXT4SHELL;
+}
+
+static bool has_event(const evcopy *ev, size_t n, const evcopy *x) {
+    for (size_t i = 0; i < n; i++)
+        if (ev[i].type == x->type && ev[i].len == x->len && memcmp(ev[i].text, x->text, x->len) == 0)
+            return true;
+    return false;
+}
+
+/* Merges the requests of a run under another assumption (alt) into out:
+ * a request only the first run makes gets only_out, one only alt makes is
+ * added with only_alt (unless add is false: exact mode models one victim). */
+static void merge_variant(evcopy *out, size_t *nout, const evcopy *alt, size_t nalt,
+                          unsigned only_out, unsigned only_alt, bool add) {
+    size_t n0 = *nout;
+    for (size_t i = 0; i < n0; i++)
+        if (is_request(out[i].type) && !has_event(alt, nalt, &out[i]))
+            out[i].tech |= only_out;
+    for (size_t i = 0; add && i < nalt && *nout < MAX_EVENTS_PER_MESSAGE; i++) {
+        if (!is_request(alt[i].type) || has_event(out, n0, &alt[i]))
+            continue;
+        out[*nout] = alt[i];
+        out[*nout].tech |= only_alt;
+        (*nout)++;
+    }
+}
+
+/* Runs the emulator on msg[0..n) and copies its events into out.  When the
+ * result read a platform constant (${sys:path.separator}, ...), runs it
+ * again as a Windows JVM would and marks what only one platform requests. */
+static int run_message(defuse_scanner *s, const char *msg, size_t n, evcopy *out, size_t *nout,
+                       unsigned *tech_all) {
+    defuse__emu_set_platform(s->emu, DEFUSE__PLATFORM_UNIX);
+    int rc = defuse__emu_run(s->emu, msg, n);
+    if (rc < 0)
+        return rc;
+    if ((rc = collect_events(s, out, nout, tech_all)))
+        return rc;
+    if (!defuse__emu_platform_used(s->emu))
+        return 0;
+    evcopy alt[MAX_EVENTS_PER_MESSAGE];
+    size_t nalt = 0;
+    unsigned talt = 0;
+    defuse__emu_set_platform(s->emu, DEFUSE__PLATFORM_WINDOWS);
+    rc = defuse__emu_run(s->emu, msg, n);
+    defuse__emu_set_platform(s->emu, DEFUSE__PLATFORM_UNIX);
+    if (rc < 0)
+        return rc;
+    if ((rc = collect_events(s, alt, &nalt, &talt)))
+        return rc;
+    merge_variant(out, nout, alt, nalt, DEFUSE_TECH_UNIX_ONLY, DEFUSE_TECH_WINDOWS_ONLY, !s->exact);
+    return 0;
+}
+
 /* Past a limit (nesting deeper than max_depth, more re-substitution passes
  * than max_passes, the work budget) the emulator stops, but log4j would go
  * on: it substitutes every nested name depth-first and strips one "$"
@@ -432,9 +526,6 @@ static int run_message(defuse_scanner *s, const char *msg, size_t n, evcopy *out
  * jndi with DEFUSE_TECH_DEPTH_LIMIT so the callback is never lost. */
 #define SALVAGE_NEST 4u
 #define SALVAGE_MAX 64u
-
-static int run_message(defuse_scanner *s, const char *msg, size_t n, evcopy *out, size_t *nout,
-                       unsigned *tech_all);
 
 typedef struct salvage_picks {
     size_t n;
@@ -506,22 +597,25 @@ static int salvage(defuse_scanner *s, size_t a, size_t b) {
 }
 
 /* Evaluates s->text[a..b) as one message and reports what log4j would do
- * with it.  open is where its first "${" starts (a < open: "$" escapes
- * precede it); exact: the message is the whole buffer (DEFUSE_SCAN_EXACT),
- * so JNDI findings get the span of their own top-level expression. */
-static int judge(defuse_scanner *s, size_t a, size_t b, size_t open, bool exact) {
+ * with it.  A request the first substitution pass makes gets the span of
+ * its own top-level expression (with the "$" escapes before it); one a
+ * later pass makes, the message from its first "${" on.  *runaway: the
+ * evaluation ended in a cycle or at a limit, so log4j stopped (or would
+ * throw) before the rest of the message. */
+static int judge(defuse_scanner *s, size_t a, size_t b, bool *runaway) {
     const char *msg = s->text + a;
     size_t n = b - a;
     evcopy ev[MAX_EVENTS_PER_MESSAGE];
     size_t nev = 0;
     unsigned tech_all = 0;
+    *runaway = false;
     int rc = run_message(s, msg, n, ev, &nev, &tech_all);
     if (rc)
         return rc;
 
     const char *victims[DEFUSE_MAX_REPORTED_EXFIL];
     size_t nvictims = 0;
-    bool fired = false, t4s = false, runaway = false;
+    bool fired = false, t4s = false;
     for (size_t i = 0; i < nev; i++) {
         if (ev[i].type == DEFUSE__EV_VICTIM && nvictims < DEFUSE_MAX_REPORTED_EXFIL) {
             const char *k = victim_key(s, ev[i].text, ev[i].len);
@@ -530,63 +624,48 @@ static int judge(defuse_scanner *s, size_t a, size_t b, size_t open, bool exact)
             victims[nvictims++] = k;
         }
     }
+    const char *first = defuse__find_open(msg, n);
+    size_t from = first ? (size_t)(first - s->text) : a;
     /* Most severe first: JNDI, commons-text, recursion, lookup. */
-    for (size_t i = 0; i < nev; i++) {
-        if (ev[i].type != DEFUSE__EV_JNDI)
-            continue;
-        fired = true;
-        size_t ea = a, eb = b;
-        if (exact && ev[i].pass == 1 && ev[i].b > ev[i].a) {
-            ea = a + ev[i].a;
-            eb = a + ev[i].b;
-            while (ea > a && s->text[ea - 1] == '$')
-                ea--;
+    static const struct {
+        defuse__event_type type;
+        defuse_kind kind;
+    } requests[] = {{DEFUSE__EV_JNDI, DEFUSE_KIND_JNDI}, {DEFUSE__EV_TEXT4SHELL, DEFUSE_KIND_TEXT4SHELL}};
+    for (size_t r = 0; r < DEFUSE_ARRAY_LEN(requests); r++) {
+        for (size_t i = 0; i < nev; i++) {
+            if (ev[i].type != requests[r].type)
+                continue;
+            bool jndi = requests[r].kind == DEFUSE_KIND_JNDI;
+            fired |= jndi;
+            t4s |= !jndi;
+            size_t ea = from, eb = b;
+            if (ev[i].pass == 1 && ev[i].b > ev[i].a) {
+                ea = a + ev[i].a;
+                eb = a + ev[i].b;
+                while (ea > a && s->text[ea - 1] == '$')
+                    ea--;
+            }
+            rc = report(s, requests[r].kind, ev[i].tech, ev[i].text, ev[i].len, ea, eb,
+                        jndi ? NULL : victims, jndi ? 0 : nvictims, false);
+            if (rc)
+                return rc;
         }
-        rc = report(s, DEFUSE_KIND_JNDI, ev[i].tech, ev[i].text, ev[i].len, ea, eb, NULL, 0, false);
-        if (rc)
-            return rc;
-    }
-    for (size_t i = 0; i < nev; i++) {
-        if (ev[i].type != DEFUSE__EV_TEXT4SHELL)
-            continue;
-        t4s = true;
-        rc = report(s, DEFUSE_KIND_TEXT4SHELL, ev[i].tech, ev[i].text, ev[i].len, a, b, victims,
-                    nvictims, false);
-        if (rc)
-            return rc;
     }
     for (size_t i = 0; i < nev; i++) {
         if (ev[i].type != DEFUSE__EV_CYCLE && ev[i].type != DEFUSE__EV_LIMIT)
             continue;
-        runaway = true;
-        rc = report(s, DEFUSE_KIND_RECURSION, ev[i].tech | tech_all, NULL, 0, a, b, NULL, 0, false);
+        *runaway = true;
+        rc = report(s, DEFUSE_KIND_RECURSION, ev[i].tech | tech_all, NULL, 0, from, b, NULL, 0,
+                    false);
         if (rc == 0 && ev[i].type == DEFUSE__EV_LIMIT)
-            rc = salvage(s, a, b);
+            rc = salvage(s, from, b);
         if (rc)
             return rc;
         break;
     }
 
-    /* Payloads that would not fire: escaped, or hidden in ${base64:...}. */
+    /* Payloads that would not fire because they hide in ${base64:...}. */
     bool inert = false;
-    if (!fired && open > a) {
-        /* "$${...}": what it would fetch if one more substitution ran. */
-        evcopy iev[MAX_EVENTS_PER_MESSAGE];
-        size_t niev = 0;
-        unsigned itech = 0;
-        rc = run_message(s, s->text + open, b - open, iev, &niev, &itech);
-        if (rc)
-            return rc;
-        for (size_t i = 0; i < niev; i++) {
-            if (iev[i].type != DEFUSE__EV_JNDI)
-                continue;
-            inert = true;
-            rc = report(s, DEFUSE_KIND_INERT, iev[i].tech | DEFUSE_TECH_ESCAPE, iev[i].text,
-                        iev[i].len, a, b, NULL, 0, false);
-            if (rc)
-                return rc;
-        }
-    }
     for (size_t i = 0; i < nev; i++) {
         if (ev[i].type != DEFUSE__EV_BASE64 || ev[i].len == 0 || ev[i].len > 65536)
             continue;
@@ -607,18 +686,194 @@ static int judge(defuse_scanner *s, size_t a, size_t b, size_t open, bool exact)
                 continue;
             inert = true;
             rc = report(s, DEFUSE_KIND_INERT, iev[j].tech | DEFUSE_TECH_BASE64, iev[j].text,
-                        iev[j].len, a, b, NULL, 0, true);
+                        iev[j].len, from, b, NULL, 0, true);
             if (rc)
                 return rc;
         }
     }
 
     /* Other lookups that would resolve: recon probes, victim data. */
-    if (!fired && !t4s && !runaway && !inert &&
+    if (!fired && !t4s && !*runaway && !inert &&
         (nvictims > 0 || (tech_all & (DEFUSE_TECH_LOWER | DEFUSE_TECH_UPPER)))) {
-        rc = report(s, DEFUSE_KIND_LOOKUP, tech_all, NULL, 0, a, b, victims, nvictims, false);
+        rc = report(s, DEFUSE_KIND_LOOKUP, tech_all, NULL, 0, from, b, victims, nvictims, false);
         if (rc)
             return rc;
+    }
+    return 0;
+}
+
+/* True if a JNDI finding with this callback was reported in this scan. */
+static bool reported_jndi(const defuse_scanner *s, const char *cb, size_t cblen) {
+    for (size_t i = 0; i < s->nseen; i++)
+        if (s->seen[i].kind == DEFUSE_KIND_JNDI && s->seen[i].cblen == cblen &&
+            memcmp(s->seen[i].cb, cb, cblen) == 0)
+            return true;
+    return false;
+}
+
+/* An escaped payload ("$${jndi:...}") that fired nowhere in the text: what
+ * it would fetch if one more substitution ran, reported as inert. */
+static int judge_escaped(defuse_scanner *s, const span *sp) {
+    evcopy iev[MAX_EVENTS_PER_MESSAGE];
+    size_t niev = 0;
+    unsigned itech = 0;
+    int rc = run_message(s, s->text + sp->open, sp->end - sp->open, iev, &niev, &itech);
+    for (size_t i = 0; rc == 0 && i < niev; i++) {
+        if (iev[i].type != DEFUSE__EV_JNDI || reported_jndi(s, iev[i].text, iev[i].len))
+            continue;
+        rc = report(s, DEFUSE_KIND_INERT, iev[i].tech | DEFUSE_TECH_ESCAPE, iev[i].text,
+                    iev[i].len, sp->start, sp->end, NULL, 0, false);
+    }
+    return rc;
+}
+
+/* Fields judged as messages of their own in one text (see normal_mode()). */
+#define MAX_FIELDS 32u
+
+/*
+ * Normal mode: what log4j would do with the text, and with each field an
+ * application could have logged on its own.
+ *
+ * Contiguous text is one message: MessagePatternConverter re-substitutes
+ * the whole message at every later "${", so a "$" a lookup returns joins
+ * the "{" after it and a "$" before "${" escapes it -- judging expressions
+ * one by one gets both wrong.  So the whole text is evaluated as one
+ * message first.  But log4j stops substituting at an unclosed "${" (and
+ * throws at a cycle), which in a log line or request usually belongs to
+ * another field than the payload: so each such point also starts a message
+ * of its own, running to the end of the text (later text only adds
+ * re-substitution passes).  What only those messages fire is marked
+ * DEFUSE_TECH_FIELD_SPLIT.  At most MAX_FIELDS such starts are judged to
+ * the end of the text; later ones up to the next unclosed "${" only, which
+ * keeps a text of many unclosed "${" linear.
+ */
+static int normal_mode(defuse_scanner *s) {
+    const char *t = s->text;
+    size_t n = s->textlen;
+    int rc = find_spans(s, t, n);
+    if (rc)
+        return rc;
+    if (s->nspans == 0)
+        return 0;
+    /* Field starts: the text's start and the byte after each unclosed
+     * "${" (left on s->stack by find_spans; copied, salvage reuses it). */
+    size_t starts[MAX_FIELDS + 1], ends[MAX_FIELDS + 1], nstarts = 1;
+    starts[0] = 0; /* the whole text, always */
+    ends[0] = s->nunclosed > 0 ? s->stack[0] + 2 : n;
+    for (size_t k = 0; k < s->nspans; k++) {
+        /* One start per group that holds an expression. */
+        unsigned g = s->spans[k].group;
+        size_t at = g == 0 ? 0 : s->stack[2 * (g - 1)] + 2;
+        if (starts[nstarts - 1] == at)
+            continue;
+        size_t next = g < s->nunclosed ? s->stack[2 * g] + 2 : n;
+        if (nstarts == MAX_FIELDS) {
+            /* Past the cap: judge only up to the next unclosed "${". */
+            bool runaway;
+            s->cond = DEFUSE_TECH_FIELD_SPLIT;
+            rc = judge(s, at, next, &runaway);
+            s->cond = 0;
+            if (rc)
+                return rc;
+            continue;
+        }
+        starts[nstarts] = at;
+        ends[nstarts++] = next;
+    }
+    size_t extra = 0;
+    for (size_t f = 0; f < nstarts && !s->stopped; f++) {
+        bool runaway = false;
+        s->cond = f > 0 ? DEFUSE_TECH_FIELD_SPLIT : 0;
+        rc = judge(s, starts[f], n, &runaway);
+        /* A cycle or a limit stopped the message: the fields after each
+         * expression of this one are messages of their own too. */
+        for (size_t k = 0; rc == 0 && runaway && k < s->nspans && extra < MAX_FIELDS; k++) {
+            const span *sp = &s->spans[k];
+            if (sp->start < starts[f] || sp->end >= ends[f])
+                continue;
+            bool r2;
+            s->cond = DEFUSE_TECH_FIELD_SPLIT;
+            rc = judge(s, sp->end, n, &r2);
+            extra++;
+        }
+        s->cond = 0;
+        if (rc)
+            return rc;
+    }
+    /* Escaped payloads that fired nowhere: inert, with the name they carry. */
+    for (size_t k = 0; k < s->nspans && !s->stopped; k++) {
+        const span *sp = &s->spans[k];
+        if (sp->start < sp->open && (rc = judge_escaped(s, sp)))
+            return rc;
+    }
+    return 0;
+}
+
+/* Judges s->text (one layer: the raw bytes or one decoding of them). */
+static int judge_text(defuse_scanner *s) {
+    if (s->textlen < 3 || !defuse__find_open(s->text, s->textlen))
+        return 0;
+    if (!s->exact)
+        return normal_mode(s);
+    bool runaway;
+    return judge(s, 0, s->textlen, &runaway);
+}
+
+/* The decoded layers of s->raw: each round's text holding "${" that
+ * differs from the one before it is judged.  raw_open: the raw bytes hold
+ * "${" (they were judged already). */
+static int scan_decoded(defuse_scanner *s, unsigned flags, bool raw_open) {
+    size_t len = s->rawlen;
+    if (!(flags & (DEFUSE__SCAN_HAS_CANDIDATE | DEFUSE_SCAN_BASIC_AUTH)) &&
+        defuse_candidate(s->raw, len) == len)
+        return 0;
+    /* Without a trace nobody reads text that holds no "${": let the
+     * decoder stop as soon as nothing left can become one. */
+    unsigned dflags = s->trace ? flags : flags | DEFUSE__DECODE_STOP_CLEAN;
+    if (!s->trace && !raw_open) {
+        /* Most lines with a candidate decode to no "${" at all: find that
+         * out without origins first (DEFUSE__DECODE_PROBE). */
+        int pr = defuse__decode(s->dec, s->raw, len, dflags | DEFUSE__DECODE_PROBE,
+                                s->lim.max_layers);
+        if (pr < 0)
+            return pr;
+        size_t pl;
+        const char *pt = defuse__decoded_text(s->dec, &pl);
+        if (pl < 3 || !defuse__find_open(pt, pl))
+            return 0;
+    }
+    int rounds = defuse__decode(s->dec, s->raw, len, dflags, s->lim.max_layers);
+    if (rounds <= 0)
+        return rounds;
+    /* Round k's text is what k rounds of decoding give; the last round's
+     * is the decoder's state now, the earlier ones are decoded again
+     * (rare: stacked encodings on a line that decodes to "${"). */
+    const char *prev = s->raw;
+    size_t prevlen = len;
+    char *keep = NULL;
+    for (int k = 1; k <= rounds && !s->stopped; k++) {
+        /* rounds == 1: the decoder holds round 1 already. */
+        int r = rounds == 1 ? 1 : defuse__decode(s->dec, s->raw, len, dflags, (unsigned)k);
+        if (r < 0)
+            return r;
+        s->text = defuse__decoded_text(s->dec, &s->textlen);
+        s->decoded = true;
+        if (s->textlen == prevlen && memcmp(s->text, prev, prevlen) == 0)
+            continue;
+        if (s->trace) {
+            defuse_step st = {0, "decode", s->raw, len, s->text, s->textlen,
+                              "transport encodings undone"};
+            s->trace(&st, s->trace_user);
+        }
+        int rc = judge_text(s);
+        if (rc)
+            return rc;
+        /* Keep this round's text to compare with the next one. */
+        keep = defuse__arena_strndup(&s->arena, s->text, s->textlen);
+        if (!keep)
+            return DEFUSE_ENOMEM;
+        prev = keep;
+        prevlen = s->textlen;
     }
     return 0;
 }
@@ -630,9 +885,14 @@ int defuse_scan(defuse_scanner *s, const char *buf, size_t len, unsigned flags,
     defuse__arena_reset(&s->arena);
     s->nseen = 0;
     s->nfound = 0;
+    s->npend = 0;
     s->stopped = false;
     s->truncated = false;
-    s->group_mode = false;
+    s->exact = (flags & DEFUSE_SCAN_EXACT) != 0;
+    /* One finding per kind and callback per buffer: the same request
+     * reached from several layers or fields is one finding. */
+    s->group_mode = true;
+    s->cond = 0;
     s->cb = cb;
     s->user = user;
     if (len > s->lim.max_input) {
@@ -641,98 +901,24 @@ int defuse_scan(defuse_scanner *s, const char *buf, size_t len, unsigned flags,
     }
     s->raw = buf ? buf : "";
     s->rawlen = len;
+
+    /* Every layer is a text log4j may see: the raw bytes (what a log4j that
+     * logged this very text saw), then each decoding round (what an
+     * application that decodes its input saw).  The raw layer first, so a
+     * request both make is reported without decoding layers. */
     s->text = s->raw;
     s->textlen = len;
     s->decoded = false;
+    bool raw_open = defuse__find_open(s->raw, len) != NULL;
+    int rc = raw_open ? judge_text(s) : 0;
 
-    if (!(flags & DEFUSE_SCAN_NO_DECODE)) {
-        if (!(flags & (DEFUSE__SCAN_HAS_CANDIDATE | DEFUSE_SCAN_BASIC_AUTH)) &&
-            defuse_candidate(s->raw, len) == len)
-            return 0;
-        /* Without a trace nobody reads text that holds no "${": let the
-         * decoder stop as soon as nothing left can become one. */
-        unsigned dflags = s->trace ? flags : flags | DEFUSE__DECODE_STOP_CLEAN;
-        if (!s->trace && !defuse__find_open(s->raw, len)) {
-            /* Most lines with a candidate decode to no "${" at all: find
-             * that out without origins first (DEFUSE__DECODE_PROBE).  A
-             * literal "${" survives decoding (decode_extra.h), so a line
-             * that holds one needs no probe. */
-            int pr = defuse__decode(s->dec, s->raw, len, dflags | DEFUSE__DECODE_PROBE,
-                                    s->lim.max_layers);
-            if (pr < 0)
-                return pr;
-            size_t pl;
-            const char *pt = defuse__decoded_text(s->dec, &pl);
-            if (pl < 3 || !defuse__find_open(pt, pl))
-                return 0;
-        }
-        int rounds = defuse__decode(s->dec, s->raw, len, dflags, s->lim.max_layers);
-        if (rounds < 0)
-            return rounds;
-        if (rounds > 0) {
-            s->text = defuse__decoded_text(s->dec, &s->textlen);
-            s->decoded = true;
-            if (s->trace) {
-                defuse_step st = {0, "decode", s->raw, len, s->text, s->textlen,
-                                  "transport encodings undone"};
-                s->trace(&st, s->trace_user);
-            }
-        }
+    if (rc == 0 && !s->stopped && !(flags & DEFUSE_SCAN_NO_DECODE)) {
+        rc = scan_decoded(s, flags, raw_open);
     }
-    if (s->textlen < 3 || !defuse__find_open(s->text, s->textlen))
-        return 0;
-
-    int rc = 0;
-    if (flags & DEFUSE_SCAN_EXACT) {
-        s->group_mode = true; /* one message: one finding per callback */
-        rc = judge(s, 0, s->textlen, 0, true);
-    } else {
-        rc = find_spans(s, s->text, s->textlen);
-        for (size_t k = 0; rc == 0 && k < s->nspans && !s->stopped; k++) {
-            span *sp = &s->spans[k];
-            if (sp->maxdepth > s->lim.max_depth) {
-                /* Nesting past the limit: log4j recurses once per level
-                 * (and overflows its stack far enough down). */
-                if (s->trace) {
-                    defuse_step st = {0, "limit", s->text + sp->start, sp->end - sp->start,
-                                      NULL, 0, "nesting deeper than the limit"};
-                    s->trace(&st, s->trace_user);
-                }
-                rc = report(s, DEFUSE_KIND_RECURSION, DEFUSE_TECH_DEPTH_LIMIT | DEFUSE_TECH_NESTED,
-                            NULL, 0, sp->start, sp->end, NULL, 0, false);
-                if (rc == 0)
-                    rc = salvage(s, sp->start, sp->end);
-                continue;
-            }
-            rc = judge(s, sp->start, sp->end, sp->open, false);
-        }
-        /* log4j re-substitutes the whole message at every later "${", so
-         * an expression can fire only because another one follows it (an
-         * escape undone by the first pass, a "$" produced by a lookup):
-         * judge each group of several expressions as one message too. */
-        for (size_t k = 0; rc == 0 && k < s->nspans && !s->stopped;) {
-            size_t g = k;
-            bool escaped = false;
-            while (g < s->nspans && s->spans[g].group == s->spans[k].group) {
-                escaped |= s->spans[g].start < s->spans[g].open;
-                g++;
-            }
-            /* Any later "${", even an unclosed one that ends the group
-             * ("$${jndi:...}${"), triggers one more pass: include it. */
-            size_t end = s->spans[g - 1].end;
-            const char *q =
-                end < s->textlen ? defuse__find_open(s->text + end, s->textlen - end) : NULL;
-            if (q && escaped)
-                end = (size_t)(q - s->text) + 2;
-            if (g - k > 1 || end > s->spans[g - 1].end) {
-                s->group_mode = true;
-                rc = judge(s, s->spans[k].start, end, s->spans[k].open, false);
-                s->group_mode = false;
-            }
-            k = g;
-        }
-    }
-    if (rc < 0)
+    if (rc < 0) {
+        s->npend = 0;
         return rc;
+    }
+    deliver(s);
     return s->stopped ? DEFUSE_ESTOPPED : s->nfound;
 }

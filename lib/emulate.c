@@ -130,6 +130,8 @@ struct defuse__emu {
     unsigned tech_all;        /* techniques of the whole run */
     size_t nvictim;           /* victim lookups seen in this run */
     size_t top_start, top_end;
+    unsigned platform;        /* DEFUSE__PLATFORM_*: the victim's OS */
+    bool platform_used;       /* the last run read a platform constant */
     defuse_step_cb trace;
     void *trace_user;
 };
@@ -320,6 +322,19 @@ static const struct {
     {"base64", LK_BASE64},
 };
 
+/* System properties that every JVM of one platform has with the same value
+ * (java.io.File.pathSeparator, File.separator, System.lineSeparator()):
+ * unlike the rest of the victim's state they are known once the platform
+ * is, so ${sys:path.separator} can stand for ":" in a payload. */
+static const struct {
+    const char *key;
+    const char *value[DEFUSE__PLATFORM_COUNT];
+} platform_props[] = {
+    {"path.separator", {":", ";"}},
+    {"file.separator", {"/", "\\"}},
+    {"line.separator", {"\n", "\r\n"}},
+};
+
 /* SimpleDateFormat letters: a pattern holding any ASCII letter outside
  * quotes formats the current time (or, if the letter is invalid, falls back
  * to DateFormat.getInstance(), also the current time). */
@@ -449,6 +464,24 @@ static int resolve(defuse__emu *e, const char *name, size_t n, unsigned depth, v
             }
             return 0;
         case LK_VICTIM:
+            if (prefix_len == 3 && memcmp(prefix, "sys", 3) == 0) {
+                for (size_t p = 0; p < DEFUSE_ARRAY_LEN(platform_props); p++) {
+                    if (strlen(platform_props[p].key) != rlen ||
+                        memcmp(platform_props[p].key, rest, rlen) != 0)
+                        continue;
+                    const char *v = platform_props[p].value[e->platform];
+                    if ((rc = sb_set(e, vb, v, strlen(v))))
+                        return rc;
+                    e->platform_used = true;
+                    *vk = VAL_SET;
+                    *val = vb->p;
+                    *vlen = vb->len;
+                    trace(e, depth, "lookup", name, n, vb->p, vb->len,
+                          e->platform ? "the same on every Windows JVM"
+                                      : "the same on every Unix JVM");
+                    return 0;
+                }
+            }
             trace(e, depth, "unresolved", name, n, NULL, 0, "state of the victim, unknown here");
             rc = add_event(e, DEFUSE__EV_VICTIM, name, n);
             if (rc)
@@ -752,8 +785,15 @@ void defuse__emu_trace(defuse__emu *e, defuse_step_cb cb, void *user) {
     e->trace_user = user;
 }
 
+void defuse__emu_set_platform(defuse__emu *e, unsigned platform) {
+    e->platform = platform < DEFUSE__PLATFORM_COUNT ? platform : DEFUSE__PLATFORM_UNIX;
+}
+
+bool defuse__emu_platform_used(const defuse__emu *e) { return e->platform_used; }
+
 int defuse__emu_run(defuse__emu *e, const char *msg, size_t len) {
     e->nev = 0;
+    e->platform_used = false;
     e->nvictim = 0;
     defuse__arena_reset(&e->arena);
     e->steps = 0;

@@ -137,4 +137,15 @@ unsigned defuse__emu_techniques(const defuse__emu *e);
 /* The message text after evaluation (BORROWED until the next run). */
 const char *defuse__emu_output(const defuse__emu *e, size_t *len);
 
+/* The victim's platform, for the system properties whose value it fixes
+ * (${sys:path.separator}, file.separator, line.separator). */
+#define DEFUSE__PLATFORM_UNIX 0u
+#define DEFUSE__PLATFORM_WINDOWS 1u
+#define DEFUSE__PLATFORM_COUNT 2u
+/* Sets the platform later runs assume (default: Unix). */
+void defuse__emu_set_platform(defuse__emu *e, unsigned platform);
+/* True if the last run read a platform constant, so its result may differ
+ * on the other platform. */
+bool defuse__emu_platform_used(const defuse__emu *e);
+
 #endif /* DEFUSE_INTERNAL_H */

@@ -42,6 +42,7 @@ const char *defuse_technique_name(unsigned bit) {
         "default-value", "date-literal",   "nested",      "dollar-escape",
         "exfiltration",  "hash-bypass",    "jndiexploit", "encoded",
         "base64",        "unknown-lookup", "limit",       "whitespace",
+        "unix-only",     "windows-only",   "clock",       "field-split",
     };
     if (bit == 0 || (bit & (bit - 1)) != 0)
         return NULL;

