@@ -240,6 +240,16 @@ void defuse_scanner_free(defuse_scanner *s);
 int defuse_scan(defuse_scanner *s, const char *buf, size_t len, unsigned flags,
                 defuse_finding_cb cb, void *user);
 
+/* When the text scanned next was logged, for ${date:...}: log4j formats the
+ * event's time with the lookup's SimpleDateFormat pattern (on the victim's
+ * JDK, assumed JDK 17 with locale en_US), so a date value is known only
+ * with the time.  event_ms: milliseconds since 1970-01-01T00:00Z, or
+ * DEFUSE_TIME_UNKNOWN (the default); tz_minutes: the victim's UTC offset.
+ * With an unknown time a date value is formatted at several times, and a
+ * request that only some of them make carries DEFUSE_TECH_CLOCK. */
+#define DEFUSE_TIME_UNKNOWN INT64_MIN
+void defuse_scanner_set_time(defuse_scanner *s, int64_t event_ms, int tz_minutes);
+
 /* Fast pre-filter for bulk input: returns the offset of the first byte in
  * buf[0..len) at which something that could decode to a lookup starts
  * ("${", "%24", "\u0024", "&#36;", "Basic ", ...), or len if there is none.

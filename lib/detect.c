@@ -51,6 +51,8 @@ struct defuse_scanner {
     size_t stackcap;
     defuse_step_cb trace;
     void *trace_user;
+    int64_t event_ms; /* defuse_scanner_set_time() */
+    int tz_minutes;
     /* per scan */
     const char *raw;
     size_t rawlen;
@@ -92,6 +94,7 @@ int defuse_scanner_new(defuse_scanner **out, const defuse_limits *limits) {
     if (!s)
         return DEFUSE_ENOMEM;
     defuse_limits_default(&s->lim);
+    s->event_ms = DEFUSE_TIME_UNKNOWN;
     if (limits) {
         /* zero fields keep their defaults */
         if (limits->max_input)
@@ -134,6 +137,13 @@ void defuse_scanner_free(defuse_scanner *s) {
     free(s->seen);
     free(s->pend);
     free(s);
+}
+
+void defuse_scanner_set_time(defuse_scanner *s, int64_t event_ms, int tz_minutes) {
+    if (!s)
+        return;
+    s->event_ms = event_ms;
+    s->tz_minutes = tz_minutes;
 }
 
 void defuse_scanner_trace(defuse_scanner *s, defuse_step_cb cb, void *user) {

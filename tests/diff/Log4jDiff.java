@@ -115,6 +115,9 @@ public final class Log4jDiff {
     private static final long DAY = 86_400_000L;
     private final TreeSet<String> requested = new TreeSet<>();
     private final Substituter sub;
+    /** log4j-core 2.14.1's own MessagePatternConverter, or null on 2.19
+     * (whose converter no longer substitutes; evaluate1() runs its loop). */
+    private final org.apache.logging.log4j.core.pattern.LogEventPatternConverter converter;
     private LogEvent event;
     /* A second event at another time: a result that differs between the two
      * depends on the clock (an unquoted letter in ${date:...}). */
@@ -134,6 +137,23 @@ public final class Log4jDiff {
         for (final String k : VICTIM_PREFIXES) {
             map.put(k, NULL_LOOKUP);
         }
+        /* The victim is a Unix JVM: the system properties its platform fixes
+         * have their values; the rest of its state stays unknown (null). */
+        final java.util.Map<String, String> unix = new HashMap<>();
+        unix.put("path.separator", ":");
+        unix.put("file.separator", "/");
+        unix.put("line.separator", "\n");
+        map.put("sys", new StrLookup() {
+            @Override
+            public String lookup(final String key) {
+                return key == null ? null : unix.get(key);
+            }
+
+            @Override
+            public String lookup(final LogEvent e, final String key) {
+                return lookup(key);
+            }
+        });
         map.put("jndi", new StrLookup() {
             @Override
             public String lookup(final String key) {
@@ -175,9 +195,18 @@ public final class Log4jDiff {
         }
         if (has219) {
             sub = (Substituter) Class.forName("Sub219").getConstructor(StrLookup.class).newInstance(interp);
+            converter = null;
         } else {
             final StrSubstitutor plain = new StrSubstitutor(interp);
             sub = (e, t) -> plain.replace(e, t);
+            /* The real 2.14.1: its own MessagePatternConverter (what "%m"
+             * of a PatternLayout runs) over a configuration whose
+             * substitutor resolves through the rewired Interpolator. */
+            final org.apache.logging.log4j.core.config.DefaultConfiguration cfg =
+                    new org.apache.logging.log4j.core.config.DefaultConfiguration();
+            cfg.getStrSubstitutor().setVariableResolver(interp);
+            converter = org.apache.logging.log4j.core.pattern.MessagePatternConverter.newInstance(cfg,
+                    new String[0]);
         }
         /* Turns 2.19's cycle warning into 2.14.1's exception (and keeps other
          * status messages, e.g. bad date patterns, off stderr). */
@@ -245,9 +274,16 @@ public final class Log4jDiff {
     private String evaluate1(final String msg) {
         requested.clear();
         String status = "ok";
-        final StringBuilder wb = new StringBuilder(msg);
+        StringBuilder wb = new StringBuilder(msg);
         try {
-            for (int i = 0; i < wb.length() - 1; i++) {
+            if (converter != null && trace == null) {
+                /* PatternLayout "%m" -> MessagePatternConverter.format() */
+                final LogEvent ev = Log4jLogEvent.newBuilder().setLoggerName("diff").setLevel(Level.INFO)
+                        .setMessage(new SimpleMessage(msg)).setTimeMillis(event.getTimeMillis()).build();
+                wb = new StringBuilder();
+                converter.format(ev, wb);
+            }
+            for (int i = 0; converter == null || trace != null ? i < wb.length() - 1 : false; i++) {
                 if (wb.charAt(i) == '$' && wb.charAt(i + 1) == '{') {
                     final String value = wb.toString();
                     wb.setLength(0);
@@ -808,6 +844,9 @@ public final class Log4jDiff {
     private static final class Parsed {
         String status;
         final TreeSet<String> names = new TreeSet<>();
+        /* defuse_eval -n: names reported under a condition, by mark: '+'
+         * decoded layer, '~' field of its own, '^' Windows JVM only. */
+        final java.util.TreeMap<Character, TreeSet<String>> cond = new java.util.TreeMap<>();
         String fin;
 
         /** log4j: cycle, overflow or another exception; defuse: recursion or a failed scan. */
@@ -823,6 +862,8 @@ public final class Log4jDiff {
         for (int i = 1; i < f.length; i++) {
             if (f[i].startsWith("=")) {
                 p.names.add(f[i].substring(1));
+            } else if (!f[i].isEmpty() && "+~^".indexOf(f[i].charAt(0)) >= 0) {
+                p.cond.computeIfAbsent(f[i].charAt(0), k -> new TreeSet<>()).add(f[i].substring(1));
             } else if (f[i].startsWith("#")) {
                 p.fin = f[i].substring(1);
             }
@@ -915,6 +956,84 @@ public final class Log4jDiff {
         out.printf("normal mode: %d cases miss a name log4j requests, %d report more names than log4j%n", missing,
                 extra);
         return 0;
+    }
+
+    /**
+     * compare-normal CASES EXPECTED GOT [MAX]: defuse normal mode (defuse_eval
+     * -n) against log4j on the same bytes.  The names defuse reports without
+     * a condition ("=") must be exactly log4j's, and a log4j error must be a
+     * recursion finding; names reported under a condition (a decoded layer, a
+     * field of its own, a Windows JVM) are counted, not compared: log4j saw
+     * neither those bytes nor that platform.  Exit 1 on any mismatch.
+     */
+    private static int compareNormal(final String[] a) throws IOException {
+        final List<String> cases = Files.readAllLines(Paths.get(a[1]));
+        final List<String> exp = Files.readAllLines(Paths.get(a[2]));
+        final List<String> got = Files.readAllLines(Paths.get(a[3]));
+        final int max = a.length > 4 ? Integer.parseInt(a[4]) : 10;
+        final PrintStream out = new PrintStream(System.out, true, "UTF-8");
+        if (cases.size() != exp.size() || cases.size() != got.size()) {
+            out.printf("line counts differ: %d cases, %d expected, %d got%n", cases.size(), exp.size(),
+                    got.size());
+            return 1;
+        }
+        final java.util.TreeMap<String, Integer> classes = new java.util.TreeMap<>();
+        final java.util.TreeMap<Character, Integer> condCases = new java.util.TreeMap<>();
+        int bad = 0;
+        int fired = 0;
+        int quiet = 0;
+        int quietCond = 0;
+        for (int i = 0; i < cases.size(); i++) {
+            final Parsed e = parse(exp.get(i));
+            final Parsed g = parse(got.get(i));
+            for (final Character c : g.cond.keySet()) {
+                condCases.merge(c, 1, Integer::sum);
+            }
+            if (!e.names.isEmpty()) {
+                fired++;
+            } else if (!e.error()) {
+                quiet++;
+                if (!g.cond.isEmpty()) {
+                    quietCond++;
+                }
+            }
+            String cls = mismatchClass(e, g);
+            if (cls == null) {
+                continue;
+            }
+            if (cls.equals("missing-names") || cls.equals("different-names")) {
+                /* Reached only under a condition: the raw layer missed it. */
+                final TreeSet<String> all = new TreeSet<>(g.names);
+                for (final TreeSet<String> c : g.cond.values()) {
+                    all.addAll(c);
+                }
+                cls = all.containsAll(e.names) ? "raw-layer-misses" : "misses";
+            }
+            classes.merge(cls, 1, Integer::sum);
+            if (bad++ < max) {
+                out.printf("NORMAL-MODE MISMATCH case %d (%s): %s%n", i + 1, cls, show(unhex(cases.get(i))));
+                out.printf("  log4j : %s %s%n", e.status, names(e.names));
+                out.printf("  defuse: %s %s conditional %s%n", g.status, names(g.names), g.cond.keySet());
+            }
+        }
+        if (!classes.isEmpty()) {
+            out.println("normal-mode mismatch classes: " + classes);
+        }
+        out.printf("normal mode: %d cases, %d fire JNDI in log4j, %d mismatches; conditional names in %d cases "
+                + "(+ decoded layer %d, ~ own field %d, ^ Windows %d); %d of %d cases log4j leaves alone have one%n",
+                cases.size(), fired, bad, got.size() - countNone(got), condCases.getOrDefault('+', 0),
+                condCases.getOrDefault('~', 0), condCases.getOrDefault('^', 0), quietCond, quiet);
+        return bad == 0 ? 0 : 1;
+    }
+
+    private static int countNone(final List<String> got) {
+        int n = 0;
+        for (final String l : got) {
+            if (parse(l).cond.isEmpty()) {
+                n++;
+            }
+        }
+        return n;
     }
 
     private static int compare(final String[] a) throws IOException {
@@ -1597,7 +1716,8 @@ public final class Log4jDiff {
         System.err.println("usage: Log4jDiff gen SEED COUNT | tohex | eval | show | version | patch CORE_JAR OUTDIR"
                 + " | minimize DEFUSE_EVAL | decode | corpus-extract LOGSDIR"
                 + " | corpus-check TSV RAW DECODED NORMAL EXACT"
-                + " | compare CASES EXPECTED GOT [MAX]");
+                + " | compare CASES EXPECTED GOT [MAX] | compare-normal CASES EXPECTED GOT [MAX]"
+                + " | family NAME SEED COUNT | families");
         System.exit(2);
     }
 
@@ -1620,6 +1740,18 @@ public final class Log4jDiff {
             }
             break;
         }
+        case "family": {
+            if (a.length != 4) {
+                usage();
+            }
+            try (BufferedWriter w = stdout()) {
+                Families.gen(a[1], Long.parseLong(a[2]), Integer.parseInt(a[3]), w);
+            }
+            break;
+        }
+        case "families":
+            System.out.println(String.join(" ", Families.NAMES));
+            break;
         case "tohex":
         case "tohex-all": {
             final boolean all = a[0].equals("tohex-all");
@@ -1738,6 +1870,12 @@ public final class Log4jDiff {
                 usage();
             }
             System.exit(compare(a));
+            break;
+        case "compare-normal":
+            if (a.length < 4) {
+                usage();
+            }
+            System.exit(compareNormal(a));
             break;
         case "subset":
             if (a.length < 4) {

@@ -42,8 +42,8 @@ def main():
     for n, i in enumerate(keep, 1):
         # JSON text is UTF-8: invalid bytes of a callback (e.g. from %ff)
         # come out as U+FFFD, so compare in that representation.
-        want = set("-" if x == "=-" else binascii.unhexlify(x[1:]).decode("utf-8", "replace")
-                   for x in normal[i][1:] if x.startswith("="))
+        want = set("-" if x[1:] == "-" else binascii.unhexlify(x[1:]).decode("utf-8", "replace")
+                   for x in normal[i][1:] if x[:1] in "=+~^")
         got = found.get(n, set())
         if want != got:
             bad += 1

@@ -41,8 +41,8 @@ if [ ${#ORACLE_2141[@]} -gt 0 ] && [ "${DEFUSE_DIFF_LOG4J:-}" != 2.14.1 ]; then
     "${ORACLE_2141[@]}" eval <"$T/cases.hex" >"$T/log4j-2.14.1.out" &
     pid_2141=$!
 fi
-"$EVAL" <"$T/cases.hex" >"$T/defuse.out"
-"$EVAL" -n <"$T/cases.hex" >"$T/defuse-normal.out"
+"$EVAL" -T <"$T/cases.hex" >"$T/defuse.out"
+"$EVAL" -T -n <"$T/cases.hex" >"$T/defuse-normal.out"
 wait "$pid_oracle"
 
 fail=0
@@ -86,7 +86,10 @@ fi
 
 # 3. Normal mode (decoding on, fields judged on their own) is not log4j's
 # exact model; how far it is from log4j is printed, not failed.
-"${JAVA_TOOL[@]}" subset "$T/cases.hex" "$T/log4j.out" "$T/defuse-normal.out" 3
+if ! "${JAVA_TOOL[@]}" compare-normal "$T/cases.hex" "$T/log4j.out" "$T/defuse-normal.out" 5; then
+    echo "FAIL: defuse normal mode differs from real log4j (replay: DEFUSE_DIFF_SEED=$SEED DEFUSE_DIFF_CASES=$N)"
+    fail=1
+fi
 
 # 4. The front end: `defuse logs --json` must report what defuse_scan() does
 # in normal mode, line by line (line reading, the candidate pre-filter, JSON).
@@ -99,4 +102,26 @@ if ! "${JAVA_TOOL[@]}" compare "$T/cases.hex" "$T/log4j.out" "$T/defuse.out" 10;
     echo "FAIL: defuse differs from real log4j (replay: DEFUSE_DIFF_SEED=$SEED DEFUSE_DIFF_CASES=$N)"
     fail=1
 fi
+
+# The families (tests/diff/Families.java): each built to produce one class
+# of shapes on purpose.  Exact mode must agree with log4j on every case,
+# normal mode must report exactly log4j's names (plus conditional ones).
+FAM_N=${DEFUSE_DIFF_FAMILY_CASES:-300}
+echo "families: $FAM_N cases each (seed $SEED)"
+for fam in $("${JAVA_TOOL[@]}" families); do
+    F=$T/fam-$fam
+    "${JAVA_TOOL[@]}" family "$fam" "$SEED" "$FAM_N" >"$F.hex"
+    "${ORACLE[@]}" eval <"$F.hex" >"$F.log4j"
+    "$EVAL" -T <"$F.hex" >"$F.exact"
+    "$EVAL" -T -n <"$F.hex" >"$F.normal"
+    echo "--- family $fam"
+    if ! "${JAVA_TOOL[@]}" compare "$F.hex" "$F.log4j" "$F.exact" 5; then
+        echo "FAIL: family $fam: exact mode differs from real log4j (replay: DEFUSE_DIFF_SEED=$SEED DEFUSE_DIFF_FAMILY_CASES=$FAM_N)"
+        fail=1
+    fi
+    if ! "${JAVA_TOOL[@]}" compare-normal "$F.hex" "$F.log4j" "$F.normal" 5; then
+        echo "FAIL: family $fam: normal mode differs from real log4j (replay: DEFUSE_DIFF_SEED=$SEED DEFUSE_DIFF_FAMILY_CASES=$FAM_N)"
+        fail=1
+    fi
+done
 exit $fail

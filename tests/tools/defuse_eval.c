@@ -14,7 +14,13 @@
  * of a DEFUSE_KIND_JNDI finding as lower-case hex of its bytes, sorted
  * ("=-" stands for a jndi finding without a callback).  This is the format
  * tests/diff/Log4jDiff.java prints for real log4j, so the two compare line by
- * line.
+ * line.  In normal mode (-n) a callback that holds only under a condition
+ * other than "log4j 2.14.1 on a Unix JVM logged exactly these bytes at the
+ * oracle's time" is marked instead of "=": "+" found in a decoded layer
+ * (DEFUSE_TECH_ENCODED), "~" only in a field of its own
+ * (DEFUSE_TECH_FIELD_SPLIT), "^" only on a Windows JVM
+ * (DEFUSE_TECH_WINDOWS_ONLY); the first that applies in that order.  The
+ * event time is fixed at the oracle's (1970-01-02T00:00Z) with -T.
  *
  * Options:
  *   -n   normal mode: transport decoding on, not exact (the default is
@@ -24,6 +30,8 @@
  *   -u   flush stdout after every line (for a driver that talks to us
  *        through a pipe, one line at a time)
  *   -k   also print " kinds=J,T,R,L,I" (findings per kind) after STATUS
+ *   -T   the event was logged at the oracle's time, 1970-01-02T00:00Z
+ *        (defuse_scanner_set_time), so ${date:...} values are known
  *
  * Exit status: 0, or 2 on a usage error, bad hex or an I/O error.
  */
@@ -85,11 +93,25 @@ static int on_finding(const defuse_finding *f, void *user) {
     eval_state *st = user;
     if ((unsigned)f->kind < DEFUSE_KIND_COUNT)
         st->kinds[f->kind]++;
-    if (f->kind == DEFUSE_KIND_RECURSION && (f->techniques & DEFUSE_TECH_DEPTH_LIMIT))
+    /* A recursion only a field of its own reaches is not the message's. */
+    if (f->kind == DEFUSE_KIND_RECURSION && (f->techniques & DEFUSE_TECH_FIELD_SPLIT))
+        st->kinds[DEFUSE_KIND_RECURSION]--;
+    else if (f->kind == DEFUSE_KIND_RECURSION && (f->techniques & DEFUSE_TECH_DEPTH_LIMIT))
         st->limit_recursions++;
     if (f->kind != DEFUSE_KIND_JNDI)
         return 0;
-    char *h = f->callback ? to_hex(f->callback, f->callback_len) : strdup("-");
+    char mark = '=';
+    if (f->techniques & DEFUSE_TECH_ENCODED)
+        mark = '+';
+    else if (f->techniques & DEFUSE_TECH_FIELD_SPLIT)
+        mark = '~';
+    else if (f->techniques & DEFUSE_TECH_WINDOWS_ONLY)
+        mark = '^';
+    char *h0 = f->callback ? to_hex(f->callback, f->callback_len) : strdup("-");
+    char *h = h0 ? malloc(strlen(h0) + 2) : NULL;
+    if (h)
+        sprintf(h, "%c%s", mark, h0);
+    free(h0);
     if (!h) {
         st->oom = 1;
         return 1;
@@ -120,13 +142,14 @@ static int cmp_str(const void *a, const void *b) {
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: defuse_eval [-n] [-t] [-u] [-k] < lines\n");
+    fprintf(stderr, "usage: defuse_eval [-n] [-t] [-u] [-k] [-T] < lines\n");
 }
 
 int main(int argc, char **argv) {
     unsigned flags = DEFUSE_SCAN_EXACT | DEFUSE_SCAN_NO_DECODE;
     int raw = 0, unbuffered = 0, kinds = 0, opt, rc = 0;
-    while ((opt = getopt(argc, argv, "ntuk")) != -1) {
+    int fixed_time = 0;
+    while ((opt = getopt(argc, argv, "ntukT")) != -1) {
         switch (opt) {
         case 'n':
             flags = 0;
@@ -139,6 +162,9 @@ int main(int argc, char **argv) {
             break;
         case 'k':
             kinds = 1;
+            break;
+        case 'T':
+            fixed_time = 1;
             break;
         default:
             usage();
@@ -156,6 +182,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "defuse_eval: %s\n", defuse_strerror(err));
         return 2;
     }
+    /* The oracle's event time (Log4jDiff.java: DAY), in UTC. */
+    if (fixed_time)
+        defuse_scanner_set_time(s, 86400000, 0);
     char *line = NULL;
     size_t cap = 0;
     ssize_t got;
@@ -204,7 +233,7 @@ int main(int argc, char **argv) {
         if (st.n > 1)
             qsort(st.names, st.n, sizeof *st.names, cmp_str);
         for (size_t i = 0; i < st.n; i++)
-            printf(" =%s", st.names[i]);
+            printf(" %s", st.names[i]);
         putchar('\n');
         if (unbuffered)
             fflush(stdout);
