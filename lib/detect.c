@@ -29,7 +29,6 @@
 typedef struct span {
     size_t start, open, end;
     unsigned maxdepth;
-    unsigned group; /* expressions between the same unclosed "${" */
 } span;
 
 /* What identifies a reported finding within one scan. */
@@ -47,7 +46,7 @@ struct defuse_scanner {
     defuse__arena arena; /* finding strings, reset per scan */
     span *spans;
     size_t nspans, spancap;
-    size_t *stack;
+    uint32_t *stack; /* pair_scan(): positions and depths (input < 4 GiB) */
     size_t stackcap;
     defuse_step_cb trace;
     void *trace_user;
@@ -67,7 +66,13 @@ struct defuse_scanner {
     bool group_mode; /* dedupe by kind and callback only */
     bool exact;      /* DEFUSE_SCAN_EXACT: one message, one victim */
     unsigned cond;   /* DEFUSE_TECH_* added to every finding reported now */
+    size_t budget;   /* emulator work left for this scan (emu_run) */
+    size_t reserve;  /* ... and for salvage() */
+    bool salvaged;   /* salvage() ran on this layer */
+    size_t *bounds;  /* unclosed "${" positions, copied (normal_mode) */
+    size_t boundcap;
     size_t nunclosed; /* unclosed "${" left on the stack by find_spans() */
+    const char *text_scanned; /* the text find_spans() pairs */
     /* findings already reported in this scan (dedupe) */
     seen_key *seen;
     size_t nseen, seencap;
@@ -112,6 +117,8 @@ int defuse_scanner_new(defuse_scanner **out, const defuse_limits *limits) {
         if (limits->max_findings)
             s->lim.max_findings = limits->max_findings;
     }
+    if (s->lim.max_input > UINT32_MAX - 2) /* positions are 32-bit (pair_scan) */
+        s->lim.max_input = UINT32_MAX - 2;
     if (s->lim.max_depth > 2 * DEFUSE_DEFAULT_MAX_DEPTH)
         s->lim.max_depth = 2 * DEFUSE_DEFAULT_MAX_DEPTH;
     defuse__arena_init(&s->arena, 0);
@@ -136,6 +143,7 @@ void defuse_scanner_free(defuse_scanner *s) {
     free(s->stack);
     free(s->seen);
     free(s->pend);
+    free(s->bounds);
     free(s);
 }
 
@@ -183,7 +191,7 @@ static int pair_scan(defuse_scanner *s, const char *t, size_t n, pair_fn fn, voi
         if (t[i] == '$' && i + 1 < n && t[i + 1] == '{') {
             if (depth == s->stackcap) {
                 size_t cap = s->stackcap ? s->stackcap * 2 : 64;
-                size_t *p = realloc(s->stack, cap * 2 * sizeof *p);
+                uint32_t *p = realloc(s->stack, cap * 2 * sizeof *p);
                 if (!p)
                     return DEFUSE_ENOMEM;
                 s->stack = p;
@@ -191,8 +199,8 @@ static int pair_scan(defuse_scanner *s, const char *t, size_t n, pair_fn fn, voi
             }
             /* stack[2k] = position of the k-th open "${", stack[2k+1] = the
              * deepest level reached inside it. */
-            s->stack[2 * depth] = i;
-            s->stack[2 * depth + 1] = depth + 1;
+            s->stack[2 * depth] = (uint32_t)i;
+            s->stack[2 * depth + 1] = (uint32_t)(depth + 1);
             depth++;
             i++;
         } else if (t[i] == '}' && depth > 0) {
@@ -209,40 +217,47 @@ static int pair_scan(defuse_scanner *s, const char *t, size_t n, pair_fn fn, voi
     return 0;
 }
 
-/* pair_scan callback of find_spans: keep the outermost pairs. */
+/* Spans find_spans() keeps: the first MAX_KEPT_SPANS outermost ones (the
+ * fields after an expression that stopped log4j start at their ends) and
+ * the escaped ones ("$${"), at most MAX_ESCAPED_SPANS (they are re-judged
+ * for inert findings).  A line of a million expressions keeps no more. */
+#define MAX_KEPT_SPANS 32u
+#define MAX_ESCAPED_SPANS 256u
+
+/* pair_scan callback of find_spans: keep the outermost pairs (see above). */
 static int keep_outermost(defuse_scanner *s, size_t open, size_t end, size_t nest, void *ctx) {
-    (void)ctx;
+    size_t *nescaped = ctx;
     /* Drop pairs this one contains (they are at the tail). */
-    while (s->nspans > 0 && s->spans[s->nspans - 1].open > open)
+    while (s->nspans > 0 && s->spans[s->nspans - 1].open > open) {
         s->nspans--;
-    span sp = {open, open, end, nest > 0xffff ? 0xffff : (unsigned)nest, 0};
+        if (s->spans[s->nspans].start < s->spans[s->nspans].open)
+            (*nescaped)--;
+    }
+    /* The "$" escape run before "${": only '$' bytes, so it can never
+     * reach into the pair or the "${" before it. */
+    size_t start = open;
+    while (start > 0 && s->text_scanned[start - 1] == '$')
+        start--;
+    bool escaped = start < open;
+    if (s->nspans >= MAX_KEPT_SPANS && !(escaped && *nescaped < MAX_ESCAPED_SPANS))
+        return 0;
+    if (escaped)
+        (*nescaped)++;
+    span sp = {start, open, end, nest > 0xffff ? 0xffff : (unsigned)nest};
     return push_span(s, sp);
 }
 
-/* Finds the outermost matched expressions of t[0..n), in order, with the
- * "$" escape run before each and the group (field) each belongs to. */
+/* Finds the outermost matched expressions of t[0..n) that keep_outermost()
+ * keeps, in order, with the "$" escape run before each, and leaves the
+ * unclosed "${" on s->stack (s->nunclosed of them). */
 static int find_spans(defuse_scanner *s, const char *t, size_t n) {
     s->nspans = 0;
-    size_t depth = 0;
-    int rc = pair_scan(s, t, n, keep_outermost, NULL, &depth);
+    s->text_scanned = t;
+    size_t depth = 0, nescaped = 0;
+    int rc = pair_scan(s, t, n, keep_outermost, &nescaped, &depth);
     if (rc)
         return rc;
     s->nunclosed = depth;
-    /* Openers still on the stack are unclosed: field boundaries.  Give each
-     * region between unclosed openers its own group, and take the "$"
-     * escape run before each expression (within its group). */
-    size_t u = 0;
-    for (size_t k = 0; k < s->nspans; k++) {
-        span *sp = &s->spans[k];
-        while (u < depth && s->stack[2 * u] < sp->open)
-            u++;
-        sp->group = (unsigned)u;
-        size_t lo = k > 0 ? s->spans[k - 1].end : 0;
-        if (u > 0 && s->stack[2 * (u - 1)] + 2 > lo)
-            lo = s->stack[2 * (u - 1)] + 2;
-        while (sp->start > lo && t[sp->start - 1] == '$')
-            sp->start--;
-    }
     return 0;
 }
 
@@ -502,10 +517,31 @@ static void merge_variant(evcopy *out, size_t *nout, const evcopy *alt, size_t n
 /* Runs the emulator on msg[0..n) and copies its events into out.  When the
  * result read a platform constant (${sys:path.separator}, ...), runs it
  * again as a Windows JVM would and marks what only one platform requests. */
+/* One emulator run within the scan's work budget (every run over one
+ * buffer -- layers, fields, variants, salvage -- shares it, so a scan stays
+ * linear in the buffer's length).  Returns 1 if the budget was spent
+ * before the run: then nothing ran. */
+static int emu_run(defuse_scanner *s, const char *msg, size_t n) {
+    if (s->budget == 0)
+        return 1;
+    defuse__emu_set_budget(s->emu, s->budget);
+    int rc = defuse__emu_run(s->emu, msg, n);
+    size_t used = defuse__emu_steps(s->emu);
+    s->budget = used >= s->budget ? 0 : s->budget - used;
+    return rc < 0 ? rc : 0;
+}
+
 static int run_message(defuse_scanner *s, const char *msg, size_t n, evcopy *out, size_t *nout,
                        unsigned *tech_all) {
     defuse__emu_set_platform(s->emu, DEFUSE__PLATFORM_UNIX);
-    int rc = defuse__emu_run(s->emu, msg, n);
+    int rc = emu_run(s, msg, n);
+    if (rc == 1) {
+        /* Out of budget: say so as the emulator says a limit stopped it. */
+        out[0] = (evcopy){DEFUSE__EV_LIMIT, "budget", 6, DEFUSE_TECH_DEPTH_LIMIT, 0, 0, 1};
+        *nout = 1;
+        *tech_all = DEFUSE_TECH_DEPTH_LIMIT;
+        return 0;
+    }
     if (rc < 0)
         return rc;
     if ((rc = collect_events(s, out, nout, tech_all)))
@@ -516,8 +552,10 @@ static int run_message(defuse_scanner *s, const char *msg, size_t n, evcopy *out
     size_t nalt = 0;
     unsigned talt = 0;
     defuse__emu_set_platform(s->emu, DEFUSE__PLATFORM_WINDOWS);
-    rc = defuse__emu_run(s->emu, msg, n);
+    rc = emu_run(s, msg, n);
     defuse__emu_set_platform(s->emu, DEFUSE__PLATFORM_UNIX);
+    if (rc == 1)
+        return 0; /* out of budget: the Unix result stands alone */
     if (rc < 0)
         return rc;
     if ((rc = collect_events(s, alt, &nalt, &talt)))
@@ -538,6 +576,7 @@ static int run_message(defuse_scanner *s, const char *msg, size_t n, evcopy *out
 #define SALVAGE_MAX 64u
 
 typedef struct salvage_picks {
+    const char *t; /* the collapsed text */
     size_t n;
     size_t at[2 * SALVAGE_MAX]; /* open, end of each pick */
 } salvage_picks;
@@ -551,6 +590,18 @@ static int pick_shallow(defuse_scanner *s, size_t open, size_t end, size_t nest,
         return 0;
     while (pk->n > 0 && pk->at[2 * (pk->n - 1)] > open)
         pk->n--;
+    /* "${name}" with no ':' and nothing nested is a configuration property
+     * of the victim: it can request nothing.  Nor can a repeat of the pick
+     * before it.  Skip both, so SALVAGE_MAX picks go to what can fire. */
+    const char *in = pk->t + open + 2;
+    size_t inlen = end - open - 3;
+    if (nest == 1 && !memchr(in, ':', inlen))
+        return 0;
+    if (pk->n > 0) {
+        size_t po = pk->at[2 * (pk->n - 1)], pe = pk->at[2 * (pk->n - 1) + 1];
+        if (pe - po == end - open && memcmp(pk->t + po, pk->t + open, end - open) == 0)
+            return 0;
+    }
     if (pk->n < SALVAGE_MAX) {
         pk->at[2 * pk->n] = open;
         pk->at[2 * pk->n + 1] = end;
@@ -577,7 +628,7 @@ static int salvage(defuse_scanner *s, size_t a, size_t b) {
         t[n++] = s->text[i];
     }
     /* Outermost pairs among those nesting at most SALVAGE_NEST deep. */
-    salvage_picks pk = {0, {0}};
+    salvage_picks pk = {t, 0, {0}};
     size_t unclosed;
     int rc0 = pair_scan(s, t, n, pick_shallow, &pk, &unclosed);
     if (rc0)
@@ -586,24 +637,27 @@ static int salvage(defuse_scanner *s, size_t a, size_t b) {
     const size_t *pick = pk.at;
     bool saved_mode = s->group_mode;
     s->group_mode = true;
-    for (size_t k = 0; k < npick && !s->stopped; k++) {
+    /* The budget that stopped the message may be spent: salvage draws on
+     * a reserve of its own (its picks are short and at most SALVAGE_MAX). */
+    size_t main_budget = s->budget;
+    s->budget = s->reserve;
+    int rc = 0;
+    for (size_t k = 0; k < npick && !s->stopped && rc == 0; k++) {
         evcopy ev[MAX_EVENTS_PER_MESSAGE];
         size_t nev = 0;
         unsigned tech = 0;
-        int rc = run_message(s, t + pick[2 * k], pick[2 * k + 1] - pick[2 * k], ev, &nev, &tech);
-        if (rc)
-            return rc;
-        for (size_t i = 0; i < nev; i++) {
+        rc = run_message(s, t + pick[2 * k], pick[2 * k + 1] - pick[2 * k], ev, &nev, &tech);
+        for (size_t i = 0; rc == 0 && i < nev; i++) {
             if (ev[i].type != DEFUSE__EV_JNDI)
                 continue;
             rc = report(s, DEFUSE_KIND_JNDI, ev[i].tech | DEFUSE_TECH_DEPTH_LIMIT, ev[i].text,
                         ev[i].len, a, b, NULL, 0, false);
-            if (rc)
-                return rc;
         }
     }
+    s->reserve = s->budget;
+    s->budget = main_budget;
     s->group_mode = saved_mode;
-    return 0;
+    return rc;
 }
 
 /* Evaluates s->text[a..b) as one message and reports what log4j would do
@@ -667,8 +721,12 @@ static int judge(defuse_scanner *s, size_t a, size_t b, bool *runaway) {
         *runaway = true;
         rc = report(s, DEFUSE_KIND_RECURSION, ev[i].tech | tech_all, NULL, 0, from, b, NULL, 0,
                     false);
-        if (rc == 0 && ev[i].type == DEFUSE__EV_LIMIT)
+        /* Salvage once per layer: it collapses the whole message, and a
+         * later field's message is a part of it. */
+        if (rc == 0 && ev[i].type == DEFUSE__EV_LIMIT && !s->salvaged) {
+            s->salvaged = true;
             rc = salvage(s, from, b);
+        }
         if (rc)
             return rc;
         break;
@@ -765,39 +823,49 @@ static int normal_mode(defuse_scanner *s) {
         return rc;
     if (s->nspans == 0)
         return 0;
-    /* Field starts: the text's start and the byte after each unclosed
-     * "${" (left on s->stack by find_spans; copied, salvage reuses it). */
-    size_t starts[MAX_FIELDS + 1], ends[MAX_FIELDS + 1], nstarts = 1;
+    /* Field starts: the text's start and the byte after each unclosed "${"
+     * (left on s->stack by find_spans).  judge() may run salvage(), which
+     * reuses the stack: the fields are listed before anything is judged,
+     * the first MAX_FIELDS judged to the end of the text, the next
+     * MAX_FIELDS + ... in s->bounds up to the next unclosed "${" only. */
+    size_t nun = s->nunclosed;
+    size_t starts[MAX_FIELDS + 1], ends[MAX_FIELDS + 1], nstarts = 1, nlater = 0;
     starts[0] = 0; /* the whole text, always */
-    ends[0] = s->nunclosed > 0 ? s->stack[0] + 2 : n;
-    for (size_t k = 0; k < s->nspans; k++) {
-        /* One start per group that holds an expression. */
-        unsigned g = s->spans[k].group;
-        size_t at = g == 0 ? 0 : s->stack[2 * (g - 1)] + 2;
-        if (starts[nstarts - 1] == at)
+    ends[0] = nun > 0 ? s->stack[0] + 2 : n;
+    /* Every "${" between two unclosed ones is closed between them (a "}"
+     * closes the innermost open "${"), so a field holds an expression
+     * exactly when it holds "${". */
+    for (size_t g = 1; g <= nun; g++) {
+        size_t at = (size_t)s->stack[2 * (g - 1)] + 2;
+        size_t next = g < nun ? (size_t)s->stack[2 * g] + 2 : n;
+        if (!defuse__find_open(t + at, next - at))
             continue;
-        size_t next = g < s->nunclosed ? s->stack[2 * g] + 2 : n;
-        if (nstarts == MAX_FIELDS) {
-            /* Past the cap: judge only up to the next unclosed "${". */
-            bool runaway;
-            s->cond = DEFUSE_TECH_FIELD_SPLIT;
-            rc = judge(s, at, next, &runaway);
-            s->cond = 0;
-            if (rc)
-                return rc;
+        if (nstarts < MAX_FIELDS + 1) {
+            starts[nstarts] = at;
+            ends[nstarts++] = next;
             continue;
         }
-        starts[nstarts] = at;
-        ends[nstarts++] = next;
+        if (nlater == s->boundcap) {
+            size_t cap = s->boundcap ? 2 * s->boundcap : 64;
+            size_t *p = realloc(s->bounds, 2 * cap * sizeof *p);
+            if (!p)
+                return DEFUSE_ENOMEM;
+            s->bounds = p;
+            s->boundcap = cap;
+        }
+        s->bounds[2 * nlater] = at;
+        s->bounds[2 * nlater + 1] = next;
+        nlater++;
     }
     size_t extra = 0;
-    for (size_t f = 0; f < nstarts && !s->stopped; f++) {
+    for (size_t f = 0; f < nstarts && !s->stopped && s->budget > 0; f++) {
         bool runaway = false;
         s->cond = f > 0 ? DEFUSE_TECH_FIELD_SPLIT : 0;
         rc = judge(s, starts[f], n, &runaway);
         /* A cycle or a limit stopped the message: the fields after each
          * expression of this one are messages of their own too. */
-        for (size_t k = 0; rc == 0 && runaway && k < s->nspans && extra < MAX_FIELDS; k++) {
+        for (size_t k = 0; rc == 0 && runaway && s->budget > 0 && k < s->nspans && extra < MAX_FIELDS;
+             k++) {
             const span *sp = &s->spans[k];
             if (sp->start < starts[f] || sp->end >= ends[f])
                 continue;
@@ -806,6 +874,15 @@ static int normal_mode(defuse_scanner *s) {
             rc = judge(s, sp->end, n, &r2);
             extra++;
         }
+        s->cond = 0;
+        if (rc)
+            return rc;
+    }
+    /* Past the cap: each field judged only up to the next unclosed "${". */
+    for (size_t k = 0; k < nlater && s->budget > 0 && !s->stopped; k++) {
+        bool runaway;
+        s->cond = DEFUSE_TECH_FIELD_SPLIT;
+        rc = judge(s, s->bounds[2 * k], s->bounds[2 * k + 1], &runaway);
         s->cond = 0;
         if (rc)
             return rc;
@@ -823,6 +900,7 @@ static int normal_mode(defuse_scanner *s) {
 static int judge_text(defuse_scanner *s) {
     if (s->textlen < 3 || !defuse__find_open(s->text, s->textlen))
         return 0;
+    s->salvaged = false;
     if (!s->exact)
         return normal_mode(s);
     bool runaway;
@@ -911,6 +989,10 @@ int defuse_scan(defuse_scanner *s, const char *buf, size_t len, unsigned flags,
     }
     s->raw = buf ? buf : "";
     s->rawlen = len;
+    /* One work budget for every evaluation of this buffer, and a reserve
+     * for salvage() once a limit stopped the emulation. */
+    s->budget = s->lim.max_steps * len + DEFUSE_STEPS_CONSTANT;
+    s->reserve = 2 * len + DEFUSE_STEPS_CONSTANT;
 
     /* Every layer is a text log4j may see: the raw bytes (what a log4j that
      * logged this very text saw), then each decoding round (what an

@@ -107,6 +107,18 @@ typedef struct prior {
     const char *s[DEFUSE_DEFAULT_MAX_DEPTH * 2 + 8];
     size_t n[DEFUSE_DEFAULT_MAX_DEPTH * 2 + 8];
     size_t count;
+    /* Entry 0 (s[0] NULL) is Java's copy of the whole buffer as it stands
+     * at the first variable.  It is only ever compared with names, so it
+     * is kept as a reference -- out->p[o0 .. o0+have) + in[0 .. left) --
+     * and a long message costs no copy per pass.  Those bytes do not change
+     * while the list is in use: the input is read-only, and the output
+     * before the first variable is never rewritten (an escape deletes the
+     * byte before a "${" at or after the current call's start, and the
+     * byte before a real variable is not a '$', or it would be an escape). */
+    const struct sbuf *snap_out;
+    size_t snap_o0, snap_have;
+    const char *snap_in;
+    size_t snap_left;
 } prior;
 
 /* What a lookup returned. */
@@ -130,6 +142,7 @@ struct defuse__emu {
     unsigned tech_all;        /* techniques of the whole run */
     size_t nvictim;           /* victim lookups seen in this run */
     size_t top_start, top_end;
+    size_t budget;            /* 0, or the most steps the next runs may take */
     unsigned platform;        /* DEFUSE__PLATFORM_*: the victim's OS */
     bool platform_used;       /* the last run read a platform constant */
     defuse_step_cb trace;
@@ -513,7 +526,17 @@ unknown:
 /* ---- StrSubstitutor.substitute ---------------------------------------------------- */
 
 static bool prior_contains(const prior *pl, const char *s, size_t n) {
-    for (size_t i = 0; i < pl->count; i++)
+    size_t i = 0;
+    if (pl->count > 0 && !pl->s[0]) {
+        /* the lazy snapshot (see struct prior) */
+        size_t have = pl->snap_have;
+        if (n == have + pl->snap_left &&
+            (have == 0 || memcmp(pl->snap_out->p + pl->snap_o0, s, have) == 0) &&
+            memcmp(pl->snap_in, s + have, pl->snap_left) == 0)
+            return true;
+        i = 1;
+    }
+    for (; i < pl->count; i++)
         if (pl->n[i] == n && memcmp(pl->s[i], s, n) == 0)
             return true;
     return false;
@@ -594,16 +617,13 @@ static int variable(defuse__emu *e, const char *in, size_t n, size_t pos, size_t
         pl = &e->priors[depth];
         pl->count = 0;
         size_t have = out->len - o0, left = n - pos;
-        char *snap = defuse__arena_alloc(&e->arena, have + left + 1);
-        if (!snap)
-            return DEFUSE_ENOMEM;
-        if (have)
-            memcpy(snap, out->p + o0, have);
-        memcpy(snap + have, in + pos, left);
-        snap[have + left] = '\0';
-        e->steps += have + left;
-        pl->s[0] = snap;
+        pl->s[0] = NULL; /* lazy: see struct prior */
         pl->n[0] = have + left;
+        pl->snap_out = out;
+        pl->snap_o0 = o0;
+        pl->snap_have = have;
+        pl->snap_in = in + pos;
+        pl->snap_left = left;
         pl->count = 1;
         *plp = pl;
     }
@@ -785,6 +805,10 @@ void defuse__emu_trace(defuse__emu *e, defuse_step_cb cb, void *user) {
     e->trace_user = user;
 }
 
+void defuse__emu_set_budget(defuse__emu *e, size_t steps) { e->budget = steps; }
+
+size_t defuse__emu_steps(const defuse__emu *e) { return e->steps; }
+
 void defuse__emu_set_platform(defuse__emu *e, unsigned platform) {
     e->platform = platform < DEFUSE__PLATFORM_COUNT ? platform : DEFUSE__PLATFORM_UNIX;
 }
@@ -799,6 +823,8 @@ int defuse__emu_run(defuse__emu *e, const char *msg, size_t len) {
     e->steps = 0;
     size_t mul = e->lim.max_steps ? e->lim.max_steps : DEFUSE_DEFAULT_MAX_STEPS;
     e->max_steps = mul * len + DEFUSE_STEPS_CONSTANT;
+    if (e->budget && e->budget < e->max_steps)
+        e->max_steps = e->budget;
     e->pass_no = 0;
     e->tech = 0;
     e->tech_all = 0;

@@ -137,6 +137,12 @@ unsigned defuse__emu_techniques(const defuse__emu *e);
 /* The message text after evaluation (BORROWED until the next run). */
 const char *defuse__emu_output(const defuse__emu *e, size_t *len);
 
+/* Caps the work of later runs at `steps` units (0: only the per-run limit
+ * of defuse_limits.max_steps), so that several runs over one buffer share
+ * one budget; defuse__emu_steps() is what the last run used. */
+void defuse__emu_set_budget(defuse__emu *e, size_t steps);
+size_t defuse__emu_steps(const defuse__emu *e);
+
 /* The victim's platform, for the system properties whose value it fixes
  * (${sys:path.separator}, file.separator, line.separator). */
 #define DEFUSE__PLATFORM_UNIX 0u

@@ -37,7 +37,7 @@
 
 /* Emulator work per buffer: max_steps * len + DEFUSE_STEPS_CONSTANT units
  * (one unit ~ one byte scanned or copied). */
-#define DEFUSE_DEFAULT_MAX_STEPS 64u
+#define DEFUSE_DEFAULT_MAX_STEPS 8u
 #define DEFUSE_STEPS_CONSTANT (1u << 20)
 
 /* Findings reported for one buffer. */
