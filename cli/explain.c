@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,11 @@ const char cli_help_explain[] =
     "OPTIONS\n"
     "    --json        One JSON object: payload, steps (depth, action, input,\n"
     "                  output, note) and findings (as `defuse logs --json`).\n"
+    "                  The trace is bounded: texts cut to 2048 bytes (with\n"
+    "                  input_len/output_len), a repeated step counted in\n"
+    "                  \"repeat\", after 1000 steps only jndi, text4shell, cycle,\n"
+    "                  limit and result steps kept and the rest counted in\n"
+    "                  \"steps_omitted\" per action.\n"
     "    -f, --file=FILE  Read the payload from FILE.\n"
     "    --no-decode   Do not undo transport encodings.\n"
     "    --exact       Evaluate the input as exactly one log4j message (an\n"
@@ -55,9 +61,23 @@ const char cli_help_explain[] =
 /* Most bytes read from --file or stdin (the detector's default input). */
 #define EXPLAIN_MAX_INPUT (16u * 1024u * 1024u)
 
+/* The trace is bounded, so that a hostile 1 MB line explains in time and
+ * space linear in its length (it made millions of steps, each with the
+ * whole message): each step's text is cut to EXPLAIN_MAX_TEXT bytes (the
+ * full length is kept), a step equal to the one before only counts as a
+ * repeat, and after EXPLAIN_MAX_STEPS steps only the decisive ones (jndi,
+ * text4shell, cycle, limit, result: at most EXPLAIN_MAX_KEY more) are kept,
+ * the rest counted per action. */
+#define EXPLAIN_MAX_TEXT 2048u
+#define EXPLAIN_MAX_STEPS 1000u
+#define EXPLAIN_MAX_KEY 200u
+
 typedef struct ex_state {
     json_t *steps;    /* array of step objects */
     json_t *findings; /* array of finding objects */
+    json_t *omitted;  /* action -> count of steps left out */
+    size_t nkey;      /* decisive steps kept past EXPLAIN_MAX_STEPS */
+    size_t nomitted;
     int oom;
 } ex_state;
 
@@ -86,8 +106,58 @@ static json_t *jbytes(const char *s, size_t n) {
     return j;
 }
 
+/* Sets key (and key_len when cut) to s[0..n) cut to EXPLAIN_MAX_TEXT. */
+static void set_text(json_t *o, const char *key, const char *lenkey, const char *s, size_t n) {
+    json_object_set_new(o, key, jbytes(s, s && n > EXPLAIN_MAX_TEXT ? EXPLAIN_MAX_TEXT : n));
+    if (s && n > EXPLAIN_MAX_TEXT)
+        json_object_set_new(o, lenkey, json_integer((json_int_t)n));
+}
+
+/* True if st repeats the step object o (same action, depth and texts). */
+static bool same_step(json_t *o, const defuse_step *st) {
+    if (!o || json_integer_value(json_object_get(o, "depth")) != (json_int_t)st->depth ||
+        strcmp(json_string_value(json_object_get(o, "action")), st->action) != 0)
+        return false;
+    static const char *const keys[][2] = {{"input", "input_len"}, {"output", "output_len"}};
+    const char *txt[] = {st->input, st->output};
+    size_t len[] = {st->input_len, st->output_len};
+    for (size_t k = 0; k < 2; k++) {
+        json_t *v = json_object_get(o, keys[k][0]);
+        if (!txt[k] != !json_is_string(v))
+            return false;
+        if (!txt[k])
+            continue;
+        json_t *full = json_object_get(o, keys[k][1]);
+        size_t have = json_string_length(v);
+        size_t n = full ? (size_t)json_integer_value(full) : have;
+        size_t cmp = len[k] > EXPLAIN_MAX_TEXT ? EXPLAIN_MAX_TEXT : len[k];
+        if (n != len[k] || have != cmp || memcmp(json_string_value(v), txt[k], cmp) != 0)
+            return false;
+    }
+    return true;
+}
+
 static void on_step(const defuse_step *st, void *user) {
     ex_state *x = user;
+    size_t n = json_array_size(x->steps);
+    json_t *last = n ? json_array_get(x->steps, n - 1) : NULL;
+    if (same_step(last, st)) {
+        json_t *rep = json_object_get(last, "repeat");
+        json_object_set_new(last, "repeat", json_integer(rep ? json_integer_value(rep) + 1 : 2));
+        return;
+    }
+    static const char *const key_actions[] = {"jndi", "text4shell", "cycle", "limit", "result"};
+    bool key = false;
+    for (size_t k = 0; k < sizeof key_actions / sizeof *key_actions; k++)
+        key |= strcmp(st->action, key_actions[k]) == 0;
+    if (n >= EXPLAIN_MAX_STEPS && !(key && x->nkey < EXPLAIN_MAX_KEY)) {
+        json_t *c = json_object_get(x->omitted, st->action);
+        json_object_set_new(x->omitted, st->action, json_integer(c ? json_integer_value(c) + 1 : 1));
+        x->nomitted++;
+        return;
+    }
+    if (n >= EXPLAIN_MAX_STEPS)
+        x->nkey++;
     json_t *o = json_object();
     if (!o) {
         x->oom = 1;
@@ -95,8 +165,8 @@ static void on_step(const defuse_step *st, void *user) {
     }
     json_object_set_new(o, "depth", json_integer(st->depth));
     json_object_set_new(o, "action", jbytes(st->action, st->action ? strlen(st->action) : 0));
-    json_object_set_new(o, "input", jbytes(st->input, st->input_len));
-    json_object_set_new(o, "output", jbytes(st->output, st->output_len));
+    set_text(o, "input", "input_len", st->input, st->input_len);
+    set_text(o, "output", "output_len", st->output, st->output_len);
     json_object_set_new(o, "note", jbytes(st->note, st->note ? strlen(st->note) : 0));
     if (json_array_append_new(x->steps, o))
         x->oom = 1;
@@ -181,6 +251,20 @@ static void print_human(const char *payload, size_t len, const ex_state *x, int 
             put_jstr(note);
             fputs(")", stdout);
         }
+        json_t *rep = json_object_get(st, "repeat");
+        if (rep)
+            printf("   [x%lld]", (long long)json_integer_value(rep));
+        json_t *il = json_object_get(st, "input_len"), *ol = json_object_get(st, "output_len");
+        if (il || ol)
+            printf("   [texts cut to %u bytes of %lld]", EXPLAIN_MAX_TEXT,
+                   (long long)json_integer_value(il ? il : ol));
+        putchar('\n');
+    }
+    if (x->nomitted) {
+        printf("  ... %zu more steps left out:", x->nomitted);
+        const char *k;
+        json_t *v;
+        json_object_foreach(x->omitted, k, v) printf(" %s %lld", k, (long long)json_integer_value(v));
         putchar('\n');
     }
     printf("\n%swhat it would do%s\n", b, r);
@@ -341,10 +425,10 @@ int cmd_explain(int argc, char **argv) {
 
     int status = EXIT_ERROR;
     defuse_scanner *sc = NULL;
-    ex_state x = {json_array(), json_array(), 0};
+    ex_state x = {json_array(), json_array(), json_object(), 0, 0, 0};
     json_t *root = NULL;
     char *dump = NULL;
-    if (!payload || !x.steps || !x.findings) {
+    if (!payload || !x.steps || !x.findings || !x.omitted) {
         fprintf(stderr, "defuse explain: out of memory\n");
         goto out;
     }
@@ -369,6 +453,8 @@ int cmd_explain(int argc, char **argv) {
             goto out;
         json_object_set_new(root, "payload", jbytes(payload, len));
         json_object_set(root, "steps", x.steps);
+        if (x.nomitted)
+            json_object_set(root, "steps_omitted", x.omitted);
         json_object_set(root, "findings", x.findings);
         dump = json_dumps(root, JSON_COMPACT);
         if (!dump)
@@ -393,6 +479,7 @@ out:
     json_decref(root);
     json_decref(x.steps);
     json_decref(x.findings);
+    json_decref(x.omitted);
     defuse_scanner_free(sc);
     free(payload);
     return status;
