@@ -1057,8 +1057,9 @@ public final class Log4jDiff {
             final Parsed e = parse(exp.get(i));
             final Parsed g = parse(got.get(i));
             if (e.status.equals("clock")) {
+                /* The result changes with the event's time: compared at the
+                 * oracle's time, which defuse_eval -T also uses. */
                 clock++;
-                continue;
             }
             if (!e.names.isEmpty()) {
                 fired++;
@@ -1087,7 +1088,8 @@ public final class Log4jDiff {
             out.println("mismatch classes: " + classes);
         }
         if (clock > 0) {
-            out.printf("%d cases skipped: their log4j result depends on the clock (unquoted date pattern)%n", clock);
+            out.printf("%d cases depend on the event's time (a date pattern with a letter): compared at the oracle's "
+                    + "time, 1970-01-02T00:00Z%n", clock);
         }
         if (limited > 0) {
             out.printf("%d cases stopped at a defuse limit (kind recursion, technique limit) with the same names%n",

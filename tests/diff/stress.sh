@@ -8,6 +8,12 @@
 #   DEFUSE_DIFF_MINIMIZE=N ...          also minimize one mismatch per class among the first N
 #                                       (Markdown, for tests/diff/MISMATCHES.md)
 #   DEFUSE_DIFF_KEEP=DIR ...            keep the failing chunks' files in DIR
+#   DEFUSE_DIFF_FAMILY=NAME ...         cases of one family of tests/diff/Families.java
+#                                       (default: nested, Log4jDiff's own generator)
+#
+# Exact mode (defuse_eval -T) must agree with log4j on every case, and
+# normal mode (defuse_eval -T -n) must report exactly log4j's names
+# without a condition (Log4jDiff compare-normal).
 #
 # With $DEFUSE set, each chunk also goes through `defuse logs --json`, which
 # must report what defuse_scan() does in normal mode (tests/diff/logs_vs_scan.py).
@@ -24,8 +30,9 @@ N=${DEFUSE_DIFF_CASES:-1000000}
 CHUNK=${DEFUSE_DIFF_CHUNK:-100000}
 SEED=${DEFUSE_DIFF_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 MIN=${DEFUSE_DIFF_MINIMIZE:-0}
+FAMILY=${DEFUSE_DIFF_FAMILY:-nested}
 JOBS=${DEFUSE_DIFF_JOBS:-$(nproc)}
-echo "stress: $N cases, seed $SEED, chunks of $CHUNK, $JOBS oracle JVMs, log4j-core $("${ORACLE[@]}" version)"
+echo "stress: $N cases of family $FAMILY, seed $SEED, chunks of $CHUNK, $JOBS oracle JVMs, log4j-core $("${ORACLE[@]}" version)"
 
 T=$DIFF_TMP
 total=0
@@ -36,7 +43,11 @@ start=$(date +%s)
 while [ "$total" -lt "$N" ]; do
     n=$((N - total < CHUNK ? N - total : CHUNK))
     s=$((SEED + k))
-    "${JAVA_TOOL[@]}" gen "$s" "$n" >"$T/cases.hex"
+    if [ "$FAMILY" = nested ]; then
+        "${JAVA_TOOL[@]}" gen "$s" "$n" >"$T/cases.hex"
+    else
+        "${JAVA_TOOL[@]}" family "$FAMILY" "$s" "$n" >"$T/cases.hex"
+    fi
     # One oracle JVM per core on interleaved slices, then re-merge in order.
     per=$(((n + JOBS - 1) / JOBS))
     split -d -a 3 -l "$per" "$T/cases.hex" "$T/part."
@@ -45,10 +56,10 @@ while [ "$total" -lt "$N" ]; do
         "${ORACLE[@]}" eval <"$p" >"$p.out" &
         pids+=($!)
     done
-    "$EVAL" <"$T/cases.hex" >"$T/defuse.out"
+    "$EVAL" -T <"$T/cases.hex" >"$T/defuse.out"
+    "$EVAL" -T -n <"$T/cases.hex" >"$T/defuse-normal.out"
     # The front end (`defuse logs`, its candidate pre-filter) against the library.
     if [ -n "${DEFUSE:-}" ] && [ -x "$DEFUSE" ] && command -v python3 >/dev/null 2>&1; then
-        "$EVAL" -n <"$T/cases.hex" >"$T/defuse-normal.out"
         python3 "$SRC/tests/diff/logs_vs_scan.py" "$T/cases.hex" "$T/defuse-normal.out" "$DEFUSE" "$T" ||
             bad=$((bad + 1))
     fi
@@ -79,6 +90,13 @@ while [ "$total" -lt "$N" ]; do
             "${ORACLE[@]}" minimize "$EVAL" <"$T/bad.hex" || true
         fi
     fi
+    if ! "${JAVA_TOOL[@]}" compare-normal "$T/cases.hex" "$T/log4j.out" "$T/defuse-normal.out" 5 >"$T/report-n"; then
+        nb=$(tail -1 "$T/report-n" | sed -n 's/.* fire JNDI in log4j, \([0-9]*\) mismatches.*/\1/p')
+        bad=$((bad + ${nb:-1}))
+        echo "  (normal mode; chunk seed $s: replay with DEFUSE_DIFF_SEED=$s DEFUSE_DIFF_CASES=$n)"
+    fi
+    cat "$T/report-n" >>"$T/normal-all"
+    tail -1 "$T/report-n"
     f=$(tail -1 "$T/report" | sed -n 's/^[0-9]* cases, \([0-9]*\) fire.*/\1/p')
     fired=$((fired + ${f:-0}))
     total=$((total + n))
