@@ -250,6 +250,17 @@ int defuse_scan(defuse_scanner *s, const char *buf, size_t len, unsigned flags,
 #define DEFUSE_TIME_UNKNOWN INT64_MIN
 void defuse_scanner_set_time(defuse_scanner *s, int64_t event_ms, int tz_minutes);
 
+/* Finds when a log line was written, for defuse_scanner_set_time(): an ISO
+ * 8601 / RFC 3339 timestamp (log4j's "yyyy-MM-dd HH:mm:ss,SSS" included) or
+ * a common-log-format one ("[10/Dec/2021:10:00:00 +0000]") among the first
+ * 160 bytes.  On success returns 0 and sets *event_ms (ms since the epoch,
+ * UTC), *tz_minutes (the line's offset east of UTC) and, if flags is not
+ * NULL, *flags (DEFUSE_TIME_NO_ZONE: the line gave no zone, UTC assumed).
+ * Returns DEFUSE_ENOENT if there is none, DEFUSE_EINVAL for NULL pointers. */
+#define DEFUSE_TIME_NO_ZONE 1u
+int defuse_log_time(const char *line, size_t len, int64_t *event_ms, int *tz_minutes,
+                    unsigned *flags);
+
 /* Fast pre-filter for bulk input: returns the offset of the first byte in
  * buf[0..len) at which something that could decode to a lookup starts
  * ("${", "%24", "\u0024", "&#36;", "Basic ", ...), or len if there is none.
