@@ -213,10 +213,17 @@ enum defuse_scan_flag {
     /* Do not undo transport encodings: emulate the bytes as given. */
     DEFUSE_SCAN_NO_DECODE = 1u << 0,
     /* Evaluate the whole buffer as exactly one log4j 2.14.1 message
-     * (MessagePatternConverter + StrSubstitutor), as the differential test
-     * against real log4j does.  Without it, an unclosed "${" is treated as
-     * a field boundary so that each attacker-controlled field is judged on
-     * its own. */
+     * (MessagePatternConverter + StrSubstitutor) on one victim (a Unix JVM;
+     * the time set with defuse_scanner_set_time()), as the differential
+     * test against real log4j does.  Without it (normal mode), the buffer
+     * is still evaluated as one message first -- contiguous text is one
+     * message -- and then each unclosed "${" (and each expression that
+     * ended the evaluation in a cycle or at a limit) also starts a message
+     * of its own field: what only those fire carries
+     * DEFUSE_TECH_FIELD_SPLIT.  Normal mode also evaluates the raw bytes
+     * and every decoding round (findings of a decoded layer carry their
+     * layers and DEFUSE_TECH_ENCODED), both platforms, and several times
+     * when the time is unknown. */
     DEFUSE_SCAN_EXACT = 1u << 1,
     /* The buffer is an HTTP header value or similar where Base64 after
      * "Basic " should be decoded.  (Detected automatically in log lines.) */
