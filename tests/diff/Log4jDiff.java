@@ -849,6 +849,15 @@ public final class Log4jDiff {
         final java.util.TreeMap<Character, TreeSet<String>> cond = new java.util.TreeMap<>();
         String fin;
 
+        /** Every name, with or without a condition. */
+        TreeSet<String> all() {
+            final TreeSet<String> a = new TreeSet<>(names);
+            for (final TreeSet<String> c : cond.values()) {
+                a.addAll(c);
+            }
+            return a;
+        }
+
         /** log4j: cycle, overflow or another exception; defuse: recursion or a failed scan. */
         boolean error() {
             return !status.equals("ok") && !status.equals("clock");
@@ -1412,22 +1421,23 @@ public final class Log4jDiff {
                 }
             } else if (!d.names.isEmpty()) {
                 fireDec++;
-                if (nOk && n.names.equals(d.names)) {
+                /* reached through a decoded layer only: marked '+' */
+                if (nOk && n.names.isEmpty() && n.all().equals(d.names)) {
                     fireDecOk++;
                 } else {
                     problem = "decoded, log4j fires " + names(d.names) + ", defuse normal mode reports " + n.status
-                            + " " + names(n.names);
+                            + " " + names(n.names) + " conditional " + names(n.all());
                 }
             } else {
                 quiet++;
-                if (nOk && n.names.isEmpty()) {
+                if (nOk && n.all().isEmpty()) {
                     quietOk++;
                 } else {
                     problem = "log4j fires nothing (raw or decoded), defuse normal mode reports " + n.status + " "
                             + names(n.names);
                 }
             }
-            if (label.equals("N") && r.names.isEmpty() && d.names.isEmpty() && n.names.isEmpty() && nOk) {
+            if (label.equals("N") && r.names.isEmpty() && d.names.isEmpty() && n.all().isEmpty() && nOk) {
                 negOk++;
             } else if (label.equals("N") && problem == null) {
                 problem = "labelled N but log4j fires " + names(r.names) + names(d.names);
