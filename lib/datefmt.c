@@ -41,38 +41,38 @@
 
 /* The pattern letters JDK 17 accepts (DateFormatSymbols.patternChars). */
 typedef enum {
-    F_ERA,          /* G */
-    F_YEAR,         /* y */
-    F_MONTH,        /* M */
-    F_DAY,          /* d */
-    F_HOUR1_24,     /* k: 1..24 */
-    F_HOUR0_23,     /* H */
-    F_MINUTE,       /* m */
-    F_SECOND,       /* s */
-    F_MILLI,        /* S */
-    F_DOW_TEXT,     /* E */
-    F_DAY_OF_YEAR,  /* D */
-    F_DOW_IN_MONTH, /* F */
-    F_WEEK_OF_YEAR, /* w */
-    F_WEEK_OF_MONTH,/* W */
-    F_AMPM,         /* a */
-    F_HOUR1_12,     /* h: 1..12 */
-    F_HOUR0_11,     /* K */
-    F_ZONE_NAME,    /* z */
-    F_ZONE_RFC822,  /* Z */
-    F_WEEK_YEAR,    /* Y */
-    F_ISO_DOW,      /* u */
-    F_ZONE_ISO,     /* X: counts 1..3 only */
-    F_MONTH_ALONE,  /* L */
+    F_ERA,           /* G */
+    F_YEAR,          /* y */
+    F_MONTH,         /* M */
+    F_DAY,           /* d */
+    F_HOUR1_24,      /* k: 1..24 */
+    F_HOUR0_23,      /* H */
+    F_MINUTE,        /* m */
+    F_SECOND,        /* s */
+    F_MILLI,         /* S */
+    F_DOW_TEXT,      /* E */
+    F_DAY_OF_YEAR,   /* D */
+    F_DOW_IN_MONTH,  /* F */
+    F_WEEK_OF_YEAR,  /* w */
+    F_WEEK_OF_MONTH, /* W */
+    F_AMPM,          /* a */
+    F_HOUR1_12,      /* h: 1..12 */
+    F_HOUR0_11,      /* K */
+    F_ZONE_NAME,     /* z */
+    F_ZONE_RFC822,   /* Z */
+    F_WEEK_YEAR,     /* Y */
+    F_ISO_DOW,       /* u */
+    F_ZONE_ISO,      /* X: counts 1..3 only */
+    F_MONTH_ALONE,   /* L */
     F_NONE
 } field;
 
 static const char PATTERN_CHARS[] = "GyMdkHmsSEDFwWahKzZYuXL";
 
-static const char *const MONTHS[12] = {"January", "February", "March",     "April",
-                                       "May",     "June",     "July",      "August",
-                                       "September", "October", "November", "December"};
-static const char *const WEEKDAYS[8] = {"",         "Sunday",   "Monday", "Tuesday",
+static const char *const MONTHS[12] = {"January",   "February", "March",    "April",
+                                       "May",       "June",     "July",     "August",
+                                       "September", "October",  "November", "December"};
+static const char *const WEEKDAYS[8] = {"",          "Sunday",   "Monday", "Tuesday",
                                         "Wednesday", "Thursday", "Friday", "Saturday"};
 static const char *const ERAS[2] = {"BC", "AD"};
 static const char *const AMPM[2] = {"AM", "PM"};
@@ -83,11 +83,11 @@ static const char FALLBACK_PATTERN[] = "M/d/yy, h:mm a";
 
 /* The calendar fields of one instant, as GregorianCalendar computes them. */
 typedef struct jcal {
-    int era;            /* 0 BC, 1 AD */
-    int64_t year;       /* year of era (>= 1) */
-    int64_t week_year;  /* proleptic: 1 BC is 0 */
-    int month;          /* 0..11 */
-    int day, doy, dow;  /* day of month; day of year; Sunday = 1 */
+    int era;           /* 0 BC, 1 AD */
+    int64_t year;      /* year of era (>= 1) */
+    int64_t week_year; /* proleptic: 1 BC is 0 */
+    int month;         /* 0..11 */
+    int day, doy, dow; /* day of month; day of year; Sunday = 1 */
     int dow_in_month, week_of_year, week_of_month;
     int hour, minute, second, milli;
     int tz_min;
@@ -160,11 +160,13 @@ static int64_t cal_days(int64_t y, int m, int d) {
  * the week of `day` counted from the week holding `first`. */
 static int week_number(int64_t first, int64_t day) {
     int64_t dow1 = floordiv(first + 4, 7) * -7 + first + 4; /* 0 = Sunday */
-    int64_t start = first - dow1;                         /* Sunday on/before */
+    int64_t start = first - dow1;                           /* Sunday on/before */
     return (int)(floordiv(day - start, 7) + 1);
 }
 
-static int64_t dow0(int64_t day) { return day + 4 - floordiv(day + 4, 7) * 7; } /* 0 = Sunday */
+static int64_t dow0(int64_t day) {
+    return day + 4 - floordiv(day + 4, 7) * 7;
+} /* 0 = Sunday */
 
 /* GregorianCalendar.getWeekYear() for the proleptic year y (1 BC = 0).
  * After 1583 (its fast path): December days in week 1 belong to y + 1.
@@ -248,7 +250,9 @@ static void put(outbuf *o, const char *s, size_t n) {
     o->len += n;
 }
 
-static void puts_(outbuf *o, const char *s) { put(o, s, strlen(s)); }
+static void puts_(outbuf *o, const char *s) {
+    put(o, s, strlen(s));
+}
 
 /* SimpleDateFormat.zeroPaddingNumber: at least min digits (capped at 309),
  * at most max digits (the low-order ones), '-' before a negative value. */
@@ -413,7 +417,8 @@ static bool run(const char *pat, size_t n, const jcal *c, outbuf *o, bool *field
              * ASCII ranges only, so UTF-8 passes through unchanged). */
             size_t j = i + 1;
             while (j < n && pat[j] != '\'' &&
-                   (inquote || !((pat[j] >= 'a' && pat[j] <= 'z') || (pat[j] >= 'A' && pat[j] <= 'Z'))))
+                   (inquote ||
+                    !((pat[j] >= 'a' && pat[j] <= 'z') || (pat[j] >= 'A' && pat[j] <= 'Z'))))
                 j++;
             if (o)
                 put(o, pat + i, j - i);

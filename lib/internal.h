@@ -140,9 +140,11 @@ const char *defuse__emu_output(const defuse__emu *e, size_t *len);
 /* ---- datefmt.c: java.text.SimpleDateFormat (JDK 17, en_US) ------------------ */
 
 /* Bits of *info from defuse__datefmt(). */
-#define DEFUSE__DATEFMT_CLOCK 1u     /* the text depends on the time (a field
-                                        letter was formatted, or the fallback) */
-#define DEFUSE__DATEFMT_FALLBACK 2u  /* SimpleDateFormat rejected the pattern:
+#define DEFUSE__DATEFMT_CLOCK                                                                      \
+    1u /* the text depends on the time (a field                                                    \
+          letter was formatted, or the fallback) */
+#define DEFUSE__DATEFMT_FALLBACK                                                                   \
+    2u                               /* SimpleDateFormat rejected the pattern:                     \
                                         DateFormat.getInstance() was used */
 #define DEFUSE__DATEFMT_TRUNCATED 4u /* the output did not fit in cap */
 /* Largest |time zone offset| in minutes (Java custom zones: GMT+23:59). */
@@ -150,7 +152,7 @@ const char *defuse__emu_output(const defuse__emu *e, size_t *len);
 /* No output of an n-byte pattern is longer than this: a field prints at most
  * 10 bytes per pattern letter (a 9-digit year and sign; "GMT+05:30" for z)
  * or its count of digits up to Java's 309; the fallback prints 20 at most. */
-#define DEFUSE__DATEFMT_MAX_OUT(n) ((n) * 10u + 32u)
+#define DEFUSE__DATEFMT_MAX_OUT(n) ((n)*10u + 32u)
 
 /* Writes what log4j 2.14.1's ${date:PATTERN} gives on JDK 17 with locale
  * en_US: new SimpleDateFormat(pat).format(new Date(epoch_ms)), or, if the

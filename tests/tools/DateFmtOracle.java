@@ -27,21 +27,51 @@ import java.util.TimeZone;
 public final class DateFmtOracle {
     private static final String LETTERS = "GyMdkHmsSEDFwWahKzZYuXL";
     private static final String ILLEGAL = "ABCIJNOPQRTUVbcefgijlnopqrtvx";
-    private static final String[] LITERALS = {" ", "-", ":", "/", ".", ",", "$", "{", "}", "#", "0",
-        "9", "\u00e9", "\u4e2d", "\ud83d\ude00", "\u0130", "\t", "\"", "\\"};
+    private static final String[] LITERALS = {" ",      "-",  ":",      "/",      ".",
+                                              ",",      "$",  "{",      "}",      "#",
+                                              "0",      "9",  "\u00e9", "\u4e2d", "\ud83d\ude00",
+                                              "\u0130", "\t", "\"",     "\\"};
     private static final long DAY = 86_400_000L;
     /* Edge times: 1970-01-02 (the differential oracle's), 1234567890 s,
      * leap days, year ends and ISO/US week edges, 2038+, before 1970, the
      * Julian calendar and the 1582 cutover, 1 BC / 1 AD, Long extremes. */
-    private static final long[] TIMES = {0L, DAY, 1_234_567_890_123L, 951_782_400_000L,
-        1_078_012_800_000L, 4_107_542_399_999L, 1_704_067_199_999L, 1_704_067_200_000L,
-        1_609_372_800_000L, 1_609_459_200_000L, 1_293_753_600_000L, 1_293_840_000_000L,
-        1_230_681_600_000L, 1_230_768_000_000L, 2_147_483_647_000L, 2_147_483_648_000L,
-        4_102_444_800_000L, 4_102_444_799_999L, 253_402_300_799_999L, -1L, -DAY, -999L,
-        -1_000_000_000_000L, -2_208_988_800_000L, -12_219_292_800_000L, -12_219_292_800_001L,
-        -12_244_000_000_000L, -12_250_000_000_000L, -12_200_000_000_000L, -12_212_553_600_000L,
-        -30_000_000_000_000L, -62_135_596_800_000L, -62_135_596_800_001L, -62_140_000_000_000L,
-        -100_000_000_000_000L, Long.MAX_VALUE, Long.MIN_VALUE};
+    private static final long[] TIMES = {0L,
+                                         DAY,
+                                         1_234_567_890_123L,
+                                         951_782_400_000L,
+                                         1_078_012_800_000L,
+                                         4_107_542_399_999L,
+                                         1_704_067_199_999L,
+                                         1_704_067_200_000L,
+                                         1_609_372_800_000L,
+                                         1_609_459_200_000L,
+                                         1_293_753_600_000L,
+                                         1_293_840_000_000L,
+                                         1_230_681_600_000L,
+                                         1_230_768_000_000L,
+                                         2_147_483_647_000L,
+                                         2_147_483_648_000L,
+                                         4_102_444_800_000L,
+                                         4_102_444_799_999L,
+                                         253_402_300_799_999L,
+                                         -1L,
+                                         -DAY,
+                                         -999L,
+                                         -1_000_000_000_000L,
+                                         -2_208_988_800_000L,
+                                         -12_219_292_800_000L,
+                                         -12_219_292_800_001L,
+                                         -12_244_000_000_000L,
+                                         -12_250_000_000_000L,
+                                         -12_200_000_000_000L,
+                                         -12_212_553_600_000L,
+                                         -30_000_000_000_000L,
+                                         -62_135_596_800_000L,
+                                         -62_135_596_800_001L,
+                                         -62_140_000_000_000L,
+                                         -100_000_000_000_000L,
+                                         Long.MAX_VALUE,
+                                         Long.MIN_VALUE};
     private static final int[] ZONES = {0, 0, 0, 0, 330, -180, -720, 840, 60, -1439, 1439, 45};
 
     private static String zoneId(int tz) {
@@ -63,7 +93,7 @@ public final class DateFmtOracle {
     private static byte[] unhex(String s) {
         byte[] b = new byte[s.length() / 2];
         for (int i = 0; i < b.length; i++) {
-            b[i] = (byte) Integer.parseInt(s.substring(2 * i, 2 * i + 2), 16);
+            b[i] = (byte)Integer.parseInt(s.substring(2 * i, 2 * i + 2), 16);
         }
         return b;
     }
@@ -82,13 +112,14 @@ public final class DateFmtOracle {
         switch (r.nextInt(5)) {
         case 0:
         case 1:
-            return TIMES[r.nextInt(TIMES.length)] + (r.nextBoolean() ? 0 : r.nextInt(7) * DAY - 3 * DAY);
+            return TIMES[r.nextInt(TIMES.length)] +
+                (r.nextBoolean() ? 0 : r.nextInt(7) * DAY - 3 * DAY);
         case 2: /* 1970..2100 */
-            return (long) (r.nextDouble() * 4_102_444_800_000L);
+            return (long)(r.nextDouble() * 4_102_444_800_000L);
         case 3: /* 1583..9999 */
-            return -12_212_553_600_000L + (long) (r.nextDouble() * 265_615_000_000_000L);
+            return -12_212_553_600_000L + (long)(r.nextDouble() * 265_615_000_000_000L);
         default: /* 9000 BC .. 1581, Julian */
-            return -346_000_000_000_000L + (long) (r.nextDouble() * 333_790_000_000_000L);
+            return -346_000_000_000_000L + (long)(r.nextDouble() * 333_790_000_000_000L);
         }
     }
 
@@ -139,7 +170,8 @@ public final class DateFmtOracle {
             for (int i = 0; i < count; i++) {
                 String p = randomPattern(r);
                 int tz = ZONES[r.nextInt(ZONES.length)];
-                out.println(randomTime(r) + "\t" + tz + "\t" + hex(p.getBytes(StandardCharsets.UTF_8)));
+                out.println(randomTime(r) + "\t" + tz + "\t" +
+                            hex(p.getBytes(StandardCharsets.UTF_8)));
             }
             /* Huge counts: Java pads numbers to at most 309 digits. */
             out.println(DAY + "\t0\t" + hex("y".repeat(10000).getBytes(StandardCharsets.UTF_8)));
@@ -147,7 +179,8 @@ public final class DateFmtOracle {
             out.flush();
             return;
         }
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        BufferedReader in =
+            new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String line;
         int lastTz = Integer.MIN_VALUE;
         while ((line = in.readLine()) != null) {

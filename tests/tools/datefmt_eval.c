@@ -51,11 +51,12 @@ int main(void) {
         if (*h != '\n' && *h != '\0')
             goto bad;
         unsigned info = 0;
-        size_t k = defuse__datefmt(pat, n, (int64_t)ms, (int)tz, out, DEFUSE__DATEFMT_MAX_OUT(n), &info);
+        size_t k =
+            defuse__datefmt(pat, n, (int64_t)ms, (int)tz, out, DEFUSE__DATEFMT_MAX_OUT(n), &info);
         if ((info & DEFUSE__DATEFMT_TRUNCATED) || k > DEFUSE__DATEFMT_MAX_OUT(n) ||
             ((info & DEFUSE__DATEFMT_FALLBACK) && !(info & DEFUSE__DATEFMT_CLOCK))) {
-            fprintf(stderr, "datefmt_eval: line %lu: contract broken (info %u, %zu bytes)\n", lineno,
-                    info, k);
+            fprintf(stderr, "datefmt_eval: line %lu: contract broken (info %u, %zu bytes)\n",
+                    lineno, info, k);
             return 1;
         }
         for (size_t i = 0; i < k; i++)
