@@ -137,6 +137,21 @@ unsigned defuse__emu_techniques(const defuse__emu *e);
 /* The message text after evaluation (BORROWED until the next run). */
 const char *defuse__emu_output(const defuse__emu *e, size_t *len);
 
+/* ---- emulate.c: the event time of ${date:...} ------------------------------ */
+
+/* The event time a new emulator formats: 1970-01-02T00:00Z, the time the
+ * differential oracle gives its events (tests/diff/Log4jDiff.java, DAY). */
+#define DEFUSE__EMU_DEFAULT_TIME INT64_C(86400000)
+
+/* Sets the time (ms since the epoch) and the victim's zone (minutes east of
+ * UTC; 0 = Java's "UTC" zone, the default) that ${date:PATTERN} formats in
+ * later runs; see defuse__datefmt() for the model (JDK 17, en_US). */
+void defuse__emu_set_time(defuse__emu *e, int64_t epoch_ms, int tz_offset_min);
+/* Whether the last run produced a ${date:...} value that depends on the
+ * time (a pattern letter, or the default format of an invalid pattern):
+ * then its result may differ at another event time. */
+bool defuse__emu_clock_used(const defuse__emu *e);
+
 /* ---- datefmt.c: java.text.SimpleDateFormat (JDK 17, en_US) ------------------ */
 
 /* Bits of *info from defuse__datefmt(). */
