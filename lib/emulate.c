@@ -132,9 +132,9 @@ struct defuse__emu {
     size_t top_start, top_end;
     defuse_step_cb trace;
     void *trace_user;
-    int64_t now_ms;           /* event time ${date:...} formats */
-    int tz_min;               /* the victim's zone, minutes east of UTC */
-    bool clock_used;          /* a ${date:...} value of this run depends on now_ms */
+    int64_t now_ms;  /* event time ${date:...} formats */
+    int tz_min;      /* the victim's zone, minutes east of UTC */
+    bool clock_used; /* a ${date:...} value of this run depends on now_ms */
 };
 
 /* ---- small buffers ---------------------------------------------------------- */
@@ -738,7 +738,9 @@ void defuse__emu_set_time(defuse__emu *e, int64_t epoch_ms, int tz_offset_min) {
     e->tz_min = tz_offset_min;
 }
 
-bool defuse__emu_clock_used(const defuse__emu *e) { return e->clock_used; }
+bool defuse__emu_clock_used(const defuse__emu *e) {
+    return e->clock_used;
+}
 
 int defuse__emu_run(defuse__emu *e, const char *msg, size_t len) {
     e->nev = 0;

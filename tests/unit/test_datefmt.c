@@ -47,7 +47,10 @@ static const struct {
     {"''", DAY, 0, "'", 0},
     {"'a''b'", DAY, 0, "a'b", 0},
     {"", DAY, 0, "", 0},
-    {"\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80y", DAY, 0, "\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80" "1970", CLK},
+    {"\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80y", DAY, 0,
+     "\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80"
+     "1970",
+     CLK},
     {"EEEE, MMMM d, yyyy h:mm a zzzz", INT64_C(1234567890123), 0,
      "Friday, February 13, 2009 11:31 PM Coordinated Universal Time", CLK},
     /* 2008-12-31 is in week 1 of week year 2009 (Sunday first, min 1). */
@@ -70,11 +73,12 @@ static void jdk_cases(void **state) {
         char out[512];
         unsigned info = 99;
         size_t n = strlen(cases[i].pattern);
-        size_t k = defuse__datefmt(cases[i].pattern, n, cases[i].ms, cases[i].tz, out, sizeof out, &info);
+        size_t k =
+            defuse__datefmt(cases[i].pattern, n, cases[i].ms, cases[i].tz, out, sizeof out, &info);
         if (k != strlen(cases[i].want) || memcmp(out, cases[i].want, k) != 0 ||
             info != cases[i].info)
-            fail_msg("case %zu (%s): got \"%.*s\" info %u, want \"%s\" info %u", i, cases[i].pattern,
-                     (int)k, out, info, cases[i].want, cases[i].info);
+            fail_msg("case %zu (%s): got \"%.*s\" info %u, want \"%s\" info %u", i,
+                     cases[i].pattern, (int)k, out, info, cases[i].want, cases[i].info);
         assert_true(k <= DEFUSE__DATEFMT_MAX_OUT(n));
     }
 }
