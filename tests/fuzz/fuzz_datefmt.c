@@ -54,6 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
      * pattern holds no '$', '{', '}' or ":-" of its own). */
     if (memchr(pat, '$', n) || memchr(pat, '{', n) || memchr(pat, '}', n))
         return 0;
+    if (n && (pat[0] == '-' || pat[0] == '\\')) /* "${date:-..." is a default */
+        return 0;
     for (size_t i = 0; i + 1 < n; i++)
         if (pat[i] == ':' && (pat[i + 1] == '-' || pat[i + 1] == '\\'))
             return 0;
