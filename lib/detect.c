@@ -531,8 +531,20 @@ static int emu_run(defuse_scanner *s, const char *msg, size_t n) {
     return rc < 0 ? rc : 0;
 }
 
+/* Event times a ${date:...} value is also formatted at when the time is
+ * unknown: every field differs from the default time's (1970-01-02, a
+ * Friday in January, 00:00 AM) and between the two -- the day of week,
+ * month and era names, AM/PM, one- and two-digit numbers, the year. */
+static const int64_t clock_variants[] = {
+    INT64_C(1639143930123), /* 2021-12-10T13:45:30.123Z, Friday, PM */
+    INT64_C(1241323506007), /* 2009-05-03T04:05:06.007Z, Sunday, AM */
+};
+
 static int run_message(defuse_scanner *s, const char *msg, size_t n, evcopy *out, size_t *nout,
                        unsigned *tech_all) {
+    bool known = s->event_ms != DEFUSE_TIME_UNKNOWN;
+    defuse__emu_set_time(s->emu, known ? s->event_ms : DEFUSE__EMU_DEFAULT_TIME,
+                         known ? s->tz_minutes : 0);
     defuse__emu_set_platform(s->emu, DEFUSE__PLATFORM_UNIX);
     int rc = emu_run(s, msg, n);
     if (rc == 1) {
@@ -546,21 +558,37 @@ static int run_message(defuse_scanner *s, const char *msg, size_t n, evcopy *out
         return rc;
     if ((rc = collect_events(s, out, nout, tech_all)))
         return rc;
-    if (!defuse__emu_platform_used(s->emu))
-        return 0;
+    bool platform = defuse__emu_platform_used(s->emu);
+    bool clock = !known && !s->exact && defuse__emu_clock_used(s->emu);
     evcopy alt[MAX_EVENTS_PER_MESSAGE];
     size_t nalt = 0;
     unsigned talt = 0;
-    defuse__emu_set_platform(s->emu, DEFUSE__PLATFORM_WINDOWS);
-    rc = emu_run(s, msg, n);
-    defuse__emu_set_platform(s->emu, DEFUSE__PLATFORM_UNIX);
-    if (rc == 1)
-        return 0; /* out of budget: the Unix result stands alone */
-    if (rc < 0)
-        return rc;
-    if ((rc = collect_events(s, alt, &nalt, &talt)))
-        return rc;
-    merge_variant(out, nout, alt, nalt, DEFUSE_TECH_UNIX_ONLY, DEFUSE_TECH_WINDOWS_ONLY, !s->exact);
+    if (platform) {
+        defuse__emu_set_platform(s->emu, DEFUSE__PLATFORM_WINDOWS);
+        rc = emu_run(s, msg, n);
+        defuse__emu_set_platform(s->emu, DEFUSE__PLATFORM_UNIX);
+        if (rc < 0)
+            return rc;
+        if (rc == 0) { /* rc 1: out of budget, the Unix result stands alone */
+            if ((rc = collect_events(s, alt, &nalt, &talt)))
+                return rc;
+            merge_variant(out, nout, alt, nalt, DEFUSE_TECH_UNIX_ONLY, DEFUSE_TECH_WINDOWS_ONLY,
+                          !s->exact);
+        }
+    }
+    /* The time is unknown and a date value depended on it: what only some
+     * times request is reported too, and says so. */
+    for (size_t k = 0; clock && k < DEFUSE_ARRAY_LEN(clock_variants); k++) {
+        defuse__emu_set_time(s->emu, clock_variants[k], 0);
+        rc = emu_run(s, msg, n);
+        if (rc < 0)
+            return rc;
+        if (rc == 1)
+            break;
+        if ((rc = collect_events(s, alt, &nalt, &talt)))
+            return rc;
+        merge_variant(out, nout, alt, nalt, DEFUSE_TECH_CLOCK, DEFUSE_TECH_CLOCK, true);
+    }
     return 0;
 }
 

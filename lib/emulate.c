@@ -147,6 +147,9 @@ struct defuse__emu {
     bool platform_used;       /* the last run read a platform constant */
     defuse_step_cb trace;
     void *trace_user;
+    int64_t now_ms;  /* event time ${date:...} formats */
+    int tz_min;      /* the victim's zone, minutes east of UTC */
+    bool clock_used; /* a ${date:...} value of this run depends on now_ms */
 };
 
 /* ---- small buffers ---------------------------------------------------------- */
@@ -348,55 +351,27 @@ static const struct {
     {"line.separator", {"\n", "\r\n"}},
 };
 
-/* SimpleDateFormat letters: a pattern holding any ASCII letter outside
- * quotes formats the current time (or, if the letter is invalid, falls back
- * to DateFormat.getInstance(), also the current time). */
-static bool is_ascii_letter(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-/* DateLookup: SimpleDateFormat(pattern).format(now).  Only literal patterns
- * (quoted text, '' for a quote, non-letters) have a value we can know. */
-static valkind date_lookup(defuse__emu *e, const char *s, size_t n, sbuf *out) {
+/* DateLookup.lookup(event, pattern) = formatDate(event time, pattern):
+ * new SimpleDateFormat(pattern).format(time), or DateFormat.getInstance()
+ * when the pattern is invalid -- never null, so a ${date:...:-default}
+ * never takes its default.  Formats the emulator's event time in the
+ * victim's zone as JDK 17 with locale en_US does (lib/datefmt.c). */
+static int date_lookup(defuse__emu *e, const char *s, size_t n, sbuf *out) {
     out->len = 0;
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\'') {
-            if (i + 1 < n && s[i + 1] == '\'') {
-                if (sb_append(e, out, "'", 1))
-                    return VAL_UNKNOWN;
-                i += 2;
-                continue;
-            }
-            /* quoted text up to the closing quote; '' inside is a quote */
-            i++;
-            for (;;) {
-                if (i >= n)
-                    return VAL_UNKNOWN; /* "Unterminated quote": default format */
-                if (s[i] == '\'') {
-                    if (i + 1 < n && s[i + 1] == '\'') {
-                        if (sb_append(e, out, "'", 1))
-                            return VAL_UNKNOWN;
-                        i += 2;
-                        continue;
-                    }
-                    i++;
-                    break;
-                }
-                if (sb_append(e, out, s + i, 1))
-                    return VAL_UNKNOWN;
-                i++;
-            }
-            continue;
-        }
-        if (is_ascii_letter(c))
-            return VAL_UNKNOWN;
-        if (sb_append(e, out, s + i, 1))
-            return VAL_UNKNOWN;
-        i++;
-    }
-    return VAL_SET;
+    size_t want = DEFUSE__DATEFMT_MAX_OUT(n);
+    size_t room = e->lim.max_expansion > out->len ? e->lim.max_expansion - out->len : 0;
+    int rc = sb_reserve(e, out, want < room ? want : room);
+    if (rc)
+        return rc;
+    unsigned info = 0;
+    out->len = defuse__datefmt(s, n, e->now_ms, e->tz_min, out->p, out->cap - 1, &info);
+    out->p[out->len] = '\0';
+    e->steps += n + out->len;
+    if (info & DEFUSE__DATEFMT_TRUNCATED)
+        return DEFUSE_ELIMIT;
+    if (info & DEFUSE__DATEFMT_CLOCK)
+        e->clock_used = true;
+    return 0;
 }
 
 /* Interpolator.lookup(name).  On VAL_SET the value is in e->valbuf[depth]. */
@@ -465,17 +440,22 @@ static int resolve(defuse__emu *e, const char *name, size_t n, unsigned depth, v
             trace(e, depth, "lookup", name, n, vb->p, vb->len, up ? "upper-case" : "lower-case");
             return 0;
         }
-        case LK_DATE:
+        case LK_DATE: {
             e->tech |= DEFUSE_TECH_DATE;
-            *vk = date_lookup(e, rest, rlen, vb);
-            if (*vk == VAL_SET) {
-                *val = vb->p;
-                *vlen = vb->len;
-                trace(e, depth, "lookup", name, n, vb->p, vb->len, "date pattern literal");
-            } else {
-                trace(e, depth, "unresolved", name, n, NULL, 0, "formats the current time");
-            }
+            bool clock = e->clock_used;
+            e->clock_used = false;
+            rc = date_lookup(e, rest, rlen, vb);
+            if (rc)
+                return rc;
+            *vk = VAL_SET;
+            *val = vb->p;
+            *vlen = vb->len;
+            trace(e, depth, "lookup", name, n, vb->p, vb->len,
+                  e->clock_used ? "formats the event time (JDK 17, en_US; depends on the clock)"
+                                : "date pattern literal");
+            e->clock_used |= clock;
             return 0;
+        }
         case LK_VICTIM:
             if (prefix_len == 3 && memcmp(prefix, "sys", 3) == 0) {
                 for (size_t p = 0; p < DEFUSE_ARRAY_LEN(platform_props); p++) {
@@ -762,6 +742,7 @@ int defuse__emu_new(defuse__emu **out, const defuse_limits *lim) {
     if (!e)
         return DEFUSE_ENOMEM;
     e->lim = *lim;
+    e->now_ms = DEFUSE__EMU_DEFAULT_TIME;
     e->max_depth = lim->max_depth ? lim->max_depth : DEFUSE_DEFAULT_MAX_DEPTH;
     if (e->max_depth > DEFUSE_DEFAULT_MAX_DEPTH * 2)
         e->max_depth = DEFUSE_DEFAULT_MAX_DEPTH * 2;
@@ -815,9 +796,19 @@ void defuse__emu_set_platform(defuse__emu *e, unsigned platform) {
 
 bool defuse__emu_platform_used(const defuse__emu *e) { return e->platform_used; }
 
+void defuse__emu_set_time(defuse__emu *e, int64_t epoch_ms, int tz_offset_min) {
+    e->now_ms = epoch_ms;
+    e->tz_min = tz_offset_min;
+}
+
+bool defuse__emu_clock_used(const defuse__emu *e) {
+    return e->clock_used;
+}
+
 int defuse__emu_run(defuse__emu *e, const char *msg, size_t len) {
     e->nev = 0;
     e->platform_used = false;
+    e->clock_used = false;
     e->nvictim = 0;
     defuse__arena_reset(&e->arena);
     e->steps = 0;

@@ -154,4 +154,50 @@ void defuse__emu_set_platform(defuse__emu *e, unsigned platform);
  * on the other platform. */
 bool defuse__emu_platform_used(const defuse__emu *e);
 
+/* ---- emulate.c: the event time of ${date:...} ------------------------------ */
+
+/* The event time a new emulator formats: 1970-01-02T00:00Z, the time the
+ * differential oracle gives its events (tests/diff/Log4jDiff.java, DAY). */
+#define DEFUSE__EMU_DEFAULT_TIME INT64_C(86400000)
+
+/* Sets the time (ms since the epoch) and the victim's zone (minutes east of
+ * UTC; 0 = Java's "UTC" zone, the default) that ${date:PATTERN} formats in
+ * later runs; see defuse__datefmt() for the model (JDK 17, en_US). */
+void defuse__emu_set_time(defuse__emu *e, int64_t epoch_ms, int tz_offset_min);
+/* Whether the last run produced a ${date:...} value that depends on the
+ * time (a pattern letter, or the default format of an invalid pattern):
+ * then its result may differ at another event time. */
+bool defuse__emu_clock_used(const defuse__emu *e);
+
+/* ---- datefmt.c: java.text.SimpleDateFormat (JDK 17, en_US) ------------------ */
+
+/* Bits of *info from defuse__datefmt(). */
+#define DEFUSE__DATEFMT_CLOCK                                                                      \
+    1u /* the text depends on the time (a field                                                    \
+          letter was formatted, or the fallback) */
+#define DEFUSE__DATEFMT_FALLBACK                                                                   \
+    2u                               /* SimpleDateFormat rejected the pattern:                     \
+                                        DateFormat.getInstance() was used */
+#define DEFUSE__DATEFMT_TRUNCATED 4u /* the output did not fit in cap */
+/* Largest |time zone offset| in minutes (Java custom zones: GMT+23:59). */
+#define DEFUSE__DATEFMT_MAX_TZ (24 * 60 - 1)
+/* No output of an n-byte pattern is longer than this: a field prints at most
+ * 10 bytes per pattern letter (a 9-digit year and sign; "GMT+05:30" for z)
+ * or its count of digits up to Java's 309; the fallback prints 20 at most. */
+#define DEFUSE__DATEFMT_MAX_OUT(n) ((n)*10u + 32u)
+
+/* Writes what log4j 2.14.1's ${date:PATTERN} gives on JDK 17 with locale
+ * en_US: new SimpleDateFormat(pat).format(new Date(epoch_ms)), or, if the
+ * constructor throws (illegal letter, "XXXX", unterminated quote),
+ * DateFormat.getInstance().format(...) ("1/2/70, 12:00 AM").  pat[0..n) is
+ * UTF-8 (BORROWED; non-ASCII bytes are literal text).  The zone is a fixed
+ * offset east of UTC in minutes: 0 is Java's "UTC" zone, others the custom
+ * zone "GMT+hh:mm"; clamped to +-DEFUSE__DATEFMT_MAX_TZ.  Writes at most cap
+ * bytes to out (no NUL; out may be NULL if cap is 0) and returns how many.
+ * *info (if info is not NULL) gets DEFUSE__DATEFMT_* bits; with cap >=
+ * DEFUSE__DATEFMT_MAX_OUT(n) TRUNCATED never happens.  Work is O(n).  Exact
+ * for any epoch_ms (Julian calendar before 1582-10-15; see lib/datefmt.c). */
+size_t defuse__datefmt(const char *pat, size_t n, int64_t epoch_ms, int tz_offset_min, char *out,
+                       size_t cap, unsigned *info);
+
 #endif /* DEFUSE_INTERNAL_H */

