@@ -19,8 +19,9 @@
  * oracle's time" is marked instead of "=": "+" found in a decoded layer
  * (DEFUSE_TECH_ENCODED), "~" only in a field of its own
  * (DEFUSE_TECH_FIELD_SPLIT), "^" only on a Windows JVM
- * (DEFUSE_TECH_WINDOWS_ONLY); the first that applies in that order.  The
- * event time is fixed at the oracle's (1970-01-02T00:00Z) with -T.
+ * (DEFUSE_TECH_WINDOWS_ONLY), "@" only at some event times when the time
+ * is unknown (DEFUSE_TECH_CLOCK); the first that applies in that order.
+ * The event time is fixed at the oracle's (1970-01-02T00:00Z) with -T.
  *
  * Options:
  *   -n   normal mode: transport decoding on, not exact (the default is
@@ -107,6 +108,8 @@ static int on_finding(const defuse_finding *f, void *user) {
         mark = '~';
     else if (f->techniques & DEFUSE_TECH_WINDOWS_ONLY)
         mark = '^';
+    else if (f->techniques & DEFUSE_TECH_CLOCK)
+        mark = '@';
     char *h0 = f->callback ? to_hex(f->callback, f->callback_len) : strdup("-");
     char *h = h0 ? malloc(strlen(h0) + 2) : NULL;
     if (h)
