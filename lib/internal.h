@@ -137,4 +137,20 @@ unsigned defuse__emu_techniques(const defuse__emu *e);
 /* The message text after evaluation (BORROWED until the next run). */
 const char *defuse__emu_output(const defuse__emu *e, size_t *len);
 
+/* ---- casemap.c: Java's String case mapping (JDK tables) --------------------- */
+
+/* Output of defuse__casemap() is at most this many times its input. */
+#define DEFUSE__CASEMAP_GROWTH 3
+
+/* Writes to out what String.toLowerCase(Locale.US) (upper false) or
+ * toUpperCase(Locale.US) of the victim's JDK makes of s[0..n), as UTF-8:
+ * s is decoded as the JVM decodes UTF-8 (U+FFFD per malformed
+ * subsequence), mapped with the JDK's tables (lib/casemap_jdk17.c) incl.
+ * one-to-many mappings and Java's final-sigma rule.  out (BORROWED) must
+ * hold DEFUSE__CASEMAP_GROWTH * n bytes; nothing is allocated.  Returns the
+ * bytes written (no NUL added). */
+size_t defuse__casemap(const char *s, size_t n, bool upper, char *out);
+/* The JDK the tables come from, e.g. "OpenJDK 17.0.15+6 (Unicode 13.0)". */
+const char *defuse__casemap_jdk(void);
+
 #endif /* DEFUSE_INTERNAL_H */
