@@ -31,7 +31,7 @@
 
 _Static_assert(DEFUSE__CASEMAP_GROWTH * 100 >= 300, "U+FFFD for one byte takes 3 bytes");
 
-const char *defuse__casemap_jdk(void) {
+const char *defuse_casemap_jdk(void) {
     return defuse__cm_jdk;
 }
 

@@ -150,7 +150,5 @@ const char *defuse__emu_output(const defuse__emu *e, size_t *len);
  * hold DEFUSE__CASEMAP_GROWTH * n bytes; nothing is allocated.  Returns the
  * bytes written (no NUL added). */
 size_t defuse__casemap(const char *s, size_t n, bool upper, char *out);
-/* The JDK the tables come from, e.g. "OpenJDK 17.0.15+6 (Unicode 13.0)". */
-const char *defuse__casemap_jdk(void);
 
 #endif /* DEFUSE_INTERNAL_H */

@@ -50,7 +50,7 @@ static int hexval(int c) {
 int main(int argc, char **argv) {
     const char *mode = argc == 2 ? argv[1] : "";
     if (strcmp(mode, "jdk") == 0) {
-        printf("%s\n", defuse__casemap_jdk());
+        printf("%s\n", defuse_casemap_jdk());
         return 0;
     }
     if (strcmp(mode, "all") == 0) {

@@ -138,7 +138,7 @@ static void test_growth_bound(void **state) {
     for (size_t i = 0; i < sizeof in; i += 2)
         memcpy(in + i, "\xce\x90", 2);
     assert_int_equal(defuse__casemap(in, sizeof in, true, out), sizeof out);
-    assert_non_null(strstr(defuse__casemap_jdk(), "17."));
+    assert_non_null(strstr(defuse_casemap_jdk(), "17."));
 }
 
 int main(void) {
