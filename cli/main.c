@@ -88,7 +88,7 @@ int main(int argc, char **argv) {
         return EXIT_CLEAN;
     }
     if (!strcmp(name, "-V") || !strcmp(name, "--version")) {
-        printf("defuse %s\n", defuse_version());
+        printf("defuse %s\ncase mapping of %s\n", defuse_version(), defuse_casemap_jdk());
         return EXIT_CLEAN;
     }
     if (!strcmp(name, "help")) {

@@ -520,6 +520,14 @@ int defuse_inventory_restore(const char *backup_dir, defuse_fix_cb cb, void *use
 
 /* INVENTORY-API-END */
 
+/* ---- case mapping ------------------------------------------------------------ */
+
+/* The JDK whose String.toLowerCase/toUpperCase(Locale.US) the emulator
+ * reproduces for ${lower:...}, ${upper:...} and lookup prefixes: its tables
+ * were generated from it, e.g. "OpenJDK 17.0.15+6-Debian-1deb12u1 (Unicode
+ * 13.0)".  A static string. */
+const char *defuse_casemap_jdk(void);
+
 #ifdef __cplusplus
 }
 #endif

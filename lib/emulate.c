@@ -35,64 +35,14 @@
  *
  * Hand-written because it IS the product: no library emulates log4j.
  * Text is UTF-8; all of log4j's matchers are ASCII, so byte positions behave
- * as Java char positions.  lower/upper use ICU's full case mapping (as Java's
- * String.toLowerCase()/toUpperCase() with an en_US default locale).
+ * as Java char positions.  lower/upper map case as JDK 17's
+ * String.toLowerCase()/toUpperCase() with an en_US default locale do
+ * (lib/casemap.c, with tables generated from the JDK).
  */
 #include "internal.h"
 
-#include <dlfcn.h>
-#include <stddef.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <unicode/ustring.h>
-#include <unicode/utypes.h>
-#include <unicode/uvernum.h>
-
-/* ICU is opened with dlopen() the first time a non-ASCII text is case-mapped
- * (${lower:...} / ${upper:...}), not linked: loading it and libstdc++ at
- * start-up was ~0.7 ms of every `defuse logs` run and of every nginx worker,
- * for a path most inputs never take.  The names are ICU's versioned entry
- * points (u_strToUpper is a macro for u_strToUpper_72), taken from the
- * headers the library was built against, as is the soname. */
-#define ICU_STR2(x) #x
-#define ICU_STR(x) ICU_STR2(x)
-#define ICU_SONAME "libicuuc.so." ICU_STR(U_ICU_VERSION_MAJOR_NUM)
-
-static struct icu_api {
-    UChar *(*from_utf8)(UChar *, int32_t, int32_t *, const char *, int32_t, UChar32, int32_t *,
-                        UErrorCode *);
-    char *(*to_utf8)(char *, int32_t, int32_t *, const UChar *, int32_t, UChar32, int32_t *,
-                     UErrorCode *);
-    int32_t (*upper)(UChar *, int32_t, const UChar *, int32_t, const char *, UErrorCode *);
-    int32_t (*lower)(UChar *, int32_t, const UChar *, int32_t, const char *, UErrorCode *);
-} icu;
-static bool icu_ok;
-static pthread_once_t icu_once = PTHREAD_ONCE_INIT;
-
-static void icu_load(void) {
-    static const struct {
-        const char *name;
-        size_t off;
-    } syms[] = {
-        {ICU_STR(u_strFromUTF8WithSub), offsetof(struct icu_api, from_utf8)},
-        {ICU_STR(u_strToUTF8WithSub), offsetof(struct icu_api, to_utf8)},
-        {ICU_STR(u_strToUpper), offsetof(struct icu_api, upper)},
-        {ICU_STR(u_strToLower), offsetof(struct icu_api, lower)},
-    };
-    void *h = dlopen(ICU_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (!h)
-        return;
-    for (size_t i = 0; i < DEFUSE_ARRAY_LEN(syms); i++) {
-        void *f = dlsym(h, syms[i].name);
-        if (!f)
-            return;
-        /* POSIX: a function's address round-trips through void *. */
-        memcpy((char *)&icu + syms[i].off, &f, sizeof f);
-    }
-    icu_ok = true;
-}
 
 /* Internal result of substitute(): 0, a negative defuse_err, or CYCLE. */
 #define EMU_CYCLE 1
@@ -132,8 +82,6 @@ struct defuse__emu {
     sbuf *namebuf;            /* per depth: the substituted variable name */
     sbuf *valbuf;             /* per depth: a lookup's value */
     prior *priors;            /* per depth: a fresh prior list */
-    UChar *u16a, *u16b;       /* ICU case-mapping scratch */
-    size_t u16cap;
     defuse__event *ev;
     size_t nev, evcap;
     size_t steps, max_steps;
@@ -229,7 +177,7 @@ static int add_event(defuse__emu *e, defuse__event_type type, const char *text, 
     return 0;
 }
 
-/* ---- case mapping (ICU) -------------------------------------------------------- */
+/* ---- case mapping (the JDK's) -------------------------------------------------------- */
 
 static bool is_ascii(const char *s, size_t n) {
     for (size_t i = 0; i < n; i++)
@@ -238,27 +186,10 @@ static bool is_ascii(const char *s, size_t n) {
     return true;
 }
 
-static int u16_reserve(defuse__emu *e, size_t n) {
-    if (n <= e->u16cap)
-        return 0;
-    size_t cap = e->u16cap ? e->u16cap : 256;
-    while (cap < n)
-        cap *= 2;
-    UChar *a = realloc(e->u16a, cap * sizeof *a);
-    if (!a)
-        return DEFUSE_ENOMEM;
-    e->u16a = a;
-    UChar *b = realloc(e->u16b, cap * sizeof *b);
-    if (!b)
-        return DEFUSE_ENOMEM;
-    e->u16b = b;
-    e->u16cap = cap;
-    return 0;
-}
-
-/* Full Unicode case mapping of s[0..n) into out (replacing its contents),
- * as Java's String.toLowerCase()/toUpperCase() in an en_US JVM.  Invalid
- * UTF-8 becomes U+FFFD, as the JVM's decoder would have made it. */
+/* Full case mapping of s[0..n) into out (replacing its contents), as
+ * Java's String.toLowerCase()/toUpperCase() in an en_US JVM (lib/casemap.c:
+ * the JDK's own tables; invalid UTF-8 becomes U+FFFD as the JVM's decoder
+ * makes it).  ASCII takes the loop below, without tables. */
 static int casemap(defuse__emu *e, const char *s, size_t n, bool upper, sbuf *out) {
     if (is_ascii(s, n)) {
         int rc = sb_set(e, out, s, n);
@@ -273,36 +204,13 @@ static int casemap(defuse__emu *e, const char *s, size_t n, bool upper, sbuf *ou
         }
         return 0;
     }
-    if (n > INT32_MAX / 4)
+    if (n > SIZE_MAX / DEFUSE__CASEMAP_GROWTH - 1)
         return DEFUSE_ELIMIT;
-    pthread_once(&icu_once, icu_load);
-    if (!icu_ok)
-        return DEFUSE_ENOENT; /* ICU_SONAME is missing: a broken installation */
-    /* Case mapping grows UTF-16 text at most 3x (e.g. U+0390 upper-cases to
-     * three code units). */
-    int rc = u16_reserve(e, n * 3 + 16);
-    if (rc)
-        return rc;
-    UErrorCode err = U_ZERO_ERROR;
-    int32_t ulen = 0;
-    icu.from_utf8(e->u16a, (int32_t)e->u16cap, &ulen, s, (int32_t)n, 0xFFFD, NULL, &err);
-    if (U_FAILURE(err))
-        return DEFUSE_EFORMAT;
-    err = U_ZERO_ERROR;
-    int32_t mlen = upper ? icu.upper(e->u16b, (int32_t)e->u16cap, e->u16a, ulen, "en_US", &err)
-                         : icu.lower(e->u16b, (int32_t)e->u16cap, e->u16a, ulen, "en_US", &err);
-    if (U_FAILURE(err))
-        return DEFUSE_EFORMAT;
     out->len = 0;
-    rc = sb_reserve(e, out, (size_t)mlen * 3 + 4);
+    int rc = sb_reserve(e, out, n * DEFUSE__CASEMAP_GROWTH);
     if (rc)
         return rc;
-    err = U_ZERO_ERROR;
-    int32_t blen = 0;
-    icu.to_utf8(out->p, (int32_t)(out->cap - 1), &blen, e->u16b, mlen, 0xFFFD, NULL, &err);
-    if (U_FAILURE(err))
-        return DEFUSE_EFORMAT;
-    out->len = (size_t)blen;
+    out->len = defuse__casemap(s, n, upper, out->p);
     out->p[out->len] = '\0';
     e->steps += n;
     return 0;
@@ -774,8 +682,6 @@ void defuse__emu_free(defuse__emu *e) {
     free(e->priors);
     free(e->pass[0].p);
     free(e->pass[1].p);
-    free(e->u16a);
-    free(e->u16b);
     free(e->ev);
     defuse__arena_free(&e->arena);
     free(e);

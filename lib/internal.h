@@ -200,4 +200,18 @@ bool defuse__emu_clock_used(const defuse__emu *e);
 size_t defuse__datefmt(const char *pat, size_t n, int64_t epoch_ms, int tz_offset_min, char *out,
                        size_t cap, unsigned *info);
 
+/* ---- casemap.c: Java's String case mapping (JDK tables) --------------------- */
+
+/* Output of defuse__casemap() is at most this many times its input. */
+#define DEFUSE__CASEMAP_GROWTH 3
+
+/* Writes to out what String.toLowerCase(Locale.US) (upper false) or
+ * toUpperCase(Locale.US) of the victim's JDK makes of s[0..n), as UTF-8:
+ * s is decoded as the JVM decodes UTF-8 (U+FFFD per malformed
+ * subsequence), mapped with the JDK's tables (lib/casemap_jdk17.c) incl.
+ * one-to-many mappings and Java's final-sigma rule.  out (BORROWED) must
+ * hold DEFUSE__CASEMAP_GROWTH * n bytes; nothing is allocated.  Returns the
+ * bytes written (no NUL added). */
+size_t defuse__casemap(const char *s, size_t n, bool upper, char *out);
+
 #endif /* DEFUSE_INTERNAL_H */

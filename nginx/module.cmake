@@ -16,7 +16,7 @@ if(NOT EXISTS /usr/share/nginx/src/conf_flags)
 endif()
 
 set(DEFUSE_NGX_LIBS)
-# (ICU is opened with dlopen() by libdefuse; Hyperscan is only its tests'.)
+# (Hyperscan is only libdefuse's tests'.)
 foreach(dep ARCHIVE JANSSON ZLIB)
   list(APPEND DEFUSE_NGX_LIBS ${${dep}_LDFLAGS})
 endforeach()

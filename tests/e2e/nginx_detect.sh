@@ -27,12 +27,16 @@ expect 200 "detect mode: payload in a body passes" /api --data-binary "x=$P2"
 expect 200 "block mode: a recon lookup alone is not blocked" "/block/" -A '${env:USER}'
 expect 200 "block mode: an escaped \$\${jndi:...} is not blocked" "/block/" -A '$${jndi:ldap://127.0.0.1:1389/esc}'
 expect 403 "block mode still blocks a JNDI payload" "/block/" -A "$P1"
-# Unicode case mapping inside the worker (libdefuse opens ICU on first use):
+# Unicode case mapping inside the worker, with JDK 17's tables (lib/casemap.c):
 # upper(U+0131 dotless i) is "I", so the prefix reads jndi.
-expect 403 "block mode blocks a payload needing ICU case mapping" \
-    "/block/?q=%24%7Bjnd%24%7Bupper:%C4%B1%7D:ldap://127.0.0.1:1389/icu%7D"
-expect 200 "block mode: ICU case mapping that spells no jndi passes" \
-    "/block/?q=%24%7Bjnd%24%7Bupper:%C5%BF%7D:ldap://127.0.0.1:1389/icu%7D"
+expect 403 "block mode blocks a payload needing Unicode case mapping" \
+    "/block/?q=%24%7Bjnd%24%7Bupper:%C4%B1%7D:ldap://127.0.0.1:1389/ucase%7D"
+expect 200 "block mode: Unicode case mapping that spells no jndi passes" \
+    "/block/?q=%24%7Bjnd%24%7Bupper:%C5%BF%7D:ldap://127.0.0.1:1389/ucase%7D"
+# JDK 17 (Unicode 13) leaves U+2C2F (Unicode 14) as it is; ICU 72 lower-cased
+# it to U+2C5F.  The logged callback must be JDK 17's (checked below).
+expect 200 "detect mode: lower-casing of a Unicode 14 letter" \
+    "/?q=%24%7Bjndi:ldap://127.0.0.1:1389/u14-%24%7Blower:%E2%B0%AFA%7D%7D"
 ngx_stop
 
 LOG=$T/logs/defuse.jsonl
@@ -44,6 +48,8 @@ assert ua and ua[0]["action"] == "detect" and ua[0]["kind"] == "jndi" and ua[0][
 body = [l for l in lines if l.get("part") == "body"]
 assert body and body[0]["action"] == "detect" and "1099" in (body[0]["callback"] or ""), lines
 assert body[0]["method"] == "POST" and body[0]["uri"] == "/api", body[0]
+u14 = [l["callback"] for l in lines if "u14-" in (l.get("callback") or "")]
+assert u14 == ["ldap://127.0.0.1:1389/u14-\u2c2fa"], (u14, lines)
 PY
 ACC=$T/logs/access.log
 if grep -q '^200 "/" verdict=detect callback=.*1389' "$ACC"; then
