@@ -43,7 +43,7 @@ def main():
         # JSON text is UTF-8: invalid bytes of a callback (e.g. from %ff)
         # come out as U+FFFD, so compare in that representation.
         want = set("-" if x[1:] == "-" else binascii.unhexlify(x[1:]).decode("utf-8", "replace")
-                   for x in normal[i][1:] if x[:1] in "=+~^")
+                   for x in normal[i][1:] if x[:1] in "=+~^@")
         got = found.get(n, set())
         if want != got:
             bad += 1
