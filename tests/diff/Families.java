@@ -253,7 +253,7 @@ final class Families {
         "\u2C2F", "\u2C5F", "\uA7C0", "\uA7C1", "\uA7D0", "\uA7D1", "\uA7D6", "\uA7D7", "\uA7D8", "\uA7D9",
         "\uD801\uDD70", "\uD801\uDD97", "\uD801\uDDA3", "\u0131", "\u017F", "\u212A", "\u0130", "\u00DF",
         "\u1E9E", "\u0149", "\uFB00", "\u0390", "\u01C5", "\uD801\uDC00", "\u13A0", "\uAB70", "\u10D0",
-        "\u1C90", "\u0345", "\u1F80", "\u03C2", "\uFF4A", "\u2126", "K", "i", "I", "n", "D"
+        "\u1C90", "\u0345", "\u1F80", "\u03C2", "\u03A3", "\u03A3", "\uFF4A", "\u2126", "K", "i", "I", "n", "D"
     };
 
     private String casemap() {
