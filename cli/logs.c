@@ -268,20 +268,28 @@ static void output_record(outstate *st, const char *file, uint64_t base, lrec *r
                 st->last_for = file;
             }
             const char *rest = r->text + 1;
-            printf("{\"file\":%s,\"line\":%llu%s%s\n", st->last_name ? st->last_name : "null",
-                   (unsigned long long)line, *rest == '}' ? "" : ",", rest);
+            char end[40] = "";
+            if (r->end_line)
+                snprintf(end, sizeof end, ",\"end_line\":%llu",
+                         (unsigned long long)(base + r->end_line));
+            printf("{\"file\":%s,\"line\":%llu%s%s%s\n", st->last_name ? st->last_name : "null",
+                   (unsigned long long)line, end, *rest == '}' ? "" : ",", rest);
         } else {
             const int c = o->colour;
             if (c)
                 fputs("\033[35m", stdout);
             put_name(stdout, file);
             if (c)
-                printf("\033[0m:\033[32m%llu\033[0m: %s%s\033[0m %s\n", (unsigned long long)line,
+                printf("\033[0m:\033[32m%llu\033[0m: %s%s\033[0m %s", (unsigned long long)line,
                        kind_colour[r->kind % DEFUSE_KIND_COUNT], defuse_kind_name(r->kind),
                        r->text);
             else
-                printf(":%llu: %s %s\n", (unsigned long long)line, defuse_kind_name(r->kind),
+                printf(":%llu: %s %s", (unsigned long long)line, defuse_kind_name(r->kind),
                        r->text);
+            if (r->end_line) /* a multi-line event */
+                printf(" lines=%llu-%llu", (unsigned long long)line,
+                       (unsigned long long)(base + r->end_line));
+            putchar('\n');
         }
         if (o->follow)
             fflush(stdout);
@@ -691,7 +699,8 @@ static void run_job(pool *p, job *j, char *buf, defuse_scanner *sc) {
     }
     if (info.binary)
         job_message(j, LREC_WARNING, "binary file (NUL bytes): scanning its text lines anyway");
-    if (lscan_new(&ls, &o->scan, sc, j->year, job_sink, j) < 0) {
+    if (lscan_new(&ls, &o->scan, sc, j->year, job_sink, j) < 0 ||
+        (info.u16view && lscan_enable_u16(ls, info.u16bom) < 0)) {
         job_message(j, LREC_ERROR, "out of memory");
         goto out;
     }
@@ -753,6 +762,21 @@ static void run_job(pool *p, job *j, char *buf, defuse_scanner *sc) {
                 break;
             }
         }
+    }
+    /* A "${" left open on the last lines of a chunk: the lines that
+     * follow (the next chunk's) complete the window; lscan_tail() reports
+     * only what starts in this chunk. */
+    if (!j->last && j->end >= 0 && lscan_joining(ls)) {
+        int tfd;
+        off_t ts, te;
+        size_t want = LOGS_JOIN_BYTES + 2;
+        ssize_t n = -1;
+        if (lin_mappable(src, &tfd, &ts, &te))
+            do
+                n = pread(tfd, buf, want, j->end);
+            while (n < 0 && errno == EINTR);
+        if (lscan_tail(ls, buf, n > 0 ? (size_t)n : 0, n >= 0 && (size_t)n < want) < 0)
+            job_message(j, LREC_ERROR, "out of memory");
     }
     if (lscan_finish(ls) < 0)
         job_message(j, LREC_ERROR, "out of memory");
