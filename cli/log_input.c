@@ -137,7 +137,7 @@ struct lin_source {
 
     char *pend; /* decompressed bytes read while probing, served first */
     size_t pend_len, pend_off;
-    size_t skip;  /* BOM bytes still to drop from the front of pend */
+    size_t skip; /* BOM bytes still to drop from the front of pend */
 };
 
 /* UTF-16 without a byte-order mark, as some Windows tools write it. */
@@ -420,8 +420,7 @@ ssize_t lin_read(lin_source *s, char *buf, size_t cap, char *err, size_t errsz) 
 
 int lin_mappable(const lin_source *s, int *fd, off_t *start, off_t *end) {
     struct stat st;
-    if (s->ar || !s->own_fd || fstat(s->fd, &st) < 0 ||
-        !S_ISREG(st.st_mode))
+    if (s->ar || !s->own_fd || fstat(s->fd, &st) < 0 || !S_ISREG(st.st_mode))
         return 0;
     /* A later chunk was not probed and read nothing yet: it starts at pos.
      * Otherwise the probe read from offset 0 (whole file or first chunk). */

@@ -55,11 +55,11 @@ struct lscan {
      * '\n' it ended with, until the expressions close or a bound is hit. */
     char *jbuf;
     size_t jlen, jcap;
-    size_t joff[LOGS_JOIN_LINES + 1]; /* start of each line in jbuf */
+    size_t joff[LOGS_JOIN_LINES + 1];                  /* start of each line in jbuf */
     long jnet[LOGS_JOIN_LINES], jmin[LOGS_JOIN_LINES]; /* brace_effect() per line */
-    size_t jn;                        /* lines in the window */
-    uint64_t jfirst;                  /* number of its first line */
-    char *jtmp;                       /* copy of the window when it is re-fed */
+    size_t jn;                                         /* lines in the window */
+    uint64_t jfirst;                                   /* number of its first line */
+    char *jtmp;                                        /* copy of the window when it is re-fed */
     size_t jtmp_cap;
     uint64_t tail_line; /* lookahead past the range: lines above this number
                            only complete a window (0: no lookahead) */
@@ -680,15 +680,15 @@ enum { U16_OTHER = 0, U16_YES = 1, U16_TEXT = 2 };
 #define U16_CLASSIFY_MAX 65536u
 
 typedef struct u16view {
-    lscan *ls;          /* line scanner of the decoded text */
-    int bom;            /* 0 none, 1 UTF-16LE, 2 UTF-16BE: every line decoded so */
-    uint64_t off;       /* file offset of the next byte fed */
-    uint64_t line_off;  /* file offset of the raw line being collected */
-    char *line;         /* the raw line (at most 2 * max_line + 2 bytes kept) */
+    lscan *ls;         /* line scanner of the decoded text */
+    int bom;           /* 0 none, 1 UTF-16LE, 2 UTF-16BE: every line decoded so */
+    uint64_t off;      /* file offset of the next byte fed */
+    uint64_t line_off; /* file offset of the raw line being collected */
+    char *line;        /* the raw line (at most 2 * max_line + 2 bytes kept) */
     size_t len, cap;
-    char *out;          /* its decoded text */
+    char *out; /* its decoded text */
     size_t outcap;
-    int first_class;    /* U16_YES or U16_TEXT of the first such line, or 0 */
+    int first_class; /* U16_YES or U16_TEXT of the first such line, or 0 */
     int warned;
 } u16view;
 
@@ -773,7 +773,8 @@ static int u16_line(lscan *s, int has_nl) {
         for (size_t i = (size_t)start; i + 1 < m; i += 2) {
             uint32_t c = be ? (uint32_t)q[i] << 8 | q[i + 1] : (uint32_t)q[i + 1] << 8 | q[i];
             if (c >= 0xD800 && c <= 0xDBFF && i + 3 < m) {
-                uint32_t d = be ? (uint32_t)q[i + 2] << 8 | q[i + 3] : (uint32_t)q[i + 3] << 8 | q[i + 2];
+                uint32_t d =
+                    be ? (uint32_t)q[i + 2] << 8 | q[i + 3] : (uint32_t)q[i + 3] << 8 | q[i + 2];
                 if (d >= 0xDC00 && d <= 0xDFFF) {
                     o += put_utf8(u->out + o, 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00));
                     i += 2;
@@ -963,9 +964,13 @@ int lscan_finish(lscan *s) {
     return r;
 }
 
-int lscan_joining(const lscan *s) { return s->jn > 0; }
+int lscan_joining(const lscan *s) {
+    return s->jn > 0;
+}
 
-int lscan_join_flush(lscan *s) { return window_force(s); }
+int lscan_join_flush(lscan *s) {
+    return window_force(s);
+}
 
 int lscan_tail(lscan *s, const char *data, size_t n, int at_eof) {
     if (s->jn == 0)
