@@ -1,11 +1,12 @@
 /*
  * logs.h -- declarations shared by the files of `defuse logs`:
  *   log_input.c    opening a log: stdin, plain, compressed (libarchive),
- *                  UTF-16 with BOM converted to UTF-8 (iconv), binary check
+ *                  UTF-8 BOM, UTF-16 and binary checks of the start
  *   log_format.c   src_ip and time of a line (access, error, JSON, syslog,
  *                  log4j layouts)
  *   log_scan.c     the line scanner: candidate jumps, newline counting,
- *                  Latin-1 lines, overlong lines, findings -> records
+ *                  Latin-1 lines, overlong lines, multi-line events, the
+ *                  UTF-16 view, findings -> records
  *   log_summary.c  the --summary aggregation and its text/JSON rendering
  *   log_follow.c   --follow (tail -F)
  *   logs.c         options, file walking, the worker pool, ordered output
