@@ -67,6 +67,17 @@ struct lscan {
     /* The UTF-16 view (see "UTF-16 view"): NULL, or the line scanner of
      * the file read as UTF-16, fed from the same bytes. */
     struct u16view *u16;
+    uint64_t fed;  /* bytes fed so far (the UTF-16 view's offsets) */
+    /* With the UTF-16 view on, the records of both views are queued during
+     * a call and handed to the caller's sink in line order at its end. */
+    struct qrec {
+        lrec *r;
+        size_t seq;
+    } *q;
+    size_t qn, qcap;
+    lrec_sink out_sink;
+    void *out_user;
+    int nul_watch; /* start the UTF-16 view at the first block with a NUL */
 };
 
 /* ---- small growable string ------------------------------------------------ */
@@ -689,6 +700,7 @@ typedef struct u16view {
     char *out; /* its decoded text */
     size_t outcap;
     int first_class; /* U16_YES or U16_TEXT of the first such line, or 0 */
+    int skip_line;   /* started inside a line: drop bytes up to its end */
     int warned;
 } u16view;
 
@@ -802,6 +814,19 @@ static int u16_line(lscan *s, int has_nl) {
 static int u16_feed(lscan *s, const char *data, size_t n) {
     u16view *u = s->u16;
     size_t keep = s->o->max_line * 2 + 2;
+    if (u->skip_line) {
+        const char *nl = memchr(data, '\n', n);
+        if (!nl) {
+            u->off += n;
+            return 0;
+        }
+        size_t k = (size_t)(nl - data) + 1;
+        u->off += k;
+        u->line_off = u->off;
+        u->skip_line = 0;
+        data += k;
+        n -= k;
+    }
     while (n > 0) {
         const char *nl = memchr(data, '\n', n);
         size_t take = nl ? (size_t)(nl - data) : n;
@@ -842,19 +867,63 @@ static int u16_finish(lscan *s) {
     return r;
 }
 
+static void queue_sink(void *user, lrec *r) {
+    lscan *s = user;
+    if (s->qn == s->qcap) {
+        size_t cap = s->qcap ? s->qcap * 2 : 64;
+        struct qrec *q = realloc(s->q, cap * sizeof *q);
+        if (!q) {
+            s->out_sink(s->out_user, r); /* out of order rather than lost */
+            return;
+        }
+        s->q = q, s->qcap = cap;
+    }
+    s->q[s->qn].r = r;
+    s->q[s->qn].seq = s->qn;
+    s->qn++;
+}
+
+static int qrec_cmp(const void *a, const void *b) {
+    const struct qrec *x = a, *y = b;
+    if (x->r->line != y->r->line)
+        return x->r->line < y->r->line ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Hands the queued records to the caller's sink, sorted by line (stable). */
+static void queue_flush(lscan *s) {
+    if (!s->qn)
+        return;
+    qsort(s->q, s->qn, sizeof *s->q, qrec_cmp);
+    for (size_t i = 0; i < s->qn; i++)
+        s->out_sink(s->out_user, s->q[i].r);
+    s->qn = 0;
+}
+
 int lscan_enable_u16(lscan *s, int bom) {
     u16view *u = calloc(1, sizeof *u);
     if (!u)
         return DEFUSE_ENOMEM;
-    int r = lscan_new(&u->ls, s->o, s->sc, s->year, s->sink, s->user);
+    int r = lscan_new(&u->ls, s->o, s->sc, s->year, queue_sink, s);
     if (r < 0) {
         free(u);
         return r;
     }
     u->bom = bom;
+    /* Started later than the first byte (lscan_u16_from_here): the view
+     * begins with the next whole line, numbered as the byte view does. */
+    u->off = u->line_off = s->fed;
+    u->ls->line = s->line + (s->carry_len || s->overlong ? 1 : 0);
+    u->skip_line = s->carry_len || s->overlong;
     s->u16 = u;
+    s->out_sink = s->sink, s->out_user = s->user;
+    s->sink = queue_sink, s->user = s;
     return 0;
 }
+
+void lscan_watch_nul(lscan *s) { s->nul_watch = 1; }
+
+int lscan_u16_from_here(lscan *s) { return s->u16 ? 0 : lscan_enable_u16(s, 0); }
 
 /* Scans b[0..len), which ends with '\n' (complete lines only).  The
  * newlines between candidates are counted by the candidate search itself
@@ -923,11 +992,24 @@ static int flush_carry(lscan *s, int has_nl) {
 static int u16_feed(lscan *s, const char *data, size_t n);
 static int u16_finish(lscan *s);
 
+static int feed(lscan *s, const char *data, size_t n);
+
 int lscan_feed(lscan *s, const char *data, size_t n) {
+    int r = feed(s, data, n);
+    queue_flush(s);
+    return r;
+}
+
+static int feed(lscan *s, const char *data, size_t n) {
     size_t pos = 0;
     int r;
+    /* A UTF-16 region after a NUL-free start (read path only: a memchr()
+     * over data just copied; mapped windows are sampled by the caller). */
+    if (s->nul_watch && !s->u16 && memchr(data, '\0', n) && (r = lscan_enable_u16(s, 0)) < 0)
+        return r;
     if (s->u16 && (r = u16_feed(s, data, n)) < 0)
         return r;
+    s->fed += n;
     if (s->carry_len || s->overlong) {
         const char *nl = memchr(data, '\n', n);
         size_t take = nl ? (size_t)(nl - data) : n;
@@ -961,6 +1043,7 @@ int lscan_finish(lscan *s) {
         r = window_force(s);
     if (r == 0 && s->u16)
         r = u16_finish(s);
+    queue_flush(s);
     return r;
 }
 
@@ -969,7 +1052,9 @@ int lscan_joining(const lscan *s) {
 }
 
 int lscan_join_flush(lscan *s) {
-    return window_force(s);
+    int r = window_force(s);
+    queue_flush(s);
+    return r;
 }
 
 int lscan_tail(lscan *s, const char *data, size_t n, int at_eof) {
@@ -989,6 +1074,7 @@ int lscan_tail(lscan *s, const char *data, size_t n, int at_eof) {
     }
     if (r == 0)
         r = window_force(s);
+    queue_flush(s);
     return r;
 }
 
@@ -1040,6 +1126,9 @@ void lscan_free(lscan *s) {
     }
     free(s->carry);
     free(s->conv);
+    for (size_t i = 0; i < s->qn; i++)
+        lrec_free(s->q[i].r);
+    free(s->q);
     free(s->jbuf);
     free(s->jtmp);
     free(s);

@@ -636,10 +636,19 @@ static void on_sigbus(int sig) {
  * SIGBUS. */
 #define LOGS_FAULT_STRIDE ((size_t)64 << 10)
 
-static void prefault(const char *m, size_t len) {
+/* Returns whether a NUL byte is among the 16 bytes read at each stride (in
+ * the cache line the fault brings in anyway): a UTF-16 region of 64 KiB
+ * or more after a NUL-free start is seen here at no cost; a full NUL
+ * search of every window would slow the clean-log path. */
+static int prefault(const char *m, size_t len) {
     const volatile char *v = m;
-    for (size_t i = 0; i < len; i += LOGS_FAULT_STRIDE)
+    int nul = 0;
+    for (size_t i = 0; i < len; i += LOGS_FAULT_STRIDE) {
         (void)v[i];
+        if (!nul && len - i >= 16 && memchr(m + i, '\0', 16))
+            nul = 1;
+    }
+    return nul;
 }
 
 /* Scans [start, end) of fd through windows of mappings.  Returns 0, -1 if a
@@ -672,8 +681,11 @@ static int scan_mapped(pool *p, job *j, lscan *ls, int fd, off_t start, off_t en
         (void)madvise(m, len, MADV_SEQUENTIAL);
         size_t skip = (size_t)(at - base), n = len - skip;
         bus_jmp = &jb;
-        prefault((const char *)m, len);
-        int r = lscan_feed(ls, (const char *)m + skip, n);
+        int r = 0;
+        if (prefault((const char *)m, len))
+            r = lscan_u16_from_here(ls);
+        if (r == 0)
+            r = lscan_feed(ls, (const char *)m + skip, n);
         bus_jmp = NULL;
         munmap(m, len);
         map = NULL;
@@ -708,6 +720,7 @@ static void run_job(pool *p, job *j, char *buf, defuse_scanner *sc) {
         job_message(j, LREC_ERROR, "out of memory");
         goto out;
     }
+
     int fd;
     off_t ms, me, at = 0;
     /* (A file walked below the mapping size is read without asking: an
@@ -750,6 +763,7 @@ static void run_job(pool *p, job *j, char *buf, defuse_scanner *sc) {
             }
         }
     } else {
+        lscan_watch_nul(ls); /* a UTF-16 region later in the file */
         for (;;) {
             ssize_t n = lin_read(src, buf, LOGS_BLOCK, err, sizeof err);
             if (n < 0) {

@@ -196,6 +196,13 @@ int lscan_tail(lscan *s, const char *data, size_t n, int at_eof);
  * bom: 1 UTF-16LE, 2 UTF-16BE (every line decoded so), 0 (lines decoded by
  * their NUL pattern).  Call before the first lscan_feed(). */
 int lscan_enable_u16(lscan *s, int bom);
+/* Starts the UTF-16 view (no BOM) now, if it is not on: from the next
+ * whole line, for a UTF-16 region found after a NUL-free start. */
+int lscan_u16_from_here(lscan *s);
+/* Makes lscan_feed() start the UTF-16 view at the first block that holds
+ * a NUL byte (for input read in blocks; mapped windows are sampled by
+ * the caller, which then calls lscan_u16_from_here()). */
+void lscan_watch_nul(lscan *s);
 
 /* Lines (newlines) consumed so far, and findings reported. */
 uint64_t lscan_lines(const lscan *s);

@@ -77,6 +77,26 @@ want "3 jndi r1-3" "5 jndi r2-5" "7 jndi r3-7" "11 jndi r4-11"; same "alternatin
 expect_grep "alt.log: warning: mixed encodings" err.txt "alternating file named"
 off_in "$(cat alt.off)" "$(( $(cat alt.off) + 4 ))" "offset of the first change"
 
+# a UTF-16 region after a NUL-free first 64 KiB: read files (< 4 MiB) and
+# mapped files (a region of 64 KiB or more) switch the UTF-16 view on there
+python3 - <<'PY'
+def pl(h):
+    return '${jndi:ldap://%s.example/a}\n' % h
+open("late.log", "wb").write(("x\n" * 40000 + pl("u8-40001")).encode()
+    + ("c\n" + pl("u16-40003")).encode("utf-16-le") + pl("u8-40004").encode())
+open("late-big.log", "wb").write((("y" * 99 + "\n") * 60000 + pl("u8-60001")).encode()
+    + ("c\n" * 40000 + pl("u16-100002")).encode("utf-16-le") + pl("u8-100003").encode())
+PY
+run late.log
+want "40001 jndi u8-40001" "40003 jndi u16-40003" "40004 jndi u8-40004"; same "UTF-16 region after 80 KB of UTF-8 (read)"
+"$DEFUSE" logs late.log 2>/dev/null | sed 's/: jndi.*//' > order.txt
+printf 'late.log:40001\nlate.log:40003\nlate.log:40004\n' > want-order.txt
+cmp -s order.txt want-order.txt && ok "findings of both readings printed in line order" || fail "order: $(cat order.txt)"
+for j in 1 2; do
+    run late-big.log --jobs $j
+    want "60001 jndi u8-60001" "100002 jndi u16-100002" "100003 jndi u8-100003"; same "UTF-16 region after 6 MB of UTF-8 (mapped, --jobs $j)"
+done
+
 # a plain UTF-8 log is not called mixed and loses nothing
 printf 'a\n%s\n' '${jndi:ldap://plain.example/a}' > plain.log
 run plain.log
