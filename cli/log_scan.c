@@ -67,13 +67,13 @@ struct lscan {
     /* The UTF-16 view (see "UTF-16 view"): NULL, or the line scanner of
      * the file read as UTF-16, fed from the same bytes. */
     struct u16view *u16;
-    uint64_t fed;  /* bytes fed so far (the UTF-16 view's offsets) */
+    uint64_t fed; /* bytes fed so far (the UTF-16 view's offsets) */
     /* With the UTF-16 view on, the records of both views are queued during
      * a call and handed to the caller's sink in line order at its end. */
     struct qrec {
         lrec *r;
         size_t seq;
-    } *q;
+    } * q;
     size_t qn, qcap;
     lrec_sink out_sink;
     void *out_user;
@@ -921,9 +921,13 @@ int lscan_enable_u16(lscan *s, int bom) {
     return 0;
 }
 
-void lscan_watch_nul(lscan *s) { s->nul_watch = 1; }
+void lscan_watch_nul(lscan *s) {
+    s->nul_watch = 1;
+}
 
-int lscan_u16_from_here(lscan *s) { return s->u16 ? 0 : lscan_enable_u16(s, 0); }
+int lscan_u16_from_here(lscan *s) {
+    return s->u16 ? 0 : lscan_enable_u16(s, 0);
+}
 
 /* Scans b[0..len), which ends with '\n' (complete lines only).  The
  * newlines between candidates are counted by the candidate search itself
