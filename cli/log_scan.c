@@ -509,7 +509,13 @@ static void brace_effect(const char *p, size_t n, long *net, long *min) {
 /* Open "${" left by a line alone (0: none).  Most candidate lines hold no
  * "${" at all: memmem answers those. */
 static long opens_left(const char *p, size_t n) {
-    if (n < 2 || !memmem(p, n, "${", 2))
+    /* memchr() for '$' (SIMD) rather than memmem(): glibc's memmem for a
+     * two-byte needle is a scalar loop, 5% of the time on a file of
+     * candidate lines. */
+    const char *e = p + n, *q = p;
+    while ((q = memchr(q, '$', (size_t)(e - q))) != NULL && q + 1 < e && q[1] != '{')
+        q++;
+    if (!q || q + 1 >= e)
         return 0;
     long net, min;
     brace_effect(p, n, &net, &min);
