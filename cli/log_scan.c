@@ -67,7 +67,7 @@ struct lscan {
     struct seenf {
         defuse_kind kind;
         char *cb;
-    } *seen;
+    } * seen;
     size_t nseen, seencap;
     int collect;
     uint64_t tail_line; /* lookahead past the range: lines above this number
