@@ -910,7 +910,8 @@ static int u16_feed(lscan *s, const char *data, size_t n) {
                 return DEFUSE_ENOMEM;
             u->line = b, u->cap = cap;
         }
-        memcpy(u->line + u->len, data, add);
+        if (add) /* (u->line may still be NULL) */
+            memcpy(u->line + u->len, data, add);
         u->len += add;
         u->off += take; /* bytes past the kept part are dropped */
         if (!nl)
