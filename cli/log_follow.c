@@ -40,12 +40,28 @@ typedef struct watch {
     follow_sink_fn sink;
     void *user;
     uint64_t lines, bytes; /* scanned, for --summary */
+    struct timespec last_data; /* when data last arrived (join windows wait) */
 } watch;
 
 /* Feeds n bytes to w's line scanner and counts them. */
 static void feed(watch *w, const char *buf, size_t n) {
     w->bytes += n;
+    clock_gettime(CLOCK_MONOTONIC, &w->last_data);
     lscan_feed(w->ls, buf, n);
+}
+
+/* A "${" left open at the end of the data waits LOGS_JOIN_WAIT_MS for the
+ * line that may close it (one event's lines are written together), then
+ * its lines are scanned as they are. */
+static void join_wait(watch *w) {
+    if (!w->ls || !lscan_joining(w->ls))
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long ms = (long long)(now.tv_sec - w->last_data.tv_sec) * 1000 +
+                   (now.tv_nsec - w->last_data.tv_nsec) / 1000000;
+    if (ms >= LOGS_JOIN_WAIT_MS)
+        lscan_join_flush(w->ls);
 }
 
 /* Finishes and frees w's line scanner, counting its lines. */
@@ -62,6 +78,8 @@ static void watch_sink(void *user, lrec *r) {
     watch *w = user;
     if (r->line)
         r->line += w->base;
+    if (r->end_line)
+        r->end_line += w->base;
     w->sink(w->user, w->path, r);
 }
 
@@ -91,7 +109,8 @@ static int scan_once(watch *w, const lscan_opts *o, char *buf) {
         return -1;
     }
     int rc = 0;
-    if (lscan_new(&w->ls, o, NULL, year_now(), watch_sink, w) < 0) {
+    if (lscan_new(&w->ls, o, NULL, year_now(), watch_sink, w) < 0 ||
+        (info.u16view && lscan_enable_u16(w->ls, info.u16bom) < 0)) {
         lin_close(src);
         return -1;
     }
@@ -201,6 +220,7 @@ static void poll_watch(watch *w, const lscan_opts *o, char *buf) {
         }
         return;
     }
+    join_wait(w);
     if (fstat(w->fd, &cur) == 0 && cur.st_size < w->off) {
         note(w, LREC_WARNING, "file truncated: reading from its start");
         end_scan(w);
@@ -239,7 +259,8 @@ int lfollow_run(char **paths, size_t npaths, const lscan_opts *o, int from_start
             lin_source *src;
             char err[256];
             if (lin_open(&src, "-", 0, -1, &info, err, sizeof err) == 0) {
-                if (lscan_new(&w[i].ls, o, NULL, year_now(), watch_sink, &w[i]) == 0) {
+                if (lscan_new(&w[i].ls, o, NULL, year_now(), watch_sink, &w[i]) == 0 &&
+                    (!info.u16view || lscan_enable_u16(w[i].ls, info.u16bom) == 0)) {
                     ssize_t n;
                     while (!logs_stop && (n = lin_read(src, buf, LOGS_BLOCK, err, sizeof err)) > 0)
                         feed(&w[i], buf, (size_t)n);

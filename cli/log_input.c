@@ -9,10 +9,10 @@
  *              their magic bytes and undone by libarchive (raw format, all
  *              filters; the magic table only decides whether to use it),
  *              which is opened with dlopen() on the first compressed log;
- *   convert    UTF-16LE/BE with a byte-order mark to UTF-8 (iconv), since
- *              log4j sees characters, not bytes; also UTF-16 without a BOM
- *              when every other byte of the start is NUL.  A UTF-8 BOM is
- *              dropped.
+ *   probe      a UTF-8 BOM is dropped; a UTF-16 BOM, or NUL bytes, at the
+ *              start only ask the line scanner to read the file as UTF-16
+ *              too (lin_info.u16view): no region decides how the whole
+ *              file is read (log_scan.c "UTF-16 view").
  * Latin-1 needs no layer: the line scanner converts the few lines it hands
  * to the detector when they are not valid UTF-8.
  */
@@ -25,7 +25,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <fcntl.h>
-#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,11 +107,11 @@ static void la_load(void) {
     }
 }
 
-/* Byte-order marks: the iconv source charset, or NULL to just drop it. */
+/* Byte-order marks: the charset they announce, or NULL for UTF-8. */
 static const struct bom {
     const char *bytes;
     size_t len;
-    const char *charset; /* for iconv; NULL: already UTF-8 */
+    const char *charset; /* NULL: UTF-8 */
     const char *name;
 } boms[] = {
     {"\xef\xbb\xbf", 3, NULL, NULL},
@@ -138,12 +137,7 @@ struct lin_source {
 
     char *pend; /* decompressed bytes read while probing, served first */
     size_t pend_len, pend_off;
-    size_t skip;  /* BOM bytes still to drop from the front of pend */
-
-    iconv_t cd;   /* (iconv_t)-1 when not converting */
-    char *cin;    /* conversion input not yet converted */
-    size_t cin_len;
-    int inner_eof;
+    size_t skip; /* BOM bytes still to drop from the front of pend */
 };
 
 /* UTF-16 without a byte-order mark, as some Windows tools write it. */
@@ -290,7 +284,6 @@ int lin_open(lin_source **out, const char *path, off_t start, off_t end, lin_inf
         snprintf(err, errsz, "out of memory");
         return -1;
     }
-    s->cd = (iconv_t)-1;
     s->fd = -1;
     if (!path || strcmp(path, "-") == 0) {
         s->fd = 0;
@@ -385,22 +378,19 @@ int lin_open(lin_source **out, const char *path, off_t start, off_t end, lin_inf
     bool has_nul = memchr(s->pend, '\0', s->pend_len) != NULL;
     if (!b && has_nul)
         b = find_bare_utf16((unsigned char *)s->pend, s->pend_len);
-    if (b) {
-        s->skip = b->len;
-        if (b->charset) {
-            info->encoding = b->name;
-            s->cd = iconv_open("UTF-8", b->charset);
-            if (s->cd == (iconv_t)-1) {
-                snprintf(err, errsz, "cannot convert %s: %s", b->name, strerror(errno));
-                goto fail;
-            }
-            s->cin = malloc(LOGS_BLOCK);
-            if (!s->cin) {
-                snprintf(err, errsz, "out of memory");
-                goto fail;
-            }
-        }
+    if (b && b->charset) {
+        /* Not converted here: the start of a file does not decide how all
+         * of it is read.  The line scanner reads it as bytes and as UTF-16
+         * (lscan_enable_u16); the UTF-16 BOM stays in the stream so that
+         * the UTF-16 view sees true file offsets. */
+        info->encoding = b->name;
+        info->u16view = 1;
+        info->u16bom = b->len == 0 ? 0 : b->charset[6] == 'L' ? 1 : 2;
+    } else if (b) {
+        s->skip = b->len; /* a UTF-8 BOM */
     }
+    if (has_nul)
+        info->u16view = 1;
     if (has_nul && (!b || !b->charset))
         info->binary = looks_binary((unsigned char *)s->pend, s->pend_len);
     s->pend_off = s->skip;
@@ -425,57 +415,12 @@ static ssize_t text_read(lin_source *s, char *buf, size_t cap, char *err, size_t
 }
 
 ssize_t lin_read(lin_source *s, char *buf, size_t cap, char *err, size_t errsz) {
-    if (s->cd == (iconv_t)-1)
-        return text_read(s, buf, cap, err, errsz);
-    /* Layer 3: UTF-16 -> UTF-8.  Loop until some output or the end. */
-    for (;;) {
-        if (!s->inner_eof && s->cin_len < LOGS_BLOCK / 2) {
-            ssize_t r = text_read(s, s->cin + s->cin_len, LOGS_BLOCK - s->cin_len, err, errsz);
-            if (r < 0)
-                return -1;
-            if (r == 0)
-                s->inner_eof = 1;
-            s->cin_len += (size_t)r;
-        }
-        char *in = s->cin, *o = buf;
-        size_t inleft = s->cin_len, outleft = cap;
-        while (inleft > 0 && outleft >= 4) {
-            size_t rc = iconv(s->cd, &in, &inleft, &o, &outleft);
-            if (rc != (size_t)-1)
-                break;
-            if (errno == EILSEQ) {
-                /* An unpaired surrogate: show U+FFFD and skip a code unit. */
-                if (outleft < 3 || inleft < 2)
-                    break;
-                memcpy(o, "\xEF\xBF\xBD", 3);
-                o += 3;
-                outleft -= 3;
-                in += 2;
-                inleft -= 2;
-                continue;
-            }
-            break; /* EINVAL (incomplete at the end) or E2BIG */
-        }
-        if (s->inner_eof && inleft > 0 && inleft < 4 && o == buf) {
-            inleft = 0; /* a truncated last code unit: drop it */
-        }
-        memmove(s->cin, in, inleft);
-        s->cin_len = inleft;
-        if (o > buf)
-            return o - buf;
-        if (s->inner_eof && s->cin_len == 0)
-            return 0;
-        if (s->inner_eof) {
-            s->cin_len = 0; /* nothing convertible remains */
-            return 0;
-        }
-    }
+    return text_read(s, buf, cap, err, errsz);
 }
 
 int lin_mappable(const lin_source *s, int *fd, off_t *start, off_t *end) {
     struct stat st;
-    if (s->ar || s->cd != (iconv_t)-1 || !s->own_fd || fstat(s->fd, &st) < 0 ||
-        !S_ISREG(st.st_mode))
+    if (s->ar || !s->own_fd || fstat(s->fd, &st) < 0 || !S_ISREG(st.st_mode))
         return 0;
     /* A later chunk was not probed and read nothing yet: it starts at pos.
      * Otherwise the probe read from offset 0 (whole file or first chunk). */
@@ -491,13 +436,10 @@ void lin_close(lin_source *s) {
         return;
     if (s->ar)
         la.read_free(s->ar);
-    if (s->cd != (iconv_t)-1)
-        iconv_close(s->cd);
     if (s->own_fd && s->fd >= 0)
         close(s->fd);
     free(s->pre);
     free(s->pend);
     free(s->arbuf);
-    free(s->cin);
     free(s);
 }

@@ -50,12 +50,16 @@ const char cli_help_logs[] =
     "\n"
     "    gzip, bzip2, xz, lzma, zstd, lz4, lzip and compress streams are found by\n"
     "    content, not by name. Text may be UTF-8, Latin-1 (any line that is\n"
-    "    not valid UTF-8) or UTF-16LE/BE (with a byte-order mark, or without\n"
-    "    one when the NUL pattern is unmistakable). Lines of any\n"
-    "    length are read; a line longer than --max-line is examined in its\n"
-    "    first part and a warning names it. No file is skipped silently: an\n"
-    "    unreadable file is an error naming the file and the reason; a binary\n"
-    "    file (NUL bytes) is still scanned line by line, with a warning.\n"
+    "    not valid UTF-8) or UTF-16LE/BE: every file is read as bytes, and a\n"
+    "    file with a UTF-16 byte-order mark or NUL bytes is also read as\n"
+    "    UTF-16 line by line (a file mixing both is named on stderr). A line\n"
+    "    that leaves a ${ open is scanned joined with the next lines (at most\n"
+    "    8 lines, 64 KiB), and its finding names the line where it starts.\n"
+    "    Lines of any length are read; a line longer than --max-line is\n"
+    "    examined in its first part and a warning names it. No file is\n"
+    "    skipped silently: an unreadable file is an error naming the file and\n"
+    "    the reason; a binary file (NUL bytes) is still scanned line by line,\n"
+    "    with a warning.\n"
     "    Symbolic links met while walking a directory are not followed unless\n"
     "    --follow-symlinks is given (each is named on stderr).\n"
     "\n"
@@ -268,20 +272,28 @@ static void output_record(outstate *st, const char *file, uint64_t base, lrec *r
                 st->last_for = file;
             }
             const char *rest = r->text + 1;
-            printf("{\"file\":%s,\"line\":%llu%s%s\n", st->last_name ? st->last_name : "null",
-                   (unsigned long long)line, *rest == '}' ? "" : ",", rest);
+            char end[40] = "";
+            if (r->end_line)
+                snprintf(end, sizeof end, ",\"end_line\":%llu",
+                         (unsigned long long)(base + r->end_line));
+            printf("{\"file\":%s,\"line\":%llu%s%s%s\n", st->last_name ? st->last_name : "null",
+                   (unsigned long long)line, end, *rest == '}' ? "" : ",", rest);
         } else {
             const int c = o->colour;
             if (c)
                 fputs("\033[35m", stdout);
             put_name(stdout, file);
             if (c)
-                printf("\033[0m:\033[32m%llu\033[0m: %s%s\033[0m %s\n", (unsigned long long)line,
+                printf("\033[0m:\033[32m%llu\033[0m: %s%s\033[0m %s", (unsigned long long)line,
                        kind_colour[r->kind % DEFUSE_KIND_COUNT], defuse_kind_name(r->kind),
                        r->text);
             else
-                printf(":%llu: %s %s\n", (unsigned long long)line, defuse_kind_name(r->kind),
+                printf(":%llu: %s %s", (unsigned long long)line, defuse_kind_name(r->kind),
                        r->text);
+            if (r->end_line) /* a multi-line event */
+                printf(" lines=%llu-%llu", (unsigned long long)line,
+                       (unsigned long long)(base + r->end_line));
+            putchar('\n');
         }
         if (o->follow)
             fflush(stdout);
@@ -624,10 +636,19 @@ static void on_sigbus(int sig) {
  * SIGBUS. */
 #define LOGS_FAULT_STRIDE ((size_t)64 << 10)
 
-static void prefault(const char *m, size_t len) {
+/* Returns whether a NUL byte is among the 16 bytes read at each stride (in
+ * the cache line the fault brings in anyway): a UTF-16 region of 64 KiB
+ * or more after a NUL-free start is seen here at no cost; a full NUL
+ * search of every window would slow the clean-log path. */
+static int prefault(const char *m, size_t len) {
     const volatile char *v = m;
-    for (size_t i = 0; i < len; i += LOGS_FAULT_STRIDE)
+    int nul = 0;
+    for (size_t i = 0; i < len; i += LOGS_FAULT_STRIDE) {
         (void)v[i];
+        if (!nul && len - i >= 16 && memchr(m + i, '\0', 16))
+            nul = 1;
+    }
+    return nul;
 }
 
 /* Scans [start, end) of fd through windows of mappings.  Returns 0, -1 if a
@@ -660,8 +681,11 @@ static int scan_mapped(pool *p, job *j, lscan *ls, int fd, off_t start, off_t en
         (void)madvise(m, len, MADV_SEQUENTIAL);
         size_t skip = (size_t)(at - base), n = len - skip;
         bus_jmp = &jb;
-        prefault((const char *)m, len);
-        int r = lscan_feed(ls, (const char *)m + skip, n);
+        int r = 0;
+        if (prefault((const char *)m, len))
+            r = lscan_u16_from_here(ls);
+        if (r == 0)
+            r = lscan_feed(ls, (const char *)m + skip, n);
         bus_jmp = NULL;
         munmap(m, len);
         map = NULL;
@@ -691,10 +715,12 @@ static void run_job(pool *p, job *j, char *buf, defuse_scanner *sc) {
     }
     if (info.binary)
         job_message(j, LREC_WARNING, "binary file (NUL bytes): scanning its text lines anyway");
-    if (lscan_new(&ls, &o->scan, sc, j->year, job_sink, j) < 0) {
+    if (lscan_new(&ls, &o->scan, sc, j->year, job_sink, j) < 0 ||
+        (info.u16view && lscan_enable_u16(ls, info.u16bom) < 0)) {
         job_message(j, LREC_ERROR, "out of memory");
         goto out;
     }
+
     int fd;
     off_t ms, me, at = 0;
     /* (A file walked below the mapping size is read without asking: an
@@ -737,6 +763,7 @@ static void run_job(pool *p, job *j, char *buf, defuse_scanner *sc) {
             }
         }
     } else {
+        lscan_watch_nul(ls); /* a UTF-16 region later in the file */
         for (;;) {
             ssize_t n = lin_read(src, buf, LOGS_BLOCK, err, sizeof err);
             if (n < 0) {
@@ -753,6 +780,21 @@ static void run_job(pool *p, job *j, char *buf, defuse_scanner *sc) {
                 break;
             }
         }
+    }
+    /* A "${" left open on the last lines of a chunk: the lines that
+     * follow (the next chunk's) complete the window; lscan_tail() reports
+     * only what starts in this chunk. */
+    if (!j->last && j->end >= 0 && lscan_joining(ls)) {
+        int tfd;
+        off_t ts, te;
+        size_t want = LOGS_JOIN_BYTES + 2;
+        ssize_t n = -1;
+        if (lin_mappable(src, &tfd, &ts, &te))
+            do
+                n = pread(tfd, buf, want, j->end);
+            while (n < 0 && errno == EINTR);
+        if (lscan_tail(ls, buf, n > 0 ? (size_t)n : 0, n >= 0 && (size_t)n < want) < 0)
+            job_message(j, LREC_ERROR, "out of memory");
     }
     if (lscan_finish(ls) < 0)
         job_message(j, LREC_ERROR, "out of memory");

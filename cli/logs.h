@@ -1,11 +1,12 @@
 /*
  * logs.h -- declarations shared by the files of `defuse logs`:
  *   log_input.c    opening a log: stdin, plain, compressed (libarchive),
- *                  UTF-16 with BOM converted to UTF-8 (iconv), binary check
+ *                  UTF-8 BOM, UTF-16 and binary checks of the start
  *   log_format.c   src_ip and time of a line (access, error, JSON, syslog,
  *                  log4j layouts)
  *   log_scan.c     the line scanner: candidate jumps, newline counting,
- *                  Latin-1 lines, overlong lines, findings -> records
+ *                  Latin-1 lines, overlong lines, multi-line events, the
+ *                  UTF-16 view, findings -> records
  *   log_summary.c  the --summary aggregation and its text/JSON rendering
  *   log_follow.c   --follow (tail -F)
  *   logs.c         options, file walking, the worker pool, ordered output
@@ -43,6 +44,14 @@
  * an older one runs.  16 lets a run of small files be printed per wake-up
  * of the main thread rather than per file. */
 #define LOGS_JOBS_AHEAD 16u
+/* Multi-line events (log_scan.c "multi-line events"): a line that leaves
+ * a "${" open is scanned joined with at most this many lines in all, and
+ * at most this many bytes after the first line. */
+#define LOGS_JOIN_LINES 8u
+#define LOGS_JOIN_BYTES 65536u
+/* --follow: how long a window left open at the end of the data waits for
+ * the next line before its lines are scanned as they are. */
+#define LOGS_JOIN_WAIT_MS 1000
 /* Bytes at the start of a line examined for src_ip and time, and the
  * largest JSON line parsed for them (only lines with a finding). */
 #define LF_MAX_SCAN 4096u
@@ -53,8 +62,11 @@
 /* What the probe found out about a source. */
 typedef struct lin_info {
     const char *compression; /* "gzip", "bzip2", "xz", "zstd", ... or NULL */
-    const char *encoding;    /* "utf-16le" / "utf-16be" when converted, else NULL */
+    const char *encoding;    /* "utf-16le" / "utf-16be" when the start looks so, else NULL */
     int binary;              /* NUL-heavy start (not UTF-16) */
+    int u16view;             /* read also as UTF-16 (a UTF-16 BOM or NUL bytes at the
+                                start): lscan_enable_u16(ls, u16bom) */
+    int u16bom;              /* 1 UTF-16LE BOM, 2 UTF-16BE BOM, else 0 */
 } lin_info;
 
 typedef struct lin_source lin_source;
@@ -117,6 +129,8 @@ typedef struct lrec {
     int type;
     uint64_t line;   /* 1-based, relative to the start of the scanned range;
                         0 for messages that concern the whole file */
+    uint64_t end_line; /* a finding spanning lines (multi-line event): its
+                          last line, same base; else 0 */
     defuse_kind kind;
     char *text;      /* finding: human rest of line (defanged) or JSON;
                         message: the reason */
@@ -162,8 +176,33 @@ void lscan_free(lscan *s);
  * Returns 0, or a negative defuse_err from the scanner. */
 int lscan_feed(lscan *s, const char *data, size_t n);
 
-/* Scans the final unterminated line, if any (end of input). */
+/* Scans the final unterminated line, if any, and the lines of a join window
+ * still open (end of input). */
 int lscan_finish(lscan *s);
+
+/* Whether a join window (a "${" left open, logs.h LOGS_JOIN_*) waits for
+ * more lines. */
+int lscan_joining(const lscan *s);
+/* Scans the lines of an open join window as they are (--follow, after
+ * LOGS_JOIN_WAIT_MS without data).  Returns 0 or a negative defuse_err. */
+int lscan_join_flush(lscan *s);
+/* Lookahead past a chunk's range: data[0..n) are the bytes that follow it
+ * (at_eof: up to the end of the input).  They only complete a join window
+ * opened in the range; findings that start past the range are left to the
+ * next chunk, and lines are not counted.  Call before lscan_finish(); at
+ * most LOGS_JOIN_BYTES + 2 bytes are needed. */
+int lscan_tail(lscan *s, const char *data, size_t n, int at_eof);
+/* Also reads the input as UTF-16, line by line (log_scan.c "UTF-16 view");
+ * bom: 1 UTF-16LE, 2 UTF-16BE (every line decoded so), 0 (lines decoded by
+ * their NUL pattern).  Call before the first lscan_feed(). */
+int lscan_enable_u16(lscan *s, int bom);
+/* Starts the UTF-16 view (no BOM) now, if it is not on: from the next
+ * whole line, for a UTF-16 region found after a NUL-free start. */
+int lscan_u16_from_here(lscan *s);
+/* Makes lscan_feed() start the UTF-16 view at the first block that holds
+ * a NUL byte (for input read in blocks; mapped windows are sampled by
+ * the caller, which then calls lscan_u16_from_here()). */
+void lscan_watch_nul(lscan *s);
 
 /* Lines (newlines) consumed so far, and findings reported. */
 uint64_t lscan_lines(const lscan *s);

@@ -9,7 +9,10 @@ CASES.hex holds one case per line (hex of its bytes), NORMAL.out the
 matching `defuse_eval -n` lines ("STATUS =HEX ...").  The cases without a
 CR or LF are written one per line to WORKDIR/lines.log and scanned with
 `DEFUSE logs --json`; for every line the set of jndi callbacks must equal
-defuse_eval's.  This checks the front end (line reading, encodings, the
+defuse_eval's.  Cases are separated by JOIN_LINES empty lines: a case that
+leaves a "${" open is joined with the following lines (multi-line events,
+docs/logs.md), and after that many lines without a "}" the window ends and
+the case is scanned alone, as defuse_eval does.  This checks the front end (line reading, encodings, the
 defuse_candidate() pre-filter, JSON) against the library on many inputs.
 Exit 0 if all agree, 1 otherwise (the first differences are printed).
 """
@@ -19,6 +22,9 @@ import os
 import subprocess
 import sys
 
+# LOGS_JOIN_LINES of cli/logs.h: the most lines a window of joined lines holds
+JOIN_LINES = 8
+
 
 def main():
     cases_path, normal_path, defuse, work = sys.argv[1:5]
@@ -27,7 +33,7 @@ def main():
     keep = [i for i, s in enumerate(raw) if b"\n" not in s and b"\r" not in s]
     log = os.path.join(work, "lines.log")
     with open(log, "wb") as f:
-        f.write(b"".join(raw[i] + b"\n" for i in keep))
+        f.write(b"".join(raw[i] + b"\n" * (1 + JOIN_LINES) for i in keep))
     out = subprocess.run([defuse, "logs", "--json", log], stdout=subprocess.PIPE, check=False)
     if out.returncode not in (0, 1):
         print("FAIL: defuse logs exited %d" % out.returncode)
@@ -44,7 +50,7 @@ def main():
         # come out as U+FFFD, so compare in that representation.
         want = set("-" if x[1:] == "-" else binascii.unhexlify(x[1:]).decode("utf-8", "replace")
                    for x in normal[i][1:] if x[:1] in "=+~^@")
-        got = found.get(n, set())
+        got = found.get(1 + (n - 1) * (1 + JOIN_LINES), set())
         if want != got:
             bad += 1
             if bad <= 5:
