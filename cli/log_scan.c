@@ -453,6 +453,15 @@ static ssize_t latin1_into(lscan *s, size_t at, const char *p, size_t n) {
 static int detect(lscan *s, const char *p, size_t n) {
     s->fields_done = 0;
     s->fields_line = 0;
+    /* ${date:...} formats the event's time: take it from the line's own
+     * timestamp when it has one (otherwise the library evaluates several
+     * times and marks what depends on it). */
+    int64_t ms;
+    int tz;
+    if (defuse_log_time(p, n, &ms, &tz, NULL) == 0)
+        defuse_scanner_set_time(s->sc, ms, tz);
+    else
+        defuse_scanner_set_time(s->sc, DEFUSE_TIME_UNKNOWN, 0);
     /* Every caller found a candidate in the text: the scan need not look
      * for one again. */
     int r = defuse_scan(s->sc, p, n, s->o->flags | DEFUSE__SCAN_HAS_CANDIDATE, on_finding, s);
