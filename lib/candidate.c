@@ -37,7 +37,6 @@
 #include "decode_extra.h"
 
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -393,11 +392,8 @@ static bool vb_check(unsigned node, unsigned char *buf, size_t depth) {
     for (unsigned c = trie[node].first; c; c = trie[c].next) {
         buf[depth] = trie[c].byte;
         if (trie[c].accept || depth + 1 == VB_WIDTH) {
-            if (!vb_covers(buf, depth + 1)) {
-                if (getenv("DEFUSE_VB_DEBUG"))
-                    fprintf(stderr, "uncovered: %.*s\n", (int)depth + 1, buf);
+            if (!vb_covers(buf, depth + 1))
                 return false;
-            }
         } else if (!vb_check(c, buf, depth + 1)) {
             return false;
         }
