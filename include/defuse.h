@@ -128,12 +128,18 @@ typedef enum defuse_layer {
     DEFUSE_LAYER_HTML = 5,      /* &#36; &#x24; &dollar; &lbrace; ... */
     DEFUSE_LAYER_JSON = 6,      /* JSON string escapes \" \\ \/ \n ... */
     DEFUSE_LAYER_BASE64 = 7,    /* Basic credentials, ${base64:...} */
-    DEFUSE_LAYER_PLUS = 8       /* '+' as space in form bodies */
+    DEFUSE_LAYER_PLUS = 8,      /* '+' as space in form-encoded queries and bodies */
+    /* Transport encodings of mail and tokens (docs/decoding.md). */
+    DEFUSE_LAYER_JWT = 9,     /* base64url JSON segments of a JWT (eyJ...) */
+    DEFUSE_LAYER_MIME_B = 10, /* RFC 2047 encoded-word =?charset?B?...?= */
+    DEFUSE_LAYER_MIME_Q = 11, /* RFC 2047 encoded-word =?charset?Q?...?= */
+    DEFUSE_LAYER_QP = 12      /* quoted-printable =XX, soft line breaks */
 } defuse_layer;
-#define DEFUSE_LAYER_COUNT 9
+#define DEFUSE_LAYER_COUNT 13
 
 /* Returns "percent", "percent-u", "unicode", "hex", "octal", "html",
- * "json", "base64", "plus"; "unknown" otherwise. */
+ * "json", "base64", "plus", "jwt", "mime-b", "mime-q", "quoted-printable";
+ * "unknown" otherwise. */
 const char *defuse_layer_name(defuse_layer l);
 
 #define DEFUSE_MAX_REPORTED_LAYERS 16

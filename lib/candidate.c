@@ -55,28 +55,46 @@
  * '$', or an escape start ('%', '\\', '&') that a later round may consume.
  * Must match decode.c (hex digits are listed in both cases where decode.c
  * accepts both).  The first entry is the literal '$' of "${". */
-static const struct chain_seq {
+struct chain_seq {
     const char *seq;
     char out;
-} chain_seqs[] = {
-    {"$", '$'},
-    {"%24", '$'}, {"%u0024", '$'}, {"%U0024", '$'}, {"\\u0024", '$'}, {"\\x24", '$'},
-    {"\\44", '$'}, {"\\044", '$'}, {"&dollar;", '$'},
-    {"%25", '%'}, {"%u0025", '%'}, {"%U0025", '%'}, {"\\u0025", '%'}, {"\\x25", '%'},
-    {"\\45", '%'}, {"\\045", '%'}, {"&percnt;", '%'},
-    {"%26", '&'}, {"%u0026", '&'}, {"%U0026", '&'}, {"\\u0026", '&'}, {"\\x26", '&'},
-    {"\\46", '&'}, {"\\046", '&'}, {"&amp;", '&'}, {"&amp", '&'}, {"&AMP;", '&'}, {"&AMP", '&'},
-    {"%5c", '\\'}, {"%5C", '\\'}, {"%u005c", '\\'}, {"%u005C", '\\'}, {"%U005c", '\\'},
-    {"%U005C", '\\'}, {"\\u005c", '\\'}, {"\\u005C", '\\'}, {"\\x5c", '\\'}, {"\\x5C", '\\'},
-    {"\\134", '\\'}, {"\\\\", '\\'}, {"&bsol;", '\\'},
-    {"&#", OPEN_END},
+};
+static const struct chain_seq chain_seqs[] = {
+    {"$", '$'},        {"%24", '$'},      {"%u0024", '$'},  {"%U0024", '$'},   {"\\u0024", '$'},
+    {"\\x24", '$'},    {"\\44", '$'},     {"\\044", '$'},   {"&dollar;", '$'}, {"%25", '%'},
+    {"%u0025", '%'},   {"%U0025", '%'},   {"\\u0025", '%'}, {"\\x25", '%'},    {"\\45", '%'},
+    {"\\045", '%'},    {"&percnt;", '%'}, {"%26", '&'},     {"%u0026", '&'},   {"%U0026", '&'},
+    {"\\u0026", '&'},  {"\\x26", '&'},    {"\\46", '&'},    {"\\046", '&'},    {"&amp;", '&'},
+    {"&amp", '&'},     {"&AMP;", '&'},    {"&AMP", '&'},    {"%5c", '\\'},     {"%5C", '\\'},
+    {"%u005c", '\\'},  {"%u005C", '\\'},  {"%U005c", '\\'}, {"%U005C", '\\'},  {"\\u005c", '\\'},
+    {"\\u005C", '\\'}, {"\\x5c", '\\'},   {"\\x5C", '\\'},  {"\\134", '\\'},   {"\\\\", '\\'},
+    {"&bsol;", '\\'},  {"&#", OPEN_END},
+};
+
+/* Chain sequences of a first-round rule (quoted-printable, decode.c
+ * dec_qp): every byte is raw input, none the output of an earlier escape,
+ * and they only begin a chain ('=' is no chain output). */
+static const struct chain_seq raw_seqs[] = {
+    {"=24", '$'}, {"=25", '%'}, {"=26", '&'}, {"=5C", '\\'}, {"=5c", '\\'},
 };
 
 /* Numeric character references ("&#36;", "&#x0024", any number of leading
  * zeros) are not enumerable: "&#" is a chain sequence with out OPEN_END that
  * ends the expansion (everything after it is accepted). */
 
-static const char escape_starts[] = {'%', '\\', '&'};
+/* '=' starts quoted-printable escapes, soft line breaks (which yield
+ * nothing) and encoded-words, all of the first round: one of them may make
+ * a byte of a sequence that a later round undoes ("%=32=34{"). */
+static const char escape_starts[] = {'%', '\\', '&', '='};
+
+/* A JWT (decode.c dec_jwt) decodes to '{' first; it is only taken at a
+ * boundary (the byte before is no base64url character and no '$'), so
+ * only a '$' made by a sequence ending in such a byte ("&dollar;", which
+ * ends in ';') can be followed by one. */
+static bool jwt_boundary(char b) {
+    return !((b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') ||
+             b == '-' || b == '_' || b == '$');
+}
 
 /* How many chain sequences one trigger looks through: 1 means "%25" must be
  * followed by the rest of a '%' sequence ("%255c") and then by what may
@@ -203,11 +221,11 @@ static size_t follow_set(char out, char *f) {
 /* Emits the literals for: buf[0..plen) matched literally, then the rest R
  * of a chain sequence with output `out`.  top: R is the chain's first
  * sequence (its first byte is literal input at the chain start). */
-static void gen(char *buf, size_t plen, const char *R, size_t rlen, char out, int depth, size_t kmin,
-                bool top) {
-    if (plen + rlen + 1 > MAX_TRIGGER_LEN)
+static void gen(char *buf, size_t plen, const char *R, size_t rlen, char out, int depth,
+                size_t kmin, bool top, bool raw) {
+    if (plen + rlen + 3 > MAX_TRIGGER_LEN)
         return; /* cannot happen: sequences are short and depth is 1 */
-    for (size_t k = kmin; k < rlen; k++) {
+    for (size_t k = raw ? rlen : kmin; k < rlen; k++) {
         /* Byte k of the sequence is an escape start instead (an escape
          * undone earlier that yields it). */
         memcpy(buf + plen, R, k);
@@ -235,6 +253,10 @@ static void gen(char *buf, size_t plen, const char *R, size_t rlen, char out, in
             buf[full] = f[i];
             lit(buf, full + 1);
         }
+        if (out == '$' && jwt_boundary(buf[full - 1])) {
+            memcpy(buf + full, "eyJ", 3);
+            lit(buf, full + 3);
+        }
         return;
     }
     for (size_t e = 0; e < sizeof escape_starts; e++) {
@@ -244,7 +266,7 @@ static void gen(char *buf, size_t plen, const char *R, size_t rlen, char out, in
     for (size_t u = 0; u < DEFUSE_ARRAY_LEN(chain_seqs); u++) {
         const char *t = chain_seqs[u].seq;
         if (t[0] == out && t[1])
-            gen(buf, full, t + 1, strlen(t) - 1, chain_seqs[u].out, depth - 1, 0, false);
+            gen(buf, full, t + 1, strlen(t) - 1, chain_seqs[u].out, depth - 1, 0, false, false);
     }
 }
 
@@ -326,15 +348,15 @@ static void build_dfa(void) {
  * (every '%' of "%20" and "ba" of "database"), these one in ~4,400 (mostly
  * "%255", "%u00" and "\\\\" in JSON, which are trigger prefixes).  E is
  * an escape start, after which any byte may follow. */
-#define E3 "%&\\"
+#define E3 "%&\\="
 static const char *const vbuckets[8][4] = {
-    {"$%&", E3 "#{", NULL, NULL},          /* "${", "$%", "%%", "&#", ... */
+    {"$%&", E3 "#{", NULL, NULL},          /* "${", "$%", "%%", "&#", "$=", ... */
     {"%&\\", "25uUaAbdpx014\\", E3, NULL}, /* "%2%", "&a&", "\\\\\\", ... */
-    {"%", "2", "456", E3 "{25Uu#Aabdp"},   /* "%24{", "%255c", "%26amp" */
-    {"%\\", "5uU", "cC0", E3 "014ux0"},    /* "%5c", "%u00", "\\u00" */
-    {"\\", "%&", NULL, NULL},              /* "\\%", "\\&" */
+    {"%=", "2", "456", E3 "{25Uu#Aabdpe"}, /* "%24{", "%255c", "%26amp", "=24{" */
+    {"%\\=", "5uU", "cC0", E3 "014ux0"},   /* "%5c", "%u00", "\\u00", "=5c" */
+    {"\\", "%&=", NULL, NULL},             /* "\\%", "\\&", "\\=" */
     {"&", "aAbdp", "mMsoe", E3 "pPolr"},   /* "&amp", "&bsol", "&dollar", "&percnt" */
-    {"bB", "aA", "sS", "iI"},              /* "basic" */
+    {"bBcC", "aAoO", "sSoO", "iIkK"},      /* "basic", "cookie" */
     {"\\", "014\\x", "4356012ux", E3 "{0123456Uu#AabdpCc"}, /* "\\044", "\\x24", ... */
 };
 #undef E3
@@ -348,6 +370,9 @@ static unsigned char vclass[VB_WIDTH][128] __attribute__((aligned(64)));
 static bool vclass_ok;
 
 static bool vb_covers(const unsigned char *s, size_t n) {
+    /* "eyJ" and "=?" are flagged by a test of their own (vb_step). */
+    if ((n >= 3 && memcmp(s, "eyJ", 3) == 0) || (n >= 2 && memcmp(s, "=?", 2) == 0))
+        return true;
     for (size_t b = 0; b < DEFUSE_ARRAY_LEN(vbuckets); b++) {
         size_t k = 0;
         for (; k < VB_WIDTH; k++) {
@@ -390,16 +415,36 @@ static void build_triggers(void) {
     char buf[MAX_TRIGGER_LEN + 1];
     for (size_t t = 0; t < DEFUSE_ARRAY_LEN(chain_seqs); t++) {
         const char *s = chain_seqs[t].seq;
-        gen(buf, 0, s, strlen(s), chain_seqs[t].out, CHAIN_DEPTH, 1, true);
+        gen(buf, 0, s, strlen(s), chain_seqs[t].out, CHAIN_DEPTH, 1, true, false);
     }
-    /* "basic" in every case, then a blank or an escape start. */
-    static const char seps[] = {' ', '\t', '%', '\\', '&'};
+    for (size_t t = 0; t < DEFUSE_ARRAY_LEN(raw_seqs); t++) {
+        const char *s = raw_seqs[t].seq;
+        gen(buf, 0, s, strlen(s), raw_seqs[t].out, CHAIN_DEPTH, 1, true, true);
+    }
+    /* "basic" in every case, then a blank, an escape start or '+' (a space
+     * in form context, decode.c dec_plus). */
+    static const char seps[] = {' ', '\t', '%', '\\', '&', '=', '+'};
     for (unsigned m = 0; m < 32; m++) {
         for (unsigned k = 0; k < 5; k++)
             buf[k] = (char)((m >> k & 1) ? "BASIC"[k] : "basic"[k]);
         for (size_t e = 0; e < sizeof seps; e++) {
             buf[5] = seps[e];
             lit(buf, 6);
+        }
+    }
+    /* The markers of the first-round rules, as raw input: a JWT header
+     * ("eyJ", Base64 of '{"'), an encoded-word ("=?"), and "cookie" in any
+     * case followed by what may follow it in a cookie marker (decode.c
+     * dec_cookie_mark: 's', a quote, a blank, ':' or '='). */
+    lit("eyJ", 3);
+    lit("=?", 2);
+    static const char cseps[] = {'s', 'S', '"', '\'', ' ', '\t', ':', '='};
+    for (unsigned m = 0; m < 64; m++) {
+        for (unsigned k = 0; k < 6; k++)
+            buf[k] = (char)((m >> k & 1) ? "COOKIE"[k] : "cookie"[k]);
+        for (size_t e = 0; e < sizeof cseps; e++) {
+            buf[6] = cseps[e];
+            lit(buf, 7);
         }
     }
     for (unsigned c = trie[0].first; c; c = trie[c].next)
@@ -482,16 +527,27 @@ static size_t scan_scalar(const unsigned char *p, size_t from, size_t len) {
 
 #if HAVE_X86
 /* Bit i of the result is set when p[i] is '$' '%' '&' '\\', or p[i..i+2)
- * is "ba" in any case.  Reads p[0..17). */
+ * is "ba" or "co" in any case, "ey", or '=' then '?', '2' or '5' (every
+ * trigger starts so).  Reads p[0..17). */
 static inline unsigned flag16(const unsigned char *p) {
     __m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)p);
     __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
     __m128i t = _mm_sub_epi8(v0, _mm_set1_epi8(0x24));
     __m128i range = _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(2)), t); /* 0x24..0x26 */
     __m128i bs = _mm_cmpeq_epi8(v0, _mm_set1_epi8('\\'));
-    __m128i b = _mm_cmpeq_epi8(_mm_or_si128(v0, _mm_set1_epi8(0x20)), _mm_set1_epi8('b'));
-    __m128i a = _mm_cmpeq_epi8(_mm_or_si128(v1, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
+    __m128i l0 = _mm_or_si128(v0, _mm_set1_epi8(0x20)), l1 = _mm_or_si128(v1, _mm_set1_epi8(0x20));
+    __m128i b = _mm_cmpeq_epi8(l0, _mm_set1_epi8('b'));
+    __m128i a = _mm_cmpeq_epi8(l1, _mm_set1_epi8('a'));
+    __m128i co = _mm_and_si128(_mm_cmpeq_epi8(l0, _mm_set1_epi8('c')),
+                               _mm_cmpeq_epi8(l1, _mm_set1_epi8('o')));
+    __m128i ey = _mm_and_si128(_mm_cmpeq_epi8(v0, _mm_set1_epi8('e')),
+                               _mm_cmpeq_epi8(v1, _mm_set1_epi8('y')));
+    __m128i eq = _mm_and_si128(_mm_cmpeq_epi8(v0, _mm_set1_epi8('=')),
+                               _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v1, _mm_set1_epi8('?')),
+                                                         _mm_cmpeq_epi8(v1, _mm_set1_epi8('2'))),
+                                            _mm_cmpeq_epi8(v1, _mm_set1_epi8('5'))));
     __m128i m = _mm_or_si128(_mm_or_si128(range, bs), _mm_and_si128(a, b));
+    m = _mm_or_si128(m, _mm_or_si128(co, _mm_or_si128(ey, eq)));
     return (unsigned)_mm_movemask_epi8(m);
 }
 
@@ -516,9 +572,21 @@ __attribute__((target("avx2"))) static inline uint32_t flag32(const unsigned cha
     __m256i t = _mm256_sub_epi8(v0, _mm256_set1_epi8(0x24));
     __m256i range = _mm256_cmpeq_epi8(_mm256_min_epu8(t, _mm256_set1_epi8(2)), t);
     __m256i bs = _mm256_cmpeq_epi8(v0, _mm256_set1_epi8('\\'));
-    __m256i b = _mm256_cmpeq_epi8(_mm256_or_si256(v0, _mm256_set1_epi8(0x20)), _mm256_set1_epi8('b'));
-    __m256i a = _mm256_cmpeq_epi8(_mm256_or_si256(v1, _mm256_set1_epi8(0x20)), _mm256_set1_epi8('a'));
+    __m256i l0 = _mm256_or_si256(v0, _mm256_set1_epi8(0x20));
+    __m256i l1 = _mm256_or_si256(v1, _mm256_set1_epi8(0x20));
+    __m256i b = _mm256_cmpeq_epi8(l0, _mm256_set1_epi8('b'));
+    __m256i a = _mm256_cmpeq_epi8(l1, _mm256_set1_epi8('a'));
+    __m256i co = _mm256_and_si256(_mm256_cmpeq_epi8(l0, _mm256_set1_epi8('c')),
+                                  _mm256_cmpeq_epi8(l1, _mm256_set1_epi8('o')));
+    __m256i ey = _mm256_and_si256(_mm256_cmpeq_epi8(v0, _mm256_set1_epi8('e')),
+                                  _mm256_cmpeq_epi8(v1, _mm256_set1_epi8('y')));
+    __m256i eq = _mm256_and_si256(
+        _mm256_cmpeq_epi8(v0, _mm256_set1_epi8('=')),
+        _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v1, _mm256_set1_epi8('?')),
+                                        _mm256_cmpeq_epi8(v1, _mm256_set1_epi8('2'))),
+                        _mm256_cmpeq_epi8(v1, _mm256_set1_epi8('5'))));
     __m256i m = _mm256_or_si256(_mm256_or_si256(range, bs), _mm256_and_si256(a, b));
+    m = _mm256_or_si256(m, _mm256_or_si256(co, _mm256_or_si256(ey, eq)));
     return (uint32_t)_mm256_movemask_epi8(m);
 }
 
@@ -593,16 +661,23 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) static inline __attribute
 uint64_t
 vb_step(const vb_tables *t, __m512i b0, __m512i nxt) {
     __m512i hi = _mm512_alignr_epi32(nxt, b0, 4); /* p[i+16..i+80) */
+    __m512i s1 = _mm512_alignr_epi8(hi, b0, 1), s2 = _mm512_alignr_epi8(hi, b0, 2);
     __m512i c0 = _mm512_permutex2var_epi8(t->a[0], b0, t->b[0]);
-    __m512i c1 = _mm512_permutex2var_epi8(t->a[1], _mm512_alignr_epi8(hi, b0, 1), t->b[1]);
+    __m512i c1 = _mm512_permutex2var_epi8(t->a[1], s1, t->b[1]);
     uint64_t m = _cvtmask64_u64(_mm512_test_epi8_mask(c0, c1));
     if (__builtin_expect(m != 0, 0)) {
-        __m512i c2 = _mm512_permutex2var_epi8(t->a[2], _mm512_alignr_epi8(hi, b0, 2), t->b[2]);
+        __m512i c2 = _mm512_permutex2var_epi8(t->a[2], s2, t->b[2]);
         __m512i c3 = _mm512_permutex2var_epi8(t->a[3], _mm512_alignr_epi8(hi, b0, 3), t->b[3]);
         __m512i c = _mm512_ternarylogic_epi64(c0, c1, c2, 0x80); /* c0 & c1 & c2 */
         m = _cvtmask64_u64(_mm512_test_epi8_mask(c, c3));
     }
-    return m;
+    /* The markers "eyJ" and "=?" (no bucket left for them; vb_covers). */
+    __mmask64 ey = _mm512_mask_cmpeq_epi8_mask(_mm512_cmpeq_epi8_mask(b0, _mm512_set1_epi8('e')),
+                                               s1, _mm512_set1_epi8('y'));
+    ey = _mm512_mask_cmpeq_epi8_mask(ey, s2, _mm512_set1_epi8('J'));
+    __mmask64 eq = _mm512_mask_cmpeq_epi8_mask(_mm512_cmpeq_epi8_mask(b0, _mm512_set1_epi8('=')),
+                                               s1, _mm512_set1_epi8('?'));
+    return m | _cvtmask64_u64(ey) | _cvtmask64_u64(eq);
 }
 
 /* The first bit of m at which verify() accepts, or 64. */

@@ -264,6 +264,15 @@ typedef struct round_ctx {
     bool defer_b64;   /* postpone Base64 tokens followed by an escape */
     bool deferred;    /* a token was postponed */
     int err;
+    /* First round only: the rules keyed on markers of the raw input (R1_*),
+     * and the context they read, scanned lazily up to ctx_to (each byte
+     * once, so the round stays linear). */
+    unsigned r1;
+    size_t ctx_to;
+    size_t last_eq;     /* 1 + offset of the last '=' (0: none) */
+    size_t last_delim;  /* 1 + offset of the last token delimiter */
+    size_t cookie_from; /* 1 + offset where a cookie list starts (0: none) */
+    bool cookie_on;     /* inside that list */
 } round_ctx;
 
 /* Origin in the original buffer of input byte k of this round. */
@@ -311,6 +320,15 @@ static void emit(round_ctx *c, const unsigned char *b, size_t k, size_t i, size_
     }
     if (!c->err)
         c->err = add_rec(c, o, origin_in(c, i + consumed), l);
+}
+
+/* Writes byte b with the origin of input byte src (no record: the caller
+ * adds one for the whole decoding). */
+static inline void put1(round_ctx *c, unsigned char b, size_t src) {
+    c->out[c->wo] = b;
+    if (c->map)
+        c->oout[c->wo] = origin_in(c, src);
+    c->wo++;
 }
 
 /* \uXXXX or %uXXXX at i (marker is '\\' or '%'), with a surrogate pair when
@@ -460,10 +478,13 @@ static size_t dec_amp(round_ctx *c, size_t i) {
     return best + 1;
 }
 
-/* Decodes the Base64 token in[ts..te) and emits it.  Returns false (and
- * writes nothing) if it is not Base64 or not acceptable. */
-static bool emit_b64(round_ctx *c, size_t ts, size_t te, bool force) {
-    if (te - ts < 4)
+/* Decodes the Base64 token in[ts..te) and emits it with layer l: output
+ * byte k has the origin of input byte ts + 4*(k/3) + k%3 (l < 0: no
+ * record, the caller makes one).  Returns false
+ * (and writes nothing) if it is not Base64, or (unless force) not
+ * printable UTF-8. */
+static bool b64_put(round_ctx *c, size_t ts, size_t te, bool force, int l) {
+    if (te - ts < 2)
         return false;
     /* The output of Base64 (3 per 4) fits in the room the token leaves in
      * out[], since out never runs ahead of in. */
@@ -472,16 +493,43 @@ static bool emit_b64(round_ctx *c, size_t ts, size_t te, bool force) {
     if (dl <= 0 || (!force && !printable_utf8(dst, (size_t)dl)))
         return false;
     uint32_t o0 = origin_in(c, ts);
-    for (long j = 0; j < dl; j++) {
-        size_t src = ts + (size_t)(j / 3) * 4 + (size_t)(j % 3);
-        c->oout[c->wo + (size_t)j] = src < te ? origin_in(c, src) : o0;
-    }
-    /* origins must be monotonic: they are, as src grows with j. */
+    /* origins are monotonic: src grows with j. */
+    if (c->map)
+        for (long j = 0; j < dl; j++) {
+            size_t src = ts + (size_t)(j / 3) * 4 + (size_t)(j % 3);
+            c->oout[c->wo + (size_t)j] = src < te ? origin_in(c, src) : o0;
+        }
     c->wo += (size_t)dl;
-    c->changes++;
-    if (!c->err)
-        c->err = add_rec(c, o0, origin_in(c, te), DEFUSE_LAYER_BASE64);
+    if (l >= 0) {
+        c->changes++;
+        if (c->map && !c->err)
+            c->err = add_rec(c, o0, origin_in(c, te), (defuse_layer)l);
+    }
     return true;
+}
+
+static bool emit_b64(round_ctx *c, size_t ts, size_t te, bool force) {
+    return te - ts >= 4 && b64_put(c, ts, te, force, DEFUSE_LAYER_BASE64);
+}
+
+/* True if a decoding of layer l in an earlier round consumed part of the
+ * original span [lo, hi): one binary search per round. */
+static bool prior_layer(const defuse__decoder *d, uint32_t lo, uint32_t hi, defuse_layer l) {
+    if (hi <= lo)
+        hi = lo + 1;
+    for (unsigned r = 0; r < d->nrounds; r++) {
+        size_t a = d->lofs[r][l], b = d->lofs[r][l + 1];
+        while (a < b) {
+            size_t m = a + (b - a) / 2;
+            if (d->recs[m].end <= lo)
+                a = m + 1;
+            else
+                b = m;
+        }
+        if (a < d->lofs[r][l + 1] && d->recs[a].start < hi)
+            return true;
+    }
+    return false;
 }
 
 /* Token end: base64 characters then at most two '='. */
@@ -522,10 +570,11 @@ static size_t dec_basic(round_ctx *c, size_t i) {
     size_t te = b64_token_end(in, n, ts);
     if (te - ts < 4)
         return 0;
-    /* A token that is itself the output of this rule (Base64 output never
-     * has four bytes with consecutive origins) is not decoded again: the
-     * user name of "Basic dXNlcjpwdw==" stays "user". */
-    if (origin_in(c, ts + 4) != origin_in(c, ts) + 4)
+    /* A token that is itself the output of a Base64 decoding of an earlier
+     * round is not decoded again: the user name of "Basic dXNlcjpwdw=="
+     * stays "user".  Any other earlier decoding may have made it
+     * ("Basic%20%2BKC..." is percent, then Base64). */
+    if (prior_layer(c->d, origin_in(c, ts), origin_in(c, te), DEFUSE_LAYER_BASE64))
         return 0;
     if (te < n && (in[te] == '%' || in[te] == '\\' || in[te] == '&') && c->defer_b64) {
         c->deferred = true;
@@ -545,9 +594,326 @@ static size_t dec_basic(round_ctx *c, size_t i) {
     return te - i;
 }
 
-/* Byte classes that may start an escape within a round. */
+/* ---- first-round rules: form '+', JWT, cookies, MIME words, QP ----------
+ *
+ * These encodings are keyed on markers that the candidate pre-filter must
+ * see as they are ("eyJ", "=?", "cookie:", a QP-encoded '$' or '{'), or on
+ * the context of a byte ('+' after "key=").  A decoding may create such a
+ * marker ("%3D?" -> "=?"), so these rules apply in the first round only,
+ * where every byte is raw input; their output is then decoded further by
+ * the ordinary rules of later rounds (a JWT claim holding "\u0024{", a
+ * cookie holding "%24%7B").  r1_rules() tells which markers a buffer holds
+ * (a buffer without any keeps the fast dispatch of later rounds). */
+
+enum {
+    R1_PLUS = 1u << 0,   /* '+' is a space in form context */
+    R1_QP = 1u << 1,     /* quoted-printable =XX and soft line breaks */
+    R1_MIME = 1u << 2,   /* RFC 2047 encoded-words */
+    R1_JWT = 1u << 3,    /* eyJ... JWTs */
+    R1_COOKIE = 1u << 4, /* Base64 cookie values */
+};
+
+static bool is_b64url(unsigned char c) {
+    return is_alnum(c) || c == '-' || c == '_';
+}
+
+/* Case-insensitive "cookie" at s (n bytes available). */
+static bool at_cookie(const unsigned char *s, size_t n) {
+    static const char kw[] = "cookie";
+    if (n < 6)
+        return false;
+    for (size_t k = 0; k < 6; k++)
+        if (lc(s[k]) != (unsigned char)kw[k])
+            return false;
+    return true;
+}
+
+static bool has_lit(const unsigned char *s, size_t n, const char *m) {
+    return memmem(s, n, m, strlen(m)) != NULL;
+}
+
+/* The first-round rules the raw buffer s[0..n) may need (R1_*). */
+static unsigned r1_rules(const unsigned char *s, size_t n) {
+    unsigned r = 0;
+    if (memchr(s, '+', n) && memchr(s, '=', n))
+        r |= R1_PLUS;
+    if (has_lit(s, n, "=7B") || has_lit(s, n, "=7b") || has_lit(s, n, "=24{") ||
+        has_lit(s, n, "=24="))
+        r |= R1_QP;
+    if (n >= 2 && memmem(s, n, "=?", 2))
+        r |= R1_MIME;
+    if (has_lit(s, n, "eyJ"))
+        r |= R1_JWT;
+    for (size_t i = 3; i + 3 <= n; i++) {
+        if ((s[i] | 0x20) == 'k' && at_cookie(s + i - 3, n - (i - 3))) {
+            r |= R1_COOKIE;
+            break;
+        }
+    }
+    return r;
+}
+
+/* Bytes that end a token for the '+' rule (a form value never holds them
+ * raw). */
+static const unsigned char form_delim[256] = {
+    [' '] = 1, ['\t'] = 1, ['"'] = 1, ['\''] = 1, ['\n'] = 1, ['\r'] = 1, ['<'] = 1, ['>'] = 1,
+};
+
+/* Advances the lazily scanned context to input offset `to`: the last '='
+ * and delimiter, and the end of a cookie list (a newline, a quote, a
+ * backslash, or a blank after a byte other than ';', ',' or a blank). */
+static void ctx_scan(round_ctx *c, size_t to) {
+    const unsigned char *in = c->in;
+    for (size_t k = c->ctx_to; k < to; k++) {
+        unsigned char b = in[k];
+        if (b == '=')
+            c->last_eq = k + 1;
+        else if (form_delim[b])
+            c->last_delim = k + 1;
+        if (c->cookie_on && k + 1 > c->cookie_from) {
+            if (b == '\n' || b == '\r' || b == '"' || b == '\'' || b == '\\')
+                c->cookie_on = false;
+            else if ((b == ' ' || b == '\t') && k > 0 && !strchr(";, \t", in[k - 1]))
+                c->cookie_on = false;
+        }
+    }
+    if (to > c->ctx_to)
+        c->ctx_to = to;
+}
+
+/* '+' at i: a space when the token it is in holds a '=' before it (a query
+ * or form value: "?q=a+b", "auth=Basic+dXNl..."), outside a cookie list. */
+static size_t dec_plus(round_ctx *c, size_t i) {
+    if (!(c->r1 & R1_PLUS))
+        return 0;
+    ctx_scan(c, i);
+    if (c->cookie_on || c->last_eq <= c->last_delim)
+        return 0;
+    static const unsigned char sp = ' ';
+    emit(c, &sp, 1, i, 1, DEFUSE_LAYER_PLUS);
+    return 1;
+}
+
+/* "cookie" at i, then an optional 's' and quote, blanks, and ':' or '='
+ * ("Cookie: ", "Set-Cookie:", "cookie=", "\"cookie\":\""): a cookie list
+ * starts after it.  Consumes nothing (the marker is copied). */
+static size_t dec_cookie_mark(round_ctx *c, size_t i) {
+    const unsigned char *in = c->in;
+    size_t n = c->n;
+    if (!(c->r1 & R1_COOKIE) || !at_cookie(in + i, n - i))
+        return 0;
+    size_t j = i + 6;
+    if (j < n && lc(in[j]) == 's')
+        j++;
+    if (j < n && (in[j] == '"' || in[j] == '\''))
+        j++;
+    while (j < n && (in[j] == ' ' || in[j] == '\t'))
+        j++;
+    if (j >= n || (in[j] != ':' && in[j] != '='))
+        return 0;
+    j++;
+    while (j < n && (in[j] == ' ' || in[j] == '\t'))
+        j++;
+    if (j < n && (in[j] == '"' || in[j] == '\''))
+        j++;
+    ctx_scan(c, i);
+    c->cookie_from = j + 1;
+    c->cookie_on = true;
+    return 0;
+}
+
+/* A cookie value after the '=' at i, in a cookie list: an optional quote,
+ * Base64 of DEFUSE_COOKIE_B64_MIN..MAX characters (standard or URL-safe),
+ * padding as '=' or "%3D", then the end of the value.  Decoded when that is
+ * printable UTF-8 ("Cookie: a=JHtqbmRp...").  Returns bytes handled or 0. */
+static size_t dec_cookie_value(round_ctx *c, size_t i) {
+    const unsigned char *in = c->in;
+    size_t n = c->n;
+    ctx_scan(c, i);
+    if (!c->cookie_on)
+        return 0;
+    size_t v = i + 1;
+    if (v < n && in[v] == '"')
+        v++;
+    size_t te = v;
+    while (te < n && te - v <= DEFUSE_COOKIE_B64_MAX && is_b64(in[te]))
+        te++;
+    if (te - v < DEFUSE_COOKIE_B64_MIN || te - v > DEFUSE_COOKIE_B64_MAX)
+        return 0;
+    size_t lit = 0, pe = te;
+    while (lit < 2 && pe < n && in[pe] == '=') {
+        lit++;
+        pe++;
+    }
+    for (unsigned p = lit;
+         p < 2 && n - pe >= 3 && in[pe] == '%' && in[pe + 1] == '3' && lc(in[pe + 2]) == 'd'; p++)
+        pe += 3;
+    if (pe < n && !strchr(";, \t\"\\\r\n&", in[pe]))
+        return 0;
+    size_t save = c->wo;
+    for (size_t k = i; k < v; k++)
+        put1(c, in[k], k);
+    /* Literal padding is part of the token; "%3D" is left to the percent
+     * rule of the same round. */
+    if (lit && b64_put(c, v, te + lit, false, DEFUSE_LAYER_BASE64))
+        return te + lit - i;
+    if (b64_put(c, v, te, false, DEFUSE_LAYER_BASE64))
+        return te - i;
+    c->wo = save;
+    return 0;
+}
+
+/* A JWT at i: "eyJ" (Base64 of '{"') at a token boundary, three segments of
+ * base64url separated by '.' (the signature may be empty), at most
+ * DEFUSE_JWT_MAX bytes.  The header and the payload are decoded when both
+ * are printable UTF-8; the signature is copied.  The boundary (the byte
+ * before is no base64url character and no '$') keeps the attempts linear
+ * and is what the pre-filter assumes. */
+static size_t dec_jwt(round_ctx *c, size_t i) {
+    const unsigned char *in = c->in;
+    size_t n = c->n;
+    if (!(c->r1 & R1_JWT) || n - i < 8 || in[i + 1] != 'y' || in[i + 2] != 'J' ||
+        (i > 0 && (is_b64url(in[i - 1]) || in[i - 1] == '$')))
+        return 0;
+    size_t lim = n - i > DEFUSE_JWT_MAX ? i + DEFUSE_JWT_MAX : n;
+    size_t seg[3][2], k = i;
+    for (int s = 0; s < 3; s++) {
+        seg[s][0] = k;
+        while (k < lim && is_b64url(in[k]))
+            k++;
+        seg[s][1] = k;
+        if (s < 2) {
+            if (k >= lim || in[k] != '.' || k - seg[s][0] < 2)
+                return 0;
+            k++;
+        }
+    }
+    if (k < n && (is_b64url(in[k]) || in[k] == '.'))
+        return 0; /* longer than the limit, or more segments */
+    size_t save = c->wo, nrec = c->d->nrec, changes = c->changes;
+    for (int s = 0; s < 2; s++) {
+        if (!b64_put(c, seg[s][0], seg[s][1], false, DEFUSE_LAYER_JWT)) {
+            c->wo = save;
+            c->d->nrec = nrec;
+            c->changes = changes;
+            return 0;
+        }
+        put1(c, '.', seg[s][1]);
+    }
+    for (size_t j = seg[2][0]; j < seg[2][1]; j++)
+        put1(c, in[j], j);
+    return k - i;
+}
+
+/* An RFC 2047 encoded-word at i: "=?" charset [ "*" lang ] "?" B|Q "?"
+ * text "?=".  OUT: the encoding (upper case), the text span.  Returns its
+ * end, or 0. */
+static size_t mime_word(const unsigned char *in, size_t n, size_t i, unsigned char *enc, size_t *ts,
+                        size_t *te) {
+    size_t k = i + 2;
+    if (n - i < 8 || in[i] != '=' || in[i + 1] != '?' ||
+        !((in[k] | 0x20) >= 'a' && (in[k] | 0x20) <= 'z'))
+        return 0;
+    size_t cs = k;
+    while (k < n && k - cs < DEFUSE_MIME_CHARSET_MAX &&
+           (is_alnum(in[k]) || strchr("-_.:*+", in[k]) != NULL))
+        k++;
+    if (n - k < 5 || in[k] != '?' || in[k + 2] != '?')
+        return 0;
+    *enc = (unsigned char)(in[k + 1] & ~0x20);
+    if (*enc != 'B' && *enc != 'Q')
+        return 0;
+    k += 3;
+    *ts = k;
+    while (k < n && k - *ts <= DEFUSE_MIME_WORD_MAX && in[k] > ' ' && in[k] < 0x7F && in[k] != '?')
+        k++;
+    if (k - *ts > DEFUSE_MIME_WORD_MAX || n - k < 2 || in[k] != '?' || in[k + 1] != '=')
+        return 0;
+    *te = k;
+    return k + 2;
+}
+
+/* An encoded-word at i, decoded: B as Base64, Q as quoted-printable with
+ * '_' for a space.  The bytes are kept as they are whatever the charset
+ * (UTF-8, ISO-8859-1, US-ASCII: the payload alphabet is ASCII).  Blanks
+ * and line breaks between it and a following encoded-word are dropped, as
+ * RFC 2047 section 6.2 says.  Returns bytes handled or 0. */
+static size_t dec_mime(round_ctx *c, size_t i) {
+    const unsigned char *in = c->in;
+    size_t n = c->n, ts, te, t2, t3;
+    unsigned char enc, e2;
+    size_t end = mime_word(in, n, i, &enc, &ts, &te);
+    if (!end)
+        return 0;
+    size_t k = end;
+    while (k < n && k - end <= DEFUSE_MIME_GAP_MAX && strchr(" \t\r\n", in[k]) && in[k])
+        k++;
+    if (k == end || k - end > DEFUSE_MIME_GAP_MAX || !mime_word(in, n, k, &e2, &t2, &t3))
+        k = end;
+    if (enc == 'B') {
+        if (te > ts && !b64_put(c, ts, te, true, -1))
+            return 0;
+    } else {
+        for (size_t j = ts; j < te;) {
+            long v = in[j] == '=' ? hexn(in + j + 1, in + te, 2) : -1;
+            if (v >= 0) {
+                put1(c, (unsigned char)v, j);
+                j += 3;
+            } else {
+                put1(c, in[j] == '_' ? ' ' : in[j], j);
+                j++;
+            }
+        }
+    }
+    c->changes++;
+    /* The record spans the whole word and the gap dropped after it. */
+    if (c->map && !c->err)
+        c->err = add_rec(c, origin_in(c, i), origin_in(c, k),
+                         enc == 'B' ? DEFUSE_LAYER_MIME_B : DEFUSE_LAYER_MIME_Q);
+    return k - i;
+}
+
+/* Quoted-printable at i ("=24", "=7b", a soft line break "=\r\n" or
+ * "=\n"), in a buffer that holds a QP-encoded brace or dollar (R1_QP). */
+static size_t dec_qp(round_ctx *c, size_t i) {
+    const unsigned char *in = c->in;
+    long v = hexn(in + i + 1, in + c->n, 2);
+    if (v >= 0) {
+        unsigned char b = (unsigned char)v;
+        emit(c, &b, 1, i, 3, DEFUSE_LAYER_QP);
+        return 3;
+    }
+    size_t k = i + 1;
+    if (k < c->n && in[k] == '\r')
+        k++;
+    if (k < c->n && in[k] == '\n') {
+        static const unsigned char none = 0;
+        emit(c, &none, 0, i, k + 1 - i, DEFUSE_LAYER_QP);
+        return k + 1 - i;
+    }
+    return 0;
+}
+
+/* '=' at i: an encoded-word, quoted-printable, or a cookie value. */
+static size_t dec_eq(round_ctx *c, size_t i) {
+    size_t used = 0;
+    if ((c->r1 & R1_MIME) && i + 1 < c->n && c->in[i + 1] == '?')
+        used = dec_mime(c, i);
+    if (!used && (c->r1 & R1_QP))
+        used = dec_qp(c, i);
+    if (!used && (c->r1 & R1_COOKIE))
+        used = dec_cookie_value(c, i);
+    return used;
+}
+
+/* Byte classes that may start an escape within a round; starts1 adds the
+ * markers of the first-round rules (used when r1_rules() found one). */
 static const unsigned char starts[256] = {
     ['%'] = 1, ['\\'] = 1, ['&'] = 1, ['b'] = 1, ['B'] = 1,
+};
+static const unsigned char starts1[256] = {
+    ['%'] = 1, ['\\'] = 1, ['&'] = 1, ['b'] = 1, ['B'] = 1,
+    ['='] = 1, ['+'] = 1,  ['e'] = 1, ['c'] = 1, ['C'] = 1,
 };
 
 #if defined(__SSE2__)
@@ -591,6 +957,8 @@ static int run_round(round_ctx *c) {
     c->deferred = false;
     c->err = 0;
     c->d->nrec = c->rec_first;
+    c->ctx_to = c->last_eq = c->last_delim = c->cookie_from = 0;
+    c->cookie_on = false;
 
     /* DEFUSE_SCAN_BASIC_AUTH: the whole text may be a bare token. */
     if (c->flags & DEFUSE_SCAN_BASIC_AUTH) {
@@ -615,10 +983,11 @@ static int run_round(round_ctx *c) {
         }
     }
 
+    const unsigned char *st = c->r1 ? starts1 : starts;
     while (i < n) {
         unsigned char ch = in[i];
         size_t used = 0;
-        if (starts[ch]) {
+        if (st[ch]) {
             switch (ch) {
             case '%':
                 used = dec_percent(c, i);
@@ -628,6 +997,19 @@ static int run_round(round_ctx *c) {
                 break;
             case '&':
                 used = dec_amp(c, i);
+                break;
+            case '=':
+                used = dec_eq(c, i);
+                break;
+            case '+':
+                used = dec_plus(c, i);
+                break;
+            case 'e':
+                used = dec_jwt(c, i);
+                break;
+            case 'c':
+            case 'C':
+                used = dec_cookie_mark(c, i);
                 break;
             default:
                 used = dec_basic(c, i);
@@ -643,7 +1025,12 @@ static int run_round(round_ctx *c) {
         /* in[i] and the run of bytes after it that start no escape are
          * copied as they are, with their origins, in bulk (a byte at a
          * time, this loop was most of the decoding time on clean logs). */
-        size_t j = next_start(in, i + 1, n);
+        size_t j = i + 1;
+        if (c->r1)
+            while (j < n && !starts1[in[j]])
+                j++;
+        else
+            j = next_start(in, j, n);
         memcpy(c->out + c->wo, in + i, j - i);
         if (!c->map) {
             /* DEFUSE__DECODE_PROBE: no origins */
@@ -823,7 +1210,8 @@ int defuse__decode(defuse__decoder *d, const char *buf, size_t len, unsigned fla
         d->recs = NULL;
         d->cap = d->ocap = d->reccap = 0;
     }
-    bool slow = max_layers > 0 && may_decode((const unsigned char *)buf, len, flags);
+    unsigned r1 = max_layers > 0 ? r1_rules((const unsigned char *)buf, len) : 0;
+    bool slow = max_layers > 0 && (r1 || may_decode((const unsigned char *)buf, len, flags));
     /* A probe keeps no origins unless a "basic" rule may need them. */
     bool map = !(flags & DEFUSE__DECODE_PROBE) || (flags & DEFUSE_SCAN_BASIC_AUTH) ||
                (slow && has_basic((const unsigned char *)buf, len));
@@ -850,7 +1238,8 @@ int defuse__decode(defuse__decoder *d, const char *buf, size_t len, unsigned fla
                        .rec_first = d->nrec,
                        .flags = flags,
                        .map = map,
-                       .defer_b64 = true};
+                       .defer_b64 = true,
+                       .r1 = r == 0 ? r1 : 0};
         if ((rc = run_round(&c)) < 0)
             goto fail;
         if (c.changes == 0 && c.deferred) {

@@ -328,7 +328,8 @@ static int report(defuse_scanner *s, defuse_kind kind, unsigned tech, const char
         f.layers[f.nlayers++] = DEFUSE_LAYER_BASE64;
     for (size_t i = 0; i < f.nlayers; i++) {
         tech |= DEFUSE_TECH_ENCODED;
-        if (f.layers[i] == DEFUSE_LAYER_BASE64)
+        if (f.layers[i] == DEFUSE_LAYER_BASE64 || f.layers[i] == DEFUSE_LAYER_JWT ||
+            f.layers[i] == DEFUSE_LAYER_MIME_B)
             tech |= DEFUSE_TECH_BASE64;
     }
     if (s->truncated)

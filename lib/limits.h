@@ -43,6 +43,24 @@
 /* Findings reported for one buffer. */
 #define DEFUSE_DEFAULT_MAX_FINDINGS 256u
 
+/* ---- transport decoding of tokens and mail (lib/decode.c) ----------------
+ * Bounds of the first-round rules of docs/decoding.md; every one only ever
+ * shrinks its input. */
+
+/* Longest JWT (three segments and the dots) decoded: real tokens are a few
+ * KiB; a longer run of "eyJ..." is left as it is. */
+#define DEFUSE_JWT_MAX (64u * 1024u)
+/* A cookie value is taken for Base64 when its Base64 part is this long at
+ * least (shorter values: "true", "en-US", ids) and at most the second. */
+#define DEFUSE_COOKIE_B64_MIN 8u
+#define DEFUSE_COOKIE_B64_MAX (64u * 1024u)
+/* An RFC 2047 encoded-word: charset name and encoded text.  RFC 2047 caps
+ * a word at 75 bytes; JavaMail decodes longer ones, so we do up to this. */
+#define DEFUSE_MIME_CHARSET_MAX 40u
+#define DEFUSE_MIME_WORD_MAX (16u * 1024u)
+/* Whitespace between two adjacent encoded-words that is dropped. */
+#define DEFUSE_MIME_GAP_MAX 256u
+
 /* ---- inventory (defaults of struct defuse_inv_limits) ---------------------
  * Every quantity an archive controls, with why its value. */
 

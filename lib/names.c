@@ -54,11 +54,13 @@ const char *defuse_technique_name(unsigned bit) {
 
 const char *defuse_layer_name(defuse_layer l) {
     static const char *const names[DEFUSE_LAYER_COUNT] = {
-        [DEFUSE_LAYER_PERCENT] = "percent", [DEFUSE_LAYER_PERCENT_U] = "percent-u",
-        [DEFUSE_LAYER_UNICODE] = "unicode", [DEFUSE_LAYER_HEX] = "hex",
-        [DEFUSE_LAYER_OCTAL] = "octal",     [DEFUSE_LAYER_HTML] = "html",
-        [DEFUSE_LAYER_JSON] = "json",       [DEFUSE_LAYER_BASE64] = "base64",
-        [DEFUSE_LAYER_PLUS] = "plus",
+        [DEFUSE_LAYER_PERCENT] = "percent",     [DEFUSE_LAYER_PERCENT_U] = "percent-u",
+        [DEFUSE_LAYER_UNICODE] = "unicode",     [DEFUSE_LAYER_HEX] = "hex",
+        [DEFUSE_LAYER_OCTAL] = "octal",         [DEFUSE_LAYER_HTML] = "html",
+        [DEFUSE_LAYER_JSON] = "json",           [DEFUSE_LAYER_BASE64] = "base64",
+        [DEFUSE_LAYER_PLUS] = "plus",           [DEFUSE_LAYER_JWT] = "jwt",
+        [DEFUSE_LAYER_MIME_B] = "mime-b",       [DEFUSE_LAYER_MIME_Q] = "mime-q",
+        [DEFUSE_LAYER_QP] = "quoted-printable",
     };
     if ((unsigned)l >= DEFUSE_LAYER_COUNT)
         return "unknown";

