@@ -191,7 +191,12 @@ static int64_t week_year(int64_t y, int doy, int month, int week, int64_t jan1) 
 
 static void compute(int64_t ms, int tz_min, jcal *c) {
     int64_t day = floordiv(ms, MS_PER_DAY);
-    int64_t msd = ms - day * MS_PER_DAY + (int64_t)tz_min * 60000;
+    /* ms mod a day, without day * MS_PER_DAY (which overflows near
+     * INT64_MIN: the floored day times a day is below it). */
+    int64_t msd = ms % MS_PER_DAY;
+    if (msd < 0)
+        msd += MS_PER_DAY;
+    msd += (int64_t)tz_min * 60000;
     day += floordiv(msd, MS_PER_DAY);
     msd -= floordiv(msd, MS_PER_DAY) * MS_PER_DAY;
     c->tz_min = tz_min;
