@@ -25,7 +25,6 @@
 
 #define INITIAL_BUF HP_INITIAL_BUF
 #define WRITE_BACKLOG HP_WRITE_BACKLOG
-#define DRAIN_MS HP_DRAIN_MS
 #define BUF_POOL HP_BUF_POOL
 
 typedef struct server server;
@@ -78,8 +77,11 @@ struct server {
     unsigned nconns;
     size_t mem_used;
     unsigned long long rejected;
+    unsigned long long accept_failed; /* connections the kernel queued that
+                                         could not be accepted (EMFILE ...) */
+    int accept_reported;
     uv_signal_t sig_term, sig_int, sig_hup;
-    uv_check_t flush_check; /* flushes the event log after each loop iteration */
+    uv_timer_t tick;        /* once a second: suppressed summaries, sink.status */
     char *pool[BUF_POOL];   /* spare INITIAL_BUF input buffers */
     size_t npool;
     time_t date_sec;
@@ -387,8 +389,20 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
 static void on_connection(uv_stream_t *ls, int status) {
     lsock *l = ls->data;
     server *s = l->srv;
-    if (status < 0)
+    if (status < 0) {
+        /* out of file descriptors (libuv then closes the waiting
+         * connections so clients are not left hanging): counted, in
+         * sink.status and the summary, and said once on stderr */
+        s->accept_failed++;
+        if (!s->accept_reported) {
+            s->accept_reported = 1;
+            fprintf(stderr,
+                    "defuse honeypot: cannot accept connections: %s (raise LimitNOFILE / "
+                    "ulimit -n, or lower max_connections); refused connections are counted\n",
+                    uv_strerror(status));
+        }
         return;
+    }
     conn *c = calloc(1, sizeof *c);
     if (!c)
         return;
@@ -1023,12 +1037,19 @@ static void stop_server(server *s) {
     uv_close((uv_handle_t *)&s->sig_term, close_noop);
     uv_close((uv_handle_t *)&s->sig_int, close_noop);
     uv_close((uv_handle_t *)&s->sig_hup, close_noop);
-    uv_close((uv_handle_t *)&s->flush_check, close_noop);
+    uv_close((uv_handle_t *)&s->tick, close_noop);
 }
 
-static void on_check(uv_check_t *h) {
-    server *s = h->data;
-    hp_events_flush(s->ev);
+static void on_tick(uv_timer_t *t) {
+    server *s = t->data;
+    json_t *extra = json_object();
+    json_t *conns = json_object();
+    json_object_set_new(conns, "open", json_integer(s->nconns));
+    json_object_set_new(conns, "over_max_connections", json_integer((json_int_t)s->rejected));
+    json_object_set_new(conns, "accept_failed", json_integer((json_int_t)s->accept_failed));
+    json_object_set_new(extra, "connections", conns);
+    hp_events_tick(s->ev, extra);
+    json_decref(extra);
 }
 
 static void on_signal(uv_signal_t *h, int sig) {
@@ -1124,14 +1145,27 @@ static int drop_privileges(const char *user, char *err, size_t errsz) {
     return 0;
 }
 
-static void raise_fd_limit(const hp_config *cfg) {
+/* Raises the soft fd limit to what max_connections needs (connections,
+ * listening sockets, sinks, libuv's own); warns when the hard limit is
+ * lower, since the connections past it would be refused by accept(). */
+static void raise_fd_limit(const hp_config *cfg, size_t nsockets) {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
         return;
-    rlim_t want = (rlim_t)cfg->max_connections + HP_MAX_SOCKETS + 64;
+    rlim_t want = (rlim_t)cfg->max_connections + nsockets + 64;
     if (rl.rlim_cur < want) {
         rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || want < rl.rlim_max ? want : rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur < want) {
+        long room = (long)rl.rlim_cur - (long)nsockets - 64;
+        fprintf(stderr,
+                "defuse honeypot: warning: max_connections %u needs %llu file descriptors but "
+                "the limit is %llu: about %ld connections at once, the rest refused (counted); "
+                "raise LimitNOFILE / ulimit -n or lower max_connections\n",
+                cfg->max_connections, (unsigned long long)want, (unsigned long long)rl.rlim_cur,
+                room > 0 ? room : 0);
     }
 }
 
@@ -1159,7 +1193,7 @@ int hp_server_run(const hp_config *cfg) {
     loop_ok = 1;
     s->loop = &loop;
     signal(SIGPIPE, SIG_IGN);
-    raise_fd_limit(cfg);
+    signal(SIGXFSZ, SIG_IGN); /* a file-size limit is a write error (EFBIG), not death */
     if (defuse_scanner_new(&s->scanner, NULL) != 0) {
         snprintf(err, sizeof err, "cannot create the detector");
         goto out;
@@ -1168,6 +1202,7 @@ int hp_server_run(const hp_config *cfg) {
         goto out;
     if (bind_all(s, err, sizeof err) != 0)
         goto out;
+    raise_fd_limit(cfg, s->nsocks);
     if (drop_privileges(cfg->user, err, sizeof err) != 0)
         goto out;
     if (hp_events_start(s->ev, err, sizeof err) != 0)
@@ -1179,9 +1214,9 @@ int hp_server_run(const hp_config *cfg) {
     uv_signal_start(&s->sig_term, on_signal, SIGTERM);
     uv_signal_start(&s->sig_int, on_signal, SIGINT);
     uv_signal_start(&s->sig_hup, on_signal, SIGHUP);
-    uv_check_init(s->loop, &s->flush_check);
-    s->flush_check.data = s;
-    uv_check_start(&s->flush_check, on_check);
+    uv_timer_init(s->loop, &s->tick);
+    s->tick.data = s;
+    uv_timer_start(&s->tick, on_tick, 1000, 1000);
     fprintf(stderr, "defuse honeypot: ready, %zu sockets on %zu listeners\n", s->nsocks,
             cfg->nlisteners);
     uv_run(s->loop, UV_RUN_DEFAULT);
@@ -1195,14 +1230,26 @@ out:
         uv_loop_close(s->loop);
     }
     if (s->ev) {
+        hp_events_stop(s->ev, cfg->shutdown_timeout_ms);
         hp_stats st;
         hp_events_stats(s->ev, &st);
-        hp_events_free(s->ev, DRAIN_MS);
-        if (status == 0)
+        hp_events_free(s->ev);
+        if (status == 0) {
             fprintf(stderr,
-                    "defuse honeypot: stopped: %llu events, %llu suppressed, %llu ignored, "
-                    "%llu connections over the cap, %llu remote-sink events dropped\n",
-                    st.emitted, st.suppressed, st.ignored, s->rejected, st.queued_dropped);
+                    "defuse honeypot: stopped: %llu events, %llu suppressed (per source), "
+                    "%llu suppressed (global ceiling), %llu ignored, %llu connections over the "
+                    "cap, %llu connections refused (accept failed)\n",
+                    st.emitted, st.suppressed, st.global_suppressed, st.ignored, s->rejected,
+                    s->accept_failed);
+            for (size_t i = 0; i < st.nsinks; i++) {
+                const hp_sink_stat *k = &st.sinks[i];
+                fprintf(stderr,
+                        "defuse honeypot: %s: %llu of %llu events delivered, %llu dropped "
+                        "(queue full), %llu failed, %llu lost at exit%s%s\n",
+                        k->name, k->delivered, k->accepted, k->dropped, k->failed, k->lost_at_exit,
+                        k->failing ? "; last error: " : "", k->error);
+            }
+        }
     }
     defuse_scanner_free(s->scanner);
     for (size_t i = 0; i < s->npool; i++)
