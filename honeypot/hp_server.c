@@ -77,6 +77,8 @@ struct server {
     unsigned nconns;
     size_t mem_used;
     unsigned long long rejected;
+    unsigned conn_cap;                /* max_connections, or less when the fd limit is lower */
+    unsigned long long fd_refused;    /* connections closed for lack of descriptors */
     unsigned long long accept_failed; /* connections the kernel queued that
                                          could not be accepted (EMFILE ...) */
     int accept_reported;
@@ -423,14 +425,23 @@ static void on_connection(uv_stream_t *ls, int status) {
     int dl = (int)sizeof dst;
     if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&dst, &dl) == 0)
         addr_text((struct sockaddr *)&dst, c->ci.dst_ip, sizeof c->ci.dst_ip, &c->ci.dst_port);
-    if (s->stopping || s->nconns >= s->cfg->max_connections) {
+    if (s->stopping || s->nconns >= s->conn_cap) {
         /* over the cap: closed at once; the event is de-duplicated and rate
          * limited per source like any other, so a flood stays one line */
-        s->rejected++;
+        int fd_limit = s->nconns < s->cfg->max_connections;
+        if (fd_limit)
+            s->fd_refused++;
+        else
+            s->rejected++;
         if (!s->stopping) {
-            char sum[128];
-            int n = snprintf(sum, sizeof sum, "connection refused: max_connections (%u) reached",
-                             s->cfg->max_connections);
+            char sum[160];
+            int n = fd_limit ? snprintf(sum, sizeof sum,
+                                        "connection refused: file descriptor limit (%u "
+                                        "connections at once, max_connections %u)",
+                                        s->conn_cap, s->cfg->max_connections)
+                             : snprintf(sum, sizeof sum,
+                                        "connection refused: max_connections (%u) reached",
+                                        s->cfg->max_connections);
             hp_events_emit(s->ev, &c->ci, "connection.rejected", NULL, sum, (size_t)n);
         }
         uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
@@ -1046,6 +1057,7 @@ static void on_tick(uv_timer_t *t) {
     json_t *conns = json_object();
     json_object_set_new(conns, "open", json_integer(s->nconns));
     json_object_set_new(conns, "over_max_connections", json_integer((json_int_t)s->rejected));
+    json_object_set_new(conns, "refused_fd_limit", json_integer((json_int_t)s->fd_refused));
     json_object_set_new(conns, "accept_failed", json_integer((json_int_t)s->accept_failed));
     json_object_set_new(extra, "connections", conns);
     hp_events_tick(s->ev, extra);
@@ -1145,28 +1157,37 @@ static int drop_privileges(const char *user, char *err, size_t errsz) {
     return 0;
 }
 
-/* Raises the soft fd limit to what max_connections needs (connections,
- * listening sockets, sinks, libuv's own); warns when the hard limit is
- * lower, since the connections past it would be refused by accept(). */
-static void raise_fd_limit(const hp_config *cfg, size_t nsockets) {
+/* Descriptors kept free beside the connections: listening sockets are
+ * counted separately; this covers stdio, the sinks (log file, stdout, syslog
+ * and webhook sockets), libuv's epoll, signal and async descriptors, and
+ * the one a connection over the cap briefly holds before it is closed. */
+#define FD_RESERVE 32u
+
+/* Raises the soft fd limit to what max_connections needs; when the hard
+ * limit is lower, warns and returns the number of connections that fit, so
+ * the ones past it are accepted and closed with an event (counted) instead
+ * of failing in accept(), which libuv would hide. */
+static unsigned fd_conn_cap(const hp_config *cfg, size_t nsockets) {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return;
-    rlim_t want = (rlim_t)cfg->max_connections + nsockets + 64;
+        return cfg->max_connections;
+    rlim_t want = (rlim_t)cfg->max_connections + nsockets + FD_RESERVE;
     if (rl.rlim_cur < want) {
         rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || want < rl.rlim_max ? want : rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
         getrlimit(RLIMIT_NOFILE, &rl);
     }
-    if (rl.rlim_cur < want) {
-        long room = (long)rl.rlim_cur - (long)nsockets - 64;
-        fprintf(stderr,
-                "defuse honeypot: warning: max_connections %u needs %llu file descriptors but "
-                "the limit is %llu: about %ld connections at once, the rest refused (counted); "
-                "raise LimitNOFILE / ulimit -n or lower max_connections\n",
-                cfg->max_connections, (unsigned long long)want, (unsigned long long)rl.rlim_cur,
-                room > 0 ? room : 0);
-    }
+    if (rl.rlim_cur >= want)
+        return cfg->max_connections;
+    long room = (long)rl.rlim_cur - (long)nsockets - (long)FD_RESERVE;
+    unsigned cap = room > 0 ? (unsigned)room : 0;
+    fprintf(stderr,
+            "defuse honeypot: warning: max_connections %u needs %llu file descriptors but the "
+            "limit is %llu: %u connections at once, the rest refused (event "
+            "connection.rejected, counted); raise LimitNOFILE / ulimit -n or lower "
+            "max_connections\n",
+            cfg->max_connections, (unsigned long long)want, (unsigned long long)rl.rlim_cur, cap);
+    return cap;
 }
 
 static void walk_close(uv_handle_t *h, void *arg) {
@@ -1202,7 +1223,7 @@ int hp_server_run(const hp_config *cfg) {
         goto out;
     if (bind_all(s, err, sizeof err) != 0)
         goto out;
-    raise_fd_limit(cfg, s->nsocks);
+    s->conn_cap = fd_conn_cap(cfg, s->nsocks);
     if (drop_privileges(cfg->user, err, sizeof err) != 0)
         goto out;
     if (hp_events_start(s->ev, err, sizeof err) != 0)
@@ -1237,10 +1258,11 @@ out:
         if (status == 0) {
             fprintf(stderr,
                     "defuse honeypot: stopped: %llu events, %llu suppressed (per source), "
-                    "%llu suppressed (global ceiling), %llu ignored, %llu connections over the "
-                    "cap, %llu connections refused (accept failed)\n",
+                    "%llu suppressed (global ceiling), %llu ignored, %llu connections over "
+                    "max_connections, %llu refused at the file descriptor limit, %llu failed "
+                    "to accept\n",
                     st.emitted, st.suppressed, st.global_suppressed, st.ignored, s->rejected,
-                    s->accept_failed);
+                    s->fd_refused, s->accept_failed);
             for (size_t i = 0; i < st.nsinks; i++) {
                 const hp_sink_stat *k = &st.sinks[i];
                 fprintf(stderr,
