@@ -33,7 +33,7 @@
 #define HP_HTTP_MAX_HEADERS 100   /* header lines of one request */
 #define HP_DNS_MAX_NAME 1024      /* a query name rendered as text (escaped) */
 #define HP_RMI_MAX_NAME 4096      /* an RMI name kept for the event */
-#define HP_LDAP_MAX_DN 16384      /* an LDAP DN kept for the event */
+#define HP_CHUNK_META 8192u       /* chunk extensions and trailers kept for scanning */
 #define HP_EVENT_MAX_FIELD 4096   /* one text field copied into an event */
 #define HP_MAX_FINDINGS_PER_EVENT 32
 #define HP_FIELD_SNIP 1024u       /* bytes of a body / first bytes kept in an event */
@@ -179,7 +179,13 @@ typedef struct hp_http_req {
     size_t method_len, target_len, version_len;
     hp_http_header headers[HP_HTTP_MAX_HEADERS];
     size_t nheaders;
-    size_t headers_dropped; /* header lines past HP_HTTP_MAX_HEADERS */
+    size_t headers_dropped; /* header lines past HP_HTTP_MAX_HEADERS ... */
+    const char *dropped;    /* ... their raw lines, kept for scanning */
+    size_t dropped_len;
+    char chunk_meta[HP_CHUNK_META]; /* chunked: extensions and trailer lines,
+                                       one per line, for scanning */
+    size_t chunk_meta_len;
+    size_t chunk_meta_lost; /* bytes of them past HP_CHUNK_META (not scanned) */
     const char *body;
     size_t body_len;
     size_t body_declared; /* Content-Length, or bytes of chunks seen */
@@ -226,7 +232,9 @@ typedef struct hp_ldap_msg {
     int op;       /* application tag number, -1 if unknown */
     int version;  /* bind */
     int auth;     /* bind: 0 simple, 3 sasl, -1 other */
-    char *dn;     /* bind name or search baseObject, malloc'd, NUL-terminated */
+    char *dn;     /* bind name or search baseObject, malloc'd, NUL-terminated;
+                     whole (bounded by the frame, i.e. max_message) so all of it
+                     is scanned; the event field is cut at HP_EVENT_MAX_FIELD */
     size_t dn_len;
     int scope, deref; /* search */
     char *oid;    /* extended request name, malloc'd */

