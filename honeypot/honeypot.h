@@ -42,6 +42,9 @@
 #define HP_WRITE_BACKLOG                                                                           \
     (64u << 10)                   /* unsent response bytes per connection                          \
                                   before it is no longer read */
+#define HP_KICK_MS                                                                                 \
+    20u                           /* most time an event waits before its                           \
+                                     sender is woken */
 #define HP_SRC_SLOTS 4096u        /* sources tracked for dedup/rate limits */
 #define HP_DEDUP_RING 16u         /* recent event fingerprints per source */
 
@@ -350,6 +353,11 @@ void hp_events_free(hp_events *ev);
 /* Reopens the log file (SIGHUP).  Returns 0 or -1 (old file kept). */
 int hp_events_reopen(hp_events *ev);
 
+/* Hands queued events to the sinks' senders: hp_sinks_kick.  The server
+ * calls it after each loop iteration, and with force from a timer
+ * HP_KICK_MS after it returned 1. */
+int hp_events_kick(hp_events *ev, int force);
+
 /* Returns 1 if events from this source are ignored (ignore list). */
 int hp_events_ignored(const hp_events *ev, const struct sockaddr *src);
 
@@ -424,6 +432,11 @@ int hp_sinks_start(hp_sinks *s);
  * and the webhook, msg[0..ml) (a complete RFC 5424 message) for syslog.  A
  * sink whose queue is full counts the event dropped.  Never blocks on I/O. */
 void hp_sinks_push(hp_sinks *s, const char *line, size_t ll, const char *msg, size_t ml);
+
+/* Wakes the senders that have many messages queued, or any when force.
+ * Returns 1 if some sender has messages and was left asleep (the caller
+ * then kicks with force within HP_KICK_MS). */
+int hp_sinks_kick(hp_sinks *s, int force);
 
 /* Returns 1 if a syslog sink is configured (msg is needed). */
 int hp_sinks_want_syslog(const hp_sinks *s);

@@ -140,6 +140,10 @@ void hp_events_free(hp_events *ev) {
     free(ev);
 }
 
+int hp_events_kick(hp_events *ev, int force) {
+    return hp_sinks_kick(ev->sinks, force);
+}
+
 int hp_events_reopen(hp_events *ev) {
     return hp_sinks_reopen(ev->sinks);
 }

@@ -84,6 +84,8 @@ struct server {
     int accept_reported;
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t tick;        /* once a second: suppressed summaries, sink.status */
+    uv_timer_t kick_timer;  /* HP_KICK_MS after events were left queued */
+    uv_check_t kick;        /* after each loop iteration: wake the sinks' senders */
     char *pool[BUF_POOL];   /* spare INITIAL_BUF input buffers */
     size_t npool;
     time_t date_sec;
@@ -1058,6 +1060,19 @@ static void stop_server(server *s) {
     uv_close((uv_handle_t *)&s->sig_int, close_noop);
     uv_close((uv_handle_t *)&s->sig_hup, close_noop);
     uv_close((uv_handle_t *)&s->tick, close_noop);
+    uv_close((uv_handle_t *)&s->kick, close_noop);
+    uv_close((uv_handle_t *)&s->kick_timer, close_noop);
+}
+
+static void on_kick_timer(uv_timer_t *t) {
+    server *s = t->data;
+    hp_events_kick(s->ev, 1);
+}
+
+static void on_kick(uv_check_t *h) {
+    server *s = h->data;
+    if (hp_events_kick(s->ev, 0) && !uv_is_active((uv_handle_t *)&s->kick_timer))
+        uv_timer_start(&s->kick_timer, on_kick_timer, HP_KICK_MS, 0);
 }
 
 static void on_tick(uv_timer_t *t) {
@@ -1247,6 +1262,11 @@ int hp_server_run(const hp_config *cfg) {
     uv_timer_init(s->loop, &s->tick);
     s->tick.data = s;
     uv_timer_start(&s->tick, on_tick, 1000, 1000);
+    uv_timer_init(s->loop, &s->kick_timer);
+    s->kick_timer.data = s;
+    uv_check_init(s->loop, &s->kick);
+    s->kick.data = s;
+    uv_check_start(&s->kick, on_kick);
     fprintf(stderr, "defuse honeypot: ready, %zu sockets on %zu listeners\n", s->nsocks,
             cfg->nlisteners);
     uv_run(s->loop, UV_RUN_DEFAULT);

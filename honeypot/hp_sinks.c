@@ -34,6 +34,7 @@
 
 #define BATCH (1u << 20) /* bytes a local sink writes at once; the largest message */
 #define RETRY_MS 1000u   /* a failing sink tries again after this */
+#define KICK_EVENTS 256u /* queued events that wake a sender at once */
 
 typedef enum sink_kind { SK_FILE, SK_STDOUT, SK_UDP, SK_TCP, SK_WEBHOOK, SK_COUNT } sink_kind;
 
@@ -195,8 +196,8 @@ static void sink_push(sink *k, const char *p, size_t n) {
         k->count++;
         if (k->used < k->cap / 2)
             k->drop_reported = 0; /* a new episode will be reported again */
-        if (k->waiting)
-            pthread_cond_signal(&k->cv);
+        /* the sender is woken by hp_sinks_kick() once per loop iteration:
+         * one wake-up and one write for many events, not one per event */
     }
     pthread_mutex_unlock(&k->mu);
 }
@@ -779,4 +780,25 @@ void hp_sinks_free(hp_sinks *s) {
 
 int hp_sinks_want_syslog(const hp_sinks *s) {
     return s->s[SK_UDP] || s->s[SK_TCP];
+}
+
+int hp_sinks_kick(hp_sinks *s, int force) {
+    int pending = 0;
+    for (int i = 0; i < SK_COUNT; i++) {
+        sink *k = s->s[i];
+        if (!k)
+            continue;
+        pthread_mutex_lock(&k->mu);
+        if (k->waiting && k->count) {
+            /* a few events wait for the next forced kick (the server's
+             * KICK_MS timer), so a busy loop wakes a sender per batch of
+             * events, not per iteration */
+            if (force || k->count >= KICK_EVENTS || k->used >= k->cap / 8)
+                pthread_cond_signal(&k->cv);
+            else
+                pending = 1;
+        }
+        pthread_mutex_unlock(&k->mu);
+    }
+    return pending;
 }
