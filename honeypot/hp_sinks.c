@@ -194,8 +194,8 @@ static void sink_push(sink *k, const char *p, size_t n) {
         ring_put(k, &len, 4);
         ring_put(k, p, n);
         k->count++;
-        if (k->used < k->cap / 2)
-            k->drop_reported = 0; /* a new episode will be reported again */
+        if (k->used < k->cap / 2 && k->count < k->max_count / 2)
+            k->drop_reported = 0; /* drained: a new episode is reported again */
         /* the sender is woken by hp_sinks_kick() once per loop iteration:
          * one wake-up and one write for many events, not one per event */
     }
