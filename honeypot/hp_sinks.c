@@ -55,7 +55,8 @@ typedef struct sink {
     struct timespec deadline;
     /* counters (under mu) */
     unsigned long long accepted, delivered, dropped, failed, lost_at_exit;
-    int failing, drop_reported;
+    int failing, drop_reported;    /* drop_reported: said for this episode */
+    unsigned long long drops_seen; /* dropped when it was last said */
     char error[160];
     /* file / stdout */
     int fd, regular, new_fd, new_regular;
@@ -154,9 +155,11 @@ static void set_ok(sink *k) {
 
 static void report_drops(sink *k) {
     pthread_mutex_lock(&k->mu);
-    int now = k->dropped && !k->drop_reported;
-    if (now)
+    int now = k->dropped > k->drops_seen && !k->drop_reported;
+    if (now) {
         k->drop_reported = 1;
+        k->drops_seen = k->dropped;
+    }
     unsigned long long d = k->dropped;
     pthread_mutex_unlock(&k->mu);
     if (now)

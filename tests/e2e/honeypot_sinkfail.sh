@@ -135,7 +135,7 @@ cat >"$T/hp2.conf" <<CONF
 node sinkfail-test
 log_stdout yes
 log_buffer 64K
-queue_size 50
+queue_size 200
 status_interval 1s
 dedup_window 0
 rate_per_source 1000000
@@ -163,6 +163,7 @@ nudp=$(grep -c 'http\.request' "$T/sysudp.out" || true)
 wait_events "$T/hp.err" "syslog_tcp: cannot connect" 1 5
 [ "$(grep -c 'syslog_tcp: cannot connect' "$T/hp.err")" -eq 1 ] || fail "syslog_tcp: reported more than once"
 wait_events "$T/hp.err" "webhook: queue full" 1 5
+[ "$(grep -c 'webhook: queue full' "$T/hp.err")" -eq 1 ] || fail "webhook: 'queue full' reported more than once"
 ok "syslog over UDP unaffected by the stalled webhook ($nudp of 300), failures reported once"
 t0=$(date +%s.%N)
 kill -TERM "$HP_PID"
