@@ -184,11 +184,12 @@ static void src_key(const struct sockaddr_storage *ss, uint8_t k[16]) {
 
 /* Returns 1 to emit, 0 to suppress.  OUT: *before = suppressed count to
  * report with this event. */
-static int admit(hp_events *ev, const hp_conn_info *ci, uint64_t fp,
-                 unsigned long long *before) {
+static int admit(hp_events *ev, const hp_conn_info *ci, uint64_t fp, unsigned long long *before,
+                 src_slot **slot) {
     uint8_t k[16];
     src_key(&ci->src, k);
     src_slot *s = &ev->slots[fnv(1469598103934665603ull, k, 16) % SRC_SLOTS];
+    *slot = s;
     uint64_t now = now_ms();
     if (!s->used || memcmp(s->ip, k, 16) != 0) {
         memset(s, 0, sizeof *s);
@@ -514,11 +515,13 @@ int hp_events_emit(hp_events *ev, const hp_conn_info *ci, const char *type, json
     fp = fnv(fp, ci->listener, strlen(ci->listener));
     fp = fnv(fp, summary, summary_len);
     unsigned long long before = 0;
-    if (!admit(ev, ci, fp, &before)) {
+    src_slot *slot;
+    if (!admit(ev, ci, fp, &before, &slot)) {
         ev->st.suppressed++;
         goto out;
     }
     if (!global_admit(ev)) {
+        slot->suppressed += before; /* still to be reported by that source */
         ev->st.global_suppressed++;
         aggregate(ev, type, ci->src_ip);
         goto out;
