@@ -33,15 +33,18 @@
 #define HP_HTTP_MAX_HEADERS 100   /* header lines of one request */
 #define HP_DNS_MAX_NAME 1024      /* a query name rendered as text (escaped) */
 #define HP_RMI_MAX_NAME 4096      /* an RMI name kept for the event */
-#define HP_LDAP_MAX_DN 16384      /* an LDAP DN kept for the event */
+#define HP_CHUNK_META 8192u       /* chunk extensions and trailers kept for scanning */
 #define HP_EVENT_MAX_FIELD 4096   /* one text field copied into an event */
 #define HP_MAX_FINDINGS_PER_EVENT 32
 #define HP_FIELD_SNIP 1024u       /* bytes of a body / first bytes kept in an event */
 #define HP_INITIAL_BUF 4096u      /* first input buffer of a connection */
 #define HP_BUF_POOL 256u          /* spare initial buffers kept for reuse */
-#define HP_WRITE_BACKLOG (64u << 10) /* unsent response bytes per connection
-                                     before it is no longer read */
-#define HP_DRAIN_MS 5000u         /* remote sinks' flush time at shutdown */
+#define HP_WRITE_BACKLOG                                                                           \
+    (64u << 10)                   /* unsent response bytes per connection                          \
+                                  before it is no longer read */
+#define HP_KICK_MS                                                                                 \
+    20u                           /* most time an event waits before its                           \
+                                     sender is woken */
 #define HP_SRC_SLOTS 4096u        /* sources tracked for dedup/rate limits */
 #define HP_DEDUP_RING 16u         /* recent event fingerprints per source */
 
@@ -127,6 +130,11 @@ typedef struct hp_config {
     unsigned webhook_retries;
     unsigned webhook_timeout_ms;
     unsigned queue_size; /* events waiting for the remote sinks */
+    size_t log_buffer;   /* bytes of events waiting for log_file / stdout */
+    unsigned status_interval_ms;  /* sink.status events (0: none) */
+    unsigned shutdown_timeout_ms; /* delivery time at shutdown */
+    unsigned rate_global;         /* events per second, all sources (0: off) */
+    unsigned rate_global_burst;
 
     hp_listener_cfg *listeners; /* owned arrays, grown while parsing */
     size_t nlisteners, listeners_cap;
@@ -174,7 +182,13 @@ typedef struct hp_http_req {
     size_t method_len, target_len, version_len;
     hp_http_header headers[HP_HTTP_MAX_HEADERS];
     size_t nheaders;
-    size_t headers_dropped; /* header lines past HP_HTTP_MAX_HEADERS */
+    size_t headers_dropped; /* header lines past HP_HTTP_MAX_HEADERS ... */
+    const char *dropped;    /* ... their raw lines, kept for scanning */
+    size_t dropped_len;
+    char chunk_meta[HP_CHUNK_META]; /* chunked: extensions and trailer lines,
+                                       one per line, for scanning */
+    size_t chunk_meta_len;
+    size_t chunk_meta_lost; /* bytes of them past HP_CHUNK_META (not scanned) */
     const char *body;
     size_t body_len;
     size_t body_declared; /* Content-Length, or bytes of chunks seen */
@@ -221,7 +235,9 @@ typedef struct hp_ldap_msg {
     int op;       /* application tag number, -1 if unknown */
     int version;  /* bind */
     int auth;     /* bind: 0 simple, 3 sasl, -1 other */
-    char *dn;     /* bind name or search baseObject, malloc'd, NUL-terminated */
+    char *dn;     /* bind name or search baseObject, malloc'd, NUL-terminated;
+                     whole (bounded by the frame, i.e. max_message) so all of it
+                     is scanned; the event field is cut at HP_EVENT_MAX_FIELD */
     size_t dn_len;
     int scope, deref; /* search */
     char *oid;    /* extended request name, malloc'd */
@@ -320,42 +336,66 @@ typedef struct hp_conn_info {
 typedef struct hp_events hp_events;
 struct json_t;
 
-/* Creates the event hub: opens the log file, starts the sender thread for
- * syslog and webhook sinks (a bounded queue).  cfg is BORROWED for the
- * hub's lifetime.  OUT: *out.  Returns 0 or -1 with err set. */
+/* Creates the event hub and its sinks (opens the log file).  cfg is
+ * BORROWED for the hub's lifetime.  OUT: *out.  Returns 0 or -1 with err. */
 int hp_events_new(hp_events **out, const hp_config *cfg, char *err, size_t errsz);
 
-/* Starts the sender thread (call after privileges are dropped). */
+/* Starts the sinks' sender threads (call after privileges are dropped). */
 int hp_events_start(hp_events *ev, char *err, size_t errsz);
 
-/* Flushes, drains the remote-sink queue (at most drain_ms) and frees. */
-void hp_events_free(hp_events *ev, unsigned drain_ms);
+/* Stops the sinks: gives them until drain_ms to deliver what is queued.
+ * Statistics stay readable until hp_events_free. */
+void hp_events_stop(hp_events *ev, unsigned drain_ms);
 
-/* Flushes the JSON Lines outputs (events are buffered between calls; the
- * server calls this once per event-loop iteration). */
-void hp_events_flush(hp_events *ev);
+/* Frees the hub (after hp_events_stop). */
+void hp_events_free(hp_events *ev);
 
 /* Reopens the log file (SIGHUP).  Returns 0 or -1 (old file kept). */
 int hp_events_reopen(hp_events *ev);
+
+/* Hands queued events to the sinks' senders: hp_sinks_kick.  The server
+ * calls it after each loop iteration, and with force from a timer
+ * HP_KICK_MS after it returned 1. */
+int hp_events_kick(hp_events *ev, int force);
 
 /* Returns 1 if events from this source are ignored (ignore list). */
 int hp_events_ignored(const hp_events *ev, const struct sockaddr *src);
 
 /* Emits one event: adds the common fields (time, event_id, conn_id, node,
  * listener, protocol, src/dst) to body (a jansson object, STOLEN), applies
- * de-duplication (same source, type and summary within dedup_window) and the
- * per-source rate limit, then writes it to every sink.  summary is a short
- * one-line description (raw bytes; defanged for the text sinks).
- * Returns 1 if emitted, 0 if suppressed or ignored. */
+ * de-duplication (same source, type and summary within dedup_window), the
+ * per-source rate limit and the global ceiling (rate_global), then queues
+ * it for every sink.  summary is a short one-line description (raw bytes;
+ * defanged for the text sinks).  Returns 1 if emitted, 0 if suppressed or
+ * ignored. */
 int hp_events_emit(hp_events *ev, const hp_conn_info *ci, const char *type,
                    struct json_t *body, const char *summary, size_t summary_len);
+
+/* Once a second (the server's timer): emits the aggregated `suppressed`
+ * event for what the global ceiling held back, and `sink.status` every
+ * status_interval.  extra (BORROWED, may be NULL): server counters added to
+ * sink.status. */
+void hp_events_tick(hp_events *ev, struct json_t *extra);
 
 /* Fills a new random correlation id. */
 void hp_events_conn_id(hp_events *ev, char out[24]);
 
+/* One sink's counters.  accepted = delivered + dropped + failed + queued
+ * (+ lost_at_exit after the stop). */
+typedef struct hp_sink_stat {
+    const char *name; /* log_file, stdout, syslog_udp, syslog_tcp, webhook */
+    int failing;      /* the last attempt failed */
+    char error[160];  /* why, while failing */
+    unsigned long long accepted, delivered, dropped, failed, queued, lost_at_exit;
+} hp_sink_stat;
+
+#define HP_MAX_SINKS 5
+
 /* Counters for the final summary. */
 typedef struct hp_stats {
-    unsigned long long emitted, suppressed, ignored, queued_dropped, sent_fail;
+    unsigned long long emitted, suppressed, ignored, global_suppressed;
+    hp_sink_stat sinks[HP_MAX_SINKS];
+    size_t nsinks;
 } hp_stats;
 void hp_events_stats(hp_events *ev, hp_stats *out);
 
@@ -376,25 +416,44 @@ void hp_findings_clear(hp_findings *fs);
 int hp_findings_scan(hp_findings *fs, defuse_scanner *sc, const char *where, const char *buf,
                      size_t len, unsigned flags);
 
-/* The remote sinks (syslog over UDP and TCP, webhook): a sender thread fed
- * through a bounded queue, so a slow collector never stalls the event loop. */
+/* The sinks (hp_sinks.c): the log file, stdout, syslog over UDP and TCP
+ * and the webhook, each with a bounded queue and a sender thread of its
+ * own, so no sink can stall the event loop or another sink. */
 typedef struct hp_sinks hp_sinks;
 
-/* Resolves the configured collectors (cfg BORROWED).  OUT: *out, or NULL
- * when no remote sink is configured.  Returns 0 or -1 with err set. */
+/* Opens the log file and resolves the configured collectors (cfg BORROWED).
+ * OUT: *out.  Returns 0 or -1 with err set. */
 int hp_sinks_new(hp_sinks **out, const hp_config *cfg, char *err, size_t errsz);
 
-/* Starts the sender thread.  Returns 0 or -1. */
+/* Starts the sender threads.  Returns 0 or -1. */
 int hp_sinks_start(hp_sinks *s);
 
-/* Queues copies of one event: json (for the webhook) and a complete RFC 5424
- * message (for syslog).  Returns 0, or -1 when the queue is full (dropped). */
-int hp_sinks_push(hp_sinks *s, const char *json, size_t jl, const char *msg, size_t ml);
+/* Queues one event: line[0..ll) (JSON and its newline) for the file, stdout
+ * and the webhook, msg[0..ml) (a complete RFC 5424 message) for syslog.  A
+ * sink whose queue is full counts the event dropped.  Never blocks on I/O. */
+void hp_sinks_push(hp_sinks *s, const char *line, size_t ll, const char *msg, size_t ml);
 
-/* Stops the thread after sending what is queued (at most drain_ms), frees s.
- * OUT (may be NULL): *failed = sends that failed after retries. */
-void hp_sinks_free(hp_sinks *s, unsigned drain_ms, unsigned long long *failed);
+/* Wakes the senders that have many messages queued, or any when force.
+ * Returns 1 if some sender has messages and was left asleep (the caller
+ * then kicks with force within HP_KICK_MS). */
+int hp_sinks_kick(hp_sinks *s, int force);
 
+/* Returns 1 if a syslog sink is configured (msg is needed). */
+int hp_sinks_want_syslog(const hp_sinks *s);
+
+/* Reopens the log file (SIGHUP); the sender switches at its next write.
+ * Returns 0 or -1 (old file kept). */
+int hp_sinks_reopen(hp_sinks *s);
+
+/* Fills out[0..max) with each configured sink's counters.  Returns the count. */
+size_t hp_sinks_stats(hp_sinks *s, hp_sink_stat *out, size_t max);
+
+/* Lets the senders deliver what is queued until drain_ms, then stops them
+ * (a sender stuck past drain_ms + 3 s is abandoned, its queue counted lost). */
+void hp_sinks_stop(hp_sinks *s, unsigned drain_ms);
+
+/* Frees s (after hp_sinks_stop). */
+void hp_sinks_free(hp_sinks *s);
 
 /* Makes a JSON string value from bytes that may not be UTF-8 (invalid bytes
  * become U+FFFD) and truncates to HP_EVENT_MAX_FIELD. Returns a new ref. */

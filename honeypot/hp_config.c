@@ -81,6 +81,11 @@ static const key keys[] = {
     {S_GLOBAL, "webhook_retries", K_UINT, G(webhook_retries), 0, 20, 0},
     {S_GLOBAL, "webhook_timeout", K_MS, G(webhook_timeout_ms), 100, 600000, 0},
     {S_GLOBAL, "queue_size", K_UINT, G(queue_size), 1, 1000000, 0},
+    {S_GLOBAL, "log_buffer", K_SIZE, G(log_buffer), 64 * KIB, 1024 * MIB, 0},
+    {S_GLOBAL, "status_interval", K_MS, G(status_interval_ms), 0, 86400000, 0},
+    {S_GLOBAL, "shutdown_timeout", K_MS, G(shutdown_timeout_ms), 100, 60000, 0},
+    {S_GLOBAL, "rate_global", K_UINT, G(rate_global), 0, 10000000, 0},
+    {S_GLOBAL, "rate_global_burst", K_UINT, G(rate_global_burst), 1, 10000000, 0},
     /* [listener NAME] */
     {S_LISTENER, "protocol", K_PROTO, L(proto), 0, 0, 0},
     {S_LISTENER, "listen", K_LISTEN, 0, 0, 0, 0, 0},
@@ -148,6 +153,11 @@ static void set_defaults(hp_config *c) {
     c->dedup_window_ms = 60000;
     c->rate_per_source = 20;
     c->rate_burst = 200;
+    c->log_buffer = 8 * MIB;
+    c->status_interval_ms = 60000;
+    c->shutdown_timeout_ms = 8000;
+    c->rate_global = 1000;
+    c->rate_global_burst = 5000;
     c->syslog_facility = 4; /* auth: security events */
     c->webhook_retries = 3;
     c->webhook_timeout_ms = 5000;

@@ -6,7 +6,11 @@
  * De-duplication and rate limiting are per source address: a table of
  * sources (direct-mapped, bounded) each with a token bucket and a small ring
  * of recent event fingerprints; what is suppressed is counted and reported
- * in the next event that source gets through.
+ * in the next event that source gets through.  Above them a global token
+ * bucket (rate_global) caps events per second from all sources together (a
+ * flood from many, possibly spoofed, addresses); what it holds back is
+ * aggregated into one `suppressed` event a second.  Every status_interval a
+ * `sink.status` event reports each sink's counters.
  */
 #include "honeypot.h"
 
@@ -33,17 +37,32 @@ typedef struct src_slot {
     unsigned long long suppressed;
 } src_slot;
 
+#define AGG_TYPES 16u  /* event types itemised in a `suppressed` event */
+#define AGG_SOURCES 8u /* source addresses itemised (the first seen) */
+
 struct hp_events {
     const hp_config *cfg;
-    FILE *log;
     hp_sinks *sinks;
     src_slot *slots;
     uint64_t rng[2];
     hp_stats st;
-    int dirty; /* events written since the last flush */
     char *line; /* the escaped JSON line, reused */
     size_t linecap;
     char host[64]; /* RFC 5424 HOSTNAME: node, printable ASCII */
+    /* the global ceiling and what it suppressed since the last summary */
+    double gtokens;
+    uint64_t glast_ms;
+    unsigned long long agg_count, agg_other_types, agg_other_sources;
+    uint64_t agg_start_ms;
+    struct {
+        char type[32];
+        unsigned long long n;
+    } agg_types[AGG_TYPES];
+    struct {
+        char ip[INET6_ADDRSTRLEN];
+        unsigned long long n;
+    } agg_src[AGG_SOURCES];
+    uint64_t last_status_ms;
 };
 
 static uint64_t now_ms(void) {
@@ -70,13 +89,6 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n) {
     return h;
 }
 
-static FILE *open_log(const char *path) {
-    FILE *f = fopen(path, "a");
-    if (f)
-        setvbuf(f, NULL, _IOFBF, 1 << 16);
-    return f;
-}
-
 int hp_events_new(hp_events **out, const hp_config *cfg, char *err, size_t errsz) {
     *out = NULL;
     hp_events *ev = calloc(1, sizeof *ev);
@@ -96,16 +108,10 @@ int hp_events_new(hp_events **out, const hp_config *cfg, char *err, size_t errsz
     if (!h)
         ev->host[h++] = '-';
     ev->host[h] = '\0';
-    if (cfg->log_file[0]) {
-        ev->log = open_log(cfg->log_file);
-        if (!ev->log) {
-            snprintf(err, errsz, "log_file %s: %s", cfg->log_file, strerror(errno));
-            hp_events_free(ev, 0);
-            return -1;
-        }
-    }
+    ev->gtokens = cfg->rate_global_burst;
+    ev->glast_ms = ev->last_status_ms = now_ms();
     if (hp_sinks_new(&ev->sinks, cfg, err, errsz) != 0) {
-        hp_events_free(ev, 0);
+        hp_events_free(ev);
         return -1;
     }
     *out = ev;
@@ -113,48 +119,33 @@ int hp_events_new(hp_events **out, const hp_config *cfg, char *err, size_t errsz
 }
 
 int hp_events_start(hp_events *ev, char *err, size_t errsz) {
-    if (ev->sinks && hp_sinks_start(ev->sinks) != 0) {
-        snprintf(err, errsz, "cannot start the sender thread");
+    if (hp_sinks_start(ev->sinks) != 0) {
+        snprintf(err, errsz, "cannot start the sender threads");
         return -1;
     }
     return 0;
 }
 
-void hp_events_free(hp_events *ev, unsigned drain_ms) {
+void hp_events_stop(hp_events *ev, unsigned drain_ms) {
+    if (ev)
+        hp_sinks_stop(ev->sinks, drain_ms);
+}
+
+void hp_events_free(hp_events *ev) {
     if (!ev)
         return;
-    unsigned long long failed = 0;
-    hp_sinks_free(ev->sinks, drain_ms, &failed);
-    ev->st.sent_fail += failed;
-    if (ev->log)
-        fclose(ev->log);
-    if (ev->cfg->log_stdout)
-        fflush(stdout);
+    hp_sinks_free(ev->sinks);
     free(ev->slots);
     free(ev->line);
     free(ev);
 }
 
-void hp_events_flush(hp_events *ev) {
-    if (!ev->dirty)
-        return;
-    ev->dirty = 0;
-    if (ev->log)
-        fflush(ev->log);
-    if (ev->cfg->log_stdout)
-        fflush(stdout);
+int hp_events_kick(hp_events *ev, int force) {
+    return hp_sinks_kick(ev->sinks, force);
 }
 
 int hp_events_reopen(hp_events *ev) {
-    if (!ev->cfg->log_file[0])
-        return 0;
-    FILE *f = open_log(ev->cfg->log_file);
-    if (!f)
-        return -1;
-    if (ev->log)
-        fclose(ev->log); /* flushes what the old file still had */
-    ev->log = f;
-    return 0;
+    return hp_sinks_reopen(ev->sinks);
 }
 
 int hp_events_ignored(const hp_events *ev, const struct sockaddr *src) {
@@ -168,7 +159,10 @@ void hp_events_conn_id(hp_events *ev, char out[24]) {
     snprintf(out, 24, "%016llx", (unsigned long long)rnd(ev));
 }
 
-void hp_events_stats(hp_events *ev, hp_stats *out) { *out = ev->st; }
+void hp_events_stats(hp_events *ev, hp_stats *out) {
+    *out = ev->st;
+    out->nsinks = hp_sinks_stats(ev->sinks, out->sinks, HP_MAX_SINKS);
+}
 
 /* The source's key as 16 bytes: an IPv4 address (as v4-mapped IPv6), or
  * the /64 prefix of an IPv6 address, since one host commonly holds a whole
@@ -190,11 +184,12 @@ static void src_key(const struct sockaddr_storage *ss, uint8_t k[16]) {
 
 /* Returns 1 to emit, 0 to suppress.  OUT: *before = suppressed count to
  * report with this event. */
-static int admit(hp_events *ev, const hp_conn_info *ci, uint64_t fp,
-                 unsigned long long *before) {
+static int admit(hp_events *ev, const hp_conn_info *ci, uint64_t fp, unsigned long long *before,
+                 src_slot **slot) {
     uint8_t k[16];
     src_key(&ci->src, k);
     src_slot *s = &ev->slots[fnv(1469598103934665603ull, k, 16) % SRC_SLOTS];
+    *slot = s;
     uint64_t now = now_ms();
     if (!s->used || memcmp(s->ip, k, 16) != 0) {
         memset(s, 0, sizeof *s);
@@ -396,49 +391,52 @@ static size_t build_syslog(hp_events *ev, const hp_conn_info *ci, const char *ty
     return (size_t)n < outsz ? (size_t)n : outsz - 1;
 }
 
-int hp_events_emit(hp_events *ev, const hp_conn_info *ci, const char *type, json_t *body,
-                   const char *summary, size_t summary_len) {
-    int rc = 0;
-    if (hp_events_ignored(ev, (const struct sockaddr *)&ci->src)) {
-        ev->st.ignored++;
-        goto out;
+/* The global ceiling: a token bucket over every source.  Returns 1 to emit. */
+static int global_admit(hp_events *ev) {
+    if (!ev->cfg->rate_global)
+        return 1;
+    uint64_t now = now_ms();
+    ev->gtokens += (double)(now - ev->glast_ms) * ev->cfg->rate_global / 1000.0;
+    if (ev->gtokens > ev->cfg->rate_global_burst)
+        ev->gtokens = ev->cfg->rate_global_burst;
+    ev->glast_ms = now;
+    if (ev->gtokens < 1.0)
+        return 0;
+    ev->gtokens -= 1.0;
+    return 1;
+}
+
+/* Counts an event the ceiling held back, by type and source (bounded). */
+static void aggregate(hp_events *ev, const char *type, const char *ip) {
+    if (!ev->agg_count++)
+        ev->agg_start_ms = now_ms();
+    size_t i;
+    for (i = 0; i < AGG_TYPES && ev->agg_types[i].n; i++)
+        if (!strcmp(ev->agg_types[i].type, type))
+            break;
+    if (i < AGG_TYPES) {
+        if (!ev->agg_types[i].n)
+            snprintf(ev->agg_types[i].type, sizeof ev->agg_types[i].type, "%s", type);
+        ev->agg_types[i].n++;
+    } else {
+        ev->agg_other_types++;
     }
-    uint64_t fp = fnv(1469598103934665603ull, type, strlen(type));
-    fp = fnv(fp, ci->listener, strlen(ci->listener));
-    fp = fnv(fp, summary, summary_len);
-    unsigned long long before = 0;
-    if (!admit(ev, ci, fp, &before)) {
-        ev->st.suppressed++;
-        goto out;
+    for (i = 0; i < AGG_SOURCES && ev->agg_src[i].n; i++)
+        if (!strcmp(ev->agg_src[i].ip, ip))
+            break;
+    if (i < AGG_SOURCES) {
+        if (!ev->agg_src[i].n)
+            snprintf(ev->agg_src[i].ip, sizeof ev->agg_src[i].ip, "%s", ip);
+        ev->agg_src[i].n++;
+    } else {
+        ev->agg_other_sources++;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char tbuf[64], idbuf[40];
-    snprintf(tbuf, sizeof tbuf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
-    snprintf(idbuf, sizeof idbuf, "%016llx%016llx", (unsigned long long)rnd(ev),
-             (unsigned long long)rnd(ev));
-    json_t *o = json_object();
-    if (!o)
-        goto out;
-    json_object_set_new(o, "time", json_string(tbuf));
-    json_object_set_new(o, "event_id", json_string(idbuf));
-    json_object_set_new(o, "conn_id", json_string(ci->conn_id));
-    json_object_set_new(o, "node", hp_json_bytes(ev->cfg->node, strlen(ev->cfg->node)));
-    json_object_set_new(o, "event", json_string(type));
-    json_object_set_new(o, "listener", hp_json_bytes(ci->listener, strlen(ci->listener)));
-    json_object_set_new(o, "protocol", json_string(hp_proto_name(ci->proto)));
-    json_object_set_new(o, "src_ip", json_string(ci->src_ip));
-    json_object_set_new(o, "src_port", json_integer(ci->src_port));
-    json_object_set_new(o, "dst_ip", json_string(ci->dst_ip));
-    json_object_set_new(o, "dst_port", json_integer(ci->dst_port));
-    if (body)
-        json_object_update(o, body);
-    json_object_set_new(o, "summary", hp_json_bytes(summary, summary_len));
-    if (before)
-        json_object_set_new(o, "suppressed_before", json_integer((json_int_t)before));
+}
+
+/* Serialises o (STOLEN) and queues it for every sink. */
+static void write_event(hp_events *ev, const hp_conn_info *ci, const char *type, json_t *o,
+                        const char *tbuf, const char *idbuf, const char *summary,
+                        size_t summary_len) {
     char kind[32] = "";
     const char *k = json_string_value(json_object_get(o, "kind"));
     if (k)
@@ -450,28 +448,168 @@ int hp_events_emit(hp_events *ev, const hp_conn_info *ci, const char *type, json
     ev->line = jb.p;
     ev->linecap = jb.cap;
     if (jb.oom)
-        goto out;
-    char *line = jb.p;
-    size_t ll = jb.len - 1;
-    /* buffered: hp_events_flush() runs once per loop iteration */
-    if (ev->log)
-        fwrite(line, 1, ll + 1, ev->log);
-    if (ev->cfg->log_stdout)
-        fwrite(line, 1, ll + 1, stdout);
-    ev->dirty = 1;
-    if (ev->sinks) {
-        char msg[4096];
-        size_t ml = build_syslog(ev, ci, type, tbuf, idbuf, kind[0] ? kind : NULL, summary,
-                                 summary_len, msg,
-                                 sizeof msg);
-        if (hp_sinks_push(ev->sinks, line, ll, msg, ml) != 0)
-            ev->st.queued_dropped++;
+        return;
+    char msg[4096];
+    size_t ml = 0;
+    if (hp_sinks_want_syslog(ev->sinks))
+        ml = build_syslog(ev, ci, type, tbuf, idbuf, kind[0] ? kind : NULL, summary, summary_len,
+                          msg, sizeof msg);
+    hp_sinks_push(ev->sinks, jb.p, jb.len, msg, ml);
+}
+
+/* Common fields: time, event_id and then those of ci (NULL: a daemon
+ * event, which has no connection). */
+static json_t *event_head(hp_events *ev, const hp_conn_info *ci, const char *type, char *tbuf,
+                          char *idbuf) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    snprintf(tbuf, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
+    snprintf(idbuf, 40, "%016llx%016llx", (unsigned long long)rnd(ev), (unsigned long long)rnd(ev));
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "time", json_string(tbuf));
+    json_object_set_new(o, "event_id", json_string(idbuf));
+    if (ci)
+        json_object_set_new(o, "conn_id", json_string(ci->conn_id));
+    json_object_set_new(o, "node", hp_json_bytes(ev->cfg->node, strlen(ev->cfg->node)));
+    json_object_set_new(o, "event", json_string(type));
+    if (!ci)
+        return o;
+    json_object_set_new(o, "listener", hp_json_bytes(ci->listener, strlen(ci->listener)));
+    json_object_set_new(o, "protocol", json_string(hp_proto_name(ci->proto)));
+    json_object_set_new(o, "src_ip", json_string(ci->src_ip));
+    json_object_set_new(o, "src_port", json_integer(ci->src_port));
+    json_object_set_new(o, "dst_ip", json_string(ci->dst_ip));
+    json_object_set_new(o, "dst_port", json_integer(ci->dst_port));
+    return o;
+}
+
+/* A daemon event (suppressed, sink.status): no connection fields, never
+ * rate limited.  body STOLEN. */
+static void emit_daemon(hp_events *ev, const char *type, json_t *body, const char *summary,
+                        size_t summary_len) {
+    static const hp_conn_info daemon_ci = {
+        .conn_id = "-", .listener = "-", .proto = HP_PROTO_COUNT, .src_ip = "-", .dst_ip = "-"};
+    char tbuf[64], idbuf[40];
+    json_t *o = event_head(ev, NULL, type, tbuf, idbuf);
+    if (o) {
+        json_object_update(o, body);
+        json_object_set_new(o, "summary", hp_json_bytes(summary, summary_len));
+        write_event(ev, &daemon_ci, type, o, tbuf, idbuf, summary, summary_len);
     }
+    json_decref(body);
+}
+
+int hp_events_emit(hp_events *ev, const hp_conn_info *ci, const char *type, json_t *body,
+                   const char *summary, size_t summary_len) {
+    int rc = 0;
+    if (hp_events_ignored(ev, (const struct sockaddr *)&ci->src)) {
+        ev->st.ignored++;
+        goto out;
+    }
+    uint64_t fp = fnv(1469598103934665603ull, type, strlen(type));
+    fp = fnv(fp, ci->listener, strlen(ci->listener));
+    fp = fnv(fp, summary, summary_len);
+    unsigned long long before = 0;
+    src_slot *slot;
+    if (!admit(ev, ci, fp, &before, &slot)) {
+        ev->st.suppressed++;
+        goto out;
+    }
+    if (!global_admit(ev)) {
+        slot->suppressed += before; /* still to be reported by that source */
+        ev->st.global_suppressed++;
+        aggregate(ev, type, ci->src_ip);
+        goto out;
+    }
+    char tbuf[64], idbuf[40];
+    json_t *o = event_head(ev, ci, type, tbuf, idbuf);
+    if (!o)
+        goto out;
+    if (body)
+        json_object_update(o, body);
+    json_object_set_new(o, "summary", hp_json_bytes(summary, summary_len));
+    if (before)
+        json_object_set_new(o, "suppressed_before", json_integer((json_int_t)before));
+    write_event(ev, ci, type, o, tbuf, idbuf, summary, summary_len);
     ev->st.emitted++;
     rc = 1;
 out:
     json_decref(body);
     return rc;
+}
+
+void hp_events_tick(hp_events *ev, json_t *extra) {
+    uint64_t now = now_ms();
+    if (ev->agg_count) {
+        json_t *sup = json_object(), *types = json_object(), *srcs = json_array();
+        json_object_set_new(sup, "count", json_integer((json_int_t)ev->agg_count));
+        json_object_set_new(sup, "window_ms", json_integer((json_int_t)(now - ev->agg_start_ms)));
+        json_object_set_new(sup, "rate_global", json_integer(ev->cfg->rate_global));
+        for (size_t i = 0; i < AGG_TYPES && ev->agg_types[i].n; i++)
+            json_object_set_new(types, ev->agg_types[i].type,
+                                json_integer((json_int_t)ev->agg_types[i].n));
+        if (ev->agg_other_types)
+            json_object_set_new(types, "other", json_integer((json_int_t)ev->agg_other_types));
+        for (size_t i = 0; i < AGG_SOURCES && ev->agg_src[i].n; i++) {
+            json_t *one = json_object();
+            json_object_set_new(one, "src_ip", json_string(ev->agg_src[i].ip));
+            json_object_set_new(one, "count", json_integer((json_int_t)ev->agg_src[i].n));
+            json_array_append_new(srcs, one);
+        }
+        json_object_set_new(sup, "events", types);
+        json_object_set_new(sup, "sources", srcs);
+        json_object_set_new(sup, "other_sources_events",
+                            json_integer((json_int_t)ev->agg_other_sources));
+        json_t *body = json_object();
+        json_object_set_new(body, "suppressed", sup);
+        char sum[160];
+        int n = snprintf(
+            sum, sizeof sum, "%llu events suppressed by the global ceiling (%u/s) in %llu ms",
+            ev->agg_count, ev->cfg->rate_global, (unsigned long long)(now - ev->agg_start_ms));
+        emit_daemon(ev, "suppressed", body, sum, (size_t)n);
+        ev->agg_count = ev->agg_other_types = ev->agg_other_sources = 0;
+        memset(ev->agg_types, 0, sizeof ev->agg_types);
+        memset(ev->agg_src, 0, sizeof ev->agg_src);
+    }
+    if (!ev->cfg->status_interval_ms || now - ev->last_status_ms < ev->cfg->status_interval_ms)
+        return;
+    ev->last_status_ms = now;
+    hp_stats st;
+    hp_events_stats(ev, &st);
+    json_t *body = json_object(), *sinks = json_array();
+    int bad = 0;
+    unsigned long long lost = 0;
+    for (size_t i = 0; i < st.nsinks; i++) {
+        const hp_sink_stat *k = &st.sinks[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "sink", json_string(k->name));
+        json_object_set_new(o, "state", json_string(k->failing ? "failing" : "ok"));
+        if (k->failing)
+            json_object_set_new(o, "error", hp_json_bytes(k->error, strlen(k->error)));
+        json_object_set_new(o, "accepted", json_integer((json_int_t)k->accepted));
+        json_object_set_new(o, "delivered", json_integer((json_int_t)k->delivered));
+        json_object_set_new(o, "dropped", json_integer((json_int_t)k->dropped));
+        json_object_set_new(o, "failed", json_integer((json_int_t)k->failed));
+        json_object_set_new(o, "queued", json_integer((json_int_t)k->queued));
+        json_array_append_new(sinks, o);
+        bad |= k->failing;
+        lost += k->dropped + k->failed;
+    }
+    json_object_set_new(body, "sinks", sinks);
+    json_object_set_new(body, "events", json_integer((json_int_t)st.emitted));
+    json_object_set_new(body, "suppressed_per_source", json_integer((json_int_t)st.suppressed));
+    json_object_set_new(body, "suppressed_global", json_integer((json_int_t)st.global_suppressed));
+    if (extra)
+        json_object_update(body, extra);
+    char sum[160];
+    int n = snprintf(sum, sizeof sum, "sinks %s, %llu events lost so far", bad ? "failing" : "ok",
+                     lost);
+    emit_daemon(ev, "sink.status", body, sum, (size_t)n);
 }
 
 /* ---- JSON helpers and findings ----------------------------------------- */

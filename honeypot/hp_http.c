@@ -56,11 +56,27 @@ static int contains_token(const char *v, size_t n, const char *tok) {
     return 0;
 }
 
+/* Keeps s[0..n) and a newline in req->chunk_meta for scanning (bounded). */
+static void keep_meta(hp_http_req *req, const char *s, size_t n) {
+    if (!req || !n)
+        return;
+    size_t room = HP_CHUNK_META - req->chunk_meta_len;
+    if (n + 1 > room) {
+        req->chunk_meta_lost += n + 1;
+        return;
+    }
+    memcpy(req->chunk_meta + req->chunk_meta_len, s, n);
+    req->chunk_meta[req->chunk_meta_len + n] = '\n';
+    req->chunk_meta_len += n + 1;
+}
+
 /* Walks a chunked body at buf[pos..len).  With copy, compacts the data in
- * place starting at pos.  Returns the end offset (> 0), 0 when incomplete,
- * -1 when malformed.  OUT: *datalen, *truncated. */
-static long chunked(char *buf, size_t pos, size_t len, size_t max_body, int copy,
+ * place starting at pos, and keeps extensions and trailers in meta (copied
+ * before the compaction overwrites them).  Returns the end offset (> 0), 0
+ * when incomplete, -1 when malformed.  OUT: *datalen, *truncated. */
+static long chunked(char *buf, size_t pos, size_t len, size_t max_body, hp_http_req *meta,
                     size_t *datalen, int *truncated) {
+    int copy = meta != NULL;
     size_t w = pos, total = 0;
     *truncated = 0;
     for (;;) {
@@ -83,6 +99,8 @@ static long chunked(char *buf, size_t pos, size_t len, size_t max_body, int copy
             return (len - p > 256) ? -1 : 0;
         if ((size_t)(nl - (buf + p)) > 256)
             return -1;
+        if (copy) /* the extension: ";name=value..." up to CR LF */
+            keep_meta(meta, buf + p, trim_len(buf + p, (size_t)(nl - (buf + p))));
         p = (size_t)(nl - buf) + 1;
         if (size == 0) {
             /* trailers until an empty line */
@@ -93,6 +111,8 @@ static long chunked(char *buf, size_t pos, size_t len, size_t max_body, int copy
                 if (!e)
                     return 0;
                 size_t ll = trim_len(buf + p, (size_t)(e - (buf + p)));
+                if (copy)
+                    keep_meta(meta, buf + p, ll);
                 p = (size_t)(e - buf) + 1;
                 if (ll == 0)
                     break;
@@ -198,7 +218,9 @@ long hp_http_parse(char *buf, size_t len, size_t max_head, size_t max_body, hp_h
         if (!colon || colon == p)
             return HP_HTTP_EBAD;
         if (req->nheaders >= HP_HTTP_MAX_HEADERS) {
-            req->headers_dropped++;
+            if (!req->headers_dropped++)
+                req->dropped = p;
+            req->dropped_len = (size_t)(e - req->dropped);
             p = e + 1;
             continue;
         }
@@ -226,14 +248,14 @@ long hp_http_parse(char *buf, size_t len, size_t max_head, size_t max_body, hp_h
         req->chunked = 1;
         size_t dl = 0;
         int trunc = 0;
-        long r = chunked(buf, he, len, max_body, 0, &dl, &trunc);
+        long r = chunked(buf, he, len, max_body, NULL, &dl, &trunc);
         if (r < 0)
             return HP_HTTP_EBAD;
         if (r == 0) {
             req->head_complete = 1;
             return HP_HTTP_NEED_MORE;
         }
-        chunked(buf, he, len, max_body, 1, &dl, &trunc);
+        chunked(buf, he, len, max_body, req, &dl, &trunc);
         req->body = buf + he;
         req->body_len = dl;
         req->body_declared = dl;

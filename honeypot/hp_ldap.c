@@ -91,7 +91,7 @@ int hp_ldap_decode(const unsigned char *frame, size_t len, hp_ldap_msg *m) {
         if (ber_scanf(ber, "{im", &a, &bv) == LBER_ERROR)
             goto out;
         m->version = (int)a;
-        if (copy_bv(&bv, &m->dn, &m->dn_len, HP_LDAP_MAX_DN) != 0)
+        if (copy_bv(&bv, &m->dn, &m->dn_len, len) != 0)
             goto out;
         ber_tag_t at = ber_peek_tag(ber, &blen);
         m->auth = at == 0x80 ? 0 : at == 0xa3 ? 3 : -1;
@@ -102,13 +102,13 @@ int hp_ldap_decode(const unsigned char *frame, size_t len, hp_ldap_msg *m) {
             goto out;
         m->scope = (int)a;
         m->deref = (int)b;
-        if (copy_bv(&bv, &m->dn, &m->dn_len, HP_LDAP_MAX_DN) != 0)
+        if (copy_bv(&bv, &m->dn, &m->dn_len, len) != 0)
             goto out;
         break;
     case HP_LDAP_DELETE: /* DelRequest ::= [APPLICATION 10] LDAPDN (primitive) */
         if (ber_scanf(ber, "m", &bv) == LBER_ERROR)
             goto out;
-        if (copy_bv(&bv, &m->dn, &m->dn_len, HP_LDAP_MAX_DN) != 0)
+        if (copy_bv(&bv, &m->dn, &m->dn_len, len) != 0)
             goto out;
         break;
     case HP_LDAP_MODIFY:
@@ -117,7 +117,7 @@ int hp_ldap_decode(const unsigned char *frame, size_t len, hp_ldap_msg *m) {
     case HP_LDAP_COMPARE:
         if (ber_scanf(ber, "{m", &bv) == LBER_ERROR)
             goto out;
-        if (copy_bv(&bv, &m->dn, &m->dn_len, HP_LDAP_MAX_DN) != 0)
+        if (copy_bv(&bv, &m->dn, &m->dn_len, len) != 0)
             goto out;
         break;
     case HP_LDAP_EXTENDED:

@@ -25,7 +25,6 @@
 
 #define INITIAL_BUF HP_INITIAL_BUF
 #define WRITE_BACKLOG HP_WRITE_BACKLOG
-#define DRAIN_MS HP_DRAIN_MS
 #define BUF_POOL HP_BUF_POOL
 
 typedef struct server server;
@@ -78,8 +77,15 @@ struct server {
     unsigned nconns;
     size_t mem_used;
     unsigned long long rejected;
+    unsigned conn_cap;                /* max_connections, or less when the fd limit is lower */
+    unsigned long long fd_refused;    /* connections closed for lack of descriptors */
+    unsigned long long accept_failed; /* connections the kernel queued that
+                                         could not be accepted (EMFILE ...) */
+    int accept_reported;
     uv_signal_t sig_term, sig_int, sig_hup;
-    uv_check_t flush_check; /* flushes the event log after each loop iteration */
+    uv_timer_t tick;        /* once a second: suppressed summaries, sink.status */
+    uv_timer_t kick_timer;  /* HP_KICK_MS after events were left queued */
+    uv_check_t kick;        /* after each loop iteration: wake the sinks' senders */
     char *pool[BUF_POOL];   /* spare INITIAL_BUF input buffers */
     size_t npool;
     time_t date_sec;
@@ -387,8 +393,20 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
 static void on_connection(uv_stream_t *ls, int status) {
     lsock *l = ls->data;
     server *s = l->srv;
-    if (status < 0)
+    if (status < 0) {
+        /* out of file descriptors (libuv then closes the waiting
+         * connections so clients are not left hanging): counted, in
+         * sink.status and the summary, and said once on stderr */
+        s->accept_failed++;
+        if (!s->accept_reported) {
+            s->accept_reported = 1;
+            fprintf(stderr,
+                    "defuse honeypot: cannot accept connections: %s (raise LimitNOFILE / "
+                    "ulimit -n, or lower max_connections); refused connections are counted\n",
+                    uv_strerror(status));
+        }
         return;
+    }
     conn *c = calloc(1, sizeof *c);
     if (!c)
         return;
@@ -409,14 +427,23 @@ static void on_connection(uv_stream_t *ls, int status) {
     int dl = (int)sizeof dst;
     if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&dst, &dl) == 0)
         addr_text((struct sockaddr *)&dst, c->ci.dst_ip, sizeof c->ci.dst_ip, &c->ci.dst_port);
-    if (s->stopping || s->nconns >= s->cfg->max_connections) {
+    if (s->stopping || s->nconns >= s->conn_cap) {
         /* over the cap: closed at once; the event is de-duplicated and rate
          * limited per source like any other, so a flood stays one line */
-        s->rejected++;
+        int fd_limit = s->nconns < s->cfg->max_connections;
+        if (fd_limit)
+            s->fd_refused++;
+        else
+            s->rejected++;
         if (!s->stopping) {
-            char sum[128];
-            int n = snprintf(sum, sizeof sum, "connection refused: max_connections (%u) reached",
-                             s->cfg->max_connections);
+            char sum[160];
+            int n = fd_limit ? snprintf(sum, sizeof sum,
+                                        "connection refused: file descriptor limit (%u "
+                                        "connections at once, max_connections %u)",
+                                        s->conn_cap, s->cfg->max_connections)
+                             : snprintf(sum, sizeof sum,
+                                        "connection refused: max_connections (%u) reached",
+                                        s->cfg->max_connections);
             hp_events_emit(s->ev, &c->ci, "connection.rejected", NULL, sum, (size_t)n);
         }
         uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
@@ -587,6 +614,12 @@ static void http_request(conn *c, hp_http_req *rq) {
         json_array_append_new(pair, hp_json_bytes(h->value, h->value_len));
         json_array_append_new(headers, pair);
     }
+    /* header lines past HP_HTTP_MAX_HEADERS (not itemised in the event)
+     * and the chunk extensions and trailers are scanned too */
+    if (rq->headers_dropped)
+        hp_findings_scan(&fs, sc, "header:past-100th", rq->dropped, rq->dropped_len, 0);
+    if (rq->chunk_meta_len)
+        hp_findings_scan(&fs, sc, "body:chunk-metadata", rq->chunk_meta, rq->chunk_meta_len, 0);
     size_t ctl = 0;
     const char *ct = hp_http_header_get(rq, "Content-Type", &ctl);
     if (rq->body_len) {
@@ -638,6 +671,9 @@ static void http_request(conn *c, hp_http_req *rq) {
                                                                      : HP_FIELD_SNIP));
     if (rq->body_truncated)
         json_object_set_new(http, "body_truncated", json_true());
+    if (rq->chunk_meta_lost)
+        json_object_set_new(http, "chunk_metadata_unscanned",
+                            json_integer((json_int_t)rq->chunk_meta_lost));
     json_object_set_new(http, "status", json_integer(status));
     json_object_set_new(http, "request_number", json_integer(c->requests));
     json_object_set_new(body, "http", http);
@@ -1023,12 +1059,33 @@ static void stop_server(server *s) {
     uv_close((uv_handle_t *)&s->sig_term, close_noop);
     uv_close((uv_handle_t *)&s->sig_int, close_noop);
     uv_close((uv_handle_t *)&s->sig_hup, close_noop);
-    uv_close((uv_handle_t *)&s->flush_check, close_noop);
+    uv_close((uv_handle_t *)&s->tick, close_noop);
+    uv_close((uv_handle_t *)&s->kick, close_noop);
+    uv_close((uv_handle_t *)&s->kick_timer, close_noop);
 }
 
-static void on_check(uv_check_t *h) {
+static void on_kick_timer(uv_timer_t *t) {
+    server *s = t->data;
+    hp_events_kick(s->ev, 1);
+}
+
+static void on_kick(uv_check_t *h) {
     server *s = h->data;
-    hp_events_flush(s->ev);
+    if (hp_events_kick(s->ev, 0) && !uv_is_active((uv_handle_t *)&s->kick_timer))
+        uv_timer_start(&s->kick_timer, on_kick_timer, HP_KICK_MS, 0);
+}
+
+static void on_tick(uv_timer_t *t) {
+    server *s = t->data;
+    json_t *extra = json_object();
+    json_t *conns = json_object();
+    json_object_set_new(conns, "open", json_integer(s->nconns));
+    json_object_set_new(conns, "over_max_connections", json_integer((json_int_t)s->rejected));
+    json_object_set_new(conns, "refused_fd_limit", json_integer((json_int_t)s->fd_refused));
+    json_object_set_new(conns, "accept_failed", json_integer((json_int_t)s->accept_failed));
+    json_object_set_new(extra, "connections", conns);
+    hp_events_tick(s->ev, extra);
+    json_decref(extra);
 }
 
 static void on_signal(uv_signal_t *h, int sig) {
@@ -1124,15 +1181,37 @@ static int drop_privileges(const char *user, char *err, size_t errsz) {
     return 0;
 }
 
-static void raise_fd_limit(const hp_config *cfg) {
+/* Descriptors kept free beside the connections: listening sockets are
+ * counted separately; this covers stdio, the sinks (log file, stdout, syslog
+ * and webhook sockets), libuv's epoll, signal and async descriptors, and
+ * the one a connection over the cap briefly holds before it is closed. */
+#define FD_RESERVE 32u
+
+/* Raises the soft fd limit to what max_connections needs; when the hard
+ * limit is lower, warns and returns the number of connections that fit, so
+ * the ones past it are accepted and closed with an event (counted) instead
+ * of failing in accept(), which libuv would hide. */
+static unsigned fd_conn_cap(const hp_config *cfg, size_t nsockets) {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return;
-    rlim_t want = (rlim_t)cfg->max_connections + HP_MAX_SOCKETS + 64;
+        return cfg->max_connections;
+    rlim_t want = (rlim_t)cfg->max_connections + nsockets + FD_RESERVE;
     if (rl.rlim_cur < want) {
         rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || want < rl.rlim_max ? want : rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
     }
+    if (rl.rlim_cur >= want)
+        return cfg->max_connections;
+    long room = (long)rl.rlim_cur - (long)nsockets - (long)FD_RESERVE;
+    unsigned cap = room > 0 ? (unsigned)room : 0;
+    fprintf(stderr,
+            "defuse honeypot: warning: max_connections %u needs %llu file descriptors but the "
+            "limit is %llu: %u connections at once, the rest refused (event "
+            "connection.rejected, counted); raise LimitNOFILE / ulimit -n or lower "
+            "max_connections\n",
+            cfg->max_connections, (unsigned long long)want, (unsigned long long)rl.rlim_cur, cap);
+    return cap;
 }
 
 static void walk_close(uv_handle_t *h, void *arg) {
@@ -1159,7 +1238,7 @@ int hp_server_run(const hp_config *cfg) {
     loop_ok = 1;
     s->loop = &loop;
     signal(SIGPIPE, SIG_IGN);
-    raise_fd_limit(cfg);
+    signal(SIGXFSZ, SIG_IGN); /* a file-size limit is a write error (EFBIG), not death */
     if (defuse_scanner_new(&s->scanner, NULL) != 0) {
         snprintf(err, sizeof err, "cannot create the detector");
         goto out;
@@ -1168,6 +1247,7 @@ int hp_server_run(const hp_config *cfg) {
         goto out;
     if (bind_all(s, err, sizeof err) != 0)
         goto out;
+    s->conn_cap = fd_conn_cap(cfg, s->nsocks);
     if (drop_privileges(cfg->user, err, sizeof err) != 0)
         goto out;
     if (hp_events_start(s->ev, err, sizeof err) != 0)
@@ -1179,9 +1259,14 @@ int hp_server_run(const hp_config *cfg) {
     uv_signal_start(&s->sig_term, on_signal, SIGTERM);
     uv_signal_start(&s->sig_int, on_signal, SIGINT);
     uv_signal_start(&s->sig_hup, on_signal, SIGHUP);
-    uv_check_init(s->loop, &s->flush_check);
-    s->flush_check.data = s;
-    uv_check_start(&s->flush_check, on_check);
+    uv_timer_init(s->loop, &s->tick);
+    s->tick.data = s;
+    uv_timer_start(&s->tick, on_tick, 1000, 1000);
+    uv_timer_init(s->loop, &s->kick_timer);
+    s->kick_timer.data = s;
+    uv_check_init(s->loop, &s->kick);
+    s->kick.data = s;
+    uv_check_start(&s->kick, on_kick);
     fprintf(stderr, "defuse honeypot: ready, %zu sockets on %zu listeners\n", s->nsocks,
             cfg->nlisteners);
     uv_run(s->loop, UV_RUN_DEFAULT);
@@ -1195,14 +1280,27 @@ out:
         uv_loop_close(s->loop);
     }
     if (s->ev) {
+        hp_events_stop(s->ev, cfg->shutdown_timeout_ms);
         hp_stats st;
         hp_events_stats(s->ev, &st);
-        hp_events_free(s->ev, DRAIN_MS);
-        if (status == 0)
+        hp_events_free(s->ev);
+        if (status == 0) {
             fprintf(stderr,
-                    "defuse honeypot: stopped: %llu events, %llu suppressed, %llu ignored, "
-                    "%llu connections over the cap, %llu remote-sink events dropped\n",
-                    st.emitted, st.suppressed, st.ignored, s->rejected, st.queued_dropped);
+                    "defuse honeypot: stopped: %llu events, %llu suppressed (per source), "
+                    "%llu suppressed (global ceiling), %llu ignored, %llu connections over "
+                    "max_connections, %llu refused at the file descriptor limit, %llu failed "
+                    "to accept\n",
+                    st.emitted, st.suppressed, st.global_suppressed, st.ignored, s->rejected,
+                    s->fd_refused, s->accept_failed);
+            for (size_t i = 0; i < st.nsinks; i++) {
+                const hp_sink_stat *k = &st.sinks[i];
+                fprintf(stderr,
+                        "defuse honeypot: %s: %llu of %llu events delivered, %llu dropped "
+                        "(queue full), %llu failed, %llu lost at exit%s%s\n",
+                        k->name, k->delivered, k->accepted, k->dropped, k->failed, k->lost_at_exit,
+                        k->failing ? "; last error: " : "", k->error);
+            }
+        }
     }
     defuse_scanner_free(s->scanner);
     for (size_t i = 0; i < s->npool; i++)

@@ -9,6 +9,9 @@
  *                             no live "${", no clickable URL or host name,
  *                             no terminal control sequences.
  *
+ * Each string field is bounded (DEFUSE_JSON_MAX_FIELD in limits.h): a longer
+ * one keeps its start and gets "FIELD_length", "FIELD_sha256" and
+ * "truncated": true.
  * Strings from a finding may hold any bytes (decoding can produce NUL and
  * invalid UTF-8); JSON needs valid UTF-8, so invalid bytes become U+FFFD.
  */
@@ -89,9 +92,100 @@ static json_t *json_bytes(const char *s, size_t n) {
     return j;
 }
 
-/* A JSON string for a NUL-terminated s, or null when s is NULL. */
-static json_t *json_str_or_null(const char *s) {
-    return s ? json_bytes(s, strlen(s)) : json_null();
+/* ---- bounded fields ----------------------------------------------------------
+ * A string field longer than DEFUSE_JSON_MAX_FIELD keeps its start and is
+ * identified by its length and SHA-256 (both paths below write the same
+ * members).  SHA-256 is written here from FIPS 180-4 because libdefuse links
+ * only jansson: pulling libcrypto into `defuse logs` and the nginx module
+ * for one digest of rare, oversized fields would cost every start-up; the
+ * digest matches `sha256sum` of the field's bytes. */
+
+typedef struct sha256 {
+    uint32_t h[8];
+    uint64_t bytes;
+    unsigned char blk[64];
+    size_t fill;
+} sha256;
+
+static const uint32_t sha_k[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+static uint32_t ror(uint32_t x, unsigned n) {
+    return (x >> n) | (x << (32 - n));
+}
+
+static void sha_block(sha256 *c, const unsigned char *p) {
+    uint32_t w[64], v[8];
+    for (int i = 0; i < 16; i++)
+        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+               (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+    for (int i = 16; i < 64; i++) {
+        uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    memcpy(v, c->h, sizeof v);
+    for (int i = 0; i < 64; i++) {
+        uint32_t t1 = v[7] + (ror(v[4], 6) ^ ror(v[4], 11) ^ ror(v[4], 25)) +
+                      ((v[4] & v[5]) ^ (~v[4] & v[6])) + sha_k[i] + w[i];
+        uint32_t t2 = (ror(v[0], 2) ^ ror(v[0], 13) ^ ror(v[0], 22)) +
+                      ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
+        memmove(v + 1, v, 7 * sizeof v[0]);
+        v[4] += t1;
+        v[0] = t1 + t2;
+    }
+    for (int i = 0; i < 8; i++)
+        c->h[i] += v[i];
+}
+
+/* out: 64 lower-case hex digits and a NUL. */
+static void sha256_hex(const void *data, size_t n, char out[65]) {
+    static const uint32_t init[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    sha256 c;
+    memcpy(c.h, init, sizeof c.h);
+    const unsigned char *p = data;
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64)
+        sha_block(&c, p + i);
+    c.fill = n - i;
+    memcpy(c.blk, p + i, c.fill);
+    c.blk[c.fill++] = 0x80;
+    if (c.fill > 56) {
+        memset(c.blk + c.fill, 0, 64 - c.fill);
+        sha_block(&c, c.blk);
+        c.fill = 0;
+    }
+    memset(c.blk + c.fill, 0, 56 - c.fill);
+    c.bytes = (uint64_t)n * 8;
+    for (int k = 0; k < 8; k++)
+        c.blk[56 + k] = (unsigned char)(c.bytes >> (56 - 8 * k));
+    sha_block(&c, c.blk);
+    static const char hex[] = "0123456789abcdef";
+    for (int k = 0; k < 32; k++) {
+        unsigned char b = (unsigned char)(c.h[k / 4] >> (24 - 8 * (k % 4)));
+        out[2 * k] = hex[b >> 4];
+        out[2 * k + 1] = hex[b & 15];
+    }
+    out[64] = '\0';
+}
+
+/* Bytes of s[0..n) written for a field: n, or at most DEFUSE_JSON_MAX_FIELD
+ * ending before a UTF-8 sequence the cut would split. */
+static size_t field_keep(const char *s, size_t n) {
+    if (n <= DEFUSE_JSON_MAX_FIELD)
+        return n;
+    size_t k = DEFUSE_JSON_MAX_FIELD;
+    for (size_t back = 0; back < 3 && k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80; back++)
+        k--;
+    return k;
 }
 
 /* Sets key on obj to v (stealing v).  Returns 0, or -1 if v is NULL or the
@@ -100,6 +194,27 @@ static int put(json_t *obj, const char *key, json_t *v) {
     if (!v)
         return -1;
     return json_object_set_new(obj, key, v);
+}
+
+/* Sets key on obj to s[0..n) as the direct writer's jb_member() does: cut
+ * past DEFUSE_JSON_MAX_FIELD, then "key_length" and "key_sha256" (sets *cut).
+ * s NULL: null.  Returns 0 or -1. */
+static int put_field(json_t *obj, const char *key, const char *s, size_t n, bool *cut) {
+    if (!s)
+        return put(obj, key, json_null());
+    size_t keep = field_keep(s, n);
+    if (put(obj, key, json_bytes(s, keep)))
+        return -1;
+    if (keep == n)
+        return 0;
+    char name[64], hex[65];
+    sha256_hex(s, n, hex);
+    snprintf(name, sizeof name, "%s_length", key);
+    if (put(obj, name, json_integer((json_int_t)n)))
+        return -1;
+    snprintf(name, sizeof name, "%s_sha256", key);
+    *cut = true;
+    return put(obj, name, json_string(hex));
 }
 
 /* Copies the dump s into a new string with every '$' as "\u0024".  '$' is
@@ -214,15 +329,31 @@ static void jb_str(jbuf *b, const char *s, size_t n) {
     jb_put(b, "\"", 1);
 }
 
-/* "key":value-string-or-null, with a leading comma unless first. */
-static void jb_member(jbuf *b, const char *key, const char *s, size_t n, bool present) {
+/* ,"key":value-string-or-null; a value past DEFUSE_JSON_MAX_FIELD is cut
+ * and followed by "key_length" and "key_sha256" (sets *cut). */
+static void jb_member(jbuf *b, const char *key, const char *s, size_t n, bool present, bool *cut) {
     jb_lit(b, ",\"");
     jb_lit(b, key);
     jb_lit(b, "\":");
-    if (present)
-        jb_str(b, s, n);
-    else
+    if (!present) {
         jb_lit(b, "null");
+        return;
+    }
+    size_t keep = field_keep(s, n);
+    jb_str(b, s, keep);
+    if (keep == n)
+        return;
+    char num[32], hex[65];
+    sha256_hex(s, n, hex);
+    int k = snprintf(num, sizeof num, "_length\":%zu,\"", n);
+    jb_lit(b, ",\"");
+    jb_lit(b, key);
+    jb_put(b, num, (size_t)k);
+    jb_lit(b, key);
+    jb_lit(b, "_sha256\":\"");
+    jb_lit(b, hex);
+    jb_lit(b, "\"");
+    *cut = true;
 }
 
 /* A name from names.c as an array element; no name makes the caller fall
@@ -239,13 +370,14 @@ static void jb_name(jbuf *b, const char *name, bool first) {
 
 static char *finding_json_direct(const defuse_finding *f) {
     jbuf b = {0};
+    bool cut = false;
     const char *kind = defuse_kind_name(f->kind);
     if (!kind)
         return NULL;
     jb_lit(&b, "{\"kind\":");
     jb_str(&b, kind, strlen(kind));
-    jb_member(&b, "payload", f->payload, f->payload_len, f->payload != NULL);
-    jb_member(&b, "decoded", f->decoded, f->decoded_len, f->decoded != NULL);
+    jb_member(&b, "payload", f->payload, f->payload_len, f->payload != NULL, &cut);
+    jb_member(&b, "decoded", f->decoded, f->decoded_len, f->decoded != NULL, &cut);
     jb_lit(&b, ",\"layers\":[");
     size_t nl = f->nlayers < DEFUSE_MAX_REPORTED_LAYERS ? f->nlayers : DEFUSE_MAX_REPORTED_LAYERS;
     for (size_t i = 0; i < nl; i++)
@@ -261,9 +393,9 @@ static char *finding_json_direct(const defuse_finding *f) {
     }
     jb_lit(&b, "]");
     size_t cblen = f->callback ? (f->callback_len ? f->callback_len : strlen(f->callback)) : 0;
-    jb_member(&b, "callback", f->callback, cblen, f->callback != NULL);
-    jb_member(&b, "scheme", f->scheme, f->scheme ? strlen(f->scheme) : 0, f->scheme != NULL);
-    jb_member(&b, "host", f->host, f->host ? strlen(f->host) : 0, f->host != NULL);
+    jb_member(&b, "callback", f->callback, cblen, f->callback != NULL, &cut);
+    jb_member(&b, "scheme", f->scheme, f->scheme ? strlen(f->scheme) : 0, f->scheme != NULL, &cut);
+    jb_member(&b, "host", f->host, f->host ? strlen(f->host) : 0, f->host != NULL, &cut);
     if (f->port >= 0) {
         char num[24];
         int k = snprintf(num, sizeof num, ",\"port\":%d", f->port);
@@ -271,7 +403,7 @@ static char *finding_json_direct(const defuse_finding *f) {
     } else {
         jb_lit(&b, ",\"port\":null");
     }
-    jb_member(&b, "path", f->path, f->path ? strlen(f->path) : 0, f->path != NULL);
+    jb_member(&b, "path", f->path, f->path ? strlen(f->path) : 0, f->path != NULL, &cut);
     jb_lit(&b, ",\"exfil\":[");
     size_t ne = f->nexfil < DEFUSE_MAX_REPORTED_EXFIL ? f->nexfil : DEFUSE_MAX_REPORTED_EXFIL;
     first = true;
@@ -280,11 +412,16 @@ static char *finding_json_direct(const defuse_finding *f) {
             continue;
         if (!first)
             jb_put(&b, ",", 1);
-        jb_str(&b, f->exfil[i], strlen(f->exfil[i]));
+        size_t xl = strlen(f->exfil[i]), keep = field_keep(f->exfil[i], xl);
+        jb_str(&b, f->exfil[i], keep);
+        cut |= keep != xl;
         first = false;
     }
     jb_lit(&b, "]");
-    jb_member(&b, "command", f->command, f->command ? strlen(f->command) : 0, f->command != NULL);
+    jb_member(&b, "command", f->command, f->command ? strlen(f->command) : 0, f->command != NULL,
+              &cut);
+    if (cut)
+        jb_lit(&b, ",\"truncated\":true");
     jb_lit(&b, "}");
     if (b.bad) {
         free(b.p);
@@ -316,10 +453,11 @@ char *defuse_finding_to_json(const defuse_finding *f, const char *extra) {
     }
 
     json_t *layers = json_array(), *techs = json_array(), *exfil = json_array();
+    bool cut = false;
     if (put(obj, "kind", json_string(defuse_kind_name(f->kind))) ||
-        put(obj, "payload", f->payload ? json_bytes(f->payload, f->payload_len) : json_null()) ||
-        put(obj, "decoded", f->decoded ? json_bytes(f->decoded, f->decoded_len) : json_null()) ||
-        put(obj, "layers", layers) || put(obj, "techniques", techs)) {
+        put_field(obj, "payload", f->payload, f->payload_len, &cut) ||
+        put_field(obj, "decoded", f->decoded, f->decoded_len, &cut) || put(obj, "layers", layers) ||
+        put(obj, "techniques", techs)) {
         json_decref(exfil);
         goto out;
     }
@@ -335,17 +473,24 @@ char *defuse_finding_to_json(const defuse_finding *f, const char *extra) {
     /* callback_len 0 with a non-empty callback: a caller that built the
      * finding itself and left the length out. */
     size_t cblen = f->callback ? (f->callback_len ? f->callback_len : strlen(f->callback)) : 0;
-    if (put(obj, "callback", f->callback ? json_bytes(f->callback, cblen) : json_null()) ||
-        put(obj, "scheme", json_str_or_null(f->scheme)) ||
-        put(obj, "host", json_str_or_null(f->host)) ||
+    if (put_field(obj, "callback", f->callback, cblen, &cut) ||
+        put_field(obj, "scheme", f->scheme, f->scheme ? strlen(f->scheme) : 0, &cut) ||
+        put_field(obj, "host", f->host, f->host ? strlen(f->host) : 0, &cut) ||
         put(obj, "port", f->port >= 0 ? json_integer(f->port) : json_null()) ||
-        put(obj, "path", json_str_or_null(f->path)) || put(obj, "exfil", exfil))
+        put_field(obj, "path", f->path, f->path ? strlen(f->path) : 0, &cut) ||
+        put(obj, "exfil", exfil))
         goto out;
     size_t ne = f->nexfil < DEFUSE_MAX_REPORTED_EXFIL ? f->nexfil : DEFUSE_MAX_REPORTED_EXFIL;
-    for (size_t i = 0; i < ne; i++)
-        if (f->exfil[i] && json_array_append_new(exfil, json_str_or_null(f->exfil[i])))
+    for (size_t i = 0; i < ne; i++) {
+        if (!f->exfil[i])
+            continue;
+        size_t xl = strlen(f->exfil[i]), keep = field_keep(f->exfil[i], xl);
+        cut |= keep != xl;
+        if (json_array_append_new(exfil, json_bytes(f->exfil[i], keep)))
             goto out;
-    if (put(obj, "command", json_str_or_null(f->command)))
+    }
+    if (put_field(obj, "command", f->command, f->command ? strlen(f->command) : 0, &cut) ||
+        (cut && put(obj, "truncated", json_true())))
         goto out;
 
     dump = json_dumps(obj, JSON_COMPACT);

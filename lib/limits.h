@@ -114,4 +114,14 @@
 #define DEFUSE_VDB_MAX_MARKERS 64u
 #define DEFUSE_VDB_MAX_FILE (16u << 20)
 
+/* ---- output --------------------------------------------------------------- */
+
+/* Bytes of one string field of a finding (payload, decoded, callback, host,
+ * path, command, each exfil value) written by defuse_finding_to_json().  A
+ * longer field keeps its first bytes (cut on a UTF-8 boundary) and is
+ * identified by "FIELD_length" and "FIELD_sha256" members, with
+ * "truncated": true: a 1 MiB body must not make a 4 MB log line in every
+ * front end.  4 KiB holds every real payload in the corpus many times over. */
+#define DEFUSE_JSON_MAX_FIELD 4096u
+
 #endif /* DEFUSE_LIMITS_H */

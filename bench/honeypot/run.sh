@@ -28,6 +28,7 @@ max_requests 100000
 dedup_window 0
 rate_per_source 1000000
 rate_burst 1000000
+rate_global 0
 idle_timeout 60s
 [listener web]
 protocol http

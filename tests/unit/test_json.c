@@ -155,6 +155,92 @@ static void test_bad_bytes(void **state) {
     free(s);
 }
 
+/* Long fields are cut (issue 12 item 11): a 1 MB payload must not make a
+ * 4 MB line.  The start is kept, the whole is identified by its SHA-256
+ * (FIPS 180-2 appendix B.3: one million 'a' bytes) and its length. */
+static void test_long_fields(void **state) {
+    (void)state;
+    size_t big = 1000000;
+    char *a = malloc(big + 1);
+    assert_non_null(a);
+    memset(a, 'a', big);
+    a[big] = '\0';
+    defuse_finding f;
+    memset(&f, 0, sizeof f);
+    f.kind = DEFUSE_KIND_JNDI;
+    f.payload = a, f.payload_len = big;
+    f.decoded = a, f.decoded_len = big;
+    f.callback = a, f.callback_len = big;
+    f.path = a;
+    f.exfil[0] = a, f.nexfil = 1;
+    f.port = -1;
+    char *s = defuse_finding_to_json(&f, NULL);
+    assert_non_null(s);
+    assert_true(strlen(s) < 64 * 1024);
+    json_t *j = parse(s);
+    const char *p = json_string_value(json_object_get(j, "payload"));
+    assert_non_null(p);
+    assert_true(strlen(p) >= 1024 && strlen(p) < big);
+    assert_memory_equal(p, a, strlen(p));
+    static const char sha_1m_a[] =
+        "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
+    static const char *const cut[] = {"payload", "decoded", "callback", "path"};
+    for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s_sha256", cut[i]);
+        const char *h = json_string_value(json_object_get(j, key));
+        if (!h)
+            fail_msg("no %s in %.200s", key, s);
+        assert_string_equal(h, sha_1m_a);
+        snprintf(key, sizeof key, "%s_length", cut[i]);
+        assert_int_equal(json_integer_value(json_object_get(j, key)), (json_int_t)big);
+    }
+    assert_true(strlen(json_string_value(json_array_get(json_object_get(j, "exfil"), 0))) < big);
+    assert_true(json_is_true(json_object_get(j, "truncated")));
+    /* the jansson path (with extra members) bounds the same way */
+    char *viajansson = defuse_finding_to_json(&f, "{}");
+    assert_non_null(viajansson);
+    assert_string_equal(s, viajansson);
+    free(viajansson);
+    json_decref(j);
+    free(s);
+    /* a cut never splits a UTF-8 sequence (no U+FFFD appears) */
+    for (size_t i = 0; i + 2 <= big; i += 2)
+        a[i] = '\xc3', a[i + 1] = '\xa9';
+    for (size_t shift = 0; shift < 2; shift++) {
+        f.payload = a + shift * 2, f.payload_len = big - shift * 2 - 1;
+        s = defuse_finding_to_json(&f, NULL);
+        assert_non_null(s);
+        assert_null(strstr(s, "\xEF\xBF\xBD"));
+        free(s);
+    }
+    /* the padding cases of the last block (digests from Python's hashlib) */
+    static const struct {
+        size_t n;
+        const char *sha;
+    } pads[] = {{4151, "823f20ebdc6777f45b1506cd51f3d0f22c370f7da06657da8238c15476f29e6a"},
+                {4152, "4f8834b962ae37bf0d48f0e99f9d60d7de8023caec9348a0468e8745d7cf1168"},
+                {4153, "aa3ffc211312f1db8274c62582e3da13bbc771f2b545a2bf032cb7728f2b0936"},
+                {4159, "ca56ee24cc5f5ad84e98a9456ff24da0908169ddf44fc340e0552e6d710f02e0"}};
+    memset(a, 'a', big);
+    for (size_t i = 0; i < sizeof pads / sizeof pads[0]; i++) {
+        f.payload = a, f.payload_len = pads[i].n;
+        s = defuse_finding_to_json(&f, NULL);
+        assert_non_null(s);
+        json_t *pj = parse(s);
+        assert_string_equal(json_string_value(json_object_get(pj, "payload_sha256")), pads[i].sha);
+        json_decref(pj);
+        free(s);
+    }
+    /* short fields: no extra members at all */
+    f = sample();
+    s = defuse_finding_to_json(&f, NULL);
+    assert_null(strstr(s, "truncated"));
+    assert_null(strstr(s, "_sha256"));
+    free(s);
+    free(a);
+}
+
 static char *defang(const char *s) {
     size_t need = defuse_defang(s, strlen(s), NULL, 0);
     char *out = malloc(need + 1);
@@ -314,6 +400,7 @@ int main(void) {
         cmocka_unit_test(test_fields),
         cmocka_unit_test(test_nulls_and_extra),
         cmocka_unit_test(test_bad_bytes),
+        cmocka_unit_test(test_long_fields),
         cmocka_unit_test(test_defang_rules),
         cmocka_unit_test(test_defang_truncation),
         cmocka_unit_test(test_direct_matches_jansson),
