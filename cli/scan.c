@@ -71,6 +71,7 @@ const char cli_help_scan[] =
 
 typedef struct rec {
     int err;
+    int warning; /* err != 0: examined anyway (not an error for the exit status) */
     char *reason, *path, *package, *class_path, *version, *evidence_text;
     char *raw_path; /* path as found (may not be UTF-8), for --fix */
     defuse_product product;
@@ -141,6 +142,7 @@ static int on_record(const defuse_component *c, void *user) {
     rec *r = &col->v[col->n++];
     memset(r, 0, sizeof *r);
     r->err = c->err;
+    r->warning = c->warning;
     r->reason = xdup(c->reason);
     r->path = xdup(c->path);
     r->raw_path = c->path ? strdup(c->path) : NULL;
@@ -231,7 +233,7 @@ static const char *jndi_text(int j) {
 static json_t *rec_json(const rec *r) {
     json_t *o = json_object();
     if (r->err) {
-        json_object_set_new(o, "type", json_string("error"));
+        json_object_set_new(o, "type", json_string(r->warning ? "warning" : "error"));
         json_object_set_new(o, "path", json_string(r->path ? r->path : ""));
         json_object_set_new(o, "error", json_string(defuse_strerror(r->err)));
         json_object_set_new(o, "reason", json_string(r->reason ? r->reason : ""));
@@ -274,7 +276,7 @@ static void out_table(FILE *o, const collect *col, int quiet) {
     for (size_t i = 0; i < col->n; i++) {
         const rec *r = &col->v[i];
         if (r->err) {
-            fputs("defuse: error: ", stderr);
+            fputs(r->warning ? "defuse: warning: " : "defuse: error: ", stderr);
             put_safe(stderr, r->path);
             fputs(": ", stderr);
             put_safe(stderr, r->reason);
@@ -359,11 +361,12 @@ static void out_sarif(FILE *o, const collect *col) {
                                           "module"));
         free(uri);
         if (r->err) {
-            nerr++;
+            nerr += !r->warning;
             char msg[2048];
             snprintf(msg, sizeof msg, "%s: %s", r->path ? r->path : "", r->reason ? r->reason : "");
-            json_array_append_new(notes, json_pack("{s:s,s:{s:s},s:[o]}", "level", "error",
-                                                   "message", "text", msg, "locations", loc));
+            json_array_append_new(notes, json_pack("{s:s,s:{s:s},s:[o]}", "level",
+                                                   r->warning ? "warning" : "error", "message",
+                                                   "text", msg, "locations", loc));
             continue;
         }
         for (size_t k = 0; k < r->nvulns; k++) {
@@ -852,11 +855,12 @@ int cmd_scan(int argc, char **argv) {
     }
     status = st.errors || fixfail ? EXIT_ERROR : st.vulnerable ? EXIT_FOUND : EXIT_CLEAN;
     if (fmt == F_JSON) {
-        json_t *s = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:i}", "type", "summary", "files",
-                              (json_int_t)st.files, "bytes", (json_int_t)st.bytes, "archives",
-                              (json_int_t)st.archives, "components", (json_int_t)st.components,
-                              "vulnerable", (json_int_t)st.vulnerable, "errors",
-                              (json_int_t)st.errors, "seconds", st.seconds, "exit", status);
+        json_t *s =
+            json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:i}", "type", "summary", "files",
+                      (json_int_t)st.files, "bytes", (json_int_t)st.bytes, "archives",
+                      (json_int_t)st.archives, "components", (json_int_t)st.components,
+                      "vulnerable", (json_int_t)st.vulnerable, "errors", (json_int_t)st.errors,
+                      "warnings", (json_int_t)st.warnings, "seconds", st.seconds, "exit", status);
         put_json(out, s, JSON_COMPACT);
         fputc('\n', out);
         json_decref(s);
@@ -864,10 +868,11 @@ int cmd_scan(int argc, char **argv) {
     if (fmt == F_TABLE || !outpath)
         fprintf(stderr,
                 "defuse: %llu files (%.1f MB), %llu archives in %.2f s: %llu components, "
-                "%llu vulnerable, %llu errors\n",
+                "%llu vulnerable, %llu errors, %llu warnings\n",
                 (unsigned long long)st.files, (double)st.bytes / 1e6,
                 (unsigned long long)st.archives, st.seconds, (unsigned long long)st.components,
-                (unsigned long long)st.vulnerable, (unsigned long long)st.errors);
+                (unsigned long long)st.vulnerable, (unsigned long long)st.errors,
+                (unsigned long long)st.warnings);
 out:
     collect_free(&col);
     if (out != stdout && fclose(out) != 0)

@@ -47,6 +47,7 @@ struct defuse_inventory {
     uint64_t archives; /* archives opened, lifetime total */
     uint64_t last_size; /* size of the last top-level file examined */
     uint8_t *drainbuf;  /* IOBUF bytes for reading past tar entries */
+    bool demote;        /* errors are warnings (a zip's second view) */
 };
 
 uint64_t defuse__inventory_archives(const defuse_inventory *inv) {
@@ -95,6 +96,26 @@ __attribute__((format(printf, 4, 5))) static void report_error(defuse_inventory 
     defuse_component c;
     memset(&c, 0, sizeof c);
     c.err = err ? err : DEFUSE_EFORMAT;
+    c.warning = inv->demote;
+    c.reason = reason;
+    c.path = path;
+    c.jndilookup = -1;
+    if (inv->cb && !inv->stopped && inv->cb(&c, inv->user))
+        inv->stopped = true;
+}
+
+/* As report_error, for something examined anyway (counted as a warning). */
+__attribute__((format(printf, 4, 5))) static void
+report_warning(defuse_inventory *inv, const char *path, int err, const char *fmt, ...) {
+    char reason[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    defuse_component c;
+    memset(&c, 0, sizeof c);
+    c.err = err ? err : DEFUSE_EFORMAT;
+    c.warning = 1;
     c.reason = reason;
     c.path = path;
     c.jndilookup = -1;
@@ -293,18 +314,8 @@ static long pread_fd(void *ctx, void *buf, size_t n, uint64_t off) {
     return (long)pread(*(int *)ctx, buf, n, (off_t)off);
 }
 
-typedef struct memsrc {
-    const uint8_t *p;
-    uint64_t len;
-} memsrc;
-
-static long pread_mem(void *ctx, void *buf, size_t n, uint64_t off) {
-    memsrc *m = ctx;
-    if (off > m->len || n > m->len - off)
-        return -1;
-    memcpy(buf, m->p + off, n);
-    return (long)n;
-}
+typedef defuse__zmem memsrc;
+#define pread_mem defuse__zmem_pread
 
 /* Refuses a zip whose central directory declares overlapping entries or an
  * expansion above max_ratio.  Returns true if the zip may be read. */
@@ -347,10 +358,116 @@ static struct archive *reader_new(defuse__kind kind) {
     return a;
 }
 
+/* ---- a zip as the JVM sees it ----------------------------------------------------- */
+
+/* A byte range [0, end) of a file for libarchive's seekable zip reader: the
+ * zip up to the end of the EOCD the JDK takes, so that libarchive cannot
+ * take a fake directory placed after it (in the zip comment). */
+typedef struct zrange {
+    int fd;
+    uint64_t end, pos;
+    uint8_t buf[ZIP_BLOCK];
+} zrange;
+
+static la_ssize_t zr_read(struct archive *a, void *ud, const void **out) {
+    zrange *r = ud;
+    size_t n = r->end - r->pos < sizeof r->buf ? (size_t)(r->end - r->pos) : sizeof r->buf;
+    ssize_t got = n ? pread(r->fd, r->buf, n, (off_t)r->pos) : 0;
+    if (got < 0) {
+        archive_set_error(a, errno, "read error");
+        return -1;
+    }
+    r->pos += (uint64_t)got;
+    *out = r->buf;
+    return got;
+}
+
+static la_int64_t zr_seek(struct archive *a, void *ud, la_int64_t off, int whence) {
+    (void)a;
+    zrange *r = ud;
+    int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t)r->pos : (int64_t)r->end;
+    int64_t np = base + off;
+    if (np < 0)
+        return ARCHIVE_FATAL;
+    r->pos = (uint64_t)np > r->end ? r->end : (uint64_t)np;
+    return (la_int64_t)r->pos;
+}
+
+static la_int64_t zr_skip(struct archive *a, void *ud, la_int64_t req) {
+    (void)a;
+    zrange *r = ud;
+    uint64_t n = req < 0 ? 0 : (uint64_t)req;
+    if (n > r->end - r->pos)
+        n = r->end - r->pos;
+    r->pos += n;
+    return (la_int64_t)n;
+}
+
+/* Opens a over fd (>= 0) or mem, bytes [0, end).  r is the caller's. */
+static int zip_open_range(struct archive *a, int fd, const uint8_t *mem, uint64_t end, zrange *r) {
+    if (fd < 0)
+        return archive_read_open_memory(a, mem, (size_t)end);
+    r->fd = fd;
+    r->end = end;
+    r->pos = 0;
+    archive_read_set_read_callback(a, zr_read);
+    archive_read_set_seek_callback(a, zr_seek);
+    archive_read_set_skip_callback(a, zr_skip);
+    archive_read_set_callback_data(a, r);
+    return archive_read_open1(a);
+}
+
 static int scan_reader(defuse_inventory *inv, struct archive *a, const char *display,
                        unsigned depth, uint64_t arch_size, defuse__kind kind);
 static bool scan_zip_fast(defuse_inventory *inv, const uint8_t *z, size_t size,
                           const char *display);
+static bool zip_fast_fd(defuse_inventory *inv, int fd, uint64_t size, const char *display);
+
+/* Scans the zip in fd (>= 0) or mem, of size bytes, as the JVM reads it: the
+ * bomb pre-check, then the fast reader (in memory, or a top-level file up to
+ * DEFUSE_INV_MAX_MEMORY_ARCHIVE), else libarchive over the bytes up to the
+ * EOCD the JDK takes.  If the zip comment hides a second directory that
+ * other readers (libarchive, unzip) would list instead, both views are
+ * examined and the discrepancy is reported as a warning. */
+static void scan_zip_any(defuse_inventory *inv, int fd, const uint8_t *mem, uint64_t size,
+                         const char *display, unsigned depth, bool top) {
+    memsrc ms = {mem, size};
+    defuse__pread_fn rd = fd >= 0 ? pread_fd : pread_mem;
+    void *ctx = fd >= 0 ? (void *)&fd : (void *)&ms;
+    if (!zip_ok(inv, rd, ctx, size, display))
+        return;
+    uint64_t jdk = 0, other = 0;
+    unsigned on = 0;
+    bool found = defuse__zip_find_eocd(rd, ctx, size, &jdk);
+    bool two = found && defuse__zip_other_eocd(rd, ctx, size, jdk, &other, &on);
+    if (two)
+        report_warning(inv, display, DEFUSE_EFORMAT,
+                       "the zip comment hides a second central directory (%u entries, end "
+                       "record at byte %llu) that other zip readers (libarchive, unzip) list "
+                       "instead of the one the JVM reads (end record at byte %llu); both "
+                       "examined",
+                       on, (unsigned long long)other, (unsigned long long)jdk);
+    bool done = fd < 0 ? scan_zip_fast(inv, mem, (size_t)size, display)
+                       : top && zip_fast_fd(inv, fd, size, display);
+    for (int view = done ? 1 : 0; view < (two ? 2 : 1) && !halted(inv); view++) {
+        struct archive *a = reader_new(DEFUSE__K_ZIP);
+        zrange *r = fd >= 0 ? malloc(sizeof *r) : NULL;
+        uint64_t end = view == 0 && found ? jdk + 22 : size;
+        bool saved = inv->demote;
+        inv->demote = saved || view == 1; /* the JVM does not read that view */
+        if (!a || (fd >= 0 && !r))
+            report_error(inv, display, DEFUSE_ENOMEM, "out of memory");
+        else if (zip_open_range(a, fd, mem, end, r) != ARCHIVE_OK)
+            report_error(inv, display, DEFUSE_EFORMAT, "corrupt archive: %s",
+                         archive_error_string(a) ? archive_error_string(a) : "cannot open");
+        else
+            scan_reader(inv, a, display, depth, size, DEFUSE__K_ZIP);
+        inv->demote = saved;
+        if (a)
+            archive_read_free(a);
+        free(r);
+    }
+}
 
 static void join_path(char *out, size_t outsz, const char *a, const char *sep, const char *b) {
     snprintf(out, outsz, "%s%s%s", a, sep, b);
@@ -407,31 +524,7 @@ static void scan_nested(defuse_inventory *inv, struct archive *outer, const uint
         } else if (depth < DEFUSE_INV_MAX_DEPTH + 2) {
             inv->quine[depth] = 0;
         }
-        memsrc ms = {b.mem, b.len};
-        bool ok = b.fd >= 0 ? zip_ok(inv, pread_fd, &b.fd, b.size, full)
-                            : zip_ok(inv, pread_mem, &ms, b.len, full);
-        if (!ok) {
-            if (depth < DEFUSE_INV_MAX_DEPTH + 2)
-                inv->quine[depth] = 0;
-            archive_read_free(a);
-            defuse__blob_free(&b);
-            return;
-        }
-        if (b.fd < 0 && scan_zip_fast(inv, b.mem, b.len, full)) {
-            if (depth < DEFUSE_INV_MAX_DEPTH + 2)
-                inv->quine[depth] = 0;
-            archive_read_free(a);
-            defuse__blob_free(&b);
-            return;
-        }
-        int r = b.fd >= 0 ? (lseek(b.fd, 0, SEEK_SET) < 0 ? ARCHIVE_FATAL
-                                                            : archive_read_open_fd(a, b.fd, IOBUF))
-                          : archive_read_open_memory(a, b.mem, b.len);
-        if (r != ARCHIVE_OK)
-            report_error(inv, full, DEFUSE_EFORMAT, "corrupt archive: %s",
-                         archive_error_string(a) ? archive_error_string(a) : "cannot open");
-        else
-            scan_reader(inv, a, full, depth, b.size, kind);
+        scan_zip_any(inv, b.fd, b.mem, b.fd >= 0 ? b.size : b.len, full, depth, false);
         if (depth < DEFUSE_INV_MAX_DEPTH + 2)
             inv->quine[depth] = 0;
         archive_read_free(a);
@@ -642,7 +735,9 @@ static bool scan_zip_fast(defuse_inventory *inv, const uint8_t *z, size_t size,
     char *full = malloc(DEFUSE_INV_MAX_PATH);
     uint8_t head[DEFUSE_INV_SNIFF];
     uint64_t expanded = inv->expanded, declared = 0, entries = 0;
-    bool ok = full != NULL;
+    char *badcrc = malloc(DEFUSE_INV_MAX_PATH);
+    unsigned nbadcrc = 0;
+    bool ok = full != NULL && badcrc != NULL;
     if (ok)
         defuse__facts_init(&facts, inv->db, true);
     for (size_t i = 0; ok && i < d.n; i++) {
@@ -674,12 +769,14 @@ static bool scan_zip_fast(defuse_inventory *inv, const uint8_t *z, size_t size,
             if (c.read) {
                 size_t want = en->usize < inv->lim.max_class ? (size_t)en->usize : inv->lim.max_class;
                 data = malloc(want ? want : 1);
-                if (!data || defuse__zent_read(z, en, data, want, &len) ||
-                    expanded + len > inv->lim.max_expanded) {
+                int zr = data ? defuse__zent_read(z, en, data, want, &len) : 1;
+                if (zr == 1 || expanded + len > inv->lim.max_expanded) {
                     free(data);
                     ok = false;
                     break;
                 }
+                if (zr == 2 && nbadcrc++ == 0)
+                    snprintf(badcrc, DEFUSE_INV_MAX_PATH, "%s!/%s", display, name);
                 expanded += len;
             }
             join_path(full, DEFUSE_INV_MAX_PATH, display, "!/", name);
@@ -696,7 +793,7 @@ static bool scan_zip_fast(defuse_inventory *inv, const uint8_t *z, size_t size,
         if (en->usize < 22)
             continue;
         size_t hn = 0;
-        if (defuse__zent_read(z, en, head, sizeof head, &hn) ||
+        if (defuse__zent_read(z, en, head, sizeof head, &hn) == 1 ||
             expanded + hn > inv->lim.max_expanded) {
             ok = false;
             break;
@@ -710,14 +807,20 @@ static bool scan_zip_fast(defuse_inventory *inv, const uint8_t *z, size_t size,
     if (ok) {
         inv->expanded = expanded;
         inv->archives++;
+        if (nbadcrc)
+            report_warning(inv, badcrc, DEFUSE_EFORMAT,
+                           "CRC-32 mismatch in %u entr%s: examined anyway (the JVM does not "
+                           "check CRCs on the class path)",
+                           nbadcrc, nbadcrc == 1 ? "y" : "ies");
         unsigned nv = 0;
         if (defuse__facts_emit(&facts, display, "!/", inv->cb, inv->user, &nv))
             inv->stopped = true;
         inv->nvuln += nv;
     }
-    if (full)
+    if (full && badcrc)
         defuse__facts_free(&facts);
     free(full);
+    free(badcrc);
     defuse__zdir_free(&d);
     return ok;
 }
@@ -866,6 +969,7 @@ static void begin(defuse_inventory *inv, defuse_component_cb cb, void *user) {
     inv->expanded = 0;
     inv->abort_err = 0;
     inv->stopped = false;
+    inv->demote = false;
     inv->nvuln = 0;
     memset(inv->quine, 0, sizeof inv->quine);
     clock_gettime(CLOCK_MONOTONIC, &inv->start);
@@ -917,15 +1021,12 @@ static int scan_fd(defuse_inventory *inv, int fd, const char *display) {
             scan_class(inv, data, n, display);
         free(data);
     } else if (kind != DEFUSE__K_OTHER) {
-        struct archive *a = reader_new(kind);
-        if (!a) {
+        struct archive *a = kind == DEFUSE__K_ZIP ? NULL : reader_new(kind);
+        if (kind == DEFUSE__K_ZIP) {
+            scan_zip_any(inv, fd, NULL, (uint64_t)st.st_size, display, 0, true);
+        } else if (!a) {
             report_error(inv, display, DEFUSE_ENOMEM, "out of memory");
-        } else if (kind == DEFUSE__K_ZIP && !zip_ok(inv, pread_fd, &fd, (uint64_t)st.st_size,
-                                                     display)) {
-            /* reported */
-        } else if (kind == DEFUSE__K_ZIP && zip_fast_fd(inv, fd, (uint64_t)st.st_size, display)) {
-            /* scanned without libarchive */
-        } else if (archive_read_open_fd(a, fd, kind == DEFUSE__K_ZIP ? ZIP_BLOCK : IOBUF) != ARCHIVE_OK) {
+        } else if (archive_read_open_fd(a, fd, IOBUF) != ARCHIVE_OK) {
             if (kind != DEFUSE__K_COMPRESSED)
                 report_error(inv, display, DEFUSE_EFORMAT, "corrupt archive: %s",
                              archive_error_string(a) ? archive_error_string(a) : "cannot open");
@@ -983,14 +1084,11 @@ int defuse_inventory_scan_memory(defuse_inventory *inv, const void *buf, size_t 
     if (kind == DEFUSE__K_CLASS) {
         scan_class(inv, buf, len < inv->lim.max_class ? len : inv->lim.max_class, name);
     } else if (kind != DEFUSE__K_OTHER) {
-        struct archive *a = reader_new(kind);
-        memsrc ms = {buf, len};
-        if (!a) {
+        struct archive *a = kind == DEFUSE__K_ZIP ? NULL : reader_new(kind);
+        if (kind == DEFUSE__K_ZIP) {
+            scan_zip_any(inv, -1, buf, len, name, 0, true);
+        } else if (!a) {
             report_error(inv, name, DEFUSE_ENOMEM, "out of memory");
-        } else if (kind == DEFUSE__K_ZIP && !zip_ok(inv, pread_mem, &ms, len, name)) {
-            /* reported */
-        } else if (kind == DEFUSE__K_ZIP && scan_zip_fast(inv, buf, len, name)) {
-            /* scanned without libarchive */
         } else if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK) {
             if (kind != DEFUSE__K_COMPRESSED)
                 report_error(inv, name, DEFUSE_EFORMAT, "corrupt archive: %s",

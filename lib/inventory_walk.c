@@ -117,7 +117,9 @@ static int locked_cb(const defuse_component *c, void *user) {
     walk *w = user;
     int r = 0;
     pthread_mutex_lock(&w->cblock);
-    if (c->err)
+    if (c->err && c->warning)
+        w->st.warnings++;
+    else if (c->err)
         w->st.errors++;
     else {
         w->st.components++;
