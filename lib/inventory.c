@@ -571,6 +571,30 @@ static bool is_class_name(const char *n) {
     return l > 6 && !strcmp(n + l - 6, ".class");
 }
 
+/* An entry whose content is a class file (0xCAFEBABE) under a name the
+ * classification does not know: the class names itself (this_class), and
+ * that name is classified, so a JndiLookup stored as X.classrenamed counts.
+ * Returns 0 or DEFUSE_ENOMEM. */
+static int class_by_content(defuse__inv_facts *f, const uint8_t *data, size_t len,
+                            const char *full) {
+    char cname[1024];
+    size_t off;
+    if (defuse__class_name(data, len, cname, sizeof cname - 8, &off))
+        return 0;
+    strcat(cname, ".class");
+    defuse__classify c;
+    if (!defuse__inv_classify(cname, &c))
+        return 0;
+    return defuse__facts_add(f, cname, full, &c, c.read ? data : NULL, c.read ? len : 0);
+}
+
+/* Does a 4-byte head start an archive (zip, gzip, bzip2, xz, zstd)?  The
+ * cheap look at entries named *.class: a jar stored as lib/library.class. */
+static bool head_is_archive(const uint8_t *h, size_t n) {
+    defuse__kind k = defuse__sniff(h, n);
+    return k == DEFUSE__K_ZIP || k == DEFUSE__K_COMPRESSED;
+}
+
 /* Reads the rest of the current entry of a streamed (tar) archive ourselves
  * instead of letting libarchive skip it, so that the decompressed bytes are
  * counted and the time limit is checked inside one huge entry (a tar.bz2 or
@@ -683,10 +707,9 @@ static int scan_reader(defuse_inventory *inv, struct archive *a, const char *dis
                 report_error(inv, full, rc, "%s", defuse_strerror(rc));
             continue;
         }
-        if (is_class_name(name)) {
+        bool cls = is_class_name(name);
+        if (cls)
             defuse__facts_seen(&facts, name);
-            continue;
-        }
         if (archive_entry_size_is_set(e) && archive_entry_size(e) < 22)
             continue;
         /* sniff the entry: a nested archive? */
@@ -704,6 +727,24 @@ static int scan_reader(defuse_inventory *inv, struct archive *a, const char *dis
         if (!account(inv, full, hn))
             break;
         defuse__kind k = defuse__sniff(head, hn);
+        if (k == DEFUSE__K_CLASS && !cls) {
+            /* a class under another name: read the rest, let it name itself */
+            uint8_t *rest = NULL, *data = NULL;
+            size_t rl = 0;
+            size_t left = inv->lim.max_class > hn ? inv->lim.max_class - hn : 0;
+            bool rd_ok = read_entry_small(inv, a, left, &rest, &rl, full) == 0;
+            if (rd_ok && (data = malloc(hn + rl)) != NULL) {
+                memcpy(data, head, hn);
+                if (rl)
+                    memcpy(data + hn, rest, rl);
+                int rc = class_by_content(&facts, data, hn + rl, full);
+                if (rc)
+                    report_error(inv, full, rc, "%s", defuse_strerror(rc));
+            }
+            free(rest);
+            free(data);
+            continue;
+        }
         if (k == DEFUSE__K_ZIP || k == DEFUSE__K_TAR || k == DEFUSE__K_COMPRESSED)
             scan_nested(inv, a, head, hn, k, full, depth + 1, false);
         else if (k == DEFUSE__K_OTHER && hn >= 2 && head[0] == '#' && head[1] == '!')
@@ -788,6 +829,12 @@ static bool scan_zip_fast(defuse_inventory *inv, const uint8_t *z, size_t size,
         }
         if (is_class_name(name)) {
             defuse__facts_seen(&facts, name);
+            size_t cn = 0;
+            if (en->usize >= 22 && defuse__zent_read(z, en, head, 6, &cn) != 1 &&
+                head_is_archive(head, cn)) {
+                ok = false; /* an archive named *.class: libarchive's path */
+                break;
+            }
             continue;
         }
         if (en->usize < 22)
@@ -800,6 +847,26 @@ static bool scan_zip_fast(defuse_inventory *inv, const uint8_t *z, size_t size,
         }
         expanded += hn;
         defuse__kind k = defuse__sniff(head, hn);
+        if (k == DEFUSE__K_CLASS) {
+            size_t want = en->usize < inv->lim.max_class ? (size_t)en->usize : inv->lim.max_class;
+            uint8_t *data = malloc(want ? want : 1);
+            size_t len = 0;
+            if (!data || defuse__zent_read(z, en, data, want, &len) == 1 ||
+                expanded + len > inv->lim.max_expanded) {
+                free(data);
+                ok = false;
+                break;
+            }
+            expanded += len;
+            join_path(full, DEFUSE_INV_MAX_PATH, display, "!/", name);
+            int rc = class_by_content(&facts, data, len, full);
+            free(data);
+            if (rc) {
+                ok = false;
+                break;
+            }
+            continue;
+        }
         if (k == DEFUSE__K_ZIP || k == DEFUSE__K_TAR || k == DEFUSE__K_COMPRESSED ||
             (k == DEFUSE__K_OTHER && hn >= 2 && head[0] == '#' && head[1] == '!'))
             ok = false; /* a nested archive to descend into: libarchive's path */

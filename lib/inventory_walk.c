@@ -10,7 +10,7 @@
  * DEFUSE_WALK_ONE_FS, and itself reads the few loose files that belong to
  * exploded class trees (JndiLookup.class, pom.properties, ...) into one
  * facts set per root, so an unpacked log4j-core is recognised as one
- * component.  Every other file (except *.class) goes to the workers in
+ * component.  Every other file (*.class too) goes to the workers in
  * batches of up to WALK_BATCH_FILES names of one directory, with a descriptor of that
  * directory, and they open it by content relative to it (openat: no path
  * walk per file; see defuse__inventory_scan_at for the per-file cost);
@@ -470,12 +470,16 @@ static void walk_dir(walk *w, root *r, int dfd, dev_t dev, char *path, size_t pl
         } else if (type == DT_REG) {
             const char *rel = path + r->len + (path[r->len] == '/');
             defuse__classify c;
-            if (defuse__inv_classify(rel, &c))
+            if (defuse__inv_classify(rel, &c)) {
                 loose_file(w, r, dfd, n, path, &c, rel);
-            else if (!(nl > 6 && !strcmp(n + nl - 6, ".class")))
+            } else {
+                /* any other name, "*.class" included, is opened by content:
+                 * a jar named library.class is on a class path as well as
+                 * one named x.jar, and a renamed JndiLookup names itself */
+                if (nl > 6 && !strcmp(n + nl - 6, ".class"))
+                    defuse__facts_seen(&r->facts, rel);
                 enqueue(w, dfd, path, sep, n, nl);
-            else
-                defuse__facts_seen(&r->facts, rel);
+            }
         }
         path[plen] = 0;
         maybe_progress(w, false);
