@@ -46,8 +46,8 @@ struct defuse_inventory {
     uint64_t quine[DEFUSE_INV_MAX_DEPTH + 2]; /* FNV-1a of enclosing zips */
     uint64_t archives; /* archives opened, lifetime total */
     uint64_t last_size; /* size of the last top-level file examined */
-    uint8_t *drainbuf;  /* IOBUF bytes for reading past tar entries */
     bool demote;        /* errors are warnings (a zip's second view) */
+    uint64_t zeros;     /* zero-filled bytes drained from tar streams */
 };
 
 uint64_t defuse__inventory_archives(const defuse_inventory *inv) {
@@ -66,10 +66,6 @@ int defuse_inventory_new(defuse_inventory **out, const defuse_vulndb *db,
     if (!inv)
         return DEFUSE_ENOMEM;
     inv->db = db;
-    if (!(inv->drainbuf = malloc(IOBUF))) {
-        free(inv);
-        return DEFUSE_ENOMEM;
-    }
     defuse__inv_limits_resolve(&inv->lim, limits);
     if (inv->lim.max_depth > DEFUSE_INV_MAX_DEPTH)
         inv->lim.max_depth = DEFUSE_INV_MAX_DEPTH;
@@ -78,8 +74,6 @@ int defuse_inventory_new(defuse_inventory **out, const defuse_vulndb *db,
 }
 
 void defuse_inventory_free(defuse_inventory *inv) {
-    if (inv)
-        free(inv->drainbuf);
     free(inv);
 }
 
@@ -217,7 +211,8 @@ static int read_entry_blob(defuse_inventory *inv, struct archive *a, const uint8
     return rc;
 }
 
-/* Reads up to max bytes of the current entry into a malloc'd buffer. */
+/* Reads up to max bytes of the current entry into a malloc'd buffer.  On a
+ * read error (reported) *out still holds the bytes read before it. */
 static int read_entry_small(defuse_inventory *inv, struct archive *a, size_t max, uint8_t **out,
                             size_t *outlen, const char *path) {
     size_t cap = 16384, len = 0;
@@ -241,9 +236,18 @@ static int read_entry_small(defuse_inventory *inv, struct archive *a, size_t max
         if (n == 0)
             break;
         if (n < 0) {
-            report_error(inv, path, DEFUSE_EFORMAT, "cannot read entry: %s",
-                         archive_error_string(a) ? archive_error_string(a) : "read error");
-            free(buf);
+            /* the bytes read so far are kept: an entry that exists is
+             * present (a wrong CRC does not stop the JVM loading it) */
+            const char *es = archive_error_string(a) ? archive_error_string(a) : "read error";
+            if (strstr(es, "CRC"))
+                report_warning(inv, path, DEFUSE_EFORMAT,
+                               "%s: examined anyway (the JVM does not check CRCs on the class "
+                               "path)",
+                               es);
+            else
+                report_error(inv, path, DEFUSE_EFORMAT, "cannot read entry: %s", es);
+            *out = buf;
+            *outlen = len;
             return DEFUSE_EFORMAT;
         }
         len += (size_t)n;
@@ -612,14 +616,39 @@ static bool ratio_ok(defuse_inventory *inv, struct archive *a, const char *path,
     return false;
 }
 
+/* Is p[0..n) all zero bytes? */
+static bool all_zero(const uint8_t *p, size_t n) {
+    return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+/* Reads past the rest of the current entry (see above).  Zero-filled and
+ * sparse data are not bombs: holes of a sparse entry are never produced
+ * (archive_read_data_block skips them), and blocks of zeros -- lastlog,
+ * preallocated databases, VM images -- count neither towards the ratio nor
+ * towards max_expanded but towards their own budget of 16 x max_expanded
+ * (and the time limit), which only a real bomb reaches. */
 static bool drain(defuse_inventory *inv, struct archive *a, const char *path, uint64_t start) {
     uint64_t since = 0;
     for (;;) {
-        la_ssize_t n = archive_read_data(a, inv->drainbuf, IOBUF);
-        if (n <= 0)
+        const void *blk;
+        size_t n;
+        la_int64_t off;
+        int r = archive_read_data_block(a, &blk, &n, &off);
+        if (r != ARCHIVE_OK)
             return true; /* end, or an error the next header reports */
-        if (!account(inv, path, (uint64_t)n))
+        if (all_zero(blk, n)) {
+            inv->zeros += n;
+            if (inv->zeros / 16 > inv->lim.max_expanded && !inv->abort_err) {
+                inv->abort_err = DEFUSE_ELIMIT;
+                report_error(inv, path, DEFUSE_ELIMIT,
+                             "limit: more than %llu bytes of zeros decompressed from this file "
+                             "(decompression bomb?)",
+                             (unsigned long long)inv->lim.max_expanded * 16);
+                return false;
+            }
+        } else if (!account(inv, path, (uint64_t)n)) {
             return false;
+        }
         since += (uint64_t)n;
         if (since >= (16u << 20)) {
             since = 0;
@@ -699,7 +728,7 @@ static int scan_reader(defuse_inventory *inv, struct archive *a, const char *dis
         if (defuse__inv_classify(name, &c)) {
             uint8_t *data = NULL;
             size_t len = 0;
-            if (c.read && read_entry_small(inv, a, inv->lim.max_class, &data, &len, full))
+            if (c.read && read_entry_small(inv, a, inv->lim.max_class, &data, &len, full) && !data)
                 continue;
             int rc = defuse__facts_add(&facts, name, full, &c, data, len);
             free(data);
@@ -1037,6 +1066,7 @@ static void begin(defuse_inventory *inv, defuse_component_cb cb, void *user) {
     inv->abort_err = 0;
     inv->stopped = false;
     inv->demote = false;
+    inv->zeros = 0;
     inv->nvuln = 0;
     memset(inv->quine, 0, sizeof inv->quine);
     clock_gettime(CLOCK_MONOTONIC, &inv->start);
@@ -1104,6 +1134,14 @@ static int scan_fd(defuse_inventory *inv, int fd, const char *display) {
     }
     close(fd);
     return finish(inv);
+}
+
+int defuse__inventory_scan_fd(defuse_inventory *inv, int fd, const char *display,
+                              defuse_component_cb cb, void *user) {
+    if (!inv || !display)
+        return DEFUSE_EINVAL;
+    begin(inv, cb, user);
+    return scan_fd(inv, fd, display);
 }
 
 int defuse__inventory_scan_at(defuse_inventory *inv, int dirfd, const char *name,

@@ -252,6 +252,11 @@ int defuse__sniff_fd(int fd, uint64_t size, const char *name, defuse__kind *kind
 int defuse__inventory_scan_at(defuse_inventory *inv, int dirfd, const char *name,
                               const char *display, defuse_component_cb cb, void *user);
 
+/* As defuse_inventory_scan_file() for the open regular file fd (closed
+ * here). */
+int defuse__inventory_scan_fd(defuse_inventory *inv, int fd, const char *display,
+                              defuse_component_cb cb, void *user);
+
 /* ---- a nested archive's bytes (inventory_util.c) ---- */
 
 /* Bytes held in memory (mem, len, cap) until they outgrow the caller's

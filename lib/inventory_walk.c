@@ -389,6 +389,63 @@ static void loose_file(walk *w, root *r, int dfd, const char *name, const char *
     free(data);
 }
 
+/* A pipe given as PATH (a FIFO, /dev/stdin of a pipeline, a process
+ * substitution): its bytes are copied to an unlinked temp file (up to
+ * max_spill), which is then scanned as a file -- a zip needs seeking.  Pipes
+ * met inside a directory are not opened (they would block the walk). */
+static void scan_stream(walk *w, const char *path) {
+    int in = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (in < 0) {
+        walk_error(w, path, DEFUSE_EIO, "cannot open: %s", strerror(errno));
+        return;
+    }
+    int fd = defuse__spill_open("stream");
+    uint8_t *buf = malloc(1u << 16);
+    uint64_t total = 0;
+    bool ok = fd >= 0 && buf;
+    while (ok) {
+        ssize_t n = read(in, buf, 1u << 16);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            walk_error(w, path, DEFUSE_EIO, "cannot read: %s", strerror(errno));
+            ok = false;
+        } else if (n == 0) {
+            break;
+        } else if ((total += (uint64_t)n) > w->lim.max_spill) {
+            walk_error(w, path, DEFUSE_ELIMIT, "limit: stream longer than %llu bytes",
+                       (unsigned long long)w->lim.max_spill);
+            ok = false;
+        } else if (!defuse__write_all(fd, buf, (size_t)n)) {
+            walk_error(w, path, DEFUSE_EIO, "temp file write failed: %s", strerror(errno));
+            ok = false;
+        }
+    }
+    if (fd < 0 || !buf)
+        walk_error(w, path, DEFUSE_ENOMEM, "cannot hold the stream: %s", strerror(errno));
+    free(buf);
+    close(in);
+    if (ok && lseek(fd, 0, SEEK_SET) != 0) {
+        walk_error(w, path, DEFUSE_EIO, "temp file seek failed: %s", strerror(errno));
+        ok = false;
+    }
+    if (!ok || !w->self) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    locale_t saved = w->utf8 ? uselocale(w->utf8) : (locale_t)0;
+    defuse__inventory_scan_fd(w->self, fd, path, locked_cb, w);
+    if (saved)
+        uselocale(saved);
+    pthread_mutex_lock(&w->cblock);
+    w->st.files++;
+    w->st.bytes += total;
+    w->st.archives += defuse__inventory_archives(w->self) - w->self_arch;
+    pthread_mutex_unlock(&w->cblock);
+    w->self_arch = defuse__inventory_archives(w->self);
+}
+
 /* Opens the subdirectory name of dfd for walking (not through a symlink
  * unless following them). */
 static int open_dir(walk *w, int dfd, const char *name) {
@@ -549,6 +606,14 @@ int defuse_inventory_walk(const defuse_vulndb *db, const char *const *paths, siz
         if (!S_ISDIR(st.st_mode)) {
             if (S_ISREG(st.st_mode))
                 enqueue(w, AT_FDCWD, "", 0, path, pl);
+            else if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
+                scan_stream(w, path);
+            else
+                walk_error(w, path, DEFUSE_EINVAL,
+                           "a %s is not examined (give its content as a file or a pipe)",
+                           S_ISCHR(st.st_mode)   ? "character device"
+                           : S_ISBLK(st.st_mode) ? "block device"
+                                                 : "special file");
             continue;
         }
         flush_batch(w); /* top-level files are a batch of their own */

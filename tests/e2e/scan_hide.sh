@@ -18,8 +18,11 @@ set -euo pipefail
 : "${DEFUSE:?}" "${DEFUSE_SRC:?}"
 command -v python3 >/dev/null && command -v jq >/dev/null || { echo "SKIP: python3/jq"; exit 77; }
 T=$(mktemp -d)
-LP=""
-cleanup() { [ -z "$LP" ] || kill "$LP" 2>/dev/null || true; rm -rf "$T"; }
+LP="" WP=""
+cleanup() {
+    for p in $LP $WP; do kill "$p" 2>/dev/null || true; done
+    rm -rf "$T"
+}
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
@@ -127,11 +130,15 @@ ok "4: JndiLookup.class with a wrong CRC is present, and --fix would remove it"
 
 # ---- 5. FIFO, /dev/stdin, process substitution, character device ----------------------
 mkfifo "$T/fifo"
-cat "$CORE" >"$T/fifo" &
+timeout 120 cp "$CORE" "$T/fifo" </dev/null >/dev/null 2>&1 &
+WP=$!
 scan_finds fifo "$T/fifo"
-wait $!
+wait "$WP"
+WP=""
 cat "$CORE" | scan_finds /dev/stdin /dev/stdin
 scan_finds process-substitution <(cat "$CORE")
+tar -C "$(dirname "$CORE")" -czf "$T/core.tgz" "$(basename "$CORE")"
+scan_finds tar.gz-through-a-pipe <(cat "$T/core.tgz")
 r=0
 "$DEFUSE" scan --no-progress /dev/null >"$T/out" 2>"$T/err" || r=$?
 [ "$r" = 2 ] && grep -q '/dev/null' "$T/err" || fail "/dev/null: exit $r, want 2 with an error: $(cat "$T/err")"
