@@ -5,7 +5,7 @@
  * of <defuse.h> only: the walk, identification and rewriting are
  * libdefuse's (lib/inventory*.c); this file parses options, collects the
  * records, and prints them as a table, JSON Lines, SARIF 2.1.0 or
- * CycloneDX 1.5.  Exit status: 0 nothing vulnerable, 1 vulnerable, 2 errors.
+ * CycloneDX 1.5.  Exit status: 0 nothing vulnerable, 1 vulnerable, 2 errors, 3 both.
  */
 #include "cli.h"
 
@@ -64,8 +64,17 @@ const char cli_help_scan[] =
     "  --dry-run            with --fix: show what would be removed, change nothing\n"
     "  --restore DIR        put back every original kept in DIR (bytes identical)\n"
     "\n"
-    "Exit status: 0 nothing vulnerable, 1 something vulnerable, 2 errors (some file\n"
-    "could not be examined; findings are still reported).\n";
+    "Exit status: 0 nothing vulnerable; 1 something vulnerable; 2 errors (some file\n"
+    "could not be examined) and nothing vulnerable; 3 something vulnerable and errors.\n"
+    "Warnings (a file that vanished, a wrong CRC, a second zip directory) never change it.\n";
+
+/* The nesting limit compiled into libdefuse (DEFUSE_INV_MAX_DEPTH of
+ * lib/limits.h, which the CLI does not include): a larger --max-depth is an
+ * error, not a silent clamp. */
+#define DEFUSE_SCAN_MAX_DEPTH 16u
+/* Exit status when something is vulnerable and something could not be
+ * examined (cli.h has 0, 1, 2). */
+#define EXIT_FOUND_ERRORS 3
 
 /* ---- collected records ---------------------------------------------------------- */
 
@@ -748,7 +757,14 @@ int cmd_scan(int argc, char **argv) {
         case O_ALLFS: wo.flags |= DEFUSE_WALK_ALL_FS; break;
         case 'j': wo.threads = v > 256 ? 256 : (unsigned)v; break;
         case O_VULNDB: vdbpath = optarg; break;
-        case O_MAXDEPTH: lim.max_depth = v > 16 ? 16 : (unsigned)v; break;
+        case O_MAXDEPTH:
+            if (v > DEFUSE_SCAN_MAX_DEPTH) {
+                fprintf(stderr, "defuse scan: --max-depth %llu is above the compiled limit %u\n", v,
+                        DEFUSE_SCAN_MAX_DEPTH);
+                return EXIT_ERROR;
+            }
+            lim.max_depth = (unsigned)v;
+            break;
         case O_MAXEXP: lim.max_expanded = v; break;
         case O_MAXRATIO: lim.max_ratio = v > 1000000 ? 1000000 : (unsigned)v; break;
         case O_TIMEOUT: lim.max_seconds = v > 86400 ? 86400 : (unsigned)v; break;
@@ -853,7 +869,11 @@ int cmd_scan(int argc, char **argv) {
         }
         break;
     }
-    status = st.errors || fixfail ? EXIT_ERROR : st.vulnerable ? EXIT_FOUND : EXIT_CLEAN;
+    /* both facts stay visible: 1 vulnerable, 2 errors, 3 vulnerable and
+     * errors (warnings never change the status) */
+    status = st.vulnerable            ? ((st.errors || fixfail) ? EXIT_FOUND_ERRORS : EXIT_FOUND)
+             : (st.errors || fixfail) ? EXIT_ERROR
+                                      : EXIT_CLEAN;
     if (fmt == F_JSON) {
         json_t *s =
             json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:i}", "type", "summary", "files",

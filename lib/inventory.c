@@ -1155,6 +1155,11 @@ int defuse__inventory_scan_at(defuse_inventory *inv, int dirfd, const char *name
     int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOATIME);
     if (fd < 0 && errno == EPERM)
         fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0 && errno == ENOENT && dirfd != AT_FDCWD) {
+        /* listed by the walk, gone when opened (a temp file): transient */
+        report_warning(inv, display, DEFUSE_ENOENT, "vanished during the scan");
+        return finish(inv);
+    }
     if (fd < 0)
         return scan_fd(inv, fd, display);
     uint8_t head[DEFUSE_INV_HEAD];

@@ -149,6 +149,19 @@ __attribute__((format(printf, 4, 5))) static void walk_error(walk *w, const char
     locked_cb(&c, w);
 }
 
+/* A transient condition (a file that vanished between readdir and open):
+ * reported, counted as a warning, not an error. */
+static void walk_warning(walk *w, const char *path, const char *reason) {
+    defuse_component c;
+    memset(&c, 0, sizeof c);
+    c.err = DEFUSE_ENOENT;
+    c.warning = 1;
+    c.reason = reason;
+    c.path = path;
+    c.jndilookup = -1;
+    locked_cb(&c, w);
+}
+
 static void maybe_progress(walk *w, bool force) {
     if (!w->progress)
         return;
@@ -364,7 +377,10 @@ static void loose_file(walk *w, root *r, int dfd, const char *name, const char *
         int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         struct stat st;
         if (fd < 0 || fstat(fd, &st) < 0) {
-            walk_error(w, path, DEFUSE_EIO, "cannot open: %s", strerror(errno));
+            if (errno == ENOENT)
+                walk_warning(w, path, "vanished during the scan");
+            else
+                walk_error(w, path, DEFUSE_EIO, "cannot open: %s", strerror(errno));
             if (fd >= 0)
                 close(fd);
             return;
@@ -491,7 +507,9 @@ static void walk_dir(walk *w, root *r, int dfd, dev_t dev, char *path, size_t pl
             int sr = fstatat(dfd, n, &st,
                              (w->flags & DEFUSE_WALK_FOLLOW_SYMLINKS) ? 0 : AT_SYMLINK_NOFOLLOW);
             if (sr != 0) {
-                if (type != DT_LNK)
+                if (type != DT_LNK && errno == ENOENT)
+                    walk_warning(w, path, "vanished during the scan");
+                else if (type != DT_LNK)
                     walk_error(w, path, DEFUSE_EIO, "cannot stat: %s", strerror(errno));
                 path[plen] = 0;
                 continue;
@@ -507,7 +525,10 @@ static void walk_dir(walk *w, root *r, int dfd, dev_t dev, char *path, size_t pl
                     skip |= !strcmp(path, skip_paths[i]);
             int sfd = skip ? -1 : open_dir(w, dfd, n);
             if (!skip && (sfd < 0 || fstat(sfd, &st) != 0)) {
-                walk_error(w, path, DEFUSE_EIO, "cannot open directory: %s", strerror(errno));
+                if (errno == ENOENT)
+                    walk_warning(w, path, "vanished during the scan");
+                else
+                    walk_error(w, path, DEFUSE_EIO, "cannot open directory: %s", strerror(errno));
                 skip = true;
             }
             if (!skip && (w->flags & DEFUSE_WALK_ONE_FS) && st.st_dev != r->dev)

@@ -85,7 +85,7 @@ set +e
 scan "$O" >"$T/r.json"
 rc=$?
 set -e
-[ "$rc" = 2 ] || fail "exit $rc, want 2 (corrupt.jar is an error)"
+[ "$rc" = 3 ] || fail "exit $rc, want 3 (vulnerable components, and corrupt.jar is an error)"
 R="$T/r.json"
 comp() { jq -c --arg p "$O/$1" 'select(.type=="component" and .path==$p)' "$R"; }
 has_cve() { comp "$1" | jq -e --arg c "$2" '.vulnerabilities | map(.id) | index($c)' >/dev/null || fail "$1: no $2: $(comp "$1")"; }
@@ -128,7 +128,7 @@ if [ -f "$O/bomb.tar.zst" ]; then
     jq -s -e --arg p "$O/bomb.tar.zst" 'any(.[]; .type=="error" and .path==$p and (.reason|test("bomb")))' "$T/bomb.json" >/dev/null || fail "tar.zst bomb not reported"
 fi
 jq -s -e --arg p "$O/corrupt.jar" 'any(.[]; .type=="error" and .path==$p and (.reason|test("corrupt")))' "$R" >/dev/null || fail "corrupt.jar not reported"
- jq -s -e 'any(.[]; .type=="summary" and .exit == 2 and .errors >= 1)' "$R" >/dev/null || fail "summary"
+ jq -s -e 'any(.[]; .type=="summary" and .exit == 3 and .errors >= 1)' "$R" >/dev/null || fail "summary"
 jq -s -e --arg p "$O/caf\\xe9.jar" 'any(.[]; .type=="component" and .path==$p)' "$R" >/dev/null || fail "non-UTF-8 name"
 # JSON never carries a live "${"
 ! grep -q '\${' "$R" || fail 'live ${ in JSON'
