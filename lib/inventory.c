@@ -741,10 +741,12 @@ static int scan_reader(defuse_inventory *inv, struct archive *a, const char *dis
             defuse__facts_seen(&facts, name);
         if (archive_entry_size_is_set(e) && archive_entry_size(e) < 22)
             continue;
-        /* sniff the entry: a nested archive? */
-        size_t hn = 0;
-        while (hn < sizeof head) {
-            la_ssize_t n = archive_read_data(a, head + hn, sizeof head - hn);
+        /* sniff the entry: a nested archive?  (*.class: only the 6 bytes
+         * of an archive magic -- they are many, and classes are loaded by
+         * their name) */
+        size_t hn = 0, hwant = cls ? 6 : sizeof head;
+        while (hn < hwant) {
+            la_ssize_t n = archive_read_data(a, head + hn, hwant - hn);
             if (n <= 0) {
                 if (n < 0)
                     report_error(inv, full, DEFUSE_EFORMAT, "cannot read entry: %s",
@@ -858,8 +860,14 @@ static bool scan_zip_fast(defuse_inventory *inv, const uint8_t *z, size_t size,
         }
         if (is_class_name(name)) {
             defuse__facts_seen(&facts, name);
+            /* bounded cost: an archive stored under a *.class name is
+             * either stored (Spring Boot's loader requires nested jars to
+             * be) or deflated at a ratio near 1 (compressed data does not
+             * compress); a class deflates to about half.  Only those are
+             * inflated (6 bytes), not the thousand classes of a jar. */
             size_t cn = 0;
-            if (en->usize >= 22 && defuse__zent_read(z, en, head, 6, &cn) != 1 &&
+            bool peek = en->method == 0 || en->csize >= en->usize - en->usize / 8;
+            if (peek && en->usize >= 22 && defuse__zent_read(z, en, head, 6, &cn) != 1 &&
                 head_is_archive(head, cn)) {
                 ok = false; /* an archive named *.class: libarchive's path */
                 break;
@@ -1164,6 +1172,29 @@ int defuse__inventory_scan_at(defuse_inventory *inv, int dirfd, const char *name
         return scan_fd(inv, fd, display);
     uint8_t head[DEFUSE_INV_HEAD];
     ssize_t n = read(fd, head, sizeof head);
+    if (n >= 4 && head[0] == 0xCA && head[1] == 0xFE && head[2] == 0xBA && head[3] == 0xBE) {
+        /* a class (most files of exploded trees, opened since the name no
+         * longer decides): its name is in the constant pool at the head;
+         * only a class that names a role needs the rest of the file */
+        char cname[1024];
+        size_t off;
+        defuse__classify c;
+        if ((size_t)n < sizeof head) {
+            scan_class(inv, head, (size_t)n, display);
+            inv->last_size = (uint64_t)n;
+            close(fd);
+            return finish(inv);
+        }
+        if (!defuse__class_name(head, (size_t)n, cname, sizeof cname - 8, &off)) {
+            strcat(cname, ".class");
+            if (!defuse__inv_classify(cname, &c)) {
+                struct stat st;
+                inv->last_size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : (uint64_t)n;
+                close(fd);
+                return finish(inv);
+            }
+        }
+    }
     if (n >= 0 && (size_t)n < sizeof head &&
         sniff_whole(head, (size_t)n, display) == DEFUSE__K_OTHER) {
         /* a short read of a regular file is its end: the whole file is in
