@@ -5,7 +5,7 @@
  * of <defuse.h> only: the walk, identification and rewriting are
  * libdefuse's (lib/inventory*.c); this file parses options, collects the
  * records, and prints them as a table, JSON Lines, SARIF 2.1.0 or
- * CycloneDX 1.5.  Exit status: 0 nothing vulnerable, 1 vulnerable, 2 errors.
+ * CycloneDX 1.5.  Exit status: 0 nothing vulnerable, 1 vulnerable, 2 errors, 3 both.
  */
 #include "cli.h"
 
@@ -64,13 +64,23 @@ const char cli_help_scan[] =
     "  --dry-run            with --fix: show what would be removed, change nothing\n"
     "  --restore DIR        put back every original kept in DIR (bytes identical)\n"
     "\n"
-    "Exit status: 0 nothing vulnerable, 1 something vulnerable, 2 errors (some file\n"
-    "could not be examined; findings are still reported).\n";
+    "Exit status: 0 nothing vulnerable; 1 something vulnerable; 2 errors (some file\n"
+    "could not be examined) and nothing vulnerable; 3 something vulnerable and errors.\n"
+    "Warnings (a file that vanished, a wrong CRC, a second zip directory) never change it.\n";
+
+/* The nesting limit compiled into libdefuse (DEFUSE_INV_MAX_DEPTH of
+ * lib/limits.h, which the CLI does not include): a larger --max-depth is an
+ * error, not a silent clamp. */
+#define DEFUSE_SCAN_MAX_DEPTH 16u
+/* Exit status when something is vulnerable and something could not be
+ * examined (cli.h has 0, 1, 2). */
+#define EXIT_FOUND_ERRORS 3
 
 /* ---- collected records ---------------------------------------------------------- */
 
 typedef struct rec {
     int err;
+    int warning; /* err != 0: examined anyway (not an error for the exit status) */
     char *reason, *path, *package, *class_path, *version, *evidence_text;
     char *raw_path; /* path as found (may not be UTF-8), for --fix */
     defuse_product product;
@@ -141,6 +151,7 @@ static int on_record(const defuse_component *c, void *user) {
     rec *r = &col->v[col->n++];
     memset(r, 0, sizeof *r);
     r->err = c->err;
+    r->warning = c->warning;
     r->reason = xdup(c->reason);
     r->path = xdup(c->path);
     r->raw_path = c->path ? strdup(c->path) : NULL;
@@ -231,7 +242,7 @@ static const char *jndi_text(int j) {
 static json_t *rec_json(const rec *r) {
     json_t *o = json_object();
     if (r->err) {
-        json_object_set_new(o, "type", json_string("error"));
+        json_object_set_new(o, "type", json_string(r->warning ? "warning" : "error"));
         json_object_set_new(o, "path", json_string(r->path ? r->path : ""));
         json_object_set_new(o, "error", json_string(defuse_strerror(r->err)));
         json_object_set_new(o, "reason", json_string(r->reason ? r->reason : ""));
@@ -274,7 +285,7 @@ static void out_table(FILE *o, const collect *col, int quiet) {
     for (size_t i = 0; i < col->n; i++) {
         const rec *r = &col->v[i];
         if (r->err) {
-            fputs("defuse: error: ", stderr);
+            fputs(r->warning ? "defuse: warning: " : "defuse: error: ", stderr);
             put_safe(stderr, r->path);
             fputs(": ", stderr);
             put_safe(stderr, r->reason);
@@ -359,11 +370,12 @@ static void out_sarif(FILE *o, const collect *col) {
                                           "module"));
         free(uri);
         if (r->err) {
-            nerr++;
+            nerr += !r->warning;
             char msg[2048];
             snprintf(msg, sizeof msg, "%s: %s", r->path ? r->path : "", r->reason ? r->reason : "");
-            json_array_append_new(notes, json_pack("{s:s,s:{s:s},s:[o]}", "level", "error",
-                                                   "message", "text", msg, "locations", loc));
+            json_array_append_new(notes, json_pack("{s:s,s:{s:s},s:[o]}", "level",
+                                                   r->warning ? "warning" : "error", "message",
+                                                   "text", msg, "locations", loc));
             continue;
         }
         for (size_t k = 0; k < r->nvulns; k++) {
@@ -745,7 +757,14 @@ int cmd_scan(int argc, char **argv) {
         case O_ALLFS: wo.flags |= DEFUSE_WALK_ALL_FS; break;
         case 'j': wo.threads = v > 256 ? 256 : (unsigned)v; break;
         case O_VULNDB: vdbpath = optarg; break;
-        case O_MAXDEPTH: lim.max_depth = v > 16 ? 16 : (unsigned)v; break;
+        case O_MAXDEPTH:
+            if (v > DEFUSE_SCAN_MAX_DEPTH) {
+                fprintf(stderr, "defuse scan: --max-depth %llu is above the compiled limit %u\n", v,
+                        DEFUSE_SCAN_MAX_DEPTH);
+                return EXIT_ERROR;
+            }
+            lim.max_depth = (unsigned)v;
+            break;
         case O_MAXEXP: lim.max_expanded = v; break;
         case O_MAXRATIO: lim.max_ratio = v > 1000000 ? 1000000 : (unsigned)v; break;
         case O_TIMEOUT: lim.max_seconds = v > 86400 ? 86400 : (unsigned)v; break;
@@ -850,13 +869,18 @@ int cmd_scan(int argc, char **argv) {
         }
         break;
     }
-    status = st.errors || fixfail ? EXIT_ERROR : st.vulnerable ? EXIT_FOUND : EXIT_CLEAN;
+    /* both facts stay visible: 1 vulnerable, 2 errors, 3 vulnerable and
+     * errors (warnings never change the status) */
+    status = st.vulnerable            ? ((st.errors || fixfail) ? EXIT_FOUND_ERRORS : EXIT_FOUND)
+             : (st.errors || fixfail) ? EXIT_ERROR
+                                      : EXIT_CLEAN;
     if (fmt == F_JSON) {
-        json_t *s = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:i}", "type", "summary", "files",
-                              (json_int_t)st.files, "bytes", (json_int_t)st.bytes, "archives",
-                              (json_int_t)st.archives, "components", (json_int_t)st.components,
-                              "vulnerable", (json_int_t)st.vulnerable, "errors",
-                              (json_int_t)st.errors, "seconds", st.seconds, "exit", status);
+        json_t *s =
+            json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:i}", "type", "summary", "files",
+                      (json_int_t)st.files, "bytes", (json_int_t)st.bytes, "archives",
+                      (json_int_t)st.archives, "components", (json_int_t)st.components,
+                      "vulnerable", (json_int_t)st.vulnerable, "errors", (json_int_t)st.errors,
+                      "warnings", (json_int_t)st.warnings, "seconds", st.seconds, "exit", status);
         put_json(out, s, JSON_COMPACT);
         fputc('\n', out);
         json_decref(s);
@@ -864,10 +888,11 @@ int cmd_scan(int argc, char **argv) {
     if (fmt == F_TABLE || !outpath)
         fprintf(stderr,
                 "defuse: %llu files (%.1f MB), %llu archives in %.2f s: %llu components, "
-                "%llu vulnerable, %llu errors\n",
+                "%llu vulnerable, %llu errors, %llu warnings\n",
                 (unsigned long long)st.files, (double)st.bytes / 1e6,
                 (unsigned long long)st.archives, st.seconds, (unsigned long long)st.components,
-                (unsigned long long)st.vulnerable, (unsigned long long)st.errors);
+                (unsigned long long)st.vulnerable, (unsigned long long)st.errors,
+                (unsigned long long)st.warnings);
 out:
     collect_free(&col);
     if (out != stdout && fclose(out) != 0)

@@ -421,6 +421,11 @@ typedef struct defuse_component {
                                (mitigated), -1 not known; others -1 */
     defuse_component_vuln vulns[DEFUSE_INV_MAX_VULNS];
     size_t nvulns;          /* 0: no known vulnerability applies */
+    /* ---- added for issue 10 ---- */
+    int warning; /* err != 0 but the file or entry was examined
+                    anyway (a wrong CRC, a second zip directory,
+                    an entry skipped past a limit, a file that
+                    vanished): counted in warnings, not errors */
 } defuse_component;
 
 /* Called once per record.  Return 0 to continue, non-zero to stop
@@ -462,8 +467,9 @@ typedef struct defuse_walk_stats {
     uint64_t archives;   /* archives opened (any depth) */
     uint64_t components; /* records with err == 0 */
     uint64_t vulnerable; /* components with nvulns > 0 */
-    uint64_t errors;     /* records with err != 0 */
+    uint64_t errors;     /* records with err != 0 and warning == 0 */
     double seconds;      /* wall time so far */
+    uint64_t warnings;   /* records with err != 0 and warning != 0 */
 } defuse_walk_stats;
 
 typedef void (*defuse_progress_cb)(const defuse_walk_stats *st, void *user);

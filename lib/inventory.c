@@ -46,7 +46,8 @@ struct defuse_inventory {
     uint64_t quine[DEFUSE_INV_MAX_DEPTH + 2]; /* FNV-1a of enclosing zips */
     uint64_t archives; /* archives opened, lifetime total */
     uint64_t last_size; /* size of the last top-level file examined */
-    uint8_t *drainbuf;  /* IOBUF bytes for reading past tar entries */
+    bool demote;        /* errors are warnings (a zip's second view) */
+    uint64_t zeros;     /* zero-filled bytes drained from tar streams */
 };
 
 uint64_t defuse__inventory_archives(const defuse_inventory *inv) {
@@ -65,10 +66,6 @@ int defuse_inventory_new(defuse_inventory **out, const defuse_vulndb *db,
     if (!inv)
         return DEFUSE_ENOMEM;
     inv->db = db;
-    if (!(inv->drainbuf = malloc(IOBUF))) {
-        free(inv);
-        return DEFUSE_ENOMEM;
-    }
     defuse__inv_limits_resolve(&inv->lim, limits);
     if (inv->lim.max_depth > DEFUSE_INV_MAX_DEPTH)
         inv->lim.max_depth = DEFUSE_INV_MAX_DEPTH;
@@ -77,8 +74,6 @@ int defuse_inventory_new(defuse_inventory **out, const defuse_vulndb *db,
 }
 
 void defuse_inventory_free(defuse_inventory *inv) {
-    if (inv)
-        free(inv->drainbuf);
     free(inv);
 }
 
@@ -95,6 +90,26 @@ __attribute__((format(printf, 4, 5))) static void report_error(defuse_inventory 
     defuse_component c;
     memset(&c, 0, sizeof c);
     c.err = err ? err : DEFUSE_EFORMAT;
+    c.warning = inv->demote;
+    c.reason = reason;
+    c.path = path;
+    c.jndilookup = -1;
+    if (inv->cb && !inv->stopped && inv->cb(&c, inv->user))
+        inv->stopped = true;
+}
+
+/* As report_error, for something examined anyway (counted as a warning). */
+__attribute__((format(printf, 4, 5))) static void
+report_warning(defuse_inventory *inv, const char *path, int err, const char *fmt, ...) {
+    char reason[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    defuse_component c;
+    memset(&c, 0, sizeof c);
+    c.err = err ? err : DEFUSE_EFORMAT;
+    c.warning = 1;
     c.reason = reason;
     c.path = path;
     c.jndilookup = -1;
@@ -196,7 +211,8 @@ static int read_entry_blob(defuse_inventory *inv, struct archive *a, const uint8
     return rc;
 }
 
-/* Reads up to max bytes of the current entry into a malloc'd buffer. */
+/* Reads up to max bytes of the current entry into a malloc'd buffer.  On a
+ * read error (reported) *out still holds the bytes read before it. */
 static int read_entry_small(defuse_inventory *inv, struct archive *a, size_t max, uint8_t **out,
                             size_t *outlen, const char *path) {
     size_t cap = 16384, len = 0;
@@ -220,9 +236,18 @@ static int read_entry_small(defuse_inventory *inv, struct archive *a, size_t max
         if (n == 0)
             break;
         if (n < 0) {
-            report_error(inv, path, DEFUSE_EFORMAT, "cannot read entry: %s",
-                         archive_error_string(a) ? archive_error_string(a) : "read error");
-            free(buf);
+            /* the bytes read so far are kept: an entry that exists is
+             * present (a wrong CRC does not stop the JVM loading it) */
+            const char *es = archive_error_string(a) ? archive_error_string(a) : "read error";
+            if (strstr(es, "CRC"))
+                report_warning(inv, path, DEFUSE_EFORMAT,
+                               "%s: examined anyway (the JVM does not check CRCs on the class "
+                               "path)",
+                               es);
+            else
+                report_error(inv, path, DEFUSE_EFORMAT, "cannot read entry: %s", es);
+            *out = buf;
+            *outlen = len;
             return DEFUSE_EFORMAT;
         }
         len += (size_t)n;
@@ -293,18 +318,8 @@ static long pread_fd(void *ctx, void *buf, size_t n, uint64_t off) {
     return (long)pread(*(int *)ctx, buf, n, (off_t)off);
 }
 
-typedef struct memsrc {
-    const uint8_t *p;
-    uint64_t len;
-} memsrc;
-
-static long pread_mem(void *ctx, void *buf, size_t n, uint64_t off) {
-    memsrc *m = ctx;
-    if (off > m->len || n > m->len - off)
-        return -1;
-    memcpy(buf, m->p + off, n);
-    return (long)n;
-}
+typedef defuse__zmem memsrc;
+#define pread_mem defuse__zmem_pread
 
 /* Refuses a zip whose central directory declares overlapping entries or an
  * expansion above max_ratio.  Returns true if the zip may be read. */
@@ -347,10 +362,116 @@ static struct archive *reader_new(defuse__kind kind) {
     return a;
 }
 
+/* ---- a zip as the JVM sees it ----------------------------------------------------- */
+
+/* A byte range [0, end) of a file for libarchive's seekable zip reader: the
+ * zip up to the end of the EOCD the JDK takes, so that libarchive cannot
+ * take a fake directory placed after it (in the zip comment). */
+typedef struct zrange {
+    int fd;
+    uint64_t end, pos;
+    uint8_t buf[ZIP_BLOCK];
+} zrange;
+
+static la_ssize_t zr_read(struct archive *a, void *ud, const void **out) {
+    zrange *r = ud;
+    size_t n = r->end - r->pos < sizeof r->buf ? (size_t)(r->end - r->pos) : sizeof r->buf;
+    ssize_t got = n ? pread(r->fd, r->buf, n, (off_t)r->pos) : 0;
+    if (got < 0) {
+        archive_set_error(a, errno, "read error");
+        return -1;
+    }
+    r->pos += (uint64_t)got;
+    *out = r->buf;
+    return got;
+}
+
+static la_int64_t zr_seek(struct archive *a, void *ud, la_int64_t off, int whence) {
+    (void)a;
+    zrange *r = ud;
+    int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t)r->pos : (int64_t)r->end;
+    int64_t np = base + off;
+    if (np < 0)
+        return ARCHIVE_FATAL;
+    r->pos = (uint64_t)np > r->end ? r->end : (uint64_t)np;
+    return (la_int64_t)r->pos;
+}
+
+static la_int64_t zr_skip(struct archive *a, void *ud, la_int64_t req) {
+    (void)a;
+    zrange *r = ud;
+    uint64_t n = req < 0 ? 0 : (uint64_t)req;
+    if (n > r->end - r->pos)
+        n = r->end - r->pos;
+    r->pos += n;
+    return (la_int64_t)n;
+}
+
+/* Opens a over fd (>= 0) or mem, bytes [0, end).  r is the caller's. */
+static int zip_open_range(struct archive *a, int fd, const uint8_t *mem, uint64_t end, zrange *r) {
+    if (fd < 0)
+        return archive_read_open_memory(a, mem, (size_t)end);
+    r->fd = fd;
+    r->end = end;
+    r->pos = 0;
+    archive_read_set_read_callback(a, zr_read);
+    archive_read_set_seek_callback(a, zr_seek);
+    archive_read_set_skip_callback(a, zr_skip);
+    archive_read_set_callback_data(a, r);
+    return archive_read_open1(a);
+}
+
 static int scan_reader(defuse_inventory *inv, struct archive *a, const char *display,
                        unsigned depth, uint64_t arch_size, defuse__kind kind);
 static bool scan_zip_fast(defuse_inventory *inv, const uint8_t *z, size_t size,
                           const char *display);
+static bool zip_fast_fd(defuse_inventory *inv, int fd, uint64_t size, const char *display);
+
+/* Scans the zip in fd (>= 0) or mem, of size bytes, as the JVM reads it: the
+ * bomb pre-check, then the fast reader (in memory, or a top-level file up to
+ * DEFUSE_INV_MAX_MEMORY_ARCHIVE), else libarchive over the bytes up to the
+ * EOCD the JDK takes.  If the zip comment hides a second directory that
+ * other readers (libarchive, unzip) would list instead, both views are
+ * examined and the discrepancy is reported as a warning. */
+static void scan_zip_any(defuse_inventory *inv, int fd, const uint8_t *mem, uint64_t size,
+                         const char *display, unsigned depth, bool top) {
+    memsrc ms = {mem, size};
+    defuse__pread_fn rd = fd >= 0 ? pread_fd : pread_mem;
+    void *ctx = fd >= 0 ? (void *)&fd : (void *)&ms;
+    if (!zip_ok(inv, rd, ctx, size, display))
+        return;
+    uint64_t jdk = 0, other = 0;
+    unsigned on = 0;
+    bool found = defuse__zip_find_eocd(rd, ctx, size, &jdk);
+    bool two = found && defuse__zip_other_eocd(rd, ctx, size, jdk, &other, &on);
+    if (two)
+        report_warning(inv, display, DEFUSE_EFORMAT,
+                       "the zip comment hides a second central directory (%u entries, end "
+                       "record at byte %llu) that other zip readers (libarchive, unzip) list "
+                       "instead of the one the JVM reads (end record at byte %llu); both "
+                       "examined",
+                       on, (unsigned long long)other, (unsigned long long)jdk);
+    bool done = fd < 0 ? scan_zip_fast(inv, mem, (size_t)size, display)
+                       : top && zip_fast_fd(inv, fd, size, display);
+    for (int view = done ? 1 : 0; view < (two ? 2 : 1) && !halted(inv); view++) {
+        struct archive *a = reader_new(DEFUSE__K_ZIP);
+        zrange *r = fd >= 0 ? malloc(sizeof *r) : NULL;
+        uint64_t end = view == 0 && found ? jdk + 22 : size;
+        bool saved = inv->demote;
+        inv->demote = saved || view == 1; /* the JVM does not read that view */
+        if (!a || (fd >= 0 && !r))
+            report_error(inv, display, DEFUSE_ENOMEM, "out of memory");
+        else if (zip_open_range(a, fd, mem, end, r) != ARCHIVE_OK)
+            report_error(inv, display, DEFUSE_EFORMAT, "corrupt archive: %s",
+                         archive_error_string(a) ? archive_error_string(a) : "cannot open");
+        else
+            scan_reader(inv, a, display, depth, size, DEFUSE__K_ZIP);
+        inv->demote = saved;
+        if (a)
+            archive_read_free(a);
+        free(r);
+    }
+}
 
 static void join_path(char *out, size_t outsz, const char *a, const char *sep, const char *b) {
     snprintf(out, outsz, "%s%s%s", a, sep, b);
@@ -407,31 +528,7 @@ static void scan_nested(defuse_inventory *inv, struct archive *outer, const uint
         } else if (depth < DEFUSE_INV_MAX_DEPTH + 2) {
             inv->quine[depth] = 0;
         }
-        memsrc ms = {b.mem, b.len};
-        bool ok = b.fd >= 0 ? zip_ok(inv, pread_fd, &b.fd, b.size, full)
-                            : zip_ok(inv, pread_mem, &ms, b.len, full);
-        if (!ok) {
-            if (depth < DEFUSE_INV_MAX_DEPTH + 2)
-                inv->quine[depth] = 0;
-            archive_read_free(a);
-            defuse__blob_free(&b);
-            return;
-        }
-        if (b.fd < 0 && scan_zip_fast(inv, b.mem, b.len, full)) {
-            if (depth < DEFUSE_INV_MAX_DEPTH + 2)
-                inv->quine[depth] = 0;
-            archive_read_free(a);
-            defuse__blob_free(&b);
-            return;
-        }
-        int r = b.fd >= 0 ? (lseek(b.fd, 0, SEEK_SET) < 0 ? ARCHIVE_FATAL
-                                                            : archive_read_open_fd(a, b.fd, IOBUF))
-                          : archive_read_open_memory(a, b.mem, b.len);
-        if (r != ARCHIVE_OK)
-            report_error(inv, full, DEFUSE_EFORMAT, "corrupt archive: %s",
-                         archive_error_string(a) ? archive_error_string(a) : "cannot open");
-        else
-            scan_reader(inv, a, full, depth, b.size, kind);
+        scan_zip_any(inv, b.fd, b.mem, b.fd >= 0 ? b.size : b.len, full, depth, false);
         if (depth < DEFUSE_INV_MAX_DEPTH + 2)
             inv->quine[depth] = 0;
         archive_read_free(a);
@@ -478,6 +575,30 @@ static bool is_class_name(const char *n) {
     return l > 6 && !strcmp(n + l - 6, ".class");
 }
 
+/* An entry whose content is a class file (0xCAFEBABE) under a name the
+ * classification does not know: the class names itself (this_class), and
+ * that name is classified, so a JndiLookup stored as X.classrenamed counts.
+ * Returns 0 or DEFUSE_ENOMEM. */
+static int class_by_content(defuse__inv_facts *f, const uint8_t *data, size_t len,
+                            const char *full) {
+    char cname[1024];
+    size_t off;
+    if (defuse__class_name(data, len, cname, sizeof cname - 8, &off))
+        return 0;
+    strcat(cname, ".class");
+    defuse__classify c;
+    if (!defuse__inv_classify(cname, &c))
+        return 0;
+    return defuse__facts_add(f, cname, full, &c, c.read ? data : NULL, c.read ? len : 0);
+}
+
+/* Does a 4-byte head start an archive (zip, gzip, bzip2, xz, zstd)?  The
+ * cheap look at entries named *.class: a jar stored as lib/library.class. */
+static bool head_is_archive(const uint8_t *h, size_t n) {
+    defuse__kind k = defuse__sniff(h, n);
+    return k == DEFUSE__K_ZIP || k == DEFUSE__K_COMPRESSED;
+}
+
 /* Reads the rest of the current entry of a streamed (tar) archive ourselves
  * instead of letting libarchive skip it, so that the decompressed bytes are
  * counted and the time limit is checked inside one huge entry (a tar.bz2 or
@@ -495,14 +616,39 @@ static bool ratio_ok(defuse_inventory *inv, struct archive *a, const char *path,
     return false;
 }
 
+/* Is p[0..n) all zero bytes? */
+static bool all_zero(const uint8_t *p, size_t n) {
+    return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+/* Reads past the rest of the current entry (see above).  Zero-filled and
+ * sparse data are not bombs: holes of a sparse entry are never produced
+ * (archive_read_data_block skips them), and blocks of zeros -- lastlog,
+ * preallocated databases, VM images -- count neither towards the ratio nor
+ * towards max_expanded but towards their own budget of 16 x max_expanded
+ * (and the time limit), which only a real bomb reaches. */
 static bool drain(defuse_inventory *inv, struct archive *a, const char *path, uint64_t start) {
     uint64_t since = 0;
     for (;;) {
-        la_ssize_t n = archive_read_data(a, inv->drainbuf, IOBUF);
-        if (n <= 0)
+        const void *blk;
+        size_t n;
+        la_int64_t off;
+        int r = archive_read_data_block(a, &blk, &n, &off);
+        if (r != ARCHIVE_OK)
             return true; /* end, or an error the next header reports */
-        if (!account(inv, path, (uint64_t)n))
+        if (all_zero(blk, n)) {
+            inv->zeros += n;
+            if (inv->zeros / 16 > inv->lim.max_expanded && !inv->abort_err) {
+                inv->abort_err = DEFUSE_ELIMIT;
+                report_error(inv, path, DEFUSE_ELIMIT,
+                             "limit: more than %llu bytes of zeros decompressed from this file "
+                             "(decompression bomb?)",
+                             (unsigned long long)inv->lim.max_expanded * 16);
+                return false;
+            }
+        } else if (!account(inv, path, (uint64_t)n)) {
             return false;
+        }
         since += (uint64_t)n;
         if (since >= (16u << 20)) {
             since = 0;
@@ -582,7 +728,7 @@ static int scan_reader(defuse_inventory *inv, struct archive *a, const char *dis
         if (defuse__inv_classify(name, &c)) {
             uint8_t *data = NULL;
             size_t len = 0;
-            if (c.read && read_entry_small(inv, a, inv->lim.max_class, &data, &len, full))
+            if (c.read && read_entry_small(inv, a, inv->lim.max_class, &data, &len, full) && !data)
                 continue;
             int rc = defuse__facts_add(&facts, name, full, &c, data, len);
             free(data);
@@ -590,16 +736,17 @@ static int scan_reader(defuse_inventory *inv, struct archive *a, const char *dis
                 report_error(inv, full, rc, "%s", defuse_strerror(rc));
             continue;
         }
-        if (is_class_name(name)) {
+        bool cls = is_class_name(name);
+        if (cls)
             defuse__facts_seen(&facts, name);
-            continue;
-        }
         if (archive_entry_size_is_set(e) && archive_entry_size(e) < 22)
             continue;
-        /* sniff the entry: a nested archive? */
-        size_t hn = 0;
-        while (hn < sizeof head) {
-            la_ssize_t n = archive_read_data(a, head + hn, sizeof head - hn);
+        /* sniff the entry: a nested archive?  (*.class: only the 6 bytes
+         * of an archive magic -- they are many, and classes are loaded by
+         * their name) */
+        size_t hn = 0, hwant = cls ? 6 : sizeof head;
+        while (hn < hwant) {
+            la_ssize_t n = archive_read_data(a, head + hn, hwant - hn);
             if (n <= 0) {
                 if (n < 0)
                     report_error(inv, full, DEFUSE_EFORMAT, "cannot read entry: %s",
@@ -611,6 +758,24 @@ static int scan_reader(defuse_inventory *inv, struct archive *a, const char *dis
         if (!account(inv, full, hn))
             break;
         defuse__kind k = defuse__sniff(head, hn);
+        if (k == DEFUSE__K_CLASS && !cls) {
+            /* a class under another name: read the rest, let it name itself */
+            uint8_t *rest = NULL, *data = NULL;
+            size_t rl = 0;
+            size_t left = inv->lim.max_class > hn ? inv->lim.max_class - hn : 0;
+            bool rd_ok = read_entry_small(inv, a, left, &rest, &rl, full) == 0;
+            if (rd_ok && (data = malloc(hn + rl)) != NULL) {
+                memcpy(data, head, hn);
+                if (rl)
+                    memcpy(data + hn, rest, rl);
+                int rc = class_by_content(&facts, data, hn + rl, full);
+                if (rc)
+                    report_error(inv, full, rc, "%s", defuse_strerror(rc));
+            }
+            free(rest);
+            free(data);
+            continue;
+        }
         if (k == DEFUSE__K_ZIP || k == DEFUSE__K_TAR || k == DEFUSE__K_COMPRESSED)
             scan_nested(inv, a, head, hn, k, full, depth + 1, false);
         else if (k == DEFUSE__K_OTHER && hn >= 2 && head[0] == '#' && head[1] == '!')
@@ -642,7 +807,9 @@ static bool scan_zip_fast(defuse_inventory *inv, const uint8_t *z, size_t size,
     char *full = malloc(DEFUSE_INV_MAX_PATH);
     uint8_t head[DEFUSE_INV_SNIFF];
     uint64_t expanded = inv->expanded, declared = 0, entries = 0;
-    bool ok = full != NULL;
+    char *badcrc = malloc(DEFUSE_INV_MAX_PATH);
+    unsigned nbadcrc = 0;
+    bool ok = full != NULL && badcrc != NULL;
     if (ok)
         defuse__facts_init(&facts, inv->db, true);
     for (size_t i = 0; ok && i < d.n; i++) {
@@ -674,12 +841,14 @@ static bool scan_zip_fast(defuse_inventory *inv, const uint8_t *z, size_t size,
             if (c.read) {
                 size_t want = en->usize < inv->lim.max_class ? (size_t)en->usize : inv->lim.max_class;
                 data = malloc(want ? want : 1);
-                if (!data || defuse__zent_read(z, en, data, want, &len) ||
-                    expanded + len > inv->lim.max_expanded) {
+                int zr = data ? defuse__zent_read(z, en, data, want, &len) : 1;
+                if (zr == 1 || expanded + len > inv->lim.max_expanded) {
                     free(data);
                     ok = false;
                     break;
                 }
+                if (zr == 2 && nbadcrc++ == 0)
+                    snprintf(badcrc, DEFUSE_INV_MAX_PATH, "%s!/%s", display, name);
                 expanded += len;
             }
             join_path(full, DEFUSE_INV_MAX_PATH, display, "!/", name);
@@ -691,18 +860,50 @@ static bool scan_zip_fast(defuse_inventory *inv, const uint8_t *z, size_t size,
         }
         if (is_class_name(name)) {
             defuse__facts_seen(&facts, name);
+            /* bounded cost: an archive stored under a *.class name is
+             * either stored (Spring Boot's loader requires nested jars to
+             * be) or deflated at a ratio near 1 (compressed data does not
+             * compress); a class deflates to about half.  Only those are
+             * inflated (6 bytes), not the thousand classes of a jar. */
+            size_t cn = 0;
+            bool peek = en->method == 0 || en->csize >= en->usize - en->usize / 8;
+            if (peek && en->usize >= 22 && defuse__zent_read(z, en, head, 6, &cn) != 1 &&
+                head_is_archive(head, cn)) {
+                ok = false; /* an archive named *.class: libarchive's path */
+                break;
+            }
             continue;
         }
         if (en->usize < 22)
             continue;
         size_t hn = 0;
-        if (defuse__zent_read(z, en, head, sizeof head, &hn) ||
+        if (defuse__zent_read(z, en, head, sizeof head, &hn) == 1 ||
             expanded + hn > inv->lim.max_expanded) {
             ok = false;
             break;
         }
         expanded += hn;
         defuse__kind k = defuse__sniff(head, hn);
+        if (k == DEFUSE__K_CLASS) {
+            size_t want = en->usize < inv->lim.max_class ? (size_t)en->usize : inv->lim.max_class;
+            uint8_t *data = malloc(want ? want : 1);
+            size_t len = 0;
+            if (!data || defuse__zent_read(z, en, data, want, &len) == 1 ||
+                expanded + len > inv->lim.max_expanded) {
+                free(data);
+                ok = false;
+                break;
+            }
+            expanded += len;
+            join_path(full, DEFUSE_INV_MAX_PATH, display, "!/", name);
+            int rc = class_by_content(&facts, data, len, full);
+            free(data);
+            if (rc) {
+                ok = false;
+                break;
+            }
+            continue;
+        }
         if (k == DEFUSE__K_ZIP || k == DEFUSE__K_TAR || k == DEFUSE__K_COMPRESSED ||
             (k == DEFUSE__K_OTHER && hn >= 2 && head[0] == '#' && head[1] == '!'))
             ok = false; /* a nested archive to descend into: libarchive's path */
@@ -710,14 +911,20 @@ static bool scan_zip_fast(defuse_inventory *inv, const uint8_t *z, size_t size,
     if (ok) {
         inv->expanded = expanded;
         inv->archives++;
+        if (nbadcrc)
+            report_warning(inv, badcrc, DEFUSE_EFORMAT,
+                           "CRC-32 mismatch in %u entr%s: examined anyway (the JVM does not "
+                           "check CRCs on the class path)",
+                           nbadcrc, nbadcrc == 1 ? "y" : "ies");
         unsigned nv = 0;
         if (defuse__facts_emit(&facts, display, "!/", inv->cb, inv->user, &nv))
             inv->stopped = true;
         inv->nvuln += nv;
     }
-    if (full)
+    if (full && badcrc)
         defuse__facts_free(&facts);
     free(full);
+    free(badcrc);
     defuse__zdir_free(&d);
     return ok;
 }
@@ -866,6 +1073,8 @@ static void begin(defuse_inventory *inv, defuse_component_cb cb, void *user) {
     inv->expanded = 0;
     inv->abort_err = 0;
     inv->stopped = false;
+    inv->demote = false;
+    inv->zeros = 0;
     inv->nvuln = 0;
     memset(inv->quine, 0, sizeof inv->quine);
     clock_gettime(CLOCK_MONOTONIC, &inv->start);
@@ -917,15 +1126,12 @@ static int scan_fd(defuse_inventory *inv, int fd, const char *display) {
             scan_class(inv, data, n, display);
         free(data);
     } else if (kind != DEFUSE__K_OTHER) {
-        struct archive *a = reader_new(kind);
-        if (!a) {
+        struct archive *a = kind == DEFUSE__K_ZIP ? NULL : reader_new(kind);
+        if (kind == DEFUSE__K_ZIP) {
+            scan_zip_any(inv, fd, NULL, (uint64_t)st.st_size, display, 0, true);
+        } else if (!a) {
             report_error(inv, display, DEFUSE_ENOMEM, "out of memory");
-        } else if (kind == DEFUSE__K_ZIP && !zip_ok(inv, pread_fd, &fd, (uint64_t)st.st_size,
-                                                     display)) {
-            /* reported */
-        } else if (kind == DEFUSE__K_ZIP && zip_fast_fd(inv, fd, (uint64_t)st.st_size, display)) {
-            /* scanned without libarchive */
-        } else if (archive_read_open_fd(a, fd, kind == DEFUSE__K_ZIP ? ZIP_BLOCK : IOBUF) != ARCHIVE_OK) {
+        } else if (archive_read_open_fd(a, fd, IOBUF) != ARCHIVE_OK) {
             if (kind != DEFUSE__K_COMPRESSED)
                 report_error(inv, display, DEFUSE_EFORMAT, "corrupt archive: %s",
                              archive_error_string(a) ? archive_error_string(a) : "cannot open");
@@ -936,6 +1142,14 @@ static int scan_fd(defuse_inventory *inv, int fd, const char *display) {
     }
     close(fd);
     return finish(inv);
+}
+
+int defuse__inventory_scan_fd(defuse_inventory *inv, int fd, const char *display,
+                              defuse_component_cb cb, void *user) {
+    if (!inv || !display)
+        return DEFUSE_EINVAL;
+    begin(inv, cb, user);
+    return scan_fd(inv, fd, display);
 }
 
 int defuse__inventory_scan_at(defuse_inventory *inv, int dirfd, const char *name,
@@ -949,10 +1163,38 @@ int defuse__inventory_scan_at(defuse_inventory *inv, int dirfd, const char *name
     int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOATIME);
     if (fd < 0 && errno == EPERM)
         fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0 && errno == ENOENT && dirfd != AT_FDCWD) {
+        /* listed by the walk, gone when opened (a temp file): transient */
+        report_warning(inv, display, DEFUSE_ENOENT, "vanished during the scan");
+        return finish(inv);
+    }
     if (fd < 0)
         return scan_fd(inv, fd, display);
     uint8_t head[DEFUSE_INV_HEAD];
     ssize_t n = read(fd, head, sizeof head);
+    if (n >= 4 && head[0] == 0xCA && head[1] == 0xFE && head[2] == 0xBA && head[3] == 0xBE) {
+        /* a class (most files of exploded trees, opened since the name no
+         * longer decides): its name is in the constant pool at the head;
+         * only a class that names a role needs the rest of the file */
+        char cname[1024];
+        size_t off;
+        defuse__classify c;
+        if ((size_t)n < sizeof head) {
+            scan_class(inv, head, (size_t)n, display);
+            inv->last_size = (uint64_t)n;
+            close(fd);
+            return finish(inv);
+        }
+        if (!defuse__class_name(head, (size_t)n, cname, sizeof cname - 8, &off)) {
+            strcat(cname, ".class");
+            if (!defuse__inv_classify(cname, &c)) {
+                struct stat st;
+                inv->last_size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : (uint64_t)n;
+                close(fd);
+                return finish(inv);
+            }
+        }
+    }
     if (n >= 0 && (size_t)n < sizeof head &&
         sniff_whole(head, (size_t)n, display) == DEFUSE__K_OTHER) {
         /* a short read of a regular file is its end: the whole file is in
@@ -983,14 +1225,11 @@ int defuse_inventory_scan_memory(defuse_inventory *inv, const void *buf, size_t 
     if (kind == DEFUSE__K_CLASS) {
         scan_class(inv, buf, len < inv->lim.max_class ? len : inv->lim.max_class, name);
     } else if (kind != DEFUSE__K_OTHER) {
-        struct archive *a = reader_new(kind);
-        memsrc ms = {buf, len};
-        if (!a) {
+        struct archive *a = kind == DEFUSE__K_ZIP ? NULL : reader_new(kind);
+        if (kind == DEFUSE__K_ZIP) {
+            scan_zip_any(inv, -1, buf, len, name, 0, true);
+        } else if (!a) {
             report_error(inv, name, DEFUSE_ENOMEM, "out of memory");
-        } else if (kind == DEFUSE__K_ZIP && !zip_ok(inv, pread_mem, &ms, len, name)) {
-            /* reported */
-        } else if (kind == DEFUSE__K_ZIP && scan_zip_fast(inv, buf, len, name)) {
-            /* scanned without libarchive */
         } else if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK) {
             if (kind != DEFUSE__K_COMPRESSED)
                 report_error(inv, name, DEFUSE_EFORMAT, "corrupt archive: %s",

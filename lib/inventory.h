@@ -252,6 +252,11 @@ int defuse__sniff_fd(int fd, uint64_t size, const char *name, defuse__kind *kind
 int defuse__inventory_scan_at(defuse_inventory *inv, int dirfd, const char *name,
                               const char *display, defuse_component_cb cb, void *user);
 
+/* As defuse_inventory_scan_file() for the open regular file fd (closed
+ * here). */
+int defuse__inventory_scan_fd(defuse_inventory *inv, int fd, const char *display,
+                              defuse_component_cb cb, void *user);
+
 /* ---- a nested archive's bytes (inventory_util.c) ---- */
 
 /* Bytes held in memory (mem, len, cap) until they outgrow the caller's
@@ -292,17 +297,35 @@ typedef struct defuse__zdir {
     char *names;
 } defuse__zdir;
 
-/* Lists the zip z[0..size) (no prefix before it) into *d (owned: free with
- * defuse__zdir_free).  Returns 0, or 1 if this reader does not handle the
- * zip (zip64, multi-disk, prefix, non-ASCII or Unicode-path names, special
- * entries, local headers that disagree with the central directory, out of
- * memory): the caller then uses libarchive.  *d is empty on 1. */
+/* A zip in memory, for defuse__zmem_pread. */
+typedef struct defuse__zmem {
+    const uint8_t *p;
+    uint64_t len;
+} defuse__zmem;
+long defuse__zmem_pread(void *ctx, void *buf, size_t n, uint64_t off);
+
+/* Finds the end of central directory record of the zip of size bytes read
+ * through rd the way the JDK's java.util.zip.ZipFile does (see
+ * inventory_zip.c).  OUT: *eocd, its offset.  False if there is none. */
+bool defuse__zip_find_eocd(defuse__pread_fn rd, void *ctx, uint64_t size, uint64_t *eocd);
+/* Is there, after the JDK's EOCD at jdk, another "PK\5\6" record that
+ * libarchive (and unzip) would take instead -- a second directory, hidden
+ * in the zip comment, that other readers list?  OUT: *other, *nent. */
+bool defuse__zip_other_eocd(defuse__pread_fn rd, void *ctx, uint64_t size, uint64_t jdk,
+                            uint64_t *other, unsigned *nent);
+
+/* Lists the zip z[0..size) into *d (owned: free with defuse__zdir_free) as
+ * the JVM reads it.  Returns 0, or 1 if this reader does not handle the zip
+ * (no EOCD, zip64, multi-disk, a directory or local header out of bounds,
+ * out of memory): the caller then uses libarchive over the JDK's view.  *d
+ * is empty on 1. */
 int defuse__zdir_read(const uint8_t *z, size_t size, defuse__zdir *d);
 void defuse__zdir_free(defuse__zdir *d);
 /* Reads the first min(usize, max) bytes of entry e of zip z (listed by
- * defuse__zdir_read) into out.  OUT *got.  Returns 0, or 1 if it cannot
- * (encrypted, method other than stored/deflate, corrupt, CRC mismatch on a
- * whole read): the caller then uses libarchive. */
+ * defuse__zdir_read) into out.  OUT *got.  Returns 0; 2 if the whole entry
+ * was read but its CRC-32 is wrong (the bytes are in out: the JVM loads such
+ * a class); or 1 if it cannot (encrypted, method other than stored/deflate,
+ * corrupt): the caller then uses libarchive. */
 int defuse__zent_read(const uint8_t *z, const defuse__zent *e, uint8_t *out, size_t max,
                       size_t *got);
 

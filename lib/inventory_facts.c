@@ -457,7 +457,10 @@ static int emit_one(defuse__inv_facts *f, const verdict_in *in, const char *cont
             size_t rl = std ? kl - sl : kl;
             while (rl > 0 && in->key[rl - 1] == '/')
                 rl--;
-            snprintf(path, sizeof path, "%s%s%.*s", container, rl ? "/" : "", (int)rl, in->key);
+            /* "/" as the root: "/opt/x", not "//opt/x" */
+            size_t cl = strlen(container);
+            bool slash = rl && !(cl && container[cl - 1] == '/');
+            snprintf(path, sizeof path, "%s%s%.*s", container, slash ? "/" : "", (int)rl, in->key);
         }
     } else {
         snprintf(path, sizeof path, "%s", container);

@@ -415,8 +415,10 @@ static int cp_size(uint8_t tag) {
 }
 
 int defuse__class_name(const uint8_t *b, size_t len, char *out, size_t outsz, size_t *err_off) {
-    /* offsets of Utf8 entries and class name indexes, bounded by the u2 count */
-    static const size_t max_cp = 65536;
+    /* offsets of Utf8 entries and class name indexes, one per constant
+     * (count, a u2, bounds them; sized by it: every class file of an
+     * exploded tree is parsed, and 640 KiB zeroed per class cost more than
+     * the rest of its scan) */
     size_t off = 10, *utf = NULL;
     uint16_t *cls = NULL;
     int rc = DEFUSE_EFORMAT;
@@ -427,8 +429,8 @@ int defuse__class_name(const uint8_t *b, size_t len, char *out, size_t outsz, si
     *err_off = 8;
     if (count == 0)
         goto out;
-    utf = calloc(max_cp, sizeof *utf);
-    cls = calloc(max_cp, sizeof *cls);
+    utf = calloc(count, sizeof *utf);
+    cls = calloc(count, sizeof *cls);
     if (!utf || !cls) {
         rc = DEFUSE_ENOMEM;
         goto out;

@@ -10,7 +10,7 @@
  * DEFUSE_WALK_ONE_FS, and itself reads the few loose files that belong to
  * exploded class trees (JndiLookup.class, pom.properties, ...) into one
  * facts set per root, so an unpacked log4j-core is recognised as one
- * component.  Every other file (except *.class) goes to the workers in
+ * component.  Every other file (*.class too) goes to the workers in
  * batches of up to WALK_BATCH_FILES names of one directory, with a descriptor of that
  * directory, and they open it by content relative to it (openat: no path
  * walk per file; see defuse__inventory_scan_at for the per-file cost);
@@ -117,7 +117,9 @@ static int locked_cb(const defuse_component *c, void *user) {
     walk *w = user;
     int r = 0;
     pthread_mutex_lock(&w->cblock);
-    if (c->err)
+    if (c->err && c->warning)
+        w->st.warnings++;
+    else if (c->err)
         w->st.errors++;
     else {
         w->st.components++;
@@ -141,6 +143,19 @@ __attribute__((format(printf, 4, 5))) static void walk_error(walk *w, const char
     defuse_component c;
     memset(&c, 0, sizeof c);
     c.err = err;
+    c.reason = reason;
+    c.path = path;
+    c.jndilookup = -1;
+    locked_cb(&c, w);
+}
+
+/* A transient condition (a file that vanished between readdir and open):
+ * reported, counted as a warning, not an error. */
+static void walk_warning(walk *w, const char *path, const char *reason) {
+    defuse_component c;
+    memset(&c, 0, sizeof c);
+    c.err = DEFUSE_ENOENT;
+    c.warning = 1;
     c.reason = reason;
     c.path = path;
     c.jndilookup = -1;
@@ -362,7 +377,10 @@ static void loose_file(walk *w, root *r, int dfd, const char *name, const char *
         int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         struct stat st;
         if (fd < 0 || fstat(fd, &st) < 0) {
-            walk_error(w, path, DEFUSE_EIO, "cannot open: %s", strerror(errno));
+            if (errno == ENOENT)
+                walk_warning(w, path, "vanished during the scan");
+            else
+                walk_error(w, path, DEFUSE_EIO, "cannot open: %s", strerror(errno));
             if (fd >= 0)
                 close(fd);
             return;
@@ -385,6 +403,63 @@ static void loose_file(walk *w, root *r, int dfd, const char *name, const char *
     if (defuse__facts_add(&r->facts, rel, path, c, data, len))
         walk_error(w, path, DEFUSE_ENOMEM, "%s", "out of memory");
     free(data);
+}
+
+/* A pipe given as PATH (a FIFO, /dev/stdin of a pipeline, a process
+ * substitution): its bytes are copied to an unlinked temp file (up to
+ * max_spill), which is then scanned as a file -- a zip needs seeking.  Pipes
+ * met inside a directory are not opened (they would block the walk). */
+static void scan_stream(walk *w, const char *path) {
+    int in = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (in < 0) {
+        walk_error(w, path, DEFUSE_EIO, "cannot open: %s", strerror(errno));
+        return;
+    }
+    int fd = defuse__spill_open("stream");
+    uint8_t *buf = malloc(1u << 16);
+    uint64_t total = 0;
+    bool ok = fd >= 0 && buf;
+    while (ok) {
+        ssize_t n = read(in, buf, 1u << 16);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            walk_error(w, path, DEFUSE_EIO, "cannot read: %s", strerror(errno));
+            ok = false;
+        } else if (n == 0) {
+            break;
+        } else if ((total += (uint64_t)n) > w->lim.max_spill) {
+            walk_error(w, path, DEFUSE_ELIMIT, "limit: stream longer than %llu bytes",
+                       (unsigned long long)w->lim.max_spill);
+            ok = false;
+        } else if (!defuse__write_all(fd, buf, (size_t)n)) {
+            walk_error(w, path, DEFUSE_EIO, "temp file write failed: %s", strerror(errno));
+            ok = false;
+        }
+    }
+    if (fd < 0 || !buf)
+        walk_error(w, path, DEFUSE_ENOMEM, "cannot hold the stream: %s", strerror(errno));
+    free(buf);
+    close(in);
+    if (ok && lseek(fd, 0, SEEK_SET) != 0) {
+        walk_error(w, path, DEFUSE_EIO, "temp file seek failed: %s", strerror(errno));
+        ok = false;
+    }
+    if (!ok || !w->self) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    locale_t saved = w->utf8 ? uselocale(w->utf8) : (locale_t)0;
+    defuse__inventory_scan_fd(w->self, fd, path, locked_cb, w);
+    if (saved)
+        uselocale(saved);
+    pthread_mutex_lock(&w->cblock);
+    w->st.files++;
+    w->st.bytes += total;
+    w->st.archives += defuse__inventory_archives(w->self) - w->self_arch;
+    pthread_mutex_unlock(&w->cblock);
+    w->self_arch = defuse__inventory_archives(w->self);
 }
 
 /* Opens the subdirectory name of dfd for walking (not through a symlink
@@ -432,7 +507,9 @@ static void walk_dir(walk *w, root *r, int dfd, dev_t dev, char *path, size_t pl
             int sr = fstatat(dfd, n, &st,
                              (w->flags & DEFUSE_WALK_FOLLOW_SYMLINKS) ? 0 : AT_SYMLINK_NOFOLLOW);
             if (sr != 0) {
-                if (type != DT_LNK)
+                if (type != DT_LNK && errno == ENOENT)
+                    walk_warning(w, path, "vanished during the scan");
+                else if (type != DT_LNK)
                     walk_error(w, path, DEFUSE_EIO, "cannot stat: %s", strerror(errno));
                 path[plen] = 0;
                 continue;
@@ -448,7 +525,10 @@ static void walk_dir(walk *w, root *r, int dfd, dev_t dev, char *path, size_t pl
                     skip |= !strcmp(path, skip_paths[i]);
             int sfd = skip ? -1 : open_dir(w, dfd, n);
             if (!skip && (sfd < 0 || fstat(sfd, &st) != 0)) {
-                walk_error(w, path, DEFUSE_EIO, "cannot open directory: %s", strerror(errno));
+                if (errno == ENOENT)
+                    walk_warning(w, path, "vanished during the scan");
+                else
+                    walk_error(w, path, DEFUSE_EIO, "cannot open directory: %s", strerror(errno));
                 skip = true;
             }
             if (!skip && (w->flags & DEFUSE_WALK_ONE_FS) && st.st_dev != r->dev)
@@ -468,12 +548,16 @@ static void walk_dir(walk *w, root *r, int dfd, dev_t dev, char *path, size_t pl
         } else if (type == DT_REG) {
             const char *rel = path + r->len + (path[r->len] == '/');
             defuse__classify c;
-            if (defuse__inv_classify(rel, &c))
+            if (defuse__inv_classify(rel, &c)) {
                 loose_file(w, r, dfd, n, path, &c, rel);
-            else if (!(nl > 6 && !strcmp(n + nl - 6, ".class")))
+            } else {
+                /* any other name, "*.class" included, is opened by content:
+                 * a jar named library.class is on a class path as well as
+                 * one named x.jar, and a renamed JndiLookup names itself */
+                if (nl > 6 && !strcmp(n + nl - 6, ".class"))
+                    defuse__facts_seen(&r->facts, rel);
                 enqueue(w, dfd, path, sep, n, nl);
-            else
-                defuse__facts_seen(&r->facts, rel);
+            }
         }
         path[plen] = 0;
         maybe_progress(w, false);
@@ -543,6 +627,14 @@ int defuse_inventory_walk(const defuse_vulndb *db, const char *const *paths, siz
         if (!S_ISDIR(st.st_mode)) {
             if (S_ISREG(st.st_mode))
                 enqueue(w, AT_FDCWD, "", 0, path, pl);
+            else if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
+                scan_stream(w, path);
+            else
+                walk_error(w, path, DEFUSE_EINVAL,
+                           "a %s is not examined (give its content as a file or a pipe)",
+                           S_ISCHR(st.st_mode)   ? "character device"
+                           : S_ISBLK(st.st_mode) ? "block device"
+                                                 : "special file");
             continue;
         }
         flush_batch(w); /* top-level files are a batch of their own */

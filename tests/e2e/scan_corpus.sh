@@ -19,7 +19,7 @@ set +e
 /usr/bin/time -v "$DEFUSE" scan --no-progress --json . >"$T/r.json" 2>"$T/time.txt"
 rc=$?
 set -e
-[ "$rc" = 2 ] || fail "exit $rc, want 2 (zip bombs are errors)"
+[ "$rc" = 3 ] || fail "exit $rc, want 3 (vulnerable components, and zip bombs are errors)"
 rss=$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$T/time.txt")
 echo "peak RSS ${rss} KiB"
 [ "$rss" -lt 400000 ] || fail "peak RSS ${rss} KiB"

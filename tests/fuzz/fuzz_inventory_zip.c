@@ -3,7 +3,8 @@
  * reader of the archive inventory (lib/inventory_zip.c): lists the input as
  * a zip and reads every entry it accepts, whole and cut short.  Checks that
  * every listed entry lies inside the input and that reads never report
- * more bytes than asked.
+ * more bytes than asked; the JDK's EOCD rule and the search for a second
+ * (libarchive's) directory must name records inside the input.
  */
 #include "inventory.h"
 
@@ -14,6 +15,16 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    defuse__zmem m = {data, size};
+    uint64_t eocd = 0, other = 0;
+    unsigned on = 0;
+    if (defuse__zip_find_eocd(defuse__zmem_pread, &m, size, &eocd)) {
+        if (eocd + 22 > size)
+            abort();
+        if (defuse__zip_other_eocd(defuse__zmem_pread, &m, size, eocd, &other, &on) &&
+            (other <= eocd || other + 22 > size))
+            abort();
+    }
     defuse__zdir d;
     memset(&d, 0, sizeof d);
     if (defuse__zdir_read(data, size, &d) != 0) {

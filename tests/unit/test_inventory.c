@@ -340,14 +340,49 @@ static void test_not_archives(void **state) {
     defuse_inventory_free(inv);
 }
 
+static char root_path[256];
+
+static int root_cb(const defuse_component *c, void *user) {
+    (void)user;
+    if (!c->err)
+        snprintf(root_path, sizeof root_path, "%s", c->path);
+    return 0;
+}
+
+/* A directory walk of "/" names its exploded components "/opt/x", never
+ * "//opt/x" (which SARIF turned into file:////opt/x). */
+static void test_root_paths(void **state) {
+    (void)state;
+    defuse__inv_facts f;
+    defuse__facts_init(&f, db, true);
+    const char *name = "opt/x/org/apache/logging/log4j/core/LoggerContext.class";
+    defuse__classify c;
+    assert_true(defuse__inv_classify(name, &c));
+    assert_int_equal(defuse__facts_add(&f, name,
+                                       "/opt/x/org/apache/logging/log4j/core/LoggerContext.class",
+                                       &c, NULL, 0),
+                     0);
+    unsigned nv = 0;
+    root_path[0] = 0;
+    assert_int_equal(defuse__facts_emit(&f, "/", "/", root_cb, NULL, &nv), 0);
+    assert_string_equal(root_path, "/opt/x");
+    defuse__facts_free(&f);
+    defuse__facts_init(&f, db, true);
+    assert_int_equal(defuse__facts_add(&f, name, "srv/opt/x/...", &c, NULL, 0), 0);
+    assert_int_equal(defuse__facts_emit(&f, "srv", "/", root_cb, NULL, &nv), 0);
+    assert_string_equal(root_path, "srv/opt/x");
+    defuse__facts_free(&f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sha256),         cmocka_unit_test(test_vercmp),
-        cmocka_unit_test(test_classify),       cmocka_unit_test(test_class_name),
-        cmocka_unit_test(test_vulndb_errors),  cmocka_unit_test(test_pom_and_class),
-        cmocka_unit_test(test_mitigated),      cmocka_unit_test(test_bridges_not_findings),
-        cmocka_unit_test(test_nested),         cmocka_unit_test(test_not_archives),
-        cmocka_unit_test(test_conflict),       cmocka_unit_test(test_builtin_current),
+        cmocka_unit_test(test_sha256),        cmocka_unit_test(test_vercmp),
+        cmocka_unit_test(test_classify),      cmocka_unit_test(test_class_name),
+        cmocka_unit_test(test_vulndb_errors), cmocka_unit_test(test_pom_and_class),
+        cmocka_unit_test(test_mitigated),     cmocka_unit_test(test_bridges_not_findings),
+        cmocka_unit_test(test_nested),        cmocka_unit_test(test_not_archives),
+        cmocka_unit_test(test_conflict),      cmocka_unit_test(test_builtin_current),
+        cmocka_unit_test(test_root_paths),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2,10 +2,12 @@
  * test_inventory_zip.c -- unit tests of the fast zip reader
  * (lib/inventory_zip.c) on zips written here in memory with libarchive:
  * it lists entries in local-header order with their names and directory
- * flags, reads stored and deflated data whole and in part, refuses what it
- * does not handle (prefix, non-ASCII names, symlinks, truncation, local
- * headers that disagree, bad CRC), and a scan through it finds the same
- * component as the libarchive path (forced by a script prefix).
+ * flags, reads stored and deflated data whole and in part, reads a zip as
+ * the JVM does (the JDK's EOCD rule past a fake directory in the comment,
+ * non-ASCII names, symlink entries as files, a prefix, local headers that
+ * disagree, a wrong CRC reported but the bytes kept), refuses truncation,
+ * and a scan through it finds the same component as the libarchive path
+ * (forced by zip64 extensions).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -56,6 +58,7 @@ static size_t make_zip(const ent *e, size_t n, const char *compression) {
     size_t used = 0;
     char opt[64];
     assert_int_equal(archive_write_set_format_zip(a), ARCHIVE_OK);
+    /* "deflate,zip:zip64": also zip64 extensions */
     snprintf(opt, sizeof opt, "zip:compression=%s", compression);
     assert_int_equal(archive_write_set_options(a, opt), ARCHIVE_OK);
     assert_int_equal(archive_write_open_memory(a, zbuf, sizeof zbuf, &used), ARCHIVE_OK);
@@ -122,14 +125,23 @@ static void check_listing(const char *compression) {
     zbuf[d.ent[2].data + 3] ^= 0x55;
     uint8_t out[512];
     size_t got;
-    assert_int_equal(defuse__zent_read(zbuf, &d.ent[2], out, sizeof out, &got), 1);
+    int rc = defuse__zent_read(zbuf, &d.ent[2], out, sizeof out, &got);
+    if (!strcmp(compression, "store")) {
+        /* stored: the bytes are read, the CRC is wrong (2), as the JVM reads it */
+        assert_int_equal(rc, 2);
+        assert_int_equal(got, strlen(e[2].data));
+    } else {
+        assert_true(rc == 1 || rc == 2);
+    }
     zbuf[d.ent[2].data + 3] = save;
-    /* a local header whose name differs from the central record: refused */
+    /* a local header whose name differs from the central record: the JVM
+     * knows the entry by its central name, so does the reader */
     size_t lname = (size_t)d.ent[1].lho + 30;
     defuse__zdir_free(&d);
     zbuf[lname] = 'X';
-    assert_int_equal(defuse__zdir_read(zbuf, len, &d), 1);
-    assert_null(d.ent);
+    assert_int_equal(defuse__zdir_read(zbuf, len, &d), 0);
+    assert_string_equal(d.names + d.ent[1].name, e[1].name);
+    defuse__zdir_free(&d);
     zbuf[lname] = 'M';
     /* truncated: no end of central directory */
     for (size_t cut = 0; cut < len; cut += len / 13 + 1)
@@ -146,25 +158,84 @@ static void test_listing_deflate(void **state) {
     check_listing("deflate");
 }
 
-static void test_refused(void **state) {
+static void put16(uint8_t *p, unsigned v) {
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v) {
+    put16(p, v & 0xffff);
+    put16(p + 2, v >> 16);
+}
+
+static void test_jvm_view(void **state) {
     (void)state;
     defuse__zdir d;
-    /* non-ASCII name */
+    uint8_t out[64];
+    size_t got;
+    /* non-ASCII name: listed as its bytes */
     const ent na[] = {{"caf\xc3\xa9.txt", "x", 0}};
     size_t len = make_zip(na, 1, "store");
-    assert_int_equal(defuse__zdir_read(zbuf, len, &d), 1);
-    /* a symlink entry */
+    assert_int_equal(defuse__zdir_read(zbuf, len, &d), 0);
+    assert_string_equal(d.names + d.ent[0].name, "caf\xc3\xa9.txt");
+    defuse__zdir_free(&d);
+    /* a symlink entry: the class loader reads it as bytes */
     const ent sl[] = {{"a.txt", "x", 0}, {"link", "target", AE_IFLNK}};
     len = make_zip(sl, 2, "store");
-    assert_int_equal(defuse__zdir_read(zbuf, len, &d), 1);
-    /* a script prefix (self-executable jar) */
+    assert_int_equal(defuse__zdir_read(zbuf, len, &d), 0);
+    assert_int_equal(d.n, 2);
+    assert_false(d.ent[1].dir);
+    defuse__zdir_free(&d);
+    /* a script prefix (self-executable jar): offsets relative to the zip */
     const ent ok[] = {{"a.txt", "hello", 0}};
     len = make_zip(ok, 1, "deflate");
-    assert_int_equal(defuse__zdir_read(zbuf, len, &d), 0);
-    defuse__zdir_free(&d);
     memmove(zbuf + 10, zbuf, len);
     memcpy(zbuf, "#!/bin/sh\n", 10);
-    assert_int_equal(defuse__zdir_read(zbuf, len + 10, &d), 1);
+    assert_int_equal(defuse__zdir_read(zbuf, len + 10, &d), 0);
+    assert_int_equal(defuse__zent_read(zbuf, &d.ent[0], out, sizeof out, &got), 0);
+    assert_int_equal(got, 5);
+    assert_memory_equal(out, "hello", 5);
+    defuse__zdir_free(&d);
+    /* a fake directory + EOCD in the comment, followed by trailing bytes:
+     * the JDK skips it (its comment length does not reach the end, no local
+     * header where it points), libarchive would take it */
+    len = make_zip(ok, 1, "store");
+    uint64_t real = len - 22;
+    uint8_t fake[46 + 9 + 22 + 4];
+    memset(fake, 0, sizeof fake);
+    put32(fake, 0x02014b50);
+    put16(fake + 28, 9);
+    memcpy(fake + 46, "hello.txt", 9);
+    uint8_t *fe = fake + 55;
+    put32(fe, 0x06054b50);
+    put16(fe + 8, 1);
+    put16(fe + 10, 1);
+    put32(fe + 12, 55);
+    put32(fe + 16, 1);
+    put16(zbuf + real + 20, sizeof fake);
+    memcpy(zbuf + len, fake, sizeof fake);
+    size_t total = len + sizeof fake;
+    defuse__zmem m = {zbuf, total};
+    uint64_t eocd = 0, other = 0;
+    unsigned on = 0;
+    assert_true(defuse__zip_find_eocd(defuse__zmem_pread, &m, total, &eocd));
+    assert_int_equal(eocd, real);
+    assert_true(defuse__zip_other_eocd(defuse__zmem_pread, &m, total, eocd, &other, &on));
+    assert_int_equal(other, len + 55);
+    assert_int_equal(on, 1);
+    assert_int_equal(defuse__zdir_read(zbuf, total, &d), 0);
+    assert_int_equal(d.n, 1);
+    assert_string_equal(d.names + d.ent[0].name, "a.txt");
+    defuse__zdir_free(&d);
+    /* the same fake as the last bytes (comment length exact): the JDK takes it */
+    put16(zbuf + real + 20, sizeof fake - 4);
+    assert_true(defuse__zip_find_eocd(defuse__zmem_pread, &m, total - 4, &eocd));
+    assert_int_equal(eocd, len + 55);
+    /* an ordinary zip has no second directory */
+    len = make_zip(ok, 1, "store");
+    m.len = len;
+    assert_true(defuse__zip_find_eocd(defuse__zmem_pread, &m, len, &eocd));
+    assert_false(defuse__zip_other_eocd(defuse__zmem_pread, &m, len, eocd, &other, &on));
 }
 
 typedef struct found {
@@ -181,8 +252,8 @@ static int collect(const defuse_component *c, void *user) {
     return 0;
 }
 
-/* The same jar through the fast reader and (with a script prefix, which the
- * fast reader refuses) through libarchive: the same finding. */
+/* The same jar through the fast reader and (with zip64 extensions, which the
+ * fast reader leaves to libarchive) through libarchive: the same finding. */
 static void test_same_finding(void **state) {
     (void)state;
     const ent e[] = {
@@ -190,17 +261,19 @@ static void test_same_finding(void **state) {
          "version=2.14.1\ngroupId=org.apache.logging.log4j\nartifactId=log4j-core\n", 0},
         {"org/apache/logging/log4j/core/LoggerContext.class", "\xca\xfe\xba\xbe", 0},
         {"readme.txt", big, 0}};
-    size_t len = make_zip(e, 3, "deflate");
-    uint8_t *copy = malloc(len + 16);
+    size_t len64 = make_zip(e, 3, "deflate,zip:zip64");
+    uint8_t *copy = malloc(len64);
     assert_non_null(copy);
-    memcpy(copy, "#!/bin/sh\nexit\n", 15);
-    memcpy(copy + 15, zbuf, len);
+    memcpy(copy, zbuf, len64);
+    defuse__zdir d;
+    assert_int_equal(defuse__zdir_read(copy, len64, &d), 1);
+    size_t len = make_zip(e, 3, "deflate");
     defuse_inventory *inv;
     assert_int_equal(defuse_inventory_new(&inv, db, NULL), 0);
     found fast = {{0}, 0}, slow = {{0}, 0};
     defuse_inventory_scan_memory(inv, zbuf, len, "fast.jar", collect, &fast);
     uint64_t a0 = defuse__inventory_archives(inv);
-    defuse_inventory_scan_memory(inv, copy, len + 15, "slow.jar", collect, &slow);
+    defuse_inventory_scan_memory(inv, copy, len64, "slow.jar", collect, &slow);
     assert_int_equal(defuse__inventory_archives(inv), a0 + 1);
     assert_int_equal(fast.n, 1);
     assert_int_equal(slow.n, 1);
@@ -212,8 +285,10 @@ static void test_same_finding(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_listing_stored), cmocka_unit_test(test_listing_deflate),
-        cmocka_unit_test(test_refused),        cmocka_unit_test(test_same_finding),
+        cmocka_unit_test(test_listing_stored),
+        cmocka_unit_test(test_listing_deflate),
+        cmocka_unit_test(test_jvm_view),
+        cmocka_unit_test(test_same_finding),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
