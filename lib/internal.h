@@ -214,4 +214,19 @@ size_t defuse__datefmt(const char *pat, size_t n, int64_t epoch_ms, int tz_offse
  * bytes written (no NUL added). */
 size_t defuse__casemap(const char *s, size_t n, bool upper, char *out);
 
+/* ---- sha256.c: SHA-256 (FIPS 180-4) ------------------------------------------ */
+
+typedef struct defuse__sha256 {
+    uint32_t h[8];
+    uint64_t len;
+    uint8_t buf[64];
+    size_t n;
+} defuse__sha256;
+
+void defuse__sha256_init(defuse__sha256 *c);
+void defuse__sha256_update(defuse__sha256 *c, const void *data, size_t len);
+void defuse__sha256_final(defuse__sha256 *c, uint8_t out[32]);
+/* d as 64 lower-case hex digits and a NUL. */
+void defuse__sha256_hex(const uint8_t d[32], char out[65]);
+
 #endif /* DEFUSE_INTERNAL_H */

@@ -9,6 +9,7 @@
 #define DEFUSE_INVENTORY_H
 
 #include "defuse.h"
+#include "internal.h"
 #include "limits.h"
 
 #include <stdbool.h>
@@ -185,17 +186,6 @@ int defuse__facts_emit(defuse__inv_facts *f, const char *container, const char *
 
 /* ---- helpers (inventory_util.c) ------------------------------------------- */
 
-typedef struct defuse__sha256 {
-    uint32_t h[8];
-    uint64_t len;
-    uint8_t buf[64];
-    size_t n;
-} defuse__sha256;
-
-void defuse__sha256_init(defuse__sha256 *c);
-void defuse__sha256_update(defuse__sha256 *c, const void *data, size_t len);
-void defuse__sha256_final(defuse__sha256 *c, uint8_t out[32]);
-void defuse__sha256_hex(const uint8_t d[32], char out[65]);
 
 /* Parses the class file buf[0..len) just far enough to return its own
  * name (this_class, e.g. "org/apache/logging/log4j/core/lookup/JndiLookup")

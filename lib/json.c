@@ -95,86 +95,16 @@ static json_t *json_bytes(const char *s, size_t n) {
 /* ---- bounded fields ----------------------------------------------------------
  * A string field longer than DEFUSE_JSON_MAX_FIELD keeps its start and is
  * identified by its length and SHA-256 (both paths below write the same
- * members).  SHA-256 is written here from FIPS 180-4 because libdefuse links
- * only jansson: pulling libcrypto into `defuse logs` and the nginx module
- * for one digest of rare, oversized fields would cost every start-up; the
- * digest matches `sha256sum` of the field's bytes. */
+ * members; the digest matches `sha256sum` of the field's bytes). */
 
-typedef struct sha256 {
-    uint32_t h[8];
-    uint64_t bytes;
-    unsigned char blk[64];
-    size_t fill;
-} sha256;
-
-static const uint32_t sha_k[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-
-static uint32_t ror(uint32_t x, unsigned n) {
-    return (x >> n) | (x << (32 - n));
-}
-
-static void sha_block(sha256 *c, const unsigned char *p) {
-    uint32_t w[64], v[8];
-    for (int i = 0; i < 16; i++)
-        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-               (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-    for (int i = 16; i < 64; i++) {
-        uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
-        uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
-        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
-    memcpy(v, c->h, sizeof v);
-    for (int i = 0; i < 64; i++) {
-        uint32_t t1 = v[7] + (ror(v[4], 6) ^ ror(v[4], 11) ^ ror(v[4], 25)) +
-                      ((v[4] & v[5]) ^ (~v[4] & v[6])) + sha_k[i] + w[i];
-        uint32_t t2 = (ror(v[0], 2) ^ ror(v[0], 13) ^ ror(v[0], 22)) +
-                      ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
-        memmove(v + 1, v, 7 * sizeof v[0]);
-        v[4] += t1;
-        v[0] = t1 + t2;
-    }
-    for (int i = 0; i < 8; i++)
-        c->h[i] += v[i];
-}
-
-/* out: 64 lower-case hex digits and a NUL. */
+/* out: 64 lower-case hex digits and a NUL (lib/sha256.c). */
 static void sha256_hex(const void *data, size_t n, char out[65]) {
-    static const uint32_t init[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    sha256 c;
-    memcpy(c.h, init, sizeof c.h);
-    const unsigned char *p = data;
-    size_t i = 0;
-    for (; i + 64 <= n; i += 64)
-        sha_block(&c, p + i);
-    c.fill = n - i;
-    memcpy(c.blk, p + i, c.fill);
-    c.blk[c.fill++] = 0x80;
-    if (c.fill > 56) {
-        memset(c.blk + c.fill, 0, 64 - c.fill);
-        sha_block(&c, c.blk);
-        c.fill = 0;
-    }
-    memset(c.blk + c.fill, 0, 56 - c.fill);
-    c.bytes = (uint64_t)n * 8;
-    for (int k = 0; k < 8; k++)
-        c.blk[56 + k] = (unsigned char)(c.bytes >> (56 - 8 * k));
-    sha_block(&c, c.blk);
-    static const char hex[] = "0123456789abcdef";
-    for (int k = 0; k < 32; k++) {
-        unsigned char b = (unsigned char)(c.h[k / 4] >> (24 - 8 * (k % 4)));
-        out[2 * k] = hex[b >> 4];
-        out[2 * k + 1] = hex[b & 15];
-    }
-    out[64] = '\0';
+    defuse__sha256 c;
+    uint8_t d[32];
+    defuse__sha256_init(&c);
+    defuse__sha256_update(&c, data, n);
+    defuse__sha256_final(&c, d);
+    defuse__sha256_hex(d, out);
 }
 
 /* Bytes of s[0..n) written for a field: n, or at most DEFUSE_JSON_MAX_FIELD
