@@ -11,6 +11,7 @@
  * Exit status: 0, or 2 on a usage error, bad hex or an out-of-memory.
  */
 #include "internal.h"
+#include "tool_hex.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,15 +38,6 @@ static int both(const char *s, size_t n) {
     return 0;
 }
 
-static int hexval(int c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 int main(int argc, char **argv) {
     const char *mode = argc == 2 ? argv[1] : "";

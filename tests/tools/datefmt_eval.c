@@ -11,21 +11,13 @@
  * Exit status: 0; 1 if the contract broke; 2 on a malformed line.
  */
 #include "internal.h"
+#include "tool_hex.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-static int hexval(int c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 int main(void) {
     static char line[1 << 20];

@@ -37,6 +37,7 @@
  * Exit status: 0, or 2 on a usage error, bad hex or an I/O error.
  */
 #include <defuse.h>
+#include "tool_hex.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,15 +67,6 @@ static char *to_hex(const char *s, size_t len) {
     return h;
 }
 
-static int hexval(int c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Decodes hex in place; returns the byte length or -1. */
 static long from_hex(char *s, size_t len) {
