@@ -628,28 +628,41 @@ static bool at_cookie(const unsigned char *s, size_t n) {
     return true;
 }
 
-static bool has_lit(const unsigned char *s, size_t n, const char *m) {
-    return memmem(s, n, m, strlen(m)) != NULL;
-}
-
-/* The first-round rules the raw buffer s[0..n) may need (R1_*). */
+/* The first-round rules the raw buffer s[0..n) may need (R1_*), in one
+ * pass: it runs on every candidate line, most of which need none. */
 static unsigned r1_rules(const unsigned char *s, size_t n) {
     unsigned r = 0;
-    if (memchr(s, '+', n) && memchr(s, '=', n))
-        r |= R1_PLUS;
-    if (has_lit(s, n, "=7B") || has_lit(s, n, "=7b") || has_lit(s, n, "=24{") ||
-        has_lit(s, n, "=24="))
-        r |= R1_QP;
-    if (n >= 2 && memmem(s, n, "=?", 2))
-        r |= R1_MIME;
-    if (has_lit(s, n, "eyJ"))
-        r |= R1_JWT;
-    for (size_t i = 3; i + 3 <= n; i++) {
-        if ((s[i] | 0x20) == 'k' && at_cookie(s + i - 3, n - (i - 3))) {
-            r |= R1_COOKIE;
+    bool plus = false, eq = false;
+    for (size_t i = 0; i < n; i++) {
+        switch (s[i]) {
+        case '+':
+            plus = true;
+            break;
+        case '=':
+            eq = true;
+            if (i + 1 < n && s[i + 1] == '?')
+                r |= R1_MIME;
+            else if (i + 2 < n && s[i + 1] == '7' && (s[i + 2] == 'B' || s[i + 2] == 'b'))
+                r |= R1_QP;
+            else if (i + 3 < n && s[i + 1] == '2' && s[i + 2] == '4' &&
+                     (s[i + 3] == '{' || s[i + 3] == '='))
+                r |= R1_QP;
+            break;
+        case 'e':
+            if (i + 2 < n && s[i + 1] == 'y' && s[i + 2] == 'J')
+                r |= R1_JWT;
+            break;
+        case 'k':
+        case 'K':
+            if (i >= 3 && at_cookie(s + i - 3, n - (i - 3)))
+                r |= R1_COOKIE;
+            break;
+        default:
             break;
         }
     }
+    if (plus && eq)
+        r |= R1_PLUS;
     return r;
 }
 
