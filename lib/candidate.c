@@ -352,12 +352,13 @@ static void build_dfa(void) {
 static const char *const vbuckets[8][4] = {
     {"$%&", E3 "#{", NULL, NULL},          /* "${", "$%", "%%", "&#", "$=", ... */
     {"%&\\", "25uUaAbdpx014\\", E3, NULL}, /* "%2%", "&a&", "\\\\\\", ... */
-    {"%=", "2", "456", E3 "{25Uu#Aabdpe"}, /* "%24{", "%255c", "%26amp", "=24{" */
-    {"%\\=", "5uU", "cC0", E3 "014ux0"},   /* "%5c", "%u00", "\\u00", "=5c" */
-    {"\\", "%&=", NULL, NULL},             /* "\\%", "\\&", "\\=" */
+    /* "%24{", "%255c", "%26amp", "=24{", "%5c", "%u00", "\\u00", "=5c" */
+    {"%\\=", "25uU", "456cC0", E3 "{25Uu#Aabdpe014ux0"},
+    {"kK", "iI", "eE", "sS\"' \t:="},      /* "kie" + what follows "cookie" */
+    {"y=", "J?", NULL, NULL},              /* "yJ" (of "eyJ"), "=?" */
     {"&", "aAbdp", "mMsoe", E3 "pPolr"},   /* "&amp", "&bsol", "&dollar", "&percnt" */
-    {"bBcC", "aAoO", "sSoO", "iIkK"},      /* "basic", "cookie" */
-    {"\\", "014\\x", "4356012ux", E3 "{0123456Uu#AabdpCc"}, /* "\\044", "\\x24", ... */
+    {"bB", "aA", "sS", "iI"},              /* "basic" */
+    {"\\", "%&=014\\x", NULL, NULL},       /* "\\%", "\\&", "\\=", "\\044", "\\x24", ... */
 };
 #undef E3
 #define VB_WIDTH 4
@@ -370,9 +371,6 @@ static unsigned char vclass[VB_WIDTH][128] __attribute__((aligned(64)));
 static bool vclass_ok;
 
 static bool vb_covers(const unsigned char *s, size_t n) {
-    /* "eyJ" and "=?" are flagged by a test of their own (vb_step). */
-    if ((n >= 3 && memcmp(s, "eyJ", 3) == 0) || (n >= 2 && memcmp(s, "=?", 2) == 0))
-        return true;
     for (size_t b = 0; b < DEFUSE_ARRAY_LEN(vbuckets); b++) {
         size_t k = 0;
         for (; k < VB_WIDTH; k++) {
@@ -435,16 +433,25 @@ static void build_triggers(void) {
     /* The markers of the first-round rules, as raw input: a JWT header
      * ("eyJ", Base64 of '{"'), an encoded-word ("=?"), and "cookie" in any
      * case followed by what may follow it in a cookie marker (decode.c
-     * dec_cookie_mark: 's', a quote, a blank, ':' or '='). */
-    lit("eyJ", 3);
+     * dec_cookie_mark: 's', a quote, a blank, ':' or '=').  Each by a
+     * tail that every occurrence holds, "yJ" and "kie" + what follows each:
+     * their first two bytes are rare where "ey" and "co" are not, so the
+     * AVX-512 filter gives them buckets without flagging every other step
+     * (a candidate is a line, and the tail is on the marker's line). */
+    static const char b64u[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."; /* dec_jwt */
+    for (size_t k = 0; k < sizeof b64u - 1; k++) {
+        buf[0] = 'y', buf[1] = 'J', buf[2] = b64u[k];
+        lit(buf, 3);
+    }
     lit("=?", 2);
     static const char cseps[] = {'s', 'S', '"', '\'', ' ', '\t', ':', '='};
-    for (unsigned m = 0; m < 64; m++) {
-        for (unsigned k = 0; k < 6; k++)
-            buf[k] = (char)((m >> k & 1) ? "COOKIE"[k] : "cookie"[k]);
+    for (unsigned m = 0; m < 8; m++) {
+        for (unsigned k = 0; k < 3; k++)
+            buf[k] = (char)((m >> k & 1) ? "KIE"[k] : "kie"[k]);
         for (size_t e = 0; e < sizeof cseps; e++) {
-            buf[6] = cseps[e];
-            lit(buf, 7);
+            buf[3] = cseps[e];
+            lit(buf, 4);
         }
     }
     for (unsigned c = trie[0].first; c; c = trie[c].next)
@@ -527,7 +534,7 @@ static size_t scan_scalar(const unsigned char *p, size_t from, size_t len) {
 
 #if HAVE_X86
 /* Bit i of the result is set when p[i] is '$' '%' '&' '\\', or p[i..i+2)
- * is "ba" or "co" in any case, "ey", or '=' then '?', '2' or '5' (every
+ * is "ba" or "ki" in any case, "yJ", or '=' then '?', '2' or '5' (every
  * trigger starts so).  Reads p[0..17). */
 static inline unsigned flag16(const unsigned char *p) {
     __m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)p);
@@ -538,16 +545,16 @@ static inline unsigned flag16(const unsigned char *p) {
     __m128i l0 = _mm_or_si128(v0, _mm_set1_epi8(0x20)), l1 = _mm_or_si128(v1, _mm_set1_epi8(0x20));
     __m128i b = _mm_cmpeq_epi8(l0, _mm_set1_epi8('b'));
     __m128i a = _mm_cmpeq_epi8(l1, _mm_set1_epi8('a'));
-    __m128i co = _mm_and_si128(_mm_cmpeq_epi8(l0, _mm_set1_epi8('c')),
-                               _mm_cmpeq_epi8(l1, _mm_set1_epi8('o')));
-    __m128i ey = _mm_and_si128(_mm_cmpeq_epi8(v0, _mm_set1_epi8('e')),
-                               _mm_cmpeq_epi8(v1, _mm_set1_epi8('y')));
+    __m128i ki = _mm_and_si128(_mm_cmpeq_epi8(l0, _mm_set1_epi8('k')),
+                               _mm_cmpeq_epi8(l1, _mm_set1_epi8('i')));
+    __m128i yj = _mm_and_si128(_mm_cmpeq_epi8(v0, _mm_set1_epi8('y')),
+                               _mm_cmpeq_epi8(v1, _mm_set1_epi8('J')));
     __m128i eq = _mm_and_si128(_mm_cmpeq_epi8(v0, _mm_set1_epi8('=')),
                                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v1, _mm_set1_epi8('?')),
                                                          _mm_cmpeq_epi8(v1, _mm_set1_epi8('2'))),
                                             _mm_cmpeq_epi8(v1, _mm_set1_epi8('5'))));
     __m128i m = _mm_or_si128(_mm_or_si128(range, bs), _mm_and_si128(a, b));
-    m = _mm_or_si128(m, _mm_or_si128(co, _mm_or_si128(ey, eq)));
+    m = _mm_or_si128(m, _mm_or_si128(ki, _mm_or_si128(yj, eq)));
     return (unsigned)_mm_movemask_epi8(m);
 }
 
@@ -576,17 +583,17 @@ __attribute__((target("avx2"))) static inline uint32_t flag32(const unsigned cha
     __m256i l1 = _mm256_or_si256(v1, _mm256_set1_epi8(0x20));
     __m256i b = _mm256_cmpeq_epi8(l0, _mm256_set1_epi8('b'));
     __m256i a = _mm256_cmpeq_epi8(l1, _mm256_set1_epi8('a'));
-    __m256i co = _mm256_and_si256(_mm256_cmpeq_epi8(l0, _mm256_set1_epi8('c')),
-                                  _mm256_cmpeq_epi8(l1, _mm256_set1_epi8('o')));
-    __m256i ey = _mm256_and_si256(_mm256_cmpeq_epi8(v0, _mm256_set1_epi8('e')),
-                                  _mm256_cmpeq_epi8(v1, _mm256_set1_epi8('y')));
+    __m256i ki = _mm256_and_si256(_mm256_cmpeq_epi8(l0, _mm256_set1_epi8('k')),
+                                  _mm256_cmpeq_epi8(l1, _mm256_set1_epi8('i')));
+    __m256i yj = _mm256_and_si256(_mm256_cmpeq_epi8(v0, _mm256_set1_epi8('y')),
+                                  _mm256_cmpeq_epi8(v1, _mm256_set1_epi8('J')));
     __m256i eq = _mm256_and_si256(
         _mm256_cmpeq_epi8(v0, _mm256_set1_epi8('=')),
         _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v1, _mm256_set1_epi8('?')),
                                         _mm256_cmpeq_epi8(v1, _mm256_set1_epi8('2'))),
                         _mm256_cmpeq_epi8(v1, _mm256_set1_epi8('5'))));
     __m256i m = _mm256_or_si256(_mm256_or_si256(range, bs), _mm256_and_si256(a, b));
-    m = _mm256_or_si256(m, _mm256_or_si256(co, _mm256_or_si256(ey, eq)));
+    m = _mm256_or_si256(m, _mm256_or_si256(ki, _mm256_or_si256(yj, eq)));
     return (uint32_t)_mm256_movemask_epi8(m);
 }
 
@@ -671,13 +678,7 @@ vb_step(const vb_tables *t, __m512i b0, __m512i nxt) {
         __m512i c = _mm512_ternarylogic_epi64(c0, c1, c2, 0x80); /* c0 & c1 & c2 */
         m = _cvtmask64_u64(_mm512_test_epi8_mask(c, c3));
     }
-    /* The markers "eyJ" and "=?" (no bucket left for them; vb_covers). */
-    __mmask64 ey = _mm512_mask_cmpeq_epi8_mask(_mm512_cmpeq_epi8_mask(b0, _mm512_set1_epi8('e')),
-                                               s1, _mm512_set1_epi8('y'));
-    ey = _mm512_mask_cmpeq_epi8_mask(ey, s2, _mm512_set1_epi8('J'));
-    __mmask64 eq = _mm512_mask_cmpeq_epi8_mask(_mm512_cmpeq_epi8_mask(b0, _mm512_set1_epi8('=')),
-                                               s1, _mm512_set1_epi8('?'));
-    return m | _cvtmask64_u64(ey) | _cvtmask64_u64(eq);
+    return m;
 }
 
 /* The first bit of m at which verify() accepts, or 64. */

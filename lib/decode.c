@@ -628,41 +628,42 @@ static bool at_cookie(const unsigned char *s, size_t n) {
     return true;
 }
 
-/* The first-round rules the raw buffer s[0..n) may need (R1_*), in one
- * pass: it runs on every candidate line, most of which need none. */
+/* The first-round rules the raw buffer s[0..n) may need (R1_*).  It runs
+ * on every candidate line, most of which need none: each marker is found
+ * by memchr()/memmem() on its rarest byte (a switch over every byte was a
+ * twentieth of the time spent on clean logs). */
 static unsigned r1_rules(const unsigned char *s, size_t n) {
     unsigned r = 0;
-    bool plus = false, eq = false;
-    for (size_t i = 0; i < n; i++) {
-        switch (s[i]) {
-        case '+':
-            plus = true;
-            break;
-        case '=':
-            eq = true;
-            if (i + 1 < n && s[i + 1] == '?')
-                r |= R1_MIME;
-            else if (i + 2 < n && s[i + 1] == '7' && (s[i + 2] == 'B' || s[i + 2] == 'b'))
-                r |= R1_QP;
-            else if (i + 3 < n && s[i + 1] == '2' && s[i + 2] == '4' &&
-                     (s[i + 3] == '{' || s[i + 3] == '='))
-                r |= R1_QP;
-            break;
-        case 'e':
-            if (i + 2 < n && s[i + 1] == 'y' && s[i + 2] == 'J')
-                r |= R1_JWT;
-            break;
-        case 'k':
-        case 'K':
-            if (i >= 3 && at_cookie(s + i - 3, n - (i - 3)))
-                r |= R1_COOKIE;
-            break;
-        default:
+    const unsigned char *e = s + n, *q;
+    bool eq = false;
+    for (const unsigned char *p = s; (q = memchr(p, '=', (size_t)(e - p))) != NULL; p = q + 1) {
+        size_t i = (size_t)(q - s);
+        eq = true;
+        if (i + 1 < n && s[i + 1] == '?')
+            r |= R1_MIME;
+        else if (i + 2 < n && s[i + 1] == '7' && (s[i + 2] == 'B' || s[i + 2] == 'b'))
+            r |= R1_QP;
+        else if (i + 3 < n && s[i + 1] == '2' && s[i + 2] == '4' &&
+                 (s[i + 3] == '{' || s[i + 3] == '='))
+            r |= R1_QP;
+    }
+    if (eq && memchr(s, '+', n))
+        r |= R1_PLUS;
+    /* "eyJ" at its rare 'J' (glibc's memmem() cost more than the rest). */
+    for (const unsigned char *p = s + (n > 2 ? 2 : n);
+         (q = memchr(p, 'J', (size_t)(e - p))) != NULL; p = q + 1)
+        if (q[-2] == 'e' && q[-1] == 'y') {
+            r |= R1_JWT;
             break;
         }
+    for (int k = 0; k < 2 && !(r & R1_COOKIE); k++) { /* "cookie" in any case, at its 'k' */
+        const unsigned char *p = s + (n > 3 ? 3 : n);
+        for (; (q = memchr(p, k ? 'K' : 'k', (size_t)(e - p))) != NULL; p = q + 1)
+            if (at_cookie(q - 3, (size_t)(e - q) + 3)) {
+                r |= R1_COOKIE;
+                break;
+            }
     }
-    if (plus && eq)
-        r |= R1_PLUS;
     return r;
 }
 

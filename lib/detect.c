@@ -320,7 +320,10 @@ static int report(defuse_scanner *s, defuse_kind kind, unsigned tech, const char
     f.payload = defuse__arena_strndup(&s->arena, s->raw + ra, rb - ra);
     f.payload_len = rb - ra;
     f.offset = ra;
-    f.decoded = defuse__arena_strndup(&s->arena, s->text + a, b - a);
+    /* The raw layer: decoded is payload (one copy of a long message). */
+    f.decoded = !s->decoded && s->text == s->raw && ra == a && rb == b
+                    ? f.payload
+                    : defuse__arena_strndup(&s->arena, s->text + a, b - a);
     f.decoded_len = b - a;
     if (!f.payload || !f.decoded)
         return DEFUSE_ENOMEM;
@@ -867,7 +870,9 @@ static int normal_mode(defuse_scanner *s) {
     for (size_t g = 1; g <= nun; g++) {
         size_t at = (size_t)s->stack[2 * (g - 1)] + 2;
         size_t next = g < nun ? (size_t)s->stack[2 * g] + 2 : n;
-        if (!defuse__find_open(t + at, next - at))
+        /* The unclosed "${" that ends the field is no expression. */
+        size_t lim = g < nun ? (size_t)s->stack[2 * g] : n;
+        if (!defuse__find_open(t + at, lim - at))
             continue;
         if (nstarts < MAX_FIELDS + 1) {
             starts[nstarts] = at;

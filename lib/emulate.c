@@ -573,7 +573,9 @@ static int substitute(defuse__emu *e, const char *in, size_t n, sbuf *out, prior
             trace(e, depth, "limit", in, n, NULL, 0, "work limit reached");
             return DEFUSE_ELIMIT;
         }
-        const char *d = memchr(in + pos, '$', n - pos);
+        /* To the next "${" in one step: a '$' before anything else is
+         * text, and the escape test below reads it back from out. */
+        const char *d = defuse__find_open(in + pos, n - pos);
         if (!d)
             return sb_append(e, out, in + pos, n - pos);
         size_t q = (size_t)(d - in);

@@ -114,6 +114,31 @@ static void test_negatives(void **state) {
     }
 }
 
+/* The markers of the first-round decodings (a JWT, an encoded-word,
+ * "cookie" in any case, "basic") are found by every scanner at every
+ * offset of a 64-byte step and of the one after it, at the tail each is
+ * matched by ("yJ", "=?", "kie" + what follows, "basic"). */
+static void test_markers(void **state) {
+    (void)state;
+    static const char *const marks[] = {"eyJhbGci", "=?utf-8?B?", "Cookie: a", "COOKIE=x",
+                                        "cOoKiEs=1", "Basic dXNl"};
+    static const size_t tail[] = {1, 0, 3, 3, 3, 0};
+    char buf[260];
+    for (size_t m = 0; m < DEFUSE_ARRAY_LEN(marks); m++) {
+        size_t ml = strlen(marks[m]);
+        for (size_t at = 0; at < 140; at++) {
+            memset(buf, 'x', sizeof buf);
+            memcpy(buf + at, marks[m], ml);
+            for (unsigned k = 0; k < 8; k++) {
+                size_t got = defuse__candidate_impl(k, buf, sizeof buf, NULL);
+                if (got != SIZE_MAX && got != at + tail[m])
+                    fail_msg("%s: \"%s\" at %zu found at %zu", defuse__candidate_impl_name(k),
+                             marks[m], at, got);
+            }
+        }
+    }
+}
+
 /* Every scanner the CPU runs, and Hyperscan, agree at every alignment and
  * length.  The alphabet holds the bytes of the AVX-512 buckets and high
  * bytes whose low seven bits alias them ('$' | 0x80, ...). */
@@ -590,7 +615,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_positives),
         cmocka_unit_test(test_negatives),
-        cmocka_unit_test(test_agreement),
+        cmocka_unit_test(test_agreement), cmocka_unit_test(test_markers),
         cmocka_unit_test(test_impls),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_newlines),

@@ -592,6 +592,44 @@ static void test_linear_time(void **state) {
     free(buf);
 }
 
+/* defuse__find_open() against the plain definition on every text of up to
+ * 8 bytes over "$", "{", "}" and "a", and on texts dense in one byte. */
+static const char *naive_open(const char *p, size_t n) {
+    for (size_t i = 0; i + 1 < n; i++)
+        if (p[i] == '$' && p[i + 1] == '{')
+            return p + i;
+    return NULL;
+}
+
+static void test_find_open(void **state) {
+    (void)state;
+    static const char alpha[] = "${}a";
+    char t[8];
+    for (size_t n = 0; n <= sizeof t; n++) {
+        size_t total = 1;
+        for (size_t k = 0; k < n; k++)
+            total *= 4;
+        for (size_t v = 0; v < total; v++) {
+            size_t x = v;
+            for (size_t k = 0; k < n; k++, x /= 4)
+                t[k] = alpha[x % 4];
+            assert_ptr_equal(defuse__find_open(t, n), naive_open(t, n));
+        }
+    }
+    size_t big = 1u << 16;
+    char *b = malloc(big);
+    assert_non_null(b);
+    for (int fill = 0; fill < 2; fill++) {
+        memset(b, fill ? '{' : '$', big);
+        assert_null(defuse__find_open(b, big));
+        b[big - 2] = '$';
+        b[big - 1] = '{';
+        assert_ptr_equal(defuse__find_open(b, big), b + big - 2);
+        assert_null(defuse__find_open(b, big - 1));
+    }
+    free(b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_single_layers), cmocka_unit_test(test_base64),
@@ -600,6 +638,7 @@ int main(void) {
         cmocka_unit_test(test_base64_decode), cmocka_unit_test(test_random_stacks),
         cmocka_unit_test(test_linear_time),   cmocka_unit_test(test_stop_clean),
         cmocka_unit_test(test_basic_form),    cmocka_unit_test(test_mail_tokens),
+        cmocka_unit_test(test_find_open),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
