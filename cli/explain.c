@@ -146,7 +146,7 @@ static void on_step(const defuse_step *st, void *user) {
         json_object_set_new(last, "repeat", json_integer(rep ? json_integer_value(rep) + 1 : 2));
         return;
     }
-    static const char *const key_actions[] = {"jndi", "text4shell", "cycle", "limit", "result"};
+    static const char *const key_actions[] = {"jndi", "text4shell", "cycle", "limit", "result", "inert"};
     bool key = false;
     for (size_t k = 0; k < sizeof key_actions / sizeof *key_actions; k++)
         key |= strcmp(st->action, key_actions[k]) == 0;
@@ -220,6 +220,21 @@ static void put_list(json_t *a) {
             fputs(", ", stdout);
         put_jstr(v);
     }
+}
+
+/* Why an inert finding would not fire, from its techniques. */
+static const char *inert_reason(json_t *techniques) {
+    size_t i;
+    json_t *t;
+    json_array_foreach(techniques, i, t) {
+        const char *v = json_string_value(t);
+        if (v && strcmp(v, "dollar-escape") == 0)
+            return "\"$$\" before \"{\" is an escape, and log4j prints the payload as text";
+        if (v && strcmp(v, "base64") == 0)
+            return "it is inside a base64 lookup, which log4j 2.14.1 does not have (it is left "
+                   "as text, never decoded)";
+    }
+    return "log4j leaves the payload as text";
 }
 
 static void print_human(const char *payload, size_t len, const ex_state *x, int colour) {
@@ -297,9 +312,15 @@ static void print_human(const char *payload, size_t len, const ex_state *x, int 
         put_jstr(json_object_get(f, "decoded"));
         putchar('\n');
         json_t *host = json_object_get(f, "host"), *scheme = json_object_get(f, "scheme");
+        const char *kind = json_string_value(json_object_get(f, "kind"));
+        bool inert = kind && strcmp(kind, "inert") == 0;
+        if (inert)
+            printf("  => log4j 2.14.1 would not request anything: %s\n",
+                   inert_reason(json_object_get(f, "techniques")));
         if (json_is_string(host) && json_is_string(scheme)) {
             json_t *port = json_object_get(f, "port"), *path = json_object_get(f, "path");
-            fputs("  => log4j would resolve ", stdout);
+            fputs(inert ? "     (were it live, it would resolve " : "  => log4j would resolve ",
+                  stdout);
             put_jstr(host);
             fputs(", connect with ", stdout);
             put_jstr(scheme);
@@ -310,7 +331,7 @@ static void print_human(const char *payload, size_t len, const ex_state *x, int 
                 put_jstr(path);
                 fputs("\"", stdout);
             }
-            putchar('\n');
+            fputs(inert ? ")\n" : "\n", stdout);
         }
     }
 }

@@ -286,7 +286,9 @@ typedef struct defuse_step {
     unsigned depth;      /* nesting depth, 0 = top */
     const char *action;  /* "decode", "pass", "lookup", "default", "escape",
                             "unresolved", "jndi", "text4shell", "cycle",
-                            "limit", "result" */
+                            "limit", "result"; "inert": the steps after it
+                            evaluate an inert payload's text only to name
+                            what it carries (log4j does not) */
     const char *input;   /* the expression or text the step starts from */
     size_t input_len;
     const char *output;  /* what it became; NULL if nothing */

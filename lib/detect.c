@@ -692,6 +692,17 @@ static int salvage(defuse_scanner *s, size_t a, size_t b) {
     return rc;
 }
 
+/* Tells the trace that the steps after it evaluate text log4j leaves
+ * alone (an inert payload), so that no reader takes them for what log4j
+ * does. */
+static void trace_inert(defuse_scanner *s, const char *in, size_t inlen, const char *out,
+                        size_t outlen, const char *note) {
+    if (!s->trace)
+        return;
+    defuse_step st = {0, "inert", in, inlen, out, outlen, note};
+    s->trace(&st, s->trace_user);
+}
+
 /* Evaluates s->text[a..b) as one message and reports what log4j would do
  * with it.  A request the first substitution pass makes gets the span of
  * its own top-level expression (with the "$" escapes before it); one a
@@ -778,6 +789,9 @@ static int judge(defuse_scanner *s, size_t a, size_t b, bool *runaway) {
         evcopy iev[MAX_EVENTS_PER_MESSAGE];
         size_t niev = 0;
         unsigned itech = 0;
+        trace_inert(s, ev[i].text, ev[i].len, (const char *)dec, (size_t)dl,
+                    "log4j 2.14.1 has no base64 lookup: what follows is the decoded text, "
+                    "evaluated only to name what it carries; log4j does not do it");
         rc = run_message(s, (const char *)dec, (size_t)dl, iev, &niev, &itech);
         if (rc)
             return rc;
@@ -817,6 +831,10 @@ static int judge_escaped(defuse_scanner *s, const span *sp) {
     evcopy iev[MAX_EVENTS_PER_MESSAGE];
     size_t niev = 0;
     unsigned itech = 0;
+    trace_inert(s, s->text + sp->start, sp->end - sp->start, s->text + sp->open,
+                sp->end - sp->open,
+                "\"$${\" makes log4j print \"${\" as text: what follows is evaluated without "
+                "the escape only to name what it carries; log4j does not do it");
     int rc = run_message(s, s->text + sp->open, sp->end - sp->open, iev, &niev, &itech);
     for (size_t i = 0; rc == 0 && i < niev; i++) {
         if (iev[i].type != DEFUSE__EV_JNDI || reported_jndi(s, iev[i].text, iev[i].len))

@@ -51,6 +51,22 @@ python3 -c '
 import json; o = json.load(open("out.json"))
 assert all(f["kind"] != "jndi" for f in o["findings"]), o["findings"]' \
   && ok "escaped \$\${jndi: is not a jndi lookup" || fail "escape"
+# An inert payload (escaped, or inside a lookup log4j 2.14.1 does not have):
+# the verdict says it would not fire and why, and no step after the
+# result reads as something log4j does.
+for P in '$${jndi:ldap://x.example/a}' '${base64:JHtqbmRpOmxkYXA6Ly9iNjQuYzIuZXhhbXBsZS9hfQ==}'; do
+  "$DEFUSE" explain "$P" > out.txt; expect_rc 0 $? "explain inert"
+  expect_nogrep 'log4j would resolve' out.txt "inert: no 'would resolve' verdict ($P)"
+  expect_grep 'would not' out.txt "inert: says log4j would not request it ($P)"
+  "$DEFUSE" explain --json "$P" > out.json
+  python3 - <<'PY' && ok "inert: trace marks the evaluation log4j does not do" || fail "inert trace"
+import json
+acts = [s["action"] for s in json.load(open("out.json"))["steps"]]
+r = acts.index("result")
+assert "jndi" not in acts[:r], acts
+assert "inert" in acts and acts.index("inert") < acts.index("jndi"), acts
+PY
+done
 "$DEFUSE" explain 2>/dev/null; expect_rc 2 $? "no payload"
 "$DEFUSE" explain --file=/nonexistent/x 2> err.txt; expect_rc 2 $? "missing file"
 expect_grep "/nonexistent/x" err.txt "missing file named"
