@@ -12,11 +12,21 @@
  * are not appended to in place) and a note says so.  Standard input is read
  * until its end.  Line numbers count from the start of each file (existing
  * lines are counted when starting at the end).
+ *
+ * A directory is followed as the files in it and its subdirectories
+ * (symbolic links not followed, FOLLOW_MAX_DEPTH levels, FOLLOW_MAX_FILES
+ * files in all), listed again every RESCAN_POLLS polls: a file that
+ * appears later is read from its start.  Rotated and compressed copies
+ * (name.1, name.gz, name-20211210) are skipped: their content was read
+ * under the file's live name, and reading them again would report it twice.
+ * A file whose inode is already followed (a rename) is skipped too.
  */
 #include "logs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,11 +34,15 @@
 #include <unistd.h>
 
 #define POLL_MS 100
+#define RESCAN_POLLS 10        /* directories listed again once a second */
+#define FOLLOW_MAX_FILES 4096u /* files followed in all */
+#define FOLLOW_MAX_DEPTH 16    /* subdirectory levels below a followed one */
 
 typedef void (*follow_sink_fn)(void *user, const char *file, lrec *r);
 
 typedef struct watch {
     const char *path;
+    char *owned; /* path, when found in a directory (freed at the end) */
     int fd;
     dev_t dev;
     ino_t ino;
@@ -236,66 +250,194 @@ static void poll_watch(watch *w, const lscan_opts *o, char *buf) {
     }
 }
 
+/* The watched files: pointers, so that a watch (the user pointer of its
+ * line scanner) never moves when the list grows. */
+typedef struct watchlist {
+    watch **w;
+    size_t n, cap;
+    int full_said;
+} watchlist;
+
+static watch *wl_add(watchlist *wl, const char *path, char *owned, follow_sink_fn sink,
+                     void *user) {
+    if (wl->n == wl->cap) {
+        size_t cap = wl->cap ? wl->cap * 2 : 16;
+        watch **p = realloc(wl->w, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        wl->w = p;
+        wl->cap = cap;
+    }
+    watch *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->path = path;
+    w->owned = owned;
+    w->fd = -1;
+    w->sink = sink;
+    w->user = user;
+    wl->w[wl->n++] = w;
+    return w;
+}
+
+/* A rotated or compressed copy of a log, by its name: a suffix ".N",
+ * "-YYYYMMDD[...]" or a compression suffix. */
+static int rotated_name(const char *name) {
+    static const char *const comp[] = {".gz", ".bz2", ".xz", ".zst", ".lz4", ".Z", ".lz", ".zip"};
+    size_t n = strlen(name);
+    for (size_t k = 0; k < sizeof comp / sizeof *comp; k++) {
+        size_t c = strlen(comp[k]);
+        if (n > c && strcmp(name + n - c, comp[k]) == 0)
+            return 1;
+    }
+    size_t d = n;
+    while (d > 0 && name[d - 1] >= '0' && name[d - 1] <= '9')
+        d--;
+    if (d < n && d > 0 && name[d - 1] == '.')
+        return 1; /* access.log.1 */
+    if (n - d >= 8 && d > 0 && name[d - 1] == '-')
+        return 1; /* access.log-20211210 */
+    return 0;
+}
+
+/* True if path, or the file (dev, ino), is followed already. */
+static int wl_has(const watchlist *wl, const char *path, dev_t dev, ino_t ino) {
+    for (size_t i = 0; i < wl->n; i++) {
+        const watch *w = wl->w[i];
+        if (strcmp(w->path, path) == 0 || (w->fd >= 0 && w->dev == dev && w->ino == ino))
+            return 1;
+    }
+    return 0;
+}
+
+/* Lists dir (depth levels below a followed directory) and follows every
+ * file not followed yet; at_end: start at their end (the first listing). */
+static void list_dir(watchlist *wl, const char *dir, int depth, const lscan_opts *o, int at_end,
+                     char *buf, follow_sink_fn sink, void *user) {
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+            continue;
+        size_t len = strlen(dir) + strlen(e->d_name) + 2;
+        char *p = malloc(len);
+        if (!p)
+            break;
+        snprintf(p, len, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", e->d_name);
+        struct stat st;
+        if (lstat(p, &st) != 0 || (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {
+            free(p);
+            continue;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            if (depth < FOLLOW_MAX_DEPTH)
+                list_dir(wl, p, depth + 1, o, at_end, buf, sink, user);
+            free(p);
+            continue;
+        }
+        if (rotated_name(e->d_name) || wl_has(wl, p, st.st_dev, st.st_ino)) {
+            free(p);
+            continue;
+        }
+        if (wl->n >= FOLLOW_MAX_FILES) {
+            if (!wl->full_said) {
+                fprintf(stderr, "defuse logs: --follow: more than %u files: the rest of %s is "
+                                "not followed\n", FOLLOW_MAX_FILES, dir);
+                wl->full_said = 1;
+            }
+            free(p);
+            break;
+        }
+        watch *w = wl_add(wl, p, p, sink, user);
+        if (!w) {
+            free(p);
+            break;
+        }
+        if (watch_open(w, o, at_end, buf) == 0 && !at_end)
+            drain(w, buf);
+    }
+    closedir(d);
+}
+
 int lfollow_run(char **paths, size_t npaths, const lscan_opts *o, int from_start,
                 void (*sink)(void *user, const char *file, lrec *r), void *user,
-                uint64_t *lines, uint64_t *bytes) {
+                uint64_t *lines, uint64_t *bytes, size_t *files) {
     int rc = 0;
     char *buf = malloc(LOGS_BLOCK);
-    watch *w = calloc(npaths, sizeof *w);
-    if (!buf || !w) {
+    watchlist wl = {0};
+    char **dirs = calloc(npaths ? npaths : 1, sizeof *dirs);
+    size_t ndirs = 0;
+    if (!buf || !dirs) {
         free(buf);
-        free(w);
+        free(dirs);
         return 2;
     }
     for (size_t i = 0; i < npaths; i++) {
-        w[i].path = paths[i];
-        w[i].fd = -1;
-        w[i].sink = sink;
-        w[i].user = user;
+        struct stat st;
+        if (strcmp(paths[i], "-") != 0 && stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            dirs[ndirs++] = paths[i];
+            list_dir(&wl, paths[i], 0, o, !from_start, buf, sink, user);
+            continue;
+        }
+        watch *w = wl_add(&wl, paths[i], NULL, sink, user);
+        if (!w) {
+            rc = 2;
+            break;
+        }
         if (strcmp(paths[i], "-") == 0) {
-            w[i].path = "(standard input)";
+            w->path = "(standard input)";
             /* a pipe: read it to its end (or until interrupted) */
             lin_info info;
             lin_source *src;
             char err[256];
             if (lin_open(&src, "-", 0, -1, &info, err, sizeof err) == 0) {
-                if (lscan_new(&w[i].ls, o, NULL, year_now(), watch_sink, &w[i]) == 0 &&
-                    (!info.u16view || lscan_enable_u16(w[i].ls, info.u16bom) == 0)) {
+                if (lscan_new(&w->ls, o, NULL, year_now(), watch_sink, w) == 0 &&
+                    (!info.u16view || lscan_enable_u16(w->ls, info.u16bom) == 0)) {
                     ssize_t n;
                     while (!logs_stop && (n = lin_read(src, buf, LOGS_BLOCK, err, sizeof err)) > 0)
-                        feed(&w[i], buf, (size_t)n);
-                    end_scan(&w[i]);
+                        feed(w, buf, (size_t)n);
+                    end_scan(w);
                 }
                 lin_close(src);
             } else {
-                note(&w[i], LREC_ERROR, err);
+                note(w, LREC_ERROR, err);
                 rc = 2;
             }
-            w[i].once_done = 1;
+            w->once_done = 1;
             continue;
         }
-        if (watch_open(&w[i], o, !from_start, buf) == 0 && from_start)
-            drain(&w[i], buf);
+        if (watch_open(w, o, !from_start, buf) == 0 && from_start)
+            drain(w, buf);
     }
-    while (!logs_stop) {
-        int live = 0;
-        for (size_t i = 0; i < npaths && !logs_stop; i++) {
-            poll_watch(&w[i], o, buf);
-            live += !w[i].once_done || w[i].fd >= 0;
+    for (unsigned poll = 1; !logs_stop; poll++) {
+        int live = ndirs > 0;
+        for (size_t i = 0; i < wl.n && !logs_stop; i++) {
+            poll_watch(wl.w[i], o, buf);
+            live += !wl.w[i]->once_done || wl.w[i]->fd >= 0;
         }
         if (!live)
             break; /* only stdin / compressed inputs: nothing to follow */
+        if (poll % RESCAN_POLLS == 0)
+            for (size_t k = 0; k < ndirs && !logs_stop; k++)
+                list_dir(&wl, dirs[k], 0, o, 0, buf, sink, user);
         struct timespec ts = {0, POLL_MS * 1000000L};
         nanosleep(&ts, NULL);
     }
-    for (size_t i = 0; i < npaths; i++) {
-        if (w[i].fd >= 0)
-            drain(&w[i], buf);
-        watch_close(&w[i]);
-        *lines += w[i].lines;
-        *bytes += w[i].bytes;
+    for (size_t i = 0; i < wl.n; i++) {
+        watch *w = wl.w[i];
+        if (w->fd >= 0)
+            drain(w, buf);
+        watch_close(w);
+        *lines += w->lines;
+        *bytes += w->bytes;
+        free(w->owned);
+        free(w);
     }
+    *files = wl.n;
+    free(wl.w);
+    free(dirs);
     free(buf);
-    free(w);
     return rc;
 }

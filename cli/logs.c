@@ -84,6 +84,9 @@ const char cli_help_logs[] =
     "    -F, --follow    Keep reading the files as they grow, across rotation\n"
     "                    and truncation (like tail -F), until SIGINT/SIGTERM.\n"
     "                    Starts at the end of each file unless --from-start.\n"
+    "                    A directory: every file in and below it, and files\n"
+    "                    created there later (read from their start); rotated\n"
+    "                    and compressed copies (x.1, x-20211210, x.gz) skipped.\n"
     "    --from-start    With --follow, scan the existing content first.\n"
     "    --kind=LIST     Report only these kinds (comma-separated: jndi,\n"
     "                    text4shell, recursion, lookup, inert). Default: all.\n"
@@ -1122,10 +1125,12 @@ int cmd_logs(int argc, char **argv) {
         char **paths = optind < argc ? argv + optind : stdin_path;
         size_t np = optind < argc ? (size_t)(argc - optind) : 1;
         uint64_t lines = 0, bytes = 0;
-        if (lfollow_run(paths, np, &o.scan, o.from_start, follow_sink, &st, &lines, &bytes) != 0)
+        size_t nfiles = 0;
+        if (lfollow_run(paths, np, &o.scan, o.from_start, follow_sink, &st, &lines, &bytes,
+                        &nfiles) != 0)
             st.had_error = 1;
         if (st.sum)
-            lsum_add_input(st.sum, np, lines, bytes);
+            lsum_add_input(st.sum, nfiles, lines, bytes);
     } else {
         struct sigaction sb;
         memset(&sb, 0, sizeof sb);

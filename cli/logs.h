@@ -232,11 +232,15 @@ char *lsum_json(const lsum *s);
 /* Follows paths like `tail -F` until SIGINT/SIGTERM: new lines of each file
  * are scanned and their records handed to sink (in the calling thread).
  * from_start: read existing content first instead of starting at the end.
- * OUT: *lines and *bytes are increased by what was scanned.
+ * A directory stands for the files in it and below, including files that
+ * appear later (read from their start); rotated and compressed copies are
+ * skipped (log_follow.c).
+ * OUT: *lines and *bytes are increased by what was scanned; *files is the
+ * number of files followed.
  * Returns 0, or EXIT-style 2 if a path could never be read. */
 int lfollow_run(char **paths, size_t npaths, const lscan_opts *o, int from_start,
                 void (*sink)(void *user, const char *file, lrec *r), void *user,
-                uint64_t *lines, uint64_t *bytes);
+                uint64_t *lines, uint64_t *bytes, size_t *files);
 
 /* Set by the SIGINT/SIGTERM handler of `defuse logs`. */
 extern volatile sig_atomic_t logs_stop;

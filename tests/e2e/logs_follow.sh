@@ -59,4 +59,29 @@ wait_for "more" || fail "append after --from-start"
 kill -INT "$PID"; wait "$PID"; expect_rc 1 $? "SIGINT ends --follow"
 expect_grep "scanned 1 files, 2 lines" out.txt "--summary at the signal counts what was followed"
 expect_grep "jndi               2" out.txt "--summary totals"
+
+# A directory: every file in it (and its subdirectories) is followed, files
+# created later too (from their start); rotated and compressed copies
+# (name.1, name.gz, name-20211210) are not read again.
+mkdir -p d/sub
+pl d-old > d/a.log
+: > d/sub/b.log
+timeout 30 "$DEFUSE" logs --follow d > out.txt 2> err.txt &
+PID=$!; PIDS+=("$PID")
+sleep 0.5
+pl d-append >> d/a.log
+wait_for "d-append" && ok "--follow DIR: append to a file in it found" || fail "--follow DIR: append not found"
+pl d-sub >> d/sub/b.log
+wait_for "d-sub" && ok "--follow DIR: subdirectory file followed" || fail "--follow DIR: subdirectory"
+pl d-new > d/new.log
+wait_for "d-new" && ok "--follow DIR: file created later read from its start" || fail "--follow DIR: new file"
+expect_grep "d/new.log:1: jndi" out.txt "--follow DIR: new file numbered from 1"
+mv d/a.log d/a.log.1; pl d-rot > d/a.log
+wait_for "d-rot" && ok "--follow DIR: rotation inside the directory followed" || fail "--follow DIR: rotation"
+cp d/a.log.1 d/a.log-20211210; gzip -c d/a.log.1 > d/a.log.1.gz
+sleep 1.5
+kill -TERM "$PID"; wait "$PID"
+grep -q "d-old" out.txt && fail "--follow DIR: existing content reported" || ok "--follow DIR: starts at the end"
+[ "$(grep -c 'd-append' out.txt)" = 1 ] && ok "--follow DIR: rotated copies not read again" \
+  || fail "--follow DIR: rotated copies read again ($(grep -c d-append out.txt))"
 finish
