@@ -55,11 +55,9 @@ const char cli_help_logs[] =
     "    UTF-16 line by line (a file mixing both is named on stderr). A line\n"
     "    that leaves a ${ open is scanned joined with the next lines (at most\n"
     "    8 lines, 64 KiB), and its finding names the line where it starts.\n"
-    "    Lines of any length are read; a line longer than --max-line is\n"
-    "    examined in its first part and a warning names it. No file is\n"
-    "    skipped silently: an unreadable file is an error naming the file and\n"
-    "    the reason; a binary file (NUL bytes) is still scanned line by line,\n"
-    "    with a warning.\n"
+    "    A line longer than --max-line is examined in its first part, with a\n"
+    "    warning. No file is skipped silently: an unreadable one is an error\n"
+    "    naming it and the reason; a binary one is scanned line by line.\n"
     "    Symbolic links met while walking a directory are not followed unless\n"
     "    --follow-symlinks is given (each is named on stderr).\n"
     "\n"
@@ -84,13 +82,12 @@ const char cli_help_logs[] =
     "    -F, --follow    Keep reading the files as they grow, across rotation\n"
     "                    and truncation (like tail -F), until SIGINT/SIGTERM.\n"
     "                    Starts at the end of each file unless --from-start.\n"
-    "                    A directory: every file in and below it, and files\n"
-    "                    created there later (read from their start); rotated\n"
-    "                    and compressed copies (x.1, x-20211210, x.gz) skipped.\n"
+    "                    A directory: its files and those created later (from\n"
+    "                    their start); rotated copies (x.1, x.gz) skipped.\n"
     "    --from-start    With --follow, scan the existing content first.\n"
     "    --kind=LIST     Report only these kinds (comma-separated: jndi,\n"
     "                    text4shell, recursion, lookup, inert). Default: all.\n"
-    "    --no-decode     Do not undo transport encodings (%%24, \\u0024, ...).\n"
+    "    --no-decode     Do not undo transport encodings (%24, \\u0024, ...).\n"
     "    -q, --quiet     Print nothing on stdout; only the exit status tells.\n"
     "    -j, --jobs=N    Worker threads (default: the number of CPUs).\n"
     "    --max-line=BYTES  Bytes of one line examined (default 16 MiB).\n"
@@ -1101,6 +1098,11 @@ int cmd_logs(int argc, char **argv) {
     }
     o.colour = colour;
     o.scan.want_summary = o.summary && !o.scan.quiet;
+    /* No PATH with a terminal on stdin: say what is being read rather than
+     * wait in silence (a '-' asks for it explicitly). */
+    if (optind >= argc && isatty(0))
+        fprintf(stderr, "defuse logs: reading standard input (no PATH given; end with Ctrl-D, "
+                        "or give a file, a directory or '-')\n");
 
     /* jansson seeds its hash function on first use; do it here, before the
      * worker threads render JSON concurrently. */

@@ -33,6 +33,14 @@ expect_grep "bogus" err.txt "unknown kind named"
 "$DEFUSE" logs --help > out.txt; expect_rc 0 $? "--help"
 expect_grep "EXIT STATUS" out.txt "help has an exit status section"
 expect_grep "--follow" out.txt "help documents --follow"
+expect_nogrep '%%' out.txt "help shows no printf escape (%%24)"
+if command -v script >/dev/null; then
+  # No PATH with a terminal on stdin: it says it reads standard input.
+  timeout 5 script -qec "$DEFUSE logs" /dev/null < /dev/null > tty.txt 2>&1
+  expect_grep "reading standard input" tty.txt "no PATH on a terminal: says it reads stdin"
+else
+  ok "script(1) not installed: terminal case skipped"
+fi
 "$DEFUSE" logs --color=always hit.log > out.txt
 grep -q $'\033\[' out.txt && ok "--color=always colours" || fail "--color=always"
 NO_COLOR=1 "$DEFUSE" logs hit.log > out.txt
