@@ -91,8 +91,8 @@ const char cli_help_logs[] =
     "    -q, --quiet     Print nothing on stdout; only the exit status tells.\n"
     "    -j, --jobs=N    Worker threads (default: the number of CPUs).\n"
     "    --max-line=BYTES  Bytes of one line examined (default 16 MiB).\n"
-    "    --progress      Show files, bytes and MB/s on stderr (default: when\n"
-    "                    stderr is a terminal and the input is large).\n"
+    "    --progress      Files, bytes and MB/s on stderr, 10 redraws/s at most\n"
+    "                    (default: a large input and stderr a terminal).\n"
     "    --no-progress   Never show progress.\n"
     "    --follow-symlinks  Follow symbolic links inside directories.\n"
     "    --color=WHEN    auto (default), always or never.\n"
@@ -243,8 +243,24 @@ static const char *const kind_colour[DEFUSE_KIND_COUNT] = {
 
 /* ---- output (main thread only) --------------------------------------------- */
 
+/* The progress line (on stderr).  On a terminal it is redrawn in place at
+ * most PROGRESS_TTY_MS apart and erased before a record is printed (a
+ * finding on the same terminal would be glued to it); elsewhere (forced by
+ * --progress) it is a plain line every PROGRESS_PLAIN_MS.  mu serialises
+ * drawing with record output (the main thread draws while a worker
+ * prints). */
+#define PROGRESS_TTY_MS 100
+#define PROGRESS_PLAIN_MS 1000
+
+typedef struct progress {
+    int on, tty, shown;
+    struct timespec t0, last;
+    pthread_mutex_t mu;
+} progress;
+
 typedef struct outstate {
     const logs_opts *o;
+    progress *pr; /* NULL: no progress line */
     lsum *sum;
     uint64_t findings;
     int had_error;
@@ -254,9 +270,26 @@ typedef struct outstate {
     char *err_text;       /* and its text: the chunks of one file say it once */
 } outstate;
 
+static void output_record_now(outstate *st, const char *file, uint64_t base, lrec *r);
+
 /* Prints or accounts one record.  file is the display name; base is added
  * to the record's line.  Takes ownership of r. */
 static void output_record(outstate *st, const char *file, uint64_t base, lrec *r) {
+    progress *pr = st->pr;
+    if (!pr) {
+        output_record_now(st, file, base, r);
+        return;
+    }
+    pthread_mutex_lock(&pr->mu);
+    if (pr->shown && pr->tty) {
+        fputs("\r\033[K", stderr);
+        pr->shown = 0;
+    }
+    output_record_now(st, file, base, r);
+    pthread_mutex_unlock(&pr->mu);
+}
+
+static void output_record_now(outstate *st, const char *file, uint64_t base, lrec *r) {
     const logs_opts *o = st->o;
     uint64_t line = r->line ? base + r->line : 0;
     if (r->type == LREC_FINDING) {
@@ -843,30 +876,37 @@ static void *worker(void *arg) {
     return NULL;
 }
 
-typedef struct progress {
-    int on;
-    struct timespec t0;
-    int shown;
-} progress;
-
 static double elapsed(const struct timespec *t0) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static void progress_show(progress *pr, size_t done, size_t total, uint64_t bytes) {
+/* Draws the line if the last one is old enough (or final). */
+static void progress_show(progress *pr, size_t done, size_t total, uint64_t bytes, int final) {
     if (!pr->on)
         return;
-    double s = elapsed(&pr->t0);
-    fprintf(stderr, "\r\033[Kdefuse: %zu/%zu files, %.1f MB, %.1f MB/s", done, total,
-            (double)bytes / 1e6, s > 0 ? (double)bytes / 1e6 / s : 0.0);
-    pr->shown = 1;
+    pthread_mutex_lock(&pr->mu);
+    double since = elapsed(&pr->last) * 1000.0;
+    if (final || !pr->last.tv_sec || since >= (pr->tty ? PROGRESS_TTY_MS : PROGRESS_PLAIN_MS)) {
+        double s = elapsed(&pr->t0);
+        fprintf(stderr, "%sdefuse: %zu/%zu files, %.1f MB, %.1f MB/s%s", pr->tty ? "\r\033[K" : "",
+                done, total, (double)bytes / 1e6, s > 0 ? (double)bytes / 1e6 / s : 0.0,
+                pr->tty ? "" : "\n");
+        pr->shown = 1;
+        clock_gettime(CLOCK_MONOTONIC, &pr->last);
+    }
+    pthread_mutex_unlock(&pr->mu);
 }
 
-static void progress_end(progress *pr) {
-    if (pr->shown)
+static void progress_end(progress *pr, size_t done, size_t total, uint64_t bytes) {
+    if (!pr->on)
+        return;
+    if (!pr->tty) /* the last figures, once */
+        progress_show(pr, done, total, bytes, 1);
+    else if (pr->shown)
         fputs("\r\033[K", stderr);
+    pthread_mutex_destroy(&pr->mu);
 }
 
 /* Prints job j's records in order and frees them. */
@@ -924,8 +964,13 @@ static int run_all(const logs_opts *o, joblist *jl, outstate *st) {
     }
     progress pr = {0};
     clock_gettime(CLOCK_MONOTONIC, &pr.t0);
+    pr.tty = isatty(2);
     pr.on = o->progress > 0 ||
-            (o->progress < 0 && isatty(2) && jl->total_bytes >= 256u * 1024 * 1024);
+            (o->progress < 0 && pr.tty && jl->total_bytes >= 256u * 1024 * 1024);
+    if (pr.on) {
+        pthread_mutex_init(&pr.mu, NULL);
+        st->pr = &pr;
+    }
     size_t nfiles = 0;
     for (size_t i = 0; i < jl->n; i++)
         nfiles += jl->v[i].first;
@@ -942,7 +987,7 @@ static int run_all(const logs_opts *o, joblist *jl, outstate *st) {
             p.next_base = p.base;
             run_job(&p, &jl->v[i], buf, sc);
             emit_job(st, &jl->v[i], &p.base, &p.files, &p.lines, &p.out_bytes);
-            progress_show(&pr, (size_t)p.files, nfiles, p.bytes);
+            progress_show(&pr, (size_t)p.files, nfiles, p.bytes, 0);
         }
         defuse_scanner_free(sc);
         free(buf);
@@ -974,7 +1019,7 @@ static int run_all(const logs_opts *o, joblist *jl, outstate *st) {
             if (p.emitted < jl->n) {
                 size_t shown = p.files_out;
                 pthread_mutex_unlock(&p.mu);
-                progress_show(&pr, shown, nfiles, __atomic_load_n(&p.bytes, __ATOMIC_RELAXED));
+                progress_show(&pr, shown, nfiles, __atomic_load_n(&p.bytes, __ATOMIC_RELAXED), 0);
                 pthread_mutex_lock(&p.mu);
             }
         }
@@ -986,7 +1031,8 @@ static int run_all(const logs_opts *o, joblist *jl, outstate *st) {
         pthread_cond_destroy(&p.work);
         pthread_cond_destroy(&p.done);
     }
-    progress_end(&pr);
+    st->pr = NULL;
+    progress_end(&pr, (size_t)p.files, nfiles, p.bytes);
     if (st->sum)
         lsum_add_input(st->sum, p.files, p.lines, p.out_bytes);
     return 0;

