@@ -32,6 +32,8 @@ struct lsum {
     uint64_t files, lines, bytes, findings;
     uint64_t kinds[DEFUSE_KIND_COUNT];
     uint64_t no_time;
+    uint64_t unreadable;   /* paths that could not be read (wholly or in part) */
+    uint64_t binary_cmds;  /* decoded commands that are not text */
     counter hours, srcs, hosts, exfil, commands;
 };
 
@@ -141,6 +143,22 @@ void lsum_add_input(lsum *s, uint64_t files, uint64_t lines, uint64_t bytes) {
     s->files += files, s->lines += lines, s->bytes += bytes;
 }
 
+void lsum_add_unreadable(lsum *s, uint64_t paths) {
+    s->unreadable += paths;
+}
+
+/* True if a rendered command (bytes that are not printable text are
+ * written \xHH by the library) is text: no escapes but tab, CR and LF.  A
+ * kit's placeholder decoded as Base64 ("XXXX" -> "]u\xd7") is not, and is
+ * only counted. */
+static int command_is_text(const char *c) {
+    for (const char *p = c; (p = strstr(p, "\\x")) != NULL; p += 2)
+        if (strncmp(p + 2, "09", 2) != 0 && strncmp(p + 2, "0a", 2) != 0 &&
+            strncmp(p + 2, "0d", 2) != 0)
+            return 0;
+    return 1;
+}
+
 void lsum_add(lsum *s, const lrec *r) {
     if (r->type != LREC_FINDING)
         return;
@@ -158,8 +176,10 @@ void lsum_add(lsum *s, const lrec *r) {
         counter_add(&s->srcs, r->src_ip);
     if (r->host)
         counter_add(&s->hosts, r->host);
-    if (r->command)
+    if (r->command && command_is_text(r->command))
         counter_add(&s->commands, r->command);
+    else if (r->command)
+        s->binary_cmds++;
     if (r->exfil) {
         const char *p = r->exfil;
         while (*p) {
@@ -277,6 +297,10 @@ void lsum_print(const lsum *s, FILE *out, int colour) {
     fprintf(out, "scanned %llu files, %llu lines, %.1f MB; %llu findings\n",
             (unsigned long long)s->files, (unsigned long long)s->lines, (double)s->bytes / 1e6,
             (unsigned long long)s->findings);
+    if (s->unreadable)
+        fprintf(out, "%llu paths could not be read (named on stderr): their findings may be "
+                     "missing\n",
+                (unsigned long long)s->unreadable);
     fprintf(out, "\n%sFindings per kind%s\n", colour ? "\033[1m" : "", colour ? "\033[0m" : "");
     for (int k = 0; k < DEFUSE_KIND_COUNT; k++)
         fprintf(out, "  %-11s %8llu\n", defuse_kind_name((defuse_kind)k),
@@ -286,6 +310,10 @@ void lsum_print(const lsum *s, FILE *out, int colour) {
     print_top(out, "Top callback hosts", &s->hosts, colour, TOP_N, 0);
     print_top(out, "Exfiltration keys tried", &s->exfil, colour, 50, 0);
     print_top(out, "Decoded commands", &s->commands, colour, TOP_N, 0);
+    if (s->binary_cmds)
+        fprintf(out, "  (%llu more decode to bytes that are not text: placeholders such as "
+                     "Base64 \"XXXX\")\n",
+                (unsigned long long)s->binary_cmds);
 }
 
 /* ---- JSON ------------------------------------------------------------------ */
@@ -359,6 +387,8 @@ char *lsum_json(const lsum *s) {
     json_object_set_new(root, "top_callback_hosts", json_top(&s->hosts, TOP_N));
     json_object_set_new(root, "exfil_keys", json_top(&s->exfil, 1000));
     json_object_set_new(root, "commands", json_top(&s->commands, 1000));
+    json_object_set_new(root, "commands_not_text", json_integer((json_int_t)s->binary_cmds));
+    json_object_set_new(root, "unreadable_paths", json_integer((json_int_t)s->unreadable));
     dump = json_dumps(root, JSON_COMPACT);
     if (!dump)
         goto done;

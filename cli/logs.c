@@ -268,6 +268,8 @@ typedef struct outstate {
     const char *last_for; /* the display name it belongs to */
     const char *err_for;  /* the file of the last line-less error printed, */
     char *err_text;       /* and its text: the chunks of one file say it once */
+    uint64_t unreadable;  /* files with an error record (for --summary) */
+    const char *unread_last;
 } outstate;
 
 static void output_record_now(outstate *st, const char *file, uint64_t base, lrec *r);
@@ -331,8 +333,13 @@ static void output_record_now(outstate *st, const char *file, uint64_t base, lre
         if (o->follow)
             fflush(stdout);
     } else {
-        if (r->type == LREC_ERROR)
+        if (r->type == LREC_ERROR) {
             st->had_error = 1;
+            if (st->unread_last != file) { /* a file's records come together */
+                st->unreadable++;
+                st->unread_last = file;
+            }
+        }
         /* Every later chunk of a file truncated while it is read fails the
          * same way: print a line-less error once per file. */
         if (!line && r->type == LREC_ERROR && r->text) {
@@ -381,6 +388,7 @@ typedef struct joblist {
     job *v;
     size_t n, cap;
     int had_error; /* errors while walking (already printed) */
+    uint64_t nerrors; /* paths the walk could not read */
     uint64_t total_bytes;
 } joblist;
 
@@ -405,6 +413,7 @@ static void walk_error(joblist *l, const char *path, const char *why) {
     put_name(stderr, path);
     fprintf(stderr, ": %s\n", why);
     l->had_error = 1;
+    l->nerrors++;
 }
 
 static void walk_note(const char *path, const char *why) {
@@ -1200,6 +1209,8 @@ int cmd_logs(int argc, char **argv) {
         }
         if (jl.had_error)
             st.had_error = 1;
+        if (st.sum)
+            lsum_add_unreadable(st.sum, jl.nerrors);
         for (size_t i = 0; i < jl.n; i++)
             if (jl.v[i].first)
                 free(jl.v[i].path);
@@ -1207,6 +1218,7 @@ int cmd_logs(int argc, char **argv) {
     }
 
     if (st.sum) {
+        lsum_add_unreadable(st.sum, st.unreadable);
         if (o.scan.json) {
             char *j = lsum_json(st.sum);
             if (j)

@@ -221,6 +221,8 @@ void lsum_free(lsum *s);
 void lsum_add(lsum *s, const lrec *r);
 /* Accounts input volume. */
 void lsum_add_input(lsum *s, uint64_t files, uint64_t lines, uint64_t bytes);
+/* Counts paths that could not be read (wholly or in part). */
+void lsum_add_unreadable(lsum *s, uint64_t paths);
 /* Prints the summary for people (defanged; colour when colour != 0). */
 void lsum_print(const lsum *s, FILE *out, int colour);
 /* Returns the summary as one JSON object text ("$" as \u0024), malloc'd, or

@@ -250,22 +250,28 @@ static char *describe(defuse__arena *a, const char *pre, const char *s, size_t n
     return render(a, (const unsigned char *)tmp, lp + n + lq);
 }
 
-/* Percent-decodes the rest of the path, then Base64-decodes it if asked. */
-static char *command_from(defuse__arena *a, const char *s, size_t n, bool b64) {
+/* Percent-decodes the rest of the path, then Base64-decodes it if asked.
+ * *cmd: the command, or NULL when there is none: text that is not Base64
+ * ("XXXXX", a kit's placeholder) makes JNDIExploit's Base64.getDecoder()
+ * throw, and nothing runs.  Returns 0 or DEFUSE_ENOMEM. */
+static int command_from(defuse__arena *a, const char *s, size_t n, bool b64, char **cmd) {
+    *cmd = NULL;
     char *pd = defuse__arena_alloc(a, n + 1);
     if (!pd)
-        return NULL;
+        return DEFUSE_ENOMEM;
     size_t pl = pct_decode(s, n, pd);
     if (b64) {
         unsigned char *bd = defuse__arena_alloc(a, pl * 3 / 4 + 4);
         if (!bd)
-            return NULL;
+            return DEFUSE_ENOMEM;
         long bl = defuse__base64_decode(pd, pl, bd);
-        if (bl > 0)
-            return render(a, bd, (size_t)bl);
-        /* Not Base64: report what the server would be given. */
+        if (bl <= 0)
+            return 0;
+        *cmd = render(a, bd, (size_t)bl);
+    } else {
+        *cmd = render(a, (const unsigned char *)pd, pl);
     }
-    return render(a, (const unsigned char *)pd, pl);
+    return *cmd ? 0 : DEFUSE_ENOMEM;
 }
 
 #define MAX_SEGMENTS 64
@@ -281,17 +287,27 @@ static int parse_exploit(const char *p, size_t n, defuse__arena *a, defuse__call
         ns++;
         i = j + 1;
     }
-    const char *cmd = NULL;
-    for (size_t i = 0; i < ns && !cmd; i++) {
+    char *cmd = NULL;
+    bool kit = false; /* a JNDIExploit command path, even one that runs nothing */
+    for (size_t i = 0; i < ns && !cmd && !kit; i++) {
         const char *s = p + segs[i];
         size_t l = sege[i] - segs[i];
+        int rc;
         if (ieq(s, l, "command") && i + 1 < ns) {
             if (ieq(p + segs[i + 1], sege[i + 1] - segs[i + 1], "base64") && i + 2 < ns)
-                cmd = command_from(a, p + segs[i + 2], n - segs[i + 2], true);
+                rc = command_from(a, p + segs[i + 2], n - segs[i + 2], true, &cmd);
             else
-                cmd = command_from(a, p + segs[i + 1], n - segs[i + 1], false);
+                rc = command_from(a, p + segs[i + 1], n - segs[i + 1], false, &cmd);
+            if (rc)
+                return rc;
+            kit = true;
+            continue;
         } else if (ieq(s, l, "base64") && i + 2 < ns && sege[i + 1] == segs[i + 1]) {
-            cmd = command_from(a, p + segs[i + 2], n - segs[i + 2], true); /* Base64//x */
+            rc = command_from(a, p + segs[i + 2], n - segs[i + 2], true, &cmd); /* Base64//x */
+            if (rc)
+                return rc;
+            kit = true;
+            continue;
         } else if (ieq(s, l, "reverseshell") && i + 2 < ns) {
             size_t hl = sege[i + 1] - segs[i + 1], pl = sege[i + 2] - segs[i + 2];
             char *t = defuse__arena_alloc(a, hl + pl + 2);
@@ -319,7 +335,7 @@ static int parse_exploit(const char *p, size_t n, defuse__arena *a, defuse__call
         if (!cmd)
             return DEFUSE_ENOMEM;
     }
-    if (cmd) {
+    if (cmd || kit) {
         out->command = cmd;
         out->techniques |= DEFUSE_TECH_JNDIEXPLOIT;
     }

