@@ -49,6 +49,9 @@ const char cli_help_explain[] =
     "    --no-decode   Do not undo transport encodings.\n"
     "    --exact       Evaluate the input as exactly one log4j message (an\n"
     "                  unclosed ${ does not end a field).\n"
+    "    --defanged    PAYLOAD is defuse's defanged form ($\\{, [:]//, [.],\n"
+    "                  \\xHH, \\\\): read it back first. Without it, a payload\n"
+    "                  that looks defanged is explained as it is, with a note.\n"
     "    --color=WHEN  auto (default), always or never.\n"
     "\n"
     "EXIT STATUS\n"
@@ -222,6 +225,19 @@ static void put_list(json_t *a) {
     }
 }
 
+/* True if p[0..n) holds defuse's defanged forms and no live "${". */
+static bool looks_defanged(const char *p, size_t n) {
+    bool mark = false;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (p[i] == '$' && p[i + 1] == '{')
+            return false;
+        if ((p[i] == '$' && p[i + 1] == '\\' && i + 2 < n && p[i + 2] == '{') ||
+            (p[i] == '[' && i + 2 < n && (p[i + 1] == ':' || p[i + 1] == '.') && p[i + 2] == ']'))
+            mark = true;
+    }
+    return mark;
+}
+
 /* Why an inert finding would not fire, from its techniques. */
 static const char *inert_reason(json_t *techniques) {
     size_t i;
@@ -373,13 +389,14 @@ static char *read_all(FILE *in, size_t *len) {
     return buf;
 }
 
-enum { OPT_JSON = 256, OPT_NO_DECODE, OPT_EXACT, OPT_COLOR };
+enum { OPT_JSON = 256, OPT_NO_DECODE, OPT_EXACT, OPT_COLOR, OPT_DEFANGED };
 
 static const struct option long_opts[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"file", required_argument, NULL, 'f'},
     {"no-decode", no_argument, NULL, OPT_NO_DECODE},
     {"exact", no_argument, NULL, OPT_EXACT},
+    {"defanged", no_argument, NULL, OPT_DEFANGED},
     {"color", required_argument, NULL, OPT_COLOR},
     {"colour", required_argument, NULL, OPT_COLOR},
     {"help", no_argument, NULL, 'h'},
@@ -387,7 +404,7 @@ static const struct option long_opts[] = {
 };
 
 int cmd_explain(int argc, char **argv) {
-    int json = 0, colour = -1;
+    int json = 0, colour = -1, defanged = 0;
     unsigned flags = 0;
     const char *file = NULL;
     optind = 1;
@@ -398,6 +415,7 @@ int cmd_explain(int argc, char **argv) {
         case 'f': file = optarg; break;
         case OPT_NO_DECODE: flags |= DEFUSE_SCAN_NO_DECODE; break;
         case OPT_EXACT: flags |= DEFUSE_SCAN_EXACT; break;
+        case OPT_DEFANGED: defanged = 1; break;
         case OPT_COLOR:
             colour = !strcmp(optarg, "always") ? 1 : !strcmp(optarg, "never") ? 0 : -1;
             break;
@@ -442,6 +460,13 @@ int cmd_explain(int argc, char **argv) {
         fprintf(stderr, "defuse explain: one payload at a time (quote it)\n");
         free(payload);
         return EXIT_ERROR;
+    }
+    if (payload && defanged) {
+        /* The read-back is never longer than its input. */
+        len = defuse_refang(payload, len, payload, len + 1);
+    } else if (payload && looks_defanged(payload, len)) {
+        fprintf(stderr, "defuse explain: the payload looks defanged (it holds $\\{, [:]// or [.] "
+                        "and no ${): explained as it is; --defanged reads it back\n");
     }
 
     int status = EXIT_ERROR;

@@ -314,10 +314,17 @@ char *defuse_finding_to_json(const defuse_finding *f, const char *extra);
 
 /* Writes a defanged copy of s[0..len) into out[0..outsz) (always
  * NUL-terminated when outsz > 0): "${" -> "$\{", "://" -> "[:]//",
- * "." in host names -> "[.]", control bytes -> "\xHH".  Safe for terminals,
- * syslog and chat.  Returns the length the full result needs (excluding the
- * NUL), as snprintf does. */
+ * "." in host names -> "[.]" (not in a lookup's argument: "${sys:user.name}"),
+ * control bytes and terminal-active UTF-8 -> "\xHH", and, so that the
+ * result reads back exactly, "\" -> "\\" and a '[' starting "[.]" or "[:]"
+ * -> "\[".  Safe for terminals, syslog and chat.  Returns the length the
+ * full result needs (excluding the NUL), as snprintf does. */
 size_t defuse_defang(const char *s, size_t len, char *out, size_t outsz);
+
+/* Reads defuse_defang() output back: refang(defang(s)) == s for every s
+ * (the result may hold NUL bytes: use the returned length).  Same
+ * conventions as defuse_defang(). */
+size_t defuse_refang(const char *s, size_t len, char *out, size_t outsz);
 
 /* ------------------------------------------------------------------------ */
 /* Inventory (archives, versions, CVEs): see lib/inventory*.c               */

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- JSON ------------------------------------------------------------------ */
 
@@ -454,6 +455,16 @@ static void emit_hex(sink *k, unsigned char c) {
     emit(k, buf, 4);
 }
 
+static int hexdig(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 static int is_label_char(unsigned char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
 }
@@ -512,6 +523,39 @@ static size_t risky_utf8(const unsigned char *s, size_t n) {
     return 0;
 }
 
+/* The lookups whose argument names victim data (a property, a variable):
+ * written "NAME:arg" at the start of a text, they are an exfiltration key
+ * ("sys:user.name"), never a host. */
+static const char *const property_lookups[] = {"sys", "env", "ctx", "main", "java", "jvmrunargs",
+                                               "k8s", "docker", "spring", "bundle", "web", "map",
+                                               "sd", "log4j"};
+
+/* True if the token at u[i] is the argument of a lookup: "${NAME:" right
+ * before it ("${sys:user.name}", "${env:JAVA_HOME}"), or a property lookup's
+ * "NAME:" opening the text: a property name, not a host, even after "://". */
+static int lookup_arg(const unsigned char *u, size_t i) {
+    if (i < 2 || u[i - 1] != ':')
+        return 0;
+    size_t j = i - 1, lim = i > 34 ? i - 34 : 0; /* lookup names are short */
+    while (j > lim && ((u[j - 1] >= 'a' && u[j - 1] <= 'z') || (u[j - 1] >= 'A' && u[j - 1] <= 'Z')))
+        j--;
+    if (j == i - 1)
+        return 0;
+    if (j >= 2 && u[j - 2] == '$' && u[j - 1] == '{')
+        return 1;
+    if (j != 0)
+        return 0;
+    for (size_t k = 0; k < sizeof property_lookups / sizeof *property_lookups; k++)
+        if (strlen(property_lookups[k]) == i - 1 &&
+            strncasecmp((const char *)u, property_lookups[k], i - 1) == 0)
+            return 1;
+    return 0;
+}
+
+/* The escapes are chosen so that the result can be read back exactly
+ * (defuse_refang): '\' is doubled, so "$\{", "\xHH" and "\[" in the output
+ * are always defang's own, and a '[' that would start "[.]" or "[:]" is
+ * written "\[". */
 size_t defuse_defang(const char *s, size_t len, char *out, size_t outsz) {
     sink k = {out, outsz ? outsz - 1 : 0, 0};
     const unsigned char *u = (const unsigned char *)s;
@@ -523,6 +567,16 @@ size_t defuse_defang(const char *s, size_t len, char *out, size_t outsz) {
         if (c == '$' && i + 1 < len && u[i + 1] == '{') {
             emit(&k, "$\\{", 3);
             i += 2;
+            continue;
+        }
+        if (c == '\\') {
+            emit(&k, "\\\\", 2);
+            i++;
+            continue;
+        }
+        if (c == '[' && i + 2 < len && (u[i + 1] == '.' || u[i + 1] == ':') && u[i + 2] == ']') {
+            emit(&k, "\\[", 2);
+            i++;
             continue;
         }
         if (c == ':' && i + 2 < len && u[i + 1] == '/' && u[i + 2] == '/') {
@@ -545,7 +599,7 @@ size_t defuse_defang(const char *s, size_t len, char *out, size_t outsz) {
                 a++;
             while (b > a && u[b - 1] == '.')
                 b--;
-            int host = in_authority || host_token(u + a, b - a);
+            int host = !lookup_arg(u, i) && (in_authority || host_token(u + a, b - a));
             for (; i < e; i++) {
                 if (u[i] == '.' && host && (in_authority || i < b))
                     emit(&k, "[.]", 3);
@@ -575,6 +629,40 @@ size_t defuse_defang(const char *s, size_t len, char *out, size_t outsz) {
             }
             emit(&k, s + i, q);
             i += q;
+            continue;
+        }
+        emit(&k, s + i, 1);
+        i++;
+    }
+    if (outsz)
+        out[k.len < k.cap ? k.len : k.cap] = '\0';
+    return k.len;
+}
+
+size_t defuse_refang(const char *s, size_t len, char *out, size_t outsz) {
+    sink k = {out, outsz ? outsz - 1 : 0, 0};
+    if (!s)
+        len = 0;
+    for (size_t i = 0; i < len;) {
+        if (s[i] == '\\' && i + 1 < len) {
+            char n = s[i + 1];
+            int hi, lo;
+            if (n == '\\' || n == '[' || n == '{') {
+                emit(&k, &n, 1);
+                i += 2;
+                continue;
+            }
+            if (n == 'x' && i + 3 < len && (hi = hexdig(s[i + 2])) >= 0 &&
+                (lo = hexdig(s[i + 3])) >= 0) {
+                char b = (char)(hi * 16 + lo);
+                emit(&k, &b, 1);
+                i += 4;
+                continue;
+            }
+        }
+        if (s[i] == '[' && i + 2 < len && (s[i + 1] == '.' || s[i + 1] == ':') && s[i + 2] == ']') {
+            emit(&k, s + i + 1, 1);
+            i += 3;
             continue;
         }
         emit(&k, s + i, 1);

