@@ -33,7 +33,9 @@
 
 volatile sig_atomic_t logs_stop;
 
-const char cli_help_logs[] =
+/* The help, in parts: one C string may hold at most 4,095 bytes (C99
+ * 5.2.4.1; -Werror=overlength-strings). */
+static const char *const help_logs[] = {
     "NAME\n"
     "    defuse logs - find Log4Shell-class ${...} injection attempts in logs\n"
     "\n"
@@ -60,7 +62,7 @@ const char cli_help_logs[] =
     "    naming it and the reason; a binary one is scanned line by line.\n"
     "    Symbolic links met while walking a directory are not followed unless\n"
     "    --follow-symlinks is given (each is named on stderr).\n"
-    "\n"
+    "\n",
     "OUTPUT\n"
     "    One line per finding, all attacker text defanged (${ as $\\{, :// as\n"
     "    [:]//, dots of host names as [.], control bytes as \\xHH):\n"
@@ -87,6 +89,11 @@ const char cli_help_logs[] =
     "    --from-start    With --follow, scan the existing content first.\n"
     "    --kind=LIST     Report only these kinds (comma-separated: jndi,\n"
     "                    text4shell, recursion, lookup, inert). Default: all.\n"
+    "    --fail-on=LIST  Kinds whose findings make the exit status 1 (same\n"
+    "                    names, or any, or none). Default: jndi,text4shell,\n"
+    "                    recursion, what log4j acts on with a request and the\n"
+    "                    nginx module blocks: lookup and inert findings are\n"
+    "                    printed but, alone, exit 0.\n"
     "    --no-decode     Do not undo transport encodings (%24, \\u0024, ...).\n"
     "    -q, --quiet     Print nothing on stdout; only the exit status tells.\n"
     "    -j, --jobs=N    Worker threads (default: the number of CPUs).\n"
@@ -96,19 +103,32 @@ const char cli_help_logs[] =
     "    --no-progress   Never show progress.\n"
     "    --follow-symlinks  Follow symbolic links inside directories.\n"
     "    --color=WHEN    auto (default), always or never.\n"
-    "\n"
+    "\n",
     "EXIT STATUS\n"
-    "    0 nothing found, 1 findings, 2 an error occurred (named on stderr with\n"
-    "    the file and reason; the other files are still scanned). As with\n"
-    "    grep, 2 wins over 1 when both happened.\n"
+    "    0 no finding of a --fail-on kind, 1 at least one, 2 an error occurred\n"
+    "    (named on stderr with the file and reason; the other files are still\n"
+    "    scanned). As with grep, 2 wins over 1 when both happened.\n"
     "\n"
     "EXAMPLES\n"
     "    defuse logs /var/log/nginx/\n"
     "    defuse logs --summary access.log access.log.1.gz\n"
     "    defuse logs --json --kind=jndi app.log | jq .callback\n"
-    "    defuse logs -F /var/log/nginx/access.log\n";
+    "    defuse logs -F /var/log/nginx/access.log\n",
+};
+
+static void print_help(void) {
+    for (size_t i = 0; i < sizeof help_logs / sizeof *help_logs; i++)
+        fputs(help_logs[i], stdout);
+}
 
 /* ---- options ------------------------------------------------------------- */
+
+/* The kinds that fail a run by default: those log4j acts on with a request,
+ * the ones the nginx module blocks.  A `lookup` (recon, victim values with
+ * no request) or an `inert` payload is printed but, alone, exits 0, so a
+ * cron job alerts without noise. */
+#define LOGS_FAIL_DEFAULT                                                                 \
+    ((1u << DEFUSE_KIND_JNDI) | (1u << DEFUSE_KIND_TEXT4SHELL) | (1u << DEFUSE_KIND_RECURSION))
 
 typedef struct logs_opts {
     lscan_opts scan;
@@ -116,6 +136,7 @@ typedef struct logs_opts {
     int follow, from_start;
     int jobs;
     int progress; /* -1 auto */
+    unsigned fail_mask; /* kinds whose findings make the exit status 1 */
     int follow_symlinks;
     int colour;
 } logs_opts;
@@ -129,8 +150,16 @@ static const struct kind_name {
     {"inert", DEFUSE_KIND_INERT},
 };
 
-static int parse_kinds(const char *s, unsigned *mask) {
+/* LIST of kind names into *mask; "any" and "none" when allow_all.  opt
+ * names the option in errors. */
+static int parse_kinds(const char *s, unsigned *mask, const char *opt, int allow_all) {
     *mask = 0;
+    if (allow_all && strcmp(s, "any") == 0) {
+        *mask = (1u << DEFUSE_KIND_COUNT) - 1;
+        return 0;
+    }
+    if (allow_all && strcmp(s, "none") == 0)
+        return 0;
     while (*s) {
         size_t n = strcspn(s, ",");
         size_t i;
@@ -138,8 +167,8 @@ static int parse_kinds(const char *s, unsigned *mask) {
             if (strlen(kind_names[i].name) == n && strncmp(s, kind_names[i].name, n) == 0)
                 break;
         if (i == sizeof kind_names / sizeof kind_names[0]) {
-            fprintf(stderr, "defuse logs: unknown kind '%.*s' (jndi, text4shell, recursion, "
-                            "lookup, inert)\n", (int)n, s);
+            fprintf(stderr, "defuse logs: %s: unknown kind '%.*s' (jndi, text4shell, recursion, "
+                            "lookup, inert%s)\n", opt, (int)n, s, allow_all ? ", any, none" : "");
             return -1;
         }
         *mask |= 1u << kind_names[i].kind;
@@ -263,6 +292,7 @@ typedef struct outstate {
     progress *pr; /* NULL: no progress line */
     lsum *sum;
     uint64_t findings;
+    uint64_t failing; /* findings of a --fail-on kind */
     int had_error;
     char *last_name;      /* cached JSON name of the last file */
     const char *last_for; /* the display name it belongs to */
@@ -296,6 +326,8 @@ static void output_record_now(outstate *st, const char *file, uint64_t base, lre
     uint64_t line = r->line ? base + r->line : 0;
     if (r->type == LREC_FINDING) {
         st->findings++;
+        if ((unsigned)r->kind < DEFUSE_KIND_COUNT && (o->fail_mask >> r->kind & 1u))
+            st->failing++;
         if (st->sum)
             lsum_add(st->sum, r);
         if (o->scan.quiet || !r->text)
@@ -1061,7 +1093,7 @@ static void on_signal(int sig) {
 /* ---- entry ---------------------------------------------------------------- */
 
 enum {
-    OPT_JSON = 256, OPT_SUMMARY, OPT_FROM_START, OPT_KIND, OPT_NO_DECODE, OPT_MAX_LINE,
+    OPT_JSON = 256, OPT_SUMMARY, OPT_FROM_START, OPT_KIND, OPT_FAIL_ON, OPT_NO_DECODE, OPT_MAX_LINE,
     OPT_PROGRESS, OPT_NO_PROGRESS, OPT_FOLLOW_SYMLINKS, OPT_COLOR
 };
 
@@ -1071,6 +1103,7 @@ static const struct option long_opts[] = {
     {"follow", no_argument, NULL, 'F'},
     {"from-start", no_argument, NULL, OPT_FROM_START},
     {"kind", required_argument, NULL, OPT_KIND},
+    {"fail-on", required_argument, NULL, OPT_FAIL_ON},
     {"no-decode", no_argument, NULL, OPT_NO_DECODE},
     {"quiet", no_argument, NULL, 'q'},
     {"silent", no_argument, NULL, 'q'},
@@ -1089,6 +1122,7 @@ int cmd_logs(int argc, char **argv) {
     logs_opts o;
     memset(&o, 0, sizeof o);
     o.scan.kind_mask = (1u << DEFUSE_KIND_COUNT) - 1;
+    o.fail_mask = LOGS_FAIL_DEFAULT;
     o.scan.max_line = 16u * 1024u * 1024u;
     o.progress = -1;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1105,7 +1139,11 @@ int cmd_logs(int argc, char **argv) {
         case 'F': o.follow = 1; break;
         case OPT_FROM_START: o.from_start = 1; break;
         case OPT_KIND:
-            if (parse_kinds(optarg, &o.scan.kind_mask) < 0)
+            if (parse_kinds(optarg, &o.scan.kind_mask, "--kind", 0) < 0)
+                return EXIT_ERROR;
+            break;
+        case OPT_FAIL_ON:
+            if (parse_kinds(optarg, &o.fail_mask, "--fail-on", 1) < 0)
                 return EXIT_ERROR;
             break;
         case OPT_NO_DECODE: o.scan.flags |= DEFUSE_SCAN_NO_DECODE; break;
@@ -1141,7 +1179,7 @@ int cmd_logs(int argc, char **argv) {
                 return EXIT_ERROR;
             }
             break;
-        case 'h': fputs(cli_help_logs, stdout); return EXIT_CLEAN;
+        case 'h': print_help(); return EXIT_CLEAN;
         default:
             fprintf(stderr, "Run 'defuse logs --help' for the options.\n");
             return EXIT_ERROR;
@@ -1237,7 +1275,7 @@ int cmd_logs(int argc, char **argv) {
     }
     if (st.had_error)
         status = EXIT_ERROR;
-    else if (st.findings)
+    else if (st.failing)
         status = EXIT_FOUND;
     return status;
 }

@@ -53,7 +53,8 @@ static int run_scan(int argc, char **argv) {
 }
 
 static const command commands[] = {
-    {"logs", cmd_logs, cli_help_logs, "find Log4Shell-class attempts in logs (live or archived)"},
+    /* NULL: logs prints its own help (longer than one C string may be). */
+    {"logs", cmd_logs, NULL, "find Log4Shell-class attempts in logs (live or archived)"},
     {"explain", cmd_explain, cli_help_explain, "deobfuscate one payload step by step"},
     {"scan", run_scan, NULL, "inventory log4j/commons-text, CVEs, safe mitigation"},
     {"honeypot", run_honeypot, NULL, "tripwire listener capturing HTTP, LDAP, RMI, DNS callbacks"},

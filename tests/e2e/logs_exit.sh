@@ -21,9 +21,21 @@ expect_grep "nothere.log" err.txt "error names the file"
 "$DEFUSE" logs -q --summary hit.log > out.txt; expect_rc 1 $? "-q --summary"
 [ -s out.txt ] && fail "-q --summary printed something" || ok "-q beats --summary"
 "$DEFUSE" logs -q clean.log; expect_rc 0 $? "-q clean"
-"$DEFUSE" logs --kind=lookup hit.log > out.txt; expect_rc 1 $? "--kind=lookup"
+"$DEFUSE" logs --kind=lookup hit.log > out.txt; expect_rc 0 $? "--kind=lookup: a lookup alone does not fail (--fail-on default)"
 expect_nogrep ": jndi" out.txt "--kind=lookup hides jndi"
 expect_grep "hit.log:2: lookup" out.txt "--kind=lookup shows the lookup"
+# --fail-on: which kinds make the exit status 1. Default: those log4j acts
+# on with a request (jndi, text4shell, recursion), as the nginx module blocks.
+printf 'a ${env:USER}
+b $${jndi:ldap://x.example/a}
+' > quiet.log
+"$DEFUSE" logs quiet.log > out.txt; expect_rc 0 $? "lookup and inert findings only: exit 0 by default"
+expect_grep "quiet.log:1: lookup" out.txt "... but they are printed"
+"$DEFUSE" logs --fail-on=any quiet.log > /dev/null; expect_rc 1 $? "--fail-on=any"
+"$DEFUSE" logs --fail-on=inert quiet.log > /dev/null; expect_rc 1 $? "--fail-on=inert"
+"$DEFUSE" logs --fail-on=none hit.log > /dev/null; expect_rc 0 $? "--fail-on=none"
+"$DEFUSE" logs --fail-on=bogus hit.log 2> err.txt; expect_rc 2 $? "--fail-on=bogus"
+expect_grep "fail-on" err.txt "--fail-on error names the option"
 "$DEFUSE" logs --kind=text4shell,recursion hit.log > out.txt; expect_rc 0 $? "--kind filter decides the status"
 "$DEFUSE" logs --kind=bogus hit.log 2> err.txt; expect_rc 2 $? "unknown kind"
 expect_grep "bogus" err.txt "unknown kind named"
