@@ -10,7 +10,7 @@ PKGS=(
   libcmocka-dev libsqlite3-dev libhyperscan-dev zlib1g-dev libbz2-dev liblzma-dev libzstd-dev
   # real peers for end-to-end tests
   default-jdk-headless liblog4j2-java nginx nginx-dev libpcre2-dev libssl-dev
-  ldap-utils curl python3 file zstd xz-utils bzip2 lz4 zip unzip
+  ldap-utils curl python3 python3-yaml file zstd xz-utils bzip2 lz4 zip unzip
 )
 if [ "${1:-}" = "--bench" ]; then
   PKGS+=(ripgrep wrk hyperfine libnginx-mod-http-modsecurity modsecurity-crs time valgrind linux-perf libcommons-compress-java)
