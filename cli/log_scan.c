@@ -48,6 +48,8 @@ struct lscan {
     uint64_t fields_line; /* the line whose fields are in `fields` (0: none) */
     int fields_done;
     lf_fields fields;
+    int line_has_time; /* the time of the text being scanned (detect()) */
+    int64_t line_ms;
     int err; /* first allocation failure in the callback */
 
     /* The join window (multi-line events, see "multi-line events"): the
@@ -225,6 +227,7 @@ void lrec_free(lrec *r) {
     free(r->host);
     free(r->exfil);
     free(r->command);
+    free(r->line_text);
     free(r);
 }
 
@@ -337,6 +340,19 @@ static int on_finding(const defuse_finding *f, void *user) {
     r->end_line = end_line;
     r->kind = f->kind;
     r->hour = LF_NO_HOUR;
+    r->has_time = s->line_has_time;
+    r->time_ms = s->line_ms;
+    if (s->o->want_line && !s->o->quiet) {
+        size_t k = s->cur_len < LSCAN_LINE_MAX ? s->cur_len : LSCAN_LINE_MAX;
+        if (k && s->cur[k - 1] == '\r')
+            k--;
+        if (!(r->line_text = malloc(k + 1)))
+            goto oom;
+        memcpy(r->line_text, s->cur, k);
+        r->line_text[k] = '\0';
+        r->line_len = k;
+        r->line_full = s->cur_len;
+    }
     if (!s->o->quiet) {
         if (s->o->json) {
             /* src_ip and time hold only address and time characters (no
@@ -458,10 +474,10 @@ static int detect(lscan *s, const char *p, size_t n) {
      * times and marks what depends on it). */
     int64_t ms;
     int tz;
-    if (defuse_log_time(p, n, &ms, &tz, NULL) == 0)
-        defuse_scanner_set_time(s->sc, ms, tz);
-    else
-        defuse_scanner_set_time(s->sc, DEFUSE_TIME_UNKNOWN, 0);
+    s->line_has_time = defuse_log_time(p, n, &ms, &tz, NULL) == 0;
+    s->line_ms = s->line_has_time ? ms : 0;
+    defuse_scanner_set_time(s->sc, s->line_has_time ? ms : DEFUSE_TIME_UNKNOWN,
+                            s->line_has_time ? tz : 0);
     /* Every caller found a candidate in the text: the scan need not look
      * for one again. */
     int r = defuse_scan(s->sc, p, n, s->o->flags | DEFUSE__SCAN_HAS_CANDIDATE, on_finding, s);

@@ -87,6 +87,16 @@ static const char *const help_logs[] = {
     "                    A directory: its files and those created later (from\n"
     "                    their start); rotated copies (x.1, x.gz) skipped.\n"
     "    --from-start    With --follow, scan the existing content first.\n"
+    "    --line          Show the matching line under each finding (defanged,\n"
+    "                    its first 512 bytes; with --json, in \"text\").\n"
+    "    -l, --files-with-matches  Print only the names of files with findings.\n"
+    "    -c, --count     Print FILE:N, the findings per file (files with none\n"
+    "                    are not listed).\n"
+    "    --heading       Print each file's name once, above its findings.\n"
+    "    --since=TIME, --until=TIME  Report only lines written from TIME on\n"
+    "                    (before TIME), by the line's own timestamp: a date\n"
+    "                    (2021-12-10, UTC), a time (2021-12-10T13:00:00Z) or\n"
+    "                    an age (90m, 24h, 7d). Lines without one are kept.\n"
     "    --kind=LIST     Report only these kinds (comma-separated: jndi,\n"
     "                    text4shell, recursion, lookup, inert). Default: all.\n"
     "    --fail-on=LIST  Kinds whose findings make the exit status 1 (same\n"
@@ -123,6 +133,38 @@ static void print_help(void) {
 
 /* ---- options ------------------------------------------------------------- */
 
+/* --since/--until TIME into UTC ms: "7d", "24h", "30m", "90s" before now; a
+ * date "YYYY-MM-DD" (midnight UTC); or a timestamp defuse_log_time() reads
+ * (ISO 8601 with or without zone, UTC assumed without). */
+static int parse_when(const char *s, int64_t *ms) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    static const struct {
+        char unit;
+        int64_t ms;
+    } units[] = {{'s', 1000}, {'m', 60000}, {'h', 3600000}, {'d', 86400000}};
+    for (size_t k = 0; k < sizeof units / sizeof *units; k++) {
+        if (end != s && end[0] == units[k].unit && !end[1] && !errno && v >= 0 &&
+            v <= 100LL * 365 * 86400) {
+            struct timespec now;
+            clock_gettime(CLOCK_REALTIME, &now);
+            *ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 - v * units[k].ms;
+            return 0;
+        }
+    }
+    char buf[64];
+    size_t n = strlen(s);
+    if (n == 10 && s[4] == '-' && s[7] == '-') {
+        snprintf(buf, sizeof buf, "%sT00:00:00Z", s);
+        s = buf, n = strlen(buf);
+    }
+    int tz;
+    if (n < 16 || n > 40 || defuse_log_time(s, n, ms, &tz, NULL) != 0)
+        return -1;
+    return 0;
+}
+
 /* The kinds that fail a run by default: those log4j acts on with a request,
  * the ones the nginx module blocks.  A `lookup` (recon, victim values with
  * no request) or an `inert` payload is printed but, alone, exits 0, so a
@@ -137,6 +179,11 @@ typedef struct logs_opts {
     int jobs;
     int progress; /* -1 auto */
     unsigned fail_mask; /* kinds whose findings make the exit status 1 */
+    int files_only;     /* -l: the names of files with findings */
+    int count_only;     /* -c: findings per file */
+    int heading;        /* --heading: the file name once, above its findings */
+    int have_since, have_until; /* --since/--until: the line's time range */
+    int64_t since_ms, until_ms;
     int follow_symlinks;
     int colour;
 } logs_opts;
@@ -300,9 +347,79 @@ typedef struct outstate {
     char *err_text;       /* and its text: the chunks of one file say it once */
     uint64_t unreadable;  /* files with an error record (for --summary) */
     const char *unread_last;
+    char *cur_file;       /* the file of the last finding printed (-l, -c, --heading) */
+    uint64_t cur_count;   /* its findings (-c) */
 } outstate;
 
 static void output_record_now(outstate *st, const char *file, uint64_t base, lrec *r);
+
+/* -c: prints the count of the file whose findings just ended. */
+static void flush_count(outstate *st) {
+    if (!st->o->count_only || !st->cur_file || !st->cur_count)
+        return;
+    if (st->o->scan.json) {
+        char *n = json_name(st->cur_file);
+        printf("{\"file\":%s,\"count\":%llu}\n", n ? n : "null",
+               (unsigned long long)st->cur_count);
+        free(n);
+    } else {
+        put_name(stdout, st->cur_file);
+        printf(":%llu\n", (unsigned long long)st->cur_count);
+    }
+    st->cur_count = 0;
+}
+
+/* A finding of `file`: true when it starts a new file (-l, -c, --heading). */
+static int file_changes(outstate *st, const char *file) {
+    if (st->cur_file && strcmp(st->cur_file, file) == 0)
+        return 0;
+    flush_count(st);
+    free(st->cur_file);
+    st->cur_file = strdup(file);
+    return 1;
+}
+
+/* --line: the matching line under its finding, defanged, cut at
+ * LSCAN_LINE_MAX bytes (the rest counted). */
+static void put_line_text(const lrec *r) {
+    char buf[LSCAN_LINE_MAX * 4 + 1];
+    defuse_defang(r->line_text, r->line_len, buf, sizeof buf);
+    printf("    %s", buf);
+    if (r->line_full > r->line_len)
+        printf(" ...[%llu more bytes]", (unsigned long long)(r->line_full - r->line_len));
+    putchar('\n');
+}
+
+/* --line with --json: the line as a JSON string ('$' as \u0024, control
+ * bytes escaped, bytes that are not UTF-8 read as Latin-1). */
+static void put_json_line(const lrec *r) {
+    static const char hx[] = "0123456789abcdef";
+    fputs(",\"text\":\"", stdout);
+    const unsigned char *p = (const unsigned char *)r->line_text;
+    for (size_t i = 0; i < r->line_len; i++) {
+        unsigned c = p[i];
+        size_t k = 0;
+        if (c >= 0xC2 && c <= 0xF4) { /* a whole UTF-8 sequence passes */
+            k = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+            for (size_t j = 1; j < k; j++)
+                if (i + j >= r->line_len || (p[i + j] & 0xC0) != 0x80)
+                    k = 0;
+        }
+        if (k) {
+            fwrite(p + i, 1, k, stdout);
+            i += k - 1;
+        } else if (c == '"' || c == '\\') {
+            printf("\\%c", (char)c);
+        } else if (c < 0x20 || c == '$' || c >= 0x7F) {
+            printf("\\u00%c%c", hx[c >> 4], hx[c & 15]);
+        } else {
+            putchar((int)c);
+        }
+    }
+    putchar('"');
+    if (r->line_full > r->line_len)
+        printf(",\"text_length\":%llu,\"text_truncated\":true", (unsigned long long)r->line_full);
+}
 
 /* Prints or accounts one record.  file is the display name; base is added
  * to the record's line.  Takes ownership of r. */
@@ -325,6 +442,12 @@ static void output_record_now(outstate *st, const char *file, uint64_t base, lre
     const logs_opts *o = st->o;
     uint64_t line = r->line ? base + r->line : 0;
     if (r->type == LREC_FINDING) {
+        /* --since/--until: a line outside the range is not reported; one
+         * without a time is (an attack is never hidden by a missing
+         * timestamp). */
+        if (r->has_time && ((o->have_since && r->time_ms < o->since_ms) ||
+                            (o->have_until && r->time_ms >= o->until_ms)))
+            goto done;
         st->findings++;
         if ((unsigned)r->kind < DEFUSE_KIND_COUNT && (o->fail_mask >> r->kind & 1u))
             st->failing++;
@@ -332,6 +455,24 @@ static void output_record_now(outstate *st, const char *file, uint64_t base, lre
             lsum_add(st->sum, r);
         if (o->scan.quiet || !r->text)
             goto done;
+        int fresh = (o->files_only || o->count_only || o->heading) && file_changes(st, file);
+        if (o->count_only) {
+            st->cur_count++;
+            goto done;
+        }
+        if (o->files_only) {
+            if (!fresh)
+                goto done;
+            if (o->scan.json) {
+                char *n = json_name(file);
+                printf("{\"file\":%s}\n", n ? n : "null");
+                free(n);
+            } else {
+                put_name(stdout, file);
+                putchar('\n');
+            }
+            goto flushed;
+        }
         if (o->scan.json) {
             if (st->last_for != file) {
                 free(st->last_name);
@@ -343,14 +484,37 @@ static void output_record_now(outstate *st, const char *file, uint64_t base, lre
             if (r->end_line)
                 snprintf(end, sizeof end, ",\"end_line\":%llu",
                          (unsigned long long)(base + r->end_line));
-            printf("{\"file\":%s,\"line\":%llu%s%s%s\n", st->last_name ? st->last_name : "null",
-                   (unsigned long long)line, end, *rest == '}' ? "" : ",", rest);
+            if (r->line_text) { /* the record's last '}' is moved after "text" */
+                size_t rl = strlen(rest);
+                printf("{\"file\":%s,\"line\":%llu%s%s%.*s",
+                       st->last_name ? st->last_name : "null", (unsigned long long)line, end,
+                       *rest == '}' ? "" : ",", (int)(rl ? rl - 1 : 0), rest);
+                put_json_line(r);
+                puts("}");
+            } else {
+                printf("{\"file\":%s,\"line\":%llu%s%s%s\n",
+                       st->last_name ? st->last_name : "null", (unsigned long long)line, end,
+                       *rest == '}' ? "" : ",", rest);
+            }
         } else {
             const int c = o->colour;
-            if (c)
+            if (o->heading && fresh) {
+                if (st->findings > 1)
+                    putchar('\n');
+                if (c)
+                    fputs("\033[35m", stdout);
+                put_name(stdout, file);
+                puts(c ? "\033[0m" : "");
+            }
+            if (c && !o->heading)
                 fputs("\033[35m", stdout);
-            put_name(stdout, file);
-            if (c)
+            if (!o->heading)
+                put_name(stdout, file);
+            if (o->heading)
+                printf("%s%llu%s: %s%s%s %s", c ? "\033[32m" : "", (unsigned long long)line,
+                       c ? "\033[0m" : "", c ? kind_colour[r->kind % DEFUSE_KIND_COUNT] : "",
+                       defuse_kind_name(r->kind), c ? "\033[0m" : "", r->text);
+            else if (c)
                 printf("\033[0m:\033[32m%llu\033[0m: %s%s\033[0m %s", (unsigned long long)line,
                        kind_colour[r->kind % DEFUSE_KIND_COUNT], defuse_kind_name(r->kind),
                        r->text);
@@ -361,7 +525,10 @@ static void output_record_now(outstate *st, const char *file, uint64_t base, lre
                 printf(" lines=%llu-%llu", (unsigned long long)line,
                        (unsigned long long)(base + r->end_line));
             putchar('\n');
+            if (r->line_text)
+                put_line_text(r);
         }
+    flushed:
         if (o->follow)
             fflush(stdout);
     } else {
@@ -1094,7 +1261,8 @@ static void on_signal(int sig) {
 
 enum {
     OPT_JSON = 256, OPT_SUMMARY, OPT_FROM_START, OPT_KIND, OPT_FAIL_ON, OPT_NO_DECODE, OPT_MAX_LINE,
-    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_FOLLOW_SYMLINKS, OPT_COLOR
+    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_FOLLOW_SYMLINKS, OPT_COLOR, OPT_LINE, OPT_HEADING,
+    OPT_SINCE, OPT_UNTIL
 };
 
 static const struct option long_opts[] = {
@@ -1104,6 +1272,12 @@ static const struct option long_opts[] = {
     {"from-start", no_argument, NULL, OPT_FROM_START},
     {"kind", required_argument, NULL, OPT_KIND},
     {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+    {"line", no_argument, NULL, OPT_LINE},
+    {"files-with-matches", no_argument, NULL, 'l'},
+    {"count", no_argument, NULL, 'c'},
+    {"heading", no_argument, NULL, OPT_HEADING},
+    {"since", required_argument, NULL, OPT_SINCE},
+    {"until", required_argument, NULL, OPT_UNTIL},
     {"no-decode", no_argument, NULL, OPT_NO_DECODE},
     {"quiet", no_argument, NULL, 'q'},
     {"silent", no_argument, NULL, 'q'},
@@ -1132,7 +1306,7 @@ int cmd_logs(int argc, char **argv) {
     optind = 1;
     opterr = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "Fqj:h", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "Fqj:hlc", long_opts, NULL)) != -1) {
         switch (c) {
         case OPT_JSON: o.scan.json = 1; break;
         case OPT_SUMMARY: o.summary = 1; break;
@@ -1142,6 +1316,22 @@ int cmd_logs(int argc, char **argv) {
             if (parse_kinds(optarg, &o.scan.kind_mask, "--kind", 0) < 0)
                 return EXIT_ERROR;
             break;
+        case OPT_LINE: o.scan.want_line = 1; break;
+        case 'l': o.files_only = 1; break;
+        case 'c': o.count_only = 1; break;
+        case OPT_HEADING: o.heading = 1; break;
+        case OPT_SINCE:
+        case OPT_UNTIL: {
+            int64_t *t = c == OPT_SINCE ? &o.since_ms : &o.until_ms;
+            if (parse_when(optarg, t) < 0) {
+                fprintf(stderr, "defuse logs: %s: cannot read '%s' as a time (2021-12-10, "
+                                "2021-12-10T13:00:00Z, 2021-12-10 13:00:00+01:00, 24h, 7d)\n",
+                        c == OPT_SINCE ? "--since" : "--until", optarg);
+                return EXIT_ERROR;
+            }
+            *(c == OPT_SINCE ? &o.have_since : &o.have_until) = 1;
+            break;
+        }
         case OPT_FAIL_ON:
             if (parse_kinds(optarg, &o.fail_mask, "--fail-on", 1) < 0)
                 return EXIT_ERROR;
@@ -1190,6 +1380,10 @@ int cmd_logs(int argc, char **argv) {
         colour = isatty(1) && !(nc && *nc) && !o.scan.json;
     }
     o.colour = colour;
+    if (o.files_only && o.count_only) {
+        fprintf(stderr, "defuse logs: -l and -c exclude each other\n");
+        return EXIT_ERROR;
+    }
     o.scan.want_summary = o.summary && !o.scan.quiet;
     /* No PATH with a terminal on stdin: say what is being read rather than
      * wait in silence (a '-' asks for it explicitly). */
@@ -1255,6 +1449,8 @@ int cmd_logs(int argc, char **argv) {
         free(jl.v);
     }
 
+    flush_count(&st);
+    free(st.cur_file);
     if (st.sum) {
         lsum_add_unreadable(st.sum, st.unreadable);
         if (o.scan.json) {

@@ -134,6 +134,11 @@ typedef struct lrec {
     defuse_kind kind;
     char *text;      /* finding: human rest of line (defanged) or JSON;
                         message: the reason */
+    char *line_text; /* finding, with want_line: the start of the matching
+                        line (at most LSCAN_LINE_MAX bytes, raw), else NULL */
+    size_t line_len, line_full; /* bytes in line_text; the line's length */
+    int has_time;    /* the line gave a time: time_ms (UTC ms) is valid */
+    int64_t time_ms;
     /* --summary data (only with want_summary) */
     char *src_ip;
     long long hour;
@@ -155,7 +160,11 @@ typedef struct lscan_opts {
     int json;            /* render JSON instead of human text */
     int want_summary;    /* fill the summary fields of records */
     int quiet;           /* no rendering at all (exit status only) */
+    int want_line;       /* keep the matching line in each finding record */
 } lscan_opts;
+
+/* Bytes of a matching line kept for --line (the rest is counted). */
+#define LSCAN_LINE_MAX 512u
 
 typedef struct lscan lscan;
 
