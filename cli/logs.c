@@ -92,6 +92,8 @@ static const char *const help_logs[] = {
     "    -l, --files-with-matches  Print only the names of files with findings.\n"
     "    -c, --count     Print FILE:N, the findings per file (files with none\n"
     "                    are not listed).\n"
+    "    -A, -B, -C N    Also print N lines after, before, or around each\n"
+    "                    finding (read again from the file; not for stdin).\n"
     "    --heading       Print each file's name once, above its findings.\n"
     "    --since=TIME, --until=TIME  Report only lines written from TIME on\n"
     "                    (before TIME), by the line's own timestamp: a date\n"
@@ -183,6 +185,8 @@ typedef struct logs_opts {
     int count_only;     /* -c: findings per file */
     int heading;        /* --heading: the file name once, above its findings */
     int have_since, have_until; /* --since/--until: the line's time range */
+    unsigned before, after;     /* -B/-A/-C: context lines around a finding */
+    int context;                /* one of them given */
     int64_t since_ms, until_ms;
     int follow_symlinks;
     int colour;
@@ -349,6 +353,7 @@ typedef struct outstate {
     const char *unread_last;
     char *cur_file;       /* the file of the last finding printed (-l, -c, --heading) */
     uint64_t cur_count;   /* its findings (-c) */
+    struct ctxr *ctx;     /* -A/-B/-C: the file read again for context lines */
 } outstate;
 
 static void output_record_now(outstate *st, const char *file, uint64_t base, lrec *r);
@@ -381,10 +386,10 @@ static int file_changes(outstate *st, const char *file) {
 
 /* --line: the matching line under its finding, defanged, cut at
  * LSCAN_LINE_MAX bytes (the rest counted). */
-static void put_line_text(const lrec *r) {
+static void put_line_text(const lrec *r, const char *indent) {
     char buf[LSCAN_LINE_MAX * 4 + 1];
     defuse_defang(r->line_text, r->line_len, buf, sizeof buf);
-    printf("    %s", buf);
+    printf("%s%s", indent, buf);
     if (r->line_full > r->line_len)
         printf(" ...[%llu more bytes]", (unsigned long long)(r->line_full - r->line_len));
     putchar('\n');
@@ -438,6 +443,140 @@ static void output_record(outstate *st, const char *file, uint64_t base, lrec *r
     pthread_mutex_unlock(&pr->mu);
 }
 
+/* ---- context lines (-A/-B/-C) ------------------------------------------------
+ * The output stage reads a file with findings a second time, forward only,
+ * and prints the lines around each finding: records come in line order per
+ * file, so one pass per file suffices, and the scan itself keeps no lines.
+ * Standard input cannot be read again: its findings get no context (said
+ * once).  Each context line is cut at LSCAN_LINE_MAX bytes like --line. */
+typedef struct ctxr {
+    char *name;         /* the file being read, NULL before the first */
+    lin_source *src;    /* NULL: no context for this file */
+    char blk[65536];
+    size_t blen, bpos;
+    char line[LSCAN_LINE_MAX];
+    size_t llen, lfull; /* bytes kept of the last line read; its length */
+    uint64_t next;      /* the number of the next line to read */
+    uint64_t printed;   /* the last line printed (context or finding) */
+    uint64_t after_to;  /* context lines still due after a finding, up to it */
+    int groups;         /* groups printed in this file ("--" between) */
+} ctxr;
+
+/* Reads the next line into c->line; returns 0 at the end of the file. */
+static int ctx_read(ctxr *c) {
+    c->llen = c->lfull = 0;
+    int got = 0;
+    for (;;) {
+        if (c->bpos == c->blen) {
+            char err[128];
+            ssize_t r = lin_read(c->src, c->blk, sizeof c->blk, err, sizeof err);
+            if (r <= 0)
+                return got;
+            c->blen = (size_t)r, c->bpos = 0;
+        }
+        got = 1;
+        const char *b = c->blk + c->bpos, *e = memchr(b, '\n', c->blen - c->bpos);
+        size_t n = e ? (size_t)(e - b) : c->blen - c->bpos;
+        size_t keep = n < sizeof c->line - c->llen ? n : sizeof c->line - c->llen;
+        memcpy(c->line + c->llen, b, keep);
+        c->llen += keep, c->lfull += n;
+        c->bpos += n + (e ? 1 : 0);
+        if (e)
+            break;
+    }
+    c->next++;
+    if (c->llen && c->line[c->llen - 1] == '\r')
+        c->llen--;
+    return 1;
+}
+
+static void ctx_print(const outstate *st, const ctxr *c, uint64_t n) {
+    lrec r = {0};
+    r.line_text = (char *)(uintptr_t)c->line;
+    r.line_len = c->llen, r.line_full = c->lfull;
+    if (st->o->scan.json) {
+        char *nm = json_name(c->name);
+        printf("{\"file\":%s,\"line\":%llu,\"type\":\"context\"", nm ? nm : "null",
+               (unsigned long long)n);
+        free(nm);
+        put_json_line(&r);
+        puts("}");
+        return;
+    }
+    if (!st->o->heading)
+        put_name(stdout, c->name);
+    printf(st->o->heading ? "%llu- " : "-%llu- ", (unsigned long long)n);
+    put_line_text(&r, "");
+}
+
+/* Prints the context lines still due after the last finding, up to line
+ * `until` (exclusive; 0: all that are due). */
+static void ctx_after(outstate *st, uint64_t until) {
+    ctxr *c = st->ctx;
+    if (!c || !c->src)
+        return;
+    uint64_t to = c->after_to;
+    if (until && until - 1 < to)
+        to = until - 1;
+    while (c->printed < to && c->next == c->printed + 1 && ctx_read(c))
+        ctx_print(st, c, ++c->printed);
+}
+
+/* Before a finding at line L of file: switches files, prints what is due
+ * after the previous finding and the -B lines before this one, and reads
+ * line L. */
+static void ctx_before(outstate *st, const char *file, uint64_t L) {
+    ctxr *c = st->ctx;
+    if (!c->name || strcmp(c->name, file) != 0) {
+        ctx_after(st, 0);
+        if (c->src)
+            lin_close(c->src);
+        free(c->name);
+        memset(c, 0, sizeof *c);
+        c->name = strdup(file);
+        c->next = 1;
+        lin_info info;
+        char err[256];
+        if (!c->name || !strcmp(file, "(standard input)") ||
+            lin_open(&c->src, file, 0, -1, &info, err, sizeof err) < 0 || info.u16view) {
+            if (c->src)
+                lin_close(c->src);
+            c->src = NULL;
+            fputs("defuse: ", stderr);
+            put_name(stderr, file);
+            fputs(": cannot be read again: no context lines\n", stderr);
+        }
+    }
+    if (!c->src || L < c->next)
+        return;
+    ctx_after(st, L);
+    uint64_t from = L > st->o->before ? L - st->o->before : 1;
+    if (from <= c->printed)
+        from = c->printed + 1;
+    if (c->groups && from > c->printed + 1 && !st->o->scan.json)
+        puts("--");
+    c->groups++;
+    while (c->next < from && ctx_read(c)) /* skip to the first context line */
+        ;
+    while (c->next < L && ctx_read(c))
+        ctx_print(st, c, c->next - 1);
+    if (c->next == L)
+        ctx_read(c);
+    c->printed = L;
+    c->after_to = L + st->o->after;
+}
+
+static void ctx_end(outstate *st) {
+    if (!st->ctx)
+        return;
+    ctx_after(st, 0);
+    if (st->ctx->src)
+        lin_close(st->ctx->src);
+    free(st->ctx->name);
+    free(st->ctx);
+    st->ctx = NULL;
+}
+
 static void output_record_now(outstate *st, const char *file, uint64_t base, lrec *r) {
     const logs_opts *o = st->o;
     uint64_t line = r->line ? base + r->line : 0;
@@ -455,6 +594,8 @@ static void output_record_now(outstate *st, const char *file, uint64_t base, lre
             lsum_add(st->sum, r);
         if (o->scan.quiet || !r->text)
             goto done;
+        if (st->ctx && st->ctx->name && strcmp(st->ctx->name, file) != 0)
+            ctx_after(st, 0); /* the last file's lines, before a new heading */
         int fresh = (o->files_only || o->count_only || o->heading) && file_changes(st, file);
         if (o->count_only) {
             st->cur_count++;
@@ -473,6 +614,8 @@ static void output_record_now(outstate *st, const char *file, uint64_t base, lre
             }
             goto flushed;
         }
+        if (st->ctx && o->scan.json)
+            ctx_before(st, file, line);
         if (o->scan.json) {
             if (st->last_for != file) {
                 free(st->last_name);
@@ -506,6 +649,8 @@ static void output_record_now(outstate *st, const char *file, uint64_t base, lre
                 put_name(stdout, file);
                 puts(c ? "\033[0m" : "");
             }
+            if (st->ctx)
+                ctx_before(st, file, line);
             if (c && !o->heading)
                 fputs("\033[35m", stdout);
             if (!o->heading)
@@ -526,7 +671,7 @@ static void output_record_now(outstate *st, const char *file, uint64_t base, lre
                        (unsigned long long)(base + r->end_line));
             putchar('\n');
             if (r->line_text)
-                put_line_text(r);
+                put_line_text(r, "    ");
         }
     flushed:
         if (o->follow)
@@ -1273,6 +1418,9 @@ static const struct option long_opts[] = {
     {"kind", required_argument, NULL, OPT_KIND},
     {"fail-on", required_argument, NULL, OPT_FAIL_ON},
     {"line", no_argument, NULL, OPT_LINE},
+    {"after-context", required_argument, NULL, 'A'},
+    {"before-context", required_argument, NULL, 'B'},
+    {"context", required_argument, NULL, 'C'},
     {"files-with-matches", no_argument, NULL, 'l'},
     {"count", no_argument, NULL, 'c'},
     {"heading", no_argument, NULL, OPT_HEADING},
@@ -1306,7 +1454,7 @@ int cmd_logs(int argc, char **argv) {
     optind = 1;
     opterr = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "Fqj:hlc", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "Fqj:hlcA:B:C:", long_opts, NULL)) != -1) {
         switch (c) {
         case OPT_JSON: o.scan.json = 1; break;
         case OPT_SUMMARY: o.summary = 1; break;
@@ -1317,6 +1465,24 @@ int cmd_logs(int argc, char **argv) {
                 return EXIT_ERROR;
             break;
         case OPT_LINE: o.scan.want_line = 1; break;
+        case 'A':
+        case 'B':
+        case 'C': {
+            char *end;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (end == optarg || *end || errno || v < 0 || v > 10000) {
+                fprintf(stderr, "defuse logs: -%c wants a number of lines from 0 to 10000, not "
+                                "'%s'\n", c, optarg);
+                return EXIT_ERROR;
+            }
+            if (c != 'A')
+                o.before = (unsigned)v;
+            if (c != 'B')
+                o.after = (unsigned)v;
+            o.context = 1;
+            break;
+        }
         case 'l': o.files_only = 1; break;
         case 'c': o.count_only = 1; break;
         case OPT_HEADING: o.heading = 1; break;
@@ -1384,6 +1550,12 @@ int cmd_logs(int argc, char **argv) {
         fprintf(stderr, "defuse logs: -l and -c exclude each other\n");
         return EXIT_ERROR;
     }
+    if (o.context && (o.files_only || o.count_only || o.follow)) {
+        fprintf(stderr, "defuse logs: -A/-B/-C go with neither -l, -c nor --follow\n");
+        return EXIT_ERROR;
+    }
+    if (o.context)
+        o.scan.want_line = 1; /* the matching line, between its context lines */
     o.scan.want_summary = o.summary && !o.scan.quiet;
     /* No PATH with a terminal on stdin: say what is being read rather than
      * wait in silence (a '-' asks for it explicitly). */
@@ -1397,6 +1569,10 @@ int cmd_logs(int argc, char **argv) {
     outstate st;
     memset(&st, 0, sizeof st);
     st.o = &o;
+    if (o.context && !o.scan.quiet && !(st.ctx = calloc(1, sizeof *st.ctx))) {
+        fprintf(stderr, "defuse logs: out of memory\n");
+        return EXIT_ERROR;
+    }
     if (o.scan.want_summary && !(st.sum = lsum_new())) {
         fprintf(stderr, "defuse logs: out of memory\n");
         return EXIT_ERROR;
@@ -1450,6 +1626,7 @@ int cmd_logs(int argc, char **argv) {
     }
 
     flush_count(&st);
+    ctx_end(&st);
     free(st.cur_file);
     if (st.sum) {
         lsum_add_unreadable(st.sum, st.unreadable);

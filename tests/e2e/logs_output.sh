@@ -51,4 +51,44 @@ expect_nogrep 'late' out.txt "--until leaves out the later line"
 expect_grep 'early' out.txt "--since 100000d keeps 2021"
 "$DEFUSE" logs --since soon a.log 2> err.txt; expect_rc 2 $? "--since bad value"
 expect_grep "--since: cannot read 'soon'" err.txt "--since error names the option and value"
+# -A/-B/-C: the lines around each finding, read again from the file (also
+# through decompression); "--" between groups; JSON "type":"context".
+seq 1 20 | sed 's/^/plain line /' > c.log
+sed -i '5s/.*/x ${jndi:ldap:\/\/five.example\/a}/; 7s/.*/x ${jndi:ldap:\/\/seven.example\/a}/; 15s/.*/x ${jndi:ldap:\/\/fifteen.example\/a}/' c.log
+"$DEFUSE" logs -C 2 c.log > out.txt; expect_rc 1 $? "-C 2"
+cat > want.txt <<'W'
+c.log-3- plain line 3
+c.log-4- plain line 4
+c.log:5: jndi ldap[:]//five[.]example/a
+    x $\{jndi:ldap[:]//five[.]example/a}
+c.log-6- plain line 6
+c.log:7: jndi ldap[:]//seven[.]example/a
+    x $\{jndi:ldap[:]//seven[.]example/a}
+c.log-8- plain line 8
+c.log-9- plain line 9
+--
+c.log-13- plain line 13
+c.log-14- plain line 14
+c.log:15: jndi ldap[:]//fifteen[.]example/a
+    x $\{jndi:ldap[:]//fifteen[.]example/a}
+c.log-16- plain line 16
+c.log-17- plain line 17
+W
+cmp -s out.txt want.txt && ok "-C 2: context lines, shared between close findings, -- between groups" \
+  || fail "-C 2: $(diff want.txt out.txt | head -5)"
+gzip -c c.log > c.log.gz
+"$DEFUSE" logs -B 1 c.log.gz > out.txt
+expect_grep 'c.log.gz-14- plain line 14' out.txt "-B through decompression"
+"$DEFUSE" logs -A 1 --json c.log > out.json
+python3 -c '
+import json; v = [json.loads(l) for l in open("out.json")]
+ctx = [o["line"] for o in v if o.get("type") == "context"]
+assert ctx == [6, 8, 16], ctx
+assert all("kind" in o for o in v if o.get("type") != "context"), v' \
+  && ok "-A --json: context objects" || fail "-A --json"
+"$DEFUSE" logs -C 1 - < c.log > out.txt 2> err.txt; expect_rc 1 $? "-C on stdin"
+expect_grep "cannot be read again" err.txt "-C on stdin: said once that no context is shown"
+"$DEFUSE" logs -A x c.log 2> err.txt; expect_rc 2 $? "-A x refused"
+expect_grep "-A wants a number" err.txt "-A error names the option"
+"$DEFUSE" logs -C 1 -l c.log 2> /dev/null; expect_rc 2 $? "-C with -l refused"
 finish
