@@ -40,6 +40,7 @@
 #include <ngx_http.h>
 
 #include <stdlib.h>
+#include <zlib.h>
 
 #include <defuse.h>
 
@@ -65,6 +66,17 @@
  * (defuse_body_overflow block), as ModSecurity's
  * SecRequestBodyLimitAction Reject. */
 #define NGX_HTTP_DEFUSE_OVERFLOW_STATUS NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+
+/* A compressed body is inflated to at most defuse_body_limit bytes and at
+ * most this many times its compressed size (with a floor of
+ * NGX_HTTP_DEFUSE_INFLATE_FLOOR bytes, so that small bodies of repetitive
+ * text inflate whole): more is a bomb, handled as a body past the limit. */
+#define NGX_HTTP_DEFUSE_MAX_RATIO 200
+#define NGX_HTTP_DEFUSE_INFLATE_FLOOR (64 * 1024)
+/* Bytes of XML text content per byte of XML, at most (entities expand):
+ * more marks the request partially scanned (lib/bodytext.c bounds the
+ * work). */
+#define NGX_HTTP_DEFUSE_XML_GROWTH 8
 
 #define NGX_HTTP_DEFUSE_OVERFLOW_PASS 0
 #define NGX_HTTP_DEFUSE_OVERFLOW_BLOCK 1
@@ -1405,7 +1417,8 @@ ngx_http_defuse_scan_params(ngx_http_defuse_scan_t *sc, const u_char *body, size
  * partially scanned, and refused with 413 under defuse_body_overflow
  * block (unless a finding already refused it). */
 static void
-ngx_http_defuse_overflow(ngx_http_defuse_scan_t *sc, off_t all, off_t scanned)
+ngx_http_defuse_overflow(ngx_http_defuse_scan_t *sc, const char *event, off_t all,
+    off_t scanned)
 {
     ngx_http_defuse_ctx_t *ctx = sc->ctx;
     ngx_uint_t block;
@@ -1415,19 +1428,233 @@ ngx_http_defuse_overflow(ngx_http_defuse_scan_t *sc, off_t all, off_t scanned)
     ctx->partial = 1;
 
     ngx_log_error(NGX_LOG_WARN, sc->r->connection->log, 0,
-                  "defuse: %s a body of %O bytes past defuse_body_limit "
-                  "(%O bytes scanned)", block ? "refused" : "passed", all, scanned);
+                  "defuse: %s a body past defuse_body_limit (%s: %O bytes, "
+                  "%O scanned)", block ? "refused" : "passed", event, all, scanned);
 
     sc->part.data = (u_char *) "body";
     sc->part.len = 4;
     ngx_str_null(&sc->part_name);
-    ngx_http_defuse_log_partial(sc, "body_limit", block, all, scanned);
+    ngx_http_defuse_log_partial(sc, event, block, all, scanned);
 
     if (block) {
         ctx->verdict = NGX_HTTP_DEFUSE_BLOCK;
         ctx->status = NGX_HTTP_DEFUSE_OVERFLOW_STATUS;
         sc->stop = 1;
     }
+}
+
+/* The value of request header `name` (the first), or an empty string. */
+static ngx_str_t
+ngx_http_defuse_header_value(ngx_http_request_t *r, const char *name)
+{
+    ngx_list_part_t *part;
+    ngx_table_elt_t *h;
+    ngx_uint_t i;
+    ngx_str_t none = ngx_null_string;
+    size_t len = ngx_strlen(name);
+
+    for (part = &r->headers_in.headers.part; part; part = part->next) {
+        h = part->elts;
+        for (i = 0; i < part->nelts; i++) {
+            if (h[i].key.len == len
+                && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+            {
+                return h[i].value;
+            }
+        }
+    }
+    return none;
+}
+
+/* Whether s holds lit, any case. */
+static ngx_uint_t
+ngx_http_defuse_has(ngx_str_t *s, const char *lit)
+{
+    size_t k = ngx_strlen(lit), i;
+
+    for (i = 0; k <= s->len && i + k <= s->len; i++) {
+        if (ngx_strncasecmp(s->data + i, (u_char *) lit, k) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The charset parameter of a Content-Type value (quotes removed), or an
+ * empty string. */
+static ngx_str_t
+ngx_http_defuse_charset_param(ngx_str_t *ct)
+{
+    ngx_str_t v = ngx_null_string;
+    u_char *p, *end = ct->data + ct->len;
+    size_t i;
+
+    for (i = 0; i + 8 <= ct->len; i++) {
+        if (ngx_strncasecmp(ct->data + i, (u_char *) "charset=", 8) == 0) {
+            p = ct->data + i + 8;
+            if (p < end && *p == '"') {
+                p++;
+            }
+            v.data = p;
+            while (p < end && *p != ';' && *p != ',' && *p != ' ' && *p != '"') {
+                p++;
+            }
+            v.len = (size_t) (p - v.data);
+            break;
+        }
+    }
+    return v;
+}
+
+/*
+ * Inflates a Content-Encoding gzip/deflate body with zlib: gzip and zlib
+ * streams are told apart by their headers (what Java's GZIPInputStream and
+ * InflaterInputStream read), a raw deflate stream is tried when neither
+ * fits, and concatenated gzip members are read on as GZIPInputStream does.
+ * Output: at most min(limit, max(len * MAX_RATIO, INFLATE_FLOOR)) bytes in
+ * an ngx_alloc'd buffer; *over is set when there was more.  NULL when the
+ * body is not compressed data (or ENOMEM).
+ */
+static u_char *
+ngx_http_defuse_inflate(ngx_http_request_t *r, const u_char *in, size_t len, size_t limit,
+    size_t *out_len, ngx_uint_t *over)
+{
+    z_stream zs;
+    u_char *buf;
+    size_t cap;
+    int rc = Z_OK, bits;
+
+    *over = 0;
+    cap = len > limit / NGX_HTTP_DEFUSE_MAX_RATIO ? limit : len * NGX_HTTP_DEFUSE_MAX_RATIO;
+    cap = ngx_min(ngx_max(cap, NGX_HTTP_DEFUSE_INFLATE_FLOOR), limit);
+    buf = ngx_alloc(cap, r->connection->log);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    for (bits = 15 + 32; /* void */; bits = -15) {
+        ngx_memzero(&zs, sizeof(z_stream));
+        if (inflateInit2(&zs, bits) != Z_OK) {
+            ngx_free(buf);
+            return NULL;
+        }
+        zs.next_in = (Bytef *) in;
+        zs.avail_in = (uInt) ngx_min(len, (size_t) UINT_MAX);
+        zs.next_out = buf;
+        zs.avail_out = (uInt) cap;
+        for ( ;; ) {
+            rc = inflate(&zs, Z_NO_FLUSH);
+            if (rc == Z_STREAM_END && zs.avail_in > 0 && zs.avail_out > 0 && bits > 0) {
+                /* another gzip member */
+                if (inflateReset(&zs) != Z_OK) {
+                    break;
+                }
+                continue;
+            }
+            if (rc != Z_OK || zs.avail_out == 0 || zs.avail_in == 0) {
+                break;
+            }
+        }
+        *out_len = cap - zs.avail_out;
+        *over = zs.avail_out == 0 && rc != Z_STREAM_END;
+        inflateEnd(&zs);
+        if (*out_len > 0 || rc == Z_STREAM_END || bits < 0) {
+            break;
+        }
+    }
+
+    if (*out_len == 0 && rc != Z_STREAM_END) {
+        ngx_free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/*
+ * The body as the application decodes it before it logs: inflated
+ * (Content-Encoding gzip, x-gzip, deflate), then in UTF-8 (a declared
+ * UTF-16/32 charset, a BOM, or JSON's RFC 4627 auto-detection:
+ * defuse_charset_detect()), then for XML (a Content-Type naming xml, or a
+ * body starting "<?xml") its DOM text content (defuse_xml_text()).  Each
+ * step that changed the text is scanned as part "body:<step>".  Returns 1
+ * when inflating stopped at a bound (the caller handles it as a body past
+ * the limit).
+ */
+static ngx_uint_t
+ngx_http_defuse_scan_decoded(ngx_http_defuse_scan_t *sc, const u_char *buf, size_t n)
+{
+    ngx_http_request_t *r = sc->r;
+    ngx_str_t ce, ct, hint, name;
+    u_char *inflated = NULL, *wide = NULL, *xml = NULL;
+    const u_char *text = buf;
+    size_t tlen = n, skip, cap, xlen;
+    ngx_uint_t over = 0;
+    defuse_charset cs;
+    int cut;
+
+    ce = ngx_http_defuse_header_value(r, "Content-Encoding");
+    if (ce.len && (ngx_http_defuse_has(&ce, "gzip") || ngx_http_defuse_has(&ce, "deflate"))) {
+        inflated = ngx_http_defuse_inflate(r, buf, n, sc->conf->body_limit, &tlen, &over);
+        if (inflated) {
+            text = inflated;
+            ngx_str_set(&name, "inflated");
+            ngx_http_defuse_scan_part(sc, "body:", &name, text, tlen, 0);
+        } else {
+            tlen = n;
+        }
+    }
+
+    ct = r->headers_in.content_type ? r->headers_in.content_type->value
+                                    : (ngx_str_t) ngx_null_string;
+    hint = ngx_http_defuse_charset_param(&ct);
+    cs = defuse_charset_detect((const char *) text, tlen, (const char *) hint.data, hint.len,
+                               &skip);
+    if (cs != DEFUSE_CHARSET_UTF8 && !sc->stop) {
+        cap = (tlen - skip) / 2 * 3 + 4;
+        wide = ngx_alloc(cap, r->connection->log);
+        if (wide) {
+            tlen = defuse_charset_to_utf8(cs, (const char *) text + skip, tlen - skip,
+                                          (char *) wide, cap);
+            text = wide;
+            name.data = (u_char *) defuse_charset_name(cs);
+            name.len = ngx_strlen(name.data);
+            ngx_http_defuse_scan_part(sc, "body:", &name, text, tlen, 0);
+        }
+    } else {
+        text += skip;
+        tlen -= skip;
+    }
+
+    if (!sc->stop && tlen > 0
+        && (ngx_http_defuse_has(&ct, "xml")
+            || (tlen >= 5 && ngx_strncmp(text, "<?xml", 5) == 0))
+        && (memchr(text, '<', tlen) || memchr(text, '&', tlen)))
+    {
+        /* tlen is at most 1.5 * defuse_body_limit (a size_t from
+         * ngx_conf_set_size_slot): no overflow */
+        cap = ngx_min(tlen * NGX_HTTP_DEFUSE_XML_GROWTH + NGX_HTTP_DEFUSE_INFLATE_FLOOR,
+                      ngx_max(sc->conf->body_limit, NGX_HTTP_DEFUSE_INFLATE_FLOOR));
+        xml = ngx_alloc(cap, r->connection->log);
+        if (xml) {
+            xlen = defuse_xml_text((const char *) text, tlen, (char *) xml, cap, &cut);
+            ngx_str_set(&name, "xml");
+            ngx_http_defuse_scan_part(sc, "body:", &name, xml, xlen, 0);
+            if (cut && !sc->ctx->partial) {
+                /* an entity bomb or a runaway document: what is past the
+                 * bound was not scanned (a Java parser refuses such input) */
+                sc->ctx->partial = 1;
+                sc->part.data = (u_char *) "body:xml";
+                sc->part.len = 8;
+                ngx_str_null(&sc->part_name);
+                ngx_http_defuse_log_partial(sc, "xml_limit", 0, (off_t) tlen, (off_t) xlen);
+            }
+        }
+    }
+
+    ngx_free(inflated);
+    ngx_free(wide);
+    ngx_free(xml);
+    return over;
 }
 
 /* Scans the first body_limit bytes of the read body, from memory buffers
@@ -1443,7 +1670,7 @@ ngx_http_defuse_scan_body(ngx_http_defuse_scan_t *sc)
     off_t all = 0;
     ssize_t got;
     u_char *buf;
-    ngx_uint_t form, owned;
+    ngx_uint_t form, owned, over;
 
     if (rb == NULL || rb->bufs == NULL || sc->stop) {
         ngx_http_defuse_scan_params(sc, NULL, 0);
@@ -1500,6 +1727,7 @@ ngx_http_defuse_scan_body(ngx_http_defuse_scan_t *sc)
     if (!(form && sc->conf->ignore_args && r == r->main)) {
         ngx_http_defuse_scan_part(sc, "body", NULL, buf, n, 0);
     }
+    over = sc->stop ? 0 : ngx_http_defuse_scan_decoded(sc, buf, n);
     ngx_http_defuse_scan_params(sc, form ? buf : NULL, form ? n : 0);
 
     if (owned) {
@@ -1507,7 +1735,9 @@ ngx_http_defuse_scan_body(ngx_http_defuse_scan_t *sc)
     }
 
     if (all > (off_t) limit && !sc->stop) {
-        ngx_http_defuse_overflow(sc, all, (off_t) n);
+        ngx_http_defuse_overflow(sc, "body_limit", all, (off_t) n);
+    } else if (over && !sc->stop) {
+        ngx_http_defuse_overflow(sc, "inflate_limit", all, (off_t) n);
     }
 }
 

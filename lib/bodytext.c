@@ -1,0 +1,440 @@
+/*
+ * bodytext.c -- request bodies as a Java application reads them, for
+ * front ends that scan HTTP bodies (the nginx module; the honeypot may use
+ * it too): the Unicode encoding form a JSON/XML parser or a declared
+ * charset selects (defuse_charset_detect, defuse_charset_to_utf8), and the
+ * text content a DOM parser gives of an XML document (defuse_xml_text).
+ * A payload split by XML markup ("$<![CDATA[]]>{jndi:...}") or hidden in
+ * UTF-16 is one live "${" in what the application logs.
+ *
+ * Hand-written rather than iconv(3) and libxml2: the conversion is 40 lines
+ * over four fixed encodings (iconv would add a locale-dependent handle per
+ * call), and a real XML parser is the wrong tool: it refuses malformed
+ * input, resolves external entities, and expands entities without the
+ * bounds below -- here every input is processed as far as it goes, never
+ * fetched, and both output and work are bounded.
+ */
+#include "defuse.h"
+#include <stdbool.h>
+#include <string.h>
+
+/* ---- charsets ------------------------------------------------------------ */
+
+static const char *const cs_names[DEFUSE_CHARSET_COUNT] = {
+    [DEFUSE_CHARSET_UTF8] = "utf-8",       [DEFUSE_CHARSET_UTF16BE] = "utf-16be",
+    [DEFUSE_CHARSET_UTF16LE] = "utf-16le", [DEFUSE_CHARSET_UTF32BE] = "utf-32be",
+    [DEFUSE_CHARSET_UTF32LE] = "utf-32le",
+};
+
+const char *defuse_charset_name(defuse_charset cs) {
+    return (unsigned)cs < DEFUSE_CHARSET_COUNT ? cs_names[cs] : "unknown";
+}
+
+/* Declared charsets, compared case-insensitively.  "utf-16"/"utf-32" (and
+ * Java's "unicode") have no byte order: a BOM decides, else big-endian, as
+ * Java's decoders do. */
+static const struct {
+    const char *name;
+    defuse_charset cs;
+    bool bom_decides;
+} cs_hints[] = {
+    {"utf-16", DEFUSE_CHARSET_UTF16BE, true},   {"utf16", DEFUSE_CHARSET_UTF16BE, true},
+    {"unicode", DEFUSE_CHARSET_UTF16BE, true},  {"utf-16be", DEFUSE_CHARSET_UTF16BE, false},
+    {"utf-16le", DEFUSE_CHARSET_UTF16LE, false}, {"utf-32", DEFUSE_CHARSET_UTF32BE, true},
+    {"utf32", DEFUSE_CHARSET_UTF32BE, true},    {"utf-32be", DEFUSE_CHARSET_UTF32BE, false},
+    {"utf-32le", DEFUSE_CHARSET_UTF32LE, false}, {"ucs-2", DEFUSE_CHARSET_UTF16BE, true},
+    {"x-utf-16le-bom", DEFUSE_CHARSET_UTF16LE, false},
+};
+
+static bool eq_icase(const char *a, size_t alen, const char *b) {
+    size_t i;
+    for (i = 0; i < alen && b[i]; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if ((x >= 'A' && x <= 'Z' ? x | 0x20 : x) != y)
+            return false;
+    }
+    return i == alen && b[i] == '\0';
+}
+
+/* A BOM: its encoding and length, or 0. */
+static size_t bom(const unsigned char *b, size_t len, defuse_charset *cs) {
+    if (len >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 0xfe && b[3] == 0xff)
+        return *cs = DEFUSE_CHARSET_UTF32BE, 4;
+    if (len >= 4 && b[0] == 0xff && b[1] == 0xfe && b[2] == 0 && b[3] == 0)
+        return *cs = DEFUSE_CHARSET_UTF32LE, 4;
+    if (len >= 2 && b[0] == 0xfe && b[1] == 0xff)
+        return *cs = DEFUSE_CHARSET_UTF16BE, 2;
+    if (len >= 2 && b[0] == 0xff && b[1] == 0xfe)
+        return *cs = DEFUSE_CHARSET_UTF16LE, 2;
+    if (len >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf)
+        return *cs = DEFUSE_CHARSET_UTF8, 3;
+    return 0;
+}
+
+defuse_charset defuse_charset_detect(const char *buf, size_t len, const char *hint,
+                                     size_t hint_len, size_t *skip) {
+    const unsigned char *b = (const unsigned char *)buf;
+    defuse_charset cs = DEFUSE_CHARSET_UTF8, bcs = DEFUSE_CHARSET_UTF8;
+    size_t n = buf ? bom(b, len, &bcs) : 0, dummy;
+    if (!skip)
+        skip = &dummy;
+    *skip = 0;
+    if (!buf)
+        return cs;
+
+    /* 1. a declared UTF-16/32 charset (Spring hands the body to Jackson
+     * through a reader of that charset) */
+    for (size_t i = 0; hint && i < sizeof(cs_hints) / sizeof(cs_hints[0]); i++) {
+        if (!eq_icase(hint, hint_len, cs_hints[i].name))
+            continue;
+        cs = cs_hints[i].cs;
+        if (cs_hints[i].bom_decides && n && bcs != DEFUSE_CHARSET_UTF8) {
+            /* a UTF-16 BOM decides "utf-16"; a UTF-32 one "utf-32" */
+            bool w32 = cs == DEFUSE_CHARSET_UTF32BE;
+            bool b32 = bcs == DEFUSE_CHARSET_UTF32BE || bcs == DEFUSE_CHARSET_UTF32LE;
+            if (w32 == b32) {
+                *skip = n;
+                return bcs;
+            }
+        }
+        if (n && bcs == cs)
+            *skip = n;
+        return cs;
+    }
+    /* 2. a BOM (Jackson, Xerces) */
+    if (n) {
+        *skip = n;
+        return bcs;
+    }
+    /* 3. the zero bytes among the first four: Jackson's
+     * ByteSourceJsonBootstrapper (RFC 4627 section 3: UTF-32 by four bytes,
+     * then UTF-16 by two), which also covers XML 1.0 Appendix F's "<?" */
+    if (len >= 4) {
+        if (b[0] == 0 && b[1] == 0 && b[2] == 0 && b[3] != 0)
+            return DEFUSE_CHARSET_UTF32BE;
+        if (b[0] != 0 && b[1] == 0 && b[2] == 0 && b[3] == 0)
+            return DEFUSE_CHARSET_UTF32LE;
+    }
+    if (len >= 2) {
+        if (b[0] == 0 && b[1] != 0)
+            return DEFUSE_CHARSET_UTF16BE;
+        if (b[0] != 0 && b[1] == 0)
+            return DEFUSE_CHARSET_UTF16LE;
+    }
+    return cs;
+}
+
+static size_t put_cp(unsigned char *o, uint32_t cp) {
+    if (cp >= 0xd800 && cp <= 0xdfff)
+        cp = 0xfffd;
+    if (cp > 0x10ffff)
+        cp = 0xfffd;
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (unsigned char)(0xc0 | (cp >> 6));
+        o[1] = (unsigned char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xe0 | (cp >> 12));
+        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xf0 | (cp >> 18));
+    o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+    o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+    o[3] = (unsigned char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+size_t defuse_charset_to_utf8(defuse_charset cs, const char *buf, size_t len, char *out,
+                              size_t outsz) {
+    const unsigned char *b = (const unsigned char *)buf;
+    unsigned char *o = (unsigned char *)out, tmp[4];
+    size_t i = 0, n = 0, k;
+    if (!buf || !out)
+        return 0;
+    if (cs == DEFUSE_CHARSET_UTF8 || (unsigned)cs >= DEFUSE_CHARSET_COUNT) {
+        n = len < outsz ? len : outsz;
+        memcpy(out, buf, n);
+        return n;
+    }
+    size_t unit = cs == DEFUSE_CHARSET_UTF16BE || cs == DEFUSE_CHARSET_UTF16LE ? 2 : 4;
+    bool be = cs == DEFUSE_CHARSET_UTF16BE || cs == DEFUSE_CHARSET_UTF32BE;
+    while (i + unit <= len) {
+        uint32_t cp;
+        if (unit == 2) {
+            cp = be ? (uint32_t)b[i] << 8 | b[i + 1] : (uint32_t)b[i + 1] << 8 | b[i];
+            i += 2;
+            if (cp >= 0xd800 && cp <= 0xdbff && i + 2 <= len) {
+                uint32_t lo = be ? (uint32_t)b[i] << 8 | b[i + 1] : (uint32_t)b[i + 1] << 8 | b[i];
+                if (lo >= 0xdc00 && lo <= 0xdfff) {
+                    cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                    i += 2;
+                }
+            }
+        } else {
+            cp = be ? (uint32_t)b[i] << 24 | (uint32_t)b[i + 1] << 16 | (uint32_t)b[i + 2] << 8 | b[i + 3]
+                    : (uint32_t)b[i + 3] << 24 | (uint32_t)b[i + 2] << 16 | (uint32_t)b[i + 1] << 8 | b[i];
+            i += 4;
+        }
+        k = put_cp(tmp, cp);
+        if (n + k > outsz)
+            break;
+        memcpy(o + n, tmp, k);
+        n += k;
+    }
+    return n;
+}
+
+/* ---- XML text content ------------------------------------------------------ */
+
+/* Internal entities remembered per document, and the longest name. */
+#define XML_MAX_ENTITIES 64
+#define XML_MAX_NAME 128
+/* Entity references expanded inside entity values, nested. */
+#define XML_MAX_DEPTH 8
+/* Work units (bytes read, references followed) per input byte, plus a
+ * constant: a billion-laughs document stops here, not in memory. */
+#define XML_WORK_PER_BYTE 8
+#define XML_WORK_CONSTANT 65536
+
+typedef struct {
+    const char *name, *value;
+    size_t name_len, value_len;
+} xml_entity;
+
+typedef struct {
+    unsigned char *out;
+    size_t n, outsz;
+    size_t work, max_work;
+    bool cut;
+    xml_entity ent[XML_MAX_ENTITIES];
+    size_t nent;
+} xml_ctx;
+
+static void xput(xml_ctx *x, const void *s, size_t k) {
+    if (x->n + k > x->outsz) {
+        k = x->outsz - x->n;
+        x->cut = true;
+    }
+    memcpy(x->out + x->n, s, k);
+    x->n += k;
+}
+
+static bool spend(xml_ctx *x, size_t k) {
+    x->work += k;
+    if (x->work > x->max_work)
+        x->cut = true;
+    return !x->cut;
+}
+
+/* Offset of needle in s[i..e), or e. */
+static size_t find(const char *s, size_t i, size_t e, const char *needle) {
+    size_t k = strlen(needle);
+    for (; i + k <= e; i++)
+        if (s[i] == needle[0] && memcmp(s + i, needle, k) == 0)
+            return i;
+    return e;
+}
+
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+static bool starts(const char *s, size_t i, size_t e, const char *lit) {
+    size_t k = strlen(lit);
+    return i + k <= e && memcmp(s + i, lit, k) == 0;
+}
+
+/* The internal subset of a DOCTYPE at s[i..e) (after '['): records
+ * <!ENTITY name "value"> (general, internal; the first declaration wins);
+ * returns the offset after the closing "]". */
+static size_t xml_subset(xml_ctx *x, const char *s, size_t i, size_t e) {
+    while (i < e && s[i] != ']') {
+        if (starts(s, i, e, "<!--")) {
+            i = find(s, i + 4, e, "-->");
+            i = i < e ? i + 3 : e;
+        } else if (starts(s, i, e, "<!ENTITY")) {
+            size_t p = i + 8, ns, ne;
+            while (p < e && is_space(s[p]))
+                p++;
+            bool param = p < e && s[p] == '%';
+            if (param)
+                p++;
+            while (p < e && is_space(s[p]))
+                p++;
+            ns = p;
+            while (p < e && !is_space(s[p]) && s[p] != '"' && s[p] != '\'' && s[p] != '>')
+                p++;
+            ne = p;
+            while (p < e && is_space(s[p]))
+                p++;
+            if (p < e && (s[p] == '"' || s[p] == '\'')) {
+                char q = s[p];
+                size_t vs = ++p;
+                while (p < e && s[p] != q)
+                    p++;
+                bool known = false;
+                for (size_t k = 0; k < x->nent; k++)
+                    known |= x->ent[k].name_len == ne - ns &&
+                             memcmp(x->ent[k].name, s + ns, ne - ns) == 0;
+                if (!param && !known && ne > ns && ne - ns <= XML_MAX_NAME &&
+                    x->nent < XML_MAX_ENTITIES)
+                    x->ent[x->nent++] = (xml_entity){s + ns, s + vs, ne - ns, p - vs};
+                if (p < e)
+                    p++;
+            }
+            /* to the end of the declaration (SYSTEM/PUBLIC ids are skipped,
+             * never fetched) */
+            while (p < e && s[p] != '>') {
+                if (s[p] == '"' || s[p] == '\'') {
+                    char q = s[p++];
+                    while (p < e && s[p] != q)
+                        p++;
+                }
+                if (p < e)
+                    p++;
+            }
+            i = p < e ? p + 1 : e;
+        } else if (s[i] == '"' || s[i] == '\'') {
+            char q = s[i++];
+            while (i < e && s[i] != q)
+                i++;
+            if (i < e)
+                i++;
+        } else {
+            i++;
+        }
+        if (!spend(x, 1))
+            return e;
+    }
+    return i < e ? i + 1 : e;
+}
+
+static void xml_content(xml_ctx *x, const char *s, size_t e, unsigned depth, bool top);
+
+/* A reference at s[i] == '&': its replacement written; returns the offset
+ * after it. */
+static size_t xml_ref(xml_ctx *x, const char *s, size_t i, size_t e, unsigned depth) {
+    static const struct {
+        const char *name;
+        char c;
+    } predefined[] = {{"lt", '<'}, {"gt", '>'}, {"amp", '&'}, {"quot", '"'}, {"apos", '\''}};
+    size_t semi = i + 1;
+    while (semi < e && semi - i <= XML_MAX_NAME + 2 && s[semi] != ';' && s[semi] != '&' &&
+           s[semi] != '<' && !is_space(s[semi]))
+        semi++;
+    if (semi >= e || s[semi] != ';' || semi == i + 1) {
+        xput(x, "&", 1);
+        return i + 1;
+    }
+    const char *name = s + i + 1;
+    size_t nl = semi - i - 1;
+    if (name[0] == '#') {
+        uint32_t cp = 0;
+        bool hex = nl > 1 && (name[1] == 'x' || name[1] == 'X'), ok = nl > (hex ? 2u : 1u);
+        for (size_t k = hex ? 2 : 1; k < nl && ok; k++) {
+            char c = name[k];
+            int v = c >= '0' && c <= '9' ? c - '0'
+                    : hex && c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : hex && c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                  : -1;
+            ok = v >= 0;
+            cp = cp * (hex ? 16u : 10u) + (uint32_t)(v < 0 ? 0 : v);
+            if (cp > 0x10ffff)
+                ok = false;
+        }
+        if (ok) {
+            unsigned char tmp[4];
+            xput(x, tmp, put_cp(tmp, cp));
+        } else {
+            xput(x, s + i, semi + 1 - i);
+        }
+        return semi + 1;
+    }
+    for (size_t k = 0; k < sizeof(predefined) / sizeof(predefined[0]); k++)
+        if (strlen(predefined[k].name) == nl && memcmp(predefined[k].name, name, nl) == 0) {
+            xput(x, &predefined[k].c, 1);
+            return semi + 1;
+        }
+    for (size_t k = 0; k < x->nent; k++)
+        if (x->ent[k].name_len == nl && memcmp(x->ent[k].name, name, nl) == 0) {
+            if (depth < XML_MAX_DEPTH && spend(x, 1))
+                xml_content(x, x->ent[k].value, x->ent[k].value_len, depth + 1, false);
+            else
+                x->cut = true;
+            return semi + 1;
+        }
+    xput(x, s + i, semi + 1 - i); /* unknown: kept as written */
+    return semi + 1;
+}
+
+/* Content s[0..e): text and references kept, markup dropped, CDATA
+ * unwrapped; the DOCTYPE's internal subset read (top level only). */
+static void xml_content(xml_ctx *x, const char *s, size_t e, unsigned depth, bool top) {
+    size_t i = 0, j;
+    while (i < e && !x->cut) {
+        if (s[i] == '&') {
+            i = xml_ref(x, s, i, e, depth);
+        } else if (s[i] != '<') {
+            for (j = i; j < e && s[j] != '&' && s[j] != '<'; j++)
+                ;
+            if (!spend(x, j - i))
+                return;
+            xput(x, s + i, j - i);
+            i = j;
+        } else if (starts(s, i, e, "<![CDATA[")) {
+            j = find(s, i + 9, e, "]]>");
+            if (!spend(x, j - i))
+                return;
+            xput(x, s + i + 9, j - i - 9);
+            i = j < e ? j + 3 : e;
+        } else if (starts(s, i, e, "<!--")) {
+            j = find(s, i + 4, e, "-->");
+            i = j < e ? j + 3 : e;
+        } else if (starts(s, i, e, "<?")) {
+            j = find(s, i + 2, e, "?>");
+            i = j < e ? j + 2 : e;
+        } else if (top && starts(s, i, e, "<!DOCTYPE")) {
+            for (j = i + 9; j < e && s[j] != '[' && s[j] != '>'; j++)
+                ;
+            if (j < e && s[j] == '[')
+                j = xml_subset(x, s, j + 1, e);
+            while (j < e && s[j] != '>')
+                j++;
+            i = j < e ? j + 1 : e;
+        } else {
+            /* a tag: to its '>', attribute values may hold '>' */
+            for (j = i + 1; j < e && s[j] != '>'; j++)
+                if (s[j] == '"' || s[j] == '\'') {
+                    char q = s[j++];
+                    while (j < e && s[j] != q)
+                        j++;
+                    if (j >= e)
+                        break;
+                }
+            i = j < e ? j + 1 : e;
+        }
+        if (!spend(x, 1))
+            return;
+    }
+}
+
+size_t defuse_xml_text(const char *buf, size_t len, char *out, size_t outsz, int *truncated) {
+    xml_ctx x;
+    if (truncated)
+        *truncated = 0;
+    if (!buf || !out)
+        return 0;
+    memset(&x, 0, sizeof(x));
+    x.out = (unsigned char *)out;
+    x.outsz = outsz;
+    x.max_work = len * XML_WORK_PER_BYTE + XML_WORK_CONSTANT;
+    xml_content(&x, buf, len, 0, true);
+    if (truncated)
+        *truncated = x.cut;
+    return x.n;
+}
