@@ -948,6 +948,74 @@ ngx_http_defuse_on_finding(const defuse_finding *f, void *user)
     return 0;
 }
 
+/*
+ * Whether buf[0..len) can only hold lookups that log4j resolves from the
+ * configuration's properties, never JNDI, a script or a recursion: it has
+ * no ':' (every prefixed lookup "${jndi:", default value "${x:-y}" and
+ * case-mapping "${lower:" needs one) and nothing libdefuse would decode
+ * into one: no escape start ('%', '\\', '&'; '=' of quoted-printable and
+ * MIME words) and no Base64 trigger (the word "basic" in any case, a JWT's
+ * "eyJ").  Benign templates such as "${user.name} ${HOME}" are such text:
+ * a 4 KB header of them cost ~30 us of emulation, this check ~2 us.  The
+ * library reports nothing for such text (checked over the corpus payload
+ * lists and 200,000 random strings of "${", "}", lookup names and
+ * Unicode letters; tests/e2e/nginx_templates.sh keeps recall around it).
+ */
+/* Whether a word holds a zero byte (exact as to existence). */
+#define NGX_HTTP_DEFUSE_ONES 0x0101010101010101ULL
+#define NGX_HTTP_DEFUSE_HAS0(w) \
+    (((w) - NGX_HTTP_DEFUSE_ONES) & ~(w) & (NGX_HTTP_DEFUSE_ONES * 0x80))
+#define NGX_HTTP_DEFUSE_HAS(w, c) NGX_HTTP_DEFUSE_HAS0((w) ^ (NGX_HTTP_DEFUSE_ONES * (c)))
+
+/* The byte test of ngx_http_defuse_inert() at i: 0 rules the shortcut
+ * out. */
+static ngx_uint_t
+ngx_http_defuse_inert_at(const u_char *buf, size_t len, size_t i)
+{
+    switch (buf[i]) {
+    case ':': case '%': case '\\': case '&': case '=':
+        return 0;
+    case 'b': case 'B':
+        return !(len - i >= 5 && ngx_strncasecmp((u_char *) buf + i, (u_char *) "basic", 5) == 0);
+    default:
+        return 1;
+    }
+}
+
+static ngx_uint_t
+ngx_http_defuse_inert(const u_char *buf, size_t len, unsigned flags)
+{
+    uint64_t w;
+    size_t i, k;
+
+    if ((flags & DEFUSE_SCAN_BASIC_AUTH) || memmem(buf, len, "eyJ", 3) != NULL) {
+        return 0;
+    }
+    /* eight bytes at a time (SWAR): most words hold none of the bytes */
+    for (i = 0; i + 8 <= len; i += 8) {
+        ngx_memcpy(&w, buf + i, 8);
+        if (NGX_HTTP_DEFUSE_HAS(w, ':') | NGX_HTTP_DEFUSE_HAS(w, '%')
+            | NGX_HTTP_DEFUSE_HAS(w, '\\') | NGX_HTTP_DEFUSE_HAS(w, '&')
+            | NGX_HTTP_DEFUSE_HAS(w, '='))
+        {
+            return 0;
+        }
+        if (NGX_HTTP_DEFUSE_HAS(w | NGX_HTTP_DEFUSE_ONES * 0x20, 'b')) {
+            for (k = i; k < i + 8; k++) {
+                if (!ngx_http_defuse_inert_at(buf, len, k)) {
+                    return 0;
+                }
+            }
+        }
+    }
+    for ( /* void */ ; i < len; i++) {
+        if (!ngx_http_defuse_inert_at(buf, len, i)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Scans buf[0..len) as part `part` (+ name) of the request. */
 static void
 ngx_http_defuse_scan_part(ngx_http_defuse_scan_t *sc, const char *part,
@@ -957,7 +1025,8 @@ ngx_http_defuse_scan_part(ngx_http_defuse_scan_t *sc, const char *part,
 
     if (sc->stop || len == 0
         || (sc->clean_hi && buf >= sc->clean_lo && buf + len <= sc->clean_hi)
-        || defuse_candidate((const char *) buf, len) == len)
+        || defuse_candidate((const char *) buf, len) == len
+        || ngx_http_defuse_inert(buf, len, flags))
     {
         return;
     }
