@@ -6,7 +6,11 @@
  * request's request line (raw, and the decoded URI as a second look), every
  * header (Authorization with DEFUSE_SCAN_BASIC_AUTH) and its body (up to
  * defuse_body_limit bytes, in memory or spilled to a temp file, already
- * de-chunked by nginx) go through the log4j emulator.  A finding that log4j
+ * de-chunked by nginx) go through the log4j emulator -- and so does what
+ * the application re-assembles from them: repeated headers joined with
+ * ", ", repeated parameters (query, then urlencoded body) joined with ",",
+ * the body inflated (gzip/deflate), converted from UTF-16/32 and, for XML,
+ * reduced to its DOM text (libdefuse's defuse_charset_*, defuse_xml_text).  A finding that log4j
  * would act on (kinds jndi, text4shell, recursion) blocks the request with
  * defuse_status in `defuse_mode block`; lookups and inert attempts are only
  * logged.  Findings go to defuse_log as JSON Lines (defuse_finding_to_json()
@@ -28,9 +32,13 @@
  *   defuse_mode block|detect;      default block
  *   defuse_status CODE;            400..599, default 403 (444 closes)
  *   defuse_body on|off;            default on
- *   defuse_body_limit SIZE;        default 1m
- *   defuse_log PATH|off;           default off
- * Variables: $defuse_verdict ("pass", "detect", "block"; empty when the
+ *   defuse_body_limit SIZE;        default 1m (0: error)
+ *   defuse_body_overflow block|pass; default block in block mode, else pass
+ *   defuse_log PATH|off;           default off ('': error)
+ *   defuse_ignore_header NAME...;  defuse_ignore_arg NAME...;
+ *   defuse_allow ADDRESS|CIDR...;  exclusions, default none
+ * Variables: $defuse_verdict ("pass", "detect", "block", each with
+ * "-partial" when part of the request was not scanned; empty when the
  * request was not inspected) and $defuse_callback (the defanged JNDI name of
  * the most severe finding).  See docs/nginx.md.
  */
