@@ -1653,17 +1653,21 @@ ngx_http_defuse_inflate(ngx_http_request_t *r, const u_char *in, size_t len, siz
  * UTF-16/32 charset, a BOM, or JSON's RFC 4627 auto-detection:
  * defuse_charset_detect()), then for XML (a Content-Type naming xml, or a
  * body starting "<?xml") its DOM text content (defuse_xml_text()).  Each
- * step that changed the text is scanned as part "body:<step>".  Returns 1
- * when inflating stopped at a bound (the caller handles it as a body past
- * the limit).
+ * step that changed the text is scanned as part "body:<step>".  Returns
+ * the event name when inflating or the XML text stopped at a bound
+ * ("inflate_limit", "xml_limit"; the caller handles it as a body past the
+ * limit: what lies past the bound was not scanned, and an entity bomb
+ * small enough for the JDK's limits but past ours could hide a split
+ * payload behind it), else NULL.
  */
-static ngx_uint_t
+static const char *
 ngx_http_defuse_scan_decoded(ngx_http_defuse_scan_t *sc, const u_char *buf, size_t n)
 {
     ngx_http_request_t *r = sc->r;
     ngx_str_t ce, ct, hint, name;
     u_char *inflated = NULL, *wide = NULL, *xml = NULL;
     const u_char *text = buf;
+    const char *event = NULL;
     size_t tlen = n, skip, cap, xlen;
     ngx_uint_t over = 0;
     defuse_charset cs;
@@ -1672,6 +1676,9 @@ ngx_http_defuse_scan_decoded(ngx_http_defuse_scan_t *sc, const u_char *buf, size
     ce = ngx_http_defuse_header_value(r, "Content-Encoding");
     if (ce.len && (ngx_http_defuse_has(&ce, "gzip") || ngx_http_defuse_has(&ce, "deflate"))) {
         inflated = ngx_http_defuse_inflate(r, buf, n, sc->conf->body_limit, &tlen, &over);
+        if (over) {
+            event = "inflate_limit";
+        }
         if (inflated) {
             text = inflated;
             ngx_str_set(&name, "inflated");
@@ -1716,14 +1723,8 @@ ngx_http_defuse_scan_decoded(ngx_http_defuse_scan_t *sc, const u_char *buf, size
             xlen = defuse_xml_text((const char *) text, tlen, (char *) xml, cap, &cut);
             ngx_str_set(&name, "xml");
             ngx_http_defuse_scan_part(sc, "body:", &name, xml, xlen, 0);
-            if (cut && !sc->ctx->partial) {
-                /* an entity bomb or a runaway document: what is past the
-                 * bound was not scanned (a Java parser refuses such input) */
-                sc->ctx->partial = 1;
-                sc->part.data = (u_char *) "body:xml";
-                sc->part.len = 8;
-                ngx_str_null(&sc->part_name);
-                ngx_http_defuse_log_partial(sc, "xml_limit", 0, (off_t) tlen, (off_t) xlen);
+            if (cut && event == NULL) {
+                event = "xml_limit";
             }
         }
     }
@@ -1731,7 +1732,7 @@ ngx_http_defuse_scan_decoded(ngx_http_defuse_scan_t *sc, const u_char *buf, size
     ngx_free(inflated);
     ngx_free(wide);
     ngx_free(xml);
-    return over;
+    return event;
 }
 
 /* Scans the first body_limit bytes of the read body, from memory buffers
@@ -1747,7 +1748,8 @@ ngx_http_defuse_scan_body(ngx_http_defuse_scan_t *sc)
     off_t all = 0;
     ssize_t got;
     u_char *buf;
-    ngx_uint_t form, owned, over;
+    ngx_uint_t form, owned;
+    const char *event;
 
     if (rb == NULL || rb->bufs == NULL || sc->stop) {
         ngx_http_defuse_scan_params(sc, NULL, 0);
@@ -1804,7 +1806,7 @@ ngx_http_defuse_scan_body(ngx_http_defuse_scan_t *sc)
     if (!(form && sc->conf->ignore_args && r == r->main)) {
         ngx_http_defuse_scan_part(sc, "body", NULL, buf, n, 0);
     }
-    over = sc->stop ? 0 : ngx_http_defuse_scan_decoded(sc, buf, n);
+    event = sc->stop ? NULL : ngx_http_defuse_scan_decoded(sc, buf, n);
     ngx_http_defuse_scan_params(sc, form ? buf : NULL, form ? n : 0);
 
     if (owned) {
@@ -1813,8 +1815,8 @@ ngx_http_defuse_scan_body(ngx_http_defuse_scan_t *sc)
 
     if (all > (off_t) limit && !sc->stop) {
         ngx_http_defuse_overflow(sc, "body_limit", all, (off_t) n);
-    } else if (over && !sc->stop) {
-        ngx_http_defuse_overflow(sc, "inflate_limit", all, (off_t) n);
+    } else if (event && !sc->stop) {
+        ngx_http_defuse_overflow(sc, event, all, (off_t) n);
     }
 }
 

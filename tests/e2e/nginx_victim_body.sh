@@ -81,6 +81,12 @@ victim_case 403 "comment between \$ and {" xml '<a>$<!-- x -->@R@</a>'
 victim_case 403 "internal entity for \$" xml '<!DOCTYPE a [<!ENTITY d "$">]><a>&d;@R@</a>'
 victim_case 403 "nested internal entities" xml '<!DOCTYPE a [<!ENTITY e "$"><!ENTITY d "&e;">]><a>&d;@R@</a>'
 victim_case 403 "an element between \$ and {" xml '<a>$<b/>@R@</a>'
+# 44,440 entity expansions (400 KB of text) are within the JDK's limits
+# (64,000) but past the module's work bound: what follows is not scanned, so
+# the request is refused as past the limit rather than passed.
+SMALLBOMB='<!DOCTYPE a [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>'
+SMALLBOMB="$SMALLBOMB<a>$(printf '&d;%.0s' $(seq 1 40))\$<!-- -->@R@</a>"
+victim_case 413 "a split payload behind an entity expansion within the JDK's limits" xml "$SMALLBOMB"
 
 echo "--- 5. compressed bodies"
 victim_case 403 "Content-Encoding: gzip" post / text/plain gzip "note: @P@" -H 'Content-Encoding: gzip'
@@ -103,8 +109,8 @@ got=$(vcurl "http://127.0.0.1:$PORT/" -H 'Content-Encoding: gzip' -H 'Content-Ty
     fail "gzip bomb: status $got, want 413"
 bomb='<!DOCTYPE a [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"><!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"><!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;"><!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;">]><a>&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;</a>'
 got=$(vcurl "http://127.0.0.1:$PORT/" -H 'Content-Type: application/xml' --data-binary "$bomb")
-case "$got" in 200|400|413) pass "an entity expansion bomb is bounded (status $got)" ;;
-    *) fail "entity expansion bomb: status $got" ;; esac
+[ "$got" = 413 ] && pass "an entity expansion bomb is bounded and refused ($got)" ||
+    fail "entity expansion bomb: status $got, want 413"
 body utf-16-le '{"greeting": "Hello ${user.name}", "price": "$5"}' ""
 got=$(vcurl "http://127.0.0.1:$PORT/" -H 'Content-Type: application/json' --data-binary "@$T/body")
 [ "$got" = 200 ] && pass "benign UTF-16 JSON with a template passes" || fail "benign UTF-16 JSON: $got"
