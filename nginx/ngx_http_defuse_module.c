@@ -1268,7 +1268,7 @@ ngx_http_defuse_scan_headers(ngx_http_defuse_scan_t *sc)
     ngx_list_part_t *part;
     ngx_table_elt_t *h;
     ngx_http_defuse_item_t *items;
-    ngx_uint_t i, n, count;
+    ngx_uint_t i, n, count, dirty;
     ngx_array_t *ignore = sc->conf->ignore_headers;
 
     part = &sc->r->headers_in.headers.part;
@@ -1293,12 +1293,20 @@ ngx_http_defuse_scan_headers(ngx_http_defuse_scan_t *sc)
                                   h[i].value.len, ngx_http_defuse_header_flags(&h[i]));
     }
 
-    /* Repeated headers, joined with ", ". */
+    /* Repeated headers, joined with ", ".  Nothing to join when every
+     * value lies in the raw head known to hold no candidate (the common
+     * HTTP/1 request): see ngx_http_defuse_scan_joins(). */
     count = 0;
+    dirty = 0;
     for (part = &sc->r->headers_in.headers.part; part; part = part->next) {
+        h = part->elts;
+        for (i = 0; i < part->nelts && !dirty; i++) {
+            dirty = !(sc->clean_hi && h[i].value.data >= sc->clean_lo
+                      && h[i].value.data + h[i].value.len <= sc->clean_hi);
+        }
         count += part->nelts;
     }
-    if (count < 2 || sc->stop) {
+    if (count < 2 || !dirty || sc->stop) {
         return;
     }
     items = ngx_alloc(count * sizeof(ngx_http_defuse_item_t), sc->r->connection->log);
