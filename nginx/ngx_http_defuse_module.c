@@ -1416,9 +1416,119 @@ ngx_http_defuse_parse_form(const u_char *s, size_t len, ngx_http_defuse_item_t *
     return 0;
 }
 
+/* The boundary of a multipart/form-data Content-Type (RFC 2046: at most
+ * 70 characters; quotes removed), or an empty string. */
+static ngx_str_t
+ngx_http_defuse_boundary(ngx_http_request_t *r)
+{
+    static const u_char mp[] = "multipart/form-data";
+    ngx_table_elt_t *ct = r->headers_in.content_type;
+    ngx_str_t b = ngx_null_string;
+    u_char *p, *end;
+    size_t i;
+
+    if (ct == NULL || ct->value.len < sizeof(mp) - 1
+        || ngx_strncasecmp(ct->value.data, (u_char *) mp, sizeof(mp) - 1) != 0)
+    {
+        return b;
+    }
+    end = ct->value.data + ct->value.len;
+    for (i = sizeof(mp) - 1; i + 9 <= ct->value.len; i++) {
+        if (ngx_strncasecmp(ct->value.data + i, (u_char *) "boundary=", 9) == 0) {
+            p = ct->value.data + i + 9;
+            if (p < end && *p == '"') {
+                p++;
+            }
+            b.data = p;
+            while (p < end && *p != '"' && *p != ';') {
+                p++;
+            }
+            b.len = (size_t) (p - b.data);
+            if (b.len > 70) {
+                ngx_str_null(&b);
+            }
+            break;
+        }
+    }
+    return b;
+}
+
+/*
+ * The form fields of a multipart/form-data body s[0..len) (parts with a
+ * filename are files, not parameters, as for the Servlet API) appended to
+ * items[*n .. max): the name of Content-Disposition's name="..." and the
+ * part's body, both pointing into s (no copy, no decoding).  A part cut by
+ * the end of s ends there.  Returns 1 when fields were left out at max.
+ */
+static ngx_uint_t
+ngx_http_defuse_parse_multipart(const u_char *s, size_t len, ngx_str_t *boundary,
+    ngx_http_defuse_item_t *items, ngx_uint_t *n, ngx_uint_t max)
+{
+    u_char delim[2 + 70];
+    const u_char *p, *end = s + len, *hs, *he, *vs, *ve, *nm, *q;
+    size_t dl;
+    ngx_http_defuse_item_t *it;
+
+    if (boundary->len == 0 || boundary->len > 70) {
+        return 0;
+    }
+    delim[0] = '-';
+    delim[1] = '-';
+    ngx_memcpy(delim + 2, boundary->data, boundary->len);
+    dl = boundary->len + 2;
+
+    for (p = memmem(s, len, delim, dl); p != NULL; /* void */) {
+        hs = p + dl;
+        if (end - hs >= 2 && hs[0] == '-' && hs[1] == '-') {
+            break;                                  /* the close delimiter */
+        }
+        he = memmem(hs, (size_t) (end - hs), "\r\n\r\n", 4);
+        if (he == NULL) {
+            break;
+        }
+        vs = he + 4;
+        p = memmem(vs, (size_t) (end - vs), delim, dl);
+        ve = p ? p : end;
+        if (p && ve - vs >= 2 && ve[-2] == '\r' && ve[-1] == '\n') {
+            ve -= 2;
+        }
+
+        /* the part's headers [hs, he): name="..." after ';' or a blank,
+         * and no filename */
+        nm = NULL;
+        if (memmem(hs, (size_t) (he - hs), "filename=", 9) == NULL) {
+            for (q = hs; q + 7 <= he; q++) {
+                if ((q[0] == ';' || q[0] == ' ' || q[0] == '\t')
+                    && ngx_strncasecmp((u_char *) q + 1, (u_char *) "name=\"", 6) == 0)
+                {
+                    nm = q + 7;
+                    break;
+                }
+            }
+        }
+        if (nm == NULL) {
+            continue;
+        }
+        if (*n >= max) {
+            return 1;
+        }
+        for (q = nm; q < he && *q != '"'; q++) { /* void */ }
+        it = &items[*n];
+        ngx_memzero(it, sizeof(ngx_http_defuse_item_t));
+        it->name.data = (u_char *) nm;
+        it->name.len = (size_t) (q - nm);
+        it->value.data = (u_char *) vs;
+        it->value.len = (size_t) (ve - vs);
+        it->index = *n;
+        (*n)++;
+    }
+    return 0;
+}
+
 /*
  * The parameters of the main request as the application gets them: the
- * query's, then a urlencoded body's (body: NULL when there is none), the
+ * query's, then a urlencoded body's or (boundary not NULL) a multipart
+ * body's form fields (body: NULL when there is none), the
  * values of a repeated name joined with "," (Spring's @RequestParam
  * String; Servlet getParameterValues() order), and with defuse_ignore_arg
  * every other parameter one by one.  Nothing to do when no ignore is set
@@ -1426,7 +1536,8 @@ ngx_http_defuse_parse_form(const u_char *s, size_t len, ngx_http_defuse_item_t *
  * no candidate after form decoding and joining either).
  */
 static void
-ngx_http_defuse_scan_params(ngx_http_defuse_scan_t *sc, const u_char *body, size_t blen)
+ngx_http_defuse_scan_params(ngx_http_defuse_scan_t *sc, const u_char *body, size_t blen,
+    ngx_str_t *boundary)
 {
     ngx_http_request_t *r = sc->r;
     ngx_array_t *ignore = sc->conf->ignore_args;
@@ -1449,13 +1560,16 @@ ngx_http_defuse_scan_params(ngx_http_defuse_scan_t *sc, const u_char *body, size
         return;
     }
 
-    /* At most one parameter per '&' plus one per text. */
+    /* At most one parameter per '&' (a form) or per "\r\n\r\n" (the end
+     * of a multipart part's headers) plus one per text. */
     max = 2;
     for (p = r->args.data, end = p + r->args.len; p < end && max < NGX_HTTP_DEFUSE_MAX_PARAMS; p++) {
         max += *p == '&';
     }
     for (p = body, end = body + blen; body && p < end && max < NGX_HTTP_DEFUSE_MAX_PARAMS; p++) {
-        max += *p == '&';
+        max += boundary ? (*p == '\n' && p > body && p[-1] == '\r' && end - p >= 3
+                           && p[1] == '\r' && p[2] == '\n')
+                        : *p == '&';
     }
     max = ngx_min(max, NGX_HTTP_DEFUSE_MAX_PARAMS);
 
@@ -1471,7 +1585,9 @@ ngx_http_defuse_scan_params(ngx_http_defuse_scan_t *sc, const u_char *body, size
     d = dec;
     trunc = ngx_http_defuse_parse_form(r->args.data, r->args.len, items, &n, max, &d, qclean);
     if (body && !trunc) {
-        trunc = ngx_http_defuse_parse_form(body, blen, items, &n, max, &d, 0);
+        trunc = boundary
+                ? ngx_http_defuse_parse_multipart(body, blen, boundary, items, &n, max)
+                : ngx_http_defuse_parse_form(body, blen, items, &n, max, &d, 0);
     }
     if (trunc) {
         sc->ctx->partial = 1;
@@ -1486,6 +1602,8 @@ ngx_http_defuse_scan_params(ngx_http_defuse_scan_t *sc, const u_char *body, size
             if (ngx_http_defuse_name_in(ignore, &items[i].name, 0)) {
                 continue;
             }
+            /* (multipart fields have no raw text: the body is scanned
+             * whole) */
             ngx_http_defuse_scan_part(sc, "args:", &items[i].name, items[i].raw.data,
                                       items[i].raw.len, 0);
             items[k++] = items[i];
@@ -1758,9 +1876,10 @@ ngx_http_defuse_scan_body(ngx_http_defuse_scan_t *sc)
     u_char *buf;
     ngx_uint_t form, owned;
     const char *event;
+    ngx_str_t boundary;
 
     if (rb == NULL || rb->bufs == NULL || sc->stop) {
-        ngx_http_defuse_scan_params(sc, NULL, 0);
+        ngx_http_defuse_scan_params(sc, NULL, 0, NULL);
         return;
     }
 
@@ -1771,7 +1890,7 @@ ngx_http_defuse_scan_body(ngx_http_defuse_scan_t *sc)
     total = (size_t) ngx_min(all, (off_t) limit);
 
     if (total == 0) {
-        ngx_http_defuse_scan_params(sc, NULL, 0);
+        ngx_http_defuse_scan_params(sc, NULL, 0, NULL);
         return;
     }
 
@@ -1815,7 +1934,14 @@ ngx_http_defuse_scan_body(ngx_http_defuse_scan_t *sc)
         ngx_http_defuse_scan_part(sc, "body", NULL, buf, n, 0);
     }
     event = sc->stop ? NULL : ngx_http_defuse_scan_decoded(sc, buf, n);
-    ngx_http_defuse_scan_params(sc, form ? buf : NULL, form ? n : 0);
+    boundary = ngx_http_defuse_boundary(r);
+    if (form) {
+        ngx_http_defuse_scan_params(sc, buf, n, NULL);
+    } else if (boundary.len) {
+        ngx_http_defuse_scan_params(sc, buf, n, &boundary);
+    } else {
+        ngx_http_defuse_scan_params(sc, NULL, 0, NULL);
+    }
 
     if (owned) {
         ngx_free(buf);
@@ -1949,7 +2075,7 @@ ngx_http_defuse_handler(ngx_http_request_t *r)
     }
 
     /* No body read: the query's parameters alone. */
-    ngx_http_defuse_scan_params(&sc, NULL, 0);
+    ngx_http_defuse_scan_params(&sc, NULL, 0, NULL);
 
     return ngx_http_defuse_decide(ctx, lcf);
 }

@@ -42,6 +42,10 @@ expect 403 "the path is still scanned" "/arg/$E/?tpl=ok"
 expect 403 "a header is still scanned" "/arg/?tpl=ok" -A "$P"
 expect 403 "the name is exact: Tpl is not tpl" "/arg/?Tpl=$E"
 expect 403 "a non-form body is still scanned whole" /arg/ -H 'Content-Type: text/plain' --data "tpl=$E"
+H=$(enc '${jndi:ldap://127.0.0.1:1389/x')
+expect 200 "an ignored name split over the query and a multipart field" "/arg/?tpl=$H" -F 'tpl=y}'
+expect 403 "the same split under another name" "/arg/?q=$H" -F 'q=y}'
+expect 403 "a multipart body is still scanned whole" /arg/ -F "tpl=$P"
 expect 403 "same parameter where it is not ignored" "/none/?tpl=$E"
 
 echo "--- defuse_allow"

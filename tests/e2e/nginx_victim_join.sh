@@ -7,8 +7,8 @@
 # block mode the request is refused and log4j never calls back.
 #   1. a header repeated: nginx ($proxy_add_x_forwarded_for) and the
 #      application join the values with ", " (HTTP/1.1 and HTTP/2);
-#   2. a parameter repeated in the query, in a urlencoded body, or in both:
-#      Spring's @RequestParam String joins the values with ",".
+#   2. a parameter repeated in the query, in a urlencoded or multipart body,
+#      or in both: Spring's @RequestParam String joins the values with ",".
 . "$DEFUSE_SRC/nginx/e2e_lib.bash"
 . "$DEFUSE_SRC/tests/e2e/nginx/victim.bash"
 ngx_init
@@ -64,6 +64,8 @@ victim_case 403 "q= twice in the query" q_q
 victim_case 403 "q= in the query and in a urlencoded body" q_body
 victim_case 403 "q= twice in a urlencoded body" body_body
 victim_case 403 "q= in the query and in a body with '+' for a space" plus_body
+q_multipart() { vcurl "$1/upload?q=$(enc "$(head_of "$2")")" -F "q=m}" -F "file=@$DEFUSE_SRC/nginx/config"; }
+victim_case 403 "q= in the query and in a multipart/form-data field" q_multipart
 
 # benign: repeated headers and parameters with templates pass
 got=$(vcurl "http://127.0.0.1:$PORT/search?q=$(enc '${user.name}')&q=b" -H 'X-Forwarded-For: 10.0.0.1' \

@@ -8,8 +8,9 @@
 // configuration prints ERROR):
 //   - each header name with all its values joined by ", " (Servlet
 //     containers and Spring's @RequestHeader present repeated headers so);
-//   - each parameter, the query's first and then a urlencoded body's, with
-//     repeated values joined by "," (Spring's @RequestParam String);
+//   - each parameter, the query's first and then a urlencoded body's or a
+//     multipart/form-data body's form fields (not its files), with repeated
+//     values joined by "," (Spring's @RequestParam String);
 //   - the body text: Content-Encoding gzip/deflate inflated first; JSON with
 //     Jackson's charset auto-detection (BOM, else the RFC 4627 section 3 zero
 //     pattern of the first four bytes, else UTF-8); XML parsed by the JDK's
@@ -70,6 +71,8 @@ public class NginxVictim {
             addParams(params, ex.getRequestURI().getRawQuery());
             if (ct.startsWith("application/x-www-form-urlencoded")) {
                 addParams(params, new String(body, StandardCharsets.UTF_8));
+            } else if (ct.startsWith("multipart/form-data")) {
+                addParts(params, ex.getRequestHeaders().getFirst("Content-Type"), body);
             }
             for (Map.Entry<String, List<String>> p : params.entrySet()) {
                 log.error("param " + p.getKey() + "=" + String.join(",", p.getValue()));
@@ -80,7 +83,8 @@ public class NginxVictim {
                 DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
                 log.error("xml " + f.newDocumentBuilder().parse(new ByteArrayInputStream(body))
                                      .getDocumentElement().getTextContent());
-            } else if (!ct.startsWith("application/x-www-form-urlencoded") && body.length > 0) {
+            } else if (!ct.startsWith("application/x-www-form-urlencoded")
+                       && !ct.startsWith("multipart/") && body.length > 0) {
                 log.error("body " + new String(body, charset(ct)));
             }
         } catch (Exception e) {
@@ -106,6 +110,25 @@ public class NginxVictim {
             String k = eq < 0 ? kv : kv.substring(0, eq), v = eq < 0 ? "" : kv.substring(eq + 1);
             params.computeIfAbsent(URLDecoder.decode(k, StandardCharsets.UTF_8), x -> new ArrayList<>())
                   .add(URLDecoder.decode(v, StandardCharsets.UTF_8));
+        }
+    }
+
+    // The form fields of a multipart/form-data body, as Tomcat adds them to
+    // the request parameters (parts with a filename are files, not fields).
+    static void addParts(Map<String, List<String>> params, String ct, byte[] body) {
+        int b = ct.indexOf("boundary=");
+        if (b < 0) return;
+        String boundary = ct.substring(b + 9).split(";")[0].replace("\"", "").trim();
+        String text = new String(body, StandardCharsets.ISO_8859_1);
+        for (String part : text.split("--" + java.util.regex.Pattern.quote(boundary))) {
+            int he = part.indexOf("\r\n\r\n");
+            if (he < 0) continue;
+            String head = part.substring(0, he), value = part.substring(he + 4);
+            if (value.endsWith("\r\n")) value = value.substring(0, value.length() - 2);
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("[; ]name=\"([^\"]*)\"").matcher(head);
+            if (!m.find() || head.contains("filename=")) continue;
+            params.computeIfAbsent(m.group(1), x -> new ArrayList<>())
+                  .add(new String(value.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8));
         }
     }
 
