@@ -802,12 +802,14 @@ ngx_http_defuse_log_write(ngx_http_defuse_scan_t *sc, char *text)
     free(line);
 }
 
-/* Whether another line may go to defuse_log for this request. */
+/* Whether another line may go to defuse_log for this request: up to
+ * NGX_HTTP_DEFUSE_MAX_LOG_LINES findings, plus a few partial-scan lines
+ * (extra: 1) that many findings must not crowd out. */
 static ngx_uint_t
-ngx_http_defuse_log_room(ngx_http_defuse_scan_t *sc)
+ngx_http_defuse_log_room(ngx_http_defuse_scan_t *sc, ngx_uint_t extra)
 {
     if (sc->conf->log == NULL
-        || sc->ctx->nlogged >= NGX_HTTP_DEFUSE_MAX_LOG_LINES)
+        || sc->ctx->nlogged >= NGX_HTTP_DEFUSE_MAX_LOG_LINES + (extra ? 4 : 0))
     {
         return 0;
     }
@@ -822,7 +824,7 @@ ngx_http_defuse_log_finding(ngx_http_defuse_scan_t *sc, const defuse_finding *f,
 {
     char *extra, *json;
 
-    if (!ngx_http_defuse_log_room(sc)) {
+    if (!ngx_http_defuse_log_room(sc, 0)) {
         return;
     }
 
@@ -853,7 +855,7 @@ ngx_http_defuse_log_partial(ngx_http_defuse_scan_t *sc, const char *event,
     char *extra, *text;
     size_t len;
 
-    if (!ngx_http_defuse_log_room(sc)) {
+    if (!ngx_http_defuse_log_room(sc, 1)) {
         return;
     }
 

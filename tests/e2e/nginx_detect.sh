@@ -17,6 +17,7 @@ ngx_conf '
         location = /api { return 200 "api-ok"; }
         location /block/ { defuse_mode block; return 200 "block-ok"; }
         location = /small { defuse_body_limit 16; return 200 "small-ok"; }
+        location = /many { defuse_body_limit 4k; return 200 "many-ok"; }
         location = /small-block { defuse_body_limit 16; defuse_body_overflow block;
                                   return 200 "small-ok"; }
     }'
@@ -44,6 +45,8 @@ expect 200 "detect mode: lower-casing of a Unicode 14 letter" \
 expect 200 "detect mode: a body past defuse_body_limit passes" /small --data-binary 'x=0123456789abcdef0123456789'
 expect 413 "detect mode + defuse_body_overflow block: refused" /small-block --data-binary 'x=0123456789abcdef0123456789'
 expect 200 "a body within defuse_body_limit" /small --data-binary 'x=0123'
+python3 -c "import sys; sys.stdout.write(''.join('\${jndi:ldap://127.0.0.1:1389/m%d} ' % i for i in range(40)) + 'P' * 4000)" >"$T/many.txt"
+expect 200 "detect mode: 40 findings in a body past defuse_body_limit" /many --data-binary "@$T/many.txt"
 ngx_stop
 
 LOG=$T/logs/defuse.jsonl
@@ -69,6 +72,11 @@ if grep -q '^200 "/small" verdict=pass-partial' "$ACC" && grep -q '^413 "/small-
     pass "access log: verdict=pass-partial / block-partial past the limit, pass within"
 else
     fail "access log: partial verdicts"; grep small "$ACC"
+fi
+if [ "$(grep -c '"uri":"/many"' "$LOG")" -gt 32 ] && grep '"uri":"/many"' "$LOG" | grep -q '"event":"body_limit"'; then
+    pass "defuse_log: the body_limit line is written after 32 finding lines"
+else
+    fail "defuse_log: no body_limit line for /many ($(grep -c '"uri":"/many"' "$LOG") lines)"
 fi
 if grep '"event":"body_limit"' "$LOG" | grep -q '"action":"pass","status":0,"partial":true'; then
     pass "defuse_log: a body_limit line with action pass"
