@@ -325,12 +325,15 @@ typedef enum defuse_charset {
     DEFUSE_CHARSET_UTF16BE = 1,
     DEFUSE_CHARSET_UTF16LE = 2,
     DEFUSE_CHARSET_UTF32BE = 3,
-    DEFUSE_CHARSET_UTF32LE = 4
+    DEFUSE_CHARSET_UTF32LE = 4,
+    DEFUSE_CHARSET_EBCDIC = 5  /* IBM037 and its kin (IBM500, IBM1047, IBM1140:
+                                  the same codes for every character of a
+                                  lookup) */
 } defuse_charset;
-#define DEFUSE_CHARSET_COUNT 5
+#define DEFUSE_CHARSET_COUNT 6
 
-/* Returns "utf-8", "utf-16be", "utf-16le", "utf-32be", "utf-32le";
- * "unknown" otherwise. */
+/* Returns "utf-8", "utf-16be", "utf-16le", "utf-32be", "utf-32le",
+ * "ebcdic"; "unknown" otherwise. */
 const char *defuse_charset_name(defuse_charset cs);
 
 /* How a Java application decodes buf[0..len): a declared UTF-16/UTF-32
@@ -339,7 +342,10 @@ const char *defuse_charset_name(defuse_charset cs);
  * "utf-16"/"utf-32" take the byte order of a BOM, else big-endian), then a
  * BOM (Jackson, Xerces), then the zero bytes among the first four bytes as
  * Jackson detects JSON without a BOM (RFC 4627 section 3; this also
- * recognises "<?xml" in UTF-16/32, XML 1.0 Appendix F), else UTF-8.
+ * recognises "<?xml" in UTF-16/32, XML 1.0 Appendix F), or "<?xm" in EBCDIC
+ * (4C 6F A7 94, Appendix F: Xerces then decodes with the declared EBCDIC
+ * code page), else UTF-8.  Declared EBCDIC charsets: IBM037, cp037,
+ * ebcdic-cp-us, IBM500, IBM1047, IBM1140 and their cp names.
  * *skip (may be NULL) receives the length of the BOM to skip.  Reads at
  * most the first four bytes. */
 defuse_charset defuse_charset_detect(const char *buf, size_t len, const char *hint,
@@ -349,7 +355,8 @@ defuse_charset defuse_charset_detect(const char *buf, size_t len, const char *hi
  * decoders do: surrogate pairs combined, unpaired surrogates and code points
  * past U+10FFFF become U+FFFD, a trailing partial code unit is dropped.
  * Returns the bytes written; stops at a whole character when out is full.
- * out needs at most len / 2 * 3 bytes for UTF-16 and len for UTF-32. */
+ * out needs at most len / 2 * 3 bytes for UTF-16, len for UTF-32 and
+ * 2 * len for EBCDIC. */
 size_t defuse_charset_to_utf8(defuse_charset cs, const char *buf, size_t len, char *out,
                               size_t outsz);
 

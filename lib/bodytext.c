@@ -1,8 +1,8 @@
 /*
  * bodytext.c -- request bodies as a Java application reads them, for
  * front ends that scan HTTP bodies (the nginx module; the honeypot may use
- * it too): the Unicode encoding form a JSON/XML parser or a declared
- * charset selects (defuse_charset_detect, defuse_charset_to_utf8), and the
+ * it too): the Unicode encoding form (or EBCDIC) a JSON/XML parser or a
+ * declared charset selects (defuse_charset_detect, defuse_charset_to_utf8), and the
  * text content a DOM parser gives of an XML document (defuse_xml_text).
  * A payload split by XML markup ("$<![CDATA[]]>{jndi:...}") or hidden in
  * UTF-16 is one live "${" in what the application logs.
@@ -23,7 +23,32 @@
 static const char *const cs_names[DEFUSE_CHARSET_COUNT] = {
     [DEFUSE_CHARSET_UTF8] = "utf-8",       [DEFUSE_CHARSET_UTF16BE] = "utf-16be",
     [DEFUSE_CHARSET_UTF16LE] = "utf-16le", [DEFUSE_CHARSET_UTF32BE] = "utf-32be",
-    [DEFUSE_CHARSET_UTF32LE] = "utf-32le",
+    [DEFUSE_CHARSET_UTF32LE] = "utf-32le", [DEFUSE_CHARSET_EBCDIC] = "ebcdic",
+};
+
+/* IBM037 (EBCDIC, US/Canada) to Latin-1, generated with Python's cp037
+ * codec: bytes(range(256)).decode("cp037").  The characters of a lookup
+ * ($ { } : / . letters, digits, - _) sit at the same codes in IBM500,
+ * IBM1047 and IBM1140, which differ from it only in ! [ ] ^ | and the
+ * currency sign. */
+static const unsigned char ebcdic037[256] = {
+    0x00, 0x01, 0x02, 0x03, 0x9c, 0x09, 0x86, 0x7f, 0x97, 0x8d, 0x8e, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+    0x10, 0x11, 0x12, 0x13, 0x9d, 0x85, 0x08, 0x87, 0x18, 0x19, 0x92, 0x8f, 0x1c, 0x1d, 0x1e, 0x1f,
+    0x80, 0x81, 0x82, 0x83, 0x84, 0x0a, 0x17, 0x1b, 0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x05, 0x06, 0x07,
+    0x90, 0x91, 0x16, 0x93, 0x94, 0x95, 0x96, 0x04, 0x98, 0x99, 0x9a, 0x9b, 0x14, 0x15, 0x9e, 0x1a,
+    0x20, 0xa0, 0xe2, 0xe4, 0xe0, 0xe1, 0xe3, 0xe5, 0xe7, 0xf1, 0xa2, 0x2e, 0x3c, 0x28, 0x2b, 0x7c,
+    0x26, 0xe9, 0xea, 0xeb, 0xe8, 0xed, 0xee, 0xef, 0xec, 0xdf, 0x21, 0x24, 0x2a, 0x29, 0x3b, 0xac,
+    0x2d, 0x2f, 0xc2, 0xc4, 0xc0, 0xc1, 0xc3, 0xc5, 0xc7, 0xd1, 0xa6, 0x2c, 0x25, 0x5f, 0x3e, 0x3f,
+    0xf8, 0xc9, 0xca, 0xcb, 0xc8, 0xcd, 0xce, 0xcf, 0xcc, 0x60, 0x3a, 0x23, 0x40, 0x27, 0x3d, 0x22,
+    0xd8, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0xab, 0xbb, 0xf0, 0xfd, 0xfe, 0xb1,
+    0xb0, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f, 0x70, 0x71, 0x72, 0xaa, 0xba, 0xe6, 0xb8, 0xc6, 0xa4,
+    0xb5, 0x7e, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0xa1, 0xbf, 0xd0, 0xdd, 0xde, 0xae,
+    0x5e, 0xa3, 0xa5, 0xb7, 0xa9, 0xa7, 0xb6, 0xbc, 0xbd, 0xbe, 0x5b, 0x5d, 0xaf, 0xa8, 0xb4, 0xd7,
+    0x7b, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0xad, 0xf4, 0xf6, 0xf2, 0xf3, 0xf5,
+    0x7d, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f, 0x50, 0x51, 0x52, 0xb9, 0xfb, 0xfc, 0xf9, 0xfa, 0xff,
+    0x5c, 0xf7, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0xb2, 0xd4, 0xd6, 0xd2, 0xd3, 0xd5,
+    0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0xb3, 0xdb, 0xdc, 0xd9, 0xda, 0x9f,
+
 };
 
 const char *defuse_charset_name(defuse_charset cs) {
@@ -44,6 +69,12 @@ static const struct {
     {"utf32", DEFUSE_CHARSET_UTF32BE, true},    {"utf-32be", DEFUSE_CHARSET_UTF32BE, false},
     {"utf-32le", DEFUSE_CHARSET_UTF32LE, false}, {"ucs-2", DEFUSE_CHARSET_UTF16BE, true},
     {"x-utf-16le-bom", DEFUSE_CHARSET_UTF16LE, false},
+    {"ibm037", DEFUSE_CHARSET_EBCDIC, false},   {"ibm-037", DEFUSE_CHARSET_EBCDIC, false},
+    {"cp037", DEFUSE_CHARSET_EBCDIC, false},    {"ebcdic-cp-us", DEFUSE_CHARSET_EBCDIC, false},
+    {"ebcdic-cp-ca", DEFUSE_CHARSET_EBCDIC, false}, {"ibm500", DEFUSE_CHARSET_EBCDIC, false},
+    {"cp500", DEFUSE_CHARSET_EBCDIC, false},    {"ibm1047", DEFUSE_CHARSET_EBCDIC, false},
+    {"cp1047", DEFUSE_CHARSET_EBCDIC, false},   {"ibm1140", DEFUSE_CHARSET_EBCDIC, false},
+    {"cp1140", DEFUSE_CHARSET_EBCDIC, false},   {"ibm-1047", DEFUSE_CHARSET_EBCDIC, false},
 };
 
 static bool eq_icase(const char *a, size_t alen, const char *b) {
@@ -115,6 +146,10 @@ defuse_charset defuse_charset_detect(const char *buf, size_t len, const char *hi
         if (b[0] != 0 && b[1] == 0 && b[2] == 0 && b[3] == 0)
             return DEFUSE_CHARSET_UTF32LE;
     }
+    /* "<?xm" in EBCDIC (XML 1.0 Appendix F): Xerces reads the declaration
+     * and decodes with the EBCDIC code page it names */
+    if (len >= 4 && b[0] == 0x4c && b[1] == 0x6f && b[2] == 0xa7 && b[3] == 0x94)
+        return DEFUSE_CHARSET_EBCDIC;
     if (len >= 2) {
         if (b[0] == 0 && b[1] != 0)
             return DEFUSE_CHARSET_UTF16BE;
@@ -161,6 +196,16 @@ size_t defuse_charset_to_utf8(defuse_charset cs, const char *buf, size_t len, ch
     if (cs == DEFUSE_CHARSET_UTF8 || (unsigned)cs >= DEFUSE_CHARSET_COUNT) {
         n = len < outsz ? len : outsz;
         memcpy(out, buf, n);
+        return n;
+    }
+    if (cs == DEFUSE_CHARSET_EBCDIC) {
+        for (i = 0; i < len; i++) {
+            k = put_cp(tmp, ebcdic037[b[i]]);
+            if (n + k > outsz)
+                break;
+            memcpy(o + n, tmp, k);
+            n += k;
+        }
         return n;
     }
     size_t unit = cs == DEFUSE_CHARSET_UTF16BE || cs == DEFUSE_CHARSET_UTF16LE ? 2 : 4;

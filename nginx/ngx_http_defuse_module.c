@@ -1822,7 +1822,7 @@ ngx_http_defuse_scan_decoded(ngx_http_defuse_scan_t *sc, const u_char *buf, size
     cs = defuse_charset_detect((const char *) text, tlen, (const char *) hint.data, hint.len,
                                &skip);
     if (cs != DEFUSE_CHARSET_UTF8 && !sc->stop) {
-        cap = (tlen - skip) / 2 * 3 + 4;
+        cap = (tlen - skip) * 2 + 4;   /* defuse_charset_to_utf8()'s worst case */
         wide = ngx_alloc(cap, r->connection->log);
         if (wide) {
             tlen = defuse_charset_to_utf8(cs, (const char *) text + skip, tlen - skip,

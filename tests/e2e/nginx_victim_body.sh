@@ -6,7 +6,7 @@
 # module; with the module in block mode it is refused and log4j never calls.
 #   3. UTF-16/UTF-32 bodies: JSON auto-detected without any hint (RFC 4627
 #      section 3, Jackson), XML with a BOM or a UTF-16 declaration, any body
-#      with charset=utf-16;
+#      with charset=utf-16; XML in EBCDIC with its declaration;
 #   4. XML: CDATA sections, comments, internal entities and elements between
 #      "$" and "{" (the DOM text joins them);
 #   5. Content-Encoding gzip and deflate bodies (inflated, bounded);
@@ -70,6 +70,8 @@ victim_case 403 "JSON in UTF-32BE without BOM or charset" case3 application/json
 victim_case 403 "JSON in UTF-16 with a BOM" case3 application/json utf-16 "$J"
 victim_case 403 "XML in UTF-16LE declared, no BOM" case3 application/xml utf-16-le "$X16"
 victim_case 403 "XML in UTF-16 with a BOM" case3 text/xml utf-16 "$X16"
+victim_case 403 "XML in EBCDIC (IBM037) declared" case3 application/xml cp037 '<?xml version="1.0" encoding="IBM037"?><a>@P@</a>'
+victim_case 403 "XML in EBCDIC (IBM1047) declared" case3 text/xml cp037 '<?xml version="1.0" encoding="IBM1047"?><a>@P@</a>'
 victim_case 403 "text/plain; charset=utf-16 (BOM)" case3 "text/plain; charset=utf-16" utf-16 "note: @P@"
 victim_case 403 "text/plain; charset=UTF-16BE (no BOM)" case3 "text/plain; charset=UTF-16BE" utf-16-be "note: @P@"
 

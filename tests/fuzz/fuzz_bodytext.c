@@ -31,7 +31,7 @@ static int utf8_ok(const unsigned char *s, size_t n) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static const char *const hints[] = {NULL, "utf-16", "UTF-16LE", "utf-32", "utf-32be", "latin1"};
+    static const char *const hints[] = {NULL, "utf-16", "UTF-16LE", "utf-32", "IBM037", "latin1"};
     if (size < 1)
         return 0;
     unsigned sel = data[0];
@@ -47,7 +47,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     defuse_charset cs = defuse_charset_detect(buf, size, hint, hint ? strlen(hint) : 0, &skip);
     if ((unsigned)cs >= DEFUSE_CHARSET_COUNT || skip > 4 || skip > size)
         abort();
-    size_t cap = cs == DEFUSE_CHARSET_UTF8 ? size : (size - skip) / 2 * 3;
+    size_t cap = cs == DEFUSE_CHARSET_UTF8     ? size
+                 : cs == DEFUSE_CHARSET_EBCDIC ? (size - skip) * 2
+                                               : (size - skip) / 2 * 3;
     char *out = malloc(cap ? cap : 1);
     if (out) {
         size_t n = defuse_charset_to_utf8(cs, buf + skip, size - skip, out, cap);

@@ -49,7 +49,12 @@ static void detect(void **state) {
     assert_int_equal(det("abcd", 4, "UTF-32LE", NULL), DEFUSE_CHARSET_UTF32LE);
     assert_int_equal(det("\0a\0b", 4, "utf-8", NULL), DEFUSE_CHARSET_UTF16BE); /* hint not UTF-16/32 */
     assert_int_equal(det("abcd", 4, "utf-16x", NULL), DEFUSE_CHARSET_UTF8);
+    /* EBCDIC: "<?xm" (XML 1.0 Appendix F) or a declared code page */
+    assert_int_equal(det("\x4c\x6f\xa7\x94", 4, NULL, NULL), DEFUSE_CHARSET_EBCDIC);
+    assert_int_equal(det("\x5b\xc0", 2, "IBM1047", NULL), DEFUSE_CHARSET_EBCDIC);
+    assert_int_equal(det("\x5b\xc0", 2, "cp037", NULL), DEFUSE_CHARSET_EBCDIC);
     assert_string_equal(defuse_charset_name(DEFUSE_CHARSET_UTF32LE), "utf-32le");
+    assert_string_equal(defuse_charset_name(DEFUSE_CHARSET_EBCDIC), "ebcdic");
     assert_string_equal(defuse_charset_name((defuse_charset)99), "unknown");
 }
 
@@ -68,6 +73,12 @@ static void convert(void **state) {
     /* the output bound: stops at a whole character */
     n = defuse_charset_to_utf8(DEFUSE_CHARSET_UTF16LE, le, sizeof(le) - 1, out, 5);
     assert_int_equal(n, 2);
+    /* EBCDIC: "${jndi:" in IBM037 (Python's cp037 codec), and a byte that
+     * maps past ASCII (0x41 is U+00A0: two bytes of UTF-8) */
+    static const char e[] = "\x5b\xc0\x91\x95\x84\x89\x7a\x41";
+    n = defuse_charset_to_utf8(DEFUSE_CHARSET_EBCDIC, e, sizeof(e) - 1, out, sizeof(out));
+    assert_int_equal(n, 9);
+    assert_memory_equal(out, "${jndi:\xc2\xa0", n);
     /* worst case: len / 2 * 3 */
     static const char wide[] = "\xac\x20\xac\x20"; /* U+20AC twice */
     n = defuse_charset_to_utf8(DEFUSE_CHARSET_UTF16LE, wide, 4, out, 6);
