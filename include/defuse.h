@@ -365,7 +365,8 @@ size_t defuse_charset_to_utf8(defuse_charset cs, const char *buf, size_t len, ch
  * processing instructions and the DOCTYPE removed, CDATA sections unwrapped,
  * character and predefined references replaced, and references to internal
  * entities of the DOCTYPE's internal subset replaced by their values
- * (expanded up to 8 levels deep).  External entities are never resolved.
+ * (expanded up to 8 levels deep); then every attribute value, expanded the
+ * same way (Element.getAttribute()), each after a newline.  External entities are never resolved.
  * Malformed input is processed as far as it goes.  Work is bounded (about 8
  * units per input byte plus a constant) and the output by outsz: when either
  * ends the text early, *truncated (may be NULL) is set to 1.  Returns the

@@ -258,11 +258,15 @@ typedef struct {
     size_t n, outsz;
     size_t work, max_work;
     bool cut;
+    bool attrs; /* second pass: attribute values only */
+    bool mute;  /* text is not written (second pass, outside values) */
     xml_entity ent[XML_MAX_ENTITIES];
     size_t nent;
 } xml_ctx;
 
 static void xput(xml_ctx *x, const void *s, size_t k) {
+    if (x->mute)
+        return;
     if (x->n + k > x->outsz) {
         k = x->outsz - x->n;
         x->cut = true;
@@ -452,12 +456,20 @@ static void xml_content(xml_ctx *x, const char *s, size_t e, unsigned depth, boo
                 j++;
             i = j < e ? j + 1 : e;
         } else {
-            /* a tag: to its '>', attribute values may hold '>' */
+            /* a tag: to its '>', attribute values may hold '>'; in the
+             * second pass each value is written on a line of its own */
             for (j = i + 1; j < e && s[j] != '>'; j++)
                 if (s[j] == '"' || s[j] == '\'') {
                     char q = s[j++];
+                    size_t vs = j;
                     while (j < e && s[j] != q)
                         j++;
+                    if (x->attrs) {
+                        x->mute = false;
+                        xput(x, "\n", 1);
+                        xml_content(x, s + vs, j - vs, depth, false);
+                        x->mute = true;
+                    }
                     if (j >= e)
                         break;
                 }
@@ -479,6 +491,12 @@ size_t defuse_xml_text(const char *buf, size_t len, char *out, size_t outsz, int
     x.outsz = outsz;
     x.max_work = len * XML_WORK_PER_BYTE + XML_WORK_CONSTANT;
     xml_content(&x, buf, len, 0, true);
+    /* then the attribute values (Element.getAttribute()), after the text
+     * so that they do not split it */
+    if (!x.cut && memchr(buf, '=', len)) {
+        x.attrs = x.mute = true;
+        xml_content(&x, buf, len, 0, true);
+    }
     if (truncated)
         *truncated = x.cut;
     return x.n;

@@ -1842,10 +1842,13 @@ ngx_http_defuse_scan_decoded(ngx_http_defuse_scan_t *sc, const u_char *buf, size
             || (tlen >= 5 && ngx_strncmp(text, "<?xml", 5) == 0))
         && (memchr(text, '<', tlen) || memchr(text, '&', tlen)))
     {
-        /* tlen is at most 1.5 * defuse_body_limit (a size_t from
-         * ngx_conf_set_size_slot): no overflow */
+        /* Without entities the text and the attribute values (each after
+         * a newline, one per at least 3 bytes of `a=""`) take at most
+         * 2 * tlen bytes: such a document always fits; entities may grow
+         * it to max(2 * tlen, defuse_body_limit) + 64 KiB.  tlen is at most
+         * 2 * defuse_body_limit (EBCDIC): no overflow. */
         cap = ngx_min(tlen * NGX_HTTP_DEFUSE_XML_GROWTH + NGX_HTTP_DEFUSE_INFLATE_FLOOR,
-                      ngx_max(sc->conf->body_limit, NGX_HTTP_DEFUSE_INFLATE_FLOOR));
+                      ngx_max(2 * tlen, sc->conf->body_limit) + NGX_HTTP_DEFUSE_INFLATE_FLOOR);
         xml = ngx_alloc(cap, r->connection->log);
         if (xml) {
             xlen = defuse_xml_text((const char *) text, tlen, (char *) xml, cap, &cut);

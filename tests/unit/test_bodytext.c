@@ -98,7 +98,8 @@ static void xml(void **state) {
     expect_xml("<a>$<![CDATA[]]>{jndi:x}</a>", "${jndi:x}", 0);
     expect_xml("<a><![CDATA[$]]><![CDATA[{jndi:x}]]></a>", "${jndi:x}", 0);
     expect_xml("<?xml version=\"1.0\"?><a>$<!-- } -->{x}</a>", "${x}", 0);
-    expect_xml("<a>$<b attr=\"x>y\"/>{x}</a>", "${x}", 0);
+    expect_xml("<a>$<b attr=\"x>y\"/>{x}</a>", "${x}\nx>y", 0);
+    expect_xml("<!DOCTYPE a [<!ENTITY d \"$\">]><a u='&d;{x}' v=\"&#36;{y}\">t</a>", "t\n${x}\n${y}", 0);
     expect_xml("<!DOCTYPE a [<!ENTITY d \"$\">]><a>&d;{x}</a>", "${x}", 0);
     expect_xml("<!DOCTYPE a [<!ENTITY e \"$\"><!ENTITY d '&e;'>]><a>&d;{x}</a>", "${x}", 0);
     expect_xml("<!DOCTYPE a [<!ENTITY d \"$\"><!ENTITY d \"#\">]><a>&d;</a>", "$", 0); /* first wins */

@@ -15,7 +15,8 @@
 //     Jackson's charset auto-detection (BOM, else the RFC 4627 section 3 zero
 //     pattern of the first four bytes, else UTF-8); XML parsed by the JDK's
 //     DOM parser (BOM, encoding declaration, CDATA, comments and internal
-//     entities as a parser resolves them), its text content; any other body
+//     entities as a parser resolves them), its text content and every
+//     element's attributes; any other body
 //     in the Content-Type charset (UTF-8 by default).
 // Usage: java -cp log4j-api.jar:log4j-core.jar:. NginxVictim PORT READY_FILE
 import com.sun.net.httpserver.HttpExchange;
@@ -81,8 +82,15 @@ public class NginxVictim {
                 log.error("json " + new String(body, jsonCharset(body)));
             } else if (ct.contains("xml")) {
                 DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
-                log.error("xml " + f.newDocumentBuilder().parse(new ByteArrayInputStream(body))
-                                     .getDocumentElement().getTextContent());
+                org.w3c.dom.Document doc = f.newDocumentBuilder().parse(new ByteArrayInputStream(body));
+                log.error("xml " + doc.getDocumentElement().getTextContent());
+                org.w3c.dom.NodeList all = doc.getElementsByTagName("*");
+                for (int i = 0; i < all.getLength(); i++) {
+                    org.w3c.dom.NamedNodeMap at = all.item(i).getAttributes();
+                    for (int j = 0; j < at.getLength(); j++) {
+                        log.error("xml attribute " + at.item(j).getNodeName() + "=" + at.item(j).getNodeValue());
+                    }
+                }
             } else if (!ct.startsWith("application/x-www-form-urlencoded")
                        && !ct.startsWith("multipart/") && body.length > 0) {
                 log.error("body " + new String(body, charset(ct)));
