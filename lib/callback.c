@@ -172,20 +172,13 @@ static int scan_exfil(const char *s, size_t n, defuse__arena *a, defuse__callbac
 
 /* ---- JNDIExploit commands ------------------------------------------------ */
 
-static int hexval(unsigned char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = lower(c);
-    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-}
-
 /* Percent-decodes s[0..n) into o (capacity n); returns the length. */
 static size_t pct_decode(const char *s, size_t n, char *o) {
     size_t w = 0;
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
-        if (s[i] == '%' && n - i >= 3 && (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
-            (lo = hexval((unsigned char)s[i + 2])) >= 0) {
+        if (s[i] == '%' && n - i >= 3 && (hi = defuse__hexval((unsigned char)s[i + 1])) >= 0 &&
+            (lo = defuse__hexval((unsigned char)s[i + 2])) >= 0) {
             o[w++] = (char)(hi * 16 + lo);
             i += 2;
         } else {

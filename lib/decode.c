@@ -71,23 +71,13 @@ struct defuse__decoder {
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static int hexval(unsigned char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Reads exactly n hex digits at s (bounded by end). Returns value or -1. */
 static long hexn(const unsigned char *s, const unsigned char *end, size_t n) {
     if ((size_t)(end - s) < n)
         return -1;
     long v = 0;
     for (size_t k = 0; k < n; k++) {
-        int h = hexval(s[k]);
+        int h = defuse__hexval(s[k]);
         if (h < 0)
             return -1;
         v = v * 16 + h;
@@ -426,8 +416,8 @@ static size_t dec_amp(round_ctx *c, size_t i) {
         size_t ds = k;
         uint32_t v = 0;
         bool over = false;
-        while (k < n && (hex ? hexval(in[k]) >= 0 : (in[k] >= '0' && in[k] <= '9'))) {
-            v = v * (hex ? 16u : 10u) + (uint32_t)(hex ? hexval(in[k]) : in[k] - '0');
+        while (k < n && (hex ? defuse__hexval(in[k]) >= 0 : (in[k] >= '0' && in[k] <= '9'))) {
+            v = v * (hex ? 16u : 10u) + (uint32_t)(hex ? defuse__hexval(in[k]) : in[k] - '0');
             if (v > 0x10FFFF) {
                 over = true;
                 v = 0x110000; /* keep bounded; invalid anyway */

@@ -44,6 +44,17 @@ static inline const char *defuse__find_open(const char *p, size_t n) {
     return NULL;
 }
 
+/* The value of a hex digit, or -1. */
+static inline int defuse__hexval(unsigned char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 /* ---- arena.c: bump allocator, reset per scan ------------------------------ */
 
 typedef struct defuse__arena_block defuse__arena_block;

@@ -449,20 +449,18 @@ static void emit(sink *k, const char *s, size_t n) {
             k->out[k->len] = s[i];
 }
 
+/* NUL-terminates the output (when there is one); returns the length the
+ * full result needs. */
+static size_t sink_end(sink *k) {
+    if (k->out)
+        k->out[k->len < k->cap ? k->len : k->cap] = '\0';
+    return k->len;
+}
+
 static void emit_hex(sink *k, unsigned char c) {
     char buf[5];
     snprintf(buf, sizeof buf, "\\x%02X", c);
     emit(k, buf, 4);
-}
-
-static int hexdig(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 static int is_label_char(unsigned char c) {
@@ -557,7 +555,7 @@ static int lookup_arg(const unsigned char *u, size_t i) {
  * are always defang's own, and a '[' that would start "[.]" or "[:]" is
  * written "\[". */
 size_t defuse_defang(const char *s, size_t len, char *out, size_t outsz) {
-    sink k = {out, outsz ? outsz - 1 : 0, 0};
+    sink k = {outsz ? out : NULL, outsz ? outsz - 1 : 0, 0};
     const unsigned char *u = (const unsigned char *)s;
     int in_authority = 0;
     if (!s)
@@ -634,13 +632,11 @@ size_t defuse_defang(const char *s, size_t len, char *out, size_t outsz) {
         emit(&k, s + i, 1);
         i++;
     }
-    if (outsz)
-        out[k.len < k.cap ? k.len : k.cap] = '\0';
-    return k.len;
+    return sink_end(&k);
 }
 
 size_t defuse_refang(const char *s, size_t len, char *out, size_t outsz) {
-    sink k = {out, outsz ? outsz - 1 : 0, 0};
+    sink k = {outsz ? out : NULL, outsz ? outsz - 1 : 0, 0};
     if (!s)
         len = 0;
     for (size_t i = 0; i < len;) {
@@ -652,8 +648,8 @@ size_t defuse_refang(const char *s, size_t len, char *out, size_t outsz) {
                 i += 2;
                 continue;
             }
-            if (n == 'x' && i + 3 < len && (hi = hexdig(s[i + 2])) >= 0 &&
-                (lo = hexdig(s[i + 3])) >= 0) {
+            if (n == 'x' && i + 3 < len && (hi = defuse__hexval((unsigned char)s[i + 2])) >= 0 &&
+                (lo = defuse__hexval((unsigned char)s[i + 3])) >= 0) {
                 char b = (char)(hi * 16 + lo);
                 emit(&k, &b, 1);
                 i += 4;
@@ -668,7 +664,5 @@ size_t defuse_refang(const char *s, size_t len, char *out, size_t outsz) {
         emit(&k, s + i, 1);
         i++;
     }
-    if (outsz)
-        out[k.len < k.cap ? k.len : k.cap] = '\0';
-    return k.len;
+    return sink_end(&k);
 }
