@@ -51,12 +51,16 @@ static int run_honeypot(int argc, char **argv) {
 static int run_scan(int argc, char **argv) {
     return run_sibling("defuse-scan", argc, argv);
 }
+static int run_register(int argc, char **argv) {
+    return run_sibling("defuse-register", argc, argv);
+}
 
 static const command commands[] = {
     {"logs", cmd_logs, cli_help_logs, "find Log4Shell-class attempts in logs (live or archived)"},
     {"explain", cmd_explain, cli_help_explain, "deobfuscate one payload step by step"},
     {"scan", run_scan, NULL, "inventory log4j/commons-text, CVEs, safe mitigation"},
     {"honeypot", run_honeypot, NULL, "tripwire listener capturing HTTP, LDAP, RMI, DNS callbacks"},
+    {"register", run_register, NULL, "exposure register: assets, exposures, SLA clocks, mitigations"},
 };
 
 static void usage(FILE *out) {
