@@ -108,16 +108,20 @@ const char *const reg_sql[Q_COUNT] = {
                      " due_at = $8, closed_at = $9, evidence = $10, updated_at = $11"
                      " WHERE asset = $1 AND ckey = $2 AND cve = $3",
     [Q_EXP_ENV] = "UPDATE exposures SET env = $2 WHERE asset = $1",
-    /* $1 cve, $2 env, $3 asset, $4 purl (prefix), $5 1: open states only */
-    [Q_EXP_QUERY] = "SELECT " EXP_COLS " FROM exposures e"
-                    " JOIN components c ON c.asset = e.asset AND c.ckey = e.ckey"
-                    " JOIN assets a ON a.name = e.asset JOIN cves v ON v.id = e.cve"
-                    " WHERE ($1 IS NULL OR e.cve = $1) AND ($2 IS NULL OR e.env = $2)"
-                    " AND ($3 IS NULL OR e.asset = $3)"
-                    " AND ($4 IS NULL OR c.purl = $4 OR c.purl LIKE $4 || '@%'"
-                    " OR c.purl LIKE $4 || '?%')"
-                    " AND ($5 = 0 OR e.state NOT IN ('fixed'))"
-                    " ORDER BY e.due_at, e.asset, e.cve, e.ckey",
+    /* $1 cve, $2 env, $3 asset, $4 purl (prefix), $5 1: open states only.
+     * Three forms of one query: "$N IS NULL OR col = $N" keeps an index
+     * from being used, so the forms with a CVE or an asset name it. */
+#define EXP_FROM                                                                                   \
+    " FROM exposures e JOIN components c ON c.asset = e.asset AND c.ckey = e.ckey"                 \
+    " JOIN assets a ON a.name = e.asset JOIN cves v ON v.id = e.cve WHERE "
+#define EXP_REST                                                                                   \
+    " AND ($2 IS NULL OR e.env = $2) AND ($3 IS NULL OR e.asset = $3)"                             \
+    " AND ($4 IS NULL OR c.purl = $4 OR c.purl LIKE $4 || '@%' OR c.purl LIKE $4 || '?%')"       \
+    " AND ($5 = 0 OR e.state <> 'fixed') ORDER BY e.due_at, e.asset, e.cve, e.ckey"
+    [Q_EXP_QUERY] = "SELECT " EXP_COLS EXP_FROM "($1 IS NULL OR e.cve = $1)" EXP_REST,
+    [Q_EXP_QUERY_CVE] = "SELECT " EXP_COLS EXP_FROM "e.cve = $1" EXP_REST,
+    [Q_EXP_QUERY_ASSET] = "SELECT " EXP_COLS EXP_FROM "e.asset = $3 AND ($1 IS NULL OR e.cve = $1)"
+        EXP_REST,
     [Q_CTL_LIST_ASSET] = "SELECT cve, kind, control, evidence, by_user, at, expires FROM controls"
                          " WHERE asset = $1",
     [Q_CTL_UPSERT] = "INSERT INTO controls (asset, cve, kind, control, evidence, by_user, at,"

@@ -99,6 +99,8 @@ typedef enum reg_q {
     Q_EXP_UPDATE,
     Q_EXP_ENV,
     Q_EXP_QUERY,
+    Q_EXP_QUERY_CVE,
+    Q_EXP_QUERY_ASSET,
     Q_CTL_LIST_ASSET,
     Q_CTL_UPSERT,
     Q_HIST_INSERT,
