@@ -21,6 +21,7 @@
 #include "reg.h"
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,23 @@ static void rows_free(rows *t) {
     free(t->v);
     memset(t, 0, sizeof *t);
 }
+/* Rows sorted by their first column (a key), and found by it: ingest and
+ * evaluation match thousands of components per asset. */
+static int srow_cmp(const void *a, const void *b) {
+    return strcmp(((const srow *)a)->f[0], ((const srow *)b)->f[0]);
+}
+static void rows_sort(rows *t) {
+    if (t->n > 1)
+        qsort(t->v, t->n, sizeof *t->v, srow_cmp);
+}
+static srow *rows_find(const rows *t, const char *key) {
+    srow k = {{(char *)(uintptr_t)key}};
+    return t->n ? bsearch(&k, t->v, t->n, sizeof *t->v, srow_cmp) : NULL;
+}
+static int str_cmp(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static int load(reg *r, reg_q q, const reg_val *p, int np, rows *out) {
     memset(out, 0, sizeof *out);
     if (reg_store_exec(r->st, q, p, np, rows_cb, out, NULL) || out->oom) {
@@ -211,6 +229,18 @@ static const srow *control_for(const rows *ctl, const char *cve, const char *kin
     return NULL;
 }
 
+/* Orders wanted exposures by (component key, CVE); a key with comp ==
+ * SIZE_MAX takes its component key from want_key (single-threaded use). */
+static const rows *want_comp;
+static const char *want_key;
+static int want_cmp(const void *a, const void *b) {
+    const want *x = *(const want *const *)a, *y = *(const want *const *)b;
+    const char *kx = x->comp == SIZE_MAX ? want_key : want_comp->v[x->comp].f[0];
+    const char *ky = y->comp == SIZE_MAX ? want_key : want_comp->v[y->comp].f[0];
+    int c = strcmp(kx, ky);
+    return c ? c : strcmp(x->cve, y->cve);
+}
+
 static int evaluate_asset(reg *r, const char *asset, const char *env, cvecache *cc,
                           reg_change_cb cb, void *user) {
     rows comp = {0}, exp = {0}, ctl = {0};
@@ -218,9 +248,11 @@ static int evaluate_asset(reg *r, const char *asset, const char *env, cvecache *
     size_t nw = 0, cw = 0;
     int rc = -1;
     reg_val pa[1] = {RV_S(asset)};
+    want **byk = NULL;
     if (load(r, Q_COMP_LIST, pa, 1, &comp) || load(r, Q_EXP_LIST_ASSET, pa, 1, &exp) ||
         load(r, Q_CTL_LIST_ASSET, pa, 1, &ctl))
         goto out;
+    rows_sort(&comp);
     /* 1. wanted exposures */
     for (size_t i = 0; i < comp.n; i++) {
         const srow *c = &comp.v[i];
@@ -261,14 +293,24 @@ static int evaluate_asset(reg *r, const char *asset, const char *env, cvecache *
         }
     }
     /* 2. stored exposures: update, or fix those no longer wanted */
+    if (nw && !(byk = malloc(nw * sizeof *byk))) {
+        snprintf(r->err, sizeof r->err, "out of memory");
+        goto out;
+    }
+    for (size_t k = 0; k < nw; k++)
+        byk[k] = &w[k];
+    want_comp = &comp;
+    if (nw > 1)
+        qsort(byk, nw, sizeof *byk, want_cmp);
     for (size_t e = 0; e < exp.n; e++) {
         srow *s = &exp.v[e]; /* ckey cve state certain opened due closed evidence env */
         want *x = NULL;
-        for (size_t k = 0; k < nw; k++)
-            if (!w[k].matched && !strcmp(w[k].cve, s->f[1]) && !strcmp(comp.v[w[k].comp].f[0], s->f[0])) {
-                x = &w[k];
-                break;
-            }
+        if (nw) {
+            want key = {.cve = s->f[1], .comp = SIZE_MAX};
+            want_key = s->f[0];
+            want *kp = &key, **hit = bsearch(&kp, byk, nw, sizeof *byk, want_cmp);
+            x = hit && !(*hit)->matched ? *hit : NULL;
+        }
         int64_t opened = i64(s->f[4]), due = i64(s->f[5]), closed = i64(s->f[6]);
         const char *evidence = s->f[7] ? s->f[7] : "";
         const char *new_state;
@@ -295,10 +337,7 @@ static int evaluate_asset(reg *r, const char *asset, const char *env, cvecache *
                 continue;
             new_state = "fixed";
             if (strcmp(s->f[2], "fixed")) {
-                const srow *c = NULL;
-                for (size_t i = 0; i < comp.n; i++)
-                    if (!strcmp(comp.v[i].f[0], s->f[0]))
-                        c = &comp.v[i];
+                const srow *c = rows_find(&comp, s->f[0]);
                 if (c && c->f[10]) {
                     closed = i64(c->f[10]);
                     snprintf(evbuf, sizeof evbuf, "component gone in scan %.64s", c->f[11] ? c->f[11] : "");
@@ -364,6 +403,7 @@ static int evaluate_asset(reg *r, const char *asset, const char *env, cvecache *
     }
     rc = 0;
 out:
+    free(byk);
     free(w);
     rows_free(&comp);
     rows_free(&exp);
@@ -444,6 +484,7 @@ int reg_ingest(reg *r, const char *asset, const reg_asset_attrs *at, const reg_o
     asset_row a;
     rows old = {0};
     cvecache cc = {0};
+    const char **keys = NULL;
     int64_t when = obs->scanned_at ? obs->scanned_at : r->now;
     if (put_asset(r, asset, at, &a))
         goto fail;
@@ -484,14 +525,19 @@ int reg_ingest(reg *r, const char *asset, const reg_asset_attrs *at, const reg_o
     reg_val pa[1] = {RV_S(asset)};
     if (load(r, Q_COMP_LIST, pa, 1, &old))
         goto fail;
+    rows_sort(&old);
+    if (obs->n && !(keys = malloc(obs->n * sizeof *keys))) {
+        snprintf(r->err, sizeof r->err, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < obs->n; i++)
+        keys[i] = obs->v[i].ckey;
+    if (obs->n > 1)
+        qsort(keys, obs->n, sizeof *keys, str_cmp);
     for (size_t i = 0; i < obs->n; i++) {
         const reg_comp *c = &obs->v[i];
-        int known = 0;
-        for (size_t k = 0; k < old.n; k++)
-            if (!strcmp(old.v[k].f[0], c->ckey)) {
-                known = !old.v[k].f[10];
-                break;
-            }
+        const srow *was = rows_find(&old, c->ckey);
+        int known = was && !was->f[10];
         reg_val p[11] = {RV_S(asset),   RV_S(c->ckey), RV_S(c->product), RV_S(c->grp),
                          RV_S(c->name), RV_S(c->version), RV_S(c->purl), RV_S(c->path),
                          RV_S(c->jndilookup), RV_I(when), RV_S(obs->digest)};
@@ -506,10 +552,8 @@ int reg_ingest(reg *r, const char *asset, const reg_asset_attrs *at, const reg_o
             const srow *o = &old.v[k];
             if (o->f[10])
                 continue;
-            int still = 0;
-            for (size_t i = 0; i < obs->n && !still; i++)
-                still = !strcmp(obs->v[i].ckey, o->f[0]);
-            if (still)
+            const char *k0 = o->f[0];
+            if (obs->n && bsearch(&k0, keys, obs->n, sizeof *keys, str_cmp))
                 continue;
             reg_val p[4] = {RV_S(asset), RV_S(o->f[0]), RV_I(when), RV_S(obs->digest)};
             if (reg_store_exec(r->st, Q_COMP_GONE, p, 4, NULL, NULL, NULL))
@@ -528,6 +572,7 @@ int reg_ingest(reg *r, const char *asset, const reg_asset_attrs *at, const reg_o
         goto fail;
     if (reg_store_commit(r->st))
         goto ferr_;
+    free(keys);
     rows_free(&old);
     cve_cache_free(&cc);
     return 0;
@@ -535,6 +580,7 @@ ferr_:
     ferr(r);
 fail:
     reg_store_rollback(r->st);
+    free(keys);
     rows_free(&old);
     cve_cache_free(&cc);
     return -1;
