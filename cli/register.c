@@ -53,6 +53,12 @@ const char cli_help_register[] =
     "          chainsaw-removed             CVE-2022-23307\n"
     "  accept --asset A --cve C --reason TEXT [--expires DATE]\n"
     "  false-positive --asset A --cve C --reason TEXT [--expires DATE]\n"
+    "  vendors [--overdue]\n"
+    "  vendors --vendor NAME [--products P] [--data-access D] [--status S]\n"
+    "          [--statement TEXT|URL] [--contacted DATE] [--answered DATE]\n"
+    "          [--access-limit TEXT] [--limit-lifted DATE] [--follow-up DATE] [--owner O]\n"
+    "        list vendors (--overdue: follow-up due by now), or add/update one; S is\n"
+    "        unknown, affected, not-affected, fixed or mitigated.\n"
     "  sla [--set SEVERITY[@ENV]=HOURS]...\n"
     "        show or set the SLA policy (default: critical 48, any other 168 hours;\n"
     "        SEVERITY and ENV may be '*').\n"
@@ -71,7 +77,9 @@ const char cli_help_register[] =
 
 typedef struct opts {
     const char *db, *vulndb, *by, *asset, *env, *owner, *exposure, *kind, *tags, *cve, *purl,
-        *control, *evidence, *reason, *expires, *kev;
+        *control, *evidence, *reason, *expires, *kev, *vendor, *products, *data_access, *status,
+        *statement, *contacted, *answered, *access_limit, *lifted, *followup;
+    int overdue;
     int json, fail_breach, all;
     const char *sets[32];
     int nsets;
@@ -566,6 +574,72 @@ static int c_sla(reg *r, const opts *o, int nf, char **f) {
     return EXIT_CLEAN;
 }
 
+static const char *tcol(const char *s, char out[32]) {
+    if (!s)
+        return "-";
+    reg_time_format(atoll(s), out);
+    return out;
+}
+
+static int vendor_row(void *user, int ncol, const char *const *c) {
+    rowsctx *x = user;
+    x->n++;
+    (void)ncol;
+    char t2[32], t4[32];
+    if (x->o->json) {
+        json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:s}", "name", c[0],
+                              "products", c[1], "data_access", c[2], "status", c[3], "statement",
+                              c[4], "contacted_at", jtime(c[5] ? atoll(c[5]) : 0), "answered_at",
+                              jtime(c[6] ? atoll(c[6]) : 0), "access_limit", c[7],
+                              "limit_lifted_at", jtime(c[8] ? atoll(c[8]) : 0), "next_followup",
+                              jtime(c[9] ? atoll(c[9]) : 0), "owner", c[10]);
+        json_array_append_new(x->arr, j);
+        return 0;
+    }
+    if (x->n == 1)
+        printf("%-20s %-13s %-20s %-20s %-16s %s\n", "VENDOR", "STATUS", "FOLLOW-UP", "ANSWERED",
+               "OWNER", "DATA / ACCESS LIMIT");
+    printf("%-20s %-13s %-20s %-20s %-16s %s%s%s\n", c[0], c[3], tcol(c[9], t4), tcol(c[6], t2),
+           *c[10] ? c[10] : "-", c[2], *c[7] ? " / limited: " : "", c[7]);
+    return 0;
+}
+
+static int c_vendors(reg *r, const opts *o, int nf, char **f) {
+    (void)f;
+    if (nf)
+        return err2("vendors: unexpected argument");
+    if (o->vendor) {
+        struct {
+            const char *s;
+            int64_t *t;
+            const char *opt;
+        } dates[4];
+        reg_vendor v = {o->vendor, o->products, o->data_access, o->status, o->statement,
+                        o->access_limit, o->owner, 0, 0, 0, 0};
+        dates[0].s = o->contacted, dates[0].t = &v.contacted_at, dates[0].opt = "--contacted";
+        dates[1].s = o->answered, dates[1].t = &v.answered_at, dates[1].opt = "--answered";
+        dates[2].s = o->lifted, dates[2].t = &v.limit_lifted_at, dates[2].opt = "--limit-lifted";
+        dates[3].s = o->followup, dates[3].t = &v.next_followup, dates[3].opt = "--follow-up";
+        for (int i = 0; i < 4; i++)
+            if (dates[i].s && reg_time_parse(dates[i].s, dates[i].t))
+                return err2("%s: \"%s\" is not an ISO 8601 date", dates[i].opt, dates[i].s);
+        if (reg_vendor_put(r, &v)) {
+            fprintf(stderr, "defuse register: %s (nothing written)\n", r->err);
+            return EXIT_ERROR;
+        }
+    }
+    rowsctx x = {o, json_array(), 0, 3};
+    int rc = reg_vendor_list(r, o->overdue, vendor_row, &x);
+    if (rc)
+        fprintf(stderr, "defuse register: %s\n", r->err);
+    else if (o->json)
+        print_json(x.arr);
+    else if (!x.n)
+        printf(o->overdue ? "no vendor follow-up is overdue\n" : "no vendors\n");
+    json_decref(x.arr);
+    return rc ? EXIT_ERROR : EXIT_CLEAN;
+}
+
 static const struct sub {
     const char *name;
     int (*run)(reg *r, const opts *o, int nf, char **files);
@@ -574,13 +648,14 @@ static const struct sub {
     {"ingest", c_ingest, 1},     {"evaluate", c_evaluate, 1},   {"status", c_status, 0},
     {"exposures", c_exposures, 0}, {"assets", c_assets, 0},     {"history", c_history, 0},
     {"mitigate", c_mitigate, 1}, {"accept", c_accept, 1},       {"false-positive", c_fp, 1},
-    {"sla", c_sla, 0},
+    {"sla", c_sla, 0},           {"vendors", c_vendors, 0},
 };
 
 int cmd_register(int argc, char **argv) {
     enum { O_DB = 256, O_VULNDB, O_BY, O_ASSET, O_ENV, O_OWNER, O_EXPOSURE, O_KIND, O_TAGS, O_CVE,
            O_COMPONENT, O_CONTROL, O_EVIDENCE, O_REASON, O_EXPIRES, O_KEV, O_JSON, O_FAIL, O_ALL,
-           O_SET, O_HELP };
+           O_SET, O_HELP, O_VENDOR, O_PRODUCTS, O_DATA, O_STATUS, O_STATEMENT, O_CONTACTED,
+           O_ANSWERED, O_LIMIT, O_LIFTED, O_FOLLOWUP, O_OVERDUE };
     static const struct option lo[] = {
         {"db", 1, 0, O_DB},          {"vulndb", 1, 0, O_VULNDB},     {"by", 1, 0, O_BY},
         {"asset", 1, 0, O_ASSET},    {"env", 1, 0, O_ENV},           {"owner", 1, 0, O_OWNER},
@@ -589,6 +664,11 @@ int cmd_register(int argc, char **argv) {
         {"evidence", 1, 0, O_EVIDENCE}, {"reason", 1, 0, O_REASON},  {"expires", 1, 0, O_EXPIRES},
         {"kev", 1, 0, O_KEV},        {"json", 0, 0, O_JSON},         {"fail-on-breach", 0, 0, O_FAIL},
         {"all", 0, 0, O_ALL},        {"set", 1, 0, O_SET},           {"help", 0, 0, O_HELP},
+        {"vendor", 1, 0, O_VENDOR},  {"products", 1, 0, O_PRODUCTS}, {"data-access", 1, 0, O_DATA},
+        {"status", 1, 0, O_STATUS},  {"statement", 1, 0, O_STATEMENT},
+        {"contacted", 1, 0, O_CONTACTED}, {"answered", 1, 0, O_ANSWERED},
+        {"access-limit", 1, 0, O_LIMIT}, {"limit-lifted", 1, 0, O_LIFTED},
+        {"follow-up", 1, 0, O_FOLLOWUP}, {"overdue", 0, 0, O_OVERDUE},
         {0, 0, 0, 0}};
     opts o = {0};
     o.by = getenv("USER");
@@ -616,6 +696,17 @@ int cmd_register(int argc, char **argv) {
         case O_JSON: o.json = 1; break;
         case O_FAIL: o.fail_breach = 1; break;
         case O_ALL: o.all = 1; break;
+        case O_VENDOR: o.vendor = optarg; break;
+        case O_PRODUCTS: o.products = optarg; break;
+        case O_DATA: o.data_access = optarg; break;
+        case O_STATUS: o.status = optarg; break;
+        case O_STATEMENT: o.statement = optarg; break;
+        case O_CONTACTED: o.contacted = optarg; break;
+        case O_ANSWERED: o.answered = optarg; break;
+        case O_LIMIT: o.access_limit = optarg; break;
+        case O_LIFTED: o.lifted = optarg; break;
+        case O_FOLLOWUP: o.followup = optarg; break;
+        case O_OVERDUE: o.overdue = 1; break;
         case O_SET:
             if (o.nsets == 32)
                 return err2("--set: at most 32");

@@ -766,3 +766,88 @@ int reg_query_exposures(reg *r, const char *cve, const char *env, const char *as
     reg_q which = cve ? Q_EXP_QUERY_CVE : asset ? Q_EXP_QUERY_ASSET : Q_EXP_QUERY;
     return reg_store_exec(r->st, which, p, 5, exp_row, &q, NULL) ? ferr(r) : 0;
 }
+
+/* ---- vendors -------------------------------------------------------------------------------------- */
+
+static const char *const vendor_status[] = {"unknown", "affected", "not-affected", "fixed",
+                                            "mitigated"};
+
+int reg_valid_vendor_status(const char *v) {
+    for (size_t i = 0; v && i < sizeof vendor_status / sizeof vendor_status[0]; i++)
+        if (!strcmp(v, vendor_status[i]))
+            return 1;
+    return 0;
+}
+
+static int vendor_one(void *user, int ncol, const char *const *c) {
+    rows *t = user;
+    return rows_cb(t, ncol, c);
+}
+
+int reg_vendor_put(reg *r, const reg_vendor *v) {
+    if (!v->name || !*v->name) {
+        snprintf(r->err, sizeof r->err, "a vendor needs a name");
+        return -1;
+    }
+    if (v->status && !reg_valid_vendor_status(v->status)) {
+        snprintf(r->err, sizeof r->err,
+                 "vendor status \"%s\": use unknown, affected, not-affected, fixed or mitigated",
+                 v->status);
+        return -1;
+    }
+    if (reg_store_begin(r->st))
+        return ferr(r);
+    rows all = {0};
+    reg_val pl[1] = {RV_N};
+    memset(&all, 0, sizeof all);
+    if (reg_store_exec(r->st, Q_VENDOR_LIST, pl, 1, vendor_one, &all, NULL) || all.oom) {
+        ferr(r);
+        goto fail;
+    }
+    const srow *o = NULL;
+    for (size_t i = 0; i < all.n; i++)
+        if (!strcmp(all.v[i].f[0], v->name))
+            o = &all.v[i];
+#define KEEP_S(x, k) ((x) ? (x) : o && o->f[k] ? o->f[k] : "")
+#define KEEP_T(x, k) ((x) ? RV_I(x) : o && o->f[k] ? RV_I(atoll(o->f[k])) : RV_N)
+    reg_val p[12] = {RV_S(v->name),
+                     RV_S(KEEP_S(v->products, 1)),
+                     RV_S(KEEP_S(v->data_access, 2)),
+                     RV_S(v->status ? v->status : o ? o->f[3] : "unknown"),
+                     RV_S(KEEP_S(v->statement, 4)),
+                     KEEP_T(v->contacted_at, 5),
+                     KEEP_T(v->answered_at, 6),
+                     RV_S(KEEP_S(v->access_limit, 7)),
+                     KEEP_T(v->limit_lifted_at, 8),
+                     KEEP_T(v->next_followup, 9),
+                     RV_S(KEEP_S(v->owner, 10)),
+                     RV_I(r->now)};
+#undef KEEP_S
+#undef KEEP_T
+    if (reg_store_exec(r->st, Q_VENDOR_UPSERT, p, 12, NULL, NULL, NULL)) {
+        ferr(r);
+        goto fail;
+    }
+    char who[300], d[600];
+    snprintf(who, sizeof who, "vendor:%.256s", v->name);
+    snprintf(d, sizeof d, "status %s%s%.200s%s%.200s", p[3].s, *p[7].s ? "; access limited: " : "",
+             p[7].s, *p[4].s ? "; statement: " : "", p[4].s);
+    if (hist(r, who, r->now, o ? "vendor-updated" : "vendor-added", NULL, NULL,
+             o ? o->f[3] : NULL, p[3].s, d))
+        goto fail;
+    if (reg_store_commit(r->st)) {
+        ferr(r);
+        goto fail;
+    }
+    rows_free(&all);
+    return 0;
+fail:
+    reg_store_rollback(r->st);
+    rows_free(&all);
+    return -1;
+}
+
+int reg_vendor_list(reg *r, int overdue, reg_row_cb cb, void *user) {
+    reg_val p[1] = {overdue ? RV_I(r->now) : RV_N};
+    return reg_store_exec(r->st, Q_VENDOR_LIST, p, 1, cb, user, NULL) ? ferr(r) : 0;
+}

@@ -106,6 +106,20 @@ int reg_record_control(reg *r, const char *asset, const char *cve, const char *k
  * next evaluate). */
 int reg_set_sla(reg *r, const char *severity, const char *env, int64_t hours);
 
+/* A vendor under review.  NULL text fields and 0 times keep what is
+ * stored (or are empty for a new vendor); status one of reg_vendor_status. */
+typedef struct reg_vendor {
+    const char *name, *products, *data_access, *status, *statement, *access_limit, *owner;
+    int64_t contacted_at, answered_at, limit_lifted_at, next_followup;
+} reg_vendor;
+int reg_valid_vendor_status(const char *s);
+/* Adds or updates a vendor (history under "vendor:NAME"). */
+int reg_vendor_put(reg *r, const reg_vendor *v);
+/* Lists vendors; overdue: only those whose next follow-up is due by now.
+ * Row columns: name products data_access status statement contacted_at
+ * answered_at access_limit limit_lifted_at next_followup owner updated_at. */
+int reg_vendor_list(reg *r, int overdue, reg_row_cb cb, void *user);
+
 /* One exposure row of a query (BORROWED strings). */
 typedef struct reg_exposure {
     const char *asset, *ckey, *cve, *env, *state, *evidence, *product, *version, *purl, *path,

@@ -147,6 +147,23 @@ printf '{"type":"component","path":"/opt/x/shaded.jar","product":"log4j-core","v
 R ingest --asset odd-1 --env dev "$T/unk.json" >/dev/null
 [ "$(st odd-1 CVE-2021-44228)" = review ] || fail "unknown version: $(st odd-1 CVE-2021-44228)"
 
+# ---- vendors: follow-ups, access limits, --overdue -------------------------------
+export DEFUSE_NOW=2021-12-13T10:00:00Z
+R vendors --vendor "Acme Payroll" --products "payroll SaaS" --data-access "employee PII" \
+  --status unknown --contacted 2021-12-11 --follow-up 2021-12-13T09:00:00Z \
+  --access-limit "site-to-site VPN closed" >/dev/null
+R vendors --vendor "Beta CRM" --status not-affected --answered 2021-12-12 \
+  --statement https://beta.example/security/log4j >/dev/null
+n=$(R vendors --overdue --json | jq -r '[.[].name] | join(",")')
+[ "$n" = "Acme Payroll" ] || fail "vendors --overdue: $n"
+R vendors --vendor "Acme Payroll" --status fixed --answered 2021-12-13 --follow-up 2021-12-20 >/dev/null
+n=$(R vendors --overdue --json | jq length); [ "$n" = 0 ] || fail "overdue after the answer: $n"
+v=$(R vendors --json | jq -c '.[] | select(.name == "Acme Payroll") | [.status, .data_access, .access_limit, .contacted_at]')
+[ "$v" = '["fixed","employee PII","site-to-site VPN closed","2021-12-11T00:00:00Z"]' ] || fail "vendor update lost fields: $v"
+set +e; R vendors --vendor X --status maybe 2>/dev/null; rc=$?; set -e
+[ $rc = 2 ] || fail "bad vendor status: exit $rc"
+[ "$(R vendors --json | jq length)" = 2 ] || fail "a refused vendor was written"
+
 # ---- kill -9 mid-ingest leaves the old state or the new one, never half ---------
 python3 - "$T/big.json" <<'PY'
 import json, sys
