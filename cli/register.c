@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 #include "reg.h"
+#include "vex.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -59,6 +60,9 @@ const char cli_help_register[] =
     "          [--access-limit TEXT] [--limit-lifted DATE] [--follow-up DATE] [--owner O]\n"
     "        list vendors (--overdue: follow-up due by now), or add/update one; S is\n"
     "        unknown, affected, not-affected, fixed or mitigated.\n"
+    "  vex [--format cyclonedx|openvex] [--asset A] [--env E]\n"
+    "        the verdicts as CycloneDX 1.5 VEX (default) or OpenVEX 0.2.0, for grype,\n"
+    "        trivy and Dependency-Track.\n"
     "  sla [--set SEVERITY[@ENV]=HOURS]...\n"
     "        show or set the SLA policy (default: critical 48, any other 168 hours;\n"
     "        SEVERITY and ENV may be '*').\n"
@@ -80,6 +84,7 @@ typedef struct opts {
         *control, *evidence, *reason, *expires, *kev, *vendor, *products, *data_access, *status,
         *statement, *contacted, *answered, *access_limit, *lifted, *followup;
     int overdue;
+    const char *format;
     int json, fail_breach, all;
     const char *sets[32];
     int nsets;
@@ -640,6 +645,25 @@ static int c_vendors(reg *r, const opts *o, int nf, char **f) {
     return rc ? EXIT_ERROR : EXIT_CLEAN;
 }
 
+static int c_vex(reg *r, const opts *o, int nf, char **f) {
+    (void)f;
+    if (nf)
+        return err2("vex: unexpected argument");
+    int fmt = !o->format || !strcmp(o->format, "cyclonedx") ? REG_VEX_CYCLONEDX
+              : !strcmp(o->format, "openvex")                ? REG_VEX_OPENVEX
+                                                             : -1;
+    if (fmt < 0)
+        return err2("--format: \"%s\" is not cyclonedx or openvex", o->format);
+    json_t *doc = reg_vex_export(r, fmt, o->asset, o->env);
+    if (!doc) {
+        fprintf(stderr, "defuse register: %s\n", r->err);
+        return EXIT_ERROR;
+    }
+    print_json(doc);
+    json_decref(doc);
+    return EXIT_CLEAN;
+}
+
 static const struct sub {
     const char *name;
     int (*run)(reg *r, const opts *o, int nf, char **files);
@@ -648,14 +672,14 @@ static const struct sub {
     {"ingest", c_ingest, 1},     {"evaluate", c_evaluate, 1},   {"status", c_status, 0},
     {"exposures", c_exposures, 0}, {"assets", c_assets, 0},     {"history", c_history, 0},
     {"mitigate", c_mitigate, 1}, {"accept", c_accept, 1},       {"false-positive", c_fp, 1},
-    {"sla", c_sla, 0},           {"vendors", c_vendors, 0},
+    {"sla", c_sla, 0},           {"vendors", c_vendors, 0},     {"vex", c_vex, 0},
 };
 
 int cmd_register(int argc, char **argv) {
     enum { O_DB = 256, O_VULNDB, O_BY, O_ASSET, O_ENV, O_OWNER, O_EXPOSURE, O_KIND, O_TAGS, O_CVE,
            O_COMPONENT, O_CONTROL, O_EVIDENCE, O_REASON, O_EXPIRES, O_KEV, O_JSON, O_FAIL, O_ALL,
            O_SET, O_HELP, O_VENDOR, O_PRODUCTS, O_DATA, O_STATUS, O_STATEMENT, O_CONTACTED,
-           O_ANSWERED, O_LIMIT, O_LIFTED, O_FOLLOWUP, O_OVERDUE };
+           O_ANSWERED, O_LIMIT, O_LIFTED, O_FOLLOWUP, O_OVERDUE, O_FORMAT };
     static const struct option lo[] = {
         {"db", 1, 0, O_DB},          {"vulndb", 1, 0, O_VULNDB},     {"by", 1, 0, O_BY},
         {"asset", 1, 0, O_ASSET},    {"env", 1, 0, O_ENV},           {"owner", 1, 0, O_OWNER},
@@ -668,7 +692,7 @@ int cmd_register(int argc, char **argv) {
         {"status", 1, 0, O_STATUS},  {"statement", 1, 0, O_STATEMENT},
         {"contacted", 1, 0, O_CONTACTED}, {"answered", 1, 0, O_ANSWERED},
         {"access-limit", 1, 0, O_LIMIT}, {"limit-lifted", 1, 0, O_LIFTED},
-        {"follow-up", 1, 0, O_FOLLOWUP}, {"overdue", 0, 0, O_OVERDUE},
+        {"follow-up", 1, 0, O_FOLLOWUP}, {"overdue", 0, 0, O_OVERDUE}, {"format", 1, 0, O_FORMAT},
         {0, 0, 0, 0}};
     opts o = {0};
     o.by = getenv("USER");
@@ -707,6 +731,7 @@ int cmd_register(int argc, char **argv) {
         case O_LIFTED: o.lifted = optarg; break;
         case O_FOLLOWUP: o.followup = optarg; break;
         case O_OVERDUE: o.overdue = 1; break;
+        case O_FORMAT: o.format = optarg; break;
         case O_SET:
             if (o.nsets == 32)
                 return err2("--set: at most 32");

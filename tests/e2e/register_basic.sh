@@ -147,6 +147,18 @@ printf '{"type":"component","path":"/opt/x/shaded.jar","product":"log4j-core","v
 R ingest --asset odd-1 --env dev "$T/unk.json" >/dev/null
 [ "$(st odd-1 CVE-2021-44228)" = review ] || fail "unknown version: $(st odd-1 CVE-2021-44228)"
 
+# ---- VEX export: CycloneDX 1.5 and OpenVEX 0.2.0 -----------------------------------
+R vex >"$T/cdx.json"
+jq -e '.bomFormat == "CycloneDX" and .specVersion == "1.5"' "$T/cdx.json" >/dev/null || fail "cdx header"
+a=$(jq -r '[.vulnerabilities[] | select(.id == "CVE-2021-45046") | .affects[0].ref as $r |
+      .analysis.state + ":" + (.analysis.justification // "-") + ":" + ($r | split("/")[0])] | sort | join(" ")' "$T/cdx.json")
+[ "$a" = "in_triage:-:odd-1 not_affected:protected_by_mitigating_control:stage-1 resolved:-:web-1" ] || fail "cdx 45046: $a"
+jq -e '[.vulnerabilities[].affects[].ref] - [.components[]."bom-ref"] == []' "$T/cdx.json" >/dev/null || fail "cdx dangling refs"
+R vex --format openvex --asset build-1 >"$T/ovx.json"
+a=$(jq -r '.statements[] | select(.vulnerability.name == "CVE-2021-4104") | .status + ":" + .products[0]["@id"] + ":" + .products[0].subcomponents[0]["@id"]' "$T/ovx.json")
+[ "$a" = "affected:urn:defuse:asset:build-1:pkg:maven/log4j/log4j@1.2.17" ] || fail "openvex 4104: $a"
+set +e; R vex --format spdx >/dev/null 2>&1; rc=$?; set -e; [ $rc = 2 ] || fail "vex --format spdx: exit $rc"
+
 # ---- vendors: follow-ups, access limits, --overdue -------------------------------
 export DEFUSE_NOW=2021-12-13T10:00:00Z
 R vendors --vendor "Acme Payroll" --products "payroll SaaS" --data-access "employee PII" \
