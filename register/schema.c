@@ -7,7 +7,8 @@
  * SET col = excluded.col, BIGINT seconds since the epoch (UTC) for every
  * time, DOUBLE PRECISION for scores, natural TEXT keys instead of
  * AUTOINCREMENT/SERIAL, no partial indexes, no RETURNING, no datetime
- * functions.  A new migration is appended, never edited.
+ * functions, and "CAST($N AS type) IS NULL" for an optional filter (PostgreSQL
+ * cannot type a bare "$N IS NULL").  A new migration is appended, never edited.
  */
 #include "store.h"
 
@@ -75,7 +76,7 @@ const char *const reg_sql[Q_COUNT] = {
     [Q_ASSET_LIST] = "SELECT a.name, a.kind, a.env, a.owner, a.exposure, a.tags, a.first_seen,"
                      " a.last_scan, (SELECT COUNT(*) FROM components c WHERE c.asset = a.name"
                      " AND c.gone_at IS NULL) FROM assets a"
-                     " WHERE ($1 IS NULL OR a.env = $1) ORDER BY a.env, a.name",
+                     " WHERE (CAST($1 AS TEXT) IS NULL OR a.env = $1) ORDER BY a.env, a.name",
     [Q_SCAN_SEEN] = "SELECT scanned_at FROM scans WHERE asset = $1 AND digest = $2",
     [Q_SCAN_INSERT] = "INSERT INTO scans (asset, digest, source, format, scanned_at, ingested_at,"
                       " by_user, ncomponents) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -115,12 +116,12 @@ const char *const reg_sql[Q_COUNT] = {
     " FROM exposures e JOIN components c ON c.asset = e.asset AND c.ckey = e.ckey"                 \
     " JOIN assets a ON a.name = e.asset JOIN cves v ON v.id = e.cve WHERE "
 #define EXP_REST                                                                                   \
-    " AND ($2 IS NULL OR e.env = $2) AND ($3 IS NULL OR e.asset = $3)"                             \
-    " AND ($4 IS NULL OR c.purl = $4 OR c.purl LIKE $4 || '@%' OR c.purl LIKE $4 || '?%')"       \
+    " AND (CAST($2 AS TEXT) IS NULL OR e.env = $2) AND (CAST($3 AS TEXT) IS NULL OR e.asset = $3)"                             \
+    " AND (CAST($4 AS TEXT) IS NULL OR c.purl = $4 OR c.purl LIKE $4 || '@%' OR c.purl LIKE $4 || '?%')"       \
     " AND ($5 = 0 OR e.state <> 'fixed') ORDER BY e.due_at, e.asset, e.cve, e.ckey"
-    [Q_EXP_QUERY] = "SELECT " EXP_COLS EXP_FROM "($1 IS NULL OR e.cve = $1)" EXP_REST,
+    [Q_EXP_QUERY] = "SELECT " EXP_COLS EXP_FROM "(CAST($1 AS TEXT) IS NULL OR e.cve = $1)" EXP_REST,
     [Q_EXP_QUERY_CVE] = "SELECT " EXP_COLS EXP_FROM "e.cve = $1" EXP_REST,
-    [Q_EXP_QUERY_ASSET] = "SELECT " EXP_COLS EXP_FROM "e.asset = $3 AND ($1 IS NULL OR e.cve = $1)"
+    [Q_EXP_QUERY_ASSET] = "SELECT " EXP_COLS EXP_FROM "e.asset = $3 AND (CAST($1 AS TEXT) IS NULL OR e.cve = $1)"
         EXP_REST,
     [Q_CTL_LIST_ASSET] = "SELECT cve, kind, control, evidence, by_user, at, expires FROM controls"
                          " WHERE asset = $1",
@@ -149,6 +150,6 @@ const char *const reg_sql[Q_COUNT] = {
     [Q_VENDOR_LIST] = "SELECT name, products, data_access, status, statement, contacted_at,"
                       " answered_at, access_limit, limit_lifted_at, next_followup, owner,"
                       " updated_at FROM vendors"
-                      " WHERE ($1 IS NULL OR (next_followup IS NOT NULL AND next_followup <= $1))"
+                      " WHERE (CAST($1 AS BIGINT) IS NULL OR (next_followup IS NOT NULL AND next_followup <= $1))"
                       " ORDER BY name",
 };

@@ -65,11 +65,8 @@ fail:
 int reg_store_open(reg_store **out, const char *target, char *err, size_t errlen) {
     *out = NULL;
     const reg_backend *be = &reg_backend_sqlite;
-    if (!strncmp(target, "postgresql://", 13) || !strncmp(target, "postgres://", 11)) {
-        snprintf(err, errlen, "%s: the PostgreSQL back end is not built into this program yet",
-                 target);
-        return -1;
-    }
+    if (!strncmp(target, "postgresql://", 13) || !strncmp(target, "postgres://", 11))
+        be = &reg_backend_pg;
     reg_store *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "out of memory");
@@ -81,7 +78,7 @@ int reg_store_open(reg_store **out, const char *target, char *err, size_t errlen
         return -1;
     }
     if (migrate(s)) {
-        snprintf(err, errlen, "%s: %s", target, s->err);
+        snprintf(err, errlen, "%s: %s", be == &reg_backend_pg ? "postgresql" : target, s->err);
         reg_store_close(s);
         return -1;
     }

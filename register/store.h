@@ -70,6 +70,7 @@ typedef struct reg_backend {
 } reg_backend;
 
 extern const reg_backend reg_backend_sqlite;
+extern const reg_backend reg_backend_pg; /* store_pg.c (libpq) */
 
 /* ---- the SQL table (schema.c) ---------------------------------------------- */
 

@@ -12,15 +12,28 @@ set -euo pipefail
 : "${DEFUSE:?}" "${DEFUSE_SRC:?}"
 command -v javac >/dev/null && command -v jar >/dev/null || { echo "SKIP: no javac/jar"; exit 77; }
 command -v jq >/dev/null || { echo "SKIP: no jq"; exit 77; }
-command -v sqlite3 >/dev/null || { echo "SKIP: no sqlite3 shell"; exit 77; }
+# REGISTER_URL (set by register_postgres.sh): run the same test on PostgreSQL.
+if [ -n "${REGISTER_URL:-}" ]; then
+    command -v psql >/dev/null || { echo "SKIP: no psql"; exit 77; }
+else
+    command -v sqlite3 >/dev/null || { echo "SKIP: no sqlite3 shell"; exit 77; }
+fi
 T=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 FX="$DEFUSE_SRC/tests/fixtures/scan"
 fail() { echo "FAIL: $*" >&2; exit 1; }
-DB="$T/reg.db"
+DB=${REGISTER_URL:-$T/reg.db}
 R() { "$DEFUSE" register --db "$DB" --by alice "$@"; }
 VDB="$T/vulndb.json"
-dump() { sqlite3 "$DB" .dump | grep -v '^PRAGMA'; }
+sql() { if [ -n "${REGISTER_URL:-}" ]; then psql -qAt "$DB" -c "$1"; else sqlite3 "$DB" "$1"; fi; }
+# every row that an ingest or evaluation could write or change
+dump() {
+    for t in assets scans components cves controls history sla_policy vendors; do
+        sql "SELECT COUNT(*) FROM $t"
+    done
+    sql "SELECT asset || ckey || cve || state || due_at || updated_at || evidence FROM exposures ORDER BY 1"
+    sql "SELECT asset || ckey || last_seen || COALESCE(gone_at, 0) FROM components ORDER BY 1"
+}
 
 # ---- fixtures: three hosts --------------------------------------------------
 mkdir -p "$T/cls" "$T/j"
@@ -184,14 +197,14 @@ with open(sys.argv[1], "w") as f:
         f.write(json.dumps({"type": "component", "path": "/srv/app%05d/log4j-core.jar" % i,
                             "product": "log4j-core", "version": "2.14.1", "jndilookup": "present"}) + "\n")
 PY
-before=$(sqlite3 "$DB" "SELECT COUNT(*) FROM components WHERE asset = 'web-1'")
+before=$(sql "SELECT COUNT(*) FROM components WHERE asset = 'web-1'")
 "$DEFUSE" register --db "$DB" ingest --asset web-1 "$T/big.json" >/dev/null 2>&1 &
 pid=$!
 sleep 2
 kill -9 $pid 2>/dev/null || true
 wait $pid 2>/dev/null || true
-after=$(sqlite3 "$DB" "SELECT COUNT(*) FROM components WHERE asset = 'web-1'")
+after=$(sql "SELECT COUNT(*) FROM components WHERE asset = 'web-1'")
 [ "$after" = "$before" ] || [ "$after" = $((before + 60000)) ] || fail "kill -9: $before -> $after components"
-[ "$(sqlite3 "$DB" 'PRAGMA integrity_check')" = ok ] || fail "integrity"
-echo "kill -9 mid-ingest: components $before -> $after"
+[ -n "${REGISTER_URL:-}" ] || [ "$(sql 'PRAGMA integrity_check')" = ok ] || fail "integrity"
+echo "kill -9 mid-ingest ($([ -n "${REGISTER_URL:-}" ] && echo postgresql || echo sqlite)): components $before -> $after"
 echo OK
