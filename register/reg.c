@@ -21,6 +21,7 @@
 #include "reg.h"
 
 #include <jansson.h>
+#include <time.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -472,8 +473,8 @@ static int put_asset(reg *r, const char *name, const reg_asset_attrs *at, asset_
     return get_asset(r, name, a);
 }
 
-int reg_ingest(reg *r, const char *asset, const reg_asset_attrs *at, const reg_obs *obs,
-               reg_change_cb cb, void *user, int *unchanged) {
+static int ingest_once(reg *r, const char *asset, const reg_asset_attrs *at, const reg_obs *obs,
+                       reg_change_cb cb, void *user, int *unchanged) {
     *unchanged = 0;
     if (!r->vdb) {
         snprintf(r->err, sizeof r->err, "no vulnerability data");
@@ -586,6 +587,101 @@ fail:
     return -1;
 }
 
+/* A transaction that failed on a serialization conflict (PostgreSQL,
+ * SERIALIZABLE: several hosts ingesting at once) is run again, up to
+ * RETRIES times with a growing random pause; its changes were rolled back,
+ * and callbacks of a failed attempt are not made (they are buffered). */
+#define RETRIES 30
+
+typedef struct chbuf {
+    reg_change *v;
+    char **strs;
+    size_t n, cap, ns, nscap;
+    int oom;
+} chbuf;
+
+static char *keep(chbuf *b, const char *s) {
+    if (!s)
+        return NULL;
+    if (b->ns == b->nscap) {
+        size_t nc = b->nscap ? b->nscap * 2 : 64;
+        char **v = realloc(b->strs, nc * sizeof *v);
+        if (!v) {
+            b->oom = 1;
+            return NULL;
+        }
+        b->strs = v, b->nscap = nc;
+    }
+    char *d = strdup(s);
+    if (!d)
+        b->oom = 1;
+    else
+        b->strs[b->ns++] = d;
+    return d;
+}
+
+static void buffer_change(const reg_change *c, void *user) {
+    chbuf *b = user;
+    if (b->n == b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 64;
+        reg_change *v = realloc(b->v, nc * sizeof *v);
+        if (!v) {
+            b->oom = 1;
+            return;
+        }
+        b->v = v, b->cap = nc;
+    }
+    reg_change *d = &b->v[b->n++];
+    *d = *c;
+    d->asset = keep(b, c->asset), d->ckey = keep(b, c->ckey), d->cve = keep(b, c->cve);
+    d->env = keep(b, c->env), d->severity = keep(b, c->severity);
+    d->old_state = keep(b, c->old_state), d->new_state = keep(b, c->new_state);
+}
+
+static void chbuf_reset(chbuf *b) {
+    for (size_t i = 0; i < b->ns; i++)
+        free(b->strs[i]);
+    b->n = b->ns = 0;
+    b->oom = 0;
+}
+static void chbuf_free(chbuf *b) {
+    chbuf_reset(b);
+    free(b->v);
+    free(b->strs);
+}
+
+static void backoff(int attempt) {
+    struct timespec ts = {0, (long)(1 + rand() % (attempt * 20 + 10)) * 1000000L};
+    if (ts.tv_nsec > 900000000L)
+        ts.tv_nsec = 900000000L;
+    nanosleep(&ts, NULL);
+}
+
+static int flush(chbuf *b, int rc, reg *r, reg_change_cb cb, void *user) {
+    if (!rc && b->oom) {
+        snprintf(r->err, sizeof r->err, "out of memory (the change was committed)");
+        rc = -1;
+    }
+    for (size_t i = 0; !rc && cb && i < b->n; i++)
+        cb(&b->v[i], user);
+    chbuf_free(b);
+    return rc;
+}
+
+int reg_ingest(reg *r, const char *asset, const reg_asset_attrs *at, const reg_obs *obs,
+               reg_change_cb cb, void *user, int *unchanged) {
+    chbuf b = {0};
+    int rc = -1;
+    for (int a = 1; a <= RETRIES; a++) {
+        chbuf_reset(&b);
+        rc = ingest_once(r, asset, at, obs, buffer_change, &b, unchanged);
+        if (!rc || !reg_store_retryable(r->st))
+            break;
+        backoff(a);
+    }
+    return flush(&b, rc, r, cb, user);
+}
+
 /* ---- evaluate everything ------------------------------------------------------------------------- */
 
 /* CISA KEV: {"vulnerabilities":[{"cveID":"CVE-...","dueDate":"2021-12-24"}]} */
@@ -624,7 +720,8 @@ static int apply_kev(reg *r, const char *path) {
     return 0;
 }
 
-int reg_evaluate_all(reg *r, const char *kev, reg_change_cb cb, void *user, size_t *nassets) {
+static int evaluate_once(reg *r, const char *kev, reg_change_cb cb, void *user,
+                         size_t *nassets) {
     *nassets = 0;
     if (!r->vdb) {
         snprintf(r->err, sizeof r->err, "no vulnerability data");
@@ -662,6 +759,19 @@ fail:
     rows_free(&as);
     cve_cache_free(&cc);
     return -1;
+}
+
+int reg_evaluate_all(reg *r, const char *kev, reg_change_cb cb, void *user, size_t *nassets) {
+    chbuf b = {0};
+    int rc = -1;
+    for (int a = 1; a <= RETRIES; a++) {
+        chbuf_reset(&b);
+        rc = evaluate_once(r, kev, buffer_change, &b, nassets);
+        if (!rc || !reg_store_retryable(r->st))
+            break;
+        backoff(a);
+    }
+    return flush(&b, rc, r, cb, user);
 }
 
 /* ---- controls and verdicts ---------------------------------------------------------------------- */

@@ -122,3 +122,7 @@ int reg_store_exec(reg_store *s, reg_q q, const reg_val *p, int np, reg_row_cb c
     return s->be->exec(s->h, (int)q, reg_sql[q], p, np, cb, user, changes, s->err,
                        sizeof s->err);
 }
+
+int reg_store_retryable(const reg_store *s) {
+    return s->be->retryable ? s->be->retryable(s->h) : 0;
+}

@@ -67,6 +67,9 @@ typedef struct reg_backend {
     int (*begin)(void *h, char *err, size_t errlen); /* a write transaction */
     int (*commit)(void *h, char *err, size_t errlen);
     int (*rollback)(void *h);
+    /* 1 if the last failure was a serialization failure or deadlock that
+     * the same transaction may pass when run again. */
+    int (*retryable)(void *h);
 } reg_backend;
 
 extern const reg_backend reg_backend_sqlite;
@@ -133,6 +136,8 @@ int reg_store_schema_version(const reg_store *s);
 int reg_store_begin(reg_store *s);
 int reg_store_commit(reg_store *s);
 void reg_store_rollback(reg_store *s);
+/* 1 if the last failure may pass when its transaction is run again. */
+int reg_store_retryable(const reg_store *s);
 
 /* Runs statement q of the SQL table with p[0..np); rows to cb.  OUT:
  * *changes (may be NULL). */

@@ -15,6 +15,11 @@
 
 #define MAX_COLS 32
 
+typedef struct pg {
+    PGconn *c;
+    char sqlstate[6]; /* of the last failure */
+} pg;
+
 /* The highest $N in sql: PostgreSQL refuses more parameters than the
  * statement uses, SQLite ignores them. */
 static int nparams(const char *sql) {
@@ -27,24 +32,44 @@ static int nparams(const char *sql) {
     return max;
 }
 
+/* Server notices ("there is no transaction in progress" after a COMMIT
+ * that failed) are not for the user: the library never prints. */
+static void quiet(void *arg, const char *message) {
+    (void)arg, (void)message;
+}
+
 static int pg_open(void **h, const char *target, char *err, size_t errlen) {
+    pg *g = calloc(1, sizeof *g);
+    if (!g) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     PGconn *c = PQconnectdb(target);
     if (!c || PQstatus(c) != CONNECTION_OK) {
         snprintf(err, errlen, "postgresql: %s", c ? PQerrorMessage(c) : "out of memory");
         PQfinish(c);
+        free(g);
         return -1;
     }
+    PQsetNoticeProcessor(c, quiet, NULL);
     PGresult *r = PQexec(c, "SET client_min_messages = warning");
     PQclear(r);
-    *h = c;
+    g->c = c;
+    *h = g;
     return 0;
 }
 
 static void pg_close(void *h) {
-    PQfinish(h);
+    pg *g = h;
+    if (g)
+        PQfinish(g->c);
+    free(g);
 }
 
-static int pg_fail(PGconn *c, const PGresult *r, char *err, size_t errlen) {
+static int pg_fail(pg *g, const PGresult *r, char *err, size_t errlen) {
+    PGconn *c = g->c;
+    const char *code = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(g->sqlstate, sizeof g->sqlstate, "%s", code ? code : "");
     const char *m = r ? PQresultErrorMessage(r) : PQerrorMessage(c);
     snprintf(err, errlen, "postgresql: %s", m && *m ? m : PQerrorMessage(c));
     size_t l = strlen(err);
@@ -56,7 +81,8 @@ static int pg_fail(PGconn *c, const PGresult *r, char *err, size_t errlen) {
 static int pg_exec(void *h, int id, const char *sql, const reg_val *p, int np, reg_row_cb cb,
                    void *user, int64_t *changes, char *err, size_t errlen) {
     (void)id;
-    PGconn *c = h;
+    pg *g = h;
+    PGconn *c = g->c;
     char buf[MAX_COLS][40];
     const char *vals[MAX_COLS];
     int n = nparams(sql);
@@ -81,7 +107,7 @@ static int pg_exec(void *h, int id, const char *sql, const reg_val *p, int np, r
     PGresult *r = PQexecParams(c, sql, n, NULL, vals, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        pg_fail(c, r, err, errlen);
+        pg_fail(g, r, err, errlen);
         PQclear(r);
         return -1;
     }
@@ -104,12 +130,19 @@ static int pg_exec(void *h, int id, const char *sql, const reg_val *p, int np, r
 }
 
 static int pg_script(void *h, const char *sql, char *err, size_t errlen) {
-    PGresult *r = PQexec(h, sql);
+    pg *g = h;
+    PGresult *r = PQexec(g->c, sql);
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
     if (!ok)
-        pg_fail(h, r, err, errlen);
+        pg_fail(g, r, err, errlen);
     PQclear(r);
     return ok ? 0 : -1;
+}
+
+/* 40001 serialization_failure, 40P01 deadlock_detected */
+static int pg_retryable(void *h) {
+    pg *g = h;
+    return !strcmp(g->sqlstate, "40001") || !strcmp(g->sqlstate, "40P01");
 }
 
 static int pg_begin(void *h, char *err, size_t errlen) {
@@ -132,4 +165,5 @@ const reg_backend reg_backend_pg = {
     .begin = pg_begin,
     .commit = pg_commit,
     .rollback = pg_rollback,
+    .retryable = pg_retryable,
 };
