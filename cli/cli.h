@@ -16,11 +16,13 @@ int cmd_logs(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_honeypot(int argc, char **argv);
+int cmd_register(int argc, char **argv);
 
 /* Help texts, printed by `defuse help NAME` and `defuse NAME --help`
  * (`defuse logs --help` prints its own, in parts: cmd_logs). */
 extern const char cli_help_explain[];
 extern const char cli_help_scan[];
 extern const char cli_help_honeypot[];
+extern const char cli_help_register[];
 
 #endif

@@ -597,6 +597,32 @@ int defuse_inventory_restore(const char *backup_dir, defuse_fix_cb cb, void *use
 
 /* INVENTORY-API-END */
 
+/* ---- matching named components (SBOM entries, the exposure register) --------- */
+
+/* The product a component named by Maven coordinates (group may be NULL or
+ * "" for a bare name such as an SPDX package name or the scanner's product
+ * name) is: "org.apache.logging.log4j"/"log4j-core", "log4j"/"log4j",
+ * "ch.qos.reload4j"/"reload4j", "org.apache.commons"/"commons-text", or
+ * those bare names.  Returns a defuse_product (>= 0), DEFUSE_ENOENT for
+ * anything else -- log4j-api, log4j-to-slf4j, log4j-1.2-api and the slf4j
+ * bridges included, on purpose -- or DEFUSE_EINVAL (name NULL or empty). */
+int defuse_product_identify(const char *group, const char *name);
+
+/* Evaluates the component (group, name) at `version` against db (lib/vulndb_match.c).
+ * version: exact ("2.14.1"), the scanner's candidates ("2.14.0|2.14.1") or
+ * range ("2.4..2.12.1"), judged release by release; NULL, "", or a range
+ * of another notation ("[2.0,2.15)", ">=2.0", "2.x") is unknown: every CVE
+ * of the product is reported with certain = 0 (needs review), never none.
+ * CVEs that need a class (JndiLookup, JMSAppender) are reported: whether
+ * the class was removed is the caller's fact.
+ * OUT: out[0..*n) (strings BORROWED from db), *exact (may be NULL): 1 if
+ * the version was exact.  Returns the product (>= 0), DEFUSE_ENOENT (not a
+ * product: no CVE applies), DEFUSE_ELIMIT (more than max CVEs), or
+ * DEFUSE_EINVAL. */
+int defuse_vulndb_match(const defuse_vulndb *db, const char *group, const char *name,
+                        const char *version, defuse_component_vuln *out, size_t max, size_t *n,
+                        int *exact);
+
 /* ---- case mapping ------------------------------------------------------------ */
 
 /* The JDK whose String.toLowerCase/toUpperCase(Locale.US) the emulator

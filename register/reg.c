@@ -1,0 +1,963 @@
+/*
+ * reg.c -- the exposure register's operations (reg.h): ingest an
+ * observation as an asset's state, evaluate stored components against the
+ * vulnerability data, record controls and verdicts, query exposures.
+ *
+ * Evaluation of one asset (the only place states are decided):
+ *   1. every present component is matched (defuse_vulndb_match()) and each
+ *      CVE found gives a wanted exposure whose state reg_decide() picks
+ *      from the base (affected if the version is exact, else review), the
+ *      active verdicts and mitigations of (asset, CVE), and the scan's own
+ *      JndiLookup fact;
+ *   2. a wanted exposure not stored yet opens: its clock starts at the
+ *      later of when the register first learned of the CVE and when the
+ *      component was first seen, due after the SLA hours of its severity
+ *      and environment (or the KEV due date when earlier);
+ *   3. a stored exposure no longer wanted is fixed: at the time the
+ *      component was gone with that scan as evidence, or, if the component
+ *      is still there (another version, new data), at its last scan.
+ * Every state change is a history row with time and who.
+ */
+#include "reg.h"
+
+#include <jansson.h>
+#include <time.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kinds[] = {"host", "image", "application", "appliance"};
+static const char *const exposures_v[] = {"public", "internal"};
+
+int reg_valid_kind(const char *k) {
+    for (size_t i = 0; k && i < sizeof kinds / sizeof kinds[0]; i++)
+        if (!strcmp(k, kinds[i]))
+            return 1;
+    return 0;
+}
+int reg_valid_exposure(const char *e) {
+    for (size_t i = 0; e && i < sizeof exposures_v / sizeof exposures_v[0]; i++)
+        if (!strcmp(e, exposures_v[i]))
+            return 1;
+    return 0;
+}
+
+static int ferr(reg *r) {
+    snprintf(r->err, sizeof r->err, "%s", reg_store_error(r->st));
+    return -1;
+}
+
+static int sla_row(void *user, int ncol, const char *const *c) {
+    reg *r = user;
+    if (ncol >= 3 && c[0] && c[1] && c[2])
+        reg_sla_set(&r->sla, c[0], c[1], atoll(c[2]));
+    return 0;
+}
+
+int reg_open(reg *r, const char *target, int64_t now, const char *by) {
+    memset(r, 0, sizeof *r);
+    r->now = now;
+    r->by = by && *by ? by : "unknown";
+    reg_sla_default(&r->sla);
+    if (reg_store_open(&r->st, target, r->err, sizeof r->err))
+        return -1;
+    if (reg_store_exec(r->st, Q_SLA_LIST, NULL, 0, sla_row, r, NULL))
+        return ferr(r);
+    return 0;
+}
+
+void reg_close(reg *r) {
+    reg_store_close(r->st);
+    r->st = NULL;
+}
+
+static int hist(reg *r, const char *asset, int64_t at, const char *event, const char *cve,
+                const char *ckey, const char *old_state, const char *new_state,
+                const char *detail) {
+    reg_val p[9] = {RV_S(asset),     RV_I(at),        RV_S(r->by),     RV_S(event),
+                    RV_S(cve),       RV_S(ckey),      RV_S(old_state), RV_S(new_state),
+                    RV_S(detail ? detail : "")};
+    return reg_store_exec(r->st, Q_HIST_INSERT, p, 9, NULL, NULL, NULL) ? ferr(r) : 0;
+}
+
+/* ---- rows loaded for one asset ------------------------------------------------------- */
+
+typedef struct srow {
+    char *f[13];
+} srow;
+typedef struct rows {
+    srow *v;
+    size_t n, cap;
+    int oom;
+} rows;
+
+static int rows_cb(void *user, int ncol, const char *const *c) {
+    rows *t = user;
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 32;
+        srow *v = realloc(t->v, nc * sizeof *v);
+        if (!v) {
+            t->oom = 1;
+            return 1;
+        }
+        t->v = v, t->cap = nc;
+    }
+    srow *r = &t->v[t->n++];
+    memset(r, 0, sizeof *r);
+    for (int i = 0; i < ncol && i < 13; i++)
+        if (c[i] && !(r->f[i] = strdup(c[i])))
+            t->oom = 1;
+    return t->oom;
+}
+static void rows_free(rows *t) {
+    for (size_t i = 0; i < t->n; i++)
+        for (int k = 0; k < 13; k++)
+            free(t->v[i].f[k]);
+    free(t->v);
+    memset(t, 0, sizeof *t);
+}
+/* Rows sorted by their first column (a key), and found by it: ingest and
+ * evaluation match thousands of components per asset. */
+static int srow_cmp(const void *a, const void *b) {
+    return strcmp(((const srow *)a)->f[0], ((const srow *)b)->f[0]);
+}
+static void rows_sort(rows *t) {
+    if (t->n > 1)
+        qsort(t->v, t->n, sizeof *t->v, srow_cmp);
+}
+static srow *rows_find(const rows *t, const char *key) {
+    srow k = {{(char *)(uintptr_t)key}};
+    return t->n ? bsearch(&k, t->v, t->n, sizeof *t->v, srow_cmp) : NULL;
+}
+static int str_cmp(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int load(reg *r, reg_q q, const reg_val *p, int np, rows *out) {
+    memset(out, 0, sizeof *out);
+    if (reg_store_exec(r->st, q, p, np, rows_cb, out, NULL) || out->oom) {
+        if (out->oom)
+            snprintf(r->err, sizeof r->err, "out of memory");
+        else
+            ferr(r);
+        rows_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- CVEs known to the register ------------------------------------------------------------ */
+
+typedef struct cvecache {
+    rows t; /* id, severity, cvss, first_learned, kev_due */
+    int loaded;
+} cvecache;
+
+static srow *cve_get(reg *r, cvecache *cc, const defuse_component_vuln *v) {
+    if (!cc->loaded) {
+        if (load(r, Q_CVE_LIST, NULL, 0, &cc->t))
+            return NULL;
+        cc->loaded = 1;
+    }
+    for (size_t i = 0; i < cc->t.n; i++)
+        if (!strcmp(cc->t.v[i].f[0], v->id)) {
+            srow *s = &cc->t.v[i];
+            if (strcmp(s->f[1], v->severity) || atof(s->f[2]) != v->cvss) {
+                reg_val p[5] = {RV_S(v->id), RV_S(v->severity), RV_D(v->cvss),
+                                RV_I(atoll(s->f[3])), RV_S(v->summary)};
+                if (reg_store_exec(r->st, Q_CVE_UPSERT, p, 5, NULL, NULL, NULL)) {
+                    ferr(r);
+                    return NULL;
+                }
+                free(s->f[1]);
+                s->f[1] = strdup(v->severity);
+                char b[32];
+                snprintf(b, sizeof b, "%.17g", v->cvss);
+                free(s->f[2]);
+                s->f[2] = strdup(b);
+            }
+            return s;
+        }
+    /* first time the register learns of this CVE: its clock starts now */
+    reg_val p[5] = {RV_S(v->id), RV_S(v->severity), RV_D(v->cvss), RV_I(r->now),
+                    RV_S(v->summary)};
+    if (reg_store_exec(r->st, Q_CVE_UPSERT, p, 5, NULL, NULL, NULL)) {
+        ferr(r);
+        return NULL;
+    }
+    char cv[32], fl[32];
+    snprintf(cv, sizeof cv, "%.17g", v->cvss);
+    snprintf(fl, sizeof fl, "%lld", (long long)r->now);
+    const char *cols[5] = {v->id, v->severity, cv, fl, NULL};
+    rows_cb(&cc->t, 5, cols);
+    if (cc->t.oom) {
+        snprintf(r->err, sizeof r->err, "out of memory");
+        return NULL;
+    }
+    return &cc->t.v[cc->t.n - 1];
+}
+
+static void cve_cache_free(cvecache *cc) {
+    rows_free(&cc->t);
+    cc->loaded = 0;
+}
+
+/* ---- evaluation of one asset --------------------------------------------------------------- */
+
+typedef struct want {
+    size_t comp; /* index into the component rows */
+    const char *cve;
+    int certain;
+    reg_state st;
+    const char *why;
+    srow *cve_row;
+    int matched; /* a stored exposure was found for it */
+} want;
+
+static int64_t i64(const char *s) {
+    return s ? atoll(s) : 0;
+}
+
+/* Finds the active control of kind for cve among the asset's controls
+ * (cve, kind, control, evidence, by, at, expires). */
+static const srow *control_for(const rows *ctl, const char *cve, const char *kind, int64_t now) {
+    for (size_t i = 0; i < ctl->n; i++) {
+        const srow *c = &ctl->v[i];
+        if (!strcmp(c->f[0], cve) && !strcmp(c->f[1], kind) && (!c->f[6] || i64(c->f[6]) > now))
+            return c;
+    }
+    return NULL;
+}
+
+/* Orders wanted exposures by (component key, CVE); a key with comp ==
+ * SIZE_MAX takes its component key from want_key (single-threaded use). */
+static const rows *want_comp;
+static const char *want_key;
+static int want_cmp(const void *a, const void *b) {
+    const want *x = *(const want *const *)a, *y = *(const want *const *)b;
+    const char *kx = x->comp == SIZE_MAX ? want_key : want_comp->v[x->comp].f[0];
+    const char *ky = y->comp == SIZE_MAX ? want_key : want_comp->v[y->comp].f[0];
+    int c = strcmp(kx, ky);
+    return c ? c : strcmp(x->cve, y->cve);
+}
+
+static int evaluate_asset(reg *r, const char *asset, const char *env, cvecache *cc,
+                          reg_change_cb cb, void *user) {
+    rows comp = {0}, exp = {0}, ctl = {0};
+    want *w = NULL;
+    size_t nw = 0, cw = 0;
+    int rc = -1;
+    reg_val pa[1] = {RV_S(asset)};
+    want **byk = NULL;
+    if (load(r, Q_COMP_LIST, pa, 1, &comp) || load(r, Q_EXP_LIST_ASSET, pa, 1, &exp) ||
+        load(r, Q_CTL_LIST_ASSET, pa, 1, &ctl))
+        goto out;
+    rows_sort(&comp);
+    /* 1. wanted exposures */
+    for (size_t i = 0; i < comp.n; i++) {
+        const srow *c = &comp.v[i];
+        /* ckey product grp name version purl path jndilookup first last gone gone_scan scan */
+        if (c->f[10] || !c->f[1])
+            continue; /* gone, or not one of the products */
+        defuse_component_vuln vv[DEFUSE_INV_MAX_VULNS];
+        size_t n = 0;
+        int pr = defuse_vulndb_match(r->vdb, c->f[2], c->f[3], c->f[4], vv, DEFUSE_INV_MAX_VULNS,
+                                     &n, NULL);
+        if (pr < 0 && pr != DEFUSE_ENOENT) {
+            snprintf(r->err, sizeof r->err, "%s: %s: %s", asset, c->f[0], defuse_strerror(pr));
+            goto out;
+        }
+        for (size_t k = 0; k < n; k++) {
+            if (nw == cw) {
+                size_t nc = cw ? cw * 2 : 16;
+                want *nwv = realloc(w, nc * sizeof *nwv);
+                if (!nwv) {
+                    snprintf(r->err, sizeof r->err, "out of memory");
+                    goto out;
+                }
+                w = nwv, cw = nc;
+            }
+            want *x = &w[nw++];
+            memset(x, 0, sizeof *x);
+            x->comp = i;
+            x->cve = vv[k].id; /* borrowed from the vulnerability data */
+            x->certain = vv[k].certain;
+            if (!(x->cve_row = cve_get(r, cc, &vv[k])))
+                goto out;
+            const srow *fp = control_for(&ctl, x->cve, "false-positive", r->now);
+            const srow *ac = control_for(&ctl, x->cve, "accepted", r->now);
+            const srow *mi = control_for(&ctl, x->cve, "mitigation", r->now);
+            reg_verdicts vd = {fp ? fp->f[3] : NULL, ac ? ac->f[3] : NULL, mi ? mi->f[2] : NULL,
+                               c->f[7] && !strcmp(c->f[7], "removed")};
+            x->st = reg_decide(x->cve, x->certain, &vd, &x->why);
+        }
+    }
+    /* 2. stored exposures: update, or fix those no longer wanted */
+    if (nw && !(byk = malloc(nw * sizeof *byk))) {
+        snprintf(r->err, sizeof r->err, "out of memory");
+        goto out;
+    }
+    for (size_t k = 0; k < nw; k++)
+        byk[k] = &w[k];
+    want_comp = &comp;
+    if (nw > 1)
+        qsort(byk, nw, sizeof *byk, want_cmp);
+    for (size_t e = 0; e < exp.n; e++) {
+        srow *s = &exp.v[e]; /* ckey cve state certain opened due closed evidence env */
+        want *x = NULL;
+        if (nw) {
+            want key = {.cve = s->f[1], .comp = SIZE_MAX};
+            want_key = s->f[0];
+            want *kp = &key, **hit = bsearch(&kp, byk, nw, sizeof *byk, want_cmp);
+            x = hit && !(*hit)->matched ? *hit : NULL;
+        }
+        int64_t opened = i64(s->f[4]), due = i64(s->f[5]), closed = i64(s->f[6]);
+        const char *evidence = s->f[7] ? s->f[7] : "";
+        const char *new_state;
+        char evbuf[600];
+        int certain = atoi(s->f[3]);
+        const char *sev = NULL;
+        if (x) {
+            x->matched = 1;
+            const srow *c = &comp.v[x->comp];
+            sev = x->cve_row->f[1];
+            new_state = reg_state_name(x->st);
+            certain = x->certain;
+            if (!strcmp(s->f[2], "fixed")) { /* back again: a new clock */
+                opened = i64(x->cve_row->f[3]);
+                if (i64(c->f[8]) > opened)
+                    opened = i64(c->f[8]);
+            }
+            due = reg_sla_due(opened, reg_sla_hours(&r->sla, sev, env), i64(x->cve_row->f[4]));
+            closed = 0;
+            snprintf(evbuf, sizeof evbuf, "%s (scan %.12s)", x->why, c->f[12] ? c->f[12] : "");
+            evidence = evbuf;
+        } else {
+            if (!strcmp(s->f[2], "fixed") && !strcmp(s->f[8], env))
+                continue;
+            new_state = "fixed";
+            if (strcmp(s->f[2], "fixed")) {
+                const srow *c = rows_find(&comp, s->f[0]);
+                if (c && c->f[10]) {
+                    closed = i64(c->f[10]);
+                    snprintf(evbuf, sizeof evbuf, "component gone in scan %.64s", c->f[11] ? c->f[11] : "");
+                } else if (c) {
+                    closed = i64(c->f[9]); /* its last scan, with the new version */
+                    snprintf(evbuf, sizeof evbuf, "no longer affected (version %.64s, scan %.64s)",
+                             c->f[4] ? c->f[4] : "unknown", c->f[12] ? c->f[12] : "");
+                } else {
+                    closed = r->now;
+                    snprintf(evbuf, sizeof evbuf, "component no longer recorded");
+                }
+                evidence = evbuf;
+            }
+        }
+        int changed = strcmp(new_state, s->f[2]) != 0;
+        if (!changed && opened == i64(s->f[4]) && due == i64(s->f[5]) && closed == i64(s->f[6]) &&
+            certain == atoi(s->f[3]) && !strcmp(env, s->f[8]) && !strcmp(evidence, s->f[7] ? s->f[7] : ""))
+            continue;
+        reg_val p[11] = {RV_S(asset), RV_S(s->f[0]), RV_S(s->f[1]), RV_S(env), RV_S(new_state),
+                         RV_I(certain), RV_I(opened), RV_I(due), closed ? RV_I(closed) : RV_N,
+                         RV_S(evidence), RV_I(r->now)};
+        if (reg_store_exec(r->st, Q_EXP_UPDATE, p, 11, NULL, NULL, NULL)) {
+            ferr(r);
+            goto out;
+        }
+        if (changed) {
+            if (hist(r, asset, closed ? closed : r->now, "state", s->f[1], s->f[0], s->f[2],
+                     new_state, evidence))
+                goto out;
+            if (cb) {
+                reg_change ch = {asset, s->f[0], s->f[1], env, sev, s->f[2], new_state, opened, due};
+                cb(&ch, user);
+            }
+        }
+    }
+    /* 3. new exposures */
+    for (size_t k = 0; k < nw; k++) {
+        want *x = &w[k];
+        if (x->matched)
+            continue;
+        /* the same (component, CVE) twice in wanted cannot happen: one match per component */
+        const srow *c = &comp.v[x->comp];
+        int64_t opened = i64(x->cve_row->f[3]);
+        if (i64(c->f[8]) > opened)
+            opened = i64(c->f[8]);
+        const char *sev = x->cve_row->f[1];
+        int64_t due = reg_sla_due(opened, reg_sla_hours(&r->sla, sev, env), i64(x->cve_row->f[4]));
+        char evbuf[600];
+        snprintf(evbuf, sizeof evbuf, "%s (scan %.12s)", x->why, c->f[12] ? c->f[12] : "");
+        const char *ns = reg_state_name(x->st);
+        reg_val p[11] = {RV_S(asset), RV_S(c->f[0]), RV_S(x->cve), RV_S(env), RV_S(ns),
+                         RV_I(x->certain), RV_I(opened), RV_I(due), RV_N, RV_S(evbuf), RV_I(r->now)};
+        if (reg_store_exec(r->st, Q_EXP_INSERT, p, 11, NULL, NULL, NULL)) {
+            ferr(r);
+            goto out;
+        }
+        if (hist(r, asset, r->now, "open", x->cve, c->f[0], NULL, ns, evbuf))
+            goto out;
+        if (cb) {
+            reg_change ch = {asset, c->f[0], x->cve, env, sev, NULL, ns, opened, due};
+            cb(&ch, user);
+        }
+    }
+    rc = 0;
+out:
+    free(byk);
+    free(w);
+    rows_free(&comp);
+    rows_free(&exp);
+    rows_free(&ctl);
+    return rc;
+}
+
+/* ---- ingest ---------------------------------------------------------------------------------- */
+
+typedef struct asset_row {
+    int found;
+    char kind[32], env[128], owner[256], exposure[32], tags[512];
+    int64_t last_scan;
+} asset_row;
+
+static int asset_cb(void *user, int ncol, const char *const *c) {
+    asset_row *a = user;
+    a->found = 1;
+    snprintf(a->kind, sizeof a->kind, "%s", c[1] ? c[1] : "");
+    snprintf(a->env, sizeof a->env, "%s", c[2] ? c[2] : "");
+    snprintf(a->owner, sizeof a->owner, "%s", c[3] ? c[3] : "");
+    snprintf(a->exposure, sizeof a->exposure, "%s", c[4] ? c[4] : "");
+    snprintf(a->tags, sizeof a->tags, "%s", c[5] ? c[5] : "");
+    a->last_scan = ncol > 7 && c[7] ? atoll(c[7]) : 0;
+    return 0;
+}
+
+static int get_asset(reg *r, const char *name, asset_row *a) {
+    memset(a, 0, sizeof *a);
+    reg_val p[1] = {RV_S(name)};
+    return reg_store_exec(r->st, Q_ASSET_GET, p, 1, asset_cb, a, NULL) ? ferr(r) : 0;
+}
+
+/* Creates or updates the asset; OUT: its row after the change. */
+static int put_asset(reg *r, const char *name, const reg_asset_attrs *at, asset_row *a) {
+    if (get_asset(r, name, a))
+        return -1;
+    const char *kind = at && at->kind ? at->kind : a->found ? a->kind : "host";
+    const char *env = at && at->env ? at->env : a->found ? a->env : NULL;
+    const char *owner = at && at->owner ? at->owner : a->found ? a->owner : "";
+    const char *expo = at && at->exposure ? at->exposure : a->found ? a->exposure : "internal";
+    const char *tags = at && at->tags ? at->tags : a->found ? a->tags : "";
+    if (!env) {
+        snprintf(r->err, sizeof r->err, "asset %s is new: --env is required", name);
+        return -1;
+    }
+    if (a->found && !strcmp(kind, a->kind) && !strcmp(env, a->env) && !strcmp(owner, a->owner) &&
+        !strcmp(expo, a->exposure) && !strcmp(tags, a->tags))
+        return 0;
+    reg_val p[7] = {RV_S(name), RV_S(kind), RV_S(env), RV_S(owner), RV_S(expo), RV_S(tags),
+                    RV_I(r->now)};
+    if (reg_store_exec(r->st, a->found ? Q_ASSET_UPDATE : Q_ASSET_INSERT, p, a->found ? 6 : 7,
+                       NULL, NULL, NULL))
+        return ferr(r);
+    char d[1200];
+    snprintf(d, sizeof d, "kind=%s env=%s owner=%s exposure=%s%s%.512s", kind, env, owner, expo,
+             *tags ? " tags=" : "", tags);
+    if (hist(r, name, r->now, a->found ? "asset-updated" : "asset-created", NULL, NULL, NULL, NULL,
+             d))
+        return -1;
+    if (a->found && strcmp(env, a->env)) {
+        reg_val pe[2] = {RV_S(name), RV_S(env)};
+        if (reg_store_exec(r->st, Q_EXP_ENV, pe, 2, NULL, NULL, NULL))
+            return ferr(r);
+    }
+    return get_asset(r, name, a);
+}
+
+static int ingest_once(reg *r, const char *asset, const reg_asset_attrs *at, const reg_obs *obs,
+                       reg_change_cb cb, void *user, int *unchanged) {
+    *unchanged = 0;
+    if (!r->vdb) {
+        snprintf(r->err, sizeof r->err, "no vulnerability data");
+        return -1;
+    }
+    if (reg_store_begin(r->st))
+        return ferr(r);
+    asset_row a;
+    rows old = {0};
+    cvecache cc = {0};
+    const char **keys = NULL;
+    int64_t when = obs->scanned_at ? obs->scanned_at : r->now;
+    if (put_asset(r, asset, at, &a))
+        goto fail;
+    int seen = 0;
+    {
+        reg_val p[2] = {RV_S(asset), RV_S(obs->digest)};
+        rows t;
+        if (load(r, Q_SCAN_SEEN, p, 2, &t))
+            goto fail;
+        seen = t.n > 0;
+        rows_free(&t);
+    }
+    if (seen) {
+        *unchanged = 1;
+        if (reg_store_commit(r->st)) /* attribute changes, if any */
+            goto ferr_;
+        return 0;
+    }
+    if (a.last_scan && when < a.last_scan) {
+        char w1[32], w2[32];
+        reg_time_format(when, w1);
+        reg_time_format(a.last_scan, w2);
+        snprintf(r->err, sizeof r->err,
+                 "%s: the scan of %s is older than the last one ingested for %s (%s)",
+                 obs->sources, w1, asset, w2);
+        goto fail;
+    }
+    {
+        reg_val p[8] = {RV_S(asset),      RV_S(obs->digest), RV_S(obs->sources),
+                        RV_S(obs->format), RV_I(when),        RV_I(r->now),
+                        RV_S(r->by),      RV_I((int64_t)obs->n)};
+        if (reg_store_exec(r->st, Q_SCAN_INSERT, p, 8, NULL, NULL, NULL))
+            goto ferr_;
+        reg_val p2[3] = {RV_S(asset), RV_I(when), RV_S(obs->digest)};
+        if (reg_store_exec(r->st, Q_ASSET_SCANNED, p2, 3, NULL, NULL, NULL))
+            goto ferr_;
+    }
+    reg_val pa[1] = {RV_S(asset)};
+    if (load(r, Q_COMP_LIST, pa, 1, &old))
+        goto fail;
+    rows_sort(&old);
+    if (obs->n && !(keys = malloc(obs->n * sizeof *keys))) {
+        snprintf(r->err, sizeof r->err, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < obs->n; i++)
+        keys[i] = obs->v[i].ckey;
+    if (obs->n > 1)
+        qsort(keys, obs->n, sizeof *keys, str_cmp);
+    for (size_t i = 0; i < obs->n; i++) {
+        const reg_comp *c = &obs->v[i];
+        const srow *was = rows_find(&old, c->ckey);
+        int known = was && !was->f[10];
+        reg_val p[11] = {RV_S(asset),   RV_S(c->ckey), RV_S(c->product), RV_S(c->grp),
+                         RV_S(c->name), RV_S(c->version), RV_S(c->purl), RV_S(c->path),
+                         RV_S(c->jndilookup), RV_I(when), RV_S(obs->digest)};
+        if (reg_store_exec(r->st, Q_COMP_UPSERT, p, 11, NULL, NULL, NULL))
+            goto ferr_;
+        if (!known && c->product &&
+            hist(r, asset, when, "component-seen", NULL, c->ckey, NULL, NULL, c->version))
+            goto fail;
+    }
+    if (!obs->incomplete) {
+        for (size_t k = 0; k < old.n; k++) {
+            const srow *o = &old.v[k];
+            if (o->f[10])
+                continue;
+            const char *k0 = o->f[0];
+            if (obs->n && bsearch(&k0, keys, obs->n, sizeof *keys, str_cmp))
+                continue;
+            reg_val p[4] = {RV_S(asset), RV_S(o->f[0]), RV_I(when), RV_S(obs->digest)};
+            if (reg_store_exec(r->st, Q_COMP_GONE, p, 4, NULL, NULL, NULL))
+                goto ferr_;
+            if (o->f[1] &&
+                hist(r, asset, when, "component-gone", NULL, o->f[0], NULL, NULL, obs->sources))
+                goto fail;
+        }
+    }
+    char d[700];
+    snprintf(d, sizeof d, "%s: %zu components (%s, digest %.16s)%s", obs->sources, obs->n,
+             obs->format, obs->digest, obs->incomplete ? "; scan had errors: nothing removed" : "");
+    if (hist(r, asset, r->now, "ingest", NULL, NULL, NULL, NULL, d))
+        goto fail;
+    if (evaluate_asset(r, asset, a.env, &cc, cb, user))
+        goto fail;
+    if (reg_store_commit(r->st))
+        goto ferr_;
+    free(keys);
+    rows_free(&old);
+    cve_cache_free(&cc);
+    return 0;
+ferr_:
+    ferr(r);
+fail:
+    reg_store_rollback(r->st);
+    free(keys);
+    rows_free(&old);
+    cve_cache_free(&cc);
+    return -1;
+}
+
+/* A transaction that failed on a serialization conflict (PostgreSQL,
+ * SERIALIZABLE: several hosts ingesting at once) is run again, up to
+ * RETRIES times with a growing random pause; its changes were rolled back,
+ * and callbacks of a failed attempt are not made (they are buffered). */
+#define RETRIES 30
+
+typedef struct chbuf {
+    reg_change *v;
+    char **strs;
+    size_t n, cap, ns, nscap;
+    int oom;
+} chbuf;
+
+static char *keep(chbuf *b, const char *s) {
+    if (!s)
+        return NULL;
+    if (b->ns == b->nscap) {
+        size_t nc = b->nscap ? b->nscap * 2 : 64;
+        char **v = realloc(b->strs, nc * sizeof *v);
+        if (!v) {
+            b->oom = 1;
+            return NULL;
+        }
+        b->strs = v, b->nscap = nc;
+    }
+    char *d = strdup(s);
+    if (!d)
+        b->oom = 1;
+    else
+        b->strs[b->ns++] = d;
+    return d;
+}
+
+static void buffer_change(const reg_change *c, void *user) {
+    chbuf *b = user;
+    if (b->n == b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 64;
+        reg_change *v = realloc(b->v, nc * sizeof *v);
+        if (!v) {
+            b->oom = 1;
+            return;
+        }
+        b->v = v, b->cap = nc;
+    }
+    reg_change *d = &b->v[b->n++];
+    *d = *c;
+    d->asset = keep(b, c->asset), d->ckey = keep(b, c->ckey), d->cve = keep(b, c->cve);
+    d->env = keep(b, c->env), d->severity = keep(b, c->severity);
+    d->old_state = keep(b, c->old_state), d->new_state = keep(b, c->new_state);
+}
+
+static void chbuf_reset(chbuf *b) {
+    for (size_t i = 0; i < b->ns; i++)
+        free(b->strs[i]);
+    b->n = b->ns = 0;
+    b->oom = 0;
+}
+static void chbuf_free(chbuf *b) {
+    chbuf_reset(b);
+    free(b->v);
+    free(b->strs);
+}
+
+static void backoff(int attempt) {
+    struct timespec ts = {0, (long)(1 + rand() % (attempt * 20 + 10)) * 1000000L};
+    if (ts.tv_nsec > 900000000L)
+        ts.tv_nsec = 900000000L;
+    nanosleep(&ts, NULL);
+}
+
+static int flush(chbuf *b, int rc, reg *r, reg_change_cb cb, void *user) {
+    if (!rc && b->oom) {
+        snprintf(r->err, sizeof r->err, "out of memory (the change was committed)");
+        rc = -1;
+    }
+    for (size_t i = 0; !rc && cb && i < b->n; i++)
+        cb(&b->v[i], user);
+    chbuf_free(b);
+    return rc;
+}
+
+int reg_ingest(reg *r, const char *asset, const reg_asset_attrs *at, const reg_obs *obs,
+               reg_change_cb cb, void *user, int *unchanged) {
+    chbuf b = {0};
+    int rc = -1;
+    for (int a = 1; a <= RETRIES; a++) {
+        chbuf_reset(&b);
+        rc = ingest_once(r, asset, at, obs, buffer_change, &b, unchanged);
+        if (!rc || !reg_store_retryable(r->st))
+            break;
+        backoff(a);
+    }
+    return flush(&b, rc, r, cb, user);
+}
+
+/* ---- evaluate everything ------------------------------------------------------------------------- */
+
+/* CISA KEV: {"vulnerabilities":[{"cveID":"CVE-...","dueDate":"2021-12-24"}]} */
+static int apply_kev(reg *r, const char *path) {
+    json_error_t je;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        snprintf(r->err, sizeof r->err, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+        return -1;
+    }
+    json_t *arr = json_object_get(root, "vulnerabilities");
+    if (!json_is_array(arr)) {
+        snprintf(r->err, sizeof r->err, "%s: \"vulnerabilities\": expected an array", path);
+        json_decref(root);
+        return -1;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        const char *id = json_string_value(json_object_get(v, "cveID"));
+        const char *due = json_string_value(json_object_get(v, "dueDate"));
+        int64_t t;
+        if (!id || !due || reg_time_parse(due, &t)) {
+            snprintf(r->err, sizeof r->err, "%s: vulnerabilities[%zu]: needs cveID and an ISO"
+                                            " 8601 dueDate", path, i);
+            json_decref(root);
+            return -1;
+        }
+        reg_val p[2] = {RV_S(id), RV_I(t)};
+        if (reg_store_exec(r->st, Q_CVE_KEV, p, 2, NULL, NULL, NULL)) {
+            json_decref(root);
+            return ferr(r);
+        }
+    }
+    json_decref(root);
+    return 0;
+}
+
+static int evaluate_once(reg *r, const char *kev, reg_change_cb cb, void *user,
+                         size_t *nassets) {
+    *nassets = 0;
+    if (!r->vdb) {
+        snprintf(r->err, sizeof r->err, "no vulnerability data");
+        return -1;
+    }
+    if (reg_store_begin(r->st))
+        return ferr(r);
+    rows as = {0};
+    cvecache cc = {0};
+    /* KEV dates go to CVEs the register knows; learn the data's CVEs
+     * first by evaluating, then cap the clocks and evaluate again */
+    reg_val p[1] = {RV_N};
+    if (load(r, Q_ASSET_LIST, p, 1, &as))
+        goto fail;
+    for (int pass = 0; pass < (kev ? 2 : 1); pass++) {
+        if (pass == 1) {
+            if (apply_kev(r, kev))
+                goto fail;
+            cve_cache_free(&cc);
+        }
+        for (size_t i = 0; i < as.n; i++)
+            if (evaluate_asset(r, as.v[i].f[0], as.v[i].f[2], &cc, cb, user))
+                goto fail;
+    }
+    if (reg_store_commit(r->st)) {
+        ferr(r);
+        goto fail;
+    }
+    *nassets = as.n;
+    rows_free(&as);
+    cve_cache_free(&cc);
+    return 0;
+fail:
+    reg_store_rollback(r->st);
+    rows_free(&as);
+    cve_cache_free(&cc);
+    return -1;
+}
+
+int reg_evaluate_all(reg *r, const char *kev, reg_change_cb cb, void *user, size_t *nassets) {
+    chbuf b = {0};
+    int rc = -1;
+    for (int a = 1; a <= RETRIES; a++) {
+        chbuf_reset(&b);
+        rc = evaluate_once(r, kev, buffer_change, &b, nassets);
+        if (!rc || !reg_store_retryable(r->st))
+            break;
+        backoff(a);
+    }
+    return flush(&b, rc, r, cb, user);
+}
+
+/* ---- controls and verdicts ---------------------------------------------------------------------- */
+
+int reg_record_control(reg *r, const char *asset, const char *cve, const char *kind,
+                       const char *control, const char *evidence, int64_t expires,
+                       reg_change_cb cb, void *user) {
+    if (!strcmp(kind, "mitigation")) {
+        const reg_control *c = reg_control_find(control);
+        if (!c) {
+            snprintf(r->err, sizeof r->err, "unknown control \"%s\" (see --help for the table)",
+                     control);
+            return -1;
+        }
+        if (!reg_control_covers(c, cve)) {
+            char cov[256] = "";
+            for (size_t i = 0; i < REG_CONTROL_MAX_CVES && c->covers[i]; i++) {
+                size_t l = strlen(cov);
+                snprintf(cov + l, sizeof cov - l, "%s%s", l ? ", " : "", c->covers[i]);
+            }
+            snprintf(r->err, sizeof r->err, "control %s does not cover %s (it covers: %s)", c->name,
+                     cve, *cov ? cov : "no CVE");
+            return -1;
+        }
+        control = c->name;
+    }
+    if (!r->vdb) {
+        snprintf(r->err, sizeof r->err, "no vulnerability data");
+        return -1;
+    }
+    if (reg_store_begin(r->st))
+        return ferr(r);
+    asset_row a;
+    cvecache cc = {0};
+    if (get_asset(r, asset, &a))
+        goto fail;
+    if (!a.found) {
+        snprintf(r->err, sizeof r->err, "no asset named %s", asset);
+        goto fail;
+    }
+    reg_val p[8] = {RV_S(asset),    RV_S(cve),  RV_S(kind),   RV_S(control),
+                    RV_S(evidence), RV_S(r->by), RV_I(r->now), expires ? RV_I(expires) : RV_N};
+    if (reg_store_exec(r->st, Q_CTL_UPSERT, p, 8, NULL, NULL, NULL)) {
+        ferr(r);
+        goto fail;
+    }
+    char d[1024], ex[32] = "never";
+    if (expires)
+        reg_time_format(expires, ex);
+    snprintf(d, sizeof d, "%s: %s (expires %s)", control, evidence, ex);
+    if (hist(r, asset, r->now, kind, cve, NULL, NULL, NULL, d))
+        goto fail;
+    if (evaluate_asset(r, asset, a.env, &cc, cb, user))
+        goto fail;
+    if (reg_store_commit(r->st)) {
+        ferr(r);
+        goto fail;
+    }
+    cve_cache_free(&cc);
+    return 0;
+fail:
+    reg_store_rollback(r->st);
+    cve_cache_free(&cc);
+    return -1;
+}
+
+int reg_set_sla(reg *r, const char *severity, const char *env, int64_t hours) {
+    if (reg_sla_set(&r->sla, severity, env, hours)) {
+        snprintf(r->err, sizeof r->err, "bad SLA rule %s@%s=%lld", severity, env,
+                 (long long)hours);
+        return -1;
+    }
+    reg_val p[3] = {RV_S(severity), RV_S(env), RV_I(hours)};
+    return reg_store_exec(r->st, Q_SLA_SET, p, 3, NULL, NULL, NULL) ? ferr(r) : 0;
+}
+
+/* ---- queries ------------------------------------------------------------------------------------ */
+
+typedef struct qctx {
+    reg_exposure_cb cb;
+    void *user;
+} qctx;
+
+static int exp_row(void *user, int ncol, const char *const *c) {
+    qctx *q = user;
+    if (ncol < 20)
+        return 1;
+    reg_exposure e = {
+        .asset = c[0], .ckey = c[1], .cve = c[2], .env = c[3], .state = c[4],
+        .certain = c[5] ? atoi(c[5]) : 0, .opened_at = i64(c[6]), .due_at = i64(c[7]),
+        .closed_at = i64(c[8]), .evidence = c[9] ? c[9] : "", .product = c[10],
+        .version = c[11], .purl = c[12], .path = c[13], .owner = c[14] ? c[14] : "",
+        .exposure = c[15], .kind = c[16], .severity = c[17], .cvss = c[18] ? atof(c[18]) : 0,
+        .updated_at = i64(c[19])};
+    return q->cb(&e, q->user);
+}
+
+int reg_query_exposures(reg *r, const char *cve, const char *env, const char *asset,
+                        const char *purl, int open_only, reg_exposure_cb cb, void *user) {
+    qctx q = {cb, user};
+    reg_val p[5] = {RV_S(cve), RV_S(env), RV_S(asset), RV_S(purl), RV_I(open_only)};
+    reg_q which = cve ? Q_EXP_QUERY_CVE : asset ? Q_EXP_QUERY_ASSET : Q_EXP_QUERY;
+    return reg_store_exec(r->st, which, p, 5, exp_row, &q, NULL) ? ferr(r) : 0;
+}
+
+/* ---- vendors -------------------------------------------------------------------------------------- */
+
+static const char *const vendor_status[] = {"unknown", "affected", "not-affected", "fixed",
+                                            "mitigated"};
+
+int reg_valid_vendor_status(const char *v) {
+    for (size_t i = 0; v && i < sizeof vendor_status / sizeof vendor_status[0]; i++)
+        if (!strcmp(v, vendor_status[i]))
+            return 1;
+    return 0;
+}
+
+static int vendor_one(void *user, int ncol, const char *const *c) {
+    rows *t = user;
+    return rows_cb(t, ncol, c);
+}
+
+int reg_vendor_put(reg *r, const reg_vendor *v) {
+    if (!v->name || !*v->name) {
+        snprintf(r->err, sizeof r->err, "a vendor needs a name");
+        return -1;
+    }
+    if (v->status && !reg_valid_vendor_status(v->status)) {
+        snprintf(r->err, sizeof r->err,
+                 "vendor status \"%s\": use unknown, affected, not-affected, fixed or mitigated",
+                 v->status);
+        return -1;
+    }
+    if (reg_store_begin(r->st))
+        return ferr(r);
+    rows all = {0};
+    reg_val pl[1] = {RV_N};
+    memset(&all, 0, sizeof all);
+    if (reg_store_exec(r->st, Q_VENDOR_LIST, pl, 1, vendor_one, &all, NULL) || all.oom) {
+        ferr(r);
+        goto fail;
+    }
+    const srow *o = NULL;
+    for (size_t i = 0; i < all.n; i++)
+        if (!strcmp(all.v[i].f[0], v->name))
+            o = &all.v[i];
+#define KEEP_S(x, k) ((x) ? (x) : o && o->f[k] ? o->f[k] : "")
+#define KEEP_T(x, k) ((x) ? RV_I(x) : o && o->f[k] ? RV_I(atoll(o->f[k])) : RV_N)
+    reg_val p[12] = {RV_S(v->name),
+                     RV_S(KEEP_S(v->products, 1)),
+                     RV_S(KEEP_S(v->data_access, 2)),
+                     RV_S(v->status ? v->status : o ? o->f[3] : "unknown"),
+                     RV_S(KEEP_S(v->statement, 4)),
+                     KEEP_T(v->contacted_at, 5),
+                     KEEP_T(v->answered_at, 6),
+                     RV_S(KEEP_S(v->access_limit, 7)),
+                     KEEP_T(v->limit_lifted_at, 8),
+                     KEEP_T(v->next_followup, 9),
+                     RV_S(KEEP_S(v->owner, 10)),
+                     RV_I(r->now)};
+#undef KEEP_S
+#undef KEEP_T
+    if (reg_store_exec(r->st, Q_VENDOR_UPSERT, p, 12, NULL, NULL, NULL)) {
+        ferr(r);
+        goto fail;
+    }
+    char who[300], d[600];
+    snprintf(who, sizeof who, "vendor:%.256s", v->name);
+    snprintf(d, sizeof d, "status %s%s%.200s%s%.200s", p[3].s, *p[7].s ? "; access limited: " : "",
+             p[7].s, *p[4].s ? "; statement: " : "", p[4].s);
+    if (hist(r, who, r->now, o ? "vendor-updated" : "vendor-added", NULL, NULL,
+             o ? o->f[3] : NULL, p[3].s, d))
+        goto fail;
+    if (reg_store_commit(r->st)) {
+        ferr(r);
+        goto fail;
+    }
+    rows_free(&all);
+    return 0;
+fail:
+    reg_store_rollback(r->st);
+    rows_free(&all);
+    return -1;
+}
+
+int reg_vendor_list(reg *r, int overdue, reg_row_cb cb, void *user) {
+    reg_val p[1] = {overdue ? RV_I(r->now) : RV_N};
+    return reg_store_exec(r->st, Q_VENDOR_LIST, p, 1, cb, user, NULL) ? ferr(r) : 0;
+}

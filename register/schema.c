@@ -1,0 +1,155 @@
+/*
+ * schema.c -- every SQL text of the exposure register, in one place: the
+ * schema migrations and the statements (store.h, enum reg_q).
+ *
+ * One dialect for SQLite and PostgreSQL: $N parameters (SQLite binds them
+ * by name, PostgreSQL natively), INSERT ... ON CONFLICT (...) DO UPDATE
+ * SET col = excluded.col, BIGINT seconds since the epoch (UTC) for every
+ * time, DOUBLE PRECISION for scores, natural TEXT keys instead of
+ * AUTOINCREMENT/SERIAL, no partial indexes, no RETURNING, no datetime
+ * functions, and "CAST($N AS type) IS NULL" for an optional filter (PostgreSQL
+ * cannot type a bare "$N IS NULL").  A new migration is appended, never edited.
+ */
+#include "store.h"
+
+const char *const reg_migrations[] = {
+    /* 0 -> 1: the model of docs/register.md */
+    "CREATE TABLE assets ("
+    " name TEXT PRIMARY KEY, kind TEXT NOT NULL, env TEXT NOT NULL,"
+    " owner TEXT NOT NULL DEFAULT '', exposure TEXT NOT NULL, tags TEXT NOT NULL DEFAULT '',"
+    " first_seen BIGINT NOT NULL, last_scan BIGINT, last_digest TEXT);"
+    "CREATE INDEX assets_env ON assets (env);"
+    "CREATE TABLE scans ("
+    " asset TEXT NOT NULL, digest TEXT NOT NULL, source TEXT NOT NULL, format TEXT NOT NULL,"
+    " scanned_at BIGINT NOT NULL, ingested_at BIGINT NOT NULL, by_user TEXT NOT NULL,"
+    " ncomponents BIGINT NOT NULL, PRIMARY KEY (asset, digest));"
+    "CREATE TABLE components ("
+    " asset TEXT NOT NULL, ckey TEXT NOT NULL, product TEXT, grp TEXT, name TEXT NOT NULL,"
+    " version TEXT, purl TEXT, path TEXT, jndilookup TEXT,"
+    " first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, gone_at BIGINT, gone_scan TEXT,"
+    " scan TEXT NOT NULL, PRIMARY KEY (asset, ckey));"
+    "CREATE INDEX components_purl ON components (purl);"
+    "CREATE TABLE cves ("
+    " id TEXT PRIMARY KEY, severity TEXT NOT NULL, cvss DOUBLE PRECISION NOT NULL,"
+    " first_learned BIGINT NOT NULL, kev_due BIGINT, summary TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE exposures ("
+    " asset TEXT NOT NULL, ckey TEXT NOT NULL, cve TEXT NOT NULL, env TEXT NOT NULL,"
+    " state TEXT NOT NULL, certain INTEGER NOT NULL, opened_at BIGINT NOT NULL,"
+    " due_at BIGINT NOT NULL, closed_at BIGINT, evidence TEXT NOT NULL DEFAULT '',"
+    " updated_at BIGINT NOT NULL, PRIMARY KEY (asset, ckey, cve));"
+    "CREATE INDEX exposures_cve_env ON exposures (cve, env);"
+    "CREATE TABLE controls ("
+    " asset TEXT NOT NULL, cve TEXT NOT NULL, kind TEXT NOT NULL, control TEXT NOT NULL,"
+    " evidence TEXT NOT NULL, by_user TEXT NOT NULL, at BIGINT NOT NULL, expires BIGINT,"
+    " PRIMARY KEY (asset, cve, kind));"
+    "CREATE TABLE history ("
+    " asset TEXT NOT NULL, at BIGINT NOT NULL, by_user TEXT NOT NULL, event TEXT NOT NULL,"
+    " cve TEXT, ckey TEXT, old_state TEXT, new_state TEXT, detail TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX history_asset ON history (asset, at);"
+    "CREATE TABLE sla_policy ("
+    " severity TEXT NOT NULL, env TEXT NOT NULL, hours BIGINT NOT NULL,"
+    " PRIMARY KEY (severity, env));"
+    "CREATE TABLE vendors ("
+    " name TEXT PRIMARY KEY, products TEXT NOT NULL DEFAULT '', data_access TEXT NOT NULL DEFAULT '',"
+    " status TEXT NOT NULL, statement TEXT NOT NULL DEFAULT '', contacted_at BIGINT,"
+    " answered_at BIGINT, access_limit TEXT NOT NULL DEFAULT '', limit_lifted_at BIGINT,"
+    " next_followup BIGINT, owner TEXT NOT NULL DEFAULT '', updated_at BIGINT NOT NULL);",
+};
+const int reg_nmigrations = (int)(sizeof reg_migrations / sizeof reg_migrations[0]);
+
+/* Columns of an exposure row, shared by the queries that return one. */
+#define EXP_COLS                                                                                   \
+    "e.asset, e.ckey, e.cve, e.env, e.state, e.certain, e.opened_at, e.due_at, e.closed_at,"      \
+    " e.evidence, c.product, c.version, c.purl, c.path, a.owner, a.exposure, a.kind,"              \
+    " v.severity, v.cvss, e.updated_at"
+
+const char *const reg_sql[Q_COUNT] = {
+    [Q_SCHEMA_VERSION] = "SELECT MAX(version) FROM reg_migrations",
+    [Q_MIGRATION_DONE] = "INSERT INTO reg_migrations (version, applied_at) VALUES ($1, $2)",
+    [Q_ASSET_GET] = "SELECT name, kind, env, owner, exposure, tags, first_seen, last_scan,"
+                    " last_digest FROM assets WHERE name = $1",
+    [Q_ASSET_INSERT] = "INSERT INTO assets (name, kind, env, owner, exposure, tags, first_seen)"
+                       " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    [Q_ASSET_UPDATE] = "UPDATE assets SET kind = $2, env = $3, owner = $4, exposure = $5,"
+                       " tags = $6 WHERE name = $1",
+    [Q_ASSET_SCANNED] = "UPDATE assets SET last_scan = $2, last_digest = $3 WHERE name = $1",
+    [Q_ASSET_LIST] = "SELECT a.name, a.kind, a.env, a.owner, a.exposure, a.tags, a.first_seen,"
+                     " a.last_scan, (SELECT COUNT(*) FROM components c WHERE c.asset = a.name"
+                     " AND c.gone_at IS NULL) FROM assets a"
+                     " WHERE (CAST($1 AS TEXT) IS NULL OR a.env = $1) ORDER BY a.env, a.name",
+    [Q_SCAN_SEEN] = "SELECT scanned_at FROM scans WHERE asset = $1 AND digest = $2",
+    [Q_SCAN_INSERT] = "INSERT INTO scans (asset, digest, source, format, scanned_at, ingested_at,"
+                      " by_user, ncomponents) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    [Q_COMP_LIST] = "SELECT ckey, product, grp, name, version, purl, path, jndilookup, first_seen,"
+                    " last_seen, gone_at, gone_scan, scan FROM components WHERE asset = $1",
+    [Q_COMP_UPSERT] =
+        "INSERT INTO components (asset, ckey, product, grp, name, version, purl, path, jndilookup,"
+        " first_seen, last_seen, gone_at, gone_scan, scan)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, NULL, NULL, $11)"
+        " ON CONFLICT (asset, ckey) DO UPDATE SET product = excluded.product,"
+        " grp = excluded.grp, name = excluded.name, version = excluded.version,"
+        " purl = excluded.purl, path = excluded.path, jndilookup = excluded.jndilookup,"
+        " first_seen = CASE WHEN components.gone_at IS NULL THEN components.first_seen"
+        " ELSE excluded.first_seen END,"
+        " last_seen = excluded.last_seen, gone_at = NULL, gone_scan = NULL, scan = excluded.scan",
+    [Q_COMP_GONE] = "UPDATE components SET gone_at = $3, gone_scan = $4"
+                    " WHERE asset = $1 AND ckey = $2",
+    [Q_CVE_LIST] = "SELECT id, severity, cvss, first_learned, kev_due FROM cves",
+    [Q_CVE_UPSERT] = "INSERT INTO cves (id, severity, cvss, first_learned, summary)"
+                     " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET"
+                     " severity = excluded.severity, cvss = excluded.cvss,"
+                     " summary = excluded.summary",
+    [Q_CVE_KEV] = "UPDATE cves SET kev_due = $2 WHERE id = $1",
+    [Q_EXP_LIST_ASSET] = "SELECT ckey, cve, state, certain, opened_at, due_at, closed_at, evidence,"
+                         " env FROM exposures WHERE asset = $1",
+    [Q_EXP_INSERT] = "INSERT INTO exposures (asset, ckey, cve, env, state, certain, opened_at,"
+                     " due_at, closed_at, evidence, updated_at)"
+                     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    [Q_EXP_UPDATE] = "UPDATE exposures SET env = $4, state = $5, certain = $6, opened_at = $7,"
+                     " due_at = $8, closed_at = $9, evidence = $10, updated_at = $11"
+                     " WHERE asset = $1 AND ckey = $2 AND cve = $3",
+    [Q_EXP_ENV] = "UPDATE exposures SET env = $2 WHERE asset = $1",
+    /* $1 cve, $2 env, $3 asset, $4 purl (prefix), $5 1: open states only.
+     * Three forms of one query: "$N IS NULL OR col = $N" keeps an index
+     * from being used, so the forms with a CVE or an asset name it. */
+#define EXP_FROM                                                                                   \
+    " FROM exposures e JOIN components c ON c.asset = e.asset AND c.ckey = e.ckey"                 \
+    " JOIN assets a ON a.name = e.asset JOIN cves v ON v.id = e.cve WHERE "
+#define EXP_REST                                                                                   \
+    " AND (CAST($2 AS TEXT) IS NULL OR e.env = $2) AND (CAST($3 AS TEXT) IS NULL OR e.asset = $3)"                             \
+    " AND (CAST($4 AS TEXT) IS NULL OR c.purl = $4 OR c.purl LIKE $4 || '@%' OR c.purl LIKE $4 || '?%')"       \
+    " AND ($5 = 0 OR e.state <> 'fixed') ORDER BY e.due_at, e.asset, e.cve, e.ckey"
+    [Q_EXP_QUERY] = "SELECT " EXP_COLS EXP_FROM "(CAST($1 AS TEXT) IS NULL OR e.cve = $1)" EXP_REST,
+    [Q_EXP_QUERY_CVE] = "SELECT " EXP_COLS EXP_FROM "e.cve = $1" EXP_REST,
+    [Q_EXP_QUERY_ASSET] = "SELECT " EXP_COLS EXP_FROM "e.asset = $3 AND (CAST($1 AS TEXT) IS NULL OR e.cve = $1)"
+        EXP_REST,
+    [Q_CTL_LIST_ASSET] = "SELECT cve, kind, control, evidence, by_user, at, expires FROM controls"
+                         " WHERE asset = $1",
+    [Q_CTL_UPSERT] = "INSERT INTO controls (asset, cve, kind, control, evidence, by_user, at,"
+                     " expires) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                     " ON CONFLICT (asset, cve, kind) DO UPDATE SET control = excluded.control,"
+                     " evidence = excluded.evidence, by_user = excluded.by_user,"
+                     " at = excluded.at, expires = excluded.expires",
+    [Q_HIST_INSERT] = "INSERT INTO history (asset, at, by_user, event, cve, ckey, old_state,"
+                      " new_state, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    [Q_HIST_LIST] = "SELECT at, by_user, event, cve, ckey, old_state, new_state, detail"
+                    " FROM history WHERE asset = $1 ORDER BY at, event, cve, ckey",
+    [Q_SLA_LIST] = "SELECT severity, env, hours FROM sla_policy",
+    [Q_SLA_SET] = "INSERT INTO sla_policy (severity, env, hours) VALUES ($1, $2, $3)"
+                  " ON CONFLICT (severity, env) DO UPDATE SET hours = excluded.hours",
+    [Q_VENDOR_UPSERT] =
+        "INSERT INTO vendors (name, products, data_access, status, statement, contacted_at,"
+        " answered_at, access_limit, limit_lifted_at, next_followup, owner, updated_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        " ON CONFLICT (name) DO UPDATE SET products = excluded.products,"
+        " data_access = excluded.data_access, status = excluded.status,"
+        " statement = excluded.statement, contacted_at = excluded.contacted_at,"
+        " answered_at = excluded.answered_at, access_limit = excluded.access_limit,"
+        " limit_lifted_at = excluded.limit_lifted_at, next_followup = excluded.next_followup,"
+        " owner = excluded.owner, updated_at = excluded.updated_at",
+    [Q_VENDOR_LIST] = "SELECT name, products, data_access, status, statement, contacted_at,"
+                      " answered_at, access_limit, limit_lifted_at, next_followup, owner,"
+                      " updated_at FROM vendors"
+                      " WHERE (CAST($1 AS BIGINT) IS NULL OR (next_followup IS NOT NULL AND next_followup <= $1))"
+                      " ORDER BY name",
+};

@@ -1,0 +1,169 @@
+/*
+ * store_pg.c -- the PostgreSQL driver of the register's storage interface
+ * (store.h), for a team's central register that many hosts write to: libpq,
+ * the same SQL table as SQLite (schema.c), parameters sent as text and
+ * typed by the server, every write transaction SERIALIZABLE (two hosts
+ * ingesting the same asset at once: one of them fails and writes nothing,
+ * never a mix of both).
+ */
+#include "store.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_COLS 32
+
+typedef struct pg {
+    PGconn *c;
+    char sqlstate[6]; /* of the last failure */
+} pg;
+
+/* The highest $N in sql: PostgreSQL refuses more parameters than the
+ * statement uses, SQLite ignores them. */
+static int nparams(const char *sql) {
+    int max = 0;
+    for (const char *p = sql; (p = strchr(p, '$')); p++) {
+        int n = atoi(p + 1);
+        if (n > max)
+            max = n;
+    }
+    return max;
+}
+
+/* Server notices ("there is no transaction in progress" after a COMMIT
+ * that failed) are not for the user: the library never prints. */
+static void quiet(void *arg, const char *message) {
+    (void)arg, (void)message;
+}
+
+static int pg_open(void **h, const char *target, char *err, size_t errlen) {
+    pg *g = calloc(1, sizeof *g);
+    if (!g) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    PGconn *c = PQconnectdb(target);
+    if (!c || PQstatus(c) != CONNECTION_OK) {
+        snprintf(err, errlen, "postgresql: %s", c ? PQerrorMessage(c) : "out of memory");
+        PQfinish(c);
+        free(g);
+        return -1;
+    }
+    PQsetNoticeProcessor(c, quiet, NULL);
+    PGresult *r = PQexec(c, "SET client_min_messages = warning");
+    PQclear(r);
+    g->c = c;
+    *h = g;
+    return 0;
+}
+
+static void pg_close(void *h) {
+    pg *g = h;
+    if (g)
+        PQfinish(g->c);
+    free(g);
+}
+
+static int pg_fail(pg *g, const PGresult *r, char *err, size_t errlen) {
+    PGconn *c = g->c;
+    const char *code = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(g->sqlstate, sizeof g->sqlstate, "%s", code ? code : "");
+    const char *m = r ? PQresultErrorMessage(r) : PQerrorMessage(c);
+    snprintf(err, errlen, "postgresql: %s", m && *m ? m : PQerrorMessage(c));
+    size_t l = strlen(err);
+    while (l && (err[l - 1] == '\n' || err[l - 1] == ' '))
+        err[--l] = 0;
+    return -1;
+}
+
+static int pg_exec(void *h, int id, const char *sql, const reg_val *p, int np, reg_row_cb cb,
+                   void *user, int64_t *changes, char *err, size_t errlen) {
+    (void)id;
+    pg *g = h;
+    PGconn *c = g->c;
+    char buf[MAX_COLS][40];
+    const char *vals[MAX_COLS];
+    int n = nparams(sql);
+    if (n > np || n > MAX_COLS) {
+        snprintf(err, errlen, "internal: statement needs %d parameters, %d given", n, np);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        switch (p[i].t) {
+        case REG_TEXT: vals[i] = p[i].s; break;
+        case REG_INT:
+            snprintf(buf[i], sizeof buf[i], "%lld", (long long)p[i].i);
+            vals[i] = buf[i];
+            break;
+        case REG_REAL:
+            snprintf(buf[i], sizeof buf[i], "%.17g", p[i].d);
+            vals[i] = buf[i];
+            break;
+        default: vals[i] = NULL;
+        }
+    }
+    PGresult *r = PQexecParams(c, sql, n, NULL, vals, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        pg_fail(g, r, err, errlen);
+        PQclear(r);
+        return -1;
+    }
+    if (cb && st == PGRES_TUPLES_OK) {
+        int nc = PQnfields(r);
+        if (nc > MAX_COLS)
+            nc = MAX_COLS;
+        const char *cols[MAX_COLS];
+        for (int row = 0; row < PQntuples(r); row++) {
+            for (int k = 0; k < nc; k++)
+                cols[k] = PQgetisnull(r, row, k) ? NULL : PQgetvalue(r, row, k);
+            if (cb(user, nc, cols))
+                break;
+        }
+    }
+    if (changes)
+        *changes = atoll(PQcmdTuples(r));
+    PQclear(r);
+    return 0;
+}
+
+static int pg_script(void *h, const char *sql, char *err, size_t errlen) {
+    pg *g = h;
+    PGresult *r = PQexec(g->c, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok)
+        pg_fail(g, r, err, errlen);
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+/* 40001 serialization_failure, 40P01 deadlock_detected */
+static int pg_retryable(void *h) {
+    pg *g = h;
+    return !strcmp(g->sqlstate, "40001") || !strcmp(g->sqlstate, "40P01");
+}
+
+static int pg_begin(void *h, char *err, size_t errlen) {
+    return pg_script(h, "BEGIN ISOLATION LEVEL SERIALIZABLE", err, errlen);
+}
+static int pg_commit(void *h, char *err, size_t errlen) {
+    return pg_script(h, "COMMIT", err, errlen);
+}
+static int pg_rollback(void *h) {
+    char e[256];
+    return pg_script(h, "ROLLBACK", e, sizeof e);
+}
+
+const reg_backend reg_backend_pg = {
+    .name = "postgresql",
+    .open = pg_open,
+    .close = pg_close,
+    .exec = pg_exec,
+    .script = pg_script,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .retryable = pg_retryable,
+};

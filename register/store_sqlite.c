@@ -1,0 +1,172 @@
+/*
+ * store_sqlite.c -- the SQLite driver of the register's storage interface
+ * (store.h): one database file in WAL mode (readers never block the one
+ * writer), a busy timeout instead of SQLITE_BUSY failures when several
+ * processes ingest at once, foreign-free plain SQL from schema.c, and one
+ * prepared statement cached per statement of the SQL table.
+ */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUSY_TIMEOUT_MS 30000
+
+typedef struct sq {
+    sqlite3 *db;
+    sqlite3_stmt *cache[Q_COUNT];
+} sq;
+
+static int fail(sqlite3 *db, char *err, size_t errlen, const char *what) {
+    snprintf(err, errlen, "sqlite: %s: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
+    return -1;
+}
+
+static int sq_script(void *h, const char *sql, char *err, size_t errlen) {
+    sq *s = h;
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "sqlite: %s", msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static void sq_close(void *h) {
+    sq *s = h;
+    if (!s)
+        return;
+    for (int i = 0; i < Q_COUNT; i++)
+        sqlite3_finalize(s->cache[i]);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+static int sq_open(void **h, const char *target, char *err, size_t errlen) {
+    *h = NULL;
+    sq *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (sqlite3_open_v2(target, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", target, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+        sq_close(s);
+        return -1;
+    }
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    /* No checkpoint when a connection closes: each ingest is one short
+     * process, and a checkpoint (two fsyncs) per process was most of an
+     * ingest's time; the WAL is checkpointed every 1000 pages instead. */
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
+    /* WAL: one writer and any number of readers at once; synchronous
+     * NORMAL is durable across application crashes (kill -9) in WAL. */
+    if (sq_script(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err, errlen)) {
+        sq_close(s);
+        return -1;
+    }
+    *h = s;
+    return 0;
+}
+
+static int bind(sqlite3_stmt *st, const reg_val *p, int np) {
+    char name[16];
+    for (int i = 0; i < np; i++) {
+        snprintf(name, sizeof name, "$%d", i + 1);
+        int k = sqlite3_bind_parameter_index(st, name);
+        if (!k)
+            continue; /* a parameter the statement does not use */
+        int rc;
+        switch (p[i].t) {
+        case REG_TEXT:
+            rc = p[i].s ? sqlite3_bind_text(st, k, p[i].s, -1, SQLITE_TRANSIENT)
+                        : sqlite3_bind_null(st, k);
+            break;
+        case REG_INT:
+            rc = sqlite3_bind_int64(st, k, p[i].i);
+            break;
+        case REG_REAL:
+            rc = sqlite3_bind_double(st, k, p[i].d);
+            break;
+        default:
+            rc = sqlite3_bind_null(st, k);
+        }
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    return SQLITE_OK;
+}
+
+#define MAX_COLS 32
+
+static int sq_exec(void *h, int id, const char *sql, const reg_val *p, int np, reg_row_cb cb,
+                   void *user, int64_t *changes, char *err, size_t errlen) {
+    sq *s = h;
+    sqlite3_stmt *st = (id >= 0 && id < Q_COUNT) ? s->cache[id] : NULL;
+    if (!st) {
+        if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+            return fail(s->db, err, errlen, "prepare");
+        if (id >= 0 && id < Q_COUNT)
+            s->cache[id] = st;
+    }
+    int rc = bind(st, p, np);
+    if (rc != SQLITE_OK) {
+        fail(s->db, err, errlen, "bind");
+        goto out;
+    }
+    const char *cols[MAX_COLS];
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!cb)
+            continue;
+        int n = sqlite3_column_count(st);
+        if (n > MAX_COLS)
+            n = MAX_COLS;
+        for (int i = 0; i < n; i++)
+            cols[i] = (const char *)sqlite3_column_text(st, i);
+        if (cb(user, n, cols)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        fail(s->db, err, errlen, "step");
+        goto out;
+    }
+    if (changes)
+        *changes = sqlite3_changes64(s->db);
+    rc = SQLITE_OK;
+out:
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (!(id >= 0 && id < Q_COUNT))
+        sqlite3_finalize(st);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* BEGIN IMMEDIATE takes the write lock at once, so two ingests never both
+ * read the old state and then collide on the first write. */
+static int sq_begin(void *h, char *err, size_t errlen) {
+    return sq_script(h, "BEGIN IMMEDIATE", err, errlen);
+}
+static int sq_commit(void *h, char *err, size_t errlen) {
+    return sq_script(h, "COMMIT", err, errlen);
+}
+static int sq_rollback(void *h) {
+    char e[256];
+    return sq_script(h, "ROLLBACK", e, sizeof e);
+}
+
+const reg_backend reg_backend_sqlite = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .exec = sq_exec,
+    .script = sq_script,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+};
