@@ -171,6 +171,8 @@ static void collect_free(collect *col) {
         rec *r = &col->v[i];
         free(r->reason), free(r->path), free(r->package), free(r->class_path);
         free(r->version), free(r->evidence_text), free(r->raw_path);
+        for (size_t k = 0; k < DEFUSE_INV_MAX_VULNS; k++)
+            free(r->suppressed[k]);
     }
     free(col->v);
     memset(col, 0, sizeof *col);
@@ -194,13 +196,16 @@ static void progress(const defuse_walk_stats *st, void *user) {
 #define DEFUSE_DATADIR "/usr/share/defuse"
 #endif
 
-static int load_db(const char *opt, defuse_vulndb **db) {
+/* Loads the data; *used names the file read, or is "" for the built-in copy. */
+static int load_db(const char *opt, defuse_vulndb **db, char used[PATH_MAX + 64]) {
+    used[0] = 0;
     char err[1024], exe[PATH_MAX], cand[PATH_MAX + 64];
     if (opt) {
         if (defuse_vulndb_load(db, opt, err, sizeof err)) {
             fprintf(stderr, "defuse scan: %s\n", err);
             return -1;
         }
+        snprintf(used, PATH_MAX + 64, "%s", opt);
         return 0;
     }
     const char *tries[4];
@@ -230,6 +235,7 @@ static int load_db(const char *opt, defuse_vulndb **db) {
             fprintf(stderr, "defuse scan: %s\n", err);
             return -1;
         }
+        snprintf(used, PATH_MAX + 64, "%s", cand);
         return 0;
     }
     /* no data file installed: the copy compiled into the library */
@@ -238,6 +244,69 @@ static int load_db(const char *opt, defuse_vulndb **db) {
         return -1;
     }
     return 0;
+}
+
+/* ---- what the report says about the scan ------------------------------------------------------- */
+
+typedef struct meta_buf {
+    char host[256], time[32], today[16], vversion[96], vdate[32], vpath[PATH_MAX + 64];
+} meta_buf;
+
+/* Host name, start time (UTC) and the identity of the vulnerability data:
+ * "sha256:" and 12 hex digits of the file read with its mtime, or the
+ * defuse version for the copy built in. */
+static void scan_meta_fill(meta_buf *b, scan_meta *m, const char *dbpath) {
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(b->time, sizeof b->time, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    strftime(b->today, sizeof b->today, "%Y-%m-%d", &tm);
+    if (gethostname(b->host, sizeof b->host - 1) != 0 || !b->host[0])
+        snprintf(b->host, sizeof b->host, "unknown");
+    b->host[sizeof b->host - 1] = 0;
+    char hex[65];
+    struct stat st;
+    if (dbpath[0] && stat(dbpath, &st) == 0 && defuse_sha256_file(dbpath, hex) == 0) {
+        snprintf(b->vversion, sizeof b->vversion, "sha256:%.12s", hex);
+        gmtime_r(&st.st_mtime, &tm);
+        strftime(b->vdate, sizeof b->vdate, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        snprintf(b->vpath, sizeof b->vpath, "%s", dbpath);
+    } else {
+        snprintf(b->vversion, sizeof b->vversion, "builtin-%s", defuse_version());
+        snprintf(b->vdate, sizeof b->vdate, "unknown");
+        snprintf(b->vpath, sizeof b->vpath, "(built in)");
+    }
+    m->host = b->host;
+    m->time = b->time;
+    m->vulndb_version = b->vversion;
+    m->vulndb_date = b->vdate;
+    m->vulndb_path = b->vpath;
+}
+
+/* SHA-256 of each component's outermost file (records sorted by path, so
+ * the entries of one file are adjacent: each file is read once). */
+static void hash_outer(collect *col) {
+    char last[PATH_MAX] = "", hex[65] = "";
+    for (size_t i = 0; i < col->n; i++) {
+        rec *r = &col->v[i];
+        if (r->err || !r->raw_path)
+            continue;
+        size_t n = strcspn(r->raw_path, "!");
+        while (r->raw_path[n] && r->raw_path[n + 1] != '/')
+            n += 1 + strcspn(r->raw_path + n + 1, "!");
+        if (n >= sizeof last)
+            continue;
+        char outer[PATH_MAX];
+        memcpy(outer, r->raw_path, n);
+        outer[n] = 0;
+        if (strcmp(outer, last) != 0) {
+            struct stat st;
+            snprintf(last, sizeof last, "%s", outer);
+            if (stat(outer, &st) != 0 || !S_ISREG(st.st_mode) || defuse_sha256_file(outer, hex))
+                hex[0] = 0;
+        }
+        snprintf(r->sha256_outer, sizeof r->sha256_outer, "%s", hex);
+    }
 }
 
 /* ---- --fix ------------------------------------------------------------------------------------- */
@@ -338,10 +407,35 @@ enum { F_TABLE, F_JSON, F_SARIF, F_CDX };
 
 enum {
     O_JSON = 256, O_SARIF, O_CDX, O_NOPROG, O_FOLLOW, O_ALLFS, O_VULNDB, O_MAXDEPTH, O_MAXEXP,
-    O_MAXRATIO, O_TIMEOUT, O_FIX, O_FIX1, O_BACKUP, O_NOBACKUP, O_DRY, O_RESTORE
+    O_MAXRATIO, O_TIMEOUT, O_FIX, O_FIX1, O_BACKUP, O_NOBACKUP, O_DRY, O_RESTORE,
+    O_FAILON, O_SEVERITY, O_IGNORE, O_VEX, O_EXCLUDE, O_SKIPDIRS
 };
 
+/* Bound on --exclude/--skip-dirs patterns (each is tried on every name). */
+#define MAX_EXCLUDE 256
+
+/* What the option parsing allocates, freed by cmd_scan() on every path. */
+typedef struct scan_alloc {
+    fail_rule failon;
+    char *excl[MAX_EXCLUDE];
+    size_t nexcl;
+    policy *pol;
+} scan_alloc;
+
+static int scan_run(int argc, char **argv, scan_alloc *a);
+
 int cmd_scan(int argc, char **argv) {
+    scan_alloc a;
+    memset(&a, 0, sizeof a);
+    int status = scan_run(argc, argv, &a);
+    free(a.failon.ids);
+    for (size_t i = 0; i < a.nexcl; i++)
+        free(a.excl[i]);
+    policy_free(a.pol);
+    return status;
+}
+
+static int scan_run(int argc, char **argv, scan_alloc *a) {
     static const struct option opts[] = {
         {"json", no_argument, NULL, O_JSON},
         {"sarif", no_argument, NULL, O_SARIF},
@@ -364,6 +458,12 @@ int cmd_scan(int argc, char **argv) {
         {"no-backup", no_argument, NULL, O_NOBACKUP},
         {"dry-run", no_argument, NULL, O_DRY},
         {"restore", required_argument, NULL, O_RESTORE},
+        {"fail-on", required_argument, NULL, O_FAILON},
+        {"severity", required_argument, NULL, O_SEVERITY},
+        {"ignore", required_argument, NULL, O_IGNORE},
+        {"vex", required_argument, NULL, O_VEX},
+        {"exclude", required_argument, NULL, O_EXCLUDE},
+        {"skip-dirs", required_argument, NULL, O_SKIPDIRS},
         {NULL, 0, NULL, 0},
     };
     int fmt = F_TABLE, quiet = 0, noprog = 0, fix = 0, nobackup = 0, status = EXIT_ERROR;
@@ -373,6 +473,9 @@ int cmd_scan(int argc, char **argv) {
     defuse_inv_limits lim;
     memset(&wo, 0, sizeof wo);
     memset(&lim, 0, sizeof lim);
+    int min_rank = 0;
+    const char *ignore_files[64], *vex_files[64];
+    size_t nignore = 0, nvex = 0;
     /* libarchive converts every zip entry's DOS time with mktime(); with TZ
      * unset glibc stats /etc/localtime on each call (1 syscall per entry).
      * Naming the same zone explicitly keeps local time and drops that. */
@@ -421,7 +524,58 @@ int cmd_scan(int argc, char **argv) {
         case O_NOBACKUP: nobackup = 1; break;
         case O_DRY: fixflags |= DEFUSE_FIX_DRY_RUN; break;
         case O_RESTORE: restore = optarg; break;
-        default: fputs("Try 'defuse scan --help'.\n", stderr); return EXIT_ERROR;
+        case O_FAILON:
+            free(a->failon.ids);
+            if (fail_rule_parse(&a->failon, optarg))
+                goto usage;
+            break;
+        case O_SEVERITY:
+            if (!(min_rank = severity_rank(optarg))) {
+                fprintf(stderr, "defuse scan: --severity '%s': want low, medium, high or "
+                                "critical\n", optarg);
+                goto usage;
+            }
+            break;
+        case O_IGNORE:
+        case O_VEX:
+            if ((c == O_IGNORE ? nignore : nvex) == 64) {
+                fputs("defuse scan: at most 64 --ignore and 64 --vex files\n", stderr);
+                goto usage;
+            }
+            if (c == O_IGNORE)
+                ignore_files[nignore++] = optarg;
+            else
+                vex_files[nvex++] = optarg;
+            break;
+        case O_EXCLUDE:
+        case O_SKIPDIRS: {
+            /* --skip-dirs DIR[,DIR...]: directories only ("DIR/") */
+            const char *p = optarg;
+            do {
+                size_t l = c == O_SKIPDIRS ? strcspn(p, ",") : strlen(p);
+                while (c == O_SKIPDIRS && l > 1 && p[l - 1] == '/')
+                    l--;
+                if (l == 0 || l > PATH_MAX || a->nexcl == MAX_EXCLUDE) {
+                    fprintf(stderr, "defuse scan: bad or too many --exclude/--skip-dirs "
+                                    "patterns (at most %d)\n", MAX_EXCLUDE);
+                    goto usage;
+                }
+                char *e = malloc(l + 2);
+                if (!e)
+                    goto usage;
+                memcpy(e, p, l);
+                if (c == O_SKIPDIRS)
+                    e[l++] = '/';
+                e[l] = 0;
+                a->excl[a->nexcl++] = e;
+                p += c == O_SKIPDIRS ? strcspn(p, ",") : strlen(p);
+            } while (*p && *++p);
+            break;
+        }
+        default:
+        usage:
+            fputs("Try 'defuse scan --help'.\n", stderr);
+            return EXIT_ERROR;
         }
     }
     if (restore) {
@@ -466,9 +620,21 @@ int cmd_scan(int argc, char **argv) {
             return EXIT_ERROR;
         }
     }
+    for (size_t i = 0; i < nvex; i++)
+        if (policy_load_vex(&a->pol, vex_files[i]))
+            return EXIT_ERROR;
+    meta_buf mb;
+    scan_meta meta;
     defuse_vulndb *db = NULL;
-    if (load_db(vdbpath, &db))
+    char dbused[PATH_MAX + 64];
+    if (load_db(vdbpath, &db, dbused))
         return EXIT_ERROR;
+    scan_meta_fill(&mb, &meta, dbused);
+    for (size_t i = 0; i < nignore; i++)
+        if (policy_load_ignore(&a->pol, ignore_files[i], mb.today)) {
+            defuse_vulndb_free(db);
+            return EXIT_ERROR;
+        }
     FILE *out = stdout;
     if (outpath && !(out = fopen(outpath, "w"))) {
         fprintf(stderr, "defuse scan: cannot write %s: %s\n", outpath, strerror(errno));
@@ -476,6 +642,8 @@ int cmd_scan(int argc, char **argv) {
         return EXIT_ERROR;
     }
     wo.limits = &lim;
+    wo.exclude = (const char *const *)a->excl;
+    wo.nexclude = a->nexcl;
     if (!noprog && isatty(2))
         wo.progress = progress;
     collect col;
@@ -503,10 +671,13 @@ int cmd_scan(int argc, char **argv) {
     }
     if (col.n)
         qsort(col.v, col.n, sizeof *col.v, rec_cmp);
+    policy_apply(a->pol, &col, min_rank);
+    if (fmt != F_TABLE)
+        hash_outer(&col);
     switch (fmt) {
     case F_TABLE: out_table(out, &col, quiet); break;
-    case F_SARIF: out_sarif(out, &col); break;
-    case F_CDX: out_cyclonedx(out, &col); break;
+    case F_SARIF: out_sarif(out, &col, &meta); break;
+    case F_CDX: out_cyclonedx(out, &col, &meta); break;
     default:
         for (size_t i = 0; i < col.n; i++) {
             json_t *j = rec_json(&col.v[i]);
@@ -517,8 +688,19 @@ int cmd_scan(int argc, char **argv) {
         break;
     }
     /* both facts stay visible: 1 vulnerable, 2 errors, 3 vulnerable and
-     * errors (warnings never change the status) */
-    status = st.vulnerable            ? ((st.errors || fixfail) ? EXIT_FOUND_ERRORS : EXIT_FOUND)
+     * errors (warnings never change the status).  "Vulnerable" is a
+     * finding that --fail-on selects (default: any) and that no --ignore
+     * rule or VEX statement suppresses; --severity drops findings first. */
+    uint64_t failing = 0, suppressed = 0;
+    for (size_t i = 0; i < col.n; i++) {
+        int f = 0;
+        for (size_t k = 0; !col.v[i].err && k < col.v[i].nvulns; k++) {
+            f |= fail_rule_match(&a->failon, &col.v[i], k);
+            suppressed += col.v[i].suppressed[k] != NULL;
+        }
+        failing += f;
+    }
+    status = failing            ? ((st.errors || fixfail) ? EXIT_FOUND_ERRORS : EXIT_FOUND)
              : (st.errors || fixfail) ? EXIT_ERROR
                                       : EXIT_CLEAN;
     if (fmt == F_JSON) {
@@ -528,6 +710,14 @@ int cmd_scan(int argc, char **argv) {
                       (json_int_t)st.archives, "components", (json_int_t)st.components,
                       "vulnerable", (json_int_t)st.vulnerable, "errors", (json_int_t)st.errors,
                       "warnings", (json_int_t)st.warnings, "seconds", st.seconds, "exit", status);
+        json_object_set_new(s, "failing", json_integer((json_int_t)failing));
+        json_object_set_new(s, "suppressed", json_integer((json_int_t)suppressed));
+        json_object_set_new(s, "host", json_string(meta.host));
+        json_object_set_new(s, "scan_time", json_string(meta.time));
+        json_object_set_new(s, "defuse_version", json_string(defuse_version()));
+        json_object_set_new(s, "vulndb_version", json_string(meta.vulndb_version));
+        json_object_set_new(s, "vulndb_date", json_string(meta.vulndb_date));
+        json_object_set_new(s, "vulndb_path", json_string(meta.vulndb_path));
         put_json(out, s, JSON_COMPACT);
         fputc('\n', out);
         json_decref(s);

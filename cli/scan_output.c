@@ -46,6 +46,33 @@ static const char *const product_group[DEFUSE_PRODUCT_COUNT] = {
 static const char *const product_artifact[DEFUSE_PRODUCT_COUNT] = {"log4j-core", "log4j",
                                                                    "reload4j", "commons-text"};
 
+static bool version_exact(const char *v) {
+    return v && *v && !strchr(v, '|') && !strstr(v, "..");
+}
+
+int rec_purl(const rec *r, char *buf, size_t n, int with_version) {
+    if ((unsigned)r->product >= DEFUSE_PRODUCT_COUNT)
+        return -1;
+    int k;
+    if (with_version) {
+        if (!version_exact(r->version))
+            return -1;
+        k = snprintf(buf, n, "pkg:maven/%s/%s@%s", product_group[r->product],
+                     product_artifact[r->product], r->version);
+    } else {
+        k = snprintf(buf, n, "pkg:maven/%s/%s", product_group[r->product],
+                     product_artifact[r->product]);
+    }
+    return k < 0 || (size_t)k >= n ? -1 : 0;
+}
+
+int rec_vulnerable(const rec *r) {
+    for (size_t k = 0; k < r->nvulns; k++)
+        if (!r->suppressed[k])
+            return 1;
+    return 0;
+}
+
 static json_t *evidence_array(unsigned bits) {
     json_t *a = json_array();
     for (unsigned b = 1; b && b <= DEFUSE_EVID_CLASS; b <<= 1)
@@ -71,7 +98,7 @@ json_t *rec_json(const rec *r) {
     json_object_set_new(o, "path", json_string(r->path ? r->path : ""));
     json_object_set_new(o, "product", json_string(defuse_product_name(r->product)));
     json_object_set_new(o, "version", r->version ? json_string(r->version) : json_null());
-    json_object_set_new(o, "vulnerable", json_boolean(r->nvulns > 0));
+    json_object_set_new(o, "vulnerable", json_boolean(rec_vulnerable(r)));
     json_object_set_new(o, "package", r->package ? json_string(r->package) : json_null());
     json_object_set_new(o, "shaded", json_boolean(r->shaded));
     json_object_set_new(o, "class_path", r->class_path ? json_string(r->class_path) : json_null());
@@ -91,9 +118,13 @@ json_t *rec_json(const rec *r) {
         json_object_set_new(jv, "fixed", json_string(v->fixed));
         json_object_set_new(jv, "summary", json_string(v->summary));
         json_object_set_new(jv, "certain", json_boolean(v->certain));
+        if (r->suppressed[i])
+            json_object_set_new(jv, "suppressed", json_pack("{s:s}", "reason", r->suppressed[i]));
         json_array_append_new(vs, jv);
     }
     json_object_set_new(o, "vulnerabilities", vs);
+    if (r->sha256_outer[0])
+        json_object_set_new(o, "sha256_outer", json_string(r->sha256_outer));
     return o;
 }
 
@@ -111,13 +142,14 @@ void out_table(FILE *o, const collect *col, int quiet) {
             fputc('\n', stderr);
             continue;
         }
-        if (quiet && !r->nvulns)
+        if (quiet && !rec_vulnerable(r))
             continue;
         if (!header) {
             fprintf(o, "%-10s %-12s %-16s %s\n", "STATUS", "PRODUCT", "VERSION", "PATH");
             header = 1;
         }
-        const char *status = r->nvulns ? "VULNERABLE"
+        const char *status = rec_vulnerable(r) ? "VULNERABLE"
+                             : r->nvulns ? "suppressed"
                              : (r->product == DEFUSE_PRODUCT_LOG4J_CORE && r->jndilookup == 0)
                                  ? "mitigated"
                                  : "ok";
@@ -129,6 +161,11 @@ void out_table(FILE *o, const collect *col, int quiet) {
             const defuse_component_vuln *v = &r->vulns[k];
             fprintf(o, "           %-15s %-8s %4.1f  fixed in %s%s\n", v->id, v->severity, v->cvss,
                     v->fixed, v->certain ? "" : "  (possible: version not exact)");
+            if (r->suppressed[k]) {
+                fputs("             suppressed: ", o);
+                put_safe(o, r->suppressed[k]);
+                fputc('\n', o);
+            }
         }
         if (r->class_path) {
             fputs("           class:    ", o);
@@ -144,8 +181,19 @@ void out_table(FILE *o, const collect *col, int quiet) {
 
 /* ---- output: SARIF 2.1.0 ---------------------------------------------------------------- */
 
-/* A file URI (absolute paths) or a relative reference, percent-encoded. */
-static char *to_uri(const char *path) {
+/* The outermost file of path as a relative reference, percent-encoded,
+ * and the originalUriBaseIds key it is relative to: ROOT ("file:///") for
+ * an absolute path, SRCROOT (the working directory) for a relative one.
+ * With dir, path is a directory: an absolute "file://" URI ending in '/'. */
+static char *to_uri(const char *path, const char **base, bool dir) {
+    if (base)
+        *base = path[0] == '/' ? "ROOT" : "SRCROOT";
+    if (!dir) {
+        while (path[0] == '/')
+            path++;
+        while (path[0] == '.' && path[1] == '/')
+            path += 2;
+    }
     size_t n = strlen(path);
     const char *bang = strstr(path, "!/");
     if (bang)
@@ -154,7 +202,7 @@ static char *to_uri(const char *path) {
     if (!u)
         return NULL;
     size_t o = 0;
-    if (path[0] == '/')
+    if (dir)
         o += (size_t)sprintf(u, "file://");
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)path[i];
@@ -164,6 +212,8 @@ static char *to_uri(const char *path) {
         else
             o += (size_t)sprintf(u + o, "%%%02X", c);
     }
+    if (dir && (o == 0 || u[o - 1] != '/'))
+        u[o++] = '/';
     u[o] = 0;
     return u;
 }
@@ -174,15 +224,16 @@ static const char *sarif_level(const char *sev) {
                                                             : "note";
 }
 
-void out_sarif(FILE *o, const collect *col) {
+void out_sarif(FILE *o, const collect *col, const scan_meta *m) {
     json_t *rules = json_array(), *results = json_array(), *notes = json_array();
     json_t *seen = json_object();
     size_t nerr = 0;
     for (size_t i = 0; i < col->n; i++) {
         const rec *r = &col->v[i];
-        char *uri = to_uri(r->path ? r->path : "");
-        json_t *loc = json_pack("{s:{s:{s:s}}}", "physicalLocation", "artifactLocation", "uri",
-                                uri ? uri : "");
+        const char *base = NULL;
+        char *uri = to_uri(r->path ? r->path : "", &base, false);
+        json_t *loc = json_pack("{s:{s:{s:s,s:s}}}", "physicalLocation", "artifactLocation",
+                                "uri", uri ? uri : "", "uriBaseId", base);
         if (r->path && strstr(r->path, "!/"))
             json_object_set_new(loc, "logicalLocations",
                                 json_pack("[{s:s,s:s}]", "fullyQualifiedName", r->path, "kind",
@@ -218,6 +269,12 @@ void out_sarif(FILE *o, const collect *col) {
                      defuse_product_name(r->product), r->version ? r->version : "(version unknown)",
                      r->path ? r->path : "", v->id, v->severity, v->cvss, v->fixed,
                      r->evidence_text ? r->evidence_text : "");
+            /* stable across scans of the same host: the nested path, the
+             * product and the rule (a nested copy is its own finding) */
+            char fpin[8192], fp[65];
+            snprintf(fpin, sizeof fpin, "%s\n%s\n%s", r->path ? r->path : "",
+                     defuse_product_name(r->product), v->id);
+            defuse_sha256_hex(fpin, strlen(fpin), fp);
             json_t *res = json_pack(
                 "{s:s,s:I,s:s,s:{s:s},s:[O],s:{s:s,s:s?,s:s?,s:b,s:s,s:b}}", "ruleId", v->id,
                 "ruleIndex", json_integer_value(json_object_get(seen, v->id)), "level",
@@ -226,8 +283,18 @@ void out_sarif(FILE *o, const collect *col) {
                 r->class_path, "shaded", r->shaded, "decidedBy",
                 defuse_evidence_name(r->decided_by) ? defuse_evidence_name(r->decided_by) : "class",
                 "certain", v->certain);
-            if (res)
+            if (res) {
+                json_object_set_new(res, "partialFingerprints",
+                                    json_pack("{s:s}", "defuseComponent/v1", fp));
+                if (r->sha256_outer[0])
+                    json_object_set_new(json_object_get(res, "properties"), "sha256Outer",
+                                        json_string(r->sha256_outer));
+                if (r->suppressed[k])
+                    json_object_set_new(res, "suppressions",
+                                        json_pack("[{s:s,s:s}]", "kind", "external",
+                                                  "justification", r->suppressed[k]));
                 json_array_append_new(results, res);
+            }
         }
         json_decref(loc);
     }
@@ -236,6 +303,19 @@ void out_sarif(FILE *o, const collect *col) {
                             "https://github.com/defuse/defuse", "rules", rules, "results", results,
                             "invocations", "executionSuccessful", nerr == 0,
                             "toolExecutionNotifications", notes);
+    char cwd[4096];
+    char *cwd_uri = getcwd(cwd, sizeof cwd) ? to_uri(cwd, NULL, true) : NULL;
+    json_t *bases = json_pack("{s:{s:s}}", "ROOT", "uri", "file:///");
+    if (cwd_uri)
+        json_object_set_new(bases, "SRCROOT", json_pack("{s:s}", "uri", cwd_uri));
+    free(cwd_uri);
+    json_object_set_new(run, "originalUriBaseIds", bases);
+    json_t *inv = json_array_get(json_object_get(run, "invocations"), 0);
+    json_object_set_new(inv, "startTimeUtc", json_string(m->time));
+    json_object_set_new(inv, "machine", json_string(m->host));
+    json_object_set_new(inv, "properties",
+                        json_pack("{s:s,s:s,s:s}", "vulndbVersion", m->vulndb_version,
+                                  "vulndbDate", m->vulndb_date, "vulndbPath", m->vulndb_path));
     json_t *root = json_pack("{s:s,s:s,s:[o]}", "$schema",
                              "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0",
                              "runs", run);
@@ -274,13 +354,10 @@ static void uuid4(char out[37]) {
              b[15]);
 }
 
-void out_cyclonedx(FILE *o, const collect *col) {
+void out_cyclonedx(FILE *o, const collect *col, const scan_meta *m) {
     json_t *comps = json_array(), *vulns = json_array(), *byid = json_object();
     char uuid[37], ts[32], serial[64];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(ts, sizeof ts, "%s", m->time);
     uuid4(uuid);
     snprintf(serial, sizeof serial, "urn:uuid:%s", uuid);
     size_t nc = 0;
@@ -292,14 +369,29 @@ void out_cyclonedx(FILE *o, const collect *col) {
         snprintf(ref, sizeof ref, "component-%zu", ++nc);
         json_t *c = json_pack("{s:s,s:s,s:s,s:s}", "type", "library", "bom-ref", ref, "group",
                               product_group[r->product], "name", product_artifact[r->product]);
-        bool exact = r->version && !strchr(r->version, '|') && !strstr(r->version, "..");
+        bool exact = version_exact(r->version);
         json_object_set_new(c, "version", json_string(r->version ? r->version : "unknown"));
-        if (exact) {
-            snprintf(purl, sizeof purl, "pkg:maven/%s/%s@%s", product_group[r->product],
-                     product_artifact[r->product], r->version);
-            json_object_set_new(c, "purl", json_string(purl));
-        }
         json_t *props = json_array();
+        /* every component has a purl; one whose version is not known
+         * exactly carries none in it, and says why */
+        if (rec_purl(r, purl, sizeof purl, exact) == 0)
+            json_object_set_new(c, "purl", json_string(purl));
+        if (!exact) {
+            json_array_append_new(
+                props, json_pack("{s:s,s:s}", "name", "defuse:purl_version_omitted", "value",
+                                 r->version ? "version not exact: candidates in defuse:version"
+                                            : "version unknown (class evidence only)"));
+            if (r->version)
+                json_array_append_new(props, json_pack("{s:s,s:s}", "name", "defuse:version",
+                                                       "value", r->version));
+        }
+        if (r->sha256_outer[0]) {
+            if (r->path && !strstr(r->path, "!/"))
+                json_object_set_new(c, "hashes", json_pack("[{s:s,s:s}]", "alg", "SHA-256",
+                                                           "content", r->sha256_outer));
+            json_array_append_new(props, json_pack("{s:s,s:s}", "name", "defuse:sha256_outer",
+                                                   "value", r->sha256_outer));
+        }
         json_array_append_new(props, json_pack("{s:s,s:s}", "name", "defuse:path", "value", r->path));
         if (r->class_path)
             json_array_append_new(
@@ -312,6 +404,13 @@ void out_cyclonedx(FILE *o, const collect *col) {
         if (r->product == DEFUSE_PRODUCT_LOG4J_CORE)
             json_array_append_new(props, json_pack("{s:s,s:s}", "name", "defuse:jndilookup",
                                                    "value", jndi_text(r->jndilookup)));
+        for (size_t k = 0; k < r->nvulns; k++)
+            if (r->suppressed[k]) {
+                char name[160];
+                snprintf(name, sizeof name, "defuse:suppressed:%s", r->vulns[k].id);
+                json_array_append_new(props, json_pack("{s:s,s:s}", "name", name, "value",
+                                                       r->suppressed[k]));
+            }
         json_object_set_new(c, "properties", props);
         json_object_set_new(c, "evidence",
                             json_pack("{s:[{s:s}]}", "occurrences", "location", r->path));
@@ -335,6 +434,7 @@ void out_cyclonedx(FILE *o, const collect *col) {
                 json_array_append(vulns, vj);
             }
             json_array_append_new(json_object_get(vj, "affects"), json_pack("{s:s}", "ref", ref));
+
         }
     }
     json_t *root = json_pack(
@@ -342,6 +442,16 @@ void out_cyclonedx(FILE *o, const collect *col) {
         "specVersion", "1.5", "serialNumber", serial, "version", 1, "metadata", "timestamp", ts,
         "tools", "components", "type", "application", "name", "defuse", "version",
         defuse_version(), "components", comps, "vulnerabilities", vulns);
+    json_t *meta = json_object_get(root, "metadata");
+    json_object_set_new(meta, "component",
+                        json_pack("{s:s,s:s,s:s}", "type", "device", "bom-ref", "scanned-host",
+                                  "name", m->host));
+    json_object_set_new(
+        meta, "properties",
+        json_pack("[{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s}]", "name", "defuse:host", "value",
+                  m->host, "name", "defuse:vulndb_version", "value", m->vulndb_version, "name",
+                  "defuse:vulndb_date", "value", m->vulndb_date, "name", "defuse:vulndb_path",
+                  "value", m->vulndb_path));
     put_json(o, root, JSON_INDENT(1));
     fputc('\n', o);
     json_decref(root);
