@@ -8,12 +8,14 @@
 #include "scan_output.h"
 
 #include <fnmatch.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Bounds on input-controlled quantities of the rule files. */
 #define POLICY_MAX_RULES 100000
 #define POLICY_MAX_TEXT 4096
+#define POLICY_MAX_FILE (64u << 20) /* bytes of one --ignore or --vex file */
 
 typedef struct prule {
     char *id;     /* "CVE-2021-44228" */
@@ -116,6 +118,11 @@ static prule *add_rule(policy **pp) {
 
 static json_t *load_json(const char *file) {
     json_error_t e;
+    struct stat st;
+    if (stat(file, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > POLICY_MAX_FILE) {
+        fprintf(stderr, "defuse scan: %s: larger than %u MiB\n", file, POLICY_MAX_FILE >> 20);
+        return NULL;
+    }
     json_t *j = json_load_file(file, JSON_REJECT_DUPLICATES, &e);
     if (!j)
         fprintf(stderr, "defuse scan: %s: line %d column %d: %s\n", file, e.line, e.column, e.text);
