@@ -119,6 +119,10 @@ static prule *add_rule(policy **pp) {
 static json_t *load_json(const char *file) {
     json_error_t e;
     struct stat st;
+    if (stat(file, &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "defuse scan: %s: is a directory, not a JSON file\n", file);
+        return NULL;
+    }
     if (stat(file, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > POLICY_MAX_FILE) {
         fprintf(stderr, "defuse scan: %s: larger than %u MiB\n", file, POLICY_MAX_FILE >> 20);
         return NULL;
