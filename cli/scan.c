@@ -8,6 +8,7 @@
  * CycloneDX 1.5.  Exit status: 0 nothing vulnerable, 1 vulnerable, 2 errors, 3 both.
  */
 #include "cli.h"
+#include "scan_output.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -43,6 +44,10 @@ const char cli_help_scan[] =
     "  -x, --one-file-system  stay on the file system of each PATH\n"
     "  --all-fs             also walk /proc, /sys, /dev and network file systems\n"
     "  -j, --threads N      worker threads (default: one per CPU)\n"
+    "  --exclude GLOB       prune files and directories GLOB names (repeatable; as\n"
+    "                       rg -g '!GLOB': without '/' the name, with '/' the whole\n"
+    "                       path, a trailing '/' directories only; fnmatch)\n"
+    "  --skip-dirs DIR[,DIR]  prune these directories (repeatable; globs allowed)\n"
     "Data and limits:\n"
     "  --vulndb FILE        vulnerability data (default: the installed vulndb.json,\n"
     "                       else the copy built into defuse)\n"
@@ -50,6 +55,16 @@ const char cli_help_scan[] =
     "  --max-expanded BYTES bytes decompressed per file (default 4 GiB)\n"
     "  --max-ratio N        declared/compressed size of a zip (default 2000)\n"
     "  --timeout SECONDS    wall time per top-level file (default 300)\n"
+    "Policy (CI and cron):\n"
+    "  --fail-on WHAT       findings that set the status: any (default), low, medium,\n"
+    "                       high, critical (that severity or above), rce (the remote\n"
+    "                       code execution CVEs), or a list CVE-A,CVE-B\n"
+    "  --severity SEV       report only findings of severity SEV or above\n"
+    "  --ignore FILE        JSON rules {\"ignore\":[{\"id\",\"path\",\"reason\",\"expires\"}]}:\n"
+    "                       matching findings are suppressed (shown with the reason);\n"
+    "                       an expired rule suppresses nothing and is warned about\n"
+    "  --vex FILE           CycloneDX VEX or OpenVEX JSON: not_affected/fixed\n"
+    "                       statements suppress findings of the named purls\n"
     "Mitigation:\n"
     "  --fix                remove JndiLookup.class from every archive (zip family, tar)\n"
     "                       or exploded tree with a finding\n"
@@ -66,6 +81,8 @@ const char cli_help_scan[] =
     "\n"
     "Exit status: 0 nothing vulnerable; 1 something vulnerable; 2 errors (some file\n"
     "could not be examined) and nothing vulnerable; 3 something vulnerable and errors.\n"
+    "\"Vulnerable\" is a finding --severity keeps, --fail-on selects and no --ignore\n"
+    "rule or --vex statement suppresses; suppressed findings never fail the scan.\n"
     "Warnings (a file that vanished, a wrong CRC, a second zip directory) never change it.\n";
 
 /* The nesting limit compiled into libdefuse (DEFUSE_INV_MAX_DEPTH of
@@ -78,23 +95,7 @@ const char cli_help_scan[] =
 
 /* ---- collected records ---------------------------------------------------------- */
 
-typedef struct rec {
-    int err;
-    int warning; /* err != 0: examined anyway (not an error for the exit status) */
-    char *reason, *path, *package, *class_path, *version, *evidence_text;
-    char *raw_path; /* path as found (may not be UTF-8), for --fix */
-    defuse_product product;
-    unsigned evidence, decided_by;
-    int shaded, jndilookup;
-    defuse_component_vuln vulns[DEFUSE_INV_MAX_VULNS]; /* strings owned by the db */
-    size_t nvulns;
-} rec;
-
-typedef struct collect {
-    rec *v;
-    size_t n, cap;
-    int oom;
-} collect;
+/* rec and collect: scan_output.h */
 
 /* A malloc'd copy of s that is valid UTF-8 (jansson refuses anything else):
  * each byte of an invalid sequence becomes the text \xHH.  NULL stays NULL. */
@@ -186,347 +187,11 @@ static void collect_free(collect *col) {
         rec *r = &col->v[i];
         free(r->reason), free(r->path), free(r->package), free(r->class_path);
         free(r->version), free(r->evidence_text), free(r->raw_path);
+        for (size_t k = 0; k < DEFUSE_INV_MAX_VULNS; k++)
+            free(r->suppressed[k]);
     }
     free(col->v);
     memset(col, 0, sizeof *col);
-}
-
-/* ---- text safety -------------------------------------------------------------------- */
-
-/* Prints s for a terminal: "${" becomes "$\{", control bytes \xHH. */
-static void put_safe(FILE *o, const char *s) {
-    for (; s && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '$' && s[1] == '{')
-            fputs("$\\", o);
-        else if (ch < 0x20 || ch == 0x7f)
-            fprintf(o, "\\x%02x", ch);
-        else
-            fputc(ch, o);
-    }
-}
-
-/* Writes JSON text with every '$' as \u0024 (only possible inside strings). */
-static void put_json(FILE *o, json_t *j, size_t flags) {
-    char *s = json_dumps(j, flags | JSON_ENSURE_ASCII);
-    if (!s)
-        return;
-    for (const char *p = s; *p; p++) {
-        if (*p == '$')
-            fputs("\\u0024", o);
-        else
-            fputc(*p, o);
-    }
-    free(s);
-}
-
-/* ---- common --------------------------------------------------------------------------- */
-
-static const char *const product_group[DEFUSE_PRODUCT_COUNT] = {
-    "org.apache.logging.log4j", "log4j", "ch.qos.reload4j", "org.apache.commons"};
-static const char *const product_artifact[DEFUSE_PRODUCT_COUNT] = {"log4j-core", "log4j",
-                                                                   "reload4j", "commons-text"};
-
-static json_t *evidence_array(unsigned bits) {
-    json_t *a = json_array();
-    for (unsigned b = 1; b && b <= DEFUSE_EVID_CLASS; b <<= 1)
-        if ((bits & b) && defuse_evidence_name(b))
-            json_array_append_new(a, json_string(defuse_evidence_name(b)));
-    return a;
-}
-
-static const char *jndi_text(int j) {
-    return j == 1 ? "present" : j == 0 ? "removed" : "unknown";
-}
-
-static json_t *rec_json(const rec *r) {
-    json_t *o = json_object();
-    if (r->err) {
-        json_object_set_new(o, "type", json_string(r->warning ? "warning" : "error"));
-        json_object_set_new(o, "path", json_string(r->path ? r->path : ""));
-        json_object_set_new(o, "error", json_string(defuse_strerror(r->err)));
-        json_object_set_new(o, "reason", json_string(r->reason ? r->reason : ""));
-        return o;
-    }
-    json_object_set_new(o, "type", json_string("component"));
-    json_object_set_new(o, "path", json_string(r->path ? r->path : ""));
-    json_object_set_new(o, "product", json_string(defuse_product_name(r->product)));
-    json_object_set_new(o, "version", r->version ? json_string(r->version) : json_null());
-    json_object_set_new(o, "vulnerable", json_boolean(r->nvulns > 0));
-    json_object_set_new(o, "package", r->package ? json_string(r->package) : json_null());
-    json_object_set_new(o, "shaded", json_boolean(r->shaded));
-    json_object_set_new(o, "class_path", r->class_path ? json_string(r->class_path) : json_null());
-    if (r->product == DEFUSE_PRODUCT_LOG4J_CORE)
-        json_object_set_new(o, "jndilookup", json_string(jndi_text(r->jndilookup)));
-    json_object_set_new(o, "evidence", evidence_array(r->evidence));
-    const char *db = defuse_evidence_name(r->decided_by);
-    json_object_set_new(o, "decided_by", json_string(db ? db : "class"));
-    json_object_set_new(o, "evidence_text", json_string(r->evidence_text ? r->evidence_text : ""));
-    json_t *vs = json_array();
-    for (size_t i = 0; i < r->nvulns; i++) {
-        const defuse_component_vuln *v = &r->vulns[i];
-        json_t *jv = json_object();
-        json_object_set_new(jv, "id", json_string(v->id));
-        json_object_set_new(jv, "severity", json_string(v->severity));
-        json_object_set_new(jv, "cvss", json_real(v->cvss));
-        json_object_set_new(jv, "fixed", json_string(v->fixed));
-        json_object_set_new(jv, "summary", json_string(v->summary));
-        json_object_set_new(jv, "certain", json_boolean(v->certain));
-        json_array_append_new(vs, jv);
-    }
-    json_object_set_new(o, "vulnerabilities", vs);
-    return o;
-}
-
-/* ---- output: table --------------------------------------------------------------------- */
-
-static void out_table(FILE *o, const collect *col, int quiet) {
-    int header = 0;
-    for (size_t i = 0; i < col->n; i++) {
-        const rec *r = &col->v[i];
-        if (r->err) {
-            fputs(r->warning ? "defuse: warning: " : "defuse: error: ", stderr);
-            put_safe(stderr, r->path);
-            fputs(": ", stderr);
-            put_safe(stderr, r->reason);
-            fputc('\n', stderr);
-            continue;
-        }
-        if (quiet && !r->nvulns)
-            continue;
-        if (!header) {
-            fprintf(o, "%-10s %-12s %-16s %s\n", "STATUS", "PRODUCT", "VERSION", "PATH");
-            header = 1;
-        }
-        const char *status = r->nvulns ? "VULNERABLE"
-                             : (r->product == DEFUSE_PRODUCT_LOG4J_CORE && r->jndilookup == 0)
-                                 ? "mitigated"
-                                 : "ok";
-        fprintf(o, "%-10s %-12s %-16s ", status, defuse_product_name(r->product),
-                r->version ? r->version : "unknown");
-        put_safe(o, r->path);
-        fputc('\n', o);
-        for (size_t k = 0; k < r->nvulns; k++) {
-            const defuse_component_vuln *v = &r->vulns[k];
-            fprintf(o, "           %-15s %-8s %4.1f  fixed in %s%s\n", v->id, v->severity, v->cvss,
-                    v->fixed, v->certain ? "" : "  (possible: version not exact)");
-        }
-        if (r->class_path) {
-            fputs("           class:    ", o);
-            put_safe(o, r->class_path);
-            fputc('\n', o);
-        }
-        const char *db = defuse_evidence_name(r->decided_by);
-        fprintf(o, "           evidence: [%s%s] ", db ? db : "class", r->shaded ? ", shaded" : "");
-        put_safe(o, r->evidence_text);
-        fputc('\n', o);
-    }
-}
-
-/* ---- output: SARIF 2.1.0 ---------------------------------------------------------------- */
-
-/* A file URI (absolute paths) or a relative reference, percent-encoded. */
-static char *to_uri(const char *path) {
-    size_t n = strlen(path);
-    const char *bang = strstr(path, "!/");
-    if (bang)
-        n = (size_t)(bang - path);
-    char *u = malloc(n * 3 + 16);
-    if (!u)
-        return NULL;
-    size_t o = 0;
-    if (path[0] == '/')
-        o += (size_t)sprintf(u, "file://");
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)path[i];
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            strchr("/-._~", c))
-            u[o++] = (char)c;
-        else
-            o += (size_t)sprintf(u + o, "%%%02X", c);
-    }
-    u[o] = 0;
-    return u;
-}
-
-static const char *sarif_level(const char *sev) {
-    return !strcmp(sev, "critical") || !strcmp(sev, "high") ? "error"
-           : !strcmp(sev, "medium")                         ? "warning"
-                                                            : "note";
-}
-
-static void out_sarif(FILE *o, const collect *col) {
-    json_t *rules = json_array(), *results = json_array(), *notes = json_array();
-    json_t *seen = json_object();
-    size_t nerr = 0;
-    for (size_t i = 0; i < col->n; i++) {
-        const rec *r = &col->v[i];
-        char *uri = to_uri(r->path ? r->path : "");
-        json_t *loc = json_pack("{s:{s:{s:s}}}", "physicalLocation", "artifactLocation", "uri",
-                                uri ? uri : "");
-        if (r->path && strstr(r->path, "!/"))
-            json_object_set_new(loc, "logicalLocations",
-                                json_pack("[{s:s,s:s}]", "fullyQualifiedName", r->path, "kind",
-                                          "module"));
-        free(uri);
-        if (r->err) {
-            nerr += !r->warning;
-            char msg[2048];
-            snprintf(msg, sizeof msg, "%s: %s", r->path ? r->path : "", r->reason ? r->reason : "");
-            json_array_append_new(notes, json_pack("{s:s,s:{s:s},s:[o]}", "level",
-                                                   r->warning ? "warning" : "error", "message",
-                                                   "text", msg, "locations", loc));
-            continue;
-        }
-        for (size_t k = 0; k < r->nvulns; k++) {
-            const defuse_component_vuln *v = &r->vulns[k];
-            if (!json_object_get(seen, v->id)) {
-                char help[256], score[16];
-                snprintf(help, sizeof help, "https://nvd.nist.gov/vuln/detail/%s", v->id);
-                snprintf(score, sizeof score, "%.1f", v->cvss);
-                json_array_append_new(
-                    rules, json_pack("{s:s,s:{s:s},s:{s:s},s:s,s:{s:s},s:{s:s,s:[s,s]}}", "id",
-                                     v->id, "shortDescription", "text", v->summary,
-                                     "fullDescription", "text", v->summary, "helpUri", help,
-                                     "defaultConfiguration", "level", sarif_level(v->severity),
-                                     "properties", "security-severity", score, "tags",
-                                     "security", "vulnerability"));
-                json_object_set_new(seen, v->id, json_integer((json_int_t)json_array_size(rules) - 1));
-            }
-            char msg[4096];
-            snprintf(msg, sizeof msg, "%s %s at %s is affected by %s (%s, CVSS %.1f); fixed in %s. "
-                     "Evidence: %s",
-                     defuse_product_name(r->product), r->version ? r->version : "(version unknown)",
-                     r->path ? r->path : "", v->id, v->severity, v->cvss, v->fixed,
-                     r->evidence_text ? r->evidence_text : "");
-            json_t *res = json_pack(
-                "{s:s,s:I,s:s,s:{s:s},s:[O],s:{s:s,s:s?,s:s?,s:b,s:s,s:b}}", "ruleId", v->id,
-                "ruleIndex", json_integer_value(json_object_get(seen, v->id)), "level",
-                sarif_level(v->severity), "message", "text", msg, "locations", loc, "properties",
-                "product", defuse_product_name(r->product), "version", r->version, "classPath",
-                r->class_path, "shaded", r->shaded, "decidedBy",
-                defuse_evidence_name(r->decided_by) ? defuse_evidence_name(r->decided_by) : "class",
-                "certain", v->certain);
-            if (res)
-                json_array_append_new(results, res);
-        }
-        json_decref(loc);
-    }
-    json_t *run = json_pack("{s:{s:{s:s,s:s,s:s,s:o}},s:o,s:[{s:b,s:o}]}", "tool", "driver", "name",
-                            "defuse", "version", defuse_version(), "informationUri",
-                            "https://github.com/defuse/defuse", "rules", rules, "results", results,
-                            "invocations", "executionSuccessful", nerr == 0,
-                            "toolExecutionNotifications", notes);
-    json_t *root = json_pack("{s:s,s:s,s:[o]}", "$schema",
-                             "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0",
-                             "runs", run);
-    /* "$schema" is a key, not text a human reads: write it literally */
-    char *s = json_dumps(root, JSON_INDENT(1) | JSON_ENSURE_ASCII);
-    if (s) {
-        for (const char *p = s; *p; p++) {
-            if (*p == '$' && strncmp(p, "$schema\"", 8) != 0)
-                fputs("\\u0024", o);
-            else
-                fputc(*p, o);
-        }
-        fputc('\n', o);
-        free(s);
-    }
-    json_decref(root);
-    json_decref(seen);
-}
-
-/* ---- output: CycloneDX 1.5 --------------------------------------------------------------- */
-
-static void uuid4(char out[37]) {
-    unsigned char b[16];
-    FILE *f = fopen("/dev/urandom", "rb");
-    if (!f || fread(b, 1, 16, f) != 16) {
-        srand((unsigned)time(NULL) ^ (unsigned)getpid());
-        for (int i = 0; i < 16; i++)
-            b[i] = (unsigned char)rand();
-    }
-    if (f)
-        fclose(f);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
-}
-
-static void out_cyclonedx(FILE *o, const collect *col) {
-    json_t *comps = json_array(), *vulns = json_array(), *byid = json_object();
-    char uuid[37], ts[32], serial[64];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    uuid4(uuid);
-    snprintf(serial, sizeof serial, "urn:uuid:%s", uuid);
-    size_t nc = 0;
-    for (size_t i = 0; i < col->n; i++) {
-        const rec *r = &col->v[i];
-        if (r->err)
-            continue;
-        char ref[32], purl[512];
-        snprintf(ref, sizeof ref, "component-%zu", ++nc);
-        json_t *c = json_pack("{s:s,s:s,s:s,s:s}", "type", "library", "bom-ref", ref, "group",
-                              product_group[r->product], "name", product_artifact[r->product]);
-        bool exact = r->version && !strchr(r->version, '|') && !strstr(r->version, "..");
-        json_object_set_new(c, "version", json_string(r->version ? r->version : "unknown"));
-        if (exact) {
-            snprintf(purl, sizeof purl, "pkg:maven/%s/%s@%s", product_group[r->product],
-                     product_artifact[r->product], r->version);
-            json_object_set_new(c, "purl", json_string(purl));
-        }
-        json_t *props = json_array();
-        json_array_append_new(props, json_pack("{s:s,s:s}", "name", "defuse:path", "value", r->path));
-        if (r->class_path)
-            json_array_append_new(
-                props, json_pack("{s:s,s:s}", "name", "defuse:class_path", "value", r->class_path));
-        json_array_append_new(props, json_pack("{s:s,s:s}", "name", "defuse:evidence", "value",
-                                               r->evidence_text ? r->evidence_text : ""));
-        const char *db = defuse_evidence_name(r->decided_by);
-        json_array_append_new(props, json_pack("{s:s,s:s}", "name", "defuse:decided_by", "value",
-                                               db ? db : "class"));
-        if (r->product == DEFUSE_PRODUCT_LOG4J_CORE)
-            json_array_append_new(props, json_pack("{s:s,s:s}", "name", "defuse:jndilookup",
-                                                   "value", jndi_text(r->jndilookup)));
-        json_object_set_new(c, "properties", props);
-        json_object_set_new(c, "evidence",
-                            json_pack("{s:[{s:s}]}", "occurrences", "location", r->path));
-        json_array_append_new(comps, c);
-        for (size_t k = 0; k < r->nvulns; k++) {
-            const defuse_component_vuln *v = &r->vulns[k];
-            json_t *vj = json_object_get(byid, v->id);
-            if (!vj) {
-                char url[256], rec_[512];
-                snprintf(url, sizeof url, "https://nvd.nist.gov/vuln/detail/%s", v->id);
-                snprintf(rec_, sizeof rec_, "Upgrade to a fixed version (%s)%s", v->fixed,
-                         r->product == DEFUSE_PRODUCT_LOG4J_CORE
-                             ? " or remove JndiLookup.class (defuse scan --fix) for "
-                               "CVE-2021-44228/45046"
-                             : "");
-                vj = json_pack("{s:s,s:s,s:{s:s,s:s},s:[{s:f,s:s,s:s}],s:s,s:s,s:[]}", "bom-ref",
-                               v->id, "id", v->id, "source", "name", "NVD", "url", url, "ratings",
-                               "score", v->cvss, "severity", v->severity, "method", "CVSSv31",
-                               "description", v->summary, "recommendation", rec_, "affects");
-                json_object_set_new(byid, v->id, vj);
-                json_array_append(vulns, vj);
-            }
-            json_array_append_new(json_object_get(vj, "affects"), json_pack("{s:s}", "ref", ref));
-        }
-    }
-    json_t *root = json_pack(
-        "{s:s,s:s,s:s,s:i,s:{s:s,s:{s:[{s:s,s:s,s:s}]}},s:o,s:o}", "bomFormat", "CycloneDX",
-        "specVersion", "1.5", "serialNumber", serial, "version", 1, "metadata", "timestamp", ts,
-        "tools", "components", "type", "application", "name", "defuse", "version",
-        defuse_version(), "components", comps, "vulnerabilities", vulns);
-    put_json(o, root, JSON_INDENT(1));
-    fputc('\n', o);
-    json_decref(root);
-    json_decref(byid);
 }
 
 /* ---- progress ------------------------------------------------------------------------------ */
@@ -547,13 +212,16 @@ static void progress(const defuse_walk_stats *st, void *user) {
 #define DEFUSE_DATADIR "/usr/share/defuse"
 #endif
 
-static int load_db(const char *opt, defuse_vulndb **db) {
+/* Loads the data; *used names the file read, or is "" for the built-in copy. */
+static int load_db(const char *opt, defuse_vulndb **db, char used[PATH_MAX + 64]) {
+    used[0] = 0;
     char err[1024], exe[PATH_MAX], cand[PATH_MAX + 64];
     if (opt) {
         if (defuse_vulndb_load(db, opt, err, sizeof err)) {
             fprintf(stderr, "defuse scan: %s\n", err);
             return -1;
         }
+        snprintf(used, PATH_MAX + 64, "%s", opt);
         return 0;
     }
     const char *tries[4];
@@ -583,6 +251,7 @@ static int load_db(const char *opt, defuse_vulndb **db) {
             fprintf(stderr, "defuse scan: %s\n", err);
             return -1;
         }
+        snprintf(used, PATH_MAX + 64, "%s", cand);
         return 0;
     }
     /* no data file installed: the copy compiled into the library */
@@ -591,6 +260,69 @@ static int load_db(const char *opt, defuse_vulndb **db) {
         return -1;
     }
     return 0;
+}
+
+/* ---- what the report says about the scan ------------------------------------------------------- */
+
+typedef struct meta_buf {
+    char host[256], time[32], today[16], vversion[96], vdate[32], vpath[PATH_MAX + 64];
+} meta_buf;
+
+/* Host name, start time (UTC) and the identity of the vulnerability data:
+ * "sha256:" and 12 hex digits of the file read with its mtime, or the
+ * defuse version for the copy built in. */
+static void scan_meta_fill(meta_buf *b, scan_meta *m, const char *dbpath) {
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(b->time, sizeof b->time, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    strftime(b->today, sizeof b->today, "%Y-%m-%d", &tm);
+    if (gethostname(b->host, sizeof b->host - 1) != 0 || !b->host[0])
+        snprintf(b->host, sizeof b->host, "unknown");
+    b->host[sizeof b->host - 1] = 0;
+    char hex[65];
+    struct stat st;
+    if (dbpath[0] && stat(dbpath, &st) == 0 && defuse_sha256_file(dbpath, hex) == 0) {
+        snprintf(b->vversion, sizeof b->vversion, "sha256:%.12s", hex);
+        gmtime_r(&st.st_mtime, &tm);
+        strftime(b->vdate, sizeof b->vdate, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        snprintf(b->vpath, sizeof b->vpath, "%s", dbpath);
+    } else {
+        snprintf(b->vversion, sizeof b->vversion, "builtin-%s", defuse_version());
+        snprintf(b->vdate, sizeof b->vdate, "unknown");
+        snprintf(b->vpath, sizeof b->vpath, "(built in)");
+    }
+    m->host = b->host;
+    m->time = b->time;
+    m->vulndb_version = b->vversion;
+    m->vulndb_date = b->vdate;
+    m->vulndb_path = b->vpath;
+}
+
+/* SHA-256 of each component's outermost file (records sorted by path, so
+ * the entries of one file are adjacent: each file is read once). */
+static void hash_outer(collect *col) {
+    char last[PATH_MAX] = "", hex[65] = "";
+    for (size_t i = 0; i < col->n; i++) {
+        rec *r = &col->v[i];
+        if (r->err || !r->raw_path)
+            continue;
+        size_t n = strcspn(r->raw_path, "!");
+        while (r->raw_path[n] && r->raw_path[n + 1] != '/')
+            n += 1 + strcspn(r->raw_path + n + 1, "!");
+        if (n >= sizeof last)
+            continue;
+        char outer[PATH_MAX];
+        memcpy(outer, r->raw_path, n);
+        outer[n] = 0;
+        if (strcmp(outer, last) != 0) {
+            struct stat st;
+            snprintf(last, sizeof last, "%s", outer);
+            if (stat(outer, &st) != 0 || !S_ISREG(st.st_mode) || defuse_sha256_file(outer, hex))
+                hex[0] = 0;
+        }
+        snprintf(r->sha256_outer, sizeof r->sha256_outer, "%s", hex);
+    }
 }
 
 /* ---- --fix ------------------------------------------------------------------------------------- */
@@ -691,10 +423,35 @@ enum { F_TABLE, F_JSON, F_SARIF, F_CDX };
 
 enum {
     O_JSON = 256, O_SARIF, O_CDX, O_NOPROG, O_FOLLOW, O_ALLFS, O_VULNDB, O_MAXDEPTH, O_MAXEXP,
-    O_MAXRATIO, O_TIMEOUT, O_FIX, O_FIX1, O_BACKUP, O_NOBACKUP, O_DRY, O_RESTORE
+    O_MAXRATIO, O_TIMEOUT, O_FIX, O_FIX1, O_BACKUP, O_NOBACKUP, O_DRY, O_RESTORE,
+    O_FAILON, O_SEVERITY, O_IGNORE, O_VEX, O_EXCLUDE, O_SKIPDIRS
 };
 
+/* Bound on --exclude/--skip-dirs patterns (each is tried on every name). */
+#define MAX_EXCLUDE 256
+
+/* What the option parsing allocates, freed by cmd_scan() on every path. */
+typedef struct scan_alloc {
+    fail_rule failon;
+    char *excl[MAX_EXCLUDE];
+    size_t nexcl;
+    policy *pol;
+} scan_alloc;
+
+static int scan_run(int argc, char **argv, scan_alloc *a);
+
 int cmd_scan(int argc, char **argv) {
+    scan_alloc a;
+    memset(&a, 0, sizeof a);
+    int status = scan_run(argc, argv, &a);
+    free(a.failon.ids);
+    for (size_t i = 0; i < a.nexcl; i++)
+        free(a.excl[i]);
+    policy_free(a.pol);
+    return status;
+}
+
+static int scan_run(int argc, char **argv, scan_alloc *a) {
     static const struct option opts[] = {
         {"json", no_argument, NULL, O_JSON},
         {"sarif", no_argument, NULL, O_SARIF},
@@ -717,6 +474,12 @@ int cmd_scan(int argc, char **argv) {
         {"no-backup", no_argument, NULL, O_NOBACKUP},
         {"dry-run", no_argument, NULL, O_DRY},
         {"restore", required_argument, NULL, O_RESTORE},
+        {"fail-on", required_argument, NULL, O_FAILON},
+        {"severity", required_argument, NULL, O_SEVERITY},
+        {"ignore", required_argument, NULL, O_IGNORE},
+        {"vex", required_argument, NULL, O_VEX},
+        {"exclude", required_argument, NULL, O_EXCLUDE},
+        {"skip-dirs", required_argument, NULL, O_SKIPDIRS},
         {NULL, 0, NULL, 0},
     };
     int fmt = F_TABLE, quiet = 0, noprog = 0, fix = 0, nobackup = 0, status = EXIT_ERROR;
@@ -726,6 +489,9 @@ int cmd_scan(int argc, char **argv) {
     defuse_inv_limits lim;
     memset(&wo, 0, sizeof wo);
     memset(&lim, 0, sizeof lim);
+    int min_rank = 0;
+    const char *ignore_files[64], *vex_files[64];
+    size_t nignore = 0, nvex = 0;
     /* libarchive converts every zip entry's DOS time with mktime(); with TZ
      * unset glibc stats /etc/localtime on each call (1 syscall per entry).
      * Naming the same zone explicitly keeps local time and drops that. */
@@ -774,7 +540,58 @@ int cmd_scan(int argc, char **argv) {
         case O_NOBACKUP: nobackup = 1; break;
         case O_DRY: fixflags |= DEFUSE_FIX_DRY_RUN; break;
         case O_RESTORE: restore = optarg; break;
-        default: fputs("Try 'defuse scan --help'.\n", stderr); return EXIT_ERROR;
+        case O_FAILON:
+            free(a->failon.ids);
+            if (fail_rule_parse(&a->failon, optarg))
+                goto usage;
+            break;
+        case O_SEVERITY:
+            if (!(min_rank = severity_rank(optarg))) {
+                fprintf(stderr, "defuse scan: --severity '%s': want low, medium, high or "
+                                "critical\n", optarg);
+                goto usage;
+            }
+            break;
+        case O_IGNORE:
+        case O_VEX:
+            if ((c == O_IGNORE ? nignore : nvex) == 64) {
+                fputs("defuse scan: at most 64 --ignore and 64 --vex files\n", stderr);
+                goto usage;
+            }
+            if (c == O_IGNORE)
+                ignore_files[nignore++] = optarg;
+            else
+                vex_files[nvex++] = optarg;
+            break;
+        case O_EXCLUDE:
+        case O_SKIPDIRS: {
+            /* --skip-dirs DIR[,DIR...]: directories only ("DIR/") */
+            const char *p = optarg;
+            do {
+                size_t l = c == O_SKIPDIRS ? strcspn(p, ",") : strlen(p);
+                while (c == O_SKIPDIRS && l > 1 && p[l - 1] == '/')
+                    l--;
+                if (l == 0 || l > PATH_MAX || a->nexcl == MAX_EXCLUDE) {
+                    fprintf(stderr, "defuse scan: bad or too many --exclude/--skip-dirs "
+                                    "patterns (at most %d)\n", MAX_EXCLUDE);
+                    goto usage;
+                }
+                char *e = malloc(l + 2);
+                if (!e)
+                    goto usage;
+                memcpy(e, p, l);
+                if (c == O_SKIPDIRS)
+                    e[l++] = '/';
+                e[l] = 0;
+                a->excl[a->nexcl++] = e;
+                p += c == O_SKIPDIRS ? strcspn(p, ",") : strlen(p);
+            } while (*p && *++p);
+            break;
+        }
+        default:
+        usage:
+            fputs("Try 'defuse scan --help'.\n", stderr);
+            return EXIT_ERROR;
         }
     }
     if (restore) {
@@ -819,9 +636,21 @@ int cmd_scan(int argc, char **argv) {
             return EXIT_ERROR;
         }
     }
+    for (size_t i = 0; i < nvex; i++)
+        if (policy_load_vex(&a->pol, vex_files[i]))
+            return EXIT_ERROR;
+    meta_buf mb;
+    scan_meta meta;
     defuse_vulndb *db = NULL;
-    if (load_db(vdbpath, &db))
+    char dbused[PATH_MAX + 64];
+    if (load_db(vdbpath, &db, dbused))
         return EXIT_ERROR;
+    scan_meta_fill(&mb, &meta, dbused);
+    for (size_t i = 0; i < nignore; i++)
+        if (policy_load_ignore(&a->pol, ignore_files[i], mb.today)) {
+            defuse_vulndb_free(db);
+            return EXIT_ERROR;
+        }
     FILE *out = stdout;
     if (outpath && !(out = fopen(outpath, "w"))) {
         fprintf(stderr, "defuse scan: cannot write %s: %s\n", outpath, strerror(errno));
@@ -829,6 +658,8 @@ int cmd_scan(int argc, char **argv) {
         return EXIT_ERROR;
     }
     wo.limits = &lim;
+    wo.exclude = (const char *const *)a->excl;
+    wo.nexclude = a->nexcl;
     if (!noprog && isatty(2))
         wo.progress = progress;
     collect col;
@@ -856,10 +687,13 @@ int cmd_scan(int argc, char **argv) {
     }
     if (col.n)
         qsort(col.v, col.n, sizeof *col.v, rec_cmp);
+    policy_apply(a->pol, &col, min_rank);
+    if (fmt != F_TABLE)
+        hash_outer(&col);
     switch (fmt) {
     case F_TABLE: out_table(out, &col, quiet); break;
-    case F_SARIF: out_sarif(out, &col); break;
-    case F_CDX: out_cyclonedx(out, &col); break;
+    case F_SARIF: out_sarif(out, &col, &meta); break;
+    case F_CDX: out_cyclonedx(out, &col, &meta); break;
     default:
         for (size_t i = 0; i < col.n; i++) {
             json_t *j = rec_json(&col.v[i]);
@@ -870,8 +704,19 @@ int cmd_scan(int argc, char **argv) {
         break;
     }
     /* both facts stay visible: 1 vulnerable, 2 errors, 3 vulnerable and
-     * errors (warnings never change the status) */
-    status = st.vulnerable            ? ((st.errors || fixfail) ? EXIT_FOUND_ERRORS : EXIT_FOUND)
+     * errors (warnings never change the status).  "Vulnerable" is a
+     * finding that --fail-on selects (default: any) and that no --ignore
+     * rule or VEX statement suppresses; --severity drops findings first. */
+    uint64_t failing = 0, suppressed = 0;
+    for (size_t i = 0; i < col.n; i++) {
+        int f = 0;
+        for (size_t k = 0; !col.v[i].err && k < col.v[i].nvulns; k++) {
+            f |= fail_rule_match(&a->failon, &col.v[i], k);
+            suppressed += col.v[i].suppressed[k] != NULL;
+        }
+        failing += f;
+    }
+    status = failing            ? ((st.errors || fixfail) ? EXIT_FOUND_ERRORS : EXIT_FOUND)
              : (st.errors || fixfail) ? EXIT_ERROR
                                       : EXIT_CLEAN;
     if (fmt == F_JSON) {
@@ -881,6 +726,14 @@ int cmd_scan(int argc, char **argv) {
                       (json_int_t)st.archives, "components", (json_int_t)st.components,
                       "vulnerable", (json_int_t)st.vulnerable, "errors", (json_int_t)st.errors,
                       "warnings", (json_int_t)st.warnings, "seconds", st.seconds, "exit", status);
+        json_object_set_new(s, "failing", json_integer((json_int_t)failing));
+        json_object_set_new(s, "suppressed", json_integer((json_int_t)suppressed));
+        json_object_set_new(s, "host", json_string(meta.host));
+        json_object_set_new(s, "scan_time", json_string(meta.time));
+        json_object_set_new(s, "defuse_version", json_string(defuse_version()));
+        json_object_set_new(s, "vulndb_version", json_string(meta.vulndb_version));
+        json_object_set_new(s, "vulndb_date", json_string(meta.vulndb_date));
+        json_object_set_new(s, "vulndb_path", json_string(meta.vulndb_path));
         put_json(out, s, JSON_COMPACT);
         fputc('\n', out);
         json_decref(s);

@@ -415,6 +415,13 @@ enum defuse_evidence {
  * not exactly one known bit. */
 const char *defuse_evidence_name(unsigned bit);
 
+/* SHA-256 of the regular file at path as 64 lower-case hex digits and a
+ * NUL in out, read in bounded chunks (a file of any size).  Returns 0, or
+ * DEFUSE_EIO (errno set) if it cannot be opened or read. */
+int defuse_sha256_file(const char *path, char out[65]);
+/* SHA-256 of buf[0..len) as hex, as defuse_sha256_file(). */
+void defuse_sha256_hex(const void *buf, size_t len, char out[65]);
+
 /* Immutable vulnerability data (CVE ranges, class hashes, markers), loaded
  * once and shared by any number of threads. */
 typedef struct defuse_vulndb defuse_vulndb;
@@ -546,6 +553,14 @@ typedef struct defuse_walk_options {
     defuse_progress_cb progress;     /* NULL, or called ~5 times a second
                                         from the walking thread */
     void *progress_user;
+    /* ---- added for issue 10 ---- */
+    const char *const *exclude; /* BORROWED, nexclude fnmatch() globs: a
+                                   file or directory below a root that one
+                                   names is pruned (never opened); a glob
+                                   with a '/' is matched against the whole
+                                   path, one without against the name, one
+                                   ending in '/' names directories only */
+    size_t nexclude;
 } defuse_walk_options;
 
 /* Walks paths[0..npaths) (files or directories) with a pool of worker

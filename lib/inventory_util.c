@@ -43,6 +43,40 @@ const char *defuse_evidence_name(unsigned bit) {
     return NULL;
 }
 
+int defuse_sha256_file(const char *path, char out[65]) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return DEFUSE_EIO;
+    defuse__sha256 c;
+    defuse__sha256_init(&c);
+    uint8_t buf[65536], d[32];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) != 0) {
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            close(fd);
+            errno = e;
+            return DEFUSE_EIO;
+        }
+        defuse__sha256_update(&c, buf, (size_t)n);
+    }
+    close(fd);
+    defuse__sha256_final(&c, d);
+    defuse__sha256_hex(d, out);
+    return 0;
+}
+
+void defuse_sha256_hex(const void *buf, size_t len, char out[65]) {
+    defuse__sha256 c;
+    uint8_t d[32];
+    defuse__sha256_init(&c);
+    defuse__sha256_update(&c, buf, len);
+    defuse__sha256_final(&c, d);
+    defuse__sha256_hex(d, out);
+}
+
 void defuse_inv_limits_default(defuse_inv_limits *out) {
     out->max_depth = DEFUSE_INV_MAX_DEPTH;
     out->max_entries = DEFUSE_INV_MAX_ENTRIES;

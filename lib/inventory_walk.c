@@ -23,6 +23,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <locale.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -74,6 +75,8 @@ typedef struct walk {
     const defuse_vulndb *db;
     defuse_inv_limits lim;
     unsigned flags;
+    const char *const *exclude; /* BORROWED from the options */
+    size_t nexclude;
     defuse_component_cb cb;
     void *user;
     defuse_progress_cb progress;
@@ -471,6 +474,28 @@ static int open_dir(walk *w, int dfd, const char *name) {
     return openat(dfd, name, fl);
 }
 
+/* Does an exclude pattern name path (whose last component is name)?  A
+ * pattern ending in '/' names directories only; one with a '/' elsewhere is
+ * matched (fnmatch, '*' crossing '/') against the whole path as displayed,
+ * one without against the name alone, as rg's -g '!GLOB' and .gitignore do. */
+static bool excluded(const walk *w, const char *path, const char *name, bool isdir) {
+    for (size_t i = 0; i < w->nexclude; i++) {
+        const char *p = w->exclude[i];
+        size_t pl = strlen(p);
+        char buf[DEFUSE_INV_MAX_PATH];
+        if (pl && p[pl - 1] == '/') {
+            if (!isdir || pl >= sizeof buf)
+                continue;
+            memcpy(buf, p, pl - 1);
+            buf[pl - 1] = 0;
+            p = buf;
+        }
+        if (fnmatch(p, strchr(p, '/') ? path : name, 0) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Walks the directory open as dfd (owned: closed here), on device dev, whose
  * display path is path[0..plen) (path has DEFUSE_INV_MAX_PATH bytes). */
 static void walk_dir(walk *w, root *r, int dfd, dev_t dev, char *path, size_t plen,
@@ -517,6 +542,10 @@ static void walk_dir(walk *w, root *r, int dfd, dev_t dev, char *path, size_t pl
             type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG
                                                  : S_ISLNK(st.st_mode) ? DT_LNK
                                                                        : DT_UNKNOWN;
+        }
+        if (w->nexclude && excluded(w, path, n, type == DT_DIR)) {
+            path[plen] = 0; /* pruned: never opened, never counted */
+            continue;
         }
         if (type == DT_DIR) {
             bool skip = false;
@@ -588,6 +617,8 @@ int defuse_inventory_walk(const defuse_vulndb *db, const char *const *paths, siz
     w->db = db;
     defuse__inv_limits_resolve(&w->lim, opt ? opt->limits : NULL);
     w->flags = opt ? opt->flags : 0;
+    w->exclude = opt && opt->exclude ? opt->exclude : NULL;
+    w->nexclude = w->exclude ? opt->nexclude : 0;
     w->cb = cb;
     w->user = user;
     w->progress = opt ? opt->progress : NULL;
