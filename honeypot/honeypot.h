@@ -354,7 +354,8 @@ typedef struct hp_tls_info {
 } hp_tls_info;
 
 /* Extracts the first host_name of a server_name extension body (RFC 6066
- * section 3) ext[0..len).  OUT: out[0..outsz) NUL-terminated, *outlen.
+ * section 3) ext[0..len).  OUT: out[0..outsz) (the name's raw bytes, which
+ * may include NUL; out[*outlen] is NUL), *outlen.
  * Returns 0, or -1 when the body is malformed or has no host_name.  Names
  * longer than outsz-1 are cut (still 0). */
 int hp_tls_sni(const unsigned char *ext, size_t len, char *out, size_t outsz, size_t *outlen);
