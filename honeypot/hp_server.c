@@ -289,7 +289,7 @@ static void arm_timer(conn *c) {
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out);
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b);
-static void tls_pump(conn *c);
+static void tls_serve(conn *c);
 
 typedef struct wreq {
     uv_write_t req;
@@ -321,11 +321,8 @@ static void on_written(uv_write_t *req, int status) {
         c->paused = 0;
         c->msg_start_ms = now_ms(c->srv);
         uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
-        if (c->ssl) { /* records held in the rbio while paused */
-            tls_pump(c);
-            if (!c->closing && c->len)
-                protos[c->ci.proto].on_data(c);
-        }
+        if (c->ssl) /* records held in the rbio while paused */
+            tls_serve(c);
     }
     c->last_ms = now_ms(c->srv); /* the client is reading: not idle */
     arm_timer(c);
@@ -494,22 +491,25 @@ static void tls_failed(conn *c, const char *why) {
 }
 
 /* Drives OpenSSL after input: finishes the handshake, then decrypts what
- * the rbio holds into the input buffer (growing it like on_alloc; past
- * cap_max the plaintext is discarded and `overflow` set, as for plaintext
- * connections), and sends what OpenSSL wrote.  Reading stops while the
- * connection is paused (the rest stays in the rbio: at most one read). */
-static void tls_pump(conn *c) {
+ * the rbio holds into the input buffer (growing it like on_alloc) until the
+ * rbio is empty or the buffer is full, and sends what OpenSSL wrote.  With
+ * discard, a full buffer does not stop it: the rest is read and dropped
+ * with `overflow` set, as on_alloc does for a plaintext connection whose
+ * handler could not consume a full buffer.  Reading stops while the
+ * connection is paused (the rest stays in the rbio: at most one read).
+ * Returns 1 if it stopped at a full buffer with input left, else 0. */
+static int tls_pump(conn *c, int discard) {
     server *s = c->srv;
     ERR_clear_error();
     if (c->handshaking) {
         int r = SSL_do_handshake(c->ssl);
         if (tls_flush(c) != 0)
-            return;
+            return 0;
         if (r != 1) {
             int e = SSL_get_error(c->ssl, r);
             if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
                 tls_failed(c, "handshake failed");
-            return;
+            return 0;
         }
         c->handshaking = 0;
         c->tls->version = SSL_get_version(c->ssl);
@@ -517,8 +517,13 @@ static void tls_pump(conn *c) {
         s->tls_handshakes++;
         c->msg_start_ms = now_ms(s);
     }
+    int full = 0;
     while (!c->closing && !c->paused && !c->tls_eof) {
         size_t room = buf_room(c);
+        if (!room && !discard) {
+            full = SSL_pending(c->ssl) > 0 || BIO_ctrl_pending(c->rbio) > 0;
+            break;
+        }
         char *dst = room ? c->buf + c->len : s->udp_buf;
         if (!room)
             room = sizeof s->udp_buf;
@@ -527,7 +532,7 @@ static void tls_pump(conn *c) {
             if (dst == s->udp_buf) {
                 if (c->cap == 0) { /* no buffer at all: the memory budget is spent */
                     conn_close(c, "memory limit");
-                    return;
+                    return 0;
                 }
                 c->overflow = 1;
             } else {
@@ -545,9 +550,28 @@ static void tls_pump(conn *c) {
             break;
         }
         conn_close(c, "TLS error");
-        return;
+        return 0;
     }
-    tls_flush(c); /* alerts, TLS 1.3 post-handshake messages */
+    if (!c->closing)
+        tls_flush(c); /* alerts, TLS 1.3 post-handshake messages */
+    return full && !c->closing;
+}
+
+/* Decrypts and hands the plaintext to the protocol handler, in rounds of
+ * one buffer, until the rbio is drained or the connection pauses or
+ * closes (the plaintext rule: a handler that cannot consume a full buffer
+ * gets `overflow`). */
+static void tls_serve(conn *c) {
+    int full = tls_pump(c, 0);
+    while (!c->closing && !c->handshaking) {
+        size_t before = c->len;
+        protos[c->ci.proto].on_data(c);
+        if (c->closing || c->paused || !full)
+            break;
+        full = tls_pump(c, c->len == before);
+    }
+    if (c->tls_eof && !c->closing)
+        conn_close(c, "closed by peer");
 }
 
 /* Ciphertext from the socket into the rbio (the first bytes of a
@@ -566,10 +590,6 @@ static int tls_feed(conn *c, const char *data, size_t n) {
     return 0;
 }
 
-static void tls_input(conn *c, const char *data, size_t n) {
-    if (tls_feed(c, data, n) == 0)
-        tls_pump(c);
-}
 
 /* The first bytes were a TLS handshake record: starts TLS with the
  * listener's context (or the default one on a plaintext listener), moving
@@ -616,7 +636,7 @@ static int tls_begin(conn *c) {
     c->len = 0;
     release_buf(c); /* from now on the buffer holds decrypted bytes */
     if (fed == 0)
-        tls_pump(c);
+        tls_serve(c);
     return c->closing ? -1 : 0;
 }
 
@@ -636,9 +656,10 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
     c->last_ms = now_ms(c->srv);
     c->total_in += (unsigned long long)n;
     if (c->ssl) {
-        tls_input(c, b->base, (size_t)n);
-        if (c->closing)
-            return;
+        if (tls_feed(c, b->base, (size_t)n) == 0)
+            tls_serve(c);
+        arm_timer(c);
+        return;
     } else if (b->base == c->srv->udp_buf) {
         if (c->cap == 0) { /* no buffer at all: the memory budget is spent */
             conn_close(c, "memory limit");
@@ -651,17 +672,14 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
         c->len += (size_t)n;
         if (c->sniff) {
             c->sniff = 0;
-            if (hp_tls_sniff((const unsigned char *)c->buf, c->len) && tls_begin(c) != 0)
+            if (hp_tls_sniff((const unsigned char *)c->buf, c->len)) {
+                tls_begin(c);
+                arm_timer(c);
                 return;
+            }
         }
     }
-    if (c->ssl && c->handshaking) {
-        arm_timer(c);
-        return;
-    }
     protos[c->ci.proto].on_data(c);
-    if (c->tls_eof && !c->closing)
-        conn_close(c, "closed by peer");
     arm_timer(c);
 }
 

@@ -18,6 +18,8 @@ log_file $T/events.jsonl
 state_dir $T/state
 dedup_window 0
 header_timeout 1s
+max_requests 1000
+max_body 8K
 [listener web-tls]
 protocol https
 listen 127.0.0.1:$PH
@@ -71,6 +73,30 @@ ev_query "$EV" "[f['callback'] for f in e.get('findings', []) if f['where'] == '
 url=$(ev_query "$EV" "e['ldap']['url'] if e['event'] == 'ldap.search' else None")
 case "$url" in "ldaps://127.0.0.1:$PL/cn="*) ;; *) fail "callback url over TLS should be ldaps://, got $url" ;; esac
 ok "ldapsearch ldaps: exit 32, event tls, payload in the DN detected, url $url"
+
+# ---- 300 pipelined requests over TLS, read only after all were sent: the
+# reader is paused while responses back up, and resumes from OpenSSL's buffer
+n=$(python3 - "$PH" <<'PY'
+import socket, ssl, sys
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+t = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))), server_hostname="pipe.test")
+req = b"GET /pipe HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 3000 + b"\r\n\r\n"
+t.sendall(req * 300)
+t.settimeout(10)
+got = b""
+try:
+    while got.count(b"HTTP/1.1 404") < 300:
+        d = t.recv(65536)
+        if not d:
+            break
+        got += d
+except OSError:
+    pass
+print(got.count(b"HTTP/1.1 404"))
+PY
+)
+[ "$n" = 300 ] || fail "pipelined requests over TLS: $n responses, want 300"
+ok "300 pipelined requests over TLS (900 KB, read only at the end) all answered"
 
 # ---- a certificate the client refuses: the handshake attempt is the event ------------------
 st=0
