@@ -1,8 +1,9 @@
 /*
  * honeypot.h -- internal declarations of `defuse honeypot`, the tripwire
  * daemon: configuration (hp_config.c), protocol parsers that never touch a
- * socket (hp_http.c, hp_ldap.c, hp_rmi.c, hp_dns.c, so fuzz targets and unit
- * tests can drive them), events and their sinks (hp_events.c, hp_sinks.c)
+ * socket (hp_http.c, hp_ldap.c, hp_rmi.c, hp_dns.c, hp_tls_hello.c, so fuzz
+ * targets and unit tests can drive them), TLS contexts and certificates
+ * (hp_tls.c, OpenSSL), events and their sinks (hp_events.c, hp_sinks.c)
  * and the libuv server (hp_server.c).  Client of <defuse.h> only.
  *
  * Every quantity the network or the config file controls is bounded by a
