@@ -1,8 +1,9 @@
 /*
  * honeypot.h -- internal declarations of `defuse honeypot`, the tripwire
  * daemon: configuration (hp_config.c), protocol parsers that never touch a
- * socket (hp_http.c, hp_ldap.c, hp_rmi.c, hp_dns.c, so fuzz targets and unit
- * tests can drive them), events and their sinks (hp_events.c, hp_sinks.c)
+ * socket (hp_http.c, hp_ldap.c, hp_rmi.c, hp_dns.c, hp_tls_hello.c, so fuzz
+ * targets and unit tests can drive them), TLS contexts and certificates
+ * (hp_tls.c, OpenSSL), events and their sinks (hp_events.c, hp_sinks.c)
  * and the libuv server (hp_server.c).  Client of <defuse.h> only.
  *
  * Every quantity the network or the config file controls is bounded by a
@@ -81,6 +82,9 @@ typedef struct hp_listener_cfg {
                                 the bound address, "" = none */
     char server_header[128]; /* http: Server header */
     char rmi_host[64];       /* rmi: host named in the ProtocolAck */
+    int tls;                 /* TLS listener (`tls yes`, protocol https/ldaps) */
+    char tls_cert[512];      /* PEM certificate; "" = STATE_DIR/tls-cert.pem */
+    char tls_key[512];       /* PEM private key; "" = STATE_DIR/tls-key.pem */
     int line;                /* line of the [listener] header */
 } hp_listener_cfg;
 
@@ -108,6 +112,7 @@ typedef struct hp_config {
     char node[64];
     char user[64];
     char log_file[512];
+    char state_dir[512]; /* generated TLS certificate and key */
     int log_stdout;
     unsigned max_connections;
     size_t max_memory;          /* bytes of connection buffers in total */
@@ -321,6 +326,70 @@ size_t hp_dns_reply(const unsigned char *pkt, const hp_dns_query *q, int rcode,
 
 /* ---- events and sinks ---------------------------------------------------- */
 
+/* ---- TLS (hp_tls_hello.c: parsers; hp_tls.c: OpenSSL) --------------------- */
+
+#define HP_TLS_MAX_SNI 255     /* a host_name (RFC 6066: at most 255 bytes) */
+#define HP_TLS_MAX_ALPN 255    /* offered ALPN protocols kept (wire format) */
+#define HP_TLS_FIRST 256u      /* raw first bytes kept for a failed handshake */
+#define HP_TLS_CONN_MEM                                                                            \
+    (48u << 10)                /* memory charged to max_memory per TLS                           \
+                                  connection (OpenSSL state and record buffers) */
+
+/* What a TLS client said and what was negotiated, for the events of its
+ * connection.  Filled by the ClientHello callback and the server. */
+typedef struct hp_tls_info {
+    int active;            /* TLS is in use on the connection */
+    int expected;          /* the listener is a TLS listener */
+    int hello_seen;        /* the ClientHello callback ran */
+    const char *version;   /* negotiated ("TLSv1.3"), static; NULL before */
+    const char *cipher;    /* negotiated, static; NULL before */
+    int http;              /* an http listener: ALPN http/1.1 is selected */
+    char alpn_selected[32];
+    unsigned hello_version; /* legacy_version of the ClientHello */
+    char sni[HP_TLS_MAX_SNI + 1];
+    size_t sni_len;
+    unsigned char alpn[HP_TLS_MAX_ALPN]; /* offered: (u8 length, name)... */
+    size_t alpn_len;
+    unsigned char first[HP_TLS_FIRST]; /* raw first bytes of the connection */
+    size_t first_len;
+} hp_tls_info;
+
+/* Extracts the first host_name of a server_name extension body (RFC 6066
+ * section 3) ext[0..len).  OUT: out[0..outsz) (the name's raw bytes, which
+ * may include NUL; out[*outlen] is NUL), *outlen.
+ * Returns 0, or -1 when the body is malformed or has no host_name.  Names
+ * longer than outsz-1 are cut (still 0). */
+int hp_tls_sni(const unsigned char *ext, size_t len, char *out, size_t outsz, size_t *outlen);
+
+/* Validates an ALPN extension body (RFC 7301 section 3.1) ext[0..len) and
+ * copies whole entries of its protocol list into out[0..outsz).  OUT:
+ * *outlen.  Returns the number of protocols copied, or -1 if malformed. */
+int hp_tls_alpn(const unsigned char *ext, size_t len, unsigned char *out, size_t outsz,
+                size_t *outlen);
+
+/* Returns 1 if b[0..len) (len >= 1) starts like a TLS record carrying a
+ * handshake (ContentType 22): the first byte decides, since no plaintext
+ * protocol of the honeypot starts with 0x16. */
+int hp_tls_sniff(const unsigned char *b, size_t len);
+
+struct ssl_ctx_st;
+
+/* Creates the server context of a TLS listener: loads lc's certificate and
+ * key, or when both files are absent generates a self-signed EC P-256
+ * certificate (CN and subjectAltName = cfg->node) with OpenSSL and writes
+ * them (key mode 0600) first, creating cfg->state_dir (0700) if needed.
+ * Call before privileges are dropped.  The ClientHello callback fills the
+ * hp_tls_info set as the SSL's app data; connections whose info has
+ * `http` set select ALPN "http/1.1".  OUT: *out.  Returns 0 or -1 with err ("generated" is set to
+ * 1 when files were written). */
+int hp_tls_ctx_new(const hp_config *cfg, const hp_listener_cfg *lc, struct ssl_ctx_st **out,
+                   int *generated, char *err, size_t errsz);
+
+/* The certificate and key paths of lc (its own or the state_dir ones).
+ * OUT: cert[0..sz), key[0..sz).  Returns 0 or -1 if too long. */
+int hp_tls_paths(const hp_config *cfg, const hp_listener_cfg *lc, char *cert, char *key,
+                 size_t sz);
+
 /* Per-connection facts shared by every event of that connection. */
 typedef struct hp_conn_info {
     char conn_id[24];
@@ -331,6 +400,7 @@ typedef struct hp_conn_info {
     char dst_ip[INET6_ADDRSTRLEN];
     unsigned dst_port;
     struct sockaddr_storage src; /* for the ignore list and rate limits */
+    const hp_tls_info *tls;      /* NULL: plaintext on a plaintext listener */
 } hp_conn_info;
 
 typedef struct hp_events hp_events;

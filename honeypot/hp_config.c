@@ -60,6 +60,7 @@ static const key keys[] = {
     {S_GLOBAL, "node", K_STR, G(node), 0, 0, 0},
     {S_GLOBAL, "user", K_USER, G(user), 0, 0, 0},
     {S_GLOBAL, "log_file", K_STR, G(log_file), 0, 0, 0},
+    {S_GLOBAL, "state_dir", K_STR, G(state_dir), 0, 0, 0},
     {S_GLOBAL, "log_stdout", K_BOOL, G(log_stdout), 0, 1, 0},
     {S_GLOBAL, "max_connections", K_UINT, G(max_connections), 1, 1000000, 0},
     {S_GLOBAL, "max_memory", K_SIZE, G(max_memory), 1 * MIB, 16384 * MIB, 0},
@@ -93,6 +94,9 @@ static const key keys[] = {
     {S_LISTENER, "answer_a", K_IPV4, L(answer_a), 0, 0, 0},
     {S_LISTENER, "server_header", K_STR, L(server_header), 0, 0, 0},
     {S_LISTENER, "rmi_host", K_STR, L(rmi_host), 0, 0, 0},
+    {S_LISTENER, "tls", K_BOOL, L(tls), 0, 1, 0},
+    {S_LISTENER, "tls_cert", K_STR, L(tls_cert), 0, 0, 0},
+    {S_LISTENER, "tls_key", K_STR, L(tls_key), 0, 0, 0},
     /* [response PATH] */
     {S_RESPONSE, "status", K_UINT, R(status), 100, 599, 0},
     {S_RESPONSE, "reason", K_STR, R(reason), 0, 0, 0},
@@ -103,6 +107,12 @@ static const key keys[] = {
 };
 
 static const char *const proto_names[HP_PROTO_COUNT] = {"http", "ldap", "rmi", "dns", "tcp"};
+
+/* `protocol` values that also mean `tls yes` */
+static const struct {
+    const char *name;
+    hp_proto proto;
+} tls_protos[] = {{"https", HP_PROTO_HTTP}, {"ldaps", HP_PROTO_LDAP}};
 
 const char *hp_proto_name(hp_proto p) {
     return (unsigned)p < HP_PROTO_COUNT ? proto_names[p] : "unknown";
@@ -141,6 +151,7 @@ static void set_defaults(hp_config *c) {
     if (gethostname(c->node, sizeof c->node - 1) != 0)
         strcpy(c->node, "defuse-honeypot");
     c->log_stdout = -1; /* decided after parsing */
+    strcpy(c->state_dir, "/var/lib/defuse-honeypot");
     c->max_connections = 16384;
     c->max_memory = 48 * MIB;
     c->max_request = 16 * KIB;
@@ -413,7 +424,17 @@ static int set_value(pstate *ps, const key *k, const char *v) {
                 return 0;
             }
         }
-        return fail(ps, "protocol: expected http, ldap, rmi, dns or tcp, got '%s'", v);
+        for (size_t i = 0; i < sizeof tls_protos / sizeof tls_protos[0]; i++) {
+            if (!strcasecmp(v, tls_protos[i].name)) {
+                hp_listener_cfg *l = ps->obj;
+                l->proto = tls_protos[i].proto;
+                l->have_proto = 1;
+                l->tls = 1;
+                return 0;
+            }
+        }
+        return fail(ps, "protocol: expected http, https, ldap, ldaps, rmi, dns or tcp, got '%s'",
+                    v);
     case K_FACILITY:
         for (unsigned i = 0; i < sizeof facilities / sizeof facilities[0]; i++) {
             if (!strcasecmp(v, facilities[i])) {
@@ -609,6 +630,14 @@ static int validate(pstate *ps) {
             sockets += l->binds[j].port_hi - l->binds[j].port_lo + 1;
         if ((l->zone[0] || l->answer_a[0]) && l->proto != HP_PROTO_DNS)
             return fail(ps, "listener '%s': zone and answer_a apply to protocol dns only",
+                        l->name);
+        if (l->tls && l->proto == HP_PROTO_DNS)
+            return fail(ps, "listener '%s': tls applies to TCP protocols, not dns", l->name);
+        if ((l->tls_cert[0] || l->tls_key[0]) && !l->tls)
+            return fail(ps, "listener '%s': tls_cert and tls_key need 'tls yes'", l->name);
+        if (l->tls && !(l->tls_cert[0] && l->tls_key[0]) && !c->state_dir[0])
+            return fail(ps, "listener '%s': an empty state_dir leaves nowhere to keep the "
+                        "generated certificate (set state_dir, or tls_cert and tls_key)",
                         l->name);
         for (char *p = l->zone; *p; p++)
             *p = (char)tolower((unsigned char)*p);

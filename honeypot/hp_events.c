@@ -457,6 +457,36 @@ static void write_event(hp_events *ev, const hp_conn_info *ci, const char *type,
     hp_sinks_push(ev->sinks, jb.p, jb.len, msg, ml);
 }
 
+/* The TLS fields of a connection on a TLS listener or speaking TLS:
+ * "tls" (in use), "tls_expected" (the listener is a TLS listener), and what
+ * the ClientHello offered and the handshake negotiated. */
+static void put_tls(json_t *o, const hp_tls_info *t) {
+    json_object_set_new(o, "tls", json_boolean(t->active));
+    json_object_set_new(o, "tls_expected", json_boolean(t->expected));
+    if (!t->active)
+        return;
+    if (t->version)
+        json_object_set_new(o, "tls_version", json_string(t->version));
+    if (t->cipher)
+        json_object_set_new(o, "tls_cipher", json_string(t->cipher));
+    if (t->hello_seen) {
+        char hv[8];
+        snprintf(hv, sizeof hv, "0x%04x", t->hello_version & 0xffffu);
+        json_object_set_new(o, "tls_hello_version", json_string(hv));
+    }
+    if (t->sni_len)
+        json_object_set_new(o, "tls_sni", hp_json_bytes(t->sni, t->sni_len));
+    if (t->alpn_len) {
+        json_t *a = json_array();
+        for (size_t p = 0; p < t->alpn_len && t->alpn[p] <= t->alpn_len - p - 1;
+             p += 1u + t->alpn[p])
+            json_array_append_new(a, hp_json_bytes((const char *)t->alpn + p + 1, t->alpn[p]));
+        json_object_set_new(o, "tls_alpn", a);
+    }
+    if (t->alpn_selected[0])
+        json_object_set_new(o, "tls_alpn_selected", json_string(t->alpn_selected));
+}
+
 /* Common fields: time, event_id and then those of ci (NULL: a daemon
  * event, which has no connection). */
 static json_t *event_head(hp_events *ev, const hp_conn_info *ci, const char *type, char *tbuf,
@@ -485,6 +515,8 @@ static json_t *event_head(hp_events *ev, const hp_conn_info *ci, const char *typ
     json_object_set_new(o, "src_port", json_integer(ci->src_port));
     json_object_set_new(o, "dst_ip", json_string(ci->dst_ip));
     json_object_set_new(o, "dst_port", json_integer(ci->dst_port));
+    if (ci->tls)
+        put_tls(o, ci->tls);
     return o;
 }
 

@@ -3,6 +3,11 @@
  * configured address and port, and per connection a bounded input buffer, a
  * timer (idle and whole-message deadlines, so a slowloris client is cut off
  * however it trickles) and a protocol handler from the table `protos`.
+ * TLS listeners (and a ClientHello arriving on a plaintext listener) run
+ * OpenSSL over memory BIOs fed from and drained to the same libuv stream:
+ * the handshake never blocks the loop and is bounded by header_timeout
+ * like any message; the protocol handlers see the decrypted bytes in the
+ * same input buffer as on a plaintext connection.
  * Every connection produces at least one event.  The daemon never connects
  * to anything a payload names, never serves code, and answers LDAP and RMI
  * callbacks only with results that make a JNDI client throw.
@@ -22,6 +27,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #define INITIAL_BUF HP_INITIAL_BUF
 #define WRITE_BACKLOG HP_WRITE_BACKLOG
@@ -56,6 +65,12 @@ struct conn {
     unsigned continued; /* request number that got "100 Continue" */
     size_t wbytes; /* bytes of responses not yet written (callback pending) */
     int closing, close_after_write, overflow, acked, handles, paused;
+    SSL *ssl;         /* TLS in use: records over memory BIOs (owned by ssl) */
+    BIO *rbio, *wbio; /* network -> OpenSSL, OpenSSL -> network */
+    hp_tls_info *tls; /* NULL: plaintext on a plaintext listener */
+    int sniff;        /* the first byte decides between TLS and plaintext */
+    int handshaking;  /* TLS handshake under way */
+    int tls_eof;      /* the peer sent close_notify */
     conn *prev, *next;
 };
 
@@ -91,7 +106,12 @@ struct server {
     time_t date_sec;
     char date[40];          /* HTTP Date header, cached per second */
     int stopping;
+    SSL_CTX **tls_ctx;      /* per listener (index in cfg->listeners), NULL if plaintext */
+    SSL_CTX *tls_default;   /* the first TLS listener's: a ClientHello on a
+                               plaintext listener is answered with it */
+    unsigned long long tls_handshakes, tls_failed;
     char udp_buf[65536];
+    char tls_in[65536];     /* ciphertext just read, before it goes to the rbio */
 };
 
 static void http_data(conn *c);
@@ -197,6 +217,11 @@ static void on_handle_closed(uv_handle_t *h) {
         return;
     server *s = c->srv;
     release_buf(c);
+    if (c->ssl) {
+        SSL_free(c->ssl); /* and its BIOs */
+        s->mem_used -= HP_TLS_CONN_MEM;
+    }
+    free(c->tls);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -234,11 +259,22 @@ static void conn_close(conn *c, const char *reason) {
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
 }
 
+static void tls_failed(conn *c, const char *why);
+
+/* A message is arriving: input bytes not yet consumed, or (TLS) part of a
+ * record that has not decrypted yet -- a client trickling one record byte
+ * by byte is under the whole-message deadline like a plaintext one. */
+static int msg_pending(const conn *c) {
+    return c->len || (c->ssl && (BIO_ctrl_pending(c->rbio) > 0 || SSL_has_pending(c->ssl)));
+}
+
 static void on_timer(uv_timer_t *t) {
     conn *c = t->data;
     uint64_t now = now_ms(c->srv);
     const hp_config *cfg = c->srv->cfg;
-    if (c->len && !c->paused && now >= c->msg_start_ms + cfg->header_timeout_ms)
+    if (c->handshaking)
+        tls_failed(c, "handshake timeout");
+    else if (msg_pending(c) && !c->paused && now >= c->msg_start_ms + cfg->header_timeout_ms)
         conn_close(c, "header timeout");
     else
         conn_close(c, "idle timeout");
@@ -252,13 +288,15 @@ static void arm_timer(conn *c) {
     uint64_t deadline = c->last_ms + cfg->idle_timeout_ms;
     /* the whole-message deadline applies to a message still arriving, not to
      * complete requests held back while a slow reader drains its responses */
-    if (c->len && !c->paused && c->msg_start_ms + cfg->header_timeout_ms < deadline)
+    if ((msg_pending(c) || c->handshaking) && !c->paused &&
+        c->msg_start_ms + cfg->header_timeout_ms < deadline)
         deadline = c->msg_start_ms + cfg->header_timeout_ms;
     uv_timer_start(&c->timer, on_timer, deadline > now ? deadline - now : 0, 0);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out);
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b);
+static void tls_serve(conn *c);
 
 typedef struct wreq {
     uv_write_t req;
@@ -290,25 +328,76 @@ static void on_written(uv_write_t *req, int status) {
         c->paused = 0;
         c->msg_start_ms = now_ms(c->srv);
         uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+        if (c->ssl) /* records held in the rbio while paused */
+            tls_serve(c);
     }
     c->last_ms = now_ms(c->srv); /* the client is reading: not idle */
     arm_timer(c);
 }
 
+/* A write request for n bytes (the caller fills w->data), charged to
+ * max_memory.  Returns NULL (connection closed) when over budget. */
+static wreq *wreq_new(conn *c, size_t n) {
+    server *s = c->srv;
+    if (s->mem_used + n > s->cfg->max_memory) {
+        conn_close(c, "memory limit");
+        return NULL;
+    }
+    wreq *w = malloc(sizeof *w + n);
+    if (!w) {
+        conn_close(c, "out of memory");
+        return NULL;
+    }
+    w->c = c;
+    w->len = n;
+    return w;
+}
+
+/* Sends what OpenSSL wrote to the wbio (records, alerts).  Returns 0 or -1
+ * (closed). */
+static int tls_flush(conn *c) {
+    size_t pend = BIO_ctrl_pending(c->wbio);
+    if (pend == 0)
+        return 0;
+    wreq *w = wreq_new(c, pend);
+    if (!w)
+        return -1;
+    if (BIO_read(c->wbio, w->data, (int)pend) != (int)pend) {
+        free(w);
+        conn_close(c, "TLS error");
+        return -1;
+    }
+    server *s = c->srv;
+    uv_buf_t ub = uv_buf_init(w->data, (unsigned)pend);
+    s->mem_used += w->len;
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &ub, 1, on_written) != 0) {
+        s->mem_used -= w->len;
+        free(w);
+        conn_close(c, "write error");
+        return -1;
+    }
+    c->writes++;
+    c->wbytes += w->len;
+    return 0;
+}
+
 /* Queues n bytes from up to two pieces.  Returns 0 or -1 (closed). */
 static int conn_write2(conn *c, const void *a, size_t al, const void *b, size_t bl) {
     server *s = c->srv;
-    if (s->mem_used + al + bl > s->cfg->max_memory) {
-        conn_close(c, "memory limit");
-        return -1;
+    if (c->ssl) {
+        /* memory BIOs: SSL_write takes everything at once (no partial
+         * writes); the records go out through tls_flush */
+        ERR_clear_error();
+        if ((al && SSL_write(c->ssl, a, (int)al) <= 0) ||
+            (bl && SSL_write(c->ssl, b, (int)bl) <= 0)) {
+            conn_close(c, "TLS error");
+            return -1;
+        }
+        return tls_flush(c);
     }
-    wreq *w = malloc(sizeof *w + al + bl);
-    if (!w) {
-        conn_close(c, "out of memory");
+    wreq *w = wreq_new(c, al + bl);
+    if (!w)
         return -1;
-    }
-    w->c = c;
-    w->len = al + bl;
     memcpy(w->data, a, al);
     if (bl)
         memcpy(w->data + al, b, bl);
@@ -329,6 +418,8 @@ static int conn_write2(conn *c, const void *a, size_t al, const void *b, size_t 
 static void consume(conn *c, size_t n) {
     if (n >= c->len) {
         release_buf(c);
+        if (msg_pending(c))
+            c->msg_start_ms = now_ms(c->srv); /* the next one is arriving */
         return;
     }
     memmove(c->buf, c->buf + n, c->len - n);
@@ -336,9 +427,9 @@ static void consume(conn *c, size_t n) {
     c->msg_start_ms = now_ms(c->srv);
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out) {
-    (void)suggested;
-    conn *c = h->data;
+/* Grows the input buffer when it is full (doubling up to cap_max, within
+ * max_memory).  Returns the room left (0: full or no memory). */
+static size_t buf_room(conn *c) {
     server *s = c->srv;
     if (c->len == c->cap) {
         size_t ncap = c->cap ? c->cap * 2 : INITIAL_BUF;
@@ -354,7 +445,18 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out) {
             }
         }
     }
-    if (c->len < c->cap) {
+    return c->cap - c->len;
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out) {
+    (void)suggested;
+    conn *c = h->data;
+    server *s = c->srv;
+    if (c->ssl) { /* ciphertext: handed to OpenSSL at once */
+        *out = uv_buf_init(s->tls_in, sizeof s->tls_in);
+        return;
+    }
+    if (buf_room(c)) {
         *out = uv_buf_init(c->buf + c->len, (unsigned)(c->cap - c->len));
     } else {
         /* full (or no memory): read into scratch and discard, counted */
@@ -363,19 +465,211 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out) {
     }
 }
 
+/* ---- TLS over the libuv stream ----------------------------------------------------- */
+
+/* Records a handshake that did not complete (refused certificate, not TLS,
+ * timeout, closed) with what the ClientHello said, and closes. */
+static void tls_failed(conn *c, const char *why) {
+    if (c->closing)
+        return;
+    server *s = c->srv;
+    s->tls_failed++;
+    unsigned long e = ERR_peek_last_error();
+    const char *detail = e ? ERR_reason_error_string(e) : NULL;
+    json_t *body = json_object();
+    json_object_set_new(body, "reason", json_string(why));
+    if (detail)
+        json_object_set_new(body, "tls_error", json_string(detail));
+    json_object_set_new(body, "bytes_in", json_integer((json_int_t)c->total_in));
+    if (c->tls->first_len)
+        json_object_set_new(body, "first_bytes",
+                            bytes_obj((const char *)c->tls->first, c->tls->first_len,
+                                      c->total_in));
+    ERR_clear_error();
+    char sum[512];
+    int n = snprintf(sum, sizeof sum, "TLS handshake failed: %s%s%s%s", why, detail ? " (" : "",
+                     detail ? detail : "", detail ? ")" : "");
+    size_t sl = n < 0 ? 0 : (size_t)n < sizeof sum ? (size_t)n : sizeof sum - 1;
+    if (c->tls->sni_len && sl + 8 < sizeof sum) {
+        n = snprintf(sum + sl, sizeof sum - sl, ", SNI %.*s", (int)c->tls->sni_len, c->tls->sni);
+        if (n > 0)
+            sl = (size_t)n < sizeof sum - sl ? sl + (size_t)n : sizeof sum - 1;
+    }
+    emit(c, "tls.handshake_failed", body, sum, sl);
+    conn_close(c, why);
+}
+
+/* Drives OpenSSL after input: finishes the handshake, then decrypts what
+ * the rbio holds into the input buffer (growing it like on_alloc) until the
+ * rbio is empty or the buffer is full, and sends what OpenSSL wrote.  With
+ * discard, a full buffer does not stop it: the rest is read and dropped
+ * with `overflow` set, as on_alloc does for a plaintext connection whose
+ * handler could not consume a full buffer.  Reading stops while the
+ * connection is paused (the rest stays in the rbio: at most one read).
+ * Returns 1 if it stopped at a full buffer with input left, else 0. */
+static int tls_pump(conn *c, int discard) {
+    server *s = c->srv;
+    ERR_clear_error();
+    if (c->handshaking) {
+        int r = SSL_do_handshake(c->ssl);
+        if (tls_flush(c) != 0)
+            return 0;
+        if (r != 1) {
+            int e = SSL_get_error(c->ssl, r);
+            if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+                tls_failed(c, "handshake failed");
+            return 0;
+        }
+        c->handshaking = 0;
+        c->tls->version = SSL_get_version(c->ssl);
+        c->tls->cipher = SSL_get_cipher_name(c->ssl);
+        s->tls_handshakes++;
+        c->msg_start_ms = now_ms(s);
+    }
+    int full = 0;
+    while (!c->closing && !c->paused && !c->tls_eof) {
+        size_t room = buf_room(c);
+        if (!room && !discard) {
+            full = SSL_pending(c->ssl) > 0 || BIO_ctrl_pending(c->rbio) > 0;
+            break;
+        }
+        char *dst = room ? c->buf + c->len : s->udp_buf;
+        if (!room)
+            room = sizeof s->udp_buf;
+        int r = SSL_read(c->ssl, dst, room > INT32_MAX ? INT32_MAX : (int)room);
+        if (r > 0) {
+            if (dst == s->udp_buf) {
+                if (c->cap == 0) { /* no buffer at all: the memory budget is spent */
+                    conn_close(c, "memory limit");
+                    return 0;
+                }
+                c->overflow = 1;
+            } else {
+                c->len += (size_t)r; /* msg_start_ms: set when its first record arrived */
+            }
+            continue;
+        }
+        int e = SSL_get_error(c->ssl, r);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+            break;
+        if (e == SSL_ERROR_ZERO_RETURN) { /* close_notify: handle what came first */
+            c->tls_eof = 1;
+            break;
+        }
+        conn_close(c, "TLS error");
+        return 0;
+    }
+    if (!c->closing)
+        tls_flush(c); /* alerts, TLS 1.3 post-handshake messages */
+    return full && !c->closing;
+}
+
+/* Decrypts and hands the plaintext to the protocol handler, in rounds of
+ * one buffer, until the rbio is drained or the connection pauses or
+ * closes (the plaintext rule: a handler that cannot consume a full buffer
+ * gets `overflow`). */
+static void tls_serve(conn *c) {
+    int full = tls_pump(c, 0);
+    while (!c->closing && !c->handshaking) {
+        size_t before = c->len;
+        protos[c->ci.proto].on_data(c);
+        if (c->closing || c->paused || !full)
+            break;
+        full = tls_pump(c, c->len == before);
+    }
+    if (c->tls_eof && !c->closing)
+        conn_close(c, "closed by peer");
+}
+
+/* Ciphertext from the socket into the rbio (the first bytes of a
+ * handshake are also kept for its event).  Returns 0 or -1 (closed). */
+static int tls_feed(conn *c, const char *data, size_t n) {
+    hp_tls_info *t = c->tls;
+    if (!c->handshaking && !msg_pending(c))
+        c->msg_start_ms = now_ms(c->srv); /* a new message starts arriving */
+    if (c->handshaking && t->first_len < HP_TLS_FIRST) {
+        size_t k = HP_TLS_FIRST - t->first_len < n ? HP_TLS_FIRST - t->first_len : n;
+        memcpy(t->first + t->first_len, data, k);
+        t->first_len += k;
+    }
+    if (BIO_write(c->rbio, data, (int)n) != (int)n) {
+        conn_close(c, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+
+/* The first bytes were a TLS handshake record: starts TLS with the
+ * listener's context (or the default one on a plaintext listener), moving
+ * the bytes already read into the rbio.  Returns 0, or -1 if closed. */
+static int tls_begin(conn *c) {
+    server *s = c->srv;
+    SSL_CTX *ctx = s->tls_ctx[c->lc - s->cfg->listeners];
+    if (!ctx)
+        ctx = s->tls_default;
+    if (s->mem_used + HP_TLS_CONN_MEM > s->cfg->max_memory) {
+        conn_close(c, "memory limit");
+        return -1;
+    }
+    if (!c->tls) {
+        c->tls = calloc(1, sizeof *c->tls);
+        if (!c->tls) {
+            conn_close(c, "out of memory");
+            return -1;
+        }
+        c->ci.tls = c->tls;
+    }
+    c->tls->http = c->ci.proto == HP_PROTO_HTTP;
+    SSL *ssl = SSL_new(ctx);
+    BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new(BIO_s_mem());
+    if (!ssl || !rb || !wb) {
+        SSL_free(ssl);
+        BIO_free(rb);
+        BIO_free(wb);
+        conn_close(c, "out of memory");
+        return -1;
+    }
+    BIO_set_mem_eof_return(rb, -1); /* empty: "retry", not end of stream */
+    SSL_set_bio(ssl, rb, wb);
+    SSL_set_accept_state(ssl);
+    SSL_set_app_data(ssl, c->tls);
+    c->ssl = ssl;
+    c->rbio = rb;
+    c->wbio = wb;
+    s->mem_used += HP_TLS_CONN_MEM;
+    c->tls->active = 1;
+    c->handshaking = 1;
+    c->msg_start_ms = now_ms(s);
+    int fed = tls_feed(c, c->buf, c->len);
+    c->len = 0;
+    release_buf(c); /* from now on the buffer holds decrypted bytes */
+    if (fed == 0)
+        tls_serve(c);
+    return c->closing ? -1 : 0;
+}
+
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
     conn *c = st->data;
     if (c->closing)
         return;
     if (n < 0) {
-        conn_close(c, n == UV_EOF ? "closed by peer" : "read error");
+        if (c->handshaking)
+            tls_failed(c, n == UV_EOF ? "closed during handshake" : "read error in handshake");
+        else
+            conn_close(c, n == UV_EOF ? "closed by peer" : "read error");
         return;
     }
     if (n == 0)
         return;
     c->last_ms = now_ms(c->srv);
     c->total_in += (unsigned long long)n;
-    if (b->base == c->srv->udp_buf) {
+    if (c->ssl) {
+        if (tls_feed(c, b->base, (size_t)n) == 0)
+            tls_serve(c);
+        arm_timer(c);
+        return;
+    } else if (b->base == c->srv->udp_buf) {
         if (c->cap == 0) { /* no buffer at all: the memory budget is spent */
             conn_close(c, "memory limit");
             return;
@@ -385,6 +679,14 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
         if (c->len == 0)
             c->msg_start_ms = c->last_ms;
         c->len += (size_t)n;
+        if (c->sniff) {
+            c->sniff = 0;
+            if (hp_tls_sniff((const unsigned char *)c->buf, c->len)) {
+                tls_begin(c);
+                arm_timer(c);
+                return;
+            }
+        }
     }
     protos[c->ci.proto].on_data(c);
     arm_timer(c);
@@ -465,6 +767,18 @@ static void on_connection(uv_stream_t *ls, int status) {
         c->cap_max = s->cfg->max_message;
         break;
     }
+    if (l->lc->tls) {
+        c->tls = calloc(1, sizeof *c->tls);
+        if (!c->tls) {
+            uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
+            return;
+        }
+        c->tls->expected = 1;
+        c->ci.tls = c->tls;
+    }
+    /* the first byte tells a ClientHello from plaintext, on TLS listeners
+     * and (when there is a certificate) on plaintext ones */
+    c->sniff = l->lc->tls || s->tls_default;
     c->next = s->conns;
     if (s->conns)
         s->conns->prev = c;
@@ -856,7 +1170,7 @@ static void ldap_data(conn *c) {
         } else if (m.op == HP_LDAP_SEARCH) {
             json_object_set_new(ld, "scope", json_integer(m.scope));
             json_object_set_new(ld, "deref", json_integer(m.deref));
-            scan_callback_name(&fs, c, "ldap", m.dn, m.dn_len, ld);
+            scan_callback_name(&fs, c, c->ssl ? "ldaps" : "ldap", m.dn, m.dn_len, ld);
         } else if (m.dn) {
             hp_findings_scan(&fs, c->srv->scanner, "ldap:dn", m.dn, m.dn_len, 0);
         }
@@ -1084,6 +1398,12 @@ static void on_tick(uv_timer_t *t) {
     json_object_set_new(conns, "refused_fd_limit", json_integer((json_int_t)s->fd_refused));
     json_object_set_new(conns, "accept_failed", json_integer((json_int_t)s->accept_failed));
     json_object_set_new(extra, "connections", conns);
+    if (s->tls_default) {
+        json_t *tls = json_object();
+        json_object_set_new(tls, "handshakes", json_integer((json_int_t)s->tls_handshakes));
+        json_object_set_new(tls, "handshakes_failed", json_integer((json_int_t)s->tls_failed));
+        json_object_set_new(extra, "tls", tls);
+    }
     hp_events_tick(s->ev, extra);
     json_decref(extra);
 }
@@ -1152,6 +1472,54 @@ static int bind_all(server *s, char *err, size_t errsz) {
                 }
             }
         }
+    }
+    return 0;
+}
+
+/* Creates the TLS context of each TLS listener (loading or generating its
+ * certificate); listeners sharing the certificate files share a context. */
+static int tls_setup(server *s, char *err, size_t errsz) {
+    const hp_config *cfg = s->cfg;
+    s->tls_ctx = calloc(cfg->nlisteners ? cfg->nlisteners : 1, sizeof *s->tls_ctx);
+    if (!s->tls_ctx) {
+        snprintf(err, errsz, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->nlisteners; i++) {
+        const hp_listener_cfg *lc = &cfg->listeners[i];
+        if (!lc->tls)
+            continue;
+        char cert[600], key[600], c2[600], k2[600];
+        hp_tls_paths(cfg, lc, cert, key, sizeof cert);
+        for (size_t j = 0; j < i && !s->tls_ctx[i]; j++) {
+            if (!s->tls_ctx[j])
+                continue;
+            hp_tls_paths(cfg, &cfg->listeners[j], c2, k2, sizeof c2);
+            if (!strcmp(cert, c2) && !strcmp(key, k2)) {
+                SSL_CTX_up_ref(s->tls_ctx[j]);
+                s->tls_ctx[i] = s->tls_ctx[j];
+            }
+        }
+        if (s->tls_ctx[i])
+            continue;
+        int generated = 0;
+        if (hp_tls_ctx_new(cfg, lc, &s->tls_ctx[i], &generated, err, errsz) != 0)
+            return -1;
+        if (generated) {
+            unsigned char md[EVP_MAX_MD_SIZE];
+            unsigned mdl = 0;
+            char hex[3 * EVP_MAX_MD_SIZE + 1] = "";
+            X509 *x = SSL_CTX_get0_certificate(s->tls_ctx[i]);
+            if (x && X509_digest(x, EVP_sha256(), md, &mdl))
+                for (unsigned k = 0; k < mdl; k++)
+                    snprintf(hex + 3 * k, 4, "%02X%s", md[k], k + 1 < mdl ? ":" : "");
+            fprintf(stderr,
+                    "defuse honeypot: generated a self-signed TLS certificate %s (key %s, mode "
+                    "0600), SHA-256 %s\n",
+                    cert, key, hex);
+        }
+        if (!s->tls_default)
+            s->tls_default = s->tls_ctx[i];
     }
     return 0;
 }
@@ -1248,6 +1616,8 @@ int hp_server_run(const hp_config *cfg) {
     if (bind_all(s, err, sizeof err) != 0)
         goto out;
     s->conn_cap = fd_conn_cap(cfg, s->nsocks);
+    if (tls_setup(s, err, sizeof err) != 0) /* may write the key: still privileged */
+        goto out;
     if (drop_privileges(cfg->user, err, sizeof err) != 0)
         goto out;
     if (hp_events_start(s->ev, err, sizeof err) != 0)
@@ -1292,6 +1662,9 @@ out:
                     "to accept\n",
                     st.emitted, st.suppressed, st.global_suppressed, st.ignored, s->rejected,
                     s->fd_refused, s->accept_failed);
+            if (s->tls_default)
+                fprintf(stderr, "defuse honeypot: TLS: %llu handshakes, %llu failed\n",
+                        s->tls_handshakes, s->tls_failed);
             for (size_t i = 0; i < st.nsinks; i++) {
                 const hp_sink_stat *k = &st.sinks[i];
                 fprintf(stderr,
@@ -1303,6 +1676,10 @@ out:
         }
     }
     defuse_scanner_free(s->scanner);
+    if (s->tls_ctx)
+        for (size_t i = 0; i < cfg->nlisteners; i++)
+            SSL_CTX_free(s->tls_ctx[i]);
+    free(s->tls_ctx);
     for (size_t i = 0; i < s->npool; i++)
         free(s->pool[i]);
     free(s->socks);

@@ -54,7 +54,7 @@ check_bad() {
 
 printf '[listener a]\nprotocol http\nlisten 127.0.0.1:80\nbogus_key 1\n' | check_bad 4 "unknown key 'bogus_key'"
 printf 'max_connections lots\n[listener a]\nprotocol tcp\nlisten 127.0.0.1:1\n' | check_bad 1 "max_connections"
-printf '[listener a]\nprotocol gopher\n' | check_bad 2 "protocol: expected http, ldap, rmi, dns or tcp"
+printf '[listener a]\nprotocol gopher\n' | check_bad 2 "protocol: expected http, https, ldap, ldaps, rmi, dns or tcp"
 printf '[listener a]\nprotocol http\nlisten 127.0.0.1:70000\n' | check_bad 3 "listen: expected"
 printf '[listener a]\nprotocol http\nlisten 127.0.0.1:90-80\n' | check_bad 3 "listen: expected"
 printf '[listener a]\nprotocol http\n\n\nlisten 127.0.0.1:80\n[listener a]\n' | check_bad 6 "already defined on line 1"

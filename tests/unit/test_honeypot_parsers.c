@@ -2,7 +2,8 @@
  * test_honeypot_parsers.c -- unit tests of the honeypot's socket-free parts:
  * the configuration parser (values, ranges, line-numbered errors, response
  * matching, CIDRs), the HTTP request parser, the JRMP parser (with bytes a
- * real JDK 17 registry lookup sent) and the DNS query parser and reply.
+ * real JDK 17 registry lookup sent), the DNS query parser and reply, and
+ * the ClientHello SNI/ALPN readers (bytes curl 7.88 sent).
  * Unit tests link libdefuse only, so the honeypot files under test (which
  * need nothing beyond libc) are compiled in here.
  */
@@ -10,6 +11,7 @@
 #include "../../honeypot/hp_dns.c"
 #include "../../honeypot/hp_http.c"
 #include "../../honeypot/hp_rmi.c"
+#include "../../honeypot/hp_tls_hello.c"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -104,6 +106,37 @@ static void test_config_errors(void **state) {
     expect_error("user no-such-user-defuse\n", "t.conf:1: user: no user named");
     expect_error("[listener a]\nprotocol rmi\n", "t.conf:1: listener 'a' has no listen line");
     expect_error("x 1\0y\n", "t.conf:1: unknown key 'x'");
+    expect_error("[listener d]\nprotocol dns\ntls yes\nlisten 1.2.3.4:53\n",
+                 "t.conf:1: listener 'd': tls applies to TCP protocols");
+    expect_error("[listener a]\nprotocol http\ntls_cert /c.pem\nlisten 1.2.3.4:1\n",
+                 "t.conf:1: listener 'a': tls_cert and tls_key need 'tls yes'");
+    expect_error("state_dir\n[listener a]\nprotocol https\nlisten 1.2.3.4:1\n",
+                 "t.conf:2: listener 'a': an empty state_dir");
+    expect_error("[listener a]\nprotocol httpz\n", "expected http, https, ldap, ldaps");
+}
+
+static void test_config_tls(void **state) {
+    (void)state;
+    hp_config c;
+    char err[256];
+    const char *text = "state_dir /srv/hp\n"
+                       "[listener w]\nprotocol https\nlisten 127.0.0.1:443\n"
+                       "[listener l]\nprotocol ldap\ntls on\nlisten 127.0.0.1:636\n"
+                       "tls_cert /etc/c.pem\ntls_key /etc/k.pem\n"
+                       "[listener p]\nprotocol ldap\nlisten 127.0.0.1:389\n";
+    assert_int_equal(parse(text, &c, err, sizeof err), 0);
+    assert_string_equal(c.state_dir, "/srv/hp");
+    assert_int_equal(c.listeners[0].proto, HP_PROTO_HTTP);
+    assert_int_equal(c.listeners[0].tls, 1);
+    assert_int_equal(c.listeners[1].proto, HP_PROTO_LDAP);
+    assert_int_equal(c.listeners[1].tls, 1);
+    assert_string_equal(c.listeners[1].tls_key, "/etc/k.pem");
+    assert_int_equal(c.listeners[2].tls, 0);
+    hp_config_free(&c);
+    assert_int_equal(parse("[listener a]\nprotocol tcp\nlisten 1.2.3.4:1\n", &c, err, sizeof err),
+                     0);
+    assert_string_equal(c.state_dir, "/var/lib/defuse-honeypot"); /* the default */
+    hp_config_free(&c);
 }
 
 static void test_config_limits(void **state) {
@@ -338,6 +371,47 @@ static size_t mkquery(unsigned char *b, const char *name, unsigned qtype) {
     return p;
 }
 
+/* ---- TLS ClientHello extensions -------------------------------------------- */
+
+static void test_tls_hello(void **state) {
+    (void)state;
+    /* server_name and ALPN bodies as curl 7.88 sends them */
+    static const unsigned char sni[] = "\x00\x16\x00\x00\x13refused.canary.test";
+    static const unsigned char alpn[] = "\x00\x0c\x02h2\x08http/1.1";
+    char name[HP_TLS_MAX_SNI + 1];
+    size_t nl;
+    assert_int_equal(hp_tls_sni(sni, sizeof sni - 1, name, sizeof name, &nl), 0);
+    assert_string_equal(name, "refused.canary.test");
+    assert_int_equal(nl, 19);
+    char small[8];
+    assert_int_equal(hp_tls_sni(sni, sizeof sni - 1, small, sizeof small, &nl), 0);
+    assert_string_equal(small, "refused"); /* cut, NUL-terminated */
+    /* lengths that disagree, a truncated entry, no host_name */
+    assert_int_equal(hp_tls_sni(sni, sizeof sni - 2, name, sizeof name, &nl), -1);
+    assert_int_equal(hp_tls_sni((const unsigned char *)"\x00\x03\x00\x00\x05", 5, name,
+                                sizeof name, &nl), -1);
+    assert_int_equal(hp_tls_sni((const unsigned char *)"\x00\x04\x01\x00\x01x", 6, name,
+                                sizeof name, &nl), -1);
+    assert_int_equal(hp_tls_sni(sni, 1, name, sizeof name, &nl), -1);
+    unsigned char out[HP_TLS_MAX_ALPN];
+    size_t ol;
+    assert_int_equal(hp_tls_alpn(alpn, sizeof alpn - 1, out, sizeof out, &ol), 2);
+    assert_int_equal(ol, 12);
+    assert_memory_equal(out, "\x02h2\x08http/1.1", 12);
+    /* whole entries only when out is short; the rest is still validated */
+    assert_int_equal(hp_tls_alpn(alpn, sizeof alpn - 1, out, 5, &ol), 1);
+    assert_int_equal(ol, 3);
+    assert_int_equal(hp_tls_alpn((const unsigned char *)"\x00\x03\x05h2", 5, out, 5, &ol),
+                     -1); /* an entry past the list */
+    assert_int_equal(hp_tls_alpn((const unsigned char *)"\x00\x02\x00x", 4, out, sizeof out,
+                                 &ol), -1); /* empty protocol name */
+    assert_int_equal(hp_tls_alpn((const unsigned char *)"\x00\x00", 2, out, sizeof out, &ol),
+                     -1); /* empty list */
+    assert_int_equal(hp_tls_sniff((const unsigned char *)"\x16\x03\x01", 3), 1);
+    assert_int_equal(hp_tls_sniff((const unsigned char *)"GET /", 5), 0);
+    assert_int_equal(hp_tls_sniff((const unsigned char *)"\x30\x0c", 2), 0);
+}
+
 static void test_dns(void **state) {
     (void)state;
     unsigned char pkt[512], out[512];
@@ -379,6 +453,7 @@ int main(void) {
         cmocka_unit_test(test_http_basic),    cmocka_unit_test(test_http_body),
         cmocka_unit_test(test_http_errors),   cmocka_unit_test(test_percent),
         cmocka_unit_test(test_rmi),           cmocka_unit_test(test_dns),
+        cmocka_unit_test(test_config_tls),    cmocka_unit_test(test_tls_hello),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
