@@ -15,6 +15,8 @@
 #   nginx            DEFUSE_NGINX_MODULES_DIR/ngx_http_defuse_module.so and
 #                    DATADIR/nginx/modules-available/mod-http-defuse.conf
 #                    (the Debian layout; see docs/nginx.md)
+set(DEFUSE_HONEYPOT_USER "nobody" CACHE STRING
+    "the `user` of the installed honeypot.conf (the Debian package: defuse)")
 set(DEFUSE_SYSTEMD_UNITDIR "lib/systemd/system" CACHE STRING
     "where `cmake --install` puts defuse-honeypot.service (relative: under the prefix)")
 
@@ -50,18 +52,21 @@ file(READ ${PROJECT_SOURCE_DIR}/etc/defuse-honeypot.service _unit)
 string(REPLACE "/usr/local/bin/" "${CMAKE_INSTALL_FULL_BINDIR}/" _unit "${_unit}")
 string(REPLACE "/etc/defuse/" "${CMAKE_INSTALL_FULL_SYSCONFDIR}/defuse/" _unit "${_unit}")
 string(REPLACE "file:///usr/share/doc/defuse/" "file://${CMAKE_INSTALL_FULL_DOCDIR}/" _unit "${_unit}")
-string(REPLACE "/var/log/defuse" "${CMAKE_INSTALL_FULL_LOCALSTATEDIR}/log/defuse" _unit "${_unit}")
 file(WRITE ${PROJECT_BINARY_DIR}/defuse-honeypot.service "${_unit}")
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
              ${PROJECT_SOURCE_DIR}/etc/defuse-honeypot.service
              ${PROJECT_SOURCE_DIR}/etc/honeypot.conf.example)
 install(FILES ${PROJECT_BINARY_DIR}/defuse-honeypot.service DESTINATION ${DEFUSE_SYSTEMD_UNITDIR})
 file(READ ${PROJECT_SOURCE_DIR}/etc/honeypot.conf.example _conf)
-string(REPLACE "/var/log/defuse/" "${CMAKE_INSTALL_FULL_LOCALSTATEDIR}/log/defuse/" _conf "${_conf}")
+string(REGEX REPLACE "\nuser +nobody\n" "\nuser            ${DEFUSE_HONEYPOT_USER}\n" _conf "${_conf}")
 file(WRITE ${PROJECT_BINARY_DIR}/honeypot.conf "${_conf}")
-install(FILES ${PROJECT_BINARY_DIR}/honeypot.conf DESTINATION ${CMAKE_INSTALL_SYSCONFDIR}/defuse
+# (FULL: GNUInstallDirs maps the sysconfdir of /usr to /etc; the relative
+# form would land in /usr/etc.)
+install(FILES ${PROJECT_BINARY_DIR}/honeypot.conf DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/defuse
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
-install(DIRECTORY DESTINATION ${CMAKE_INSTALL_LOCALSTATEDIR}/log/defuse
+# The log directory is /var/log/defuse whatever the prefix: the unit's
+# LogsDirectory= and the example's log_file name it.
+install(DIRECTORY DESTINATION /var/log/defuse
         DIRECTORY_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE)
 
 # nginx module (built by nginx/module.cmake when nginx-dev is installed)

@@ -11,6 +11,8 @@ PKGS=(
   # real peers for end-to-end tests
   default-jdk-headless liblog4j2-java nginx nginx-dev libpcre2-dev libssl-dev
   ldap-utils curl python3 file zstd xz-utils bzip2 lz4 zip unzip
+  # Debian packages of defuse (debian/, tests/e2e/deb_package.sh)
+  dpkg-dev debhelper lintian fakeroot
 )
 if [ "${1:-}" = "--bench" ]; then
   PKGS+=(ripgrep wrk hyperfine libnginx-mod-http-modsecurity modsecurity-crs time valgrind linux-perf libcommons-compress-java)
