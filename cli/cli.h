@@ -25,4 +25,8 @@ extern const char cli_help_scan[];
 extern const char cli_help_honeypot[];
 extern const char cli_help_register[];
 
+/* Prints "PROG VERSION", the vulndb it was built with and the case mapping
+ * on stdout (cli/version.c): `--version`/`-V` of every program and subcommand. */
+void cli_print_version(const char *prog);
+
 #endif

@@ -71,7 +71,11 @@ static void usage(FILE *out) {
             defuse_version());
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\nRun 'defuse <command> --help' for a command's options.\n"
+    fprintf(out, "\noptions:\n"
+                 "  -h, --help     this text\n"
+                 "  -V, --version  the version, the vulnerability data (vulndb) built in\n"
+                 "                 and the JDK case mapping (also after any command)\n"
+                 "\nRun 'defuse <command> --help' for a command's options.\n"
                  "Exit status: 0 nothing found, 1 findings, 2 errors.\n");
 }
 
@@ -93,7 +97,7 @@ int main(int argc, char **argv) {
         return EXIT_CLEAN;
     }
     if (!strcmp(name, "-V") || !strcmp(name, "--version")) {
-        printf("defuse %s\ncase mapping of %s\n", defuse_version(), defuse_casemap_jdk());
+        cli_print_version("defuse");
         return EXIT_CLEAN;
     }
     if (!strcmp(name, "help")) {
@@ -120,6 +124,11 @@ int main(int argc, char **argv) {
             break;
         if ((!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) && c->help) {
             fputs(c->help, stdout);
+            return EXIT_CLEAN;
+        }
+        /* The siblings answer --version themselves (cli/sibling_main.c). */
+        if ((!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) && c->help) {
+            cli_print_version("defuse");
             return EXIT_CLEAN;
         }
     }

@@ -28,6 +28,10 @@ int main(int argc, char **argv) {
             fputs(SIBLING_HELP, stdout);
             return EXIT_CLEAN;
         }
+        if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
+            cli_print_version("defuse-" SIBLING_NAME);
+            return EXIT_CLEAN;
+        }
     }
     return SIBLING_CMD(argc, argv);
 }
