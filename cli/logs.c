@@ -1437,6 +1437,7 @@ static const struct option long_opts[] = {
     {"color", required_argument, NULL, OPT_COLOR},
     {"colour", required_argument, NULL, OPT_COLOR},
     {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
 
@@ -1454,7 +1455,7 @@ int cmd_logs(int argc, char **argv) {
     optind = 1;
     opterr = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "Fqj:hlcA:B:C:", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "Fqj:hlcA:B:C:V", long_opts, NULL)) != -1) {
         switch (c) {
         case OPT_JSON: o.scan.json = 1; break;
         case OPT_SUMMARY: o.summary = 1; break;
@@ -1536,6 +1537,9 @@ int cmd_logs(int argc, char **argv) {
             }
             break;
         case 'h': print_help(); return EXIT_CLEAN;
+        /* main.c answers --version for commands whose help it prints; logs
+         * prints its own help (in parts), so it answers here. */
+        case 'V': cli_print_version("defuse"); return EXIT_CLEAN;
         default:
             fprintf(stderr, "Run 'defuse logs --help' for the options.\n");
             return EXIT_ERROR;
