@@ -43,7 +43,13 @@ static int cdx_json_one(sbom_ctx *c, json_t *o, const char *parent, unsigned dep
     if (!x)
         return -1;
     size_t idx = c->doc->ncomponents - 1;
-    if (jstr(c, o, "name", &x->name, where) || jstr(c, o, "group", &x->group, where) ||
+    json_t *nm = json_object_get(o, "name");
+    if (json_is_string(nm) && json_string_length(nm) > 0 &&
+        !(x->name = sbom_dupn(json_string_value(nm), json_string_length(nm))))
+        return sbom_fail(c, 0, 0, "out of memory");
+    if (nm && !json_is_null(nm) && !json_is_string(nm))
+        return sbom_fail(c, 0, 0, "%s.name: not a string", where);
+    if (jstr(c, o, "group", &x->group, where) ||
         jstr(c, o, "version", &x->version, where) || jstr(c, o, "purl", &x->purl, where) ||
         jstr(c, o, "cpe", &x->cpe, where) || jstr(c, o, "bom-ref", &x->ref, where) ||
         jstr(c, o, "publisher", &x->supplier, where))
@@ -148,7 +154,7 @@ static bool is_el(const xmlNode *n, const char *name) {
 /* The text of an element: its text and CDATA children only (entity
  * references are never expanded: the parser runs without XML_PARSE_NOENT
  * and documents with a DTD are refused).  Trimmed; NULL when empty. */
-static int xtext(sbom_ctx *c, const xmlNode *el, char **dst) {
+static int xtext_as(sbom_ctx *c, const xmlNode *el, char **dst, bool raw) {
     size_t n = 0;
     for (const xmlNode *k = el->children; k; k = k->next)
         if ((k->type == XML_TEXT_NODE || k->type == XML_CDATA_SECTION_NODE) && k->content)
@@ -169,10 +175,19 @@ static int xtext(sbom_ctx *c, const xmlNode *el, char **dst) {
         b++;
     while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
         e--;
-    int rc = sbom_set(dst, b, (size_t)(e - b));
+    int rc = 0;
+    if (raw) { /* a name: kept as written, even "NONE" */
+        free(*dst);
+        *dst = e > b ? sbom_dupn(b, (size_t)(e - b)) : NULL;
+        rc = e > b && !*dst ? -1 : 0;
+    } else {
+        rc = sbom_set(dst, b, (size_t)(e - b));
+    }
     free(s);
     return rc ? sbom_fail(c, 0, 0, "out of memory") : 0;
 }
+
+static int xtext(sbom_ctx *c, const xmlNode *el, char **dst) { return xtext_as(c, el, dst, false); }
 
 static int cdx_xml_list(sbom_ctx *c, const xmlNode *list, const char *parent, unsigned depth);
 
@@ -181,6 +196,7 @@ typedef struct xfield {
     const char *el;
     size_t off;
 } xfield;
+/* XFIELDS[0] is the name, kept as written (see cdx_xml_one). */
 static const xfield XFIELDS[] = {
     {"name", offsetof(sbom_component, name)},       {"group", offsetof(sbom_component, group)},
     {"version", offsetof(sbom_component, version)}, {"purl", offsetof(sbom_component, purl)},
@@ -211,7 +227,7 @@ static int cdx_xml_one(sbom_ctx *c, const xmlNode *el, const char *parent, unsig
         x = &c->doc->components[idx];
         for (size_t i = 0; i < sizeof XFIELDS / sizeof XFIELDS[0]; i++)
             if (is_el(k, XFIELDS[i].el) &&
-                xtext(c, k, (char **)((char *)x + XFIELDS[i].off)) != 0) {
+                xtext_as(c, k, (char **)((char *)x + XFIELDS[i].off), i == 0) != 0) {
                 free(publisher);
                 return -1;
             }

@@ -148,6 +148,20 @@ static int jstr(sbom_ctx *c, json_t *o, const char *key, char **dst, const char 
     return sbom_set(dst, s, n) ? sbom_fail(c, 0, 0, "out of memory") : 0;
 }
 
+/* A name: kept as written (sbom_set would drop "NONE"/"NOASSERTION");
+ * absent or empty leaves *dst NULL. */
+static int jname(sbom_ctx *c, json_t *o, char **dst, const char *where) {
+    json_t *v = json_object_get(o, "name");
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return sbom_fail(c, 0, 0, "%s.name: not a string", where);
+    if (json_string_length(v) == 0)
+        return 0;
+    *dst = sbom_dupn(json_string_value(v), json_string_length(v));
+    return *dst ? 0 : sbom_fail(c, 0, 0, "out of memory");
+}
+
 static const char *jget(json_t *o, const char *k) {
     json_t *v = json_object_get(o, k);
     return json_is_string(v) ? json_string_value(v) : NULL;
@@ -196,7 +210,7 @@ int sbom_read_spdx_json(sbom_ctx *c, const char *buf, size_t len) {
             sbom_component *x = sbom_add(c, 0);
             if (!x)
                 goto out;
-            if (jstr(c, o, "name", &x->name, w, false) ||
+            if (jname(c, o, &x->name, w) ||
                 jstr(c, o, "versionInfo", &x->version, w, false) ||
                 jstr(c, o, "SPDXID", &x->ref, w, false) ||
                 jstr(c, o, "supplier", &x->supplier, w, true))
@@ -358,7 +372,8 @@ int sbom_read_spdx_tv(sbom_ctx *c, const char *buf, size_t len) {
                 goto out;
             cur = (long)(d->ncomponents - 1);
             in_pkg = true;
-            r = sbom_set(&x->name, v, vn);
+            /* a name is kept as written, even "NOASSERTION" */
+            r = (x->name = sbom_dupn(v, vn)) ? 0 : -1;
         } else if (TAG("FileName") || TAG("SnippetSPDXID")) {
             in_pkg = false;
         } else if (TAG("PackageVersion") || TAG("PackageSupplier") || TAG("PackageOriginator") ||

@@ -376,6 +376,29 @@ static void test_count_limit(void **st) {
     free(b);
 }
 
+/* A name that reads like SPDX's "not known" is still a name (found by
+ * fuzz_sbom_spdx_tv: "PackageName: NOASSERTION" gave a NULL name). */
+static void test_name_kept_as_written(void **st) {
+    (void)st;
+    static const char *const T[] = {
+        "SPDXVersion: SPDX-2.2\nPackageName: NOASSERTION\n",
+        "{\"spdxVersion\":\"SPDX-2.3\",\"packages\":[{\"name\":\"NONE\"}]}",
+        "{\"bomFormat\":\"CycloneDX\",\"components\":[{\"name\":\"NONE\"}]}",
+        "<bom xmlns=\"http://cyclonedx.org/schema/bom/1.3\"><components><component>"
+        "<name>NONE</name></component></components></bom>",
+    };
+    for (size_t i = 0; i < sizeof T / sizeof T[0]; i++) {
+        sbom_doc d;
+        char err[256];
+        if (sbom_parse(T[i], strlen(T[i]), "n", &d, err, sizeof err) != 0)
+            fail_msg("%s", err);
+        assert_int_equal(d.ncomponents, 1);
+        assert_non_null(d.components[0].name);
+        assert_true(!strcmp(d.components[0].name, "NOASSERTION") || !strcmp(d.components[0].name, "NONE"));
+        sbom_doc_free(&d);
+    }
+}
+
 static void test_needs_review(void **st) {
     (void)st;
     static const struct {
@@ -400,7 +423,7 @@ int main(void) {
         cmocka_unit_test(test_malformed_xml),  cmocka_unit_test(test_malformed_tv),
         cmocka_unit_test(test_no_partial_result), cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_size_limit),     cmocka_unit_test(test_count_limit),
-        cmocka_unit_test(test_needs_review),
+        cmocka_unit_test(test_needs_review),   cmocka_unit_test(test_name_kept_as_written),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
