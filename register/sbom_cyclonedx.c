@@ -298,11 +298,12 @@ int sbom_read_cdx_xml(sbom_ctx *c, const char *buf, size_t len) {
     /* NONET: never fetch anything.  Not NOENT (no entity substitution), not
      * DTDLOAD/DTDATTR/DTDVALID (no external DTD), not HUGE (libxml2 keeps
      * its depth and size limits).  NOERROR/NOWARNING: never print; the
-     * error is taken from the context below. */
+     * first error is kept by xml_first_error. */
     xfirst first = {0};
     px->_private = &first;
     px->sax->serror = xml_first_error;
-    int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
+    int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA |
+               XML_PARSE_BIG_LINES; /* lines past 65535 reported as they are */
     xmlDocPtr doc = xmlCtxtReadMemory(px, buf, (int)len, NULL, NULL, opts);
     int rc = -1;
     if (!doc || !px->wellFormed) {
