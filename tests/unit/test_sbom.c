@@ -399,6 +399,27 @@ static void test_name_kept_as_written(void **st) {
     }
 }
 
+/* Component lines past 65535 are reported as they are in XML. */
+static void test_xml_big_lines(void **st) {
+    (void)st;
+    const char *head = "<bom xmlns=\"http://cyclonedx.org/schema/bom/1.4\"><components>";
+    const char *tail = "<component><name>a</name></component></components></bom>";
+    size_t nl = 70000, hl = strlen(head), tl = strlen(tail);
+    char *b = malloc(hl + nl + tl);
+    assert_non_null(b);
+    memcpy(b, head, hl);
+    memset(b + hl, '\n', nl);
+    memcpy(b + hl + nl, tail, tl);
+    sbom_doc d;
+    char err[256];
+    if (sbom_parse(b, hl + nl + tl, "big", &d, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(d.ncomponents, 1);
+    assert_int_equal(d.components[0].line, 70001);
+    sbom_doc_free(&d);
+    free(b);
+}
+
 static void test_needs_review(void **st) {
     (void)st;
     static const struct {
@@ -424,6 +445,7 @@ int main(void) {
         cmocka_unit_test(test_no_partial_result), cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_size_limit),     cmocka_unit_test(test_count_limit),
         cmocka_unit_test(test_needs_review),   cmocka_unit_test(test_name_kept_as_written),
+        cmocka_unit_test(test_xml_big_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
