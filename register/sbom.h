@@ -60,4 +60,10 @@ int sbom_parse(const char *buf, size_t len, const char *filename, sbom_doc *out,
 
 void sbom_doc_free(sbom_doc *d);
 
+/* True when a component's version cannot be compared: absent (NULL), empty,
+ * or a range/wildcard as SBOMs write them ("[2.0,2.15)", ">=2.0", "2.x",
+ * "*", "^2.14", "~2.14", "1.0 - 2.0", "a || b").  The register reports such
+ * a component as "unknown: needs review", never as not affected. */
+int sbom_version_needs_review(const char *version);
+
 #endif

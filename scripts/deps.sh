@@ -7,7 +7,7 @@ PKGS=(
   build-essential cmake ninja-build pkg-config clang-14 llvm-14 libclang-rt-14-dev
   # libraries libdefuse and its front ends use
   libarchive-dev libjansson-dev libuv1-dev libldap-dev libcurl4-openssl-dev
-  libcmocka-dev libsqlite3-dev libpq-dev libhyperscan-dev zlib1g-dev libbz2-dev liblzma-dev libzstd-dev
+  libcmocka-dev libsqlite3-dev libpq-dev libxml2-dev libhyperscan-dev zlib1g-dev libbz2-dev liblzma-dev libzstd-dev
   # real peers for end-to-end tests
   default-jdk-headless liblog4j2-java nginx nginx-dev libpcre2-dev libssl-dev postgresql
   ldap-utils curl python3 python3-yaml file zstd xz-utils bzip2 lz4 zip unzip
