@@ -6,7 +6,8 @@ set(DEFUSE_TEST_ENV
   "DEFUSE_BUILD=${PROJECT_BINARY_DIR}"
   "DEFUSE_CORPUS=${PROJECT_SOURCE_DIR}/../shared/corpus"
   "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1"
-  "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+  "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"
+  "DEFUSE_SANITIZED=$<BOOL:${DEFUSE_SANITIZE}>")
 
 # Unit tests: tests/unit/test_<name>.c, cmocka, linked with libdefuse and
 # allowed to include lib/ internals.
