@@ -605,6 +605,13 @@ static void on_removed(const char *path, void *user) {
     fputc('\n', stderr);
 }
 
+static void on_restore_problem(const char *msg, void *user) {
+    (void)user;
+    fputs("defuse: ", stderr);
+    put_safe(stderr, msg);
+    fputc('\n', stderr);
+}
+
 static int applies_to_fix(const rec *r, unsigned fixflags) {
     for (size_t k = 0; k < r->nvulns; k++) {
         const char *id = r->vulns[k].id;
@@ -640,7 +647,7 @@ static int do_fix(const collect *col, unsigned fixflags, const defuse_inv_limits
                   const char *backup) {
     char **files = calloc(col->n + 1, sizeof *files);
     size_t nf = 0;
-    int failed = 0;
+    int failed = 0, fixed = 0;
     if (!files)
         return -1;
     for (size_t i = 0; i < col->n; i++) {
@@ -650,10 +657,24 @@ static int do_fix(const collect *col, unsigned fixflags, const defuse_inv_limits
         const char *bang = strstr(r->raw_path, "!/");
         char *f = bang ? strndup(r->raw_path, (size_t)(bang - r->raw_path)) : strdup(r->raw_path);
         struct stat st;
-        if (f && stat(f, &st) == 0 && (S_ISREG(st.st_mode) || (!bang && S_ISDIR(st.st_mode))))
-            files[nf++] = f; /* an archive, or an exploded class tree */
-        else
-            free(f);
+        char *real = f ? realpath(f, NULL) : NULL;
+        /* links resolved: a target behind several links is fixed once */
+        if (real && stat(real, &st) == 0 &&
+            (S_ISREG(st.st_mode) || (!bang && S_ISDIR(st.st_mode)))) {
+            files[nf++] = real; /* an archive, or an exploded class tree */
+        } else {
+            /* never a silent skip: the component stays vulnerable */
+            fputs("defuse: NOT FIXED: ", stderr);
+            put_safe(stderr, f ? f : r->raw_path);
+            fprintf(stderr, ": %s\n",
+                    !f ? strerror(ENOMEM)
+                    : errno == ENAMETOOLONG ? "path longer than PATH_MAX"
+                    : real ? "not a regular file or directory"
+                           : strerror(errno));
+            free(real);
+            failed++;
+        }
+        free(f);
     }
     qsort(files, nf, sizeof *files, str_cmp);
     /* a file's rewrite runs to its end (temp file renamed or removed) even if
@@ -672,16 +693,32 @@ static int do_fix(const collect *col, unsigned fixflags, const defuse_inv_limits
                                       (fixflags & DEFUSE_FIX_DRY_RUN) ? verb_would : verb_removed,
                                       err, sizeof err);
         if (rc < 0) {
-            fprintf(stderr, "defuse: fix failed: %s\n", err);
+            fputs("defuse: NOT FIXED: ", stderr);
+            put_safe(stderr, err);
+            fputc('\n', stderr);
             failed++;
-        } else if (rc > 0 && !(fixflags & DEFUSE_FIX_DRY_RUN)) {
-            fprintf(stderr, "defuse: fixed %s (%d entries removed)\n", files[i], rc);
+        } else if (rc == 0) {
+            /* vulnerable by its evidence, yet no class the fixer knows by name */
+            fputs("defuse: NOT FIXED: ", stderr);
+            put_safe(stderr, files[i]);
+            fputs(": no JndiLookup.class under its usual name (relocated or obfuscated "
+                  "classes); upgrade it\n", stderr);
+            failed++;
+        } else if (!(fixflags & DEFUSE_FIX_DRY_RUN)) {
+            fputs("defuse: fixed ", stderr);
+            put_safe(stderr, files[i]);
+            fprintf(stderr, " (%d entries removed)\n", rc);
+            fixed++;
+        } else {
+            fixed++;
         }
         sigprocmask(SIG_SETMASK, &old, NULL);
     }
     for (size_t i = 0; i < nf; i++)
         free(files[i]);
     free(files);
+    fprintf(stderr, "defuse: %d %s, %d not fixed\n", fixed,
+            (fixflags & DEFUSE_FIX_DRY_RUN) ? "would be fixed" : "fixed", failed);
     return failed;
 }
 
@@ -691,7 +728,7 @@ enum { F_TABLE, F_JSON, F_SARIF, F_CDX };
 
 enum {
     O_JSON = 256, O_SARIF, O_CDX, O_NOPROG, O_FOLLOW, O_ALLFS, O_VULNDB, O_MAXDEPTH, O_MAXEXP,
-    O_MAXRATIO, O_TIMEOUT, O_FIX, O_FIX1, O_BACKUP, O_NOBACKUP, O_DRY, O_RESTORE
+    O_MAXRATIO, O_TIMEOUT, O_FIX, O_FIX1, O_BACKUP, O_NOBACKUP, O_DRY, O_RESTORE, O_FORCE
 };
 
 int cmd_scan(int argc, char **argv) {
@@ -717,9 +754,11 @@ int cmd_scan(int argc, char **argv) {
         {"no-backup", no_argument, NULL, O_NOBACKUP},
         {"dry-run", no_argument, NULL, O_DRY},
         {"restore", required_argument, NULL, O_RESTORE},
+        {"force", no_argument, NULL, O_FORCE},
         {NULL, 0, NULL, 0},
     };
-    int fmt = F_TABLE, quiet = 0, noprog = 0, fix = 0, nobackup = 0, status = EXIT_ERROR;
+    int fmt = F_TABLE, quiet = 0, noprog = 0, fix = 0, nobackup = 0, force = 0,
+        status = EXIT_ERROR;
     unsigned fixflags = 0;
     const char *outpath = NULL, *vdbpath = NULL, *backup = NULL, *restore = NULL;
     defuse_walk_options wo;
@@ -774,18 +813,25 @@ int cmd_scan(int argc, char **argv) {
         case O_NOBACKUP: nobackup = 1; break;
         case O_DRY: fixflags |= DEFUSE_FIX_DRY_RUN; break;
         case O_RESTORE: restore = optarg; break;
+        case O_FORCE: force = 1; break;
         default: fputs("Try 'defuse scan --help'.\n", stderr); return EXIT_ERROR;
         }
     }
     if (restore) {
         char err[1024];
-        int rc = defuse_inventory_restore(restore, on_removed, verb_restored, err, sizeof err);
+        /* every record is tried; each failure is named as it happens */
+        int rc = defuse_inventory_restore(restore, force ? DEFUSE_RESTORE_FORCE : 0, on_removed,
+                                          on_restore_problem, verb_restored, err, sizeof err);
         if (rc < 0) {
-            fprintf(stderr, "defuse scan: restore: %s\n", err);
+            fprintf(stderr, "defuse scan: restore from %s incomplete (see above)\n", restore);
             return EXIT_ERROR;
         }
         fprintf(stderr, "defuse: %d file(s) restored from %s\n", rc, restore);
         return EXIT_CLEAN;
+    }
+    if (force && !restore) {
+        fputs("defuse scan: --force needs --restore\n", stderr);
+        return EXIT_ERROR;
     }
     if (optind >= argc) {
         fputs("defuse scan: no PATH given. Try 'defuse scan --help'.\n", stderr);
@@ -814,7 +860,7 @@ int cmd_scan(int argc, char **argv) {
                             "choose a directory outside it\n", backup);
             return EXIT_ERROR;
         }
-        if (mkdir(backup, 0700) != 0 && errno != EEXIST) {
+        if (!(fixflags & DEFUSE_FIX_DRY_RUN) && mkdir(backup, 0700) != 0 && errno != EEXIST) {
             fprintf(stderr, "defuse scan: cannot create %s: %s\n", backup, strerror(errno));
             return EXIT_ERROR;
         }
