@@ -628,21 +628,6 @@ static int str_cmp(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Is dir (resolved) inside or equal to one of the scanned roots? */
-static int inside_roots(const char *dir, char **roots, int nroots) {
-    char rd[PATH_MAX], rr[PATH_MAX];
-    if (!realpath(dir, rd))
-        return 0;
-    for (int i = 0; i < nroots; i++) {
-        if (!realpath(roots[i], rr))
-            continue;
-        size_t l = strlen(rr);
-        if (!strcmp(rr, "/") || (!strncmp(rd, rr, l) && (rd[l] == 0 || rd[l] == '/')))
-            return 1;
-    }
-    return 0;
-}
-
 static int do_fix(const collect *col, unsigned fixflags, const defuse_inv_limits *lim,
                   const char *backup) {
     char **files = calloc(col->n + 1, sizeof *files);
@@ -846,24 +831,14 @@ int cmd_scan(int argc, char **argv) {
         return EXIT_ERROR;
     }
     if (fix && backup) {
-        /* check where it would be before creating it */
-        char parent[PATH_MAX];
-        snprintf(parent, sizeof parent, "%s", backup);
-        char *sl = strrchr(parent, '/');
-        if (sl && sl != parent)
-            *sl = 0;
-        else
-            snprintf(parent, sizeof parent, "%s", sl ? "/" : ".");
-        if (inside_roots(backup, argv + optind, argc - optind) ||
-            inside_roots(parent, argv + optind, argc - optind)) {
-            fprintf(stderr, "defuse scan: --backup-dir %s is inside the scanned tree; "
-                            "choose a directory outside it\n", backup);
-            return EXIT_ERROR;
-        }
+        /* a backup directory inside the scanned tree (--backup-dir
+         * /var/backups/defuse /) is left out of both walks: the originals
+         * kept there are neither reported nor fixed */
         if (!(fixflags & DEFUSE_FIX_DRY_RUN) && mkdir(backup, 0700) != 0 && errno != EEXIST) {
             fprintf(stderr, "defuse scan: cannot create %s: %s\n", backup, strerror(errno));
             return EXIT_ERROR;
         }
+        wo.skip_dir = backup;
     }
     defuse_vulndb *db = NULL;
     if (load_db(vdbpath, &db))

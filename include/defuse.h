@@ -481,6 +481,10 @@ typedef struct defuse_walk_options {
     defuse_progress_cb progress;     /* NULL, or called ~5 times a second
                                         from the walking thread */
     void *progress_user;
+    const char *skip_dir; /* NULL, or a directory left out of the walk
+                             wherever it appears (matched by device and
+                             inode, so any path or link to it): --fix's
+                             backup directory inside the scanned tree */
 } defuse_walk_options;
 
 /* Walks paths[0..npaths) (files or directories) with a pool of worker

@@ -172,11 +172,15 @@ cmp -s "$T/r10/c.jar" "$CORE" || fail "10: --force did not re-create the deleted
 ok "10: restore continues past a missing and a tampered backup (exit 2); deleted stays deleted unless --force"
 
 # ---- 11. backup dir inside the scanned tree ------------------------------------------------
-mkdir -p "$T/h11/srv"
+mkdir -p "$T/h11/srv" "$T/h11/var/backups"
 cp "$CORE" "$T/h11/srv/core.jar"
 fix "$T/h11/var/backups/defuse" "$T/h11"
 [ "$r" = 1 ] || fail "11: exit $r, want 1 (45105/44832 remain): $(cat "$T/err")"
 ! has_jndi "$T/h11/srv/core.jar" || fail "11: not fixed"
 ! grep -q 'var/backups' "$T/out.json" || fail "11: the backup directory was walked: $(grep var/backups "$T/out.json" | head -2)"
+# a second run: the originals kept in the backup dir are still not walked
+fix "$T/h11/var/backups/defuse" "$T/h11"
+[ "$r" = 1 ] && ! grep -q 'var/backups' "$T/out.json" || fail "11: second run walked the backups: $r"
+[ "$(wc -l <"$T/h11/var/backups/defuse/manifest.jsonl")" = 1 ] || fail "11: backups fixed or recorded again"
 ok "11: --backup-dir inside the tree is excluded from the walk"
 echo PASS
