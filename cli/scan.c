@@ -624,17 +624,90 @@ static int applies_to_fix(const rec *r, unsigned fixflags) {
     return 0;
 }
 
+/* The CVEs --fix mitigates by the classes it removes, per product. */
+static const struct {
+    defuse_product product;
+    unsigned needs; /* fix flags that remove the class */
+    const char *id;
+} mitigated_by_fix[] = {
+    {DEFUSE_PRODUCT_LOG4J_CORE, 0, "CVE-2021-44228"}, /* JndiLookup */
+    {DEFUSE_PRODUCT_LOG4J_CORE, 0, "CVE-2021-45046"}, /* JndiLookup */
+    {DEFUSE_PRODUCT_LOG4J1, DEFUSE_FIX_LOG4J1, "CVE-2021-4104"},  /* JMSAppender */
+    {DEFUSE_PRODUCT_LOG4J1, DEFUSE_FIX_LOG4J1, "CVE-2019-17571"}, /* SocketServer */
+    {DEFUSE_PRODUCT_LOG4J1, DEFUSE_FIX_LOG4J1, "CVE-2022-23302"}, /* JMSSink */
+    {DEFUSE_PRODUCT_LOG4J1, DEFUSE_FIX_LOG4J1, "CVE-2022-23305"}, /* JDBCAppender */
+    {DEFUSE_PRODUCT_LOG4J1, DEFUSE_FIX_LOG4J1, "CVE-2022-23307"}, /* chainsaw */
+};
+
+static int fix_mitigates(defuse_product p, unsigned fixflags, const char *id) {
+    for (size_t i = 0; i < sizeof mitigated_by_fix / sizeof mitigated_by_fix[0]; i++)
+        if (mitigated_by_fix[i].product == p && !strcmp(mitigated_by_fix[i].id, id) &&
+            (mitigated_by_fix[i].needs & fixflags) == mitigated_by_fix[i].needs)
+            return 1;
+    return 0;
+}
+
+/* After a file's fix (fixed: rc > 0): per component in it, which CVEs are
+ * now mitigated and which remain, on stderr and (jout) as a JSON record
+ * {"type":"fix","path","file","status","mitigated","remaining"}; status is
+ * "mitigated" (nothing known left), "rce-mitigated-upgrade-due" (44228/
+ * 45046 gone, 45105 DoS or 44832 config RCE left) or "vulnerable" (not
+ * fixed). */
+static void report_component(const rec *r, const char *file, int fixed, unsigned fixflags,
+                             FILE *jout) {
+    json_t *mit = json_array(), *rem = json_array();
+    for (size_t k = 0; k < r->nvulns; k++) {
+        const char *id = r->vulns[k].id;
+        json_array_append_new(fixed && fix_mitigates(r->product, fixflags, id) ? mit : rem,
+                              json_string(id));
+    }
+    const char *status = !fixed || !json_array_size(mit) ? "vulnerable"
+                         : json_array_size(rem)           ? "rce-mitigated-upgrade-due"
+                                                          : "mitigated";
+    if (fixed) { /* a file not fixed has had its one NOT FIXED line */
+        fputs("defuse: ", stderr);
+        put_safe(stderr, r->path ? r->path : file);
+        fputs(": ", stderr);
+        for (size_t k = 0; k < json_array_size(mit); k++)
+            fprintf(stderr, "%s%s", k ? ", " : "", json_string_value(json_array_get(mit, k)));
+        fputs(json_array_size(mit) ? " mitigated; " : "", stderr);
+        fputs(json_array_size(rem) ? "still affected by " : "no known CVE left", stderr);
+        for (size_t k = 0; k < json_array_size(rem); k++)
+            fprintf(stderr, "%s%s", k ? ", " : "", json_string_value(json_array_get(rem, k)));
+        fprintf(stderr, " (%s)\n", !strcmp(status, "rce-mitigated-upgrade-due")
+                                       ? "RCE mitigated, upgrade still due"
+                                       : status);
+    }
+    if (jout) {
+        json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o}", "type", "fix", "path",
+                              r->path ? r->path : file, "file", file, "status", status,
+                              "mitigated", mit, "remaining", rem);
+        if (j) {
+            put_json(jout, j, JSON_COMPACT);
+            fputc('\n', jout);
+            json_decref(j);
+        }
+    } else {
+        json_decref(mit);
+        json_decref(rem);
+    }
+}
+
 static int str_cmp(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static int do_fix(const collect *col, unsigned fixflags, const defuse_inv_limits *lim,
-                  const char *backup) {
+                  const char *backup, FILE *jout) {
     char **files = calloc(col->n + 1, sizeof *files);
+    char **owner = calloc(col->n + 1, sizeof *owner); /* per record: its fixed file */
     size_t nf = 0;
     int failed = 0, fixed = 0;
-    if (!files)
+    if (!files || !owner) {
+        free(files);
+        free(owner);
         return -1;
+    }
     for (size_t i = 0; i < col->n; i++) {
         const rec *r = &col->v[i];
         if (r->err || !applies_to_fix(r, fixflags) || !r->raw_path)
@@ -647,6 +720,7 @@ static int do_fix(const collect *col, unsigned fixflags, const defuse_inv_limits
         if (real && stat(real, &st) == 0 &&
             (S_ISREG(st.st_mode) || (!bang && S_ISDIR(st.st_mode)))) {
             files[nf++] = real; /* an archive, or an exploded class tree */
+            owner[i] = real;
         } else {
             /* never a silent skip: the component stays vulnerable */
             fputs("defuse: NOT FIXED: ", stderr);
@@ -697,11 +771,16 @@ static int do_fix(const collect *col, unsigned fixflags, const defuse_inv_limits
         } else {
             fixed++;
         }
+        if (!(fixflags & DEFUSE_FIX_DRY_RUN))
+            for (size_t k = 0; k < col->n; k++)
+                if (owner[k] && !strcmp(owner[k], files[i]))
+                    report_component(&col->v[k], files[i], rc > 0, fixflags, jout);
         sigprocmask(SIG_SETMASK, &old, NULL);
     }
     for (size_t i = 0; i < nf; i++)
         free(files[i]);
     free(files);
+    free(owner);
     fprintf(stderr, "defuse: %d %s, %d not fixed\n", fixed,
             (fixflags & DEFUSE_FIX_DRY_RUN) ? "would be fixed" : "fixed", failed);
     return failed;
@@ -862,7 +941,8 @@ int cmd_scan(int argc, char **argv) {
         fputs("\r\033[K", stderr);
     int fixfail = 0;
     if (rc == 0 && fix) {
-        fixfail = do_fix(&col, fixflags, &lim, nobackup ? NULL : backup);
+        fixfail = do_fix(&col, fixflags, &lim, nobackup ? NULL : backup,
+                         fmt == F_JSON ? out : NULL);
         if (!(fixflags & DEFUSE_FIX_DRY_RUN)) {
             /* report the state after the fix */
             collect_free(&col);

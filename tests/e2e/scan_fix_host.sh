@@ -183,4 +183,17 @@ fix "$T/h11/var/backups/defuse" "$T/h11"
 [ "$r" = 1 ] && ! grep -q 'var/backups' "$T/out.json" || fail "11: second run walked the backups: $r"
 [ "$(wc -l <"$T/h11/var/backups/defuse/manifest.jsonl")" = 1 ] || fail "11: backups fixed or recorded again"
 ok "11: --backup-dir inside the tree is excluded from the walk"
+
+# ---- 12. what the fix changed, per component, for people and scripts ------------------------
+mkdir "$T/r12"
+cp "$CORE" "$T/r12/core.jar"
+fix "$T/bk12" "$T/r12"
+grep -q 'core.jar: CVE-2021-44228, CVE-2021-45046 mitigated' "$T/err" || fail "12: mitigated CVEs not named: $(cat "$T/err")"
+grep -q 'core.jar: .*still affected by .*CVE-2021-45105.*CVE-2021-44832\|core.jar: .*still affected by .*CVE-2021-44832.*CVE-2021-45105' "$T/err" ||
+    fail "12: remaining CVEs not named: $(cat "$T/err")"
+grep -q '1 fixed, 0 not fixed' "$T/err" || fail "12: no summary: $(cat "$T/err")"
+jq -e -s '[.[] | select(.type == "fix" and .status == "rce-mitigated-upgrade-due" and
+          (.mitigated | index("CVE-2021-44228")) and (.remaining | index("CVE-2021-45105")))] | length == 1' \
+    "$T/out.json" >/dev/null || fail "12: no fix record in the JSON output: $(grep fix "$T/out.json")"
+ok "12: per component: mitigated and remaining CVEs, a summary, a status in JSON"
 echo PASS
