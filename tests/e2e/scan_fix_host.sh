@@ -151,6 +151,26 @@ else
     echo "note: chattr +i not supported here: immutable sub-case skipped"
 fi
 
+# a path longer than PATH_MAX: fixed or reported NOT FIXED, never skipped in silence
+python3 - "$T/long" "$CORE" <<'PYEOF'
+import os, shutil, sys
+os.makedirs(sys.argv[1]); os.chdir(sys.argv[1])
+for i in range(24):
+    d = "d%02d" % i + "x" * 200
+    os.mkdir(d); os.chdir(d)
+shutil.copy(sys.argv[2], "core.jar")
+PYEOF
+fix "$T/bk9l" "$T/long"
+grep -q 'NOT FIXED: .*core.jar: path longer than PATH_MAX' "$T/err" || grep -q '^defuse: fixed .*core.jar' "$T/err" ||
+    fail "9: long path neither fixed nor reported: $(head -c 400 "$T/err")"
+[ "$r" = 3 ] || grep -q '^defuse: fixed' "$T/err" || fail "9: long path not fixed, exit $r, want 3"
+# a copy whose JndiLookup is stored under another name (relocated, obfuscated)
+python3 "$DEFUSE_SRC/tests/e2e/scan_adversarial.py" renamed "$CORE" "$T/renamed.jar"
+fix "$T/bk9o" "$T/renamed.jar"
+grep -q 'NOT FIXED: .*renamed.jar: ' "$T/err" || fail "9: obfuscated copy not reported NOT FIXED: $(cat "$T/err")"
+[ "$r" = 3 ] || fail "9: obfuscated copy: exit $r, want 3"
+ok "9: a path past PATH_MAX and a relocated JndiLookup: NOT FIXED with the reason"
+
 # ---- 10. restore past missing/tampered backups; deleted files stay deleted -------------------
 mkdir "$T/r10"
 for n in a b c d; do cp "$CORE" "$T/r10/$n.jar"; done
