@@ -24,7 +24,7 @@
 
 const char cli_help_scan[] =
     "usage: defuse scan [OPTIONS] PATH...\n"
-    "       defuse scan --restore BACKUP_DIR\n"
+    "       defuse scan --restore BACKUP_DIR [--force]\n"
     "\n"
     "Finds log4j-core 2.x, log4j 1.x, reload4j and commons-text in files, archives\n"
     "(jar/war/ear/aar/zip, self-executable jars, tar, tar.gz/bz2/xz/zst; nested to\n"
@@ -54,19 +54,29 @@ const char cli_help_scan[] =
     "  --fix                remove JndiLookup.class from every archive (zip family, tar)\n"
     "                       or exploded tree with a finding\n"
     "                       of CVE-2021-44228/45046 (nested archives rebuilt),\n"
-    "                       atomically, keeping owner, mode and mtime; signature\n"
-    "                       files of changed jars are removed; then rescans\n"
+    "                       atomically, keeping owner, mode, mtime, xattrs, ACLs and\n"
+    "                       SELinux label; a symlink's target is fixed (once) and the\n"
+    "                       link kept; hard-linked files are refused; signature files\n"
+    "                       of changed jars are removed (each named on stderr); each\n"
+    "                       failure is one 'NOT FIXED: PATH: REASON' line; then\n"
+    "                       reports per component the CVEs mitigated and remaining,\n"
+    "                       'N fixed, M not fixed', and rescans\n"
     "  --fix-log4j1         with --fix: also remove log4j 1.x JMSAppender, SocketServer,\n"
     "                       SMTPAppender, JMSSink, JDBCAppender and chainsaw classes\n"
-    "  --backup-dir DIR     keep the originals in DIR (outside the scanned tree) with\n"
-    "                       a manifest; required by --fix unless --no-backup\n"
+    "  --backup-dir DIR     keep the originals in DIR with a manifest; required by\n"
+    "                       --fix unless --no-backup; left out of the walk if inside\n"
+    "                       a PATH (--fix --backup-dir /var/backups/defuse /)\n"
     "  --no-backup          --fix without a backup\n"
     "  --dry-run            with --fix: show what would be removed, change nothing\n"
-    "  --restore DIR        put back every original kept in DIR (bytes identical)\n"
+    "  --restore DIR        put back every original kept in DIR (bytes identical);\n"
+    "                       a missing or tampered backup is named and skipped (exit 2)\n"
+    "  --force              with --restore: re-create files deleted since the fix\n"
     "\n"
     "Exit status: 0 nothing vulnerable; 1 something vulnerable; 2 errors (some file\n"
     "could not be examined) and nothing vulnerable; 3 something vulnerable and errors.\n"
-    "Warnings (a file that vanished, a wrong CRC, a second zip directory) never change it.\n";
+    "Warnings (a file that vanished, a wrong CRC, a second zip directory) never change it.\n"
+    "With --fix the status describes the tree after the fix; a file NOT FIXED is an error\n"
+    "(so 3 while its component stays vulnerable).\n";
 
 /* The nesting limit compiled into libdefuse (DEFUSE_INV_MAX_DEPTH of
  * lib/limits.h, which the CLI does not include): a larger --max-depth is an

@@ -334,8 +334,12 @@ static long rebuild(fixctx *fx, struct archive *in, struct archive *w, const cha
             removed++;
             continue;
         }
-        if (reg && defuse__inv_is_signature(name))
-            continue; /* this archive changes: its signature would be invalid */
+        if (reg && defuse__inv_is_signature(name)) {
+            /* this archive changes: its signature would be invalid; announced */
+            if (fx->cb)
+                fx->cb(full, fx->user);
+            continue;
+        }
         if (!reg) {
             if (archive_write_header(w, e) < ARCHIVE_WARN)
                 return fixerr(fx, DEFUSE_EIO, "%s: write failed: %s", full,

@@ -61,7 +61,8 @@ grep -q 'removed .*app.war!/WEB-INF/lib/log4j-core-2.14.1.jar!/org/apache/loggin
 grep -c 'removed .*layer.tar.gz!/srv/x/org/apache/logging/log4j/core/lookup/JndiLookup.class' "$T/fix.log" >/dev/null || fail "tar layer not fixed"
 tar tzf "$S/layer.tar.gz" >"$T/layer.lst" || fail "fixed layer unreadable by tar"
 grep -c 'srv/app.war' "$T/layer.lst" >/dev/null || fail "fixed layer lost entries"
-! grep -q 'CVE-2021-44228\|CVE-2021-45046' "$T/after.json" || fail "44228/45046 left after fix"
+! jq -c 'select(.type == "component")' "$T/after.json" | grep -q 'CVE-2021-44228\|CVE-2021-45046' || fail "44228/45046 left after fix"
+jq -e -s '[.[] | select(.type == "fix" and .status == "rce-mitigated-upgrade-due")] | length >= 3' "$T/after.json" >/dev/null || fail "no fix records"
 [ "$(jq -s '[.[]|select(.type=="component" and .jndilookup=="removed")]|length' "$T/after.json")" -ge 3 ] || fail "not mitigated"
 # rescan separately: same verdict
 "$DEFUSE" scan --no-progress --json "$S" 2>/dev/null | grep -c CVE-2021-44228 >/dev/null && fail "rescan finds 44228"
@@ -70,6 +71,7 @@ grep -c 'srv/app.war' "$T/layer.lst" >/dev/null || fail "fixed layer lost entrie
 if [ -f "$S/signed.jar" ]; then
     unzip -l "$S/signed.jar" | grep -Ec 'META-INF/.*\.(SF|RSA|DSA|EC)$' >/dev/null && fail "signature files left"
     unzip -l "$T/orig/signed.jar" | grep -c 'META-INF/T.SF' >/dev/null || fail "original was not signed"
+    grep -q 'removed .*signed.jar!/META-INF/T.SF' "$T/fix.log" || fail "signature removal not announced on stderr"
 fi
 run_jvm | grep -c '^logged$' >/dev/null || fail "fixed jar does not run in the JVM: $(run_jvm | tail -3)"
 ls "$S"/.*defuse* >/dev/null 2>&1 && fail "temp files left"
