@@ -457,12 +457,13 @@ static int copy_fd(int from, int to) {
  * (security.selinux, security.ima, ...).  A file system without xattrs
  * (ENOTSUP on the list) has nothing to copy.  Bounded: the name list and
  * each value at most 64 KiB (the Linux limit for one value).  Returns 0 or
- * -1 with errno set; *failed names the attribute that could not be set. */
-static int copy_xattrs(int from, int to, const char **failed) {
+ * -1 with errno set; failed (size 256) names the attribute that could not
+ * be copied ("" if the list itself failed). */
+static int copy_xattrs(int from, int to, char failed[256]) {
     enum { XMAX = 65536 };
     char *names = malloc(XMAX), *val = malloc(XMAX);
     int rc = 0;
-    *failed = NULL;
+    failed[0] = 0;
     if (!names || !val) {
         free(names);
         free(val);
@@ -476,9 +477,7 @@ static int copy_xattrs(int from, int to, const char **failed) {
         const char *n = names + i;
         ssize_t vl = fgetxattr(from, n, val, XMAX);
         if (vl < 0 || fsetxattr(to, n, val, (size_t)vl, 0) != 0) {
-            static char shown_name[256];
-            snprintf(shown_name, sizeof shown_name, "%s", n);
-            *failed = shown_name;
+            snprintf(failed, 256, "%s", n);
             rc = -1;
         }
     }
@@ -659,12 +658,12 @@ static int commit_fixed(fixctx *fx, int fd, int tfd, const struct stat *st, cons
                         const char *backup_dir, const char *bpath, const uint8_t orig[32],
                         char *tmpl) {
     uint8_t fixed[32];
-    const char *xa = NULL;
+    char xa[256];
     if (same_meta(tfd, st) != 0)
         return fixerr(fx, DEFUSE_EIO, "%s: cannot set owner/mode/times: %s", path, strerror(errno));
-    if (copy_xattrs(fd, tfd, &xa) != 0)
+    if (copy_xattrs(fd, tfd, xa) != 0)
         return fixerr(fx, DEFUSE_EIO, "%s: cannot copy extended attribute %s: %s", path,
-                      xa ? xa : "(list)", strerror(errno));
+                      xa[0] ? xa : "(list)", strerror(errno));
     if (fsync(tfd) != 0 || sha256_fd(tfd, fixed) != 0)
         return fixerr(fx, DEFUSE_EIO, "%s: %s", path, strerror(errno));
     if (defuse__fix_before_rename)
@@ -1051,11 +1050,11 @@ static int restore_one(fixctx *fx, const char *backup_dir, json_t *rec, size_t l
     st.st_atim.tv_nsec = (long)json_integer_value(json_object_get(rec, "atime_ns"));
     st.st_mtim.tv_sec = (time_t)json_integer_value(json_object_get(rec, "mtime"));
     st.st_mtim.tv_nsec = (long)json_integer_value(json_object_get(rec, "mtime_ns"));
-    const char *xa = NULL;
+    char xa[256] = "";
     int tfd = tmp_near(path, tmpl, sizeof tmpl);
     /* the fixed file kept the original's xattrs, ACLs and label: they go back too */
     if (tfd < 0 || copy_fd(bfd, tfd) != 0 || same_meta(tfd, &st) != 0 ||
-        (cur >= 0 && copy_xattrs(cur, tfd, &xa) != 0) || fsync(tfd) != 0 ||
+        (cur >= 0 && copy_xattrs(cur, tfd, xa) != 0) || fsync(tfd) != 0 ||
         rename(tmpl, path) != 0) {
         int e = errno;
         if (tfd >= 0) {
@@ -1066,7 +1065,7 @@ static int restore_one(fixctx *fx, const char *backup_dir, json_t *rec, size_t l
         if (cur >= 0)
             close(cur);
         return fixerr(fx, DEFUSE_EIO, "%s: restore failed%s%s: %s", path,
-                      xa ? " copying extended attribute " : "", xa ? xa : "", strerror(e));
+                      xa[0] ? " copying extended attribute " : "", xa, strerror(e));
     }
     if (cur >= 0)
         close(cur);
