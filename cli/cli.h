@@ -22,6 +22,7 @@ int cmd_register(int argc, char **argv);
  * (`defuse logs --help` prints its own, in parts: cmd_logs). */
 extern const char cli_help_explain[];
 extern const char cli_help_scan[];
+extern const char cli_help_scan_more[]; /* printed after cli_help_scan */
 extern const char cli_help_honeypot[];
 extern const char cli_help_register[];
 

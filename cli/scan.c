@@ -25,7 +25,7 @@
 
 const char cli_help_scan[] =
     "usage: defuse scan [OPTIONS] PATH...\n"
-    "       defuse scan --restore BACKUP_DIR\n"
+    "       defuse scan --restore BACKUP_DIR [--force]\n"
     "\n"
     "Finds log4j-core 2.x, log4j 1.x, reload4j and commons-text in files, archives\n"
     "(jar/war/ear/aar/zip, self-executable jars, tar, tar.gz/bz2/xz/zst; nested to\n"
@@ -64,26 +64,40 @@ const char cli_help_scan[] =
     "                       matching findings are suppressed (shown with the reason);\n"
     "                       an expired rule suppresses nothing and is warned about\n"
     "  --vex FILE           CycloneDX VEX or OpenVEX JSON: not_affected/fixed\n"
-    "                       statements suppress findings of the named purls\n"
+    "                       statements suppress findings of the named purls\n";
+
+/* The rest of the help: one C string may hold at most 4,095 bytes (C99
+ * 5.2.4.1; -Werror=overlength-strings).  sibling_main.c prints both. */
+const char cli_help_scan_more[] =
     "Mitigation:\n"
     "  --fix                remove JndiLookup.class from every archive (zip family, tar)\n"
     "                       or exploded tree with a finding\n"
     "                       of CVE-2021-44228/45046 (nested archives rebuilt),\n"
-    "                       atomically, keeping owner, mode and mtime; signature\n"
-    "                       files of changed jars are removed; then rescans\n"
+    "                       atomically, keeping owner, mode, mtime, xattrs, ACLs and\n"
+    "                       SELinux label; a symlink's target is fixed (once) and the\n"
+    "                       link kept; hard-linked files are refused; signature files\n"
+    "                       of changed jars are removed (each named on stderr); each\n"
+    "                       failure is one 'NOT FIXED: PATH: REASON' line; then\n"
+    "                       reports per component the CVEs mitigated and remaining,\n"
+    "                       'N fixed, M not fixed', and rescans\n"
     "  --fix-log4j1         with --fix: also remove log4j 1.x JMSAppender, SocketServer,\n"
     "                       SMTPAppender, JMSSink, JDBCAppender and chainsaw classes\n"
-    "  --backup-dir DIR     keep the originals in DIR (outside the scanned tree) with\n"
-    "                       a manifest; required by --fix unless --no-backup\n"
+    "  --backup-dir DIR     keep the originals in DIR with a manifest; required by\n"
+    "                       --fix unless --no-backup; left out of the walk if inside\n"
+    "                       a PATH (--fix --backup-dir /var/backups/defuse /)\n"
     "  --no-backup          --fix without a backup\n"
     "  --dry-run            with --fix: show what would be removed, change nothing\n"
-    "  --restore DIR        put back every original kept in DIR (bytes identical)\n"
+    "  --restore DIR        put back every original kept in DIR (bytes identical);\n"
+    "                       a missing or tampered backup is named and skipped (exit 2)\n"
+    "  --force              with --restore: re-create files deleted since the fix\n"
     "\n"
     "Exit status: 0 nothing vulnerable; 1 something vulnerable; 2 errors (some file\n"
     "could not be examined) and nothing vulnerable; 3 something vulnerable and errors.\n"
     "\"Vulnerable\" is a finding --severity keeps, --fail-on selects and no --ignore\n"
     "rule or --vex statement suppresses; suppressed findings never fail the scan.\n"
-    "Warnings (a file that vanished, a wrong CRC, a second zip directory) never change it.\n";
+    "Warnings (a file that vanished, a wrong CRC, a second zip directory) never change it.\n"
+    "With --fix the status describes the tree after the fix; a file NOT FIXED is an error\n"
+    "(so 3 while its component stays vulnerable).\n";
 
 /* The nesting limit compiled into libdefuse (DEFUSE_INV_MAX_DEPTH of
  * lib/limits.h, which the CLI does not include): a larger --max-depth is an
@@ -337,6 +351,13 @@ static void on_removed(const char *path, void *user) {
     fputc('\n', stderr);
 }
 
+static void on_restore_problem(const char *msg, void *user) {
+    (void)user;
+    fputs("defuse: ", stderr);
+    put_safe(stderr, msg);
+    fputc('\n', stderr);
+}
+
 static int applies_to_fix(const rec *r, unsigned fixflags) {
     for (size_t k = 0; k < r->nvulns; k++) {
         const char *id = r->vulns[k].id;
@@ -349,32 +370,90 @@ static int applies_to_fix(const rec *r, unsigned fixflags) {
     return 0;
 }
 
+/* The CVEs --fix mitigates by the classes it removes, per product. */
+static const struct {
+    defuse_product product;
+    unsigned needs; /* fix flags that remove the class */
+    const char *id;
+} mitigated_by_fix[] = {
+    {DEFUSE_PRODUCT_LOG4J_CORE, 0, "CVE-2021-44228"}, /* JndiLookup */
+    {DEFUSE_PRODUCT_LOG4J_CORE, 0, "CVE-2021-45046"}, /* JndiLookup */
+    {DEFUSE_PRODUCT_LOG4J1, DEFUSE_FIX_LOG4J1, "CVE-2021-4104"},  /* JMSAppender */
+    {DEFUSE_PRODUCT_LOG4J1, DEFUSE_FIX_LOG4J1, "CVE-2019-17571"}, /* SocketServer */
+    {DEFUSE_PRODUCT_LOG4J1, DEFUSE_FIX_LOG4J1, "CVE-2022-23302"}, /* JMSSink */
+    {DEFUSE_PRODUCT_LOG4J1, DEFUSE_FIX_LOG4J1, "CVE-2022-23305"}, /* JDBCAppender */
+    {DEFUSE_PRODUCT_LOG4J1, DEFUSE_FIX_LOG4J1, "CVE-2022-23307"}, /* chainsaw */
+};
+
+static int fix_mitigates(defuse_product p, unsigned fixflags, const char *id) {
+    for (size_t i = 0; i < sizeof mitigated_by_fix / sizeof mitigated_by_fix[0]; i++)
+        if (mitigated_by_fix[i].product == p && !strcmp(mitigated_by_fix[i].id, id) &&
+            (mitigated_by_fix[i].needs & fixflags) == mitigated_by_fix[i].needs)
+            return 1;
+    return 0;
+}
+
+/* After a file's fix (fixed: rc > 0): per component in it, which CVEs are
+ * now mitigated and which remain, on stderr and (jout) as a JSON record
+ * {"type":"fix","path","file","status","mitigated","remaining"}; status is
+ * "mitigated" (nothing known left), "rce-mitigated-upgrade-due" (44228/
+ * 45046 gone, 45105 DoS or 44832 config RCE left) or "vulnerable" (not
+ * fixed). */
+static void report_component(const rec *r, const char *file, int fixed, unsigned fixflags,
+                             FILE *jout) {
+    json_t *mit = json_array(), *rem = json_array();
+    for (size_t k = 0; k < r->nvulns; k++) {
+        const char *id = r->vulns[k].id;
+        json_array_append_new(fixed && fix_mitigates(r->product, fixflags, id) ? mit : rem,
+                              json_string(id));
+    }
+    const char *status = !fixed || !json_array_size(mit) ? "vulnerable"
+                         : json_array_size(rem)           ? "rce-mitigated-upgrade-due"
+                                                          : "mitigated";
+    if (fixed) { /* a file not fixed has had its one NOT FIXED line */
+        fputs("defuse: ", stderr);
+        put_safe(stderr, r->path ? r->path : file);
+        fputs(": ", stderr);
+        for (size_t k = 0; k < json_array_size(mit); k++)
+            fprintf(stderr, "%s%s", k ? ", " : "", json_string_value(json_array_get(mit, k)));
+        fputs(json_array_size(mit) ? " mitigated; " : "", stderr);
+        fputs(json_array_size(rem) ? "still affected by " : "no known CVE left", stderr);
+        for (size_t k = 0; k < json_array_size(rem); k++)
+            fprintf(stderr, "%s%s", k ? ", " : "", json_string_value(json_array_get(rem, k)));
+        fprintf(stderr, " (%s)\n", !strcmp(status, "rce-mitigated-upgrade-due")
+                                       ? "RCE mitigated, upgrade still due"
+                                       : status);
+    }
+    if (jout) {
+        json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o}", "type", "fix", "path",
+                              r->path ? r->path : file, "file", file, "status", status,
+                              "mitigated", mit, "remaining", rem);
+        if (j) {
+            put_json(jout, j, JSON_COMPACT);
+            fputc('\n', jout);
+            json_decref(j);
+        }
+    } else {
+        json_decref(mit);
+        json_decref(rem);
+    }
+}
+
 static int str_cmp(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Is dir (resolved) inside or equal to one of the scanned roots? */
-static int inside_roots(const char *dir, char **roots, int nroots) {
-    char rd[PATH_MAX], rr[PATH_MAX];
-    if (!realpath(dir, rd))
-        return 0;
-    for (int i = 0; i < nroots; i++) {
-        if (!realpath(roots[i], rr))
-            continue;
-        size_t l = strlen(rr);
-        if (!strcmp(rr, "/") || (!strncmp(rd, rr, l) && (rd[l] == 0 || rd[l] == '/')))
-            return 1;
-    }
-    return 0;
-}
-
 static int do_fix(const collect *col, unsigned fixflags, const defuse_inv_limits *lim,
-                  const char *backup) {
+                  const char *backup, FILE *jout) {
     char **files = calloc(col->n + 1, sizeof *files);
+    char **owner = calloc(col->n + 1, sizeof *owner); /* per record: its fixed file */
     size_t nf = 0;
-    int failed = 0;
-    if (!files)
+    int failed = 0, fixed = 0;
+    if (!files || !owner) {
+        free(files);
+        free(owner);
         return -1;
+    }
     for (size_t i = 0; i < col->n; i++) {
         const rec *r = &col->v[i];
         if (r->err || !applies_to_fix(r, fixflags) || !r->raw_path)
@@ -382,10 +461,25 @@ static int do_fix(const collect *col, unsigned fixflags, const defuse_inv_limits
         const char *bang = strstr(r->raw_path, "!/");
         char *f = bang ? strndup(r->raw_path, (size_t)(bang - r->raw_path)) : strdup(r->raw_path);
         struct stat st;
-        if (f && stat(f, &st) == 0 && (S_ISREG(st.st_mode) || (!bang && S_ISDIR(st.st_mode))))
-            files[nf++] = f; /* an archive, or an exploded class tree */
-        else
-            free(f);
+        char *real = f ? realpath(f, NULL) : NULL;
+        /* links resolved: a target behind several links is fixed once */
+        if (real && stat(real, &st) == 0 &&
+            (S_ISREG(st.st_mode) || (!bang && S_ISDIR(st.st_mode)))) {
+            files[nf++] = real; /* an archive, or an exploded class tree */
+            owner[i] = real;
+        } else {
+            /* never a silent skip: the component stays vulnerable */
+            fputs("defuse: NOT FIXED: ", stderr);
+            put_safe(stderr, f ? f : r->raw_path);
+            fprintf(stderr, ": %s\n",
+                    !f ? strerror(ENOMEM)
+                    : errno == ENAMETOOLONG ? "path longer than PATH_MAX"
+                    : real ? "not a regular file or directory"
+                           : strerror(errno));
+            free(real);
+            failed++;
+        }
+        free(f);
     }
     qsort(files, nf, sizeof *files, str_cmp);
     /* a file's rewrite runs to its end (temp file renamed or removed) even if
@@ -404,16 +498,37 @@ static int do_fix(const collect *col, unsigned fixflags, const defuse_inv_limits
                                       (fixflags & DEFUSE_FIX_DRY_RUN) ? verb_would : verb_removed,
                                       err, sizeof err);
         if (rc < 0) {
-            fprintf(stderr, "defuse: fix failed: %s\n", err);
+            fputs("defuse: NOT FIXED: ", stderr);
+            put_safe(stderr, err);
+            fputc('\n', stderr);
             failed++;
-        } else if (rc > 0 && !(fixflags & DEFUSE_FIX_DRY_RUN)) {
-            fprintf(stderr, "defuse: fixed %s (%d entries removed)\n", files[i], rc);
+        } else if (rc == 0) {
+            /* vulnerable by its evidence, yet no class the fixer knows by name */
+            fputs("defuse: NOT FIXED: ", stderr);
+            put_safe(stderr, files[i]);
+            fputs(": no JndiLookup.class under its usual name (relocated or obfuscated "
+                  "classes); upgrade it\n", stderr);
+            failed++;
+        } else if (!(fixflags & DEFUSE_FIX_DRY_RUN)) {
+            fputs("defuse: fixed ", stderr);
+            put_safe(stderr, files[i]);
+            fprintf(stderr, " (%d entries removed)\n", rc);
+            fixed++;
+        } else {
+            fixed++;
         }
+        if (!(fixflags & DEFUSE_FIX_DRY_RUN))
+            for (size_t k = 0; k < col->n; k++)
+                if (owner[k] && !strcmp(owner[k], files[i]))
+                    report_component(&col->v[k], files[i], rc > 0, fixflags, jout);
         sigprocmask(SIG_SETMASK, &old, NULL);
     }
     for (size_t i = 0; i < nf; i++)
         free(files[i]);
     free(files);
+    free(owner);
+    fprintf(stderr, "defuse: %d %s, %d not fixed\n", fixed,
+            (fixflags & DEFUSE_FIX_DRY_RUN) ? "would be fixed" : "fixed", failed);
     return failed;
 }
 
@@ -424,7 +539,7 @@ enum { F_TABLE, F_JSON, F_SARIF, F_CDX };
 enum {
     O_JSON = 256, O_SARIF, O_CDX, O_NOPROG, O_FOLLOW, O_ALLFS, O_VULNDB, O_MAXDEPTH, O_MAXEXP,
     O_MAXRATIO, O_TIMEOUT, O_FIX, O_FIX1, O_BACKUP, O_NOBACKUP, O_DRY, O_RESTORE,
-    O_FAILON, O_SEVERITY, O_IGNORE, O_VEX, O_EXCLUDE, O_SKIPDIRS
+    O_FAILON, O_SEVERITY, O_IGNORE, O_VEX, O_EXCLUDE, O_SKIPDIRS, O_FORCE
 };
 
 /* Bound on --exclude/--skip-dirs patterns (each is tried on every name). */
@@ -480,9 +595,11 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
         {"vex", required_argument, NULL, O_VEX},
         {"exclude", required_argument, NULL, O_EXCLUDE},
         {"skip-dirs", required_argument, NULL, O_SKIPDIRS},
+        {"force", no_argument, NULL, O_FORCE},
         {NULL, 0, NULL, 0},
     };
-    int fmt = F_TABLE, quiet = 0, noprog = 0, fix = 0, nobackup = 0, status = EXIT_ERROR;
+    int fmt = F_TABLE, quiet = 0, noprog = 0, fix = 0, nobackup = 0, force = 0,
+        status = EXIT_ERROR;
     unsigned fixflags = 0;
     const char *outpath = NULL, *vdbpath = NULL, *backup = NULL, *restore = NULL;
     defuse_walk_options wo;
@@ -588,6 +705,7 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
             } while (*p && *++p);
             break;
         }
+        case O_FORCE: force = 1; break;
         default:
         usage:
             fputs("Try 'defuse scan --help'.\n", stderr);
@@ -596,13 +714,19 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
     }
     if (restore) {
         char err[1024];
-        int rc = defuse_inventory_restore(restore, on_removed, verb_restored, err, sizeof err);
+        /* every record is tried; each failure is named as it happens */
+        int rc = defuse_inventory_restore(restore, force ? DEFUSE_RESTORE_FORCE : 0, on_removed,
+                                          on_restore_problem, verb_restored, err, sizeof err);
         if (rc < 0) {
-            fprintf(stderr, "defuse scan: restore: %s\n", err);
+            fprintf(stderr, "defuse scan: restore from %s incomplete (see above)\n", restore);
             return EXIT_ERROR;
         }
         fprintf(stderr, "defuse: %d file(s) restored from %s\n", rc, restore);
         return EXIT_CLEAN;
+    }
+    if (force && !restore) {
+        fputs("defuse scan: --force needs --restore\n", stderr);
+        return EXIT_ERROR;
     }
     if (optind >= argc) {
         fputs("defuse scan: no PATH given. Try 'defuse scan --help'.\n", stderr);
@@ -617,24 +741,14 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
         return EXIT_ERROR;
     }
     if (fix && backup) {
-        /* check where it would be before creating it */
-        char parent[PATH_MAX];
-        snprintf(parent, sizeof parent, "%s", backup);
-        char *sl = strrchr(parent, '/');
-        if (sl && sl != parent)
-            *sl = 0;
-        else
-            snprintf(parent, sizeof parent, "%s", sl ? "/" : ".");
-        if (inside_roots(backup, argv + optind, argc - optind) ||
-            inside_roots(parent, argv + optind, argc - optind)) {
-            fprintf(stderr, "defuse scan: --backup-dir %s is inside the scanned tree; "
-                            "choose a directory outside it\n", backup);
-            return EXIT_ERROR;
-        }
-        if (mkdir(backup, 0700) != 0 && errno != EEXIST) {
+        /* a backup directory inside the scanned tree (--backup-dir
+         * /var/backups/defuse /) is left out of both walks: the originals
+         * kept there are neither reported nor fixed */
+        if (!(fixflags & DEFUSE_FIX_DRY_RUN) && mkdir(backup, 0700) != 0 && errno != EEXIST) {
             fprintf(stderr, "defuse scan: cannot create %s: %s\n", backup, strerror(errno));
             return EXIT_ERROR;
         }
+        wo.skip_dir = backup;
     }
     for (size_t i = 0; i < nvex; i++)
         if (policy_load_vex(&a->pol, vex_files[i]))
@@ -672,7 +786,8 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
         fputs("\r\033[K", stderr);
     int fixfail = 0;
     if (rc == 0 && fix) {
-        fixfail = do_fix(&col, fixflags, &lim, nobackup ? NULL : backup);
+        fixfail = do_fix(&col, fixflags, &lim, nobackup ? NULL : backup,
+                         fmt == F_JSON ? out : NULL);
         if (!(fixflags & DEFUSE_FIX_DRY_RUN)) {
             /* report the state after the fix */
             collect_free(&col);

@@ -26,6 +26,9 @@ int main(int argc, char **argv) {
             break;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(SIBLING_HELP, stdout);
+#ifdef SIBLING_HELP_MORE
+            fputs(SIBLING_HELP_MORE, stdout); /* a help longer than one C string */
+#endif
             return EXIT_CLEAN;
         }
         if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {

@@ -561,6 +561,10 @@ typedef struct defuse_walk_options {
                                    path, one without against the name, one
                                    ending in '/' names directories only */
     size_t nexclude;
+    const char *skip_dir; /* NULL, or a directory left out of the walk
+                             wherever it appears (matched by device and
+                             inode, so any path or link to it): --fix's
+                             backup directory inside the scanned tree */
 } defuse_walk_options;
 
 /* Walks paths[0..npaths) (files or directories) with a pool of worker
@@ -593,7 +597,12 @@ typedef void (*defuse_fix_cb)(const char *path, void *user);
  * (an exploded class tree) the loose class files are removed instead, each
  * backed up and recorded like an archive.  The new file replaces
  * the old atomically (temp file + rename) with the same owner, mode and
- * mtime.  If backup_dir is non-NULL the original bytes are first copied
+ * mtime and extended attributes (POSIX ACLs, SELinux label).  A symbolic
+ * link is resolved and its target fixed; the link is kept.  A file with
+ * more than one hard link is refused (DEFUSE_EINVAL), as is one replaced
+ * between the read and the rename (the new file is left alone).  Removed
+ * entries are reported to cb only once the new file is in place.  If
+ * backup_dir is non-NULL the original bytes are first copied
  * there and recorded in backup_dir/manifest.jsonl for
  * defuse_inventory_restore().  Returns the number of entries removed (0:
  * file unchanged), or a negative defuse_err with a message in errbuf; on
@@ -602,13 +611,22 @@ int defuse_inventory_fix(const char *path, unsigned flags, const defuse_inv_limi
                          const char *backup_dir, defuse_fix_cb cb, void *user, char *errbuf,
                          size_t errlen);
 
+enum defuse_restore_flag {
+    DEFUSE_RESTORE_FORCE = 1u << 0 /* re-create files deleted since the fix */
+};
+
 /* Restores every file recorded in backup_dir/manifest.jsonl whose current
  * content is still the fixed one (else it is skipped with an error),
- * atomically and with owner, mode and mtime.  cb (may be NULL) receives
- * each restored path.  Returns the number restored, or a negative
- * defuse_err (message in errbuf) if any record failed. */
-int defuse_inventory_restore(const char *backup_dir, defuse_fix_cb cb, void *user, char *errbuf,
-                             size_t errlen);
+ * atomically and with owner, mode, mtime and extended attributes (ACLs,
+ * security label).  A file deleted since the fix is not re-created unless
+ * flags has DEFUSE_RESTORE_FORCE (errcb is told).  A missing or tampered
+ * backup fails that record only: the others are still restored.  cb (may
+ * be NULL) receives each restored path, errcb (may be NULL) each failure
+ * or skipped record as a message, both with user.  Returns the number
+ * restored, or a negative defuse_err (first message in errbuf) if any
+ * record failed. */
+int defuse_inventory_restore(const char *backup_dir, unsigned flags, defuse_fix_cb cb,
+                             defuse_fix_cb errcb, void *user, char *errbuf, size_t errlen);
 
 /* INVENTORY-API-END */
 

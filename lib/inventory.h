@@ -58,6 +58,11 @@ const char *defuse__role_name(defuse__role r);
 defuse__role defuse__role_by_name(const char *name);
 /* True if name is one the fixer removes (flags: enum defuse_fix_flag). */
 bool defuse__inv_fix_target(const char *name, unsigned flags);
+
+/* Test hook: if set, called by defuse_inventory_fix() with the path just
+ * before it checks that the path still holds the file it read and renames
+ * the fixed copy over it (tests replace the file here).  NULL in use. */
+extern void (*defuse__fix_before_rename)(const char *path);
 /* True if name is a jar signature file (META-INF/NAME.SF, .RSA, .DSA or .EC). */
 bool defuse__inv_is_signature(const char *name);
 

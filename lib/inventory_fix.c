@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #define FIX_IO (64u * 1024u)
@@ -47,19 +48,65 @@ typedef struct fixctx {
     char *err;
     size_t errlen;
     int failed; /* first error */
+    unsigned rflags;           /* restore: enum defuse_restore_flag */
+    defuse_fix_cb errcb;       /* restore: each failure, as it happens */
 } fixctx;
+
+void (*defuse__fix_before_rename)(const char *path);
+
+/* ---- entries removed: reported only once the new file is in place ----------- */
+
+typedef struct pending {
+    char **v;
+    size_t n, cap;
+    bool oom;
+} pending;
+
+static void pending_add(const char *path, void *user) {
+    pending *p = user;
+    if (p->n == p->cap) {
+        size_t nc = p->cap ? p->cap * 2 : 8;
+        char **v = realloc(p->v, nc * sizeof *v);
+        if (!v) {
+            p->oom = true;
+            return;
+        }
+        p->v = v;
+        p->cap = nc;
+    }
+    char *d = strdup(path);
+    if (!d) {
+        p->oom = true;
+        return;
+    }
+    p->v[p->n++] = d;
+}
+
+/* Calls cb for each pending name (if emit) and frees them. */
+static void pending_flush(pending *p, bool emit, defuse_fix_cb cb, void *user) {
+    for (size_t i = 0; i < p->n; i++) {
+        if (emit && cb)
+            cb(p->v[i], user);
+        free(p->v[i]);
+    }
+    free(p->v);
+    memset(p, 0, sizeof *p);
+}
 
 __attribute__((format(printf, 3, 4))) static int fixerr(fixctx *fx, int code, const char *fmt,
                                                         ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
     if (!fx->failed) {
         fx->failed = code;
-        if (fx->err && fx->errlen) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(fx->err, fx->errlen, fmt, ap);
-            va_end(ap);
-        }
+        if (fx->err && fx->errlen)
+            snprintf(fx->err, fx->errlen, "%s", msg);
     }
+    if (fx->errcb)
+        fx->errcb(msg, fx->user);
     return code;
 }
 
@@ -287,8 +334,12 @@ static long rebuild(fixctx *fx, struct archive *in, struct archive *w, const cha
             removed++;
             continue;
         }
-        if (reg && defuse__inv_is_signature(name))
-            continue; /* this archive changes: its signature would be invalid */
+        if (reg && defuse__inv_is_signature(name)) {
+            /* this archive changes: its signature would be invalid; announced */
+            if (fx->cb)
+                fx->cb(full, fx->user);
+            continue;
+        }
         if (!reg) {
             if (archive_write_header(w, e) < ARCHIVE_WARN)
                 return fixerr(fx, DEFUSE_EIO, "%s: write failed: %s", full,
@@ -401,6 +452,61 @@ static int copy_fd(int from, int to) {
     }
 }
 
+/* Copies every extended attribute of from to to: user.*, the POSIX ACLs
+ * (system.posix_acl_access/_default) and the security label
+ * (security.selinux, security.ima, ...).  A file system without xattrs
+ * (ENOTSUP on the list) has nothing to copy.  Bounded: the name list and
+ * each value at most 64 KiB (the Linux limit for one value).  Returns 0 or
+ * -1 with errno set; failed (size 256) names the attribute that could not
+ * be copied ("" if the list itself failed). */
+static int copy_xattrs(int from, int to, char failed[256]) {
+    enum { XMAX = 65536 };
+    char *names = malloc(XMAX), *val = malloc(XMAX);
+    int rc = 0;
+    failed[0] = 0;
+    if (!names || !val) {
+        free(names);
+        free(val);
+        errno = ENOMEM;
+        return -1;
+    }
+    ssize_t nl = flistxattr(from, names, XMAX);
+    if (nl < 0)
+        rc = (errno == ENOTSUP) ? 0 : -1;
+    for (ssize_t i = 0; rc == 0 && i < nl; i += (ssize_t)strlen(names + i) + 1) {
+        const char *n = names + i;
+        ssize_t vl = fgetxattr(from, n, val, XMAX);
+        if (vl < 0 || fsetxattr(to, n, val, (size_t)vl, 0) != 0) {
+            snprintf(failed, 256, "%s", n);
+            rc = -1;
+        }
+    }
+    int e = errno;
+    free(names);
+    free(val);
+    errno = e;
+    return rc;
+}
+
+/* True if path (not followed) is still the file fd was opened on: same
+ * device, inode, size and mtime as st.  A package upgrade that replaced it
+ * (write + rename, as dpkg and rpm do) gives a new inode. */
+static bool still_same(const char *path, const struct stat *st) {
+    struct stat now;
+    return lstat(path, &now) == 0 && now.st_dev == st->st_dev && now.st_ino == st->st_ino &&
+           now.st_size == st->st_size && now.st_mtim.tv_sec == st->st_mtim.tv_sec &&
+           now.st_mtim.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+/* Opens path for reading without changing its atime where the kernel
+ * permits (O_NOATIME needs ownership or CAP_FOWNER). */
+static int open_noatime(const char *path, int extra) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME | extra);
+    if (fd < 0 && errno == EPERM)
+        fd = open(path, O_RDONLY | O_CLOEXEC | extra);
+    return fd;
+}
+
 /* Gives fd the owner, mode and times of st. */
 static int same_meta(int fd, const struct stat *st) {
     if (fchown(fd, st->st_uid, st->st_gid) != 0 && geteuid() == 0)
@@ -430,18 +536,37 @@ static void fsync_dir(const char *path) {
     }
 }
 
-static int append_manifest(fixctx *fx, const char *backup_dir, json_t *rec) {
+/* Appends rec; *was (if not NULL) receives the manifest's size before, for
+ * unappend_manifest() when the rename that follows fails. */
+static int append_manifest_at(fixctx *fx, const char *backup_dir, json_t *rec, off_t *was) {
     char mp[DEFUSE_INV_MAX_PATH];
     snprintf(mp, sizeof mp, "%s/manifest.jsonl", backup_dir);
     char *line = json_dumps(rec, JSON_COMPACT);
     int fd = open(mp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     int rc = 0;
+    struct stat ms;
+    if (was)
+        *was = (fd >= 0 && fstat(fd, &ms) == 0) ? ms.st_size : -1;
     if (!line || fd < 0 || !defuse__write_all(fd, line, strlen(line)) || !defuse__write_all(fd, "\n", 1) || fsync(fd) != 0)
         rc = fixerr(fx, DEFUSE_EIO, "%s: cannot write: %s", mp, strerror(errno));
     if (fd >= 0)
         close(fd);
     free(line);
     return rc;
+}
+
+static int append_manifest(fixctx *fx, const char *backup_dir, json_t *rec) {
+    return append_manifest_at(fx, backup_dir, rec, NULL);
+}
+
+/* Takes back the record appended at offset was (the file was not fixed). */
+static void unappend_manifest(const char *backup_dir, off_t was) {
+    char mp[DEFUSE_INV_MAX_PATH];
+    snprintf(mp, sizeof mp, "%s/manifest.jsonl", backup_dir);
+    if (was < 0)
+        return;
+    if (truncate(mp, was) == 0 && was == 0)
+        unlink(mp);
 }
 
 /* ---- exploded class trees -------------------------------------------------------------- */
@@ -523,6 +648,60 @@ static long fix_tree(fixctx *fx, char *path, size_t len, size_t root_len, const 
     return fx->failed ? fx->failed : n;
 }
 
+/* The common end of a rewrite: tfd (temp file tmpl next to path, fully
+ * written and verified) gets the owner, mode, times and extended
+ * attributes of the original fd/st, is synced, checked against a
+ * replacement of path since it was read, recorded in the manifest (with
+ * the backup bpath and the original's SHA-256) and renamed over path.  On
+ * success tmpl[0] is cleared; on failure nothing of the manifest remains. */
+static int commit_fixed(fixctx *fx, int fd, int tfd, const struct stat *st, const char *path,
+                        const char *backup_dir, const char *bpath, const uint8_t orig[32],
+                        char *tmpl) {
+    uint8_t fixed[32];
+    char xa[256];
+    if (same_meta(tfd, st) != 0)
+        return fixerr(fx, DEFUSE_EIO, "%s: cannot set owner/mode/times: %s", path, strerror(errno));
+    if (copy_xattrs(fd, tfd, xa) != 0)
+        return fixerr(fx, DEFUSE_EIO, "%s: cannot copy extended attribute %s: %s", path,
+                      xa[0] ? xa : "(list)", strerror(errno));
+    if (fsync(tfd) != 0 || sha256_fd(tfd, fixed) != 0)
+        return fixerr(fx, DEFUSE_EIO, "%s: %s", path, strerror(errno));
+    if (defuse__fix_before_rename)
+        defuse__fix_before_rename(path);
+    if (!still_same(path, st))
+        return fixerr(fx, DEFUSE_EINVAL, "%s: replaced since it was read (a package upgrade?); "
+                                         "the new file is left alone, not fixed", path);
+    off_t was = -1;
+    if (backup_dir) {
+        char ho[65], hf[65];
+        const char *b = strrchr(bpath, '/') ? strrchr(bpath, '/') + 1 : bpath;
+        defuse__sha256_hex(orig, ho);
+        defuse__sha256_hex(fixed, hf);
+        json_t *rec = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "path", path,
+                                "backup", b, "sha256_original", ho, "sha256_fixed", hf, "uid",
+                                (json_int_t)st->st_uid, "gid", (json_int_t)st->st_gid, "mode",
+                                (json_int_t)(st->st_mode & 07777), "size", (json_int_t)st->st_size,
+                                "atime", (json_int_t)st->st_atim.tv_sec, "atime_ns",
+                                (json_int_t)st->st_atim.tv_nsec, "mtime",
+                                (json_int_t)st->st_mtim.tv_sec, "mtime_ns",
+                                (json_int_t)st->st_mtim.tv_nsec);
+        int rc = rec ? append_manifest_at(fx, backup_dir, rec, &was)
+                     : fixerr(fx, DEFUSE_ENOMEM, "out of memory");
+        json_decref(rec);
+        if (rc)
+            return rc;
+    }
+    if (rename(tmpl, path) != 0) {
+        int e = errno;
+        if (backup_dir)
+            unappend_manifest(backup_dir, was);
+        return fixerr(fx, DEFUSE_EIO, "%s: cannot replace: %s", path, strerror(e));
+    }
+    tmpl[0] = 0;
+    fsync_dir(path);
+    return 0;
+}
+
 /* ---- tar files (image layers, docker save) ------------------------------------------------- */
 
 static struct archive *tar_reader(int fd) {
@@ -547,8 +726,9 @@ static long fix_tar(fixctx *fx, int fd, const struct stat *st, const char *path,
     struct archive *in = tar_reader(fd), *w = NULL;
     char tmpl[DEFUSE_INV_MAX_PATH + 64] = "", bpath[DEFUSE_INV_MAX_PATH + 64] = "";
     int tfd = -1, bfd = -1, format = 0, filter = 0;
-    uint8_t orig[32], fixed[32];
+    uint8_t orig[32];
     long removed = -1;
+    pending pend = {NULL, 0, 0, false};
     if (!in)
         return fixerr(fx, DEFUSE_EFORMAT, "%s: not a readable tar archive", path);
     fixctx quiet = *fx;
@@ -586,7 +766,13 @@ static long fix_tar(fixctx *fx, int fd, const struct stat *st, const char *path,
                (unsigned)format, filter, w && archive_error_string(w) ? archive_error_string(w) : "?");
         goto out;
     }
+    defuse_fix_cb ucb = fx->cb;
+    void *uuser = fx->user;
+    fx->cb = pending_add;
+    fx->user = &pend;
     removed = rebuild(fx, in, w, path, 0);
+    fx->cb = ucb;
+    fx->user = uuser;
     if (removed < 0 || archive_write_close(w) != ARCHIVE_OK) {
         if (!fx->failed)
             fixerr(fx, DEFUSE_EIO, "%s: write failed: %s", path, archive_error_string(w));
@@ -608,38 +794,8 @@ static long fix_tar(fixctx *fx, int fd, const struct stat *st, const char *path,
             goto out;
         }
     }
-    if (same_meta(tfd, st) != 0 || fsync(tfd) != 0 || sha256_fd(tfd, fixed) != 0) {
-        fixerr(fx, DEFUSE_EIO, "%s: cannot set owner/mode/times: %s", path, strerror(errno));
+    if (commit_fixed(fx, fd, tfd, st, path, backup_dir, bpath, orig, tmpl) != 0)
         removed = -1;
-        goto out;
-    }
-    if (backup_dir) {
-        char ho[65], hf[65];
-        const char *b = strrchr(bpath, '/') ? strrchr(bpath, '/') + 1 : bpath;
-        defuse__sha256_hex(orig, ho);
-        defuse__sha256_hex(fixed, hf);
-        json_t *rec = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "path", abspath,
-                                "backup", b, "sha256_original", ho, "sha256_fixed", hf, "uid",
-                                (json_int_t)st->st_uid, "gid", (json_int_t)st->st_gid, "mode",
-                                (json_int_t)(st->st_mode & 07777), "size", (json_int_t)st->st_size,
-                                "atime", (json_int_t)st->st_atim.tv_sec, "atime_ns",
-                                (json_int_t)st->st_atim.tv_nsec, "mtime",
-                                (json_int_t)st->st_mtim.tv_sec, "mtime_ns",
-                                (json_int_t)st->st_mtim.tv_nsec);
-        int rc = rec ? append_manifest(fx, backup_dir, rec) : fixerr(fx, DEFUSE_ENOMEM, "oom");
-        json_decref(rec);
-        if (rc) {
-            removed = -1;
-            goto out;
-        }
-    }
-    if (rename(tmpl, path) != 0) {
-        fixerr(fx, DEFUSE_EIO, "%s: rename failed: %s", path, strerror(errno));
-        removed = -1;
-        goto out;
-    }
-    tmpl[0] = 0;
-    fsync_dir(path);
 out:
     if (w)
         archive_write_free(w);
@@ -653,6 +809,7 @@ out:
         close(bfd);
     if (removed < 0 && bpath[0] && bfd >= 0)
         unlink(bpath);
+    pending_flush(&pend, removed > 0, fx->cb, fx->user);
     return removed < 0 ? (fx->failed ? fx->failed : DEFUSE_EIO) : removed;
 }
 
@@ -673,12 +830,32 @@ int defuse_inventory_fix(const char *path, unsigned flags, const defuse_inv_limi
         return DEFUSE_EINVAL;
     int fd = -1, tfd = -1, bfd = -1;
     struct archive *in = NULL, *w = NULL;
-    char tmpl[DEFUSE_INV_MAX_PATH + 64] = "", bpath[DEFUSE_INV_MAX_PATH + 64] = "", abspath[DEFUSE_INV_MAX_PATH];
+    char tmpl[DEFUSE_INV_MAX_PATH + 64] = "", bpath[DEFUSE_INV_MAX_PATH + 64] = "", abspath[PATH_MAX];
     long removed = 0;
     struct stat st;
-    uint8_t head[DEFUSE_INV_SNIFF], orig[32], fixed[32];
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
+    uint8_t head[DEFUSE_INV_SNIFF], orig[32];
+    pending pend = {NULL, 0, 0, false};
+    /* A symbolic link (Debian's /usr/share/java/log4j-core.jar ->
+     * log4j-core-2.x.jar) is never replaced: its target is what the JVM
+     * loads, so the target is fixed (and recorded) and the links stay. */
+    if (!realpath(path, abspath)) {
+        if (errno == ENAMETOOLONG)
+            fixerr(&fx, DEFUSE_ELIMIT, "%s: path longer than PATH_MAX (%d); not fixed", path,
+                   PATH_MAX);
+        else
+            fixerr(&fx, DEFUSE_EIO, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    path = abspath;
+    if ((fd = open_noatime(path, 0)) < 0 || fstat(fd, &st) != 0) {
         fixerr(&fx, DEFUSE_EIO, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+        /* the rename would leave the other names on the vulnerable copy */
+        fixerr(&fx, DEFUSE_EINVAL, "%s: has %ju hard links; replacing it would split them and "
+                                   "leave the others vulnerable; not fixed (find them with "
+                                   "find / -samefile)", path, (uintmax_t)st.st_nlink);
         goto out;
     }
     if (S_ISDIR(st.st_mode)) {
@@ -700,8 +877,6 @@ int defuse_inventory_fix(const char *path, unsigned flags, const defuse_inv_limi
         free(tp);
         goto out;
     }
-    if (!realpath(path, abspath))
-        snprintf(abspath, sizeof abspath, "%s", path);
     ssize_t hn = pread(fd, head, sizeof head, 0);
     uint64_t prefix = defuse__zip_prefix(pread_cb, &fd, (uint64_t)st.st_size);
     defuse__kind kind = hn > 0 ? defuse__sniff(head, (size_t)hn) : DEFUSE__K_OTHER;
@@ -763,7 +938,8 @@ int defuse_inventory_fix(const char *path, unsigned flags, const defuse_inv_limi
         goto out;
     }
     fixctx quiet = fx;
-    quiet.cb = (flags & DEFUSE_FIX_DRY_RUN) ? NULL : cb;
+    quiet.cb = pending_add;
+    quiet.user = &pend;
     removed = rebuild(&quiet, in, w, path, 0);
     fx.failed = quiet.failed;
     if (removed < 0 || archive_write_close(w) != ARCHIVE_OK) {
@@ -793,34 +969,7 @@ int defuse_inventory_fix(const char *path, unsigned flags, const defuse_inv_limi
             goto out;
         }
     }
-    if (same_meta(tfd, &st) != 0 || fsync(tfd) != 0 || sha256_fd(tfd, fixed) != 0) {
-        fixerr(&fx, DEFUSE_EIO, "%s: cannot set owner/mode/times: %s", path, strerror(errno));
-        goto out;
-    }
-    if (backup_dir) {
-        char ho[65], hf[65];
-        const char *b = strrchr(bpath, '/') ? strrchr(bpath, '/') + 1 : bpath;
-        defuse__sha256_hex(orig, ho);
-        defuse__sha256_hex(fixed, hf);
-        json_t *rec = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "path", abspath,
-                                "backup", b, "sha256_original", ho, "sha256_fixed", hf,
-                                "uid", (json_int_t)st.st_uid, "gid", (json_int_t)st.st_gid, "mode",
-                                (json_int_t)(st.st_mode & 07777), "size", (json_int_t)st.st_size,
-                                "atime", (json_int_t)st.st_atim.tv_sec, "atime_ns",
-                                (json_int_t)st.st_atim.tv_nsec, "mtime",
-                                (json_int_t)st.st_mtim.tv_sec, "mtime_ns",
-                                (json_int_t)st.st_mtim.tv_nsec);
-        int rc = rec ? append_manifest(&fx, backup_dir, rec) : fixerr(&fx, DEFUSE_ENOMEM, "oom");
-        json_decref(rec);
-        if (rc)
-            goto out;
-    }
-    if (rename(tmpl, path) != 0) {
-        fixerr(&fx, DEFUSE_EIO, "%s: rename failed: %s", path, strerror(errno));
-        goto out;
-    }
-    tmpl[0] = 0;
-    fsync_dir(path);
+    commit_fixed(&fx, fd, tfd, &st, path, backup_dir, bpath, orig, tmpl);
 out:
     if (w)
         archive_write_free(w);
@@ -836,6 +985,7 @@ out:
         unlink(bpath);
     if (fd >= 0)
         close(fd);
+    pending_flush(&pend, !fx.failed, cb, user);
     return fx.failed ? fx.failed : (int)removed;
 }
 
@@ -851,25 +1001,45 @@ static int restore_one(fixctx *fx, const char *backup_dir, json_t *rec, size_t l
     char bpath[DEFUSE_INV_MAX_PATH + 64], tmpl[DEFUSE_INV_MAX_PATH + 64], hex[65];
     uint8_t d[32];
     snprintf(bpath, sizeof bpath, "%s/%s", backup_dir, bk);
-    int cur = open(path, O_RDONLY | O_CLOEXEC);
+    int cur = open_noatime(path, 0);
     if (cur >= 0) {
         int r = sha256_fd(cur, d);
-        close(cur);
         if (r == 0) {
             defuse__sha256_hex(d, hex);
-            if (!strcmp(hex, ho))
+            if (!strcmp(hex, ho)) {
+                close(cur);
                 return 0; /* already the original */
-            if (strcmp(hex, hf) != 0)
+            }
+            if (strcmp(hex, hf) != 0) {
+                close(cur);
                 return fixerr(fx, DEFUSE_EINVAL, "%s: changed since it was fixed; not restored",
                               path);
+            }
         }
+    } else if (errno == ENOENT && strcmp(hf, "(removed)") != 0 &&
+               !(fx->rflags & DEFUSE_RESTORE_FORCE)) {
+        /* deleted since the fix (an uninstall?): not brought back unasked */
+        if (fx->errcb) {
+            char msg[DEFUSE_INV_MAX_PATH + 128];
+            snprintf(msg, sizeof msg, "%s: deleted since it was fixed; not re-created "
+                                      "(--force re-creates it)", path);
+            fx->errcb(msg, fx->user);
+        }
+        return 0;
     }
     int bfd = open(bpath, O_RDONLY | O_CLOEXEC);
-    if (bfd < 0)
-        return fixerr(fx, DEFUSE_EIO, "%s: %s", bpath, strerror(errno));
+    if (bfd < 0) {
+        int e = errno;
+        if (cur >= 0)
+            close(cur);
+        return fixerr(fx, DEFUSE_EIO, "%s: backup %s: %s; not restored", path, bpath, strerror(e));
+    }
     if (sha256_fd(bfd, d) != 0 || (defuse__sha256_hex(d, hex), strcmp(hex, ho) != 0)) {
         close(bfd);
-        return fixerr(fx, DEFUSE_EFORMAT, "%s: backup does not match its recorded SHA-256", bpath);
+        if (cur >= 0)
+            close(cur);
+        return fixerr(fx, DEFUSE_EFORMAT, "%s: backup %s does not match its recorded SHA-256; "
+                                          "not restored", path, bpath);
     }
     struct stat st;
     memset(&st, 0, sizeof st);
@@ -880,8 +1050,11 @@ static int restore_one(fixctx *fx, const char *backup_dir, json_t *rec, size_t l
     st.st_atim.tv_nsec = (long)json_integer_value(json_object_get(rec, "atime_ns"));
     st.st_mtim.tv_sec = (time_t)json_integer_value(json_object_get(rec, "mtime"));
     st.st_mtim.tv_nsec = (long)json_integer_value(json_object_get(rec, "mtime_ns"));
+    char xa[256] = "";
     int tfd = tmp_near(path, tmpl, sizeof tmpl);
-    if (tfd < 0 || copy_fd(bfd, tfd) != 0 || same_meta(tfd, &st) != 0 || fsync(tfd) != 0 ||
+    /* the fixed file kept the original's xattrs, ACLs and label: they go back too */
+    if (tfd < 0 || copy_fd(bfd, tfd) != 0 || same_meta(tfd, &st) != 0 ||
+        (cur >= 0 && copy_xattrs(cur, tfd, xa) != 0) || fsync(tfd) != 0 ||
         rename(tmpl, path) != 0) {
         int e = errno;
         if (tfd >= 0) {
@@ -889,8 +1062,13 @@ static int restore_one(fixctx *fx, const char *backup_dir, json_t *rec, size_t l
             unlink(tmpl);
         }
         close(bfd);
-        return fixerr(fx, DEFUSE_EIO, "%s: restore failed: %s", path, strerror(e));
+        if (cur >= 0)
+            close(cur);
+        return fixerr(fx, DEFUSE_EIO, "%s: restore failed%s%s: %s", path,
+                      xa[0] ? " copying extended attribute " : "", xa, strerror(e));
     }
+    if (cur >= 0)
+        close(cur);
     close(tfd);
     close(bfd);
     fsync_dir(path);
@@ -899,10 +1077,12 @@ static int restore_one(fixctx *fx, const char *backup_dir, json_t *rec, size_t l
     return 1;
 }
 
-int defuse_inventory_restore(const char *backup_dir, defuse_fix_cb cb, void *user, char *errbuf,
-                             size_t errlen) {
+int defuse_inventory_restore(const char *backup_dir, unsigned flags, defuse_fix_cb cb,
+                             defuse_fix_cb errcb, void *user, char *errbuf, size_t errlen) {
     fixctx fx;
     memset(&fx, 0, sizeof fx);
+    fx.rflags = flags;
+    fx.errcb = errcb;
     fx.cb = cb;
     fx.user = user;
     fx.err = errbuf;

@@ -77,6 +77,9 @@ typedef struct walk {
     unsigned flags;
     const char *const *exclude; /* BORROWED from the options */
     size_t nexclude;
+    bool has_skip;     /* opt->skip_dir exists: skip_dev/skip_ino */
+    dev_t skip_dev;
+    ino_t skip_ino;
     defuse_component_cb cb;
     void *user;
     defuse_progress_cb progress;
@@ -562,6 +565,8 @@ static void walk_dir(walk *w, root *r, int dfd, dev_t dev, char *path, size_t pl
             }
             if (!skip && (w->flags & DEFUSE_WALK_ONE_FS) && st.st_dev != r->dev)
                 skip = true;
+            if (!skip && w->has_skip && st.st_dev == w->skip_dev && st.st_ino == w->skip_ino)
+                skip = true; /* --fix's backup directory (by identity, not by name) */
             if (!skip && (w->flags & DEFUSE_WALK_FOLLOW_SYMLINKS) &&
                 seen_dir(w, st.st_dev, st.st_ino))
                 skip = true; /* a loop, or a tree already walked */
@@ -619,6 +624,14 @@ int defuse_inventory_walk(const defuse_vulndb *db, const char *const *paths, siz
     w->flags = opt ? opt->flags : 0;
     w->exclude = opt && opt->exclude ? opt->exclude : NULL;
     w->nexclude = w->exclude ? opt->nexclude : 0;
+    {
+        struct stat xs;
+        if (opt && opt->skip_dir && stat(opt->skip_dir, &xs) == 0 && S_ISDIR(xs.st_mode)) {
+            w->has_skip = true;
+            w->skip_dev = xs.st_dev;
+            w->skip_ino = xs.st_ino;
+        }
+    }
     w->cb = cb;
     w->user = user;
     w->progress = opt ? opt->progress : NULL;

@@ -2,7 +2,7 @@
 # scan_fix.sh -- the --fix round trip: fix a real log4j-core 2.14.1 (corpus),
 # a nested war and a signed jar; rescan (no 44228/45046 left); the fixed jar
 # still logs in a JVM; signatures are gone; --dry-run changes nothing; a
-# backup dir inside the tree is refused; --restore gives back identical
+# backup dir inside the tree is left out of the walk; --restore gives back identical
 # bytes, mode and mtime.
 set -euo pipefail
 : "${DEFUSE:?}" "${DEFUSE_SRC:?}"
@@ -36,12 +36,21 @@ run_jvm() { java -cp "$S/lib/log4j-core-2.14.1.jar:$S/lib/log4j-api-2.14.1.jar:$
 run_jvm | grep -c '^logged$' >/dev/null || fail "JVM does not run before the fix"
 
 set +e
-"$DEFUSE" scan --no-progress --fix --backup-dir "$S/bk" "$S" >/dev/null 2>&1; r=$?
-"$DEFUSE" scan --no-progress --fix --dry-run "$S" >/dev/null 2>"$T/dry"; r2=$?
+"$DEFUSE" scan --no-progress --fix --dry-run --backup-dir "$S/bk" "$S" >/dev/null 2>"$T/dry"; r2=$?
 set -e
-[ "$r" = 2 ] || fail "backup dir inside the tree accepted"
 [ "$r2" = 1 ] && grep -q 'would remove' "$T/dry" || fail "dry run"
+[ ! -e "$S/bk" ] || fail "dry run created the backup directory"
 diff -r "$S" "$T/orig" >/dev/null || fail "dry run changed files"
+# a backup dir inside the tree is left out of the walk (not refused)
+set +e
+"$DEFUSE" scan --no-progress --json --fix --backup-dir "$S/bk" "$S" >"$T/in.json" 2>"$T/in.log"; r=$?
+set -e
+[ "$r" = 1 ] || fail "backup dir inside the tree: exit $r (want 1): $(cat "$T/in.log")"
+# the rescan after the fix ran with the originals in $S/bk: not reported
+! grep -q '/bk/' "$T/in.json" || fail "backup dir inside the tree walked"
+"$DEFUSE" scan --restore "$S/bk" 2>"$T/in.log" || fail "restore of the in-tree backup: $(cat "$T/in.log")"
+rm -rf "$S/bk"
+diff -r "$S" "$T/orig" >/dev/null || fail "restore from the in-tree backup"
 
 set +e
 "$DEFUSE" scan --no-progress --json --fix --backup-dir "$B" "$S" >"$T/after.json" 2>"$T/fix.log"; r=$?
@@ -52,7 +61,8 @@ grep -q 'removed .*app.war!/WEB-INF/lib/log4j-core-2.14.1.jar!/org/apache/loggin
 grep -c 'removed .*layer.tar.gz!/srv/x/org/apache/logging/log4j/core/lookup/JndiLookup.class' "$T/fix.log" >/dev/null || fail "tar layer not fixed"
 tar tzf "$S/layer.tar.gz" >"$T/layer.lst" || fail "fixed layer unreadable by tar"
 grep -c 'srv/app.war' "$T/layer.lst" >/dev/null || fail "fixed layer lost entries"
-! grep -q 'CVE-2021-44228\|CVE-2021-45046' "$T/after.json" || fail "44228/45046 left after fix"
+! jq -c 'select(.type == "component")' "$T/after.json" | grep -q 'CVE-2021-44228\|CVE-2021-45046' || fail "44228/45046 left after fix"
+jq -e -s '[.[] | select(.type == "fix" and .status == "rce-mitigated-upgrade-due")] | length >= 3' "$T/after.json" >/dev/null || fail "no fix records"
 [ "$(jq -s '[.[]|select(.type=="component" and .jndilookup=="removed")]|length' "$T/after.json")" -ge 3 ] || fail "not mitigated"
 # rescan separately: same verdict
 "$DEFUSE" scan --no-progress --json "$S" 2>/dev/null | grep -c CVE-2021-44228 >/dev/null && fail "rescan finds 44228"
@@ -61,6 +71,7 @@ grep -c 'srv/app.war' "$T/layer.lst" >/dev/null || fail "fixed layer lost entrie
 if [ -f "$S/signed.jar" ]; then
     unzip -l "$S/signed.jar" | grep -Ec 'META-INF/.*\.(SF|RSA|DSA|EC)$' >/dev/null && fail "signature files left"
     unzip -l "$T/orig/signed.jar" | grep -c 'META-INF/T.SF' >/dev/null || fail "original was not signed"
+    grep -q 'removed .*signed.jar!/META-INF/T.SF' "$T/fix.log" || fail "signature removal not announced on stderr"
 fi
 run_jvm | grep -c '^logged$' >/dev/null || fail "fixed jar does not run in the JVM: $(run_jvm | tail -3)"
 ls "$S"/.*defuse* >/dev/null 2>&1 && fail "temp files left"
