@@ -89,7 +89,8 @@ typedef struct defuse__vuln {
     char *id, *severity, *fixed_text, *summary;
     double cvss;
     defuse_product product;
-    defuse__role requires; /* DEFUSE__R_NONE, or the class it needs */
+    uint32_t requires;     /* 0, or 1u << defuse__role of each class any of
+                              which it needs (requires_class: a name or a list) */
     defuse__vrange *ranges;
     size_t nranges;
 } defuse__vuln;
