@@ -67,19 +67,26 @@ VULNS = [
          affected=[('2.0-beta7', '2.3.2'), ('2.4', '2.12.4'), ('2.13.0', '2.17.1')],
          fixed='2.17.1 / 2.12.4 / 2.3.2',
          summary='JDBCAppender DataSource via JNDI from an attacker-controlled configuration'),
+    # fixed_by_class: Debian's liblog4j1.2-java (changelog: 1.2.17-9 fixes CVE-2019-17571,
+    # 1.2.17-11 fixes CVE-2021-4104, -23302 (by removing JMSAppender/JMSSink: requires_class
+    # drops those), -23305 and -23307) adds these hardening classes; their presence in the
+    # copy is the evidence of the patch.  Observed in liblog4j1.2-java 1.2.17-11.
     dict(id='CVE-2021-4104', product='log4j', cvss=8.1, cvss_source='advisory', requires_class='JMSAppender',
          affected=[('1.0', None)], fixed='none (end of life; use reload4j or log4j 2.17.1+)',
          summary='JMSAppender JNDI lookup from configuration (NVD 7.5)'),
     dict(id='CVE-2019-17571', product='log4j', cvss=9.8, cvss_source='advisory', requires_class='SocketServer',
+         fixed_by_class='HardenedObjectInputStream',
          affected=[('1.2', None)], fixed='none (end of life)',
          summary='SocketServer deserializes untrusted data'),
     dict(id='CVE-2022-23302', product='log4j', cvss=8.8, cvss_source='advisory', requires_class='JMSSink',
          affected=[('1.0', None)], fixed='none (end of life)',
          summary='JMSSink JNDI lookup from configuration'),
     dict(id='CVE-2022-23305', product='log4j', cvss=9.8, cvss_source='advisory', requires_class='JDBCAppender',
+         fixed_by_class='JdbcPatternParser',
          affected=[('1.0', None)], fixed='none (end of life)',
          summary='JDBCAppender SQL injection through logged data'),
     dict(id='CVE-2022-23307', product='log4j', cvss=9.8, cvss_source='advisory', requires_class='Chainsaw',
+         fixed_by_class='FilteredObjectInputStream',
          affected=[('1.0', None)], fixed='none (end of life)',
          summary='Chainsaw deserialization (NVD 8.8)'),
     # Issue 10 item 14: CVEs that trivy and grype report.  cvss_source says whose score

@@ -267,6 +267,9 @@ static int load_vulns(loadctx *L, defuse_vulndb *db, json_t *arr) {
                             req ? req : "?");
             vu->requires |= 1u << r;
         }
+        const char *fb = json_string_value(json_object_get(v, "fixed_by_class"));
+        if (fb && (vu->fixed_by = defuse__role_by_name(fb)) == DEFUSE__R_NONE)
+            return fail(L, "vulnerabilities[%zu].fixed_by_class: unknown class \"%s\"", i, fb);
         vu->ranges = calloc(json_array_size(aff) + 1, sizeof *vu->ranges);
         if (!vu->ranges)
             return DEFUSE_ENOMEM;

@@ -9,7 +9,7 @@ PKGS=(
   libarchive-dev libjansson-dev libuv1-dev libldap-dev libcurl4-openssl-dev
   libcmocka-dev libsqlite3-dev libhyperscan-dev zlib1g-dev libbz2-dev liblzma-dev libzstd-dev
   # real peers for end-to-end tests
-  default-jdk-headless liblog4j2-java nginx nginx-dev libpcre2-dev libssl-dev
+  default-jdk-headless liblog4j2-java liblog4j1.2-java nginx nginx-dev libpcre2-dev libssl-dev
   ldap-utils curl python3 file zstd xz-utils bzip2 lz4 zip unzip
 )
 if [ "${1:-}" = "--bench" ]; then

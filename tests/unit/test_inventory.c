@@ -309,6 +309,34 @@ static void test_more_cves(void **state) {
     assert_null(strstr(g.cves[0], "CVE-2019-17571"));
 }
 
+/* A distribution-patched log4j 1.2.17 (Debian's 1.2.17-11 adds these
+ * hardening classes): the CVEs its changelog fixes are dropped, the others
+ * stay; without the hardening classes they are reported. */
+static void test_distro_patched(void **state) {
+    (void)state;
+    got g;
+    static const char p1[] = "version=1.2.17\n";
+    ent e[] = {{"META-INF/maven/log4j/log4j/pom.properties", p1, sizeof p1 - 1},
+               {"org/apache/log4j/net/SocketServer.class", "x", 1},
+               {"org/apache/log4j/jdbc/JDBCAppender.class", "x", 1},
+               {"org/apache/log4j/chainsaw/Main.class", "x", 1},
+               {"org/apache/log4j/net/HardenedObjectInputStream.class", "x", 1},
+               {"org/apache/log4j/jdbc/JdbcPatternParser.class", "x", 1},
+               {"org/apache/log4j/FilteredObjectInputStream.class", "x", 1}};
+    scan_zip(e, 7, &g);
+    assert_int_equal(g.n, 1);
+    assert_null(strstr(g.cves[0], "CVE-2019-17571"));
+    assert_null(strstr(g.cves[0], "CVE-2022-23305"));
+    assert_null(strstr(g.cves[0], "CVE-2022-23307"));
+    assert_non_null(strstr(g.cves[0], "CVE-2020-9493"));
+    assert_non_null(strstr(g.cves[0], "CVE-2023-26464"));
+    scan_zip(e, 4, &g);
+    assert_int_equal(g.n, 1);
+    assert_non_null(strstr(g.cves[0], "CVE-2019-17571"));
+    assert_non_null(strstr(g.cves[0], "CVE-2022-23305"));
+    assert_non_null(strstr(g.cves[0], "CVE-2022-23307"));
+}
+
 static void test_mitigated(void **state) {
     (void)state;
     got g;
@@ -430,7 +458,7 @@ int main(void) {
         cmocka_unit_test(test_mitigated),     cmocka_unit_test(test_bridges_not_findings),
         cmocka_unit_test(test_nested),        cmocka_unit_test(test_not_archives),
         cmocka_unit_test(test_conflict),      cmocka_unit_test(test_builtin_current),
-        cmocka_unit_test(test_root_paths), cmocka_unit_test(test_more_cves),
+        cmocka_unit_test(test_root_paths), cmocka_unit_test(test_more_cves), cmocka_unit_test(test_distro_patched),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
