@@ -36,6 +36,11 @@ typedef enum defuse__role {
     DEFUSE__R_SUBSTITUTOR,   /* commons-text StringSubstitutor */
     DEFUSE__R_LOOKUPFACTORY, /* commons-text StringLookupFactory */
     DEFUSE__R_SCRIPTLOOKUP,  /* commons-text ScriptStringLookup */
+    /* hardening classes a distribution adds to log4j 1.2.17 (Debian 1.2.17-9/-11):
+     * their presence is the evidence of its fix (vulndb "fixed_by_class") */
+    DEFUSE__R_HARDENED_OIS,  /* net/HardenedObjectInputStream: SocketNode (17571) */
+    DEFUSE__R_JDBC_PATTERN,  /* jdbc/JdbcPatternParser: prepared statements (23305) */
+    DEFUSE__R_FILTERED_OIS,  /* FilteredObjectInputStream: chainsaw (23307) */
     DEFUSE__R_POM,
     DEFUSE__R_MANIFEST,
     DEFUSE__R_COUNT
@@ -94,7 +99,9 @@ typedef struct defuse__vuln {
     char *id, *severity, *fixed_text, *summary;
     double cvss;
     defuse_product product;
-    defuse__role requires; /* DEFUSE__R_NONE, or the class it needs */
+    uint32_t requires;     /* 0, or 1u << defuse__role of each class any of
+                              which it needs (requires_class: a name or a list) */
+    defuse__role fixed_by; /* DEFUSE__R_NONE, or a class whose presence fixes it */
     defuse__vrange *ranges;
     size_t nranges;
 } defuse__vuln;

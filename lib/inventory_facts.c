@@ -410,10 +410,17 @@ static int emit_one(defuse__inv_facts *f, const verdict_in *in, const char *cont
         const defuse__vuln *vu = &db->vulns[i];
         if (vu->product != p)
             continue;
-        if (vu->requires != DEFUSE__R_NONE && k && f->complete &&
-            !(k->roles & (1u << vu->requires)))
-            continue; /* the class it needs is not there (removed or never was) */
-        if (vu->requires != DEFUSE__R_NONE && !k && pkg_classes)
+        if (vu->requires && k && f->complete && !(k->roles & vu->requires))
+            continue; /* no class it needs is there (removed or never was) */
+        if (vu->fixed_by != DEFUSE__R_NONE && k && (k->roles & (1u << vu->fixed_by))) {
+            /* a distribution's patch: its hardening class is in this copy */
+            if (eo < sizeof evid)
+                eo += (size_t)snprintf(evid + eo, sizeof evid - eo,
+                                       "; %s fixed by a distribution patch (%s.class present)",
+                                       vu->id, defuse__role_name(vu->fixed_by));
+            continue;
+        }
+        if (vu->requires && !k && pkg_classes)
             continue; /* pom with classes of the product but none it needs */
         int certain;
         if (exact) {

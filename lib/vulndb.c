@@ -241,12 +241,35 @@ static int load_vulns(loadctx *L, defuse_vulndb *db, json_t *arr) {
         vu->id = dupstr(id);
         vu->severity = dupstr(sev);
         vu->fixed_text = dupstr(fx ? fx : "none");
-        vu->summary = dupstr(sum ? sum : "");
+        /* whose score it is ("NVD", "advisory"): shown with the summary */
+        const char *src = json_string_value(json_object_get(v, "cvss_source"));
+        if (src) {
+            size_t n = strlen(sum ? sum : "") + strlen(src) + 32;
+            if ((vu->summary = malloc(n)))
+                snprintf(vu->summary, n, "%s%s(CVSS %.1f: %s)", sum ? sum : "", sum ? " " : "",
+                         vu->cvss, src);
+        } else {
+            vu->summary = dupstr(sum ? sum : "");
+        }
         if (!vu->id || !vu->severity || !vu->fixed_text || !vu->summary)
             return DEFUSE_ENOMEM;
-        const char *req = json_string_value(json_object_get(v, "requires_class"));
-        if (req && (vu->requires = defuse__role_by_name(req)) == DEFUSE__R_NONE)
-            return fail(L, "vulnerabilities[%zu].requires_class: unknown class \"%s\"", i, req);
+        /* requires_class: one class name, or a list of names any of which
+         * the CVE needs (e.g. SocketServer or Chainsaw for CVE-2023-26464) */
+        json_t *rq = json_object_get(v, "requires_class");
+        if (rq && !json_is_string(rq) && (!json_is_array(rq) || !json_array_size(rq)))
+            return fail(L, "vulnerabilities[%zu].requires_class: expected a name or a list", i);
+        for (size_t q = 0; rq && q < (json_is_string(rq) ? 1 : json_array_size(rq)); q++) {
+            json_t *e = json_is_string(rq) ? rq : json_array_get(rq, q);
+            const char *req = json_string_value(e);
+            defuse__role r = req ? defuse__role_by_name(req) : DEFUSE__R_NONE;
+            if (r == DEFUSE__R_NONE)
+                return fail(L, "vulnerabilities[%zu].requires_class: unknown class \"%s\"", i,
+                            req ? req : "?");
+            vu->requires |= 1u << r;
+        }
+        const char *fb = json_string_value(json_object_get(v, "fixed_by_class"));
+        if (fb && (vu->fixed_by = defuse__role_by_name(fb)) == DEFUSE__R_NONE)
+            return fail(L, "vulnerabilities[%zu].fixed_by_class: unknown class \"%s\"", i, fb);
         vu->ranges = calloc(json_array_size(aff) + 1, sizeof *vu->ranges);
         if (!vu->ranges)
             return DEFUSE_ENOMEM;

@@ -9,7 +9,7 @@ PKGS=(
   libarchive-dev libjansson-dev libuv1-dev libldap-dev libcurl4-openssl-dev
   libcmocka-dev libsqlite3-dev libpq-dev libxml2-dev libhyperscan-dev zlib1g-dev libbz2-dev liblzma-dev libzstd-dev
   # real peers for end-to-end tests
-  default-jdk-headless liblog4j2-java nginx nginx-dev libpcre2-dev libssl-dev postgresql
+  default-jdk-headless liblog4j2-java liblog4j1.2-java nginx nginx-dev libpcre2-dev libssl-dev postgresql
   ldap-utils curl python3 python3-yaml file zstd xz-utils bzip2 lz4 zip unzip
   python3-jsonschema  # scan_output.sh: SARIF/CycloneDX schema check (with DEFUSE_SCHEMAS)
   # Debian packages of defuse (debian/, tests/e2e/deb_package.sh)

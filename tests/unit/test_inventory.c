@@ -203,7 +203,7 @@ typedef struct got {
     int n, nerr;
     char path[8][512], version[8][64];
     int product[8], jndi[8];
-    char cves[8][256];
+    char cves[8][512];
 } got;
 
 static int on_comp(const defuse_component *c, void *user) {
@@ -259,6 +259,82 @@ static void test_pom_and_class(void **state) {
     assert_int_equal(g.n, 1);
     assert_int_equal(g.jndi[0], -1);
     assert_non_null(strstr(g.cves[0], "CVE-2021-44228"));
+}
+
+/* CVEs beyond Log4Shell (issue 10 item 14): CVE-2017-5645 (< 2.8.2, so the
+ * 2.3.2 fix line still has it), CVE-2020-9488 (< 2.12.3, 2.13.0-2.13.1 and
+ * every 1.x with SMTPAppender), CVE-2020-9493 (1.x chainsaw) and
+ * CVE-2023-26464 (1.x SocketServer or chainsaw). */
+static void test_more_cves(void **state) {
+    (void)state;
+    got g;
+    static const char p232[] = "version=2.3.2\n", p282[] = "version=2.8.2\n",
+                      p2132[] = "version=2.13.2\n", p2131[] = "version=2.13.1\n";
+    const char *core = "META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties";
+    ent e[] = {{core, p232, sizeof p232 - 1}};
+    scan_zip(e, 1, &g);
+    assert_int_equal(g.n, 1);
+    assert_non_null(strstr(g.cves[0], "CVE-2017-5645"));
+    assert_non_null(strstr(g.cves[0], "CVE-2020-9488"));
+    assert_null(strstr(g.cves[0], "CVE-2021-44832"));
+    ent e2[] = {{core, p282, sizeof p282 - 1}};
+    scan_zip(e2, 1, &g);
+    assert_null(strstr(g.cves[0], "CVE-2017-5645"));
+    assert_non_null(strstr(g.cves[0], "CVE-2020-9488"));
+    ent e3[] = {{core, p2131, sizeof p2131 - 1}};
+    scan_zip(e3, 1, &g);
+    assert_non_null(strstr(g.cves[0], "CVE-2020-9488"));
+    ent e4[] = {{core, p2132, sizeof p2132 - 1}};
+    scan_zip(e4, 1, &g);
+    assert_null(strstr(g.cves[0], "CVE-2020-9488"));
+    /* log4j 1.2.17: each CVE follows its class */
+    static const char p1[] = "version=1.2.17\n";
+    const char *l1 = "META-INF/maven/log4j/log4j/pom.properties";
+    ent e5[] = {{l1, p1, sizeof p1 - 1},
+                {"org/apache/log4j/net/SocketServer.class", "x", 1},
+                {"org/apache/log4j/Logger.class", "x", 1}};
+    scan_zip(e5, 3, &g);
+    assert_int_equal(g.n, 1);
+    assert_non_null(strstr(g.cves[0], "CVE-2023-26464"));
+    assert_null(strstr(g.cves[0], "CVE-2020-9493"));
+    assert_null(strstr(g.cves[0], "CVE-2020-9488"));
+    ent e6[] = {{l1, p1, sizeof p1 - 1},
+                {"org/apache/log4j/chainsaw/Main.class", "x", 1},
+                {"org/apache/log4j/net/SMTPAppender.class", "x", 1}};
+    scan_zip(e6, 3, &g);
+    assert_int_equal(g.n, 1);
+    assert_non_null(strstr(g.cves[0], "CVE-2023-26464"));
+    assert_non_null(strstr(g.cves[0], "CVE-2020-9493"));
+    assert_non_null(strstr(g.cves[0], "CVE-2020-9488"));
+    assert_null(strstr(g.cves[0], "CVE-2019-17571"));
+}
+
+/* A distribution-patched log4j 1.2.17 (Debian's 1.2.17-11 adds these
+ * hardening classes): the CVEs its changelog fixes are dropped, the others
+ * stay; without the hardening classes they are reported. */
+static void test_distro_patched(void **state) {
+    (void)state;
+    got g;
+    static const char p1[] = "version=1.2.17\n";
+    ent e[] = {{"META-INF/maven/log4j/log4j/pom.properties", p1, sizeof p1 - 1},
+               {"org/apache/log4j/net/SocketServer.class", "x", 1},
+               {"org/apache/log4j/jdbc/JDBCAppender.class", "x", 1},
+               {"org/apache/log4j/chainsaw/Main.class", "x", 1},
+               {"org/apache/log4j/net/HardenedObjectInputStream.class", "x", 1},
+               {"org/apache/log4j/jdbc/JdbcPatternParser.class", "x", 1},
+               {"org/apache/log4j/FilteredObjectInputStream.class", "x", 1}};
+    scan_zip(e, 7, &g);
+    assert_int_equal(g.n, 1);
+    assert_null(strstr(g.cves[0], "CVE-2019-17571"));
+    assert_null(strstr(g.cves[0], "CVE-2022-23305"));
+    assert_null(strstr(g.cves[0], "CVE-2022-23307"));
+    assert_non_null(strstr(g.cves[0], "CVE-2020-9493"));
+    assert_non_null(strstr(g.cves[0], "CVE-2023-26464"));
+    scan_zip(e, 4, &g);
+    assert_int_equal(g.n, 1);
+    assert_non_null(strstr(g.cves[0], "CVE-2019-17571"));
+    assert_non_null(strstr(g.cves[0], "CVE-2022-23305"));
+    assert_non_null(strstr(g.cves[0], "CVE-2022-23307"));
 }
 
 static void test_mitigated(void **state) {
@@ -382,7 +458,7 @@ int main(void) {
         cmocka_unit_test(test_mitigated),     cmocka_unit_test(test_bridges_not_findings),
         cmocka_unit_test(test_nested),        cmocka_unit_test(test_not_archives),
         cmocka_unit_test(test_conflict),      cmocka_unit_test(test_builtin_current),
-        cmocka_unit_test(test_root_paths),
+        cmocka_unit_test(test_root_paths), cmocka_unit_test(test_more_cves), cmocka_unit_test(test_distro_patched),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
