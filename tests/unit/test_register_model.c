@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "defuse.h"
 #include "model.h"
@@ -130,6 +131,27 @@ static defuse_vulndb *vdb(void) {
     return db;
 }
 
+/* The oracle for "every CVE of log4j-core": the entries of data/vulndb.json
+ * whose product is log4j-core, counted here from the JSON itself. */
+static size_t core_cves(void) {
+    char path[4096];
+    const char *src = getenv("DEFUSE_SRC");
+    snprintf(path, sizeof path, "%s/data/vulndb.json", src ? src : ".");
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root)
+        fail_msg("%s: %s", path, je.text);
+    size_t i, n = 0;
+    json_t *e;
+    json_array_foreach(json_object_get(root, "vulnerabilities"), i, e) {
+        const char *product = json_string_value(json_object_get(e, "product"));
+        n += product && !strcmp(product, "log4j-core");
+    }
+    json_decref(root);
+    assert_true(n >= 4);
+    return n;
+}
+
 static int has(const defuse_component_vuln *v, size_t n, const char *id, int certain) {
     for (size_t i = 0; i < n; i++)
         if (!strcmp(v[i].id, id))
@@ -174,7 +196,7 @@ static void test_match(void **state) {
         assert_int_equal(defuse_vulndb_match(db, NULL, "log4j-core", unknown[i], v,
                                              DEFUSE_INV_MAX_VULNS, &n, &exact),
                          DEFUSE_PRODUCT_LOG4J_CORE);
-        assert_int_equal(n, 4);
+        assert_int_equal(n, core_cves());
         assert_false(exact);
         for (size_t k = 0; k < n; k++)
             assert_int_equal(v[k].certain, 0);
@@ -285,7 +307,7 @@ static void test_store(void **state) {
     reg_query_exposures(&r, NULL, NULL, "h1", NULL, 0, count_cb, &c);
     assert_int_equal(c.fixed, 4);
     assert_int_equal(c.closed, t0 + 3600);
-    assert_int_equal(c.review, 4); /* b.jar: no version */
+    assert_int_equal(c.review, core_cves()); /* b.jar: no version: every CVE */
     reg_obs_free(&o);
     /* an older scan is refused and changes nothing */
     obs_one(&o, "c.jar", "2.14.1", "d3");
@@ -293,7 +315,7 @@ static void test_store(void **state) {
     assert_int_equal(reg_ingest(&r, "h1", NULL, &o, NULL, NULL, &unchanged), -1);
     memset(&c, 0, sizeof c);
     reg_query_exposures(&r, NULL, NULL, "h1", NULL, 0, count_cb, &c);
-    assert_int_equal(c.rows, 8);
+    assert_int_equal(c.rows, 4 + core_cves()); /* a.jar's fixed ones and b.jar's */
     reg_obs_free(&o);
     /* a control that does not cover the CVE is refused */
     assert_int_equal(reg_record_control(&r, "h1", "CVE-2021-45046", "mitigation",

@@ -384,8 +384,8 @@ static void test_name_kept_as_written(void **st) {
         "SPDXVersion: SPDX-2.2\nPackageName: NOASSERTION\n",
         "{\"spdxVersion\":\"SPDX-2.3\",\"packages\":[{\"name\":\"NONE\"}]}",
         "{\"bomFormat\":\"CycloneDX\",\"components\":[{\"name\":\"NONE\"}]}",
-        "<bom xmlns=\"http://cyclonedx.org/schema/bom/1.3\"><components><component>"
-        "<name>NONE</name></component></components></bom>",
+        ("<bom xmlns=\"http://cyclonedx.org/schema/bom/1.3\"><components><component>"
+         "<name>NONE</name></component></components></bom>"),
     };
     for (size_t i = 0; i < sizeof T / sizeof T[0]; i++) {
         sbom_doc d;
