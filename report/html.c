@@ -167,31 +167,103 @@ typedef struct bins {
     int64_t k0;    /* first bucket key */
     int64_t g;     /* buckets per bin */
     int64_t unit;  /* seconds per bucket (60 or 3600) */
+    uint64_t outside; /* weight outside the charted range */
 } bins;
 
-static int make_bins(const rep *r, bins *out) {
-    memset(out, 0, sizeof *out);
-    const rep_buckets *bs = &r->hours;
-    out->unit = 3600;
-    if (!bs->n)
-        return 0;
-    int64_t lo = INT64_MAX, hi = INT64_MIN;
-    for (size_t i = 0; i < bs->n; i++) {
-        if (bs->b[i].key < lo)
-            lo = bs->b[i].key;
-        if (bs->b[i].key > hi)
-            hi = bs->b[i].key;
+/* What a chart counts: the range it draws is that of its own data. */
+enum { W_SPIKE, W_NGINX, W_HP };
+
+static uint64_t weight(const rep_bucket *k, int what) {
+    switch (what) {
+    case W_NGINX: return k->act[0] + k->act[1] + k->act[2];
+    case W_HP: return k->hp_events;
+    default: {
+        uint64_t s = 0;
+        for (int j = 0; j < REP_KINDS; j++)
+            s += k->kind[j];
+        return s ? s : (k->lines ? 1 : 0); /* log volume alone still places the range */
     }
+    }
+}
+
+static int key_cmp(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+#define CLUSTER_GAP 168 /* hours: a longer silence separates two incidents */
+
+/* Bins of one chart.  The range is the heaviest cluster of the data's hours
+ * (clusters split at silences over CLUSTER_GAP hours), so that a stray
+ * timestamp or an older incident in the same input does not flatten the
+ * chart; out->outside counts what lies outside.  Per minute when that
+ * range is under 6 hours. */
+static int make_bins(const rep *r, bins *out, int what) {
+    memset(out, 0, sizeof *out);
+    out->unit = 3600;
+    const rep_buckets *hs = &r->hours;
+    int64_t *keys = malloc((hs->n ? hs->n : 1) * sizeof *keys);
+    uint64_t *w = malloc((hs->n ? hs->n : 1) * sizeof *w);
+    if (!keys || !w) {
+        free(keys);
+        free(w);
+        return -1;
+    }
+    size_t nk = 0;
+    uint64_t total = 0;
+    for (size_t i = 0; i < hs->n; i++)
+        if (weight(&hs->b[i], what))
+            keys[nk++] = hs->b[i].key;
+    qsort(keys, nk, sizeof *keys, key_cmp);
+    for (size_t i = 0; i < nk; i++) {
+        w[i] = 0;
+        for (size_t j = 0; j < hs->n; j++) /* n is bounded; this runs once per chart */
+            if (hs->b[j].key == keys[i]) {
+                w[i] = weight(&hs->b[j], what);
+                break;
+            }
+        total += w[i];
+    }
+    if (!nk) {
+        free(keys);
+        free(w);
+        return 0;
+    }
+    size_t best_a = 0, best_b = 0, a = 0;
+    uint64_t best = 0, cur = 0;
+    for (size_t i = 0; i <= nk; i++) {
+        if (i == nk || (i > a && keys[i] - keys[i - 1] > CLUSTER_GAP)) {
+            if (cur > best) {
+                best = cur;
+                best_a = a;
+                best_b = i - 1;
+            }
+            a = i;
+            cur = 0;
+        }
+        if (i < nk)
+            cur += w[i];
+    }
+    int64_t lo = keys[best_a], hi = keys[best_b];
+    out->outside = total - best;
+    free(keys);
+    free(w);
+    const rep_buckets *bs = hs;
     if (hi - lo < 6 && !r->minutes.dropped && r->minutes.n) {
         bs = &r->minutes; /* a short span: per minute */
         out->unit = 60;
-        lo = INT64_MAX, hi = INT64_MIN;
+        int64_t mlo = INT64_MAX, mhi = INT64_MIN;
         for (size_t i = 0; i < bs->n; i++) {
-            if (bs->b[i].key < lo)
-                lo = bs->b[i].key;
-            if (bs->b[i].key > hi)
-                hi = bs->b[i].key;
+            const rep_bucket *k = &bs->b[i];
+            if (k->key < lo * 60 || k->key >= (hi + 1) * 60 || !weight(k, what))
+                continue;
+            if (k->key < mlo)
+                mlo = k->key;
+            if (k->key > mhi)
+                mhi = k->key;
         }
+        lo = mlo;
+        hi = mhi;
     }
     uint64_t span = (uint64_t)(hi - lo) + 1;
     out->g = (int64_t)((span + MAX_BINS - 1) / MAX_BINS);
@@ -202,6 +274,8 @@ static int make_bins(const rep *r, bins *out) {
         return -1;
     for (size_t i = 0; i < bs->n; i++) {
         const rep_bucket *k = &bs->b[i];
+        if (k->key < lo || k->key > hi)
+            continue;
         bin *b = &out->b[(k->key - lo) / out->g];
         for (int j = 0; j < REP_KINDS; j++)
             b->kind[j] += k->kind[j];
@@ -282,8 +356,8 @@ static void draw_chart(FILE *o, const chart *c) {
             omax = (double)c->overlay[i];
     }
     double bw = (double)(CW - PL - PR) / c->n;
-    fprintf(o, "<figure class=\"chart\" id=\"%s\"><svg viewBox=\"0 0 %d %d\" role=\"img\" "
-               "aria-label=\"%s\" preserveAspectRatio=\"none\">",
+    fprintf(o, "<figure class=\"chart\" id=\"%s\"><div class=\"sc\"><svg viewBox=\"0 0 %d %d\" role=\"img\" "
+               "aria-label=\"%s\">",
             c->id, CW, CH, c->label);
     /* grid and left axis */
     if (c->logscale) {
@@ -363,7 +437,7 @@ static void draw_chart(FILE *o, const chart *c) {
             fprintf(o, "; %s %" PRIu64, c->overlay_name, c->overlay[i]);
         fputs("</title></rect>", o);
     }
-    fputs("</svg><figcaption>", o);
+    fputs("</svg></div><figcaption>", o);
     for (int s = 0; s < c->ns; s++)
         fprintf(o, "<span class=\"key\"><i style=\"background:%s\"></i>%s</span>", c->s[s].color,
                 c->s[s].name);
@@ -442,7 +516,7 @@ static const char css[] =
     ".card small{color:var(--mut)}"
     "#next{background:#fff6e5;border-left:5px solid #e67e22;padding:.6rem 1rem;margin:1rem 0;"
     "border-radius:4px}#next h2{border:0;margin:.2rem 0}#next li{margin:.25rem 0}"
-    ".chart{margin:.5rem 0 1rem}.chart svg{width:100%;height:auto;display:block;"
+    ".chart{margin:.5rem 0 1rem}.chart .sc{overflow-x:auto}.chart svg{width:100%;min-width:600px;height:auto;display:block;"
     "background:#fbfcfd;border:1px solid #e3e7ea;border-radius:4px}"
     ".grid{stroke:#e3e7ea;stroke-width:1}.ax{font-size:11px;fill:#5d6873}"
     ".mark{stroke:#1d232a;stroke-dasharray:3 3;stroke-width:1}.mk{font-size:11px;fill:#1d232a;"
@@ -625,6 +699,12 @@ static void section_spike(FILE *o, rep *r, const bins *bs, const int mark[3]) {
                "kind%s. The second panel uses a logarithmic scale so that one burst does not "
                "flatten the rest.</p>",
             bs->g > 1 ? "bin" : unit, bs->g > 1 ? "" : "", have_lines ? ", beside the volume of all log lines" : "");
+    if (bs->outside) {
+        fputs("<p class=\"note\">", o);
+        num(o, bs->outside);
+        fputs(" findings lie in another period (over a week apart) and are counted but not "
+              "charted.</p>", o);
+    }
     chart c = {"chart-spike", "findings over time (linear)", n, s, ns, 0,
                have_lines ? lines : NULL, "log lines", {mark[0], mark[1], mark[2]}, bs};
     draw_chart(o, &c);
@@ -730,7 +810,7 @@ static void section_what(FILE *o, rep *r) {
     fputs("</div></section>\n", o);
 }
 
-static void section_edge(FILE *o, rep *r, const bins *bs) {
+static void section_edge(FILE *o, rep *r, const bins *bs, const bins *bh) {
     uint64_t acts = r->act[0] + r->act[1] + r->act[2];
     if (!acts && !r->in_lines[REP_IN_HONEYPOT])
         return;
@@ -771,16 +851,16 @@ static void section_edge(FILE *o, rep *r, const bins *bs) {
         fputs("<h3>Honeypot</h3><div class=\"cards\"><div class=\"card\">", o);
         numid(o, "n-hp-events", r->in_lines[REP_IN_HONEYPOT]);
         fputs("<small>honeypot events</small></div></div>", o);
-        if (bs->n) {
-            uint64_t *v = calloc((size_t)bs->n, sizeof *v);
+        if (bh->n) {
+            uint64_t *v = calloc((size_t)bh->n, sizeof *v);
             if (v) {
                 int any = 0;
-                for (int i = 0; i < bs->n; i++)
-                    any |= (v[i] = bs->b[i].hp) != 0;
+                for (int i = 0; i < bh->n; i++)
+                    any |= (v[i] = bh->b[i].hp) != 0;
                 series s = {"honeypot events", "#2c3e50", v};
-                chart c = {"chart-honeypot", "honeypot events over time", bs->n, &s, 1, 0,
-                           NULL, NULL, {-1, -1, -1}, bs};
-                if (any)
+                chart c = {"chart-honeypot", "honeypot events over time", bh->n, &s, 1, 0,
+                           NULL, NULL, {-1, -1, -1}, bh};
+                if (any && bh->n >= 3) /* one or two bins: the tables say it */
                     draw_chart(o, &c);
                 free(v);
             }
@@ -841,7 +921,7 @@ static void section_exposure(FILE *o, rep *r) {
     for (int i = 0; i < BD; i++)
         any |= (v[i] = r->burn_open[i]) != 0;
     if (any) {
-        bins bs = {NULL, BD, r->burn_start, 1, 86400};
+        bins bs = {NULL, BD, r->burn_start, 1, 86400, 0};
         series s = {"open exposures at the end of the day", "#c0392b", v};
         chart c = {"chart-burndown", "burndown: open exposures per day", BD, &s, 1, 0, NULL, NULL,
                    {-1, -1, -1}, &bs};
@@ -882,8 +962,12 @@ static void section_exposure(FILE *o, rep *r) {
 }
 
 int rep_write_html(rep *r, FILE *o) {
-    bins bs;
-    if (make_bins(r, &bs)) {
+    bins bs, bn, bh;
+    memset(&bn, 0, sizeof bn);
+    memset(&bh, 0, sizeof bh);
+    if (make_bins(r, &bs, W_SPIKE) || make_bins(r, &bn, W_NGINX) || make_bins(r, &bh, W_HP)) {
+        free(bs.b);
+        free(bn.b);
         snprintf(r->err, sizeof r->err, "out of memory");
         return -1;
     }
@@ -948,12 +1032,14 @@ int rep_write_html(rep *r, FILE *o) {
     section_spike(o, r, &bs, mark);
     section_who(o, r, &bs);
     section_what(o, r);
-    section_edge(o, r, &bs);
+    section_edge(o, r, &bn, &bh);
     section_exposure(o, r);
     fputs("<footer class=\"note\"><p>Self-contained page: no script, no request leaves it "
           "(Content-Security-Policy). Counts marked &asymp; are estimates (distinct counting "
           "sketches); top lists are bounded tables.</p></footer>\n</body></html>\n",
           o);
     free(bs.b);
+    free(bn.b);
+    free(bh.b);
     return ferror(o) ? -1 : 0;
 }
