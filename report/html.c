@@ -404,13 +404,15 @@ static void draw_chart(FILE *o, const chart *c) {
     /* first / peak / last */
     static const char *const mname[3] = {"first", "peak", "last"};
     for (int m = 0; m < 3; m++) {
-        if (c->mark[m] < 0)
-            continue;
+        if (c->mark[m] < 0 || (m == 1 && (c->mark[1] == c->mark[0] || c->mark[1] == c->mark[2])))
+            continue; /* the peak shares the first or last attempt's bin: one label */
+        int shared = m != 1 && c->mark[m] == c->mark[1];
         double x = PL + (c->mark[m] + 0.5) * bw;
         fprintf(o, "<line class=\"mark\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\"/>"
                    "<text class=\"mk\" x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">%s</text>",
                 x, x, PT - 6, CH - PB, x, PT - 8 + (m == 1 ? 0 : 0),
-                m == 0 ? "start" : m == 2 ? "end" : "middle", mname[m]);
+                m == 0 ? "start" : m == 2 ? "end" : "middle",
+                shared ? (m == 0 ? "first, peak" : "peak, last") : mname[m]);
     }
     /* x labels */
     int lab[3] = {0, c->n / 2, c->n - 1};
@@ -506,7 +508,8 @@ static void simple_table(FILE *o, const char *id, rep_top *t, size_t rows, const
 static const char css[] =
     ":root{--fg:#1d232a;--mut:#5d6873;--bg:#fff;--card:#f4f6f8;--acc:#c0392b}"
     "*{box-sizing:border-box}body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,"
-    "sans-serif;color:var(--fg);background:var(--bg);margin:0 auto;max-width:1100px;padding:1rem}"
+    "sans-serif;color:var(--fg);background:var(--bg);margin:0 auto;max-width:1100px;padding:1rem;"
+    "overflow-wrap:anywhere}"
     "h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.25rem;border-bottom:2px solid #dde2e6;"
     "padding-bottom:.2rem;margin-top:2rem}h3{font-size:1rem;margin:1.2rem 0 .4rem}"
     ".meta,.note,.cap{color:var(--mut);font-size:.85rem}"
