@@ -924,10 +924,13 @@ static void section_exposure(FILE *o, rep *r) {
     for (int i = 0; i < BD; i++)
         any |= (v[i] = r->burn_open[i]) != 0;
     if (any) {
-        bins bs = {NULL, BD, r->burn_start, 1, 86400, 0};
-        series s = {"open exposures at the end of the day", "#c0392b", v};
-        chart c = {"chart-burndown", "burndown: open exposures per day", BD, &s, 1, 0, NULL, NULL,
-                   {-1, -1, -1}, &bs};
+        int from = 0; /* from the day before the first exposure, 14 days at least */
+        while (from < BD - 14 && !v[from + 1])
+            from++;
+        bins bs = {NULL, BD - from, r->burn_start + from, 1, 86400, 0};
+        series s = {"open exposures at the end of the day", "#c0392b", v + from};
+        chart c = {"chart-burndown", "burndown: open exposures per day", BD - from, &s, 1, 0,
+                   NULL, NULL, {-1, -1, -1}, &bs};
         fputs("<h3>Burndown</h3>", o);
         draw_chart(o, &c);
     }
@@ -1030,7 +1033,11 @@ int rep_write_html(rep *r, FILE *o) {
         fputs(".", o);
     }
     fputs("</p></header>\n", o);
-    section_summary(o, r, &bs, mark[1]);
+    uint64_t nin = 0;
+    for (int i = 0; i < REP_INS; i++)
+        nin += r->in_lines[i];
+    if (nin || !r->have_register)
+        section_summary(o, r, &bs, mark[1]);
     section_next(o, r);
     section_spike(o, r, &bs, mark);
     section_who(o, r, &bs);
