@@ -186,8 +186,13 @@ static uint64_t weight(const rep_bucket *k, int what) {
     }
 }
 
-static int key_cmp(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+typedef struct kw {
+    int64_t key;
+    uint64_t w;
+} kw;
+
+static int kw_cmp(const void *a, const void *b) {
+    int64_t x = ((const kw *)a)->key, y = ((const kw *)b)->key;
     return x < y ? -1 : x > y;
 }
 
@@ -202,37 +207,27 @@ static int make_bins(const rep *r, bins *out, int what) {
     memset(out, 0, sizeof *out);
     out->unit = 3600;
     const rep_buckets *hs = &r->hours;
-    int64_t *keys = malloc((hs->n ? hs->n : 1) * sizeof *keys);
-    uint64_t *w = malloc((hs->n ? hs->n : 1) * sizeof *w);
-    if (!keys || !w) {
-        free(keys);
-        free(w);
+    kw *kv = malloc((hs->n ? hs->n : 1) * sizeof *kv);
+    if (!kv)
         return -1;
-    }
     size_t nk = 0;
     uint64_t total = 0;
-    for (size_t i = 0; i < hs->n; i++)
-        if (weight(&hs->b[i], what))
-            keys[nk++] = hs->b[i].key;
-    qsort(keys, nk, sizeof *keys, key_cmp);
-    for (size_t i = 0; i < nk; i++) {
-        w[i] = 0;
-        for (size_t j = 0; j < hs->n; j++) /* n is bounded; this runs once per chart */
-            if (hs->b[j].key == keys[i]) {
-                w[i] = weight(&hs->b[j], what);
-                break;
-            }
-        total += w[i];
+    for (size_t i = 0; i < hs->n; i++) {
+        uint64_t x = weight(&hs->b[i], what);
+        if (x) {
+            kv[nk++] = (kw){hs->b[i].key, x};
+            total += x;
+        }
     }
+    qsort(kv, nk, sizeof *kv, kw_cmp);
     if (!nk) {
-        free(keys);
-        free(w);
+        free(kv);
         return 0;
     }
     size_t best_a = 0, best_b = 0, a = 0;
     uint64_t best = 0, cur = 0;
     for (size_t i = 0; i <= nk; i++) {
-        if (i == nk || (i > a && keys[i] - keys[i - 1] > CLUSTER_GAP)) {
+        if (i == nk || (i > a && kv[i].key - kv[i - 1].key > CLUSTER_GAP)) {
             if (cur > best) {
                 best = cur;
                 best_a = a;
@@ -242,12 +237,11 @@ static int make_bins(const rep *r, bins *out, int what) {
             cur = 0;
         }
         if (i < nk)
-            cur += w[i];
+            cur += kv[i].w;
     }
-    int64_t lo = keys[best_a], hi = keys[best_b];
+    int64_t lo = kv[best_a].key, hi = kv[best_b].key;
     out->outside = total - best;
-    free(keys);
-    free(w);
+    free(kv);
     const rep_buckets *bs = hs;
     if (hi - lo < 6 && !r->minutes.dropped && r->minutes.n) {
         bs = &r->minutes; /* a short span: per minute */
