@@ -2,7 +2,8 @@
 """report_browser.py -- opens a `defuse report` page in headless Chromium
 (chromedriver, python3-selenium) and checks it as a reader would see it.
 
-usage: report_browser.py PAGE EXPECT.json SHOTDIR NAME
+usage: report_browser.py SHOTDIR PAGE EXPECT.json NAME [PAGE EXPECT.json NAME]...
+(one browser for every page: its start-up is most of the time)
 
 EXPECT.json: {"ids": {"n-findings": 123, ...},          DOM data-n by id
               "first_rows": {"top-sources": "203.0.113.77", ...},
@@ -23,8 +24,8 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-page, expect_path, shotdir, name = sys.argv[1:5]
-expect = json.load(open(expect_path))
+shotdir = sys.argv[1]
+jobs = [sys.argv[i:i + 3] for i in range(2, len(sys.argv), 3)]
 fails = []
 
 
@@ -42,7 +43,12 @@ for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-
 opts.binary_location = "/usr/bin/chromium"
 opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
 drv = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-try:
+
+
+def check(page, expect, name):
+    drv.set_window_size(1280, 900)
+    drv.get_log("browser")  # drop what earlier pages logged
+    drv.get_log("performance")
     url = "file://" + os.path.abspath(page)
     drv.get(url)
     # 1. console: nothing at SEVERE (CSP violations, script errors)
@@ -131,6 +137,13 @@ try:
                                       "document.documentElement.clientWidth + 1")
             if over:
                 fail("the page scrolls sideways at %d px" % width)
+
+
+try:
+    for page, expect_path, name in jobs:
+        n = len(fails)
+        check(page, json.load(open(expect_path)), name)
+        print("%s: %s" % (name, "ok" if len(fails) == n else "FAILED"))
 finally:
     drv.quit()
 sys.exit(1 if fails else 0)

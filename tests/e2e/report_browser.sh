@@ -96,9 +96,6 @@ if "$" not in top(hosts):
     exp["first_rows"]["callback-hosts"] = top(hosts).replace(".", "[.]")
 json.dump(exp, sys.stdout)
 EOF
-browser "$T/report.html" "$T/expect.json" inputs || fail "browser checks (inputs)"
-ok "numbers read back from the DOM equal the inputs; no console error, no request"
-
 # internal sources are highlighted: 10.20.30.40 (RFC 1918) and, with
 # --internal 127.0.0.0/8, the honeypot's loopback client
 grep -q 'class="internal"' "$T/report.html" || fail "no internal row highlighted"
@@ -118,6 +115,8 @@ for k, v in s["kinds"].items():
 json.dump({"ids": ids, "first_rows": {"top-sources": s["top_sources"][0]["value"]},
            "present": ["spike", "who", "what"], "absent": ["edge", "exposure"]}, sys.stdout)
 EOF
-browser "$T/raw.html" "$T/expect-raw.json" raw || fail "browser checks (raw logs)"
+browser "$T/report.html" "$T/expect.json" inputs "$T/raw.html" "$T/expect-raw.json" raw ||
+    fail "browser checks"
+ok "numbers read back from the DOM equal the inputs; no console error, no request"
 ok "raw logs: findings, kinds, lines and top source equal defuse logs --summary"
 echo "screenshots in $SHOTS"

@@ -22,8 +22,9 @@ SHOTS="$DEFUSE_BUILD/test-artifacts/report"
 mkdir -p "$SHOTS"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
-# browser PAGE EXPECT.json NAME: the checks of report_browser.py
-browser() { HOME="$T" "$PY" "$DEFUSE_SRC/tests/e2e/report_browser.py" "$1" "$2" "$SHOTS" "$3"; }
+# browser PAGE EXPECT.json NAME [PAGE EXPECT.json NAME]...: the checks of
+# report_browser.py, all pages in one browser
+browser() { HOME="$T" "$PY" "$DEFUSE_SRC/tests/e2e/report_browser.py" "$SHOTS" "$@"; }
 
 # honeypot_events OUT PAYLOAD...: runs the real honeypot on a loopback port,
 # sends each payload in a User-Agent with curl, writes its events to OUT.
