@@ -248,6 +248,34 @@ static void test_kinds_by_content(void **state) {
     rep_free(&r);
 }
 
+/* The fields of the defuse JSON schema 1 (schema, hostname, defuse_version;
+ * nginx's src_ip at the top level beside or instead of request.client;
+ * src_ip and time null rather than absent) read as before. */
+static void test_schema1(void **state) {
+    (void)state;
+    static rep r;
+    assert_int_equal(rep_init(&r, NULL), 0);
+    ADD(&r, "{\"schema\":1,\"hostname\":\"web-1\",\"defuse_version\":\"0.1.0\","
+            "\"time\":\"2021-12-10T14:00:00+00:00\",\"src_ip\":\"10.1.1.1\",\"request\":"
+            "{\"method\":\"GET\",\"uri\":\"/\",\"host\":\"shop\"},\"action\":\"block\","
+            "\"status\":403,\"kind\":\"jndi\",\"payload\":\"p\",\"host\":\"cb.example\"}");
+    ADD(&r, "{\"schema\":1,\"hostname\":\"app-1\",\"defuse_version\":\"0.1.0\",\"file\":\"a\","
+            "\"line\":1,\"src_ip\":null,\"time\":null,\"kind\":\"lookup\",\"payload\":\"x\","
+            "\"decoded\":\"x\",\"host\":null,\"port\":null,\"exfil\":[],\"command\":null}");
+    assert_int_equal(r.in_lines[REP_IN_NGINX], 1);
+    assert_int_equal(r.in_lines[REP_IN_FINDING], 1);
+    assert_int_equal(r.findings, 2);
+    assert_int_equal(r.no_time, 1);
+    rep_top_sorted(&r.src);
+    assert_int_equal(r.src.n, 1);
+    assert_string_equal(r.src.e[0].key, "10.1.1.1");
+    assert_int_equal(r.internal_src.n, 1);
+    rep_top_sorted(&r.cb_host);
+    assert_int_equal(r.cb_host.n, 1); /* the callback's host, not the machine's hostname */
+    assert_string_equal(r.cb_host.e[0].key, "cb.example");
+    rep_free(&r);
+}
+
 /* The page stays small and inert whatever the input: hostile values in
  * every field, many distinct values, times over decades. */
 static void test_page_bounded_and_inert(void **state) {
@@ -298,7 +326,8 @@ int main(void) {
         cmocka_unit_test(test_escape),        cmocka_unit_test(test_defanged),
         cmocka_unit_test(test_top_bounded),   cmocka_unit_test(test_hll),
         cmocka_unit_test(test_time),          cmocka_unit_test(test_internal),
-        cmocka_unit_test(test_kinds_by_content), cmocka_unit_test(test_page_bounded_and_inert),
+        cmocka_unit_test(test_kinds_by_content), cmocka_unit_test(test_schema1),
+        cmocka_unit_test(test_page_bounded_and_inert),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
