@@ -256,8 +256,13 @@ static int make_bins(const rep *r, bins *out, int what) {
             if (k->key > mhi)
                 mhi = k->key;
         }
-        lo = mlo;
-        hi = mhi;
+        if (mlo <= mhi) {
+            lo = mlo;
+            hi = mhi;
+        } else { /* no minute of the cluster carries the data: hours then */
+            bs = hs;
+            out->unit = 3600;
+        }
     }
     uint64_t span = (uint64_t)(hi - lo) + 1;
     out->g = (int64_t)((span + MAX_BINS - 1) / MAX_BINS);
@@ -801,7 +806,7 @@ static void section_what(FILE *o, rep *r) {
     }
     if (r->technique.total) {
         fputs("<div><h3>Obfuscation techniques, ranked</h3>", o);
-        simple_table(o, "techniques", &r->technique, TOP_ROWS, "technique", 0);
+        simple_table(o, "techniques", &r->technique, TOP_ROWS, "technique", 1);
         fputs("</div>", o);
     }
     fputs("</div></section>\n", o);
