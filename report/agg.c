@@ -457,8 +457,11 @@ static int add_source(rep *r, const char *ip, size_t n, tb t, rep_top *table) {
         rep_hll_add(&r->src_hll, h);
     if (rep_top_add(table, ip, n, 1, internal ? REP_F_INTERNAL : 0))
         return -1;
-    if (internal && rep_top_add(&r->internal_src, ip, n, 1, REP_F_INTERNAL))
-        return -1;
+    if (internal) {
+        rep_hll_add(&r->internal_hll, h);
+        if (rep_top_add(&r->internal_src, ip, n, 1, REP_F_INTERNAL))
+            return -1;
+    }
     return 0;
 }
 

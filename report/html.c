@@ -643,8 +643,8 @@ static void section_summary(FILE *o, rep *r, const bins *bs, int peak) {
     }
     if (r->internal_src.total) {
         fputs("<div class=\"card\" style=\"border-top:3px solid #c0392b\">", o);
-        numid(o, "n-internal", r->internal_src.n);
-        fputs("<small>internal sources</small></div>", o);
+        numid(o, "n-internal", (uint64_t)llround(rep_hll_count(&r->internal_hll)));
+        fputs("<small>internal sources (&asymp;)</small></div>", o);
     }
     uint64_t lines = r->in_lines[REP_IN_LOG] ? r->in_lines[REP_IN_LOG] : r->summary_lines;
     if (lines) {

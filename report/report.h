@@ -136,7 +136,8 @@ typedef struct rep {
     rep_top hp_listener, hp_protocol, hp_event, hp_src;
     uint64_t act[REP_ACTS];
     uint64_t nginx_findings;
-    rep_hll src_hll;
+    rep_hll src_hll;      /* sources of findings */
+    rep_hll internal_hll; /* internal sources of findings and honeypot contacts */
     /* with a register (rep_add_register) */
     int have_register;
     rep_top exp_env_cve;  /* "env\x1fcve" -> open exposures */

@@ -80,7 +80,14 @@ for l in open(T + "/hp.jsonl"):
         findings += 1; kc[f["kind"]] += 1
         if f.get("host"): hosts[f["host"]] += 1
         src[o["src_ip"]] += 1
-ids = {"n-findings": findings, "n-nginx-blocked": acts["block"], "n-nginx-detected": acts["detect"],
+import ipaddress
+nets = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",
+                                          "127.0.0.0/8")]  # RFC 1918, RFC 4193, --internal
+seen = set(src)
+for l in open(T + "/hp.jsonl"):
+    seen.add(json.loads(l).get("src_ip"))
+internal = {a for a in seen if a and any(ipaddress.ip_address(a) in n for n in nets)}
+ids = {"n-internal": len(internal), "n-findings": findings, "n-nginx-blocked": acts["block"], "n-nginx-detected": acts["detect"],
        "n-nginx-passed": acts["pass"]}
 for k in kinds:
     ids["n-kind-" + k] = kc[k]

@@ -233,6 +233,7 @@ static void test_kinds_by_content(void **state) {
     /* internal: the nginx client and the honeypot source */
     rep_top_sorted(&r.internal_src);
     assert_int_equal(r.internal_src.n, 2);
+    assert_int_equal((int)(rep_hll_count(&r.internal_hll) + 0.5), 2);
     rep_top_sorted(&r.cb_host);
     assert_string_equal(r.cb_host.e[0].key, "e.example");
     assert_int_equal(r.cb_host.e[0].n, 2);
