@@ -7,6 +7,7 @@
 #include "report.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,10 +31,11 @@ const char cli_help_report[] =
     "forbids the rest); every value is HTML-escaped and attacker-chosen ones\n"
     "are defanged.\n"
     "\n"
-    "INPUT is a file (gzip-compressed or not) or - for standard input. The\n"
-    "kind of each line is recognised by its content: `defuse logs --json`\n"
-    "findings (and its --summary line), nginx defuse_log lines, defuse-honeypot\n"
-    "events; any other line is a log line, scanned here as `defuse logs` would.\n"
+    "INPUT is a file (gzip-compressed or not), a directory (every regular file\n"
+    "under it) or - for standard input. The kind of each line is recognised by\n"
+    "its content: `defuse logs --json` findings (and its --summary line), nginx\n"
+    "defuse_log lines, defuse-honeypot events; any other line is a log line,\n"
+    "scanned here as `defuse logs` would.\n"
     "Memory stays bounded whatever the input (aggregates, not rows) and the page\n"
     "stays under 2 MB.\n"
     "\n"
@@ -63,11 +65,6 @@ static int read_input(rep *r, const char *path, char *buf, size_t bufsz) {
     int fd = strcmp(path, "-") ? -1 : dup(STDIN_FILENO);
     if (fd < 0 && strcmp(path, "-") == 0) {
         fprintf(stderr, "defuse report: standard input: %s\n", strerror(errno));
-        return -1;
-    }
-    struct stat sb;
-    if (fd < 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        fprintf(stderr, "defuse report: %s: is a directory (give the files)\n", path);
         return -1;
     }
     gzFile z = fd >= 0 ? gzdopen(fd, "rb") : gzopen(path, "rb");
@@ -143,6 +140,43 @@ static int read_input(rep *r, const char *path, char *buf, size_t bufsz) {
     return rc;
 }
 
+/* nftw() has no user pointer: the walk's state. */
+static struct {
+    rep *r;
+    char *buf;
+    size_t bufsz;
+    int rc;
+} walk;
+
+static int walk_one(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
+    (void)ftw;
+    if (type == FTW_DNR || type == FTW_NS) {
+        fprintf(stderr, "defuse report: %s: cannot read\n", path);
+        walk.rc = -1;
+    } else if (type == FTW_F && S_ISREG(sb->st_mode) && read_input(walk.r, path, walk.buf, walk.bufsz)) {
+        walk.rc = -1;
+    }
+    return 0;
+}
+
+/* A file, "-", or a directory: every regular file under it (symbolic links
+ * not followed). */
+static int read_path(rep *r, const char *path, char *buf, size_t bufsz) {
+    struct stat sb;
+    if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        walk.r = r;
+        walk.buf = buf;
+        walk.bufsz = bufsz;
+        walk.rc = 0;
+        if (nftw(path, walk_one, 16, FTW_PHYS) != 0) {
+            fprintf(stderr, "defuse report: %s: %s\n", path, strerror(errno));
+            return -1;
+        }
+        return walk.rc;
+    }
+    return read_input(r, path, buf, bufsz);
+}
+
 int cmd_report(int argc, char **argv) {
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'}, {"db", required_argument, NULL, 'd'},
@@ -197,7 +231,7 @@ int cmd_report(int argc, char **argv) {
     char *buf = malloc(bufsz);
     int rc = buf ? EXIT_CLEAN : EXIT_ERROR;
     for (int i = optind; i < argc && buf; i++)
-        if (read_input(&r, argv[i], buf, bufsz))
+        if (read_path(&r, argv[i], buf, bufsz))
             rc = EXIT_ERROR;
     free(buf);
     if (db && rep_add_register(&r, db)) {

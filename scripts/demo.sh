@@ -20,6 +20,6 @@ echo
 echo "== defuse report (one HTML page over the same samples)"
 # the raw logs, scanned by the report itself (it also reads `defuse logs --json`
 # output, nginx defuse_log files and honeypot events: kinds told by content)
-./build/defuse report -o build/demo-report.html samples/*
+./build/defuse report -o build/demo-report.html samples/
 echo "report: $(pwd)/build/demo-report.html (open it in a browser; it loads nothing from anywhere)"
 [ "$rc" -le 1 ]

@@ -110,7 +110,7 @@ grep -q '10.20.30.40' "$T/report.html" || fail "internal source 10.20.30.40 miss
 ok "internal sources highlighted"
 
 # Raw logs scanned by the report itself agree with `defuse logs`.
-"$DEFUSE" report -o "$T/raw.html" --now 2021-12-11T00:00:00Z "$DEFUSE_SRC"/samples/* ||
+"$DEFUSE" report -o "$T/raw.html" --now 2021-12-11T00:00:00Z "$DEFUSE_SRC/samples/" ||
     fail "defuse report on raw logs exited $?"
 "$PY" - "$T/logs.jsonl" >"$T/expect-raw.json" <<'EOF'
 import json, sys
