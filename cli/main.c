@@ -55,6 +55,10 @@ static int run_register(int argc, char **argv) {
     return run_sibling("defuse-register", argc, argv);
 }
 
+static int run_report(int argc, char **argv) {
+    return run_sibling("defuse-report", argc, argv);
+}
+
 static const command commands[] = {
     /* NULL: logs prints its own help (longer than one C string may be). */
     {"logs", cmd_logs, NULL, "find Log4Shell-class attempts in logs (live or archived)"},
@@ -62,6 +66,7 @@ static const command commands[] = {
     {"scan", run_scan, NULL, "inventory log4j/commons-text, CVEs, safe mitigation"},
     {"honeypot", run_honeypot, NULL, "tripwire listener capturing HTTP, LDAP, RMI, DNS callbacks"},
     {"register", run_register, NULL, "exposure register: assets, exposures, SLA clocks, mitigations"},
+    {"report", run_report, NULL, "one self-contained HTML page: spike, sources, callbacks, edge, exposure"},
 };
 
 static void usage(FILE *out) {

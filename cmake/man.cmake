@@ -51,6 +51,10 @@ if(TARGET defuse_register_bin)
   defuse_man_help(defuse-register 1 "the exposure register: assets, exposures, SLA clocks, verdicts"
                   $<TARGET_FILE:defuse_register_bin>)
 endif()
+if(TARGET defuse_report_bin)
+  defuse_man_help(defuse-report 1 "one self-contained HTML page about a Log4Shell incident"
+                  $<TARGET_FILE:defuse_report_bin>)
+endif()
 if(TARGET defuse_honeypot_bin)
   defuse_man_help(defuse-honeypot 1 "Log4Shell tripwire capturing HTTP, LDAP, RMI and DNS callbacks"
                   $<TARGET_FILE:defuse_honeypot_bin>)
