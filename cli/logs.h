@@ -158,6 +158,7 @@ typedef struct lscan_opts {
     unsigned flags;      /* defuse_scan flags (DEFUSE_SCAN_NO_DECODE) */
     size_t max_line;     /* bytes of one line examined */
     int json;            /* render JSON instead of human text */
+    int ecs;             /* with json: Elastic Common Schema documents */
     int want_summary;    /* fill the summary fields of records */
     int quiet;           /* no rendering at all (exit status only) */
     int want_line;       /* keep the matching line in each finding record */
