@@ -179,6 +179,11 @@ static int parse_when(const char *s, int64_t *ms) {
 #define LOGS_FAIL_DEFAULT                                                                 \
     ((1u << DEFUSE_KIND_JNDI) | (1u << DEFUSE_KIND_TEXT4SHELL) | (1u << DEFUSE_KIND_RECURSION))
 
+/* The version of the JSON objects of --json (docs/output-schemas.md): 1
+ * added schema, hostname, defuse_version, time_zone_assumed, and src_ip and
+ * time as null rather than absent. */
+#define LOGS_JSON_SCHEMA 1
+
 typedef struct logs_opts {
     lscan_opts scan;
     int summary;
@@ -626,6 +631,17 @@ static void output_record_now(outstate *st, const char *file, uint64_t base, lre
                 free(st->last_name);
                 st->last_name = json_name(file);
                 st->last_for = file;
+            }
+            if (o->scan.ecs) {
+                char *e = lecs_render(r->text, st->last_name, line,
+                                      r->end_line ? base + r->end_line : 0, r->line_text,
+                                      r->line_len);
+                if (e)
+                    puts(e);
+                else
+                    st->had_error = 1, fputs("defuse logs: out of memory\n", stderr);
+                free(e);
+                goto flushed;
             }
             const char *rest = r->text + 1;
             char end[40] = "";
@@ -1552,6 +1568,24 @@ int cmd_logs(int argc, char **argv) {
     }
     o.scan.json = json || ecs;
     o.scan.ecs = ecs;
+    if (ecs && (o.files_only || o.count_only || o.context || o.summary))
+        return cli_error("logs", "--ecs goes with neither -l, -c, -A/-B/-C nor --summary");
+    /* The members every JSON finding starts with (docs/output-schemas.md):
+     * the schema version, this host and defuse's version, JSON-escaped
+     * once here (a host name is any bytes to the kernel), at most 300 bytes. */
+    char json_head[320] = "";
+    if (o.scan.json) {
+        char hn[256] = "";
+        if (gethostname(hn, sizeof hn - 1) != 0)
+            hn[0] = '\0';
+        hn[64] = '\0'; /* HOST_NAME_MAX */
+        char *jh = json_name(hn);
+        snprintf(json_head, sizeof json_head,
+                 "\"schema\":%d,\"hostname\":%s,\"defuse_version\":\"%.40s\",",
+                 LOGS_JSON_SCHEMA, jh ? jh : "null", defuse_version());
+        free(jh);
+        o.scan.json_head = json_head;
+    }
     if (cli_output("logs", outpath) < 0)
         return EXIT_ERROR;
     o.colour = cli_color_auto(colour, o.scan.json);

@@ -107,6 +107,13 @@ typedef struct hp_cidr {
     unsigned prefix;
 } hp_cidr;
 
+/* log_format: the documents events are written as (docs/output-schemas.md). */
+enum { HP_FORMAT_JSON = 0, HP_FORMAT_ECS = 1 };
+
+/* The version of the honeypot's event JSON (field "schema"): 1 added
+ * schema, hostname, defuse_version and src_ip null on daemon events. */
+#define HP_JSON_SCHEMA 1
+
 typedef struct hp_config {
     /* [global] */
     char node[64];
@@ -115,6 +122,7 @@ typedef struct hp_config {
     int log_file_line;   /* the config line that set log_file (0: default) */
     char state_dir[512]; /* generated TLS certificate and key */
     int log_stdout;
+    int log_format;      /* HP_FORMAT_JSON (defuse's own) or HP_FORMAT_ECS */
     unsigned max_connections;
     size_t max_memory;          /* bytes of connection buffers in total */
     size_t max_request;         /* http: request line + headers */

@@ -38,6 +38,7 @@ typedef enum ktype {
     K_BODY,     /* inline body text */
     K_IPV4,     /* dotted quad */
     K_FACILITY, /* syslog facility name or 0..23 */
+    K_FORMAT,   /* json|ecs: the event documents (HP_FORMAT_*) */
     K_USER      /* an existing user name */
 } ktype;
 
@@ -63,6 +64,7 @@ static const key keys[] = {
     {S_GLOBAL, "log_file", K_STR, G(log_file), 0, 0, 0},
     {S_GLOBAL, "state_dir", K_STR, G(state_dir), 0, 0, 0},
     {S_GLOBAL, "log_stdout", K_BOOL, G(log_stdout), 0, 1, 0},
+    {S_GLOBAL, "log_format", K_FORMAT, G(log_format), 0, 1, 0},
     {S_GLOBAL, "max_connections", K_UINT, G(max_connections), 1, 1000000, 0},
     {S_GLOBAL, "max_memory", K_SIZE, G(max_memory), 1 * MIB, 16384 * MIB, 0},
     {S_GLOBAL, "max_request", K_SIZE, G(max_request), 256, 1 * MIB, 0},
@@ -440,6 +442,16 @@ static int set_value(pstate *ps, const key *k, const char *v) {
         }
         return fail(ps, "protocol: expected http, https, ldap, ldaps, rmi, dns or tcp, got '%s'",
                     v);
+    case K_FORMAT: {
+        static const char *const formats[] = {[HP_FORMAT_JSON] = "json", [HP_FORMAT_ECS] = "ecs"};
+        for (int i = 0; i < (int)(sizeof formats / sizeof formats[0]); i++) {
+            if (!strcmp(v, formats[i])) {
+                *(int *)field = i;
+                return 0;
+            }
+        }
+        return fail(ps, "%s: expected json or ecs, got '%s'", k->name, v);
+    }
     case K_FACILITY:
         for (unsigned i = 0; i < sizeof facilities / sizeof facilities[0]; i++) {
             if (!strcasecmp(v, facilities[i])) {
