@@ -35,6 +35,9 @@ int cli_opt_error(const char *cmd, int c, char *const *argv) {
         const char *name = is_short ? shortopt : word;
         size_t n = strcspn(name, "=");
         cli_error(cmd, "option '%.*s' needs a value", (int)n, name);
+    } else if (!is_short && optopt && word[0] == '-' && word[1] == '-' && strchr(word, '=')) {
+        /* a known long option that takes no value, given one */
+        cli_error(cmd, "option '%.*s' takes no value", (int)strcspn(word, "="), word);
     } else {
         cli_error(cmd, "unknown option '%s'", is_short ? shortopt : word);
     }

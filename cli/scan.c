@@ -851,19 +851,18 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
     policy_apply(a->pol, &col, min_rank);
     if (fmt != F_TABLE)
         hash_outer(&col);
-    switch (fmt) {
+    /* -q: nothing on stdout in any format; the errors still on stderr */
+    switch (quiet ? -1 : fmt) {
+    case -1: out_table(NULL, &col, 0); break;
     case F_TABLE:
-        if (!quiet)
-            out_table(out, &col, (vulnonly ? TABLE_VULNERABLE_ONLY : 0) |
-                                     (cli_color_auto(colour, out != stdout) ? TABLE_COLOUR : 0));
-        else
-            out_table(NULL, &col, 0); /* errors on stderr only */
+        out_table(out, &col, (vulnonly ? TABLE_VULNERABLE_ONLY : 0) |
+                                 (cli_color_auto(colour, out != stdout) ? TABLE_COLOUR : 0));
         break;
     case F_ECS: out_ecs(out, &col, &meta); break;
     case F_SARIF: out_sarif(out, &col, &meta); break;
     case F_CDX: out_cyclonedx(out, &col, &meta); break;
     default:
-        for (size_t i = 0; i < col.n && !quiet; i++) {
+        for (size_t i = 0; i < col.n; i++) {
             json_t *j = rec_json(&col.v[i]);
             put_json(out, j, JSON_COMPACT);
             fputc('\n', out);

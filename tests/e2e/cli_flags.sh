@@ -126,6 +126,17 @@ for sub in logs scan; do
     done
 done
 
+for fmt in --json --sarif --cyclonedx --ecs; do
+    run "$DEFUSE" scan --no-progress -q $fmt "$T/jars"
+    [ "$st" -eq 1 ] && [ ! -s "$T/out" ] && ok "scan -q $fmt: exit 1, stdout empty" ||
+        fail "scan -q $fmt: exit $st, stdout $(wc -c <"$T/out") bytes"
+done
+for sub in logs scan; do
+    run "$DEFUSE" "$sub" --json=yes "$T/a.log"
+    [ "$st" -eq 2 ] && head -1 "$T/err" | grep -qx "defuse $sub: option '--json' takes no value" &&
+        ok "$sub --json=yes refused" || fail "$sub --json=yes: exit $st: $(head -2 "$T/err")"
+done
+
 # ---- output formats exclude each other -----------------------------------------------------
 for cmd in "scan --json --sarif" "scan --sarif --cyclonedx" "scan --json --ecs" "logs --json --ecs"; do
     set -- $cmd
