@@ -385,7 +385,8 @@ static int c_status(reg *r, const opts *o, int nf, char **files) {
         free(s.b);
         return EXIT_ERROR;
     }
-    qsort(s.b, s.nb, sizeof *s.b, bucket_cmp);
+    if (s.nb) /* an empty register: s.b is NULL, which qsort may not be given */
+        qsort(s.b, s.nb, sizeof *s.b, bucket_cmp);
     char now[32];
     reg_time_format(r->now, now);
     if (o->json) {
