@@ -1675,8 +1675,8 @@ int cmd_logs(int argc, char **argv) {
         lsum_add_unreadable(st.sum, st.unreadable);
         if (o.scan.json) {
             char *j = lsum_json(st.sum);
-            if (j)
-                puts(j);
+            if (j && j[0] == '{') /* the common members first, as in findings */
+                printf("{%s%s\n", o.scan.json_head ? o.scan.json_head : "", j + 1);
             free(j);
         } else {
             lsum_print(st.sum, stdout, o.colour);

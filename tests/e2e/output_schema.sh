@@ -46,6 +46,9 @@ assert b["src_ip"] is None and b["time"].endswith("Z") and b["time_zone_assumed"
 assert c["src_ip"] is None and c["time"] is None, c
 EOF
 ok "logs --json: schema, hostname, defuse_version; src_ip/time null when unknown; zoned times"
+"$DEFUSE" logs --json --summary "$T/a.log" | tail -1 >"$T/sum.json" || true
+python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["summary"] is True and s["schema"] == 1 and s["hostname"] and s["defuse_version"], s' "$T/sum.json" ||
+    fail "the --summary object lacks schema/hostname/defuse_version: $(cat "$T/sum.json")"
 
 # ---- logs --ecs --------------------------------------------------------------------------
 "$DEFUSE" logs --ecs --line "$T/a.log" >"$T/logs.ecs" || [ $? -eq 1 ] || fail "logs --ecs failed"
