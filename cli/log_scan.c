@@ -359,14 +359,26 @@ static int on_finding(const defuse_finding *f, void *user) {
              * escaping needed); they are spliced in front of the finding's
              * members here rather than passed as `extra`, which the
              * library would have to parse for every finding. */
-            char extra[160];
-            int n = 0;
-            if (s->fields.src_ip[0])
-                n += snprintf(extra + n, sizeof extra - (size_t)n, "\"src_ip\":\"%s\",",
-                              s->fields.src_ip);
-            if (s->fields.time[0])
-                n += snprintf(extra + n, sizeof extra - (size_t)n, "\"time\":\"%s\",",
-                              s->fields.time);
+            /* src_ip and time are always there (null when the line gives
+             * none); the time always has a zone: a log time without one is
+             * taken as UTC, like --since, and says so in time_zone_assumed. */
+            char extra[640];
+            const char *t = s->fields.time;
+            size_t tl = strlen(t);
+            int zoned = tl && t[tl - 1] == 'Z';
+            int n = snprintf(extra, sizeof extra, "%s\"src_ip\":%s%s%s,",
+                             s->o->json_head ? s->o->json_head : "",
+                             s->fields.src_ip[0] ? "\"" : "", s->fields.src_ip[0] ?
+                             s->fields.src_ip : "null", s->fields.src_ip[0] ? "\"" : "");
+            if (tl && n > 0 && (size_t)n < sizeof extra)
+                n += snprintf(extra + n, sizeof extra - (size_t)n,
+                              "\"time\":\"%s%s\",\"time_zone_assumed\":%s,", t,
+                              zoned ? "" : "Z", zoned ? "false" : "true");
+            else if (n > 0 && (size_t)n < sizeof extra)
+                n += snprintf(extra + n, sizeof extra - (size_t)n,
+                              "\"time\":null,\"time_zone_assumed\":null,");
+            if (n < 0 || (size_t)n >= sizeof extra)
+                n = 0; /* cannot happen: the head is bounded by cmd_logs */
             char *body = defuse_finding_to_json(f, NULL);
             if (body && n > 0) {
                 size_t bl = strlen(body);

@@ -77,6 +77,10 @@ static const char *const help_logs[] = {
     "                    log4j layouts), then kind, payload, decoded, layers,\n"
     "                    techniques, callback, scheme, host, port, path, exfil,\n"
     "                    command. Every '$' is written as \\u0024.\n"
+    "    --ecs           Elastic Common Schema 8.11 documents, one a line\n"
+    "                    (docs/output-schemas.md); not with --json, -l, -c,\n"
+    "                    -A/-B/-C or --summary.\n"
+    "    -o, --output=FILE  Write to FILE instead of stdout.\n"
     "    --summary       After the findings: totals per kind, attempts per hour\n"
     "                    (histogram), top source addresses, top callback hosts,\n"
     "                    exfiltration keys and decoded commands. With --json,\n"
@@ -108,7 +112,8 @@ static const char *const help_logs[] = {
     "                    printed but, alone, exit 0.\n"
     "    --no-decode     Do not undo transport encodings (%24, \\u0024, ...).\n"
     "    -q, --quiet     Print nothing on stdout; only the exit status tells.\n"
-    "    -j, --jobs=N    Worker threads (default: the number of CPUs).\n"
+    "    -j, --jobs=N    Worker threads, 1..256 (default: the number of CPUs;\n"
+    "                    --threads is accepted too).\n"
     "    --max-line=BYTES  Bytes of one line examined (default 16 MiB).\n"
     "    --progress      Files, bytes and MB/s on stderr, 10 redraws/s at most\n"
     "                    (default: a large input and stderr a terminal).\n"
@@ -173,6 +178,11 @@ static int parse_when(const char *s, int64_t *ms) {
  * cron job alerts without noise. */
 #define LOGS_FAIL_DEFAULT                                                                 \
     ((1u << DEFUSE_KIND_JNDI) | (1u << DEFUSE_KIND_TEXT4SHELL) | (1u << DEFUSE_KIND_RECURSION))
+
+/* The version of the JSON objects of --json (docs/output-schemas.md): 1
+ * added schema, hostname, defuse_version, time_zone_assumed, and src_ip and
+ * time as null rather than absent. */
+#define LOGS_JSON_SCHEMA 1
 
 typedef struct logs_opts {
     lscan_opts scan;
@@ -542,7 +552,7 @@ static void ctx_before(outstate *st, const char *file, uint64_t L) {
             if (c->src)
                 lin_close(c->src);
             c->src = NULL;
-            fputs("defuse: ", stderr);
+            fputs("defuse logs: ", stderr);
             put_name(stderr, file);
             fputs(": cannot be read again: no context lines\n", stderr);
         }
@@ -622,6 +632,17 @@ static void output_record_now(outstate *st, const char *file, uint64_t base, lre
                 st->last_name = json_name(file);
                 st->last_for = file;
             }
+            if (o->scan.ecs) {
+                char *e = lecs_render(r->text, st->last_name, line,
+                                      r->end_line ? base + r->end_line : 0, r->line_text,
+                                      r->line_len);
+                if (e)
+                    puts(e);
+                else
+                    st->had_error = 1, fputs("defuse logs: out of memory\n", stderr);
+                free(e);
+                goto flushed;
+            }
             const char *rest = r->text + 1;
             char end[40] = "";
             if (r->end_line)
@@ -694,7 +715,7 @@ static void output_record_now(outstate *st, const char *file, uint64_t base, lre
             st->err_for = file;
         }
         fflush(stdout);
-        fputs("defuse: ", stderr);
+        fputs("defuse logs: ", stderr);
         put_name(stderr, file);
         if (line)
             fprintf(stderr, ":%llu", (unsigned long long)line);
@@ -753,7 +774,7 @@ static job *add_job(joblist *l) {
 }
 
 static void walk_error(joblist *l, const char *path, const char *why) {
-    fputs("defuse: ", stderr);
+    fputs("defuse logs: ", stderr);
     put_name(stderr, path);
     fprintf(stderr, ": %s\n", why);
     l->had_error = 1;
@@ -761,7 +782,7 @@ static void walk_error(joblist *l, const char *path, const char *why) {
 }
 
 static void walk_note(const char *path, const char *why) {
-    fputs("defuse: ", stderr);
+    fputs("defuse logs: ", stderr);
     put_name(stderr, path);
     fprintf(stderr, ": %s\n", why);
 }
@@ -1407,11 +1428,13 @@ static void on_signal(int sig) {
 enum {
     OPT_JSON = 256, OPT_SUMMARY, OPT_FROM_START, OPT_KIND, OPT_FAIL_ON, OPT_NO_DECODE, OPT_MAX_LINE,
     OPT_PROGRESS, OPT_NO_PROGRESS, OPT_FOLLOW_SYMLINKS, OPT_COLOR, OPT_LINE, OPT_HEADING,
-    OPT_SINCE, OPT_UNTIL
+    OPT_SINCE, OPT_UNTIL, OPT_ECS
 };
 
 static const struct option long_opts[] = {
     {"json", no_argument, NULL, OPT_JSON},
+    {"ecs", no_argument, NULL, OPT_ECS},
+    {"output", required_argument, NULL, 'o'},
     {"summary", no_argument, NULL, OPT_SUMMARY},
     {"follow", no_argument, NULL, 'F'},
     {"from-start", no_argument, NULL, OPT_FROM_START},
@@ -1430,6 +1453,7 @@ static const struct option long_opts[] = {
     {"quiet", no_argument, NULL, 'q'},
     {"silent", no_argument, NULL, 'q'},
     {"jobs", required_argument, NULL, 'j'},
+    {"threads", required_argument, NULL, 'j'}, /* the old spelling of scan's --jobs */
     {"max-line", required_argument, NULL, OPT_MAX_LINE},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
@@ -1450,14 +1474,17 @@ int cmd_logs(int argc, char **argv) {
     o.progress = -1;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     o.jobs = ncpu > 0 ? (int)(ncpu > 64 ? 64 : ncpu) : 1;
-    int colour = -1;
+    int colour = -1, json = 0, ecs = 0;
+    const char *outpath = NULL;
 
     optind = 1;
-    opterr = 1;
+    opterr = 0; /* errors in the "defuse logs: " style (cli_opt_error) */
     int c;
-    while ((c = getopt_long(argc, argv, "Fqj:hlcA:B:C:V", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":Fqj:hlcA:B:C:Vo:", long_opts, NULL)) != -1) {
         switch (c) {
-        case OPT_JSON: o.scan.json = 1; break;
+        case OPT_JSON: json = 1; break;
+        case OPT_ECS: ecs = 1; break;
+        case 'o': outpath = optarg; break;
         case OPT_SUMMARY: o.summary = 1; break;
         case 'F': o.follow = 1; break;
         case OPT_FROM_START: o.from_start = 1; break;
@@ -1506,18 +1533,16 @@ int cmd_logs(int argc, char **argv) {
         case OPT_NO_DECODE: o.scan.flags |= DEFUSE_SCAN_NO_DECODE; break;
         case 'q': o.scan.quiet = 1; break;
         case 'j': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 1 || v > 256) {
-                fprintf(stderr, "defuse logs: --jobs wants a number from 1 to 256\n");
+            unsigned long long v;
+            if (cli_number("logs", "--jobs", optarg, 1, 256, &v) < 0)
                 return EXIT_ERROR;
-            }
             o.jobs = (int)v;
             break;
         }
         case OPT_MAX_LINE:
             if (parse_size(optarg, &o.scan.max_line) < 0) {
-                fprintf(stderr, "defuse logs: --max-line wants a byte count (e.g. 65536, 4M)\n");
+                fprintf(stderr, "defuse logs: --max-line: '%s' is not a byte count (e.g. 65536, "
+                                "4M)\n", optarg);
                 return EXIT_ERROR;
             }
             break;
@@ -1525,31 +1550,45 @@ int cmd_logs(int argc, char **argv) {
         case OPT_NO_PROGRESS: o.progress = 0; break;
         case OPT_FOLLOW_SYMLINKS: o.follow_symlinks = 1; break;
         case OPT_COLOR:
-            if (!strcmp(optarg, "always"))
-                colour = 1;
-            else if (!strcmp(optarg, "never"))
-                colour = 0;
-            else if (!strcmp(optarg, "auto"))
-                colour = -1;
-            else {
-                fprintf(stderr, "defuse logs: --color wants auto, always or never\n");
+            if (cli_color("logs", optarg, &colour) < 0)
                 return EXIT_ERROR;
-            }
             break;
         case 'h': print_help(); return EXIT_CLEAN;
         /* main.c answers --version for commands whose help it prints; logs
          * prints its own help (in parts), so it answers here. */
         case 'V': cli_print_version("defuse"); return EXIT_CLEAN;
-        default:
-            fprintf(stderr, "Run 'defuse logs --help' for the options.\n");
-            return EXIT_ERROR;
+        default: return cli_opt_error("logs", c, argv);
         }
     }
-    if (colour < 0) {
-        const char *nc = getenv("NO_COLOR");
-        colour = isatty(1) && !(nc && *nc) && !o.scan.json;
+    {
+        static const char *const fmts[] = {"--json", "--ecs"};
+        const int given[] = {json, ecs};
+        if (cli_one_format("logs", fmts, given, 2) < 0)
+            return EXIT_ERROR;
     }
-    o.colour = colour;
+    o.scan.json = json || ecs;
+    o.scan.ecs = ecs;
+    if (ecs && (o.files_only || o.count_only || o.context || o.summary))
+        return cli_error("logs", "--ecs goes with neither -l, -c, -A/-B/-C nor --summary");
+    /* The members every JSON finding starts with (docs/output-schemas.md):
+     * the schema version, this host and defuse's version, JSON-escaped
+     * once here (a host name is any bytes to the kernel), at most 300 bytes. */
+    char json_head[320] = "";
+    if (o.scan.json) {
+        char hn[256] = "";
+        if (gethostname(hn, sizeof hn - 1) != 0)
+            hn[0] = '\0';
+        hn[64] = '\0'; /* HOST_NAME_MAX */
+        char *jh = json_name(hn);
+        snprintf(json_head, sizeof json_head,
+                 "\"schema\":%d,\"hostname\":%s,\"defuse_version\":\"%.40s\",",
+                 LOGS_JSON_SCHEMA, jh ? jh : "null", defuse_version());
+        free(jh);
+        o.scan.json_head = json_head;
+    }
+    if (cli_output("logs", outpath) < 0)
+        return EXIT_ERROR;
+    o.colour = cli_color_auto(colour, o.scan.json);
     if (o.files_only && o.count_only) {
         fprintf(stderr, "defuse logs: -l and -c exclude each other\n");
         return EXIT_ERROR;
@@ -1636,8 +1675,8 @@ int cmd_logs(int argc, char **argv) {
         lsum_add_unreadable(st.sum, st.unreadable);
         if (o.scan.json) {
             char *j = lsum_json(st.sum);
-            if (j)
-                puts(j);
+            if (j && j[0] == '{') /* the common members first, as in findings */
+                printf("{%s%s\n", o.scan.json_head ? o.scan.json_head : "", j + 1);
             free(j);
         } else {
             lsum_print(st.sum, stdout, o.colour);

@@ -158,6 +158,10 @@ typedef struct lscan_opts {
     unsigned flags;      /* defuse_scan flags (DEFUSE_SCAN_NO_DECODE) */
     size_t max_line;     /* bytes of one line examined */
     int json;            /* render JSON instead of human text */
+    int ecs;             /* with json: Elastic Common Schema documents */
+    const char *json_head; /* with json: the members every finding starts with
+                              ("schema":1,"hostname":..,"defuse_version":..,),
+                              BORROWED; NULL: none */
     int want_summary;    /* fill the summary fields of records */
     int quiet;           /* no rendering at all (exit status only) */
     int want_line;       /* keep the matching line in each finding record */
@@ -219,6 +223,15 @@ uint64_t lscan_findings(const lscan *s);
 
 /* Counts '\n' in p[0..n), fast (SSE2 or word-at-a-time). */
 size_t lscan_count_newlines(const char *p, size_t n);
+
+/* ---- log_ecs.c ------------------------------------------------------------- */
+
+/* The ECS document (malloc'd text, '$' as \u0024; NULL on ENOMEM or a
+ * native text that is not JSON) of a finding: native is its --json object
+ * text, file_json the file name as a JSON string, line/end_line its
+ * lines, line_text[0..line_len) the matching line or NULL. */
+char *lecs_render(const char *native, const char *file_json, uint64_t line, uint64_t end_line,
+                  const char *line_text, size_t line_len);
 
 /* ---- log_summary.c ---------------------------------------------------------- */
 

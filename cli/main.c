@@ -40,7 +40,14 @@ static int run_sibling(const char *prog, int argc, char **argv) {
     for (int i = 0; i < argc; i++)
         args[i + 1] = argv[i];
     execv(self, args);
-    fprintf(stderr, "defuse: cannot run %s: %s\n", self, strerror(errno));
+    /* Say which program was looked for and where: copying `defuse` alone
+     * (without its siblings) is the usual cause. */
+    fprintf(stderr,
+            "defuse %s: cannot run %s: %s\n"
+            "defuse %s: `defuse %s` runs the program %s from the directory of defuse (%.*s);"
+            " install the three programs together (cmake --install, or the Debian package)\n",
+            argv[0], self, strerror(errno), argv[0], argv[0], prog,
+            slash ? (int)(slash - self) : 1, slash ? self : ".");
     free(args);
     return EXIT_ERROR;
 }

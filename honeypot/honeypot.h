@@ -107,13 +107,22 @@ typedef struct hp_cidr {
     unsigned prefix;
 } hp_cidr;
 
+/* log_format: the documents events are written as (docs/output-schemas.md). */
+enum { HP_FORMAT_JSON = 0, HP_FORMAT_ECS = 1 };
+
+/* The version of the honeypot's event JSON (field "schema"): 1 added
+ * schema, hostname, defuse_version and src_ip null on daemon events. */
+#define HP_JSON_SCHEMA 1
+
 typedef struct hp_config {
     /* [global] */
     char node[64];
     char user[64];
     char log_file[512];
+    int log_file_line;   /* the config line that set log_file (0: default) */
     char state_dir[512]; /* generated TLS certificate and key */
     int log_stdout;
+    int log_format;      /* HP_FORMAT_JSON (defuse's own) or HP_FORMAT_ECS */
     unsigned max_connections;
     size_t max_memory;          /* bytes of connection buffers in total */
     size_t max_request;         /* http: request line + headers */
@@ -157,6 +166,14 @@ int hp_config_parse(const char *text, size_t len, const char *name, const char *
 
 /* Reads and parses the file path. Same contract as hp_config_parse. */
 int hp_config_load(const char *path, hp_config *cfg, char *err, size_t errsz);
+
+/* What hp_config_parse() cannot see in the text: the file system the daemon
+ * will need at start.  The directory of log_file must exist and be a
+ * directory (the daemon does not create it: the package and the systemd
+ * unit's LogsDirectory= do, with the owner and mode the site chose).
+ * name: the config's name for messages.  Returns 0, or -1 with
+ * "NAME:LINE: log_file: ..." in err[0..errsz). */
+int hp_config_check_paths(const hp_config *cfg, const char *name, char *err, size_t errsz);
 
 /* Frees what cfg owns (not cfg itself); accepts a zeroed struct. */
 void hp_config_free(hp_config *cfg);
