@@ -14,6 +14,8 @@ PKGS=(
   python3-jsonschema  # scan_output.sh: SARIF/CycloneDX schema check (with DEFUSE_SCHEMAS)
   # Debian packages of defuse (debian/, tests/e2e/deb_package.sh)
   dpkg-dev debhelper lintian fakeroot
+  # the live pipeline test runs its own rsyslogd (never the system's)
+  rsyslog
 )
 if [ "${1:-}" = "--bench" ]; then
   PKGS+=(ripgrep wrk hyperfine libnginx-mod-http-modsecurity modsecurity-crs time valgrind linux-perf libcommons-compress-java)
