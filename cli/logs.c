@@ -138,7 +138,9 @@ static const char *const help_logs[] = {
     "                    makes rsyslog keep the message and send it again).\n"
     "                    Needs --syslog or --webhook; no PATH. Each message is\n"
     "                    scanned on its own (no joining across messages).\n"
-    "                    See docs/logs.md, \"Live pipeline\".\n"
+    "                    Example configuration: examples/rsyslog-defuse.conf\n"
+    "                    in the documentation (/usr/share/doc/defuse); see\n"
+    "                    docs/logs.md, \"Live pipeline\".\n"
     "\n",
     "EXIT STATUS\n"
     "    0 no finding of a --fail-on kind, 1 at least one, 2 an error occurred\n"
