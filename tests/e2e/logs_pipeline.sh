@@ -91,7 +91,7 @@ child() { pgrep -P "$RS" -f 'logs --omprog' | head -1; }
 KILLS=0
 at=$((N / 4))
 for k in 1 2; do
-    wait_count "$at" || break
+    wait_count "$at" || { echo "no new finding for 20 s at $(count) findings (defuse pid: $(child))" >&2; break; }
     c=$(child)
     if [ -n "$c" ] && [ "$(count)" -lt "$N" ]; then
         kill -KILL "$c" && KILLS=$((KILLS + 1))
