@@ -121,6 +121,32 @@ static const char *const help_logs[] = {
     "    --follow-symlinks  Follow symbolic links inside directories.\n"
     "    --color=WHEN    auto (default), always or never.\n"
     "\n",
+    "PIPELINE OUTPUTS\n"
+    "    --syslog=udp://HOST:PORT, --syslog=tcp://HOST:PORT\n"
+    "                    Also send each finding to a syslog collector as an\n"
+    "                    RFC 5424 message (facility local0, severity warning\n"
+    "                    for jndi, text4shell and recursion, notice otherwise;\n"
+    "                    APP-NAME defuse-logs, MSGID finding) whose MSG is the\n"
+    "                    finding as JSON (the --json object). TCP frames use\n"
+    "                    RFC 6587 octet counting. One of each at most.\n"
+    "    --webhook=URL   Also POST each finding as JSON to an http(s) URL\n"
+    "                    (3 retries with backoff, 5 s timeout, no redirects).\n"
+    "                    Each destination has its own queue and sender thread\n"
+    "                    (the honeypot's sinks). What could not be delivered\n"
+    "                    is counted on stderr per destination and makes the\n"
+    "                    exit status 2.\n"
+    "    --omprog        Run as rsyslog's omprog filter with\n"
+    "                    confirmMessages=\"on\": print OK when ready, then read\n"
+    "                    standard input one message (line) at a time and print\n"
+    "                    OK for each once its findings have reached every\n"
+    "                    --syslog/--webhook destination (an error line instead\n"
+    "                    makes rsyslog keep the message and send it again).\n"
+    "                    Needs --syslog or --webhook; no PATH. Each message is\n"
+    "                    scanned on its own (no joining across messages).\n"
+    "                    Example configuration: examples/rsyslog-defuse.conf\n"
+    "                    in the documentation (/usr/share/doc/defuse); see\n"
+    "                    docs/logs.md, \"Live pipeline\".\n"
+    "\n",
     "EXIT STATUS\n"
     "    0 no finding of a --fail-on kind, 1 at least one, 2 an error occurred\n"
     "    (named on stderr with the file and reason; the other files are still\n"
@@ -130,7 +156,8 @@ static const char *const help_logs[] = {
     "    defuse logs /var/log/nginx/\n"
     "    defuse logs --summary access.log access.log.1.gz\n"
     "    defuse logs --json --kind=jndi app.log | jq .callback\n"
-    "    defuse logs -F /var/log/nginx/access.log\n",
+    "    defuse logs -F /var/log/nginx/access.log\n"
+    "    defuse logs -q --syslog=tcp://siem.example:6514 --webhook=https://hooks.example/x app.log\n",
 };
 
 static void print_help(void) {
@@ -200,6 +227,8 @@ typedef struct logs_opts {
     int64_t since_ms, until_ms;
     int follow_symlinks;
     int colour;
+    lpipe_opts pipe;            /* --syslog/--webhook destinations */
+    int omprog;                 /* --omprog: rsyslog's confirmed filter */
 } logs_opts;
 
 static const struct kind_name {
@@ -364,6 +393,7 @@ typedef struct outstate {
     char *cur_file;       /* the file of the last finding printed (-l, -c, --heading) */
     uint64_t cur_count;   /* its findings (-c) */
     struct ctxr *ctx;     /* -A/-B/-C: the file read again for context lines */
+    lpipe *pipe;          /* --syslog/--webhook: the sinks, or NULL */
 } outstate;
 
 static void output_record_now(outstate *st, const char *file, uint64_t base, lrec *r);
@@ -598,6 +628,9 @@ static void output_record_now(outstate *st, const char *file, uint64_t base, lre
                             (o->have_until && r->time_ms >= o->until_ms)))
             goto done;
         st->findings++;
+        if (st->pipe && r->json)
+            lpipe_send(st->pipe, file, line, r->end_line ? base + r->end_line : 0, r->kind,
+                       r->json);
         if ((unsigned)r->kind < DEFUSE_KIND_COUNT && (o->fail_mask >> r->kind & 1u))
             st->failing++;
         if (st->sum)
@@ -1428,7 +1461,7 @@ static void on_signal(int sig) {
 enum {
     OPT_JSON = 256, OPT_SUMMARY, OPT_FROM_START, OPT_KIND, OPT_FAIL_ON, OPT_NO_DECODE, OPT_MAX_LINE,
     OPT_PROGRESS, OPT_NO_PROGRESS, OPT_FOLLOW_SYMLINKS, OPT_COLOR, OPT_LINE, OPT_HEADING,
-    OPT_SINCE, OPT_UNTIL, OPT_ECS
+    OPT_SINCE, OPT_UNTIL, OPT_ECS, OPT_SYSLOG, OPT_WEBHOOK, OPT_OMPROG
 };
 
 static const struct option long_opts[] = {
@@ -1460,6 +1493,9 @@ static const struct option long_opts[] = {
     {"follow-symlinks", no_argument, NULL, OPT_FOLLOW_SYMLINKS},
     {"color", required_argument, NULL, OPT_COLOR},
     {"colour", required_argument, NULL, OPT_COLOR},
+    {"syslog", required_argument, NULL, OPT_SYSLOG},
+    {"webhook", required_argument, NULL, OPT_WEBHOOK},
+    {"omprog", no_argument, NULL, OPT_OMPROG},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -1472,6 +1508,7 @@ int cmd_logs(int argc, char **argv) {
     o.fail_mask = LOGS_FAIL_DEFAULT;
     o.scan.max_line = 16u * 1024u * 1024u;
     o.progress = -1;
+    o.pipe.facility = 16; /* local0 */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     o.jobs = ncpu > 0 ? (int)(ncpu > 64 ? 64 : ncpu) : 1;
     int colour = -1, json = 0, ecs = 0;
@@ -1549,6 +1586,12 @@ int cmd_logs(int argc, char **argv) {
         case OPT_PROGRESS: o.progress = 1; break;
         case OPT_NO_PROGRESS: o.progress = 0; break;
         case OPT_FOLLOW_SYMLINKS: o.follow_symlinks = 1; break;
+        case OPT_SYSLOG:
+        case OPT_WEBHOOK:
+            if (lpipe_add_dest(&o.pipe, optarg, c == OPT_SYSLOG) < 0)
+                return EXIT_ERROR;
+            break;
+        case OPT_OMPROG: o.omprog = 1; break;
         case OPT_COLOR:
             if (cli_color("logs", optarg, &colour) < 0)
                 return EXIT_ERROR;
@@ -1599,6 +1642,14 @@ int cmd_logs(int argc, char **argv) {
     }
     if (o.context)
         o.scan.want_line = 1; /* the matching line, between its context lines */
+    if (o.omprog && (!o.pipe.ndest || optind < argc || o.follow || o.summary || o.context ||
+                     o.files_only || o.count_only)) {
+        fprintf(stderr, "defuse logs: --omprog reads standard input and wants --syslog or "
+                        "--webhook (stdout carries the confirmations), and no PATH, -F, "
+                        "--summary, -l, -c nor -A/-B/-C\n");
+        return EXIT_ERROR;
+    }
+    o.scan.want_json = o.pipe.ndest > 0;
     o.scan.want_summary = o.summary && !o.scan.quiet;
     /* No PATH with a terminal on stdin: say what is being read rather than
      * wait in silence (a '-' asks for it explicitly). */
@@ -1621,8 +1672,22 @@ int cmd_logs(int argc, char **argv) {
         return EXIT_ERROR;
     }
     int status = EXIT_CLEAN;
+    if (o.pipe.ndest && lpipe_open(&st.pipe, &o.pipe) != 0) {
+        lsum_free(st.sum);
+        free(st.ctx);
+        return EXIT_ERROR;
+    }
 
-    if (o.follow) {
+    if (o.omprog) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        if (lpipe_omprog(st.pipe, &o.scan, &st.findings) != 0)
+            st.had_error = 1;
+    } else if (o.follow) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_signal;
@@ -1670,6 +1735,8 @@ int cmd_logs(int argc, char **argv) {
 
     flush_count(&st);
     ctx_end(&st);
+    if (lpipe_close(st.pipe))
+        st.had_error = 1;
     free(st.cur_file);
     if (st.sum) {
         lsum_add_unreadable(st.sum, st.unreadable);

@@ -15,6 +15,8 @@ PKGS=(
   chromium chromium-driver python3-selenium  # report_*.sh: the report page in a headless browser
   # Debian packages of defuse (debian/, tests/e2e/deb_package.sh)
   dpkg-dev debhelper lintian fakeroot
+  # the live pipeline test runs its own rsyslogd (never the system's)
+  rsyslog
 )
 if [ "${1:-}" = "--bench" ]; then
   PKGS+=(ripgrep wrk hyperfine libnginx-mod-http-modsecurity modsecurity-crs time valgrind linux-perf libcommons-compress-java)

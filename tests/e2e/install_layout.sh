@@ -37,6 +37,10 @@ must "fish completion" "$R/share/fish/vendor_completions.d/defuse.fish"
 must "README" "$R/share/doc/defuse/README.md"
 must "docs/honeypot.md" "$R/share/doc/defuse/honeypot.md"
 must "example config" "$D$etc/defuse/honeypot.conf"
+ex=$R/share/doc/defuse/examples/rsyslog-defuse.conf
+must "rsyslog example (docs/logs.md, Live pipeline)" "$ex"
+grep -q "binary=\"$prefix/bin/defuse logs --omprog " "$ex" 2>/dev/null ||
+    fail "the rsyslog example does not run $prefix/bin/defuse"
 must "log directory" "$D/var/log/defuse"
 unit=$R/lib/systemd/system/defuse-honeypot.service
 must "systemd unit" "$unit"
