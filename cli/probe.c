@@ -56,6 +56,7 @@ const char cli_help_probe[] =
     "                      refused, and then nothing at all is sent (exit 2)\n"
     "  --rate N            requests per second per host (default 20)\n"
     "  --concurrency N     requests at once per host (default 4)\n"
+    "  --max-connections N requests at once in all (default 256)\n"
     "  --timeout SEC       per request (default 10)\n"
     "  --wait SEC          how long to wait for late callbacks after the last\n"
     "                      response (default 10)\n"
@@ -156,7 +157,7 @@ typedef struct opts {
     const probe_variant *variants[16];
     size_t nvariants;
     double rate, timeout, wait;
-    unsigned conc;
+    unsigned conc, maxconn;
     const char *contact, *format;
     int dry_run, insecure;
 } opts;
@@ -462,7 +463,8 @@ static int send_all(const opts *o, target *tg, size_t nt, request *rq, hostq *ho
         double t = now_s(), wake = t + 0.1;
         for (size_t i = 0; i < nh; i++) {
             hostq *h = &hosts[i];
-            while (h->qpos < h->nq && h->inflight < o->conc && t >= h->next) {
+            while (h->qpos < h->nq && h->inflight < o->conc && t >= h->next &&
+                   running < o->maxconn) {
                 request *r = &rq[h->queue[h->qpos++]];
                 left--;
                 CURL *e = make_easy(o, &tg[r->target], r);
@@ -794,11 +796,13 @@ int cmd_probe(int argc, char **argv) {
         {"contact", required_argument, 0, 'C'},    {"format", required_argument, 0, 'f'},
         {"json", no_argument, 0, 'j'},             {"dry-run", no_argument, 0, 'd'},
         {"insecure", no_argument, 0, 'k'},         {"targets", required_argument, 0, 'T'},
+        {"max-connections", required_argument, 0, 'm'},
         {0, 0, 0, 0}};
     static opts o; /* large (the scope table) */
     memset(&o, 0, sizeof o);
     o.rate = 20;
     o.conc = 4;
+    o.maxconn = 256;
     o.timeout = 10;
     o.wait = 10;
     o.format = "table";
@@ -867,6 +871,11 @@ int cmd_probe(int argc, char **argv) {
             if (parse_num("--concurrency", optarg, 1, 1000, &d) != 0)
                 goto out;
             o.conc = (unsigned)d;
+            break;
+        case 'm':
+            if (parse_num("--max-connections", optarg, 1, 10000, &d) != 0)
+                goto out;
+            o.maxconn = (unsigned)d;
             break;
         case 't':
             if (parse_num("--timeout", optarg, 0.1, 600, &o.timeout) != 0)
