@@ -98,11 +98,12 @@ enum { PT_PATH, PT_QUERY, PT_HEADER, PT_FORM, PT_JSON, PT_COUNT };
 static const char *const point_kind[PT_COUNT] = {"path", "query", "header", "form", "json"};
 
 static const char *const default_headers[] = {
-    "User-Agent", "Referer", "X-Forwarded-For", "X-Real-IP", "X-Client-IP", "True-Client-IP",
-    "Forwarded", "X-Api-Version", "Authorization", "Cookie", "Accept-Language", "Origin",
-    "X-Request-Id", "From", "Contact", "X-Wap-Profile"};
-static const char *const default_params[] = {"q", "id", "search", "user", "username", "name",
-                                             "email"};
+    "User-Agent",    "Referer",        "X-Forwarded-For", "X-Real-IP",
+    "X-Client-IP",   "True-Client-IP", "Forwarded",       "X-Api-Version",
+    "Authorization", "Cookie",         "Accept-Language", "Origin",
+    "X-Request-Id",  "From",           "Contact",         "X-Wap-Profile"};
+static const char *const default_params[] = {"q",        "id",   "search", "user",
+                                             "username", "name", "email"};
 
 #define MAX_NAMES 128
 #define MAX_TARGETS 100000
@@ -114,7 +115,7 @@ typedef struct names {
 
 typedef struct target {
     char *url;
-    char host[256];   /* as in the URL (IPv6 without brackets) */
+    char host[256]; /* as in the URL (IPv6 without brackets) */
     char addr[INET6_ADDRSTRLEN];
     long port;
     char resolve[600];
@@ -134,7 +135,7 @@ typedef struct request {
     long status;
     char error[96];
     double sent;
-    int hit;            /* index into hits + 1, 0 none */
+    int hit; /* index into hits + 1, 0 none */
     CURL *easy;
     struct curl_slist *hdrs, *resolve_list;
     char *url, *body;
@@ -178,8 +179,8 @@ static int split_names(names *ns, const char *s, const char *what) {
             }
             for (size_t i = 0; i < l; i++)
                 if ((unsigned char)s[i] <= ' ' || s[i] == ':' || (unsigned char)s[i] >= 0x7f) {
-                    fprintf(stderr, "defuse probe: %s: '%.*s' is not a valid name\n", what,
-                            (int)l, s);
+                    fprintf(stderr, "defuse probe: %s: '%.*s' is not a valid name\n", what, (int)l,
+                            s);
                     return -1;
                 }
             ns->v[ns->n++] = strndup(s, l);
@@ -294,8 +295,7 @@ static int check_target(const opts *o, target *t) {
     getnameinfo(ai->ai_addr, ai->ai_addrlen, t->addr, sizeof t->addr, NULL, 0, NI_NUMERICHOST);
     freeaddrinfo(ai);
     if (!inside) {
-        fprintf(stderr,
-                "defuse probe: %s: refused: %s (%s) is outside --scope; nothing was sent\n",
+        fprintf(stderr, "defuse probe: %s: refused: %s (%s) is outside --scope; nothing was sent\n",
                 t->url, t->host, bad);
         goto out;
     }
@@ -363,11 +363,11 @@ static int build_request(const opts *o, uint32_t run_id, const target *t, reques
     if (!r->url)
         return -1;
     int ua_injected = r->kind == PT_HEADER && !strcasecmp(r->name, "User-Agent");
-    snprintf(line, sizeof line, "User-Agent: %s%s%s", ua_injected ? r->payload : "Mozilla/5.0",
-             " ", banner);
+    snprintf(line, sizeof line, "User-Agent: %s%s%s", ua_injected ? r->payload : "Mozilla/5.0", " ",
+             banner);
     r->hdrs = curl_slist_append(r->hdrs, line);
-    snprintf(line, sizeof line, "X-Defuse-Probe: run=%08x; token=%s; contact=%s", run_id,
-             r->token, o->contact ? o->contact : "-");
+    snprintf(line, sizeof line, "X-Defuse-Probe: run=%08x; token=%s; contact=%s", run_id, r->token,
+             o->contact ? o->contact : "-");
     r->hdrs = curl_slist_append(r->hdrs, line);
     if (r->kind == PT_HEADER && !ua_injected) {
         snprintf(line, sizeof line, "%s: %s", r->name, r->payload);
@@ -513,7 +513,7 @@ static int send_all(const opts *o, target *tg, size_t nt, request *rq, hostq *ho
 /* ---- verdicts and output ------------------------------------------------------ */
 
 typedef struct point_sum {
-    size_t first;        /* a request of the point */
+    size_t first; /* a request of the point */
     char variants[200];
     int hit;
     size_t nreq, blocked, errors;
@@ -555,10 +555,10 @@ static tsum target_sum(const target *t, const request *rq) {
         s.exploitable_points += (size_t)hit;
         i = j;
     }
-    s.verdict = s.exploitable_points ? "exploitable"
+    s.verdict = s.exploitable_points            ? "exploitable"
                 : s.nreq && s.blocked == s.nreq ? "blocked"
-                : s.nreq && s.errors == s.nreq ? "unreachable"
-                                              : "no-callback";
+                : s.nreq && s.errors == s.nreq  ? "unreachable"
+                                                : "no-callback";
     return s;
 }
 
@@ -669,12 +669,12 @@ static json_t *sarif(const target *tg, size_t nt, const request *rq, const probe
                      "from %s, token %s): exploitable through CVE-2021-44228",
                      point_label(r, lab, sizeof lab), t->url, r->v->name,
                      probe_cb_proto_name(h->proto), h->src, r->token);
-            json_array_append_new(
-                results,
-                json_pack("{ss ss s{ss} s[{s{s{ss}}}] s{ss ss}}", "ruleId", "log4shell-jndi-callback",
-                          "level", "error", "message", "text", msg, "locations",
-                          "physicalLocation", "artifactLocation", "uri", t->url,
-                          "properties", "injectionPoint", lab, "variant", r->v->name));
+            json_array_append_new(results,
+                                  json_pack("{ss ss s{ss} s[{s{s{ss}}}] s{ss ss}}", "ruleId",
+                                            "log4shell-jndi-callback", "level", "error", "message",
+                                            "text", msg, "locations", "physicalLocation",
+                                            "artifactLocation", "uri", t->url, "properties",
+                                            "injectionPoint", lab, "variant", r->v->name));
         }
     }
     return json_pack(
@@ -697,8 +697,10 @@ static int parse_points(opts *o, const char *s) {
             if (strlen(point_kind[k]) == l && !strncmp(s, point_kind[k], l))
                 break;
         if (k == PT_COUNT) {
-            fprintf(stderr, "defuse probe: --points: unknown kind '%.*s' (path, query, header, "
-                            "form, json)\n", (int)l, s);
+            fprintf(stderr,
+                    "defuse probe: --points: unknown kind '%.*s' (path, query, header, "
+                    "form, json)\n",
+                    (int)l, s);
             return -1;
         }
         o->points[k] = 1;
@@ -786,18 +788,26 @@ static int read_targets(const char *path, target **tg, size_t *nt) {
 }
 
 int cmd_probe(int argc, char **argv) {
-    static const struct option lo[] = {
-        {"scope", required_argument, 0, 's'},      {"callback", required_argument, 0, 'c'},
-        {"listen", required_argument, 0, 'l'},     {"points", required_argument, 0, 'p'},
-        {"headers", required_argument, 0, 'H'},    {"add-header", required_argument, 0, 'a'},
-        {"params", required_argument, 0, 'P'},     {"variants", required_argument, 0, 'v'},
-        {"rate", required_argument, 0, 'r'},       {"concurrency", required_argument, 0, 'n'},
-        {"timeout", required_argument, 0, 't'},    {"wait", required_argument, 0, 'w'},
-        {"contact", required_argument, 0, 'C'},    {"format", required_argument, 0, 'f'},
-        {"json", no_argument, 0, 'j'},             {"dry-run", no_argument, 0, 'd'},
-        {"insecure", no_argument, 0, 'k'},         {"targets", required_argument, 0, 'T'},
-        {"max-connections", required_argument, 0, 'm'},
-        {0, 0, 0, 0}};
+    static const struct option lo[] = {{"scope", required_argument, 0, 's'},
+                                       {"callback", required_argument, 0, 'c'},
+                                       {"listen", required_argument, 0, 'l'},
+                                       {"points", required_argument, 0, 'p'},
+                                       {"headers", required_argument, 0, 'H'},
+                                       {"add-header", required_argument, 0, 'a'},
+                                       {"params", required_argument, 0, 'P'},
+                                       {"variants", required_argument, 0, 'v'},
+                                       {"rate", required_argument, 0, 'r'},
+                                       {"concurrency", required_argument, 0, 'n'},
+                                       {"timeout", required_argument, 0, 't'},
+                                       {"wait", required_argument, 0, 'w'},
+                                       {"contact", required_argument, 0, 'C'},
+                                       {"format", required_argument, 0, 'f'},
+                                       {"json", no_argument, 0, 'j'},
+                                       {"dry-run", no_argument, 0, 'd'},
+                                       {"insecure", no_argument, 0, 'k'},
+                                       {"targets", required_argument, 0, 'T'},
+                                       {"max-connections", required_argument, 0, 'm'},
+                                       {0, 0, 0, 0}};
     static opts o; /* large (the scope table) */
     memset(&o, 0, sizeof o);
     o.rate = 20;
@@ -838,7 +848,9 @@ int cmd_probe(int argc, char **argv) {
             }
             snprintf(o.callback, sizeof o.callback, "%s", optarg);
             break;
-        case 'l': listen_arg = optarg; break;
+        case 'l':
+            listen_arg = optarg;
+            break;
         case 'p':
             if (parse_points(&o, optarg) != 0)
                 goto out;
@@ -885,7 +897,9 @@ int cmd_probe(int argc, char **argv) {
             if (parse_num("--wait", optarg, 0, 3600, &o.wait) != 0)
                 goto out;
             break;
-        case 'C': o.contact = optarg; break;
+        case 'C':
+            o.contact = optarg;
+            break;
         case 'f':
             if (strcmp(optarg, "table") && strcmp(optarg, "json") && strcmp(optarg, "sarif")) {
                 fprintf(stderr, "defuse probe: --format: table, json or sarif\n");
@@ -893,9 +907,15 @@ int cmd_probe(int argc, char **argv) {
             }
             o.format = optarg;
             break;
-        case 'j': o.format = "json"; break;
-        case 'd': o.dry_run = 1; break;
-        case 'k': o.insecure = 1; break;
+        case 'j':
+            o.format = "json";
+            break;
+        case 'd':
+            o.dry_run = 1;
+            break;
+        case 'k':
+            o.insecure = 1;
+            break;
         case 'T':
             if (read_targets(optarg, &tg, &nt) != 0)
                 goto out;
@@ -949,7 +969,8 @@ int cmd_probe(int argc, char **argv) {
         }
     } else {
         unsigned char tmp[16];
-        int lit = inet_pton(AF_INET, o.cb_host, tmp) == 1 || inet_pton(AF_INET6, o.cb_host, tmp) == 1;
+        int lit =
+            inet_pton(AF_INET, o.cb_host, tmp) == 1 || inet_pton(AF_INET6, o.cb_host, tmp) == 1;
         snprintf(o.listen_addr, sizeof o.listen_addr, "%s", lit ? o.cb_host : "0.0.0.0");
     }
 
@@ -971,10 +992,11 @@ int cmd_probe(int argc, char **argv) {
     uint32_t run_id;
     if (getrandom(&run_id, sizeof run_id, 0) != (ssize_t)sizeof run_id)
         run_id = (uint32_t)time(NULL) ^ (uint32_t)getpid();
-    size_t per = (o.points[PT_PATH] + o.params.n * (size_t)(o.points[PT_QUERY] + o.points[PT_FORM] +
-                                                            o.points[PT_JSON]) +
-                  o.headers.n * (size_t)o.points[PT_HEADER]) *
-                 o.nvariants;
+    size_t per =
+        (o.points[PT_PATH] +
+         o.params.n * (size_t)(o.points[PT_QUERY] + o.points[PT_FORM] + o.points[PT_JSON]) +
+         o.headers.n * (size_t)o.points[PT_HEADER]) *
+        o.nvariants;
     if (!per || per * nt > PROBE_MAX_REQUESTS) {
         fprintf(stderr, "defuse probe: %zu requests: must be 1..%u\n", per * nt,
                 PROBE_MAX_REQUESTS);
@@ -1039,7 +1061,8 @@ int cmd_probe(int argc, char **argv) {
     }
     if (o.dry_run) {
         printf("# defuse probe run %08x: %zu requests to %zu targets, callback %s (dry run: "
-               "nothing sent)\n\n", run_id, nr, nt, o.callback);
+               "nothing sent)\n\n",
+               run_id, nr, nt, o.callback);
         for (size_t i = 0; i < nr; i++)
             print_request(&rq[i]);
         rc = EXIT_CLEAN;
@@ -1050,8 +1073,10 @@ int cmd_probe(int argc, char **argv) {
         fprintf(stderr, "defuse probe: %s\n", err);
         goto out_curl;
     }
-    fprintf(stderr, "defuse probe: run %08x: %zu requests to %zu targets; listening on %s port %u "
-                    "(callback %s)\n", run_id, nr, nt, o.listen_addr, o.listen_port, o.callback);
+    fprintf(stderr,
+            "defuse probe: run %08x: %zu requests to %zu targets; listening on %s port %u "
+            "(callback %s)\n",
+            run_id, nr, nt, o.listen_addr, o.listen_port, o.callback);
     if (send_all(&o, tg, nt, rq, hosts, nh) != 0) {
         fprintf(stderr, "defuse probe: cannot start libcurl\n");
         goto out_curl;

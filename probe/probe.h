@@ -19,13 +19,13 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define PROBE_TOKEN_LEN 16        /* "dp" + 8 hex run id + 6 hex sequence */
+#define PROBE_TOKEN_LEN 16          /* "dp" + 8 hex run id + 6 hex sequence */
 #define PROBE_MAX_REQUESTS 1000000u /* requests of one run (the sequence) */
-#define PROBE_MAX_SCOPE 256       /* --scope entries */
-#define PROBE_MAX_HITS 65536u     /* callbacks recorded in one run */
-#define PROBE_MAX_MESSAGE 65536u  /* one LDAP message / RMI call kept */
-#define PROBE_MAX_CONNS 1024u     /* listener connections open at once */
-#define PROBE_MAX_PAYLOAD 512u    /* one payload */
+#define PROBE_MAX_SCOPE 256         /* --scope entries */
+#define PROBE_MAX_HITS 65536u       /* callbacks recorded in one run */
+#define PROBE_MAX_MESSAGE 65536u    /* one LDAP message / RMI call kept */
+#define PROBE_MAX_CONNS 1024u       /* listener connections open at once */
+#define PROBE_MAX_PAYLOAD 512u      /* one payload */
 
 /* ---- payloads --------------------------------------------------------- */
 
@@ -36,7 +36,7 @@ typedef struct probe_variant {
     const char *name;
     const char *scheme; /* ldap, rmi or dns */
     const char *tmpl;
-    const char *what;   /* one line for --help and docs */
+    const char *what; /* one line for --help and docs */
 } probe_variant;
 
 /* The variants, in order; OUT: *n. */
@@ -66,10 +66,10 @@ int probe_payload_verify(defuse_scanner *sc, const char *payload, size_t len, co
 /* ---- scope ------------------------------------------------------------ */
 
 typedef struct probe_scope_entry {
-    int family;         /* AF_INET, AF_INET6, or 0 for a host name */
+    int family; /* AF_INET, AF_INET6, or 0 for a host name */
     uint8_t addr[16];
     unsigned prefix;
-    char name[256];     /* host name (lower case); "*.x" or ".x": x's subdomains */
+    char name[256]; /* host name (lower case); "*.x" or ".x": x's subdomains */
 } probe_scope_entry;
 
 typedef struct probe_scope {
@@ -97,8 +97,8 @@ const char *probe_cb_proto_name(probe_cb_proto p);
 typedef struct probe_hit {
     uint32_t seq;
     probe_cb_proto proto;
-    double when;                 /* seconds since the epoch */
-    char src[INET6_ADDRSTRLEN];  /* the address that called back */
+    double when;                /* seconds since the epoch */
+    char src[INET6_ADDRSTRLEN]; /* the address that called back */
 } probe_hit;
 
 typedef struct probe_listener probe_listener;

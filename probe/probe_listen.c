@@ -47,8 +47,8 @@ typedef struct pconn {
 } pconn;
 
 const char *probe_cb_proto_name(probe_cb_proto p) {
-    static const char *const n[] = {[PROBE_CB_LDAP] = "ldap", [PROBE_CB_RMI] = "rmi",
-                                    [PROBE_CB_DNS] = "dns"};
+    static const char *const n[] = {
+        [PROBE_CB_LDAP] = "ldap", [PROBE_CB_RMI] = "rmi", [PROBE_CB_DNS] = "dns"};
     return (unsigned)p < 3 ? n[p] : "unknown";
 }
 

@@ -18,29 +18,36 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_DNS_MAX_NAME 1024      /* a query name rendered as text (escaped) */
-#define PROTO_RMI_MAX_NAME 4096      /* an RMI name kept */
+#define PROTO_DNS_MAX_NAME 1024 /* a query name rendered as text (escaped) */
+#define PROTO_RMI_MAX_NAME 4096 /* an RMI name kept */
 
 /* ---- LDAP ---------------------------------------------------------------- */
 
 /* LDAP protocolOp application tag numbers (RFC 4511). */
 enum {
-    PROTO_LDAP_BIND = 0, PROTO_LDAP_UNBIND = 2, PROTO_LDAP_SEARCH = 3, PROTO_LDAP_MODIFY = 6,
-    PROTO_LDAP_ADD = 8, PROTO_LDAP_DELETE = 10, PROTO_LDAP_MODDN = 12, PROTO_LDAP_COMPARE = 14,
-    PROTO_LDAP_ABANDON = 16, PROTO_LDAP_EXTENDED = 23
+    PROTO_LDAP_BIND = 0,
+    PROTO_LDAP_UNBIND = 2,
+    PROTO_LDAP_SEARCH = 3,
+    PROTO_LDAP_MODIFY = 6,
+    PROTO_LDAP_ADD = 8,
+    PROTO_LDAP_DELETE = 10,
+    PROTO_LDAP_MODDN = 12,
+    PROTO_LDAP_COMPARE = 14,
+    PROTO_LDAP_ABANDON = 16,
+    PROTO_LDAP_EXTENDED = 23
 };
 
 typedef struct proto_ldap_msg {
     int msgid;
-    int op;       /* application tag number, -1 if unknown */
-    int version;  /* bind */
-    int auth;     /* bind: 0 simple, 3 sasl, -1 other */
-    char *dn;     /* bind name or search baseObject, malloc'd, NUL-terminated;
-                     whole (bounded by the frame, i.e. max_message) so all of it
-                     is scanned; an event field is cut shorter */
+    int op;      /* application tag number, -1 if unknown */
+    int version; /* bind */
+    int auth;    /* bind: 0 simple, 3 sasl, -1 other */
+    char *dn;    /* bind name or search baseObject, malloc'd, NUL-terminated;
+                    whole (bounded by the frame, i.e. max_message) so all of it
+                    is scanned; an event field is cut shorter */
     size_t dn_len;
     int scope, deref; /* search */
-    char *oid;    /* extended request name, malloc'd */
+    char *oid;        /* extended request name, malloc'd */
 } proto_ldap_msg;
 
 /* Frame length of the BER element at buf[0..len): the number of bytes of one
@@ -73,11 +80,11 @@ int proto_ldap_encode_result(int msgid, int op, int code, unsigned char **out, s
 /* ---- RMI / JRMP ---------------------------------------------------------- */
 
 enum {
-    PROTO_RMI_NEED_MORE = 0,  /* nothing complete yet */
-    PROTO_RMI_NEED_ACK = 1,   /* stream protocol header complete: send the ack */
-    PROTO_RMI_CALL = 2,       /* a Call arrived (name set when one was found) */
-    PROTO_RMI_OTHER = 3,      /* a complete message that is not a Call */
-    PROTO_RMI_EBAD = -1       /* not JRMP or malformed */
+    PROTO_RMI_NEED_MORE = 0, /* nothing complete yet */
+    PROTO_RMI_NEED_ACK = 1,  /* stream protocol header complete: send the ack */
+    PROTO_RMI_CALL = 2,      /* a Call arrived (name set when one was found) */
+    PROTO_RMI_OTHER = 3,     /* a complete message that is not a Call */
+    PROTO_RMI_EBAD = -1      /* not JRMP or malformed */
 };
 
 typedef struct proto_rmi_info {
@@ -86,13 +93,13 @@ typedef struct proto_rmi_info {
     char client_host[256]; /* endpoint the client announced (stream) */
     unsigned client_port;
     int have_call;
-    int64_t objnum;        /* 0 = the registry */
-    int32_t op;            /* registry op: 2 = lookup, -1 with a method hash */
+    int64_t objnum; /* 0 = the registry */
+    int32_t op;     /* registry op: 2 = lookup, -1 with a method hash */
     int64_t hash;
     char name[PROTO_RMI_MAX_NAME]; /* the looked-up name (TC_STRING) */
     size_t name_len;
     int have_name;
-    int message;           /* first message byte after the header */
+    int message; /* first message byte after the header */
 } proto_rmi_info;
 
 /* Parses the client side of a JRMP connection from its first byte,
@@ -110,7 +117,7 @@ typedef struct proto_dns_query {
     uint16_t qtype, qclass;
     char name[PROTO_DNS_MAX_NAME]; /* dotted, lower case kept as sent, \DDD escapes */
     size_t name_len;
-    size_t question_end;        /* offset after the first question */
+    size_t question_end; /* offset after the first question */
 } proto_dns_query;
 
 /* Parses a DNS query packet.  Returns 0, or -1 if it is not a query with at
@@ -124,6 +131,6 @@ int proto_dns_in_zone(const char *name, size_t len, const char *zone);
  * and one A record with a4 when a4 is non-NULL.  Returns its length, 0 if
  * out is too small. */
 size_t proto_dns_reply(const unsigned char *pkt, const proto_dns_query *q, int rcode,
-                    const uint8_t *a4, uint32_t ttl, unsigned char *out, size_t outsz);
+                       const uint8_t *a4, uint32_t ttl, unsigned char *out, size_t outsz);
 
 #endif /* DEFUSE_PROTO_H */

