@@ -18,6 +18,7 @@ int cmd_scan(int argc, char **argv);
 int cmd_honeypot(int argc, char **argv);
 int cmd_register(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 
 /* Help texts, printed by `defuse help NAME` and `defuse NAME --help`
  * (`defuse logs --help` prints its own, in parts: cmd_logs). */
@@ -27,6 +28,7 @@ extern const char cli_help_scan_more[]; /* printed after cli_help_scan */
 extern const char cli_help_honeypot[];
 extern const char cli_help_register[];
 extern const char cli_help_report[];
+extern const char cli_help_probe[];
 
 /* Prints "PROG VERSION", the vulndb it was built with and the case mapping
  * on stdout (cli/version.c): `--version`/`-V` of every program and subcommand. */

@@ -58,6 +58,9 @@ static int run_honeypot(int argc, char **argv) {
 static int run_scan(int argc, char **argv) {
     return run_sibling("defuse-scan", argc, argv);
 }
+static int run_probe(int argc, char **argv) {
+    return run_sibling("defuse-probe", argc, argv);
+}
 static int run_register(int argc, char **argv) {
     return run_sibling("defuse-register", argc, argv);
 }
@@ -72,6 +75,7 @@ static const command commands[] = {
     {"explain", cmd_explain, cli_help_explain, "deobfuscate one payload step by step"},
     {"scan", run_scan, NULL, "inventory log4j/commons-text, CVEs, safe mitigation"},
     {"honeypot", run_honeypot, NULL, "tripwire listener capturing HTTP, LDAP, RMI, DNS callbacks"},
+    {"probe", run_probe, NULL, "prove which of your services are exploitable (own callback listener)"},
     {"register", run_register, NULL, "exposure register: assets, exposures, SLA clocks, mitigations"},
     {"report", run_report, NULL, "one self-contained HTML page: spike, sources, callbacks, edge, exposure"},
 };

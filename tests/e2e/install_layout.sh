@@ -25,9 +25,9 @@ R=$D$prefix
 must() { # DESC FILE
     if [ -e "$2" ]; then pass "$1"; else fail "$1: ${2#"$D"} missing"; fi
 }
-for p in defuse defuse-scan defuse-honeypot defuse-register defuse-report; do must "bin/$p" "$R/bin/$p"; done
+for p in defuse defuse-scan defuse-honeypot defuse-register defuse-report defuse-probe; do must "bin/$p" "$R/bin/$p"; done
 must "vulndb" "$R/share/defuse/vulndb.json"
-for m in man1/defuse.1 man1/defuse-logs.1 man1/defuse-explain.1 man1/defuse-scan.1 man1/defuse-register.1 man1/defuse-report.1 \
+for m in man1/defuse.1 man1/defuse-logs.1 man1/defuse-explain.1 man1/defuse-scan.1 man1/defuse-register.1 man1/defuse-report.1 man1/defuse-probe.1 \
          man1/defuse-honeypot.1 man5/defuse-honeypot.conf.5 man8/ngx_http_defuse_module.8; do
     must "man page $m" "$R/share/man/$m"
 done
