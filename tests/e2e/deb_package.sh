@@ -93,9 +93,9 @@ INSTALLED=1
 if dpkg -i "$deb" "$mod" >"$W/dpkg.log" 2>&1; then pass "dpkg -i both packages"
 else cat "$W/dpkg.log"; fail "dpkg -i"; exit 1; fi
 
-for f in /usr/bin/defuse /usr/bin/defuse-scan /usr/bin/defuse-honeypot /usr/bin/defuse-register /usr/bin/defuse-report /usr/share/defuse/vulndb.json \
+for f in /usr/bin/defuse /usr/bin/defuse-scan /usr/bin/defuse-honeypot /usr/bin/defuse-register /usr/bin/defuse-report /usr/bin/defuse-probe /usr/share/defuse/vulndb.json \
          /etc/defuse/honeypot.conf /lib/systemd/system/defuse-honeypot.service \
-         /usr/share/man/man1/defuse.1.gz /usr/share/man/man1/defuse-logs.1.gz /usr/share/man/man1/defuse-scan.1.gz /usr/share/man/man1/defuse-register.1.gz /usr/share/man/man1/defuse-report.1.gz \
+         /usr/share/man/man1/defuse.1.gz /usr/share/man/man1/defuse-logs.1.gz /usr/share/man/man1/defuse-scan.1.gz /usr/share/man/man1/defuse-register.1.gz /usr/share/man/man1/defuse-report.1.gz /usr/share/man/man1/defuse-probe.1.gz \
          /usr/share/man/man1/defuse-explain.1.gz /usr/share/man/man1/defuse-honeypot.1.gz \
          /usr/share/man/man5/defuse-honeypot.conf.5.gz /usr/share/man/man8/ngx_http_defuse_module.8.gz \
          /usr/share/bash-completion/completions/defuse /usr/share/zsh/vendor-completions/_defuse \
