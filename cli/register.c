@@ -8,6 +8,7 @@
 #include "reg.h"
 #include "vex.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -82,7 +83,7 @@ const char cli_help_register[] =
 typedef struct opts {
     const char *db, *vulndb, *by, *asset, *env, *owner, *exposure, *kind, *tags, *cve, *purl,
         *control, *evidence, *reason, *expires, *kev, *vendor, *products, *data_access, *status,
-        *statement, *contacted, *answered, *access_limit, *lifted, *followup;
+        *statement, *contacted, *answered, *access_limit, *lifted, *followup, *batch;
     int overdue;
     const char *format;
     int json, fail_breach, all;
@@ -172,32 +173,29 @@ static int parse_expires(const opts *o, int64_t *t) {
 
 /* ---- commands ------------------------------------------------------------------------------ */
 
-static int c_ingest(reg *r, const opts *o, int nf, char **files) {
-    if (!o->asset || nf < 1)
-        return err2("ingest: needs --asset NAME and at least one FILE");
-    if (o->kind && !reg_valid_kind(o->kind))
-        return err2("--kind: \"%s\" is not host, image, application or appliance", o->kind);
-    if (o->exposure && !reg_valid_exposure(o->exposure))
-        return err2("--exposure: \"%s\" is not public or internal", o->exposure);
+/* Ingests files[0..nf) as asset in env (NULL: keep the stored one).
+ * where: "LIST:LINE: " in a batch, "" otherwise (prefixes messages). */
+static int ingest_one(reg *r, const opts *o, const char *asset, const char *env, int nf,
+                      char **files, const char *where) {
     reg_obs obs = {0};
     char err[1024];
     for (int i = 0; i < nf; i++)
         if (reg_obs_read_file(&obs, files[i], err, sizeof err)) {
             reg_obs_free(&obs);
-            fprintf(stderr, "defuse register: %s (nothing written)\n", err);
+            fprintf(stderr, "defuse register: %s%s (nothing written for %s)\n", where, err, asset);
             return EXIT_ERROR;
         }
     if (obs.incomplete)
-        fprintf(stderr, "defuse register: warning: %s: the scan reported errors; components it"
-                        " did not list are kept, not taken as removed\n", obs.sources);
-    reg_asset_attrs at = {o->kind, o->env, o->owner, o->exposure, o->tags};
+        fprintf(stderr, "defuse register: warning: %s%s: the scan reported errors; components it"
+                        " did not list are kept, not taken as removed\n", where, obs.sources);
+    reg_asset_attrs at = {o->kind, env, o->owner, o->exposure, o->tags};
     chctx x = {o, json_array(), 0, 0};
     int unchanged = 0;
-    int rc = reg_ingest(r, o->asset, &at, &obs, on_change, &x, &unchanged);
+    int rc = reg_ingest(r, asset, &at, &obs, on_change, &x, &unchanged);
     if (rc) {
-        fprintf(stderr, "defuse register: %s (nothing written)\n", r->err);
+        fprintf(stderr, "defuse register: %s%s (nothing written for %s)\n", where, r->err, asset);
     } else if (o->json) {
-        json_t *j = json_pack("{s:s,s:s,s:b,s:I,s:s,s:O}", "asset", o->asset, "digest", obs.digest,
+        json_t *j = json_pack("{s:s,s:s,s:b,s:I,s:s,s:O}", "asset", asset, "digest", obs.digest,
                               "unchanged", unchanged, "components", (json_int_t)obs.n, "format",
                               obs.format, "changes", x.arr);
         char *s = json_dumps(j, JSON_ENSURE_ASCII);
@@ -205,15 +203,102 @@ static int c_ingest(reg *r, const opts *o, int nf, char **files) {
         free(s);
         json_decref(j);
     } else if (unchanged) {
-        printf("%s: %s already ingested (digest %.16s): nothing changed\n", o->asset, obs.sources,
+        printf("%s: %s already ingested (digest %.16s): nothing changed\n", asset, obs.sources,
                obs.digest);
     } else {
-        printf("%s: ingested %s: %zu components; %zu exposures opened, %zu changed\n", o->asset,
+        printf("%s: ingested %s: %zu components; %zu exposures opened, %zu changed\n", asset,
                obs.sources, obs.n, x.opened, x.changed);
     }
     json_decref(x.arr);
     reg_obs_free(&obs);
     return rc ? EXIT_ERROR : EXIT_CLEAN;
+}
+
+#define BATCH_MAX_LINE 65536 /* bytes of one line of a batch list */
+#define BATCH_MAX_FILES 64   /* files of one asset in a batch list */
+
+/* ingest --batch LIST: one asset per line, "ASSET<TAB>ENV<TAB>FILE[<TAB>FILE...]"
+ * (ENV may be empty or "-" for an asset already registered); '#' lines and
+ * blank lines are skipped.  Every asset is its own transaction in this one
+ * process (one connection, one load of the vulnerability data): a bad line
+ * is reported as LIST:LINE, writes nothing of its asset and does not stop
+ * the others.  Returns EXIT_ERROR when any line failed. */
+static int ingest_batch(reg *r, const opts *o) {
+    FILE *f = strcmp(o->batch, "-") ? fopen(o->batch, "r") : stdin;
+    if (!f)
+        return err2("--batch: %s: %s", o->batch, strerror(errno));
+    char *line = malloc(BATCH_MAX_LINE);
+    if (!line) {
+        if (f != stdin)
+            fclose(f);
+        return err2("out of memory");
+    }
+    int rc = EXIT_CLEAN;
+    size_t ln = 0, nok = 0, nbad = 0;
+    while (fgets(line, BATCH_MAX_LINE, f)) {
+        ln++;
+        char where[600];
+        snprintf(where, sizeof where, "%.500s:%zu: ", o->batch, ln);
+        size_t l = strlen(line);
+        if (l == BATCH_MAX_LINE - 1 && line[l - 1] != '\n') {
+            fprintf(stderr, "defuse register: %sline longer than %d bytes (skipped)\n", where,
+                    BATCH_MAX_LINE - 1);
+            int ch;
+            while ((ch = fgetc(f)) != EOF && ch != '\n')
+                ;
+            rc = EXIT_ERROR, nbad++;
+            continue;
+        }
+        while (l && (line[l - 1] == '\n' || line[l - 1] == '\r'))
+            line[--l] = 0;
+        if (!l || line[0] == '#')
+            continue;
+        char *field[BATCH_MAX_FILES + 2];
+        int n = 0;
+        for (char *p = line; p && n < BATCH_MAX_FILES + 2;) {
+            field[n++] = p;
+            if ((p = strchr(p, '\t')))
+                *p++ = 0;
+        }
+        if (n < 3 || !*field[0]) {
+            fprintf(stderr, "defuse register: %sexpected ASSET<TAB>ENV<TAB>FILE..., got %d"
+                            " field%s\n", where, n, n == 1 ? "" : "s");
+            rc = EXIT_ERROR, nbad++;
+            continue;
+        }
+        const char *env = *field[1] && strcmp(field[1], "-") ? field[1] : o->env;
+        if (ingest_one(r, o, field[0], env, n - 2, field + 2, where))
+            rc = EXIT_ERROR, nbad++;
+        else
+            nok++;
+    }
+    if (ferror(f)) {
+        fprintf(stderr, "defuse register: --batch: %s: read error\n", o->batch);
+        rc = EXIT_ERROR;
+    }
+    if (nbad)
+        fprintf(stderr, "defuse register: --batch: %zu asset%s ingested, %zu line%s failed\n", nok,
+                nok == 1 ? "" : "s", nbad, nbad == 1 ? "" : "s");
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    return rc;
+}
+
+static int c_ingest(reg *r, const opts *o, int nf, char **files) {
+    if (o->kind && !reg_valid_kind(o->kind))
+        return err2("--kind: \"%s\" is not host, image, application or appliance", o->kind);
+    if (o->exposure && !reg_valid_exposure(o->exposure))
+        return err2("--exposure: \"%s\" is not public or internal", o->exposure);
+    if (o->batch) {
+        if (o->asset || nf)
+            return err2("ingest --batch LIST: the assets and files are in LIST (no --asset, no"
+                        " FILE)");
+        return ingest_batch(r, o);
+    }
+    if (!o->asset || nf < 1)
+        return err2("ingest: needs --asset NAME and at least one FILE (or --batch LIST)");
+    return ingest_one(r, o, o->asset, o->env, nf, files, "");
 }
 
 static int c_evaluate(reg *r, const opts *o, int nf, char **files) {
@@ -679,7 +764,7 @@ int cmd_register(int argc, char **argv) {
     enum { O_DB = 256, O_VULNDB, O_BY, O_ASSET, O_ENV, O_OWNER, O_EXPOSURE, O_KIND, O_TAGS, O_CVE,
            O_COMPONENT, O_CONTROL, O_EVIDENCE, O_REASON, O_EXPIRES, O_KEV, O_JSON, O_FAIL, O_ALL,
            O_SET, O_HELP, O_VENDOR, O_PRODUCTS, O_DATA, O_STATUS, O_STATEMENT, O_CONTACTED,
-           O_ANSWERED, O_LIMIT, O_LIFTED, O_FOLLOWUP, O_OVERDUE, O_FORMAT };
+           O_ANSWERED, O_LIMIT, O_LIFTED, O_FOLLOWUP, O_OVERDUE, O_FORMAT, O_BATCH };
     static const struct option lo[] = {
         {"db", 1, 0, O_DB},          {"vulndb", 1, 0, O_VULNDB},     {"by", 1, 0, O_BY},
         {"asset", 1, 0, O_ASSET},    {"env", 1, 0, O_ENV},           {"owner", 1, 0, O_OWNER},
@@ -693,7 +778,7 @@ int cmd_register(int argc, char **argv) {
         {"contacted", 1, 0, O_CONTACTED}, {"answered", 1, 0, O_ANSWERED},
         {"access-limit", 1, 0, O_LIMIT}, {"limit-lifted", 1, 0, O_LIFTED},
         {"follow-up", 1, 0, O_FOLLOWUP}, {"overdue", 0, 0, O_OVERDUE}, {"format", 1, 0, O_FORMAT},
-        {0, 0, 0, 0}};
+        {"batch", 1, 0, O_BATCH},    {0, 0, 0, 0}};
     opts o = {0};
     o.by = getenv("USER");
     o.db = getenv("DEFUSE_REGISTER_DB");
@@ -732,6 +817,7 @@ int cmd_register(int argc, char **argv) {
         case O_FOLLOWUP: o.followup = optarg; break;
         case O_OVERDUE: o.overdue = 1; break;
         case O_FORMAT: o.format = optarg; break;
+        case O_BATCH: o.batch = optarg; break;
         case O_SET:
             if (o.nsets == 32)
                 return err2("--set: at most 32");

@@ -18,6 +18,9 @@
 typedef struct pg {
     PGconn *c;
     char sqlstate[6]; /* of the last failure */
+    /* statements of the SQL table prepared on this connection (server-side
+     * "qN"): parsed and planned once per connection, not once per row */
+    unsigned char prepared[Q_COUNT];
 } pg;
 
 /* The highest $N in sql: PostgreSQL refuses more parameters than the
@@ -80,7 +83,6 @@ static int pg_fail(pg *g, const PGresult *r, char *err, size_t errlen) {
 
 static int pg_exec(void *h, int id, const char *sql, const reg_val *p, int np, reg_row_cb cb,
                    void *user, int64_t *changes, char *err, size_t errlen) {
-    (void)id;
     pg *g = h;
     PGconn *c = g->c;
     char buf[MAX_COLS][40];
@@ -104,7 +106,26 @@ static int pg_exec(void *h, int id, const char *sql, const reg_val *p, int np, r
         default: vals[i] = NULL;
         }
     }
-    PGresult *r = PQexecParams(c, sql, n, NULL, vals, NULL, NULL, 0);
+    PGresult *r;
+    if (id >= 0 && id < Q_COUNT) {
+        char name[16];
+        snprintf(name, sizeof name, "q%d", id);
+        if (!g->prepared[id]) {
+            /* not transactional: a statement prepared inside a transaction
+             * that rolls back stays prepared */
+            r = PQprepare(c, name, sql, n, NULL);
+            if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+                pg_fail(g, r, err, errlen);
+                PQclear(r);
+                return -1;
+            }
+            PQclear(r);
+            g->prepared[id] = 1;
+        }
+        r = PQexecPrepared(c, name, n, vals, NULL, NULL, 0);
+    } else {
+        r = PQexecParams(c, sql, n, NULL, vals, NULL, NULL, 0);
+    }
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         pg_fail(g, r, err, errlen);
