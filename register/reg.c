@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const kinds[] = {"host", "image", "application", "appliance"};
 static const char *const exposures_v[] = {"public", "internal"};
@@ -650,8 +651,17 @@ static void chbuf_free(chbuf *b) {
     free(b->strs);
 }
 
+/* The pause is random per process (rand_r over a seed from the process id
+ * and the clock): with rand()'s one fixed sequence, processes that
+ * collided once would wait the same times and collide again. */
 static void backoff(int attempt) {
-    struct timespec ts = {0, (long)(1 + rand() % (attempt * 20 + 10)) * 1000000L};
+    static unsigned seed;
+    if (!seed) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        seed = (unsigned)getpid() * 2654435761u ^ (unsigned)now.tv_nsec ^ 1u;
+    }
+    struct timespec ts = {0, (long)(1 + rand_r(&seed) % (attempt * 20 + 10)) * 1000000L};
     if (ts.tv_nsec > 900000000L)
         ts.tv_nsec = 900000000L;
     nanosleep(&ts, NULL);
@@ -776,32 +786,9 @@ int reg_evaluate_all(reg *r, const char *kev, reg_change_cb cb, void *user, size
 
 /* ---- controls and verdicts ---------------------------------------------------------------------- */
 
-int reg_record_control(reg *r, const char *asset, const char *cve, const char *kind,
-                       const char *control, const char *evidence, int64_t expires,
-                       reg_change_cb cb, void *user) {
-    if (!strcmp(kind, "mitigation")) {
-        const reg_control *c = reg_control_find(control);
-        if (!c) {
-            snprintf(r->err, sizeof r->err, "unknown control \"%s\" (see --help for the table)",
-                     control);
-            return -1;
-        }
-        if (!reg_control_covers(c, cve)) {
-            char cov[256] = "";
-            for (size_t i = 0; i < REG_CONTROL_MAX_CVES && c->covers[i]; i++) {
-                size_t l = strlen(cov);
-                snprintf(cov + l, sizeof cov - l, "%s%s", l ? ", " : "", c->covers[i]);
-            }
-            snprintf(r->err, sizeof r->err, "control %s does not cover %s (it covers: %s)", c->name,
-                     cve, *cov ? cov : "no CVE");
-            return -1;
-        }
-        control = c->name;
-    }
-    if (!r->vdb) {
-        snprintf(r->err, sizeof r->err, "no vulnerability data");
-        return -1;
-    }
+static int record_control_once(reg *r, const char *asset, const char *cve, const char *kind,
+                               const char *control, const char *evidence, int64_t expires,
+                               reg_change_cb cb, void *user) {
     if (reg_store_begin(r->st))
         return ferr(r);
     asset_row a;
@@ -836,6 +823,47 @@ fail:
     reg_store_rollback(r->st);
     cve_cache_free(&cc);
     return -1;
+}
+
+/* Validation first (never retried), then the transaction, run again
+ * when PostgreSQL cancels it on a serialization conflict (as ingest). */
+int reg_record_control(reg *r, const char *asset, const char *cve, const char *kind,
+                       const char *control, const char *evidence, int64_t expires,
+                       reg_change_cb cb, void *user) {
+    if (!strcmp(kind, "mitigation")) {
+        const reg_control *c = reg_control_find(control);
+        if (!c) {
+            snprintf(r->err, sizeof r->err, "unknown control \"%s\" (see --help for the table)",
+                     control);
+            return -1;
+        }
+        if (!reg_control_covers(c, cve)) {
+            char cov[256] = "";
+            for (size_t i = 0; i < REG_CONTROL_MAX_CVES && c->covers[i]; i++) {
+                size_t l = strlen(cov);
+                snprintf(cov + l, sizeof cov - l, "%s%s", l ? ", " : "", c->covers[i]);
+            }
+            snprintf(r->err, sizeof r->err, "control %s does not cover %s (it covers: %s)", c->name,
+                     cve, *cov ? cov : "no CVE");
+            return -1;
+        }
+        control = c->name;
+    }
+    if (!r->vdb) {
+        snprintf(r->err, sizeof r->err, "no vulnerability data");
+        return -1;
+    }
+    chbuf b = {0};
+    int rc = -1;
+    for (int a = 1; a <= RETRIES; a++) {
+        chbuf_reset(&b);
+        rc = record_control_once(r, asset, cve, kind, control, evidence, expires, buffer_change,
+                                 &b);
+        if (!rc || !reg_store_retryable(r->st))
+            break;
+        backoff(a);
+    }
+    return flush(&b, rc, r, cb, user);
 }
 
 int reg_set_sla(reg *r, const char *severity, const char *env, int64_t hours) {
@@ -894,17 +922,7 @@ static int vendor_one(void *user, int ncol, const char *const *c) {
     return rows_cb(t, ncol, c);
 }
 
-int reg_vendor_put(reg *r, const reg_vendor *v) {
-    if (!v->name || !*v->name) {
-        snprintf(r->err, sizeof r->err, "a vendor needs a name");
-        return -1;
-    }
-    if (v->status && !reg_valid_vendor_status(v->status)) {
-        snprintf(r->err, sizeof r->err,
-                 "vendor status \"%s\": use unknown, affected, not-affected, fixed or mitigated",
-                 v->status);
-        return -1;
-    }
+static int vendor_put_once(reg *r, const reg_vendor *v) {
     if (reg_store_begin(r->st))
         return ferr(r);
     rows all = {0};
@@ -955,6 +973,27 @@ fail:
     reg_store_rollback(r->st);
     rows_free(&all);
     return -1;
+}
+
+int reg_vendor_put(reg *r, const reg_vendor *v) {
+    if (!v->name || !*v->name) {
+        snprintf(r->err, sizeof r->err, "a vendor needs a name");
+        return -1;
+    }
+    if (v->status && !reg_valid_vendor_status(v->status)) {
+        snprintf(r->err, sizeof r->err,
+                 "vendor status \"%s\": use unknown, affected, not-affected, fixed or mitigated",
+                 v->status);
+        return -1;
+    }
+    int rc = -1;
+    for (int a = 1; a <= RETRIES; a++) {
+        rc = vendor_put_once(r, v);
+        if (!rc || !reg_store_retryable(r->st))
+            break;
+        backoff(a);
+    }
+    return rc;
 }
 
 int reg_vendor_list(reg *r, int overdue, reg_row_cb cb, void *user) {

@@ -167,6 +167,8 @@ static int pg_retryable(void *h) {
 }
 
 static int pg_begin(void *h, char *err, size_t errlen) {
+    pg *g = h;
+    g->sqlstate[0] = 0; /* a failure of an earlier transaction is not this one's */
     return pg_script(h, "BEGIN ISOLATION LEVEL SERIALIZABLE", err, errlen);
 }
 static int pg_commit(void *h, char *err, size_t errlen) {
