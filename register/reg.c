@@ -1026,7 +1026,10 @@ int reg_query_exposures(reg *r, const char *cve, const char *env, const char *as
                         const char *purl, int open_only, reg_exposure_cb cb, void *user) {
     qctx q = {cb, user};
     reg_val p[5] = {RV_S(cve), RV_S(env), RV_S(asset), RV_S(purl), RV_I(open_only)};
-    reg_q which = cve ? Q_EXP_QUERY_CVE : asset ? Q_EXP_QUERY_ASSET : Q_EXP_QUERY;
+    reg_q which = cve && env ? Q_EXP_QUERY_CVE_ENV
+                  : cve      ? Q_EXP_QUERY_CVE
+                  : asset    ? Q_EXP_QUERY_ASSET
+                             : Q_EXP_QUERY;
     return reg_store_exec(r->st, which, p, 5, exp_row, &q, NULL) ? ferr(r) : 0;
 }
 
