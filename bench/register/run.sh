@@ -36,6 +36,14 @@ PG_T=$T
 . "$SRC/tests/e2e/register_pg_lib.bash"
 trap 'pg_cleanup; rm -rf "$T"' EXIT
 now() { date +%s.%N; }
+# CPU seconds (user + system) of the finished children of a PostgreSQL
+# server: its backends, which exit with their connections
+pgcpu() {
+    local pid
+    pid=$(head -n 1 "$PG_T/data/postmaster.pid" 2>/dev/null) || { echo 0; return; }
+    awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($14 + $15) / hz }' "/proc/$pid/stat"
+}
+cpusum() { awk '{ s += $1 + $2 } END { printf "%.2f", s }' "$@"; }
 ms() { echo "($2 - $1) * 1000" | bc; }
 
 echo "# $(date -u +%FT%TZ) $(uname -m) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $N assets x $M components"
@@ -70,10 +78,12 @@ for BE in $BACKENDS; do
     "$DEFUSE" register --db "$DB2" assets >/dev/null
     rm -f "$T"/part.*
     split -n r/"$jobs" "$T/list" "$T/part."
+    s0=$([ "$BE" = postgresql ] && pgcpu || echo 0)
     t0=$(now)
     pids=()
     for p in "$T"/part.*; do
-        "$DEFUSE" register --db "$DB" --vulndb "$T/day1.json" ingest --batch "$p" >/dev/null 2>"$p.err" &
+        /usr/bin/time -f "%U %S" -o "$p.cpu" \
+            "$DEFUSE" register --db "$DB" --vulndb "$T/day1.json" ingest --batch "$p" >/dev/null 2>"$p.err" &
         pids+=($!)
     done
     bad=0
@@ -87,6 +97,8 @@ for BE in $BACKENDS; do
     echo "ingest --batch, $jobs processes at once: $(echo "$t1 - $t0" | bc) s," \
          "$(echo "scale=1; $N / ($t1 - $t0)" | bc) assets/s," \
          "$(echo "scale=0; $N * $M / ($t1 - $t0)" | bc) components/s"
+    echo "  CPU: $(cpusum "$T"/part.*.cpu) s in the ingest processes$([ "$BE" = postgresql ] &&
+        echo ", $(echo "$(pgcpu) - $s0" | bc) s in the server") (load $(cut -d' ' -f1 /proc/loadavg))"
     echo "  counted: $na assets, $ns scans, $nh ingest rows, $nc components" \
          "(expected $N, $N, $N, $((N * M))): nothing lost or duplicated: $ok"
     [ "$BE" = sqlite ] && echo "  register size: $(du -ch "$DB"* | tail -n 1 | cut -f1)"
@@ -100,9 +112,10 @@ for BE in $BACKENDS; do
          "$(echo "scale=1; $k / ($t1 - $t0)" | bc) assets/s"
     export DEFUSE_NOW=2021-12-14T12:00:00Z
     t0=$(now)
-    "$DEFUSE" register --db "$DB" --vulndb "$SRC/data/vulndb.json" evaluate --json | jq -c '{assets, opened, changed}'
+    /usr/bin/time -f "%U %S" -o "$T/ev.cpu" \
+        "$DEFUSE" register --db "$DB" --vulndb "$SRC/data/vulndb.json" evaluate --json | jq -c '{assets, opened, changed}'
     t1=$(now)
-    echo "evaluate (one new CVE): $(echo "$t1 - $t0" | bc) s"
+    echo "evaluate (one new CVE): $(echo "$t1 - $t0" | bc) s wall, $(cpusum "$T/ev.cpu") s CPU (client)"
     for fmt in text json; do
         best=999999
         for i in 1 2 3 4 5; do
