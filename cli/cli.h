@@ -30,6 +30,7 @@ extern const char cli_help_scan[];
 extern const char cli_help_scan_more[]; /* printed after cli_help_scan */
 extern const char cli_help_honeypot[];
 extern const char cli_help_register[];
+extern const char cli_help_register_more[]; /* printed after cli_help_register */
 
 /* Prints "PROG VERSION", the vulndb it was built with and the case mapping
  * on stdout (cli/version.c): `--version`/`-V` of every program and subcommand. */

@@ -29,6 +29,12 @@ const char cli_help_register[] =
     "        readers are built in) as what NAME holds now, and evaluate it; --env is\n"
     "        required for a new asset.  The same input twice changes nothing; a\n"
     "        component absent from the new input is fixed at that scan's time.\n"
+    "  ingest --batch LIST [--env ENV] [--owner O] [--exposure E] [--kind K] [--tags T]\n"
+    "        many assets in one process, one per line of LIST ('-': standard input):\n"
+    "        ASSET<TAB>ENV<TAB>FILE[<TAB>FILE...] (ENV empty or '-': --env, or the\n"
+    "        stored one); '#' and blank lines are skipped.  Each asset is its own\n"
+    "        transaction: a bad line is reported as LIST:LINE, writes nothing of its\n"
+    "        asset and does not stop the others (exit status 2 at the end).\n"
     "  evaluate [--kev FILE]\n"
     "        re-evaluate every stored component against the vulnerability data\n"
     "        (no rescan); prints the exposures it opened or changed.  --kev: a CISA\n"
@@ -64,13 +70,22 @@ const char cli_help_register[] =
     "  vex [--format cyclonedx|openvex] [--asset A] [--env E]\n"
     "        the verdicts as CycloneDX 1.5 VEX (default) or OpenVEX 0.2.0, for grype,\n"
     "        trivy and Dependency-Track.\n"
+    "  vex import FILE\n"
+    "        record the verdicts of a CycloneDX VEX or OpenVEX document on the\n"
+    "        exposures it names (by purl, or by asset in the register's own export):\n"
+    "        not_affected and false_positive -> false-positive; exploitable with\n"
+    "        will_not_fix or can_not_fix -> accepted; other states record nothing (a\n"
+    "        fix is seen by a rescan).  The document is checked whole first.\n"
     "  sla [--set SEVERITY[@ENV]=HOURS]...\n"
     "        show or set the SLA policy (default: critical 48, any other 168 hours;\n"
     "        SEVERITY and ENV may be '*').\n"
-    "\n"
+    "\n";
+/* printed after cli_help_register (one C string may hold 4095 bytes) */
+const char cli_help_register_more[] =
     "options:\n"
     "  --db TARGET      the register: a SQLite file (default $DEFUSE_REGISTER_DB, else\n"
-    "                   ./defuse-register.db); postgresql://... is planned, refused now\n"
+    "                   ./defuse-register.db), or a PostgreSQL connection URL\n"
+    "                   (postgresql://USER@HOST:PORT/DB) for a register many hosts share\n"
     "  --vulndb FILE    vulnerability data (default $DEFUSE_VULNDB, the installed\n"
     "                   vulndb.json, else the copy built into libdefuse)\n"
     "  --json           JSON output (one document)\n"
@@ -731,9 +746,21 @@ static int c_vendors(reg *r, const opts *o, int nf, char **f) {
 }
 
 static int c_vex(reg *r, const opts *o, int nf, char **f) {
-    (void)f;
+    if (nf >= 1 && !strcmp(f[0], "import")) {
+        if (nf != 2)
+            return err2("vex import: needs exactly one FILE");
+        size_t rec = 0, skip = 0;
+        if (reg_vex_import(r, f[1], &rec, &skip)) {
+            fprintf(stderr, "defuse register: %s%s\n", r->err,
+                    rec ? " (verdicts recorded before it are kept)" : " (nothing written)");
+            return EXIT_ERROR;
+        }
+        printf("%s: %zu verdicts recorded, %zu statements matched no open exposure or changed"
+               " nothing\n", f[1], rec, skip);
+        return EXIT_CLEAN;
+    }
     if (nf)
-        return err2("vex: unexpected argument");
+        return err2("vex: unexpected argument (export takes none; import takes FILE)");
     int fmt = !o->format || !strcmp(o->format, "cyclonedx") ? REG_VEX_CYCLONEDX
               : !strcmp(o->format, "openvex")                ? REG_VEX_OPENVEX
                                                              : -1;
@@ -757,7 +784,7 @@ static const struct sub {
     {"ingest", c_ingest, 1},     {"evaluate", c_evaluate, 1},   {"status", c_status, 0},
     {"exposures", c_exposures, 0}, {"assets", c_assets, 0},     {"history", c_history, 0},
     {"mitigate", c_mitigate, 1}, {"accept", c_accept, 1},       {"false-positive", c_fp, 1},
-    {"sla", c_sla, 0},           {"vendors", c_vendors, 0},     {"vex", c_vex, 0},
+    {"sla", c_sla, 0},           {"vendors", c_vendors, 0},     {"vex", c_vex, 1},
 };
 
 int cmd_register(int argc, char **argv) {
@@ -826,6 +853,7 @@ int cmd_register(int argc, char **argv) {
         case 'h':
         case O_HELP:
             fputs(cli_help_register, stdout);
+            fputs(cli_help_register_more, stdout);
             return EXIT_CLEAN;
         default:
             return EXIT_ERROR;
@@ -833,6 +861,7 @@ int cmd_register(int argc, char **argv) {
     }
     if (optind >= argc) {
         fputs(cli_help_register, stderr);
+        fputs(cli_help_register_more, stderr);
         return EXIT_ERROR;
     }
     const struct sub *s = NULL;
