@@ -612,7 +612,9 @@ static int ingest_once(reg *r, const char *asset, const reg_asset_attrs *at, con
     rows old = {0};
     cvecache cc = {0};
     const char **keys = NULL;
-    int64_t when = obs->scanned_at ? obs->scanned_at : r->now;
+    /* the scan's own time, unless it is later than the register's now (a
+     * host whose clock runs ahead, or an injected DEFUSE_NOW): then now */
+    int64_t when = obs->scanned_at && obs->scanned_at <= r->now ? obs->scanned_at : r->now;
     if (put_asset(r, asset, at, &a))
         goto fail;
     int seen = 0;

@@ -126,6 +126,7 @@ run_suite() { # DB
     n=$(R exposures --json --component pkg:maven/org.apache.commons/commons-text | jq length)
     [ "$n" = 1 ] || fail "$DB: by component purl: $n"
     # a later SBOM without 2.14.1: fixed at the SBOM's time
+    export DEFUSE_NOW=2021-12-16T12:00:00Z
     R ingest --asset app-a "$T/app-a-2.cdx.json" >/dev/null
     snap
     [ "$(st app-a CVE-2021-44228 2.14.1)" = fixed ] || fail "$DB: 2.14.1 not fixed after the new SBOM"

@@ -21,7 +21,8 @@ with zipfile.ZipFile(sys.argv[1], "w") as z:
                "version=1.2.17\ngroupId=log4j\nartifactId=log4j\n")
 PY
 DB="$T/reg.db"
-export DEFUSE_NOW=2021-12-14T12:00:00Z
+# the register's clock after the scan's (a scan time later than now is taken as now)
+export DEFUSE_NOW=2099-12-14T12:00:00Z
 rc=0
 "$DEFUSE" scan --no-progress --register "$DB" --asset host-1 --env prod --vulndb "$DEFUSE_SRC/data/vulndb.json" \
     "$T/host" >"$T/out" 2>"$T/err" || rc=$?
@@ -33,10 +34,10 @@ s=$(R exposures --json --asset host-1 --cve CVE-2021-4104 | jq -r '.[0].state //
 [ "$(R assets --json | jq -r '.[0].env')" = prod ] || fail "env not recorded"
 # the observation time is the scan's (a real clock), not DEFUSE_NOW
 seen=$(R history --asset host-1 --json | jq -r '[.[] | select(.event == "component-seen")][0].at')
-[ "$seen" != 2021-12-14T12:00:00Z ] || fail "scan time not taken from the scan's summary"
+[ "$seen" != 2099-12-14T12:00:00Z ] || fail "scan time not taken from the scan's summary"
 # the jar removed: the next scan fixes the exposure
 rm "$T/host/opt/app/lib/log4j-1.2.17.jar"
-DEFUSE_NOW=2030-01-01T00:00:00Z "$DEFUSE" scan --no-progress --register "$DB" --asset host-1 --env prod \
+DEFUSE_NOW=2099-12-15T00:00:00Z "$DEFUSE" scan --no-progress --register "$DB" --asset host-1 --env prod \
     --vulndb "$DEFUSE_SRC/data/vulndb.json" "$T/host" >"$T/out2" 2>&1 || fail "clean rescan: exit $?"
 s=$(R exposures --all --json --asset host-1 --cve CVE-2021-4104 | jq -r '.[0].state // "none"')
 [ "$s" = fixed ] || fail "after the jar was removed: $s"
