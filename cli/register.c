@@ -281,6 +281,14 @@ static int ingest_batch(reg *r, const opts *o) {
             rc = EXIT_ERROR, nbad++;
             continue;
         }
+        int dash = 0;
+        for (int i = 2; i < n; i++)
+            dash |= !strcmp(field[i], "-");
+        if (dash) { /* standard input is the list itself, or one for every line */
+            fprintf(stderr, "defuse register: %sa FILE of a batch cannot be '-'\n", where);
+            rc = EXIT_ERROR, nbad++;
+            continue;
+        }
         const char *env = *field[1] && strcmp(field[1], "-") ? field[1] : o->env;
         if (ingest_one(r, o, field[0], env, n - 2, field + 2, where))
             rc = EXIT_ERROR, nbad++;

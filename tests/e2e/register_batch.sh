@@ -53,7 +53,7 @@ C="$T/bad.db"
 printf '{"type":"component","path":"/x.jar","product":"log4j-core","version":"2.14.1"}\n{"type":\n' >"$T/broken.json"
 f1=$(ls "$T"/in/prod/*.json | head -n 1)
 f2=$(ls "$T"/in/dev/*.json | head -n 1)
-printf 'good-1\tprod\t%s\nbroken\tprod\t%s\nmissing\tdev\t%s/nope.json\nshort\tdev\ngood-2\tdev\t%s\n' \
+printf 'good-1\tprod\t%s\nbroken\tprod\t%s\nmissing\tdev\t%s/nope.json\nshort\tdev\ngood-2\tdev\t%s\nstdin\tdev\t-\n' \
     "$f1" "$T/broken.json" "$T" "$f2" >"$T/badlist"
 rc=0
 "$DEFUSE" register --db "$C" --vulndb "$VDB" ingest --batch "$T/badlist" >"$T/bout" 2>"$T/berr" || rc=$?
@@ -61,6 +61,7 @@ rc=0
 grep -q "badlist:2: .*broken.json:2:" "$T/berr" || { cat "$T/berr"; fail "malformed file not named with its position"; }
 grep -q "badlist:3: .*nope.json" "$T/berr" || { cat "$T/berr"; fail "missing file not named"; }
 grep -q "badlist:4: " "$T/berr" || { cat "$T/berr"; fail "short line not named"; }
+grep -q "badlist:6: .*'-'" "$T/berr" || { cat "$T/berr"; fail "'-' as a batch FILE not refused"; }
 got=$(q "$C" assets --json | jq -r '[.[].name] | sort | join(",")')
 [ "$got" = good-1,good-2 ] || fail "bad batch: assets $got"
 # --asset and --batch together are refused
