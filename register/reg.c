@@ -154,7 +154,10 @@ static int srow_cmp(const void *a, const void *b) {
     return strcmp(((const srow *)a)->f[0], ((const srow *)b)->f[0]);
 }
 static void rows_sort(rows *t) {
-    if (t->n > 1)
+    size_t i = 1;
+    while (i < t->n && srow_cmp(&t->v[i - 1], &t->v[i]) <= 0)
+        i++;
+    if (i < t->n) /* not already in order (a primary-key scan usually is) */
         qsort(t->v, t->n, sizeof *t->v, srow_cmp);
 }
 static srow *rows_find(const rows *t, const char *key) {
@@ -240,9 +243,16 @@ static int match_cached(const defuse_vulndb *db, mcache *m, const char *grp, con
     char key[3 * 256];
     if ((grp && strlen(grp) > 250) || (name && strlen(name) > 250) || (ver && strlen(ver) > 250))
         return defuse_vulndb_match(db, grp, name, ver, out, max, n, NULL);
-    /* \x1e marks an absent field, so that NULL and "" differ */
-    snprintf(key, sizeof key, "%s\x1f%s\x1f%s", grp ? grp : "\x1e", name ? name : "\x1e",
-             ver ? ver : "\x1e");
+    /* \x1e marks an absent field, so that NULL and "" differ (each field
+     * at most 250 bytes, checked above: the key fits) */
+    const char *part[3] = {grp ? grp : "\x1e", name ? name : "\x1e", ver ? ver : "\x1e"};
+    size_t o = 0;
+    for (int i = 0; i < 3; i++) {
+        size_t l = strlen(part[i]);
+        memcpy(key + o, part[i], l);
+        o += l;
+        key[o++] = i < 2 ? '\x1f' : 0;
+    }
     uint64_t h = fnv1a(key);
     if (m->cap) {
         for (size_t j = (size_t)h & (m->cap - 1); m->e[j].key; j = (j + 1) & (m->cap - 1))
