@@ -7,6 +7,7 @@
 #define DEFUSE_CLI_H
 
 #include <defuse.h>
+#include <stdio.h>
 
 /* Exit codes shared by every subcommand (grep convention). */
 enum { EXIT_CLEAN = 0, EXIT_FOUND = 1, EXIT_ERROR = 2 };
@@ -15,6 +16,10 @@ enum { EXIT_CLEAN = 0, EXIT_FOUND = 1, EXIT_ERROR = 2 };
 int cmd_logs(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+/* cli/scan_register.c: ingests the scan's JSON Lines (json, rewound) into
+ * the register db as asset (env may be NULL) with defuse-register.
+ * Returns EXIT_CLEAN or EXIT_ERROR (its message printed). */
+int scan_register_ingest(FILE *json, const char *db, const char *asset, const char *env);
 int cmd_honeypot(int argc, char **argv);
 int cmd_register(int argc, char **argv);
 int cmd_report(int argc, char **argv);
@@ -29,6 +34,7 @@ extern const char cli_help_honeypot[];
 extern const char cli_help_register[];
 extern const char cli_help_report[];
 extern const char cli_help_probe[];
+extern const char cli_help_register_more[]; /* printed after cli_help_register */
 
 /* Prints "PROG VERSION", the vulndb it was built with and the case mapping
  * on stdout (cli/version.c): `--version`/`-V` of every program and subcommand. */

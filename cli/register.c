@@ -8,6 +8,7 @@
 #include "reg.h"
 #include "vex.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -28,6 +29,12 @@ const char cli_help_register[] =
     "        readers are built in) as what NAME holds now, and evaluate it; --env is\n"
     "        required for a new asset.  The same input twice changes nothing; a\n"
     "        component absent from the new input is fixed at that scan's time.\n"
+    "  ingest --batch LIST [--env ENV] [--owner O] [--exposure E] [--kind K] [--tags T]\n"
+    "        many assets in one process, one per line of LIST ('-': standard input):\n"
+    "        ASSET<TAB>ENV<TAB>FILE[<TAB>FILE...] (ENV empty or '-': --env, or the\n"
+    "        stored one); '#' and blank lines are skipped.  Each asset is its own\n"
+    "        transaction: a bad line is reported as LIST:LINE, writes nothing of its\n"
+    "        asset and does not stop the others (exit status 2 at the end).\n"
     "  evaluate [--kev FILE]\n"
     "        re-evaluate every stored component against the vulnerability data\n"
     "        (no rescan); prints the exposures it opened or changed.  --kev: a CISA\n"
@@ -63,13 +70,22 @@ const char cli_help_register[] =
     "  vex [--format cyclonedx|openvex] [--asset A] [--env E]\n"
     "        the verdicts as CycloneDX 1.5 VEX (default) or OpenVEX 0.2.0, for grype,\n"
     "        trivy and Dependency-Track.\n"
+    "  vex import FILE\n"
+    "        record the verdicts of a CycloneDX VEX or OpenVEX document on the\n"
+    "        exposures it names (by purl, or by asset in the register's own export):\n"
+    "        not_affected and false_positive -> false-positive; exploitable with\n"
+    "        will_not_fix or can_not_fix -> accepted; other states record nothing (a\n"
+    "        fix is seen by a rescan).  The document is checked whole first.\n"
     "  sla [--set SEVERITY[@ENV]=HOURS]...\n"
     "        show or set the SLA policy (default: critical 48, any other 168 hours;\n"
     "        SEVERITY and ENV may be '*').\n"
-    "\n"
+    "\n";
+/* printed after cli_help_register (one C string may hold 4095 bytes) */
+const char cli_help_register_more[] =
     "options:\n"
     "  --db TARGET      the register: a SQLite file (default $DEFUSE_REGISTER_DB, else\n"
-    "                   ./defuse-register.db); postgresql://... is planned, refused now\n"
+    "                   ./defuse-register.db), or a PostgreSQL connection URL\n"
+    "                   (postgresql://USER@HOST:PORT/DB) for a register many hosts share\n"
     "  --vulndb FILE    vulnerability data (default $DEFUSE_VULNDB, the installed\n"
     "                   vulndb.json, else the copy built into libdefuse)\n"
     "  --json           JSON output (one document)\n"
@@ -83,7 +99,7 @@ const char cli_help_register[] =
 typedef struct opts {
     const char *db, *vulndb, *by, *asset, *env, *owner, *exposure, *kind, *tags, *cve, *purl,
         *control, *evidence, *reason, *expires, *kev, *vendor, *products, *data_access, *status,
-        *statement, *contacted, *answered, *access_limit, *lifted, *followup;
+        *statement, *contacted, *answered, *access_limit, *lifted, *followup, *batch;
     int overdue;
     const char *format;
     int json, fail_breach, all;
@@ -173,32 +189,29 @@ static int parse_expires(const opts *o, int64_t *t) {
 
 /* ---- commands ------------------------------------------------------------------------------ */
 
-static int c_ingest(reg *r, const opts *o, int nf, char **files) {
-    if (!o->asset || nf < 1)
-        return err2("ingest: needs --asset NAME and at least one FILE");
-    if (o->kind && !reg_valid_kind(o->kind))
-        return err2("--kind: \"%s\" is not host, image, application or appliance", o->kind);
-    if (o->exposure && !reg_valid_exposure(o->exposure))
-        return err2("--exposure: \"%s\" is not public or internal", o->exposure);
+/* Ingests files[0..nf) as asset in env (NULL: keep the stored one).
+ * where: "LIST:LINE: " in a batch, "" otherwise (prefixes messages). */
+static int ingest_one(reg *r, const opts *o, const char *asset, const char *env, int nf,
+                      char **files, const char *where) {
     reg_obs obs = {0};
     char err[1024];
     for (int i = 0; i < nf; i++)
         if (reg_obs_read_file(&obs, files[i], err, sizeof err)) {
             reg_obs_free(&obs);
-            fprintf(stderr, "defuse register: %s (nothing written)\n", err);
+            fprintf(stderr, "defuse register: %s%s (nothing written for %s)\n", where, err, asset);
             return EXIT_ERROR;
         }
     if (obs.incomplete)
-        fprintf(stderr, "defuse register: warning: %s: the scan reported errors; components it"
-                        " did not list are kept, not taken as removed\n", obs.sources);
-    reg_asset_attrs at = {o->kind, o->env, o->owner, o->exposure, o->tags};
+        fprintf(stderr, "defuse register: warning: %s%s: the scan reported errors; components it"
+                        " did not list are kept, not taken as removed\n", where, obs.sources);
+    reg_asset_attrs at = {o->kind, env, o->owner, o->exposure, o->tags};
     chctx x = {o, json_array(), 0, 0};
     int unchanged = 0;
-    int rc = reg_ingest(r, o->asset, &at, &obs, on_change, &x, &unchanged);
+    int rc = reg_ingest(r, asset, &at, &obs, on_change, &x, &unchanged);
     if (rc) {
-        fprintf(stderr, "defuse register: %s (nothing written)\n", r->err);
+        fprintf(stderr, "defuse register: %s%s (nothing written for %s)\n", where, r->err, asset);
     } else if (o->json) {
-        json_t *j = json_pack("{s:s,s:s,s:b,s:I,s:s,s:O}", "asset", o->asset, "digest", obs.digest,
+        json_t *j = json_pack("{s:s,s:s,s:b,s:I,s:s,s:O}", "asset", asset, "digest", obs.digest,
                               "unchanged", unchanged, "components", (json_int_t)obs.n, "format",
                               obs.format, "changes", x.arr);
         char *s = json_dumps(j, JSON_ENSURE_ASCII);
@@ -206,15 +219,110 @@ static int c_ingest(reg *r, const opts *o, int nf, char **files) {
         free(s);
         json_decref(j);
     } else if (unchanged) {
-        printf("%s: %s already ingested (digest %.16s): nothing changed\n", o->asset, obs.sources,
+        printf("%s: %s already ingested (digest %.16s): nothing changed\n", asset, obs.sources,
                obs.digest);
     } else {
-        printf("%s: ingested %s: %zu components; %zu exposures opened, %zu changed\n", o->asset,
+        printf("%s: ingested %s: %zu components; %zu exposures opened, %zu changed\n", asset,
                obs.sources, obs.n, x.opened, x.changed);
     }
     json_decref(x.arr);
     reg_obs_free(&obs);
     return rc ? EXIT_ERROR : EXIT_CLEAN;
+}
+
+#define BATCH_MAX_LINE 65536 /* bytes of one line of a batch list */
+#define BATCH_MAX_FILES 64   /* files of one asset in a batch list */
+
+/* ingest --batch LIST: one asset per line, "ASSET<TAB>ENV<TAB>FILE[<TAB>FILE...]"
+ * (ENV may be empty or "-" for an asset already registered); '#' lines and
+ * blank lines are skipped.  Every asset is its own transaction in this one
+ * process (one connection, one load of the vulnerability data): a bad line
+ * is reported as LIST:LINE, writes nothing of its asset and does not stop
+ * the others.  Returns EXIT_ERROR when any line failed. */
+static int ingest_batch(reg *r, const opts *o) {
+    FILE *f = strcmp(o->batch, "-") ? fopen(o->batch, "r") : stdin;
+    if (!f)
+        return err2("--batch: %s: %s", o->batch, strerror(errno));
+    char *line = malloc(BATCH_MAX_LINE);
+    if (!line) {
+        if (f != stdin)
+            fclose(f);
+        return err2("out of memory");
+    }
+    int rc = EXIT_CLEAN;
+    size_t ln = 0, nok = 0, nbad = 0;
+    while (fgets(line, BATCH_MAX_LINE, f)) {
+        ln++;
+        char where[600];
+        snprintf(where, sizeof where, "%.500s:%zu: ", o->batch, ln);
+        size_t l = strlen(line);
+        if (l == BATCH_MAX_LINE - 1 && line[l - 1] != '\n') {
+            fprintf(stderr, "defuse register: %sline longer than %d bytes (skipped)\n", where,
+                    BATCH_MAX_LINE - 1);
+            int ch;
+            while ((ch = fgetc(f)) != EOF && ch != '\n')
+                ;
+            rc = EXIT_ERROR, nbad++;
+            continue;
+        }
+        while (l && (line[l - 1] == '\n' || line[l - 1] == '\r'))
+            line[--l] = 0;
+        if (!l || line[0] == '#')
+            continue;
+        char *field[BATCH_MAX_FILES + 2];
+        int n = 0;
+        for (char *p = line; p && n < BATCH_MAX_FILES + 2;) {
+            field[n++] = p;
+            if ((p = strchr(p, '\t')))
+                *p++ = 0;
+        }
+        if (n < 3 || !*field[0]) {
+            fprintf(stderr, "defuse register: %sexpected ASSET<TAB>ENV<TAB>FILE..., got %d"
+                            " field%s\n", where, n, n == 1 ? "" : "s");
+            rc = EXIT_ERROR, nbad++;
+            continue;
+        }
+        int dash = 0;
+        for (int i = 2; i < n; i++)
+            dash |= !strcmp(field[i], "-");
+        if (dash) { /* standard input is the list itself, or one for every line */
+            fprintf(stderr, "defuse register: %sa FILE of a batch cannot be '-'\n", where);
+            rc = EXIT_ERROR, nbad++;
+            continue;
+        }
+        const char *env = *field[1] && strcmp(field[1], "-") ? field[1] : o->env;
+        if (ingest_one(r, o, field[0], env, n - 2, field + 2, where))
+            rc = EXIT_ERROR, nbad++;
+        else
+            nok++;
+    }
+    if (ferror(f)) {
+        fprintf(stderr, "defuse register: --batch: %s: read error\n", o->batch);
+        rc = EXIT_ERROR;
+    }
+    if (nbad)
+        fprintf(stderr, "defuse register: --batch: %zu asset%s ingested, %zu line%s failed\n", nok,
+                nok == 1 ? "" : "s", nbad, nbad == 1 ? "" : "s");
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    return rc;
+}
+
+static int c_ingest(reg *r, const opts *o, int nf, char **files) {
+    if (o->kind && !reg_valid_kind(o->kind))
+        return err2("--kind: \"%s\" is not host, image, application or appliance", o->kind);
+    if (o->exposure && !reg_valid_exposure(o->exposure))
+        return err2("--exposure: \"%s\" is not public or internal", o->exposure);
+    if (o->batch) {
+        if (o->asset || nf)
+            return err2("ingest --batch LIST: the assets and files are in LIST (no --asset, no"
+                        " FILE)");
+        return ingest_batch(r, o);
+    }
+    if (!o->asset || nf < 1)
+        return err2("ingest: needs --asset NAME and at least one FILE (or --batch LIST)");
+    return ingest_one(r, o, o->asset, o->env, nf, files, "");
 }
 
 static int c_evaluate(reg *r, const opts *o, int nf, char **files) {
@@ -648,9 +756,21 @@ static int c_vendors(reg *r, const opts *o, int nf, char **f) {
 }
 
 static int c_vex(reg *r, const opts *o, int nf, char **f) {
-    (void)f;
+    if (nf >= 1 && !strcmp(f[0], "import")) {
+        if (nf != 2)
+            return err2("vex import: needs exactly one FILE");
+        size_t rec = 0, skip = 0;
+        if (reg_vex_import(r, f[1], &rec, &skip)) {
+            fprintf(stderr, "defuse register: %s%s\n", r->err,
+                    rec ? " (verdicts recorded before it are kept)" : " (nothing written)");
+            return EXIT_ERROR;
+        }
+        printf("%s: %zu verdicts recorded, %zu statements matched no open exposure or changed"
+               " nothing\n", f[1], rec, skip);
+        return EXIT_CLEAN;
+    }
     if (nf)
-        return err2("vex: unexpected argument");
+        return err2("vex: unexpected argument (export takes none; import takes FILE)");
     int fmt = !o->format || !strcmp(o->format, "cyclonedx") ? REG_VEX_CYCLONEDX
               : !strcmp(o->format, "openvex")                ? REG_VEX_OPENVEX
                                                              : -1;
@@ -674,14 +794,14 @@ static const struct sub {
     {"ingest", c_ingest, 1},     {"evaluate", c_evaluate, 1},   {"status", c_status, 0},
     {"exposures", c_exposures, 0}, {"assets", c_assets, 0},     {"history", c_history, 0},
     {"mitigate", c_mitigate, 1}, {"accept", c_accept, 1},       {"false-positive", c_fp, 1},
-    {"sla", c_sla, 0},           {"vendors", c_vendors, 0},     {"vex", c_vex, 0},
+    {"sla", c_sla, 0},           {"vendors", c_vendors, 0},     {"vex", c_vex, 1},
 };
 
 int cmd_register(int argc, char **argv) {
     enum { O_DB = 256, O_VULNDB, O_BY, O_ASSET, O_ENV, O_OWNER, O_EXPOSURE, O_KIND, O_TAGS, O_CVE,
            O_COMPONENT, O_CONTROL, O_EVIDENCE, O_REASON, O_EXPIRES, O_KEV, O_JSON, O_FAIL, O_ALL,
            O_SET, O_HELP, O_VENDOR, O_PRODUCTS, O_DATA, O_STATUS, O_STATEMENT, O_CONTACTED,
-           O_ANSWERED, O_LIMIT, O_LIFTED, O_FOLLOWUP, O_OVERDUE, O_FORMAT };
+           O_ANSWERED, O_LIMIT, O_LIFTED, O_FOLLOWUP, O_OVERDUE, O_FORMAT, O_BATCH };
     static const struct option lo[] = {
         {"db", 1, 0, O_DB},          {"vulndb", 1, 0, O_VULNDB},     {"by", 1, 0, O_BY},
         {"asset", 1, 0, O_ASSET},    {"env", 1, 0, O_ENV},           {"owner", 1, 0, O_OWNER},
@@ -695,7 +815,8 @@ int cmd_register(int argc, char **argv) {
         {"contacted", 1, 0, O_CONTACTED}, {"answered", 1, 0, O_ANSWERED},
         {"access-limit", 1, 0, O_LIMIT}, {"limit-lifted", 1, 0, O_LIFTED},
         {"follow-up", 1, 0, O_FOLLOWUP}, {"overdue", 0, 0, O_OVERDUE}, {"format", 1, 0, O_FORMAT},
-        {"output", 1, 0, 'o'},       {0, 0, 0, 0}};
+        {"output", 1, 0, 'o'},       {"batch", 1, 0, O_BATCH},
+        {0, 0, 0, 0}};
     opts o = {0};
     o.by = getenv("USER");
     o.db = getenv("DEFUSE_REGISTER_DB");
@@ -737,6 +858,7 @@ int cmd_register(int argc, char **argv) {
         case O_FOLLOWUP: o.followup = optarg; break;
         case O_OVERDUE: o.overdue = 1; break;
         case O_FORMAT: o.format = optarg; break;
+        case O_BATCH: o.batch = optarg; break;
         case O_SET:
             if (o.nsets == 32)
                 return err2("--set: at most 32");
@@ -745,6 +867,7 @@ int cmd_register(int argc, char **argv) {
         case 'h':
         case O_HELP:
             fputs(cli_help_register, stdout);
+            fputs(cli_help_register_more, stdout);
             return EXIT_CLEAN;
         default: return cli_opt_error("register", c, argv);
         }
@@ -753,6 +876,7 @@ int cmd_register(int argc, char **argv) {
         return EXIT_ERROR;
     if (optind >= argc) {
         fputs(cli_help_register, stderr);
+        fputs(cli_help_register_more, stderr);
         return EXIT_ERROR;
     }
     const struct sub *s = NULL;

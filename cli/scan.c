@@ -44,6 +44,11 @@ const char cli_help_scan[] =
     "  --color WHEN         table status in colour: auto (default), always, never\n"
     "  --progress           progress on stderr (default: when it is a terminal)\n"
     "  --no-progress        no progress line on stderr\n"
+    "  --register DB --asset NAME [--env ENV]\n"
+    "                       record the scan in the exposure register DB (a SQLite file\n"
+    "                       or postgresql://...) as what NAME holds now, as `defuse\n"
+    "                       register --db DB ingest --asset NAME` would (--env: required\n"
+    "                       for a new asset); the report goes only to the register\n"
     "Walking:\n"
     "  --follow-symlinks    follow symbolic links (loops are detected)\n"
     "  -x, --one-file-system  stay on the file system of each PATH\n"
@@ -551,7 +556,7 @@ enum {
     O_JSON = 256, O_SARIF, O_CDX, O_NOPROG, O_FOLLOW, O_ALLFS, O_VULNDB, O_MAXDEPTH, O_MAXEXP,
     O_MAXRATIO, O_TIMEOUT, O_FIX, O_FIX1, O_BACKUP, O_NOBACKUP, O_DRY, O_RESTORE,
     O_FAILON, O_SEVERITY, O_IGNORE, O_VEX, O_EXCLUDE, O_SKIPDIRS, O_FORCE, O_PROG, O_COLOR,
-    O_VULNONLY, O_ECS
+    O_VULNONLY, O_ECS, O_REGISTER, O_ASSET, O_ENV
 };
 
 /* The numeric options: name (for errors) and range (a value above the
@@ -629,6 +634,9 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
         {"exclude", required_argument, NULL, O_EXCLUDE},
         {"skip-dirs", required_argument, NULL, O_SKIPDIRS},
         {"force", no_argument, NULL, O_FORCE},
+        {"register", required_argument, NULL, O_REGISTER},
+        {"asset", required_argument, NULL, O_ASSET},
+        {"env", required_argument, NULL, O_ENV},
         {NULL, 0, NULL, 0},
     };
     int fmt = F_TABLE, quiet = 0, vulnonly = 0, prog = -1, colour = -1, fix = 0, nobackup = 0,
@@ -636,6 +644,8 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
     int given[5] = {0}; /* --json --sarif --cyclonedx --ecs: one at most */
     unsigned fixflags = 0;
     const char *outpath = NULL, *vdbpath = NULL, *backup = NULL, *restore = NULL;
+    const char *reg_db = NULL, *reg_asset = NULL, *reg_env = NULL;
+    int reg_complete = 0; /* the summary was written: the scan ran to its end */
     defuse_walk_options wo;
     defuse_inv_limits lim;
     memset(&wo, 0, sizeof wo);
@@ -742,6 +752,9 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
             break;
         }
         case O_FORCE: force = 1; break;
+        case O_REGISTER: reg_db = optarg; break; /* cli/scan_register.c */
+        case O_ASSET: reg_asset = optarg; break;
+        case O_ENV: reg_env = optarg; break;
         case '?':
         case ':': return cli_opt_error("scan", c, argv);
         default:
@@ -809,6 +822,22 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
             return EXIT_ERROR;
         }
     FILE *out = stdout;
+    if (reg_db || reg_asset || reg_env) { /* JSON Lines into the register */
+        if (!reg_db || !reg_asset || (fmt != F_TABLE && fmt != F_JSON)) {
+            fputs("defuse scan: --register DB needs --asset NAME, and no --sarif/--cyclonedx\n",
+                  stderr);
+            defuse_vulndb_free(db);
+            return EXIT_ERROR;
+        }
+        fmt = F_JSON;
+        outpath = NULL;
+        quiet = 0; /* the JSON Lines go to the register, never to stdout */
+        if (!(out = tmpfile())) {
+            fprintf(stderr, "defuse scan: --register: %s\n", strerror(errno));
+            defuse_vulndb_free(db);
+            return EXIT_ERROR;
+        }
+    }
     if (outpath && !(out = fopen(outpath, "w"))) {
         fprintf(stderr, "defuse scan: cannot write %s: %s\n", outpath, strerror(errno));
         defuse_vulndb_free(db);
@@ -904,6 +933,7 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
         put_json(out, s, JSON_COMPACT);
         fputc('\n', out);
         json_decref(s);
+        reg_complete = 1;
     }
     if ((fmt == F_TABLE || !outpath) && !quiet)
         fprintf(stderr,
@@ -915,6 +945,8 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
                 (unsigned long long)st.warnings);
 out:
     collect_free(&col);
+    if (reg_db && reg_complete && scan_register_ingest(out, reg_db, reg_asset, reg_env))
+        status = EXIT_ERROR;
     if (out != stdout && fclose(out) != 0)
         status = EXIT_ERROR;
     else if (out == stdout)

@@ -140,7 +140,8 @@ int reg_purl_split(const char *purl, char **ns, char **name, char **version) {
 
 /* ---- defuse scan --json ------------------------------------------------------------ */
 
-static const char *const time_keys[] = {"scanned_at", "time", "started", "timestamp"};
+/* "scan_time": `defuse scan --json` summaries */
+static const char *const time_keys[] = {"scan_time", "scanned_at", "time", "started", "timestamp"};
 
 static int read_scan_jsonl(reg_obs *o, const char *file, const char *buf, size_t len, char *err,
                            size_t errlen) {

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const kinds[] = {"host", "image", "application", "appliance"};
 static const char *const exposures_v[] = {"public", "internal"};
@@ -85,6 +86,8 @@ static int hist(reg *r, const char *asset, int64_t at, const char *event, const 
 
 typedef struct srow {
     char *f[13];
+    char *blk;    /* the allocation the fields point into */
+    char *own[3]; /* fields 0..2 replaced by row_set() (separately allocated) */
 } srow;
 typedef struct rows {
     srow *v;
@@ -92,6 +95,9 @@ typedef struct rows {
     int oom;
 } rows;
 
+/* Each row is one allocation: the field pointers point into it (a
+ * component list is 200 rows of 13 fields per asset, read for every asset
+ * at each evaluation: one malloc per field was a fifth of the time). */
 static int rows_cb(void *user, int ncol, const char *const *c) {
     rows *t = user;
     if (t->n == t->cap) {
@@ -103,19 +109,44 @@ static int rows_cb(void *user, int ncol, const char *const *c) {
         }
         t->v = v, t->cap = nc;
     }
+    size_t len[13], total = 0;
+    int nf = ncol < 13 ? ncol : 13;
+    for (int i = 0; i < nf; i++)
+        total += (len[i] = c[i] ? strlen(c[i]) + 1 : 0);
+    char *blk = malloc(total ? total : 1);
+    if (!blk) {
+        t->oom = 1;
+        return 1;
+    }
     srow *r = &t->v[t->n++];
     memset(r, 0, sizeof *r);
-    for (int i = 0; i < ncol && i < 13; i++)
-        if (c[i] && !(r->f[i] = strdup(c[i])))
-            t->oom = 1;
-    return t->oom;
+    r->blk = blk;
+    for (int i = 0; i < nf; i++)
+        if (c[i]) {
+            memcpy(blk, c[i], len[i]);
+            r->f[i] = blk;
+            blk += len[i];
+        }
+    return 0;
 }
 static void rows_free(rows *t) {
-    for (size_t i = 0; i < t->n; i++)
-        for (int k = 0; k < 13; k++)
-            free(t->v[i].f[k]);
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->v[i].blk);
+        for (int k = 0; k < 3; k++)
+            free(t->v[i].own[k]);
+    }
     free(t->v);
     memset(t, 0, sizeof *t);
+}
+/* Replaces field k of a loaded row by a copy of v (the old text stays in
+ * the row's block). */
+static int row_set(srow *r, int k, const char *v) {
+    char *d = strdup(v);
+    if (!d)
+        return -1;
+    free(r->own[k]);
+    r->own[k] = r->f[k] = d;
+    return 0;
 }
 /* Rows sorted by their first column (a key), and found by it: ingest and
  * evaluation match thousands of components per asset. */
@@ -123,11 +154,14 @@ static int srow_cmp(const void *a, const void *b) {
     return strcmp(((const srow *)a)->f[0], ((const srow *)b)->f[0]);
 }
 static void rows_sort(rows *t) {
-    if (t->n > 1)
+    size_t i = 1;
+    while (i < t->n && srow_cmp(&t->v[i - 1], &t->v[i]) <= 0)
+        i++;
+    if (i < t->n) /* not already in order (a primary-key scan usually is) */
         qsort(t->v, t->n, sizeof *t->v, srow_cmp);
 }
 static srow *rows_find(const rows *t, const char *key) {
-    srow k = {{(char *)(uintptr_t)key}};
+    srow k = {.f = {(char *)(uintptr_t)key}};
     return t->n ? bsearch(&k, t->v, t->n, sizeof *t->v, srow_cmp) : NULL;
 }
 static int str_cmp(const void *a, const void *b) {
@@ -149,10 +183,108 @@ static int load(reg *r, reg_q q, const reg_val *p, int np, rows *out) {
 
 /* ---- CVEs known to the register ------------------------------------------------------------ */
 
+/* Match results by (group, name, version), for one run over one
+ * vulnerability data: an evaluation of every asset meets the same few
+ * hundred versions millions of times.  Open addressing, FNV-1a; at most
+ * MCACHE_MAX entries (past that, matches are computed each time). */
+#define MCACHE_MAX 65536u
+typedef struct mentry {
+    char *key; /* "group\x1fname\x1fversion" */
+    int rc;
+    size_t n;
+    defuse_component_vuln *v; /* strings BORROWED from the data */
+} mentry;
+typedef struct mcache {
+    mentry *e;
+    size_t cap, n;
+} mcache;
+
 typedef struct cvecache {
     rows t; /* id, severity, cvss, first_learned, kev_due */
     int loaded;
+    mcache m;
 } cvecache;
+
+static uint64_t fnv1a(const char *s) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static void mcache_free(mcache *m) {
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->e[i].key), free(m->e[i].v);
+    free(m->e);
+    memset(m, 0, sizeof *m);
+}
+
+static int mcache_grow(mcache *m) {
+    size_t nc = m->cap ? m->cap * 2 : 1024;
+    mentry *e = calloc(nc, sizeof *e);
+    if (!e)
+        return -1;
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->e[i].key)
+            continue;
+        size_t j = (size_t)fnv1a(m->e[i].key) & (nc - 1);
+        while (e[j].key)
+            j = (j + 1) & (nc - 1);
+        e[j] = m->e[i];
+    }
+    free(m->e);
+    m->e = e, m->cap = nc;
+    return 0;
+}
+
+/* defuse_vulndb_match() through the cache: same contract. */
+static int match_cached(const defuse_vulndb *db, mcache *m, const char *grp, const char *name,
+                        const char *ver, defuse_component_vuln *out, size_t max, size_t *n) {
+    char key[3 * 256];
+    if ((grp && strlen(grp) > 250) || (name && strlen(name) > 250) || (ver && strlen(ver) > 250))
+        return defuse_vulndb_match(db, grp, name, ver, out, max, n, NULL);
+    /* \x1e marks an absent field, so that NULL and "" differ (each field
+     * at most 250 bytes, checked above: the key fits) */
+    const char *part[3] = {grp ? grp : "\x1e", name ? name : "\x1e", ver ? ver : "\x1e"};
+    size_t o = 0;
+    for (int i = 0; i < 3; i++) {
+        size_t l = strlen(part[i]);
+        memcpy(key + o, part[i], l);
+        o += l;
+        key[o++] = i < 2 ? '\x1f' : 0;
+    }
+    uint64_t h = fnv1a(key);
+    if (m->cap) {
+        for (size_t j = (size_t)h & (m->cap - 1); m->e[j].key; j = (j + 1) & (m->cap - 1))
+            if (!strcmp(m->e[j].key, key)) {
+                const mentry *x = &m->e[j];
+                if (x->n > max)
+                    return DEFUSE_ELIMIT;
+                if (x->n)
+                    memcpy(out, x->v, x->n * sizeof *out);
+                *n = x->n;
+                return x->rc;
+            }
+    }
+    int rc = defuse_vulndb_match(db, grp, name, ver, out, max, n, NULL);
+    if (rc < 0 && rc != DEFUSE_ENOENT)
+        return rc; /* errors are not cached */
+    if (m->n >= MCACHE_MAX || ((m->n + 1) * 2 > m->cap && mcache_grow(m)))
+        return rc;
+    size_t j = (size_t)h & (m->cap - 1);
+    while (m->e[j].key)
+        j = (j + 1) & (m->cap - 1);
+    mentry x = {strdup(key), rc, *n, NULL};
+    if (!x.key || (*n && !(x.v = malloc(*n * sizeof *x.v)))) {
+        free(x.key);
+        return rc; /* not cached: no harm */
+    }
+    if (*n)
+        memcpy(x.v, out, *n * sizeof *out);
+    m->e[j] = x;
+    m->n++;
+    return rc;
+}
 
 static srow *cve_get(reg *r, cvecache *cc, const defuse_component_vuln *v) {
     if (!cc->loaded) {
@@ -170,12 +302,12 @@ static srow *cve_get(reg *r, cvecache *cc, const defuse_component_vuln *v) {
                     ferr(r);
                     return NULL;
                 }
-                free(s->f[1]);
-                s->f[1] = strdup(v->severity);
                 char b[32];
                 snprintf(b, sizeof b, "%.17g", v->cvss);
-                free(s->f[2]);
-                s->f[2] = strdup(b);
+                if (row_set(s, 1, v->severity) || row_set(s, 2, b)) {
+                    snprintf(r->err, sizeof r->err, "out of memory");
+                    return NULL;
+                }
             }
             return s;
         }
@@ -201,6 +333,10 @@ static srow *cve_get(reg *r, cvecache *cc, const defuse_component_vuln *v) {
 static void cve_cache_free(cvecache *cc) {
     rows_free(&cc->t);
     cc->loaded = 0;
+}
+static void cache_free_all(cvecache *cc) {
+    cve_cache_free(cc);
+    mcache_free(&cc->m);
 }
 
 /* ---- evaluation of one asset --------------------------------------------------------------- */
@@ -262,8 +398,8 @@ static int evaluate_asset(reg *r, const char *asset, const char *env, cvecache *
             continue; /* gone, or not one of the products */
         defuse_component_vuln vv[DEFUSE_INV_MAX_VULNS];
         size_t n = 0;
-        int pr = defuse_vulndb_match(r->vdb, c->f[2], c->f[3], c->f[4], vv, DEFUSE_INV_MAX_VULNS,
-                                     &n, NULL);
+        int pr = match_cached(r->vdb, &cc->m, c->f[2], c->f[3], c->f[4], vv,
+                              DEFUSE_INV_MAX_VULNS, &n);
         if (pr < 0 && pr != DEFUSE_ENOENT) {
             snprintf(r->err, sizeof r->err, "%s: %s: %s", asset, c->f[0], defuse_strerror(pr));
             goto out;
@@ -486,7 +622,9 @@ static int ingest_once(reg *r, const char *asset, const reg_asset_attrs *at, con
     rows old = {0};
     cvecache cc = {0};
     const char **keys = NULL;
-    int64_t when = obs->scanned_at ? obs->scanned_at : r->now;
+    /* the scan's own time, unless it is later than the register's now (a
+     * host whose clock runs ahead, or an injected DEFUSE_NOW): then now */
+    int64_t when = obs->scanned_at && obs->scanned_at <= r->now ? obs->scanned_at : r->now;
     if (put_asset(r, asset, at, &a))
         goto fail;
     int seen = 0;
@@ -575,7 +713,7 @@ static int ingest_once(reg *r, const char *asset, const reg_asset_attrs *at, con
         goto ferr_;
     free(keys);
     rows_free(&old);
-    cve_cache_free(&cc);
+    cache_free_all(&cc);
     return 0;
 ferr_:
     ferr(r);
@@ -583,7 +721,7 @@ fail:
     reg_store_rollback(r->st);
     free(keys);
     rows_free(&old);
-    cve_cache_free(&cc);
+    cache_free_all(&cc);
     return -1;
 }
 
@@ -650,8 +788,17 @@ static void chbuf_free(chbuf *b) {
     free(b->strs);
 }
 
+/* The pause is random per process (rand_r over a seed from the process id
+ * and the clock): with rand()'s one fixed sequence, processes that
+ * collided once would wait the same times and collide again. */
 static void backoff(int attempt) {
-    struct timespec ts = {0, (long)(1 + rand() % (attempt * 20 + 10)) * 1000000L};
+    static unsigned seed;
+    if (!seed) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        seed = (unsigned)getpid() * 2654435761u ^ (unsigned)now.tv_nsec ^ 1u;
+    }
+    struct timespec ts = {0, (long)(1 + rand_r(&seed) % (attempt * 20 + 10)) * 1000000L};
     if (ts.tv_nsec > 900000000L)
         ts.tv_nsec = 900000000L;
     nanosleep(&ts, NULL);
@@ -752,12 +899,12 @@ static int evaluate_once(reg *r, const char *kev, reg_change_cb cb, void *user,
     }
     *nassets = as.n;
     rows_free(&as);
-    cve_cache_free(&cc);
+    cache_free_all(&cc);
     return 0;
 fail:
     reg_store_rollback(r->st);
     rows_free(&as);
-    cve_cache_free(&cc);
+    cache_free_all(&cc);
     return -1;
 }
 
@@ -776,32 +923,9 @@ int reg_evaluate_all(reg *r, const char *kev, reg_change_cb cb, void *user, size
 
 /* ---- controls and verdicts ---------------------------------------------------------------------- */
 
-int reg_record_control(reg *r, const char *asset, const char *cve, const char *kind,
-                       const char *control, const char *evidence, int64_t expires,
-                       reg_change_cb cb, void *user) {
-    if (!strcmp(kind, "mitigation")) {
-        const reg_control *c = reg_control_find(control);
-        if (!c) {
-            snprintf(r->err, sizeof r->err, "unknown control \"%s\" (see --help for the table)",
-                     control);
-            return -1;
-        }
-        if (!reg_control_covers(c, cve)) {
-            char cov[256] = "";
-            for (size_t i = 0; i < REG_CONTROL_MAX_CVES && c->covers[i]; i++) {
-                size_t l = strlen(cov);
-                snprintf(cov + l, sizeof cov - l, "%s%s", l ? ", " : "", c->covers[i]);
-            }
-            snprintf(r->err, sizeof r->err, "control %s does not cover %s (it covers: %s)", c->name,
-                     cve, *cov ? cov : "no CVE");
-            return -1;
-        }
-        control = c->name;
-    }
-    if (!r->vdb) {
-        snprintf(r->err, sizeof r->err, "no vulnerability data");
-        return -1;
-    }
+static int record_control_once(reg *r, const char *asset, const char *cve, const char *kind,
+                               const char *control, const char *evidence, int64_t expires,
+                               reg_change_cb cb, void *user) {
     if (reg_store_begin(r->st))
         return ferr(r);
     asset_row a;
@@ -830,12 +954,53 @@ int reg_record_control(reg *r, const char *asset, const char *cve, const char *k
         ferr(r);
         goto fail;
     }
-    cve_cache_free(&cc);
+    cache_free_all(&cc);
     return 0;
 fail:
     reg_store_rollback(r->st);
-    cve_cache_free(&cc);
+    cache_free_all(&cc);
     return -1;
+}
+
+/* Validation first (never retried), then the transaction, run again
+ * when PostgreSQL cancels it on a serialization conflict (as ingest). */
+int reg_record_control(reg *r, const char *asset, const char *cve, const char *kind,
+                       const char *control, const char *evidence, int64_t expires,
+                       reg_change_cb cb, void *user) {
+    if (!strcmp(kind, "mitigation")) {
+        const reg_control *c = reg_control_find(control);
+        if (!c) {
+            snprintf(r->err, sizeof r->err, "unknown control \"%s\" (see --help for the table)",
+                     control);
+            return -1;
+        }
+        if (!reg_control_covers(c, cve)) {
+            char cov[256] = "";
+            for (size_t i = 0; i < REG_CONTROL_MAX_CVES && c->covers[i]; i++) {
+                size_t l = strlen(cov);
+                snprintf(cov + l, sizeof cov - l, "%s%s", l ? ", " : "", c->covers[i]);
+            }
+            snprintf(r->err, sizeof r->err, "control %s does not cover %s (it covers: %s)", c->name,
+                     cve, *cov ? cov : "no CVE");
+            return -1;
+        }
+        control = c->name;
+    }
+    if (!r->vdb) {
+        snprintf(r->err, sizeof r->err, "no vulnerability data");
+        return -1;
+    }
+    chbuf b = {0};
+    int rc = -1;
+    for (int a = 1; a <= RETRIES; a++) {
+        chbuf_reset(&b);
+        rc = record_control_once(r, asset, cve, kind, control, evidence, expires, buffer_change,
+                                 &b);
+        if (!rc || !reg_store_retryable(r->st))
+            break;
+        backoff(a);
+    }
+    return flush(&b, rc, r, cb, user);
 }
 
 int reg_set_sla(reg *r, const char *severity, const char *env, int64_t hours) {
@@ -873,7 +1038,10 @@ int reg_query_exposures(reg *r, const char *cve, const char *env, const char *as
                         const char *purl, int open_only, reg_exposure_cb cb, void *user) {
     qctx q = {cb, user};
     reg_val p[5] = {RV_S(cve), RV_S(env), RV_S(asset), RV_S(purl), RV_I(open_only)};
-    reg_q which = cve ? Q_EXP_QUERY_CVE : asset ? Q_EXP_QUERY_ASSET : Q_EXP_QUERY;
+    reg_q which = cve && env ? Q_EXP_QUERY_CVE_ENV
+                  : cve      ? Q_EXP_QUERY_CVE
+                  : asset    ? Q_EXP_QUERY_ASSET
+                             : Q_EXP_QUERY;
     return reg_store_exec(r->st, which, p, 5, exp_row, &q, NULL) ? ferr(r) : 0;
 }
 
@@ -894,17 +1062,7 @@ static int vendor_one(void *user, int ncol, const char *const *c) {
     return rows_cb(t, ncol, c);
 }
 
-int reg_vendor_put(reg *r, const reg_vendor *v) {
-    if (!v->name || !*v->name) {
-        snprintf(r->err, sizeof r->err, "a vendor needs a name");
-        return -1;
-    }
-    if (v->status && !reg_valid_vendor_status(v->status)) {
-        snprintf(r->err, sizeof r->err,
-                 "vendor status \"%s\": use unknown, affected, not-affected, fixed or mitigated",
-                 v->status);
-        return -1;
-    }
+static int vendor_put_once(reg *r, const reg_vendor *v) {
     if (reg_store_begin(r->st))
         return ferr(r);
     rows all = {0};
@@ -955,6 +1113,27 @@ fail:
     reg_store_rollback(r->st);
     rows_free(&all);
     return -1;
+}
+
+int reg_vendor_put(reg *r, const reg_vendor *v) {
+    if (!v->name || !*v->name) {
+        snprintf(r->err, sizeof r->err, "a vendor needs a name");
+        return -1;
+    }
+    if (v->status && !reg_valid_vendor_status(v->status)) {
+        snprintf(r->err, sizeof r->err,
+                 "vendor status \"%s\": use unknown, affected, not-affected, fixed or mitigated",
+                 v->status);
+        return -1;
+    }
+    int rc = -1;
+    for (int a = 1; a <= RETRIES; a++) {
+        rc = vendor_put_once(r, v);
+        if (!rc || !reg_store_retryable(r->st))
+            break;
+        backoff(a);
+    }
+    return rc;
 }
 
 int reg_vendor_list(reg *r, int overdue, reg_row_cb cb, void *user) {

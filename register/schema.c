@@ -110,7 +110,7 @@ const char *const reg_sql[Q_COUNT] = {
                      " WHERE asset = $1 AND ckey = $2 AND cve = $3",
     [Q_EXP_ENV] = "UPDATE exposures SET env = $2 WHERE asset = $1",
     /* $1 cve, $2 env, $3 asset, $4 purl (prefix), $5 1: open states only.
-     * Three forms of one query: "$N IS NULL OR col = $N" keeps an index
+     * Four forms of one query: "$N IS NULL OR col = $N" keeps an index
      * from being used, so the forms with a CVE or an asset name it. */
 #define EXP_FROM                                                                                   \
     " FROM exposures e JOIN components c ON c.asset = e.asset AND c.ckey = e.ckey"                 \
@@ -121,6 +121,9 @@ const char *const reg_sql[Q_COUNT] = {
     " AND ($5 = 0 OR e.state <> 'fixed') ORDER BY e.due_at, e.asset, e.cve, e.ckey"
     [Q_EXP_QUERY] = "SELECT " EXP_COLS EXP_FROM "(CAST($1 AS TEXT) IS NULL OR e.cve = $1)" EXP_REST,
     [Q_EXP_QUERY_CVE] = "SELECT " EXP_COLS EXP_FROM "e.cve = $1" EXP_REST,
+    /* both CVE and environment: the whole (cve, env) index prefix, not a
+     * third of the CVE's rows read for each environment */
+    [Q_EXP_QUERY_CVE_ENV] = "SELECT " EXP_COLS EXP_FROM "e.cve = $1 AND e.env = $2" EXP_REST,
     [Q_EXP_QUERY_ASSET] = "SELECT " EXP_COLS EXP_FROM "e.asset = $3 AND (CAST($1 AS TEXT) IS NULL OR e.cve = $1)"
         EXP_REST,
     [Q_CTL_LIST_ASSET] = "SELECT cve, kind, control, evidence, by_user, at, expires FROM controls"

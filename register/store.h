@@ -104,6 +104,7 @@ typedef enum reg_q {
     Q_EXP_ENV,
     Q_EXP_QUERY,
     Q_EXP_QUERY_CVE,
+    Q_EXP_QUERY_CVE_ENV,
     Q_EXP_QUERY_ASSET,
     Q_CTL_LIST_ASSET,
     Q_CTL_UPSERT,

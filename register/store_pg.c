@@ -5,6 +5,17 @@
  * typed by the server, every write transaction SERIALIZABLE (two hosts
  * ingesting the same asset at once: one of them fails and writes nothing,
  * never a mix of both).
+ *
+ * Speed (docs/register.md, benchmark): each statement of the SQL table is
+ * prepared once per connection, and inside a transaction the connection
+ * is in libpq's pipeline mode: a statement that returns nothing the caller
+ * asked for (an INSERT or UPDATE with no row callback) is queued without
+ * waiting for its answer; the queue is synchronised and its results read
+ * before a statement whose rows are wanted, at commit, and every
+ * PIPE_MAX statements (so that neither side's socket buffer fills while
+ * the other waits).  A failure of a queued statement is reported by the
+ * call that synchronises: the transaction fails as a whole, as it would
+ * have at that statement.
  */
 #include "store.h"
 
@@ -14,10 +25,17 @@
 #include <string.h>
 
 #define MAX_COLS 32
+#define PIPE_MAX 256 /* statements queued before their results are read */
 
 typedef struct pg {
     PGconn *c;
     char sqlstate[6]; /* of the last failure */
+    /* statements of the SQL table prepared on this connection (server-side
+     * "qN"): parsed and planned once per connection, not once per row */
+    unsigned char prepared[Q_COUNT];
+    int pipe;                  /* in pipeline mode (inside a transaction) */
+    int nq;                    /* commands queued since the last sync */
+    short qprep[PIPE_MAX + 4]; /* per queued command: the statement it prepares, or -1 */
 } pg;
 
 /* The highest $N in sql: PostgreSQL refuses more parameters than the
@@ -78,9 +96,95 @@ static int pg_fail(pg *g, const PGresult *r, char *err, size_t errlen) {
     return -1;
 }
 
+/* Rows of a result to cb; *changes from it. */
+static void deliver(PGresult *r, reg_row_cb cb, void *user, int64_t *changes) {
+    if (cb && PQresultStatus(r) == PGRES_TUPLES_OK) {
+        int nc = PQnfields(r);
+        if (nc > MAX_COLS)
+            nc = MAX_COLS;
+        const char *cols[MAX_COLS];
+        for (int row = 0; row < PQntuples(r); row++) {
+            for (int k = 0; k < nc; k++)
+                cols[k] = PQgetisnull(r, row, k) ? NULL : PQgetvalue(r, row, k);
+            if (cb(user, nc, cols))
+                break;
+        }
+    }
+    if (changes)
+        *changes = atoll(PQcmdTuples(r));
+}
+
+/* Synchronises the pipeline and reads every queued command's result; the
+ * last command's rows go to cb (when cb or changes is given).  Returns 0,
+ * or -1 with the first failure in err (later commands were not run). */
+static int pipe_sync(pg *g, reg_row_cb cb, void *user, int64_t *changes, char *err,
+                     size_t errlen) {
+    PGconn *c = g->c;
+    int rc = 0, k = 0, nulls = 0;
+    if (PQpipelineSync(c) != 1) {
+        g->nq = 0;
+        return pg_fail(g, NULL, err, errlen);
+    }
+    for (;;) {
+        PGresult *r = PQgetResult(c);
+        if (!r) {
+            /* one NULL ends each command's results; more in a row: the
+             * connection is lost, nothing more will come */
+            if (++nulls > 2 || PQstatus(c) != CONNECTION_OK) {
+                if (!rc)
+                    rc = pg_fail(g, NULL, err, errlen);
+                break;
+            }
+            continue;
+        }
+        nulls = 0;
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+        if (k < g->nq && g->qprep[k] >= 0 && !ok)
+            g->prepared[g->qprep[k]] = 0; /* its PREPARE failed or never ran */
+        if (!ok && st != PGRES_PIPELINE_ABORTED && !rc)
+            rc = pg_fail(g, r, err, errlen);
+        else if (ok && !rc && k == g->nq - 1 && (cb || changes))
+            deliver(r, cb, user, changes);
+        PQclear(r);
+        k++;
+    }
+    g->nq = 0;
+    return rc;
+}
+
+/* pg_exec inside a transaction: queue, and wait only when rows are wanted. */
+static int pipe_exec(pg *g, int id, const char *sql, int n, const char *const *vals,
+                     reg_row_cb cb, void *user, int64_t *changes, char *err, size_t errlen) {
+    PGconn *c = g->c;
+    int ok;
+    if (id >= 0 && id < Q_COUNT) {
+        char name[16];
+        snprintf(name, sizeof name, "q%d", id);
+        if (!g->prepared[id]) {
+            if (PQsendPrepare(c, name, sql, n, NULL) != 1)
+                return pg_fail(g, NULL, err, errlen);
+            g->prepared[id] = 1;
+            g->qprep[g->nq++] = (short)id;
+        }
+        ok = PQsendQueryPrepared(c, name, n, vals, NULL, NULL, 0);
+    } else {
+        ok = PQsendQueryParams(c, sql, n, NULL, vals, NULL, NULL, 0);
+    }
+    if (ok != 1)
+        return pg_fail(g, NULL, err, errlen);
+    g->qprep[g->nq++] = -1;
+    if (cb || changes || g->nq >= PIPE_MAX)
+        return pipe_sync(g, cb, user, changes, err, errlen);
+    return 0;
+}
+
 static int pg_exec(void *h, int id, const char *sql, const reg_val *p, int np, reg_row_cb cb,
                    void *user, int64_t *changes, char *err, size_t errlen) {
-    (void)id;
     pg *g = h;
     PGconn *c = g->c;
     char buf[MAX_COLS][40];
@@ -104,33 +208,54 @@ static int pg_exec(void *h, int id, const char *sql, const reg_val *p, int np, r
         default: vals[i] = NULL;
         }
     }
-    PGresult *r = PQexecParams(c, sql, n, NULL, vals, NULL, NULL, 0);
+    if (g->pipe)
+        return pipe_exec(g, id, sql, n, vals, cb, user, changes, err, errlen);
+    PGresult *r;
+    if (id >= 0 && id < Q_COUNT) {
+        char name[16];
+        snprintf(name, sizeof name, "q%d", id);
+        if (!g->prepared[id]) {
+            /* not transactional: a statement prepared inside a transaction
+             * that rolls back stays prepared */
+            r = PQprepare(c, name, sql, n, NULL);
+            if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+                pg_fail(g, r, err, errlen);
+                PQclear(r);
+                return -1;
+            }
+            PQclear(r);
+            g->prepared[id] = 1;
+        }
+        r = PQexecPrepared(c, name, n, vals, NULL, NULL, 0);
+    } else {
+        r = PQexecParams(c, sql, n, NULL, vals, NULL, NULL, 0);
+    }
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         pg_fail(g, r, err, errlen);
         PQclear(r);
         return -1;
     }
-    if (cb && st == PGRES_TUPLES_OK) {
-        int nc = PQnfields(r);
-        if (nc > MAX_COLS)
-            nc = MAX_COLS;
-        const char *cols[MAX_COLS];
-        for (int row = 0; row < PQntuples(r); row++) {
-            for (int k = 0; k < nc; k++)
-                cols[k] = PQgetisnull(r, row, k) ? NULL : PQgetvalue(r, row, k);
-            if (cb(user, nc, cols))
-                break;
-        }
-    }
-    if (changes)
-        *changes = atoll(PQcmdTuples(r));
+    deliver(r, cb, user, changes);
     PQclear(r);
     return 0;
 }
 
+static int pipe_end(pg *g, char *err, size_t errlen);
+
+/* PQexec is refused in pipeline mode: a script inside a transaction (a
+ * schema migration) leaves it, runs, and enters it again. */
 static int pg_script(void *h, const char *sql, char *err, size_t errlen) {
     pg *g = h;
+    if (g->pipe) {
+        if (pipe_end(g, err, errlen))
+            return -1;
+        int rc = pg_script(h, sql, err, errlen);
+        if (PQenterPipelineMode(g->c) != 1)
+            return rc ? rc : pg_fail(g, NULL, err, errlen);
+        g->pipe = 1, g->nq = 0;
+        return rc;
+    }
     PGresult *r = PQexec(g->c, sql);
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
     if (!ok)
@@ -146,13 +271,43 @@ static int pg_retryable(void *h) {
 }
 
 static int pg_begin(void *h, char *err, size_t errlen) {
-    return pg_script(h, "BEGIN ISOLATION LEVEL SERIALIZABLE", err, errlen);
+    pg *g = h;
+    g->sqlstate[0] = 0; /* a failure of an earlier transaction is not this one's */
+    if (pg_script(h, "BEGIN ISOLATION LEVEL SERIALIZABLE", err, errlen))
+        return -1;
+    if (PQenterPipelineMode(g->c) != 1) {
+        pg_fail(g, NULL, err, errlen);
+        char e[256];
+        pg_script(h, "ROLLBACK", e, sizeof e);
+        return -1;
+    }
+    g->pipe = 1, g->nq = 0;
+    return 0;
 }
+
+/* Leaves pipeline mode, reading what is still queued.  OUT: err. */
+static int pipe_end(pg *g, char *err, size_t errlen) {
+    int rc = 0;
+    if (!g->pipe)
+        return 0;
+    if (g->nq)
+        rc = pipe_sync(g, NULL, NULL, NULL, err, errlen);
+    if (PQexitPipelineMode(g->c) != 1 && !rc)
+        rc = pg_fail(g, NULL, err, errlen);
+    g->pipe = 0;
+    return rc;
+}
+
 static int pg_commit(void *h, char *err, size_t errlen) {
+    pg *g = h;
+    if (pipe_end(g, err, errlen))
+        return -1;
     return pg_script(h, "COMMIT", err, errlen);
 }
 static int pg_rollback(void *h) {
+    pg *g = h;
     char e[256];
+    pipe_end(g, e, sizeof e);
     return pg_script(h, "ROLLBACK", e, sizeof e);
 }
 

@@ -14,9 +14,14 @@
 
 #define BUSY_TIMEOUT_MS 30000
 
+#define MAX_PARAMS 32
+
 typedef struct sq {
     sqlite3 *db;
     sqlite3_stmt *cache[Q_COUNT];
+    /* pidx[q][i]: the bind index of "$(i+1)" in statement q, 0 if unused
+     * (looked up once per prepared statement, not once per execution) */
+    unsigned char pidx[Q_COUNT][MAX_PARAMS];
 } sq;
 
 static int fail(sqlite3 *db, char *err, size_t errlen, const char *what) {
@@ -73,11 +78,21 @@ static int sq_open(void **h, const char *target, char *err, size_t errlen) {
     return 0;
 }
 
-static int bind(sqlite3_stmt *st, const reg_val *p, int np) {
+/* Fills idx[0..MAX_PARAMS) with the bind index of $1.. in st (0: unused). */
+static void param_map(sqlite3_stmt *st, unsigned char *idx) {
     char name[16];
-    for (int i = 0; i < np; i++) {
+    for (int i = 0; i < MAX_PARAMS; i++) {
         snprintf(name, sizeof name, "$%d", i + 1);
         int k = sqlite3_bind_parameter_index(st, name);
+        idx[i] = (unsigned char)(k > 0 && k <= 255 ? k : 0);
+    }
+}
+
+static int bind(sqlite3_stmt *st, const unsigned char *idx, const reg_val *p, int np) {
+    if (np > MAX_PARAMS)
+        return SQLITE_RANGE;
+    for (int i = 0; i < np; i++) {
+        int k = idx[i];
         if (!k)
             continue; /* a parameter the statement does not use */
         int rc;
@@ -106,14 +121,18 @@ static int bind(sqlite3_stmt *st, const reg_val *p, int np) {
 static int sq_exec(void *h, int id, const char *sql, const reg_val *p, int np, reg_row_cb cb,
                    void *user, int64_t *changes, char *err, size_t errlen) {
     sq *s = h;
-    sqlite3_stmt *st = (id >= 0 && id < Q_COUNT) ? s->cache[id] : NULL;
+    int cached = id >= 0 && id < Q_COUNT;
+    sqlite3_stmt *st = cached ? s->cache[id] : NULL;
+    unsigned char tmp[MAX_PARAMS], *idx = cached ? s->pidx[id] : tmp;
     if (!st) {
-        if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v3(s->db, sql, -1, cached ? SQLITE_PREPARE_PERSISTENT : 0, &st,
+                               NULL) != SQLITE_OK)
             return fail(s->db, err, errlen, "prepare");
-        if (id >= 0 && id < Q_COUNT)
+        param_map(st, idx);
+        if (cached)
             s->cache[id] = st;
     }
-    int rc = bind(st, p, np);
+    int rc = bind(st, idx, p, np);
     if (rc != SQLITE_OK) {
         fail(s->db, err, errlen, "bind");
         goto out;
@@ -142,7 +161,7 @@ static int sq_exec(void *h, int id, const char *sql, const reg_val *p, int np, r
 out:
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    if (!(id >= 0 && id < Q_COUNT))
+    if (!cached)
         sqlite3_finalize(st);
     return rc == SQLITE_OK ? 0 : -1;
 }

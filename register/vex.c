@@ -135,3 +135,319 @@ out:
     json_decref(x.refs);
     return doc;
 }
+
+/* ---- import ------------------------------------------------------------------------------- */
+
+/* What a VEX state or status records in the register: a verdict kind, or
+ * nothing (NULL).  A fix is only ever seen by a rescan; "exploitable" and
+ * "affected" are the register's own finding; triage is its review state. */
+static const struct vexin {
+    int format;
+    const char *state;
+    const char *kind; /* NULL: recorded nowhere */
+} vexin[] = {
+    {REG_VEX_CYCLONEDX, "not_affected", "false-positive"},
+    {REG_VEX_CYCLONEDX, "false_positive", "false-positive"},
+    {REG_VEX_CYCLONEDX, "exploitable", NULL}, /* "accepted" with will_not_fix/can_not_fix */
+    {REG_VEX_CYCLONEDX, "in_triage", NULL},
+    {REG_VEX_CYCLONEDX, "resolved", NULL},
+    {REG_VEX_CYCLONEDX, "resolved_with_pedigree", NULL},
+    {REG_VEX_OPENVEX, "not_affected", "false-positive"},
+    {REG_VEX_OPENVEX, "affected", NULL},
+    {REG_VEX_OPENVEX, "fixed", NULL},
+    {REG_VEX_OPENVEX, "under_investigation", NULL},
+};
+
+#define VEX_MAX_ITEMS 100000u /* statements x products of one document */
+
+typedef struct vitem {
+    char *cve, *purl, *asset, *reason;
+    const char *kind;
+} vitem;
+
+typedef struct vlist {
+    vitem *v;
+    size_t n, cap;
+} vlist;
+
+static void vlist_free(vlist *l) {
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].cve), free(l->v[i].purl), free(l->v[i].asset), free(l->v[i].reason);
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+static int vlist_add(vlist *l, const char *cve, const char *purl, const char *asset,
+                     const char *kind, const char *reason) {
+    if (l->n == VEX_MAX_ITEMS)
+        return -1;
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 16;
+        vitem *v = realloc(l->v, nc * sizeof *v);
+        if (!v)
+            return -1;
+        l->v = v, l->cap = nc;
+    }
+    vitem *x = &l->v[l->n];
+    x->cve = strdup(cve);
+    x->purl = purl ? strdup(purl) : NULL;
+    x->asset = asset ? strdup(asset) : NULL;
+    x->reason = strdup(reason);
+    x->kind = kind;
+    if (!x->cve || !x->reason || (purl && !x->purl) || (asset && !x->asset)) {
+        free(x->cve), free(x->purl), free(x->asset), free(x->reason);
+        return -1;
+    }
+    l->n++;
+    return 0;
+}
+
+static const char *state_kind(int format, const char *state, int *known) {
+    *known = 0;
+    for (size_t i = 0; state && i < sizeof vexin / sizeof vexin[0]; i++)
+        if (vexin[i].format == format && !strcmp(vexin[i].state, state)) {
+            *known = 1;
+            return vexin[i].kind;
+        }
+    return NULL;
+}
+
+static const char *base_name(const char *p) {
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+/* CycloneDX: vulnerabilities[].{id, analysis{state, justification,
+ * response[], detail}, affects[].ref}; a ref names a component's bom-ref
+ * (its purl and, in the register's own export, its defuse:asset
+ * property) or is a purl itself. */
+static int read_cdx(reg *r, const char *path, json_t *doc, vlist *out) {
+    json_t *comps = json_object_get(doc, "components"), *vulns = json_object_get(doc, "vulnerabilities");
+    if (!json_is_array(vulns)) {
+        snprintf(r->err, sizeof r->err, "%s: \"vulnerabilities\": expected an array", path);
+        return -1;
+    }
+    size_t i, k;
+    json_t *v, *a;
+    json_array_foreach(vulns, i, v) {
+        const char *id = json_string_value(json_object_get(v, "id"));
+        json_t *an = json_object_get(v, "analysis");
+        const char *state = json_string_value(json_object_get(an, "state"));
+        if (!id || !state) {
+            snprintf(r->err, sizeof r->err, "%s: vulnerabilities[%zu]: needs \"id\" and"
+                                            " \"analysis\".\"state\"", path, i);
+            return -1;
+        }
+        int known;
+        const char *kind = state_kind(REG_VEX_CYCLONEDX, state, &known);
+        if (!known) {
+            snprintf(r->err, sizeof r->err, "%s: vulnerabilities[%zu].analysis.state: \"%.64s\""
+                     " is not a CycloneDX analysis state", path, i, state);
+            return -1;
+        }
+        if (!strcmp(state, "exploitable")) {
+            json_t *resp;
+            json_array_foreach(json_object_get(an, "response"), k, resp) {
+                const char *rs = json_string_value(resp);
+                if (rs && (!strcmp(rs, "will_not_fix") || !strcmp(rs, "can_not_fix")))
+                    kind = "accepted";
+            }
+        }
+        const char *just = json_string_value(json_object_get(an, "justification"));
+        const char *detail = json_string_value(json_object_get(an, "detail"));
+        char reason[1024];
+        snprintf(reason, sizeof reason, "VEX %.200s: %s%s%.64s%s%s%.600s", base_name(path), state,
+                 just ? " (" : "", just ? just : "", just ? ")" : "", detail ? ": " : "",
+                 detail ? detail : "");
+        json_array_foreach(json_object_get(v, "affects"), k, a) {
+            const char *ref = json_string_value(json_object_get(a, "ref"));
+            if (!ref) {
+                snprintf(r->err, sizeof r->err, "%s: vulnerabilities[%zu].affects[%zu]: no \"ref\"",
+                         path, i, k);
+                return -1;
+            }
+            const char *purl = !strncmp(ref, "pkg:", 4) ? ref : NULL, *asset = NULL;
+            size_t ci;
+            json_t *c;
+            json_array_foreach(comps, ci, c) {
+                const char *br = json_string_value(json_object_get(c, "bom-ref"));
+                if (!br || strcmp(br, ref))
+                    continue;
+                purl = json_string_value(json_object_get(c, "purl"));
+                size_t pi;
+                json_t *pr;
+                json_array_foreach(json_object_get(c, "properties"), pi, pr) {
+                    const char *pn = json_string_value(json_object_get(pr, "name"));
+                    if (pn && !strcmp(pn, "defuse:asset"))
+                        asset = json_string_value(json_object_get(pr, "value"));
+                }
+                break;
+            }
+            if (kind && vlist_add(out, id, purl, asset, kind, reason)) {
+                snprintf(r->err, sizeof r->err, "%s: out of memory or more than %u statements",
+                         path, VEX_MAX_ITEMS);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* OpenVEX: statements[].{vulnerability{name} (or a string), products[]
+ * ({"@id": purl} or a string; the register's export: "urn:defuse:asset:A"
+ * with subcomponents[{"@id": purl}]), status, justification,
+ * impact_statement}. */
+static int read_openvex(reg *r, const char *path, json_t *doc, vlist *out) {
+    json_t *sts = json_object_get(doc, "statements");
+    if (!json_is_array(sts)) {
+        snprintf(r->err, sizeof r->err, "%s: \"statements\": expected an array", path);
+        return -1;
+    }
+    size_t i, k;
+    json_t *s, *p;
+    json_array_foreach(sts, i, s) {
+        json_t *vu = json_object_get(s, "vulnerability");
+        const char *id = json_is_string(vu) ? json_string_value(vu)
+                                            : json_string_value(json_object_get(vu, "name"));
+        const char *status = json_string_value(json_object_get(s, "status"));
+        if (!id || !status) {
+            snprintf(r->err, sizeof r->err, "%s: statements[%zu]: needs a vulnerability name and"
+                                            " a \"status\"", path, i);
+            return -1;
+        }
+        int known;
+        const char *kind = state_kind(REG_VEX_OPENVEX, status, &known);
+        if (!known) {
+            snprintf(r->err, sizeof r->err, "%s: statements[%zu].status: \"%.64s\" is not an"
+                     " OpenVEX status", path, i, status);
+            return -1;
+        }
+        const char *just = json_string_value(json_object_get(s, "justification"));
+        const char *imp = json_string_value(json_object_get(s, "impact_statement"));
+        char reason[1024];
+        snprintf(reason, sizeof reason, "VEX %.200s: %s%s%.64s%s%s%.600s", base_name(path), status,
+                 just ? " (" : "", just ? just : "", just ? ")" : "", imp ? ": " : "",
+                 imp ? imp : "");
+        json_array_foreach(json_object_get(s, "products"), k, p) {
+            const char *pid = json_is_string(p) ? json_string_value(p)
+                                                : json_string_value(json_object_get(p, "@id"));
+            if (!pid) {
+                snprintf(r->err, sizeof r->err, "%s: statements[%zu].products[%zu]: no \"@id\"",
+                         path, i, k);
+                return -1;
+            }
+            const char *asset = NULL, *purl = NULL;
+            if (!strncmp(pid, "urn:defuse:asset:", 17))
+                asset = pid + 17;
+            else if (!strncmp(pid, "pkg:", 4))
+                purl = pid;
+            json_t *subs = json_object_get(p, "subcomponents"), *sc;
+            size_t si;
+            int added = 0;
+            json_array_foreach(subs, si, sc) {
+                const char *sp = json_string_value(json_object_get(sc, "@id"));
+                if (kind && sp && !strncmp(sp, "pkg:", 4)) {
+                    if (vlist_add(out, id, sp, asset, kind, reason))
+                        goto oom;
+                    added = 1;
+                }
+            }
+            if (kind && !added && (asset || purl) && vlist_add(out, id, purl, asset, kind, reason))
+                goto oom;
+        }
+    }
+    return 0;
+oom:
+    snprintf(r->err, sizeof r->err, "%s: out of memory or more than %u statements", path,
+             VEX_MAX_ITEMS);
+    return -1;
+}
+
+typedef struct target {
+    char asset[512];
+    int done; /* already in the state the statement records */
+} target;
+typedef struct tctx {
+    target *t;
+    size_t n, cap;
+    const char *want;
+    int oom;
+} tctx;
+
+static int target_row(const reg_exposure *e, void *user) {
+    tctx *x = user;
+    for (size_t i = 0; i < x->n; i++)
+        if (!strcmp(x->t[i].asset, e->asset)) {
+            x->t[i].done &= !strcmp(e->state, x->want);
+            return 0;
+        }
+    if (x->n == x->cap) {
+        size_t nc = x->cap ? x->cap * 2 : 8;
+        target *v = realloc(x->t, nc * sizeof *v);
+        if (!v)
+            return x->oom = 1;
+        x->t = v, x->cap = nc;
+    }
+    snprintf(x->t[x->n].asset, sizeof x->t[x->n].asset, "%s", e->asset);
+    x->t[x->n].done = !strcmp(e->state, x->want);
+    x->n++;
+    return 0;
+}
+
+int reg_vex_import(reg *r, const char *path, size_t *recorded, size_t *skipped) {
+    *recorded = *skipped = 0;
+    json_error_t je;
+    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!doc) {
+        snprintf(r->err, sizeof r->err, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+        return -1;
+    }
+    vlist l = {0};
+    int rc = -1;
+    const char *bf = json_string_value(json_object_get(doc, "bomFormat"));
+    if (bf && !strcmp(bf, "CycloneDX"))
+        rc = read_cdx(r, path, doc, &l);
+    else if (json_is_array(json_object_get(doc, "statements")))
+        rc = read_openvex(r, path, doc, &l);
+    else
+        snprintf(r->err, sizeof r->err, "%s: neither a CycloneDX VEX (\"bomFormat\") nor an"
+                                        " OpenVEX document (\"statements\")", path);
+    json_decref(doc);
+    if (rc) {
+        vlist_free(&l);
+        return -1;
+    }
+    /* the whole document is read and checked before anything is written */
+    for (size_t i = 0; i < l.n && !rc; i++) {
+        const vitem *it = &l.v[i];
+        tctx x = {NULL, 0, 0, it->kind, 0};
+        if (!it->purl && !it->asset) {
+            ++*skipped;
+            continue;
+        }
+        if (reg_query_exposures(r, it->cve, NULL, it->asset, it->purl, 0, target_row, &x) ||
+            x.oom) {
+            if (x.oom)
+                snprintf(r->err, sizeof r->err, "out of memory");
+            rc = -1;
+        }
+        if (!x.n)
+            ++*skipped; /* no exposure of the register matches */
+        for (size_t k = 0; !rc && k < x.n; k++) {
+            if (x.t[k].done) {
+                ++*skipped;
+                continue;
+            }
+            /* the control names of `accept` and `false-positive` (cli/register.c) */
+            const char *control = !strcmp(it->kind, "accepted") ? "accepted-risk" : it->kind;
+            if (reg_record_control(r, x.t[k].asset, it->cve, it->kind, control, it->reason, 0,
+                                   NULL, NULL))
+                rc = -1;
+            else
+                ++*recorded;
+        }
+        free(x.t);
+    }
+    vlist_free(&l);
+    return rc;
+}
