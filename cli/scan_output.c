@@ -66,6 +66,27 @@ int rec_purl(const rec *r, char *buf, size_t n, int with_version) {
     return k < 0 || (size_t)k >= n ? -1 : 0;
 }
 
+/* SBOM formats as a person names them (the library's names are for scripts). */
+static const struct {
+    const char *format, *title;
+} sbom_titles[] = {
+    {"cyclonedx-json", "CycloneDX JSON"},
+    {"cyclonedx-xml", "CycloneDX XML"},
+    {"spdx-json", "SPDX JSON"},
+    {"spdx-tag-value", "SPDX tag-value"},
+};
+
+void rec_sbom_message(const rec *r, char *buf, size_t n) {
+    const char *title = r->sbom ? r->sbom : "unknown";
+    for (size_t i = 0; i < sizeof sbom_titles / sizeof sbom_titles[0]; i++)
+        if (r->sbom && !strcmp(r->sbom, sbom_titles[i].format))
+            title = sbom_titles[i].title;
+    snprintf(buf, n,
+             "a %s SBOM: it lists software but holds none, so nothing in it was scanned; "
+             "give it to `defuse register ingest --asset NAME FILE`",
+             title);
+}
+
 int rec_vulnerable(const rec *r) {
     for (size_t k = 0; k < r->nvulns; k++)
         if (!r->suppressed[k])
@@ -87,6 +108,16 @@ static const char *jndi_text(int j) {
 
 json_t *rec_json(const rec *r) {
     json_t *o = json_object();
+    if (!r->err && r->sbom) {
+        char msg[512];
+        rec_sbom_message(r, msg, sizeof msg);
+        json_object_set_new(o, "type", json_string("sbom"));
+        json_object_set_new(o, "path", json_string(r->path ? r->path : ""));
+        json_object_set_new(o, "format", json_string(r->sbom));
+        json_object_set_new(o, "scanned", json_false());
+        json_object_set_new(o, "message", json_string(msg));
+        return o;
+    }
     if (r->err) {
         json_object_set_new(o, "type", json_string(r->warning ? "warning" : "error"));
         json_object_set_new(o, "path", json_string(r->path ? r->path : ""));
@@ -142,6 +173,8 @@ void out_table(FILE *o, const collect *col, int quiet) {
             fputc('\n', stderr);
             continue;
         }
+        if (r->sbom) /* named on stderr by the caller, whatever the format */
+            continue;
         if (quiet && !rec_vulnerable(r))
             continue;
         if (!header) {
@@ -239,6 +272,14 @@ void out_sarif(FILE *o, const collect *col, const scan_meta *m) {
                                 json_pack("[{s:s,s:s}]", "fullyQualifiedName", r->path, "kind",
                                           "module"));
         free(uri);
+        if (!r->err && r->sbom) {
+            char msg[2048], text[512];
+            rec_sbom_message(r, text, sizeof text);
+            snprintf(msg, sizeof msg, "%s: %s", r->path ? r->path : "", text);
+            json_array_append_new(notes, json_pack("{s:s,s:{s:s},s:[o]}", "level", "note",
+                                                   "message", "text", msg, "locations", loc));
+            continue;
+        }
         if (r->err) {
             nerr += !r->warning;
             char msg[2048];
@@ -363,7 +404,7 @@ void out_cyclonedx(FILE *o, const collect *col, const scan_meta *m) {
     size_t nc = 0;
     for (size_t i = 0; i < col->n; i++) {
         const rec *r = &col->v[i];
-        if (r->err)
+        if (r->err || r->sbom)
             continue;
         char ref[32], purl[512];
         snprintf(ref, sizeof ref, "component-%zu", ++nc);
@@ -452,6 +493,18 @@ void out_cyclonedx(FILE *o, const collect *col, const scan_meta *m) {
                   m->host, "name", "defuse:vulndb_version", "value", m->vulndb_version, "name",
                   "defuse:vulndb_date", "value", m->vulndb_date, "name", "defuse:vulndb_path",
                   "value", m->vulndb_path));
+    /* inputs that are SBOMs themselves: listed, never taken for clean */
+    json_t *mprops = json_object_get(meta, "properties");
+    for (size_t i = 0; i < col->n; i++) {
+        const rec *r = &col->v[i];
+        if (r->err || !r->sbom)
+            continue;
+        char v[8192], text[512];
+        rec_sbom_message(r, text, sizeof text);
+        snprintf(v, sizeof v, "%s: %s", r->path ? r->path : "", text);
+        json_array_append_new(mprops,
+                              json_pack("{s:s,s:s}", "name", "defuse:sbom_not_scanned", "value", v));
+    }
     put_json(o, root, JSON_INDENT(1));
     fputc('\n', o);
     json_decref(root);

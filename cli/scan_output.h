@@ -24,6 +24,8 @@ typedef struct rec {
     char sha256_outer[65]; /* of the outermost file, or "" */
     char *suppressed[DEFUSE_INV_MAX_VULNS]; /* per vulns[k]: why it is suppressed
                                                 (--ignore, --vex), or NULL */
+    char *sbom; /* err == 0: not a component but an SBOM of this format
+                   ("cyclonedx-json", ...), not scanned; else NULL */
 } rec;
 
 typedef struct collect {
@@ -46,6 +48,10 @@ typedef struct scan_meta {
  * with_version and the version is exact) in buf.  Returns 0, or -1 if the
  * version is needed but not exact or buf is too small. */
 int rec_purl(const rec *r, char *buf, size_t n, int with_version);
+
+/* What is said of an SBOM record (r->sbom set) on stderr and in the
+ * reports: "an SBOM (FORMAT): ... `defuse register ingest` ...". */
+void rec_sbom_message(const rec *r, char *buf, size_t n);
 
 /* Does the record have a finding that is not suppressed? */
 int rec_vulnerable(const rec *r);

@@ -117,6 +117,18 @@ report_warning(defuse_inventory *inv, const char *path, int err, const char *fmt
         inv->stopped = true;
 }
 
+/* A top-level file that is an SBOM of format fmt: a record of its own
+ * (err 0, sbom set), neither a component nor an error. */
+static void report_sbom(defuse_inventory *inv, const char *path, const char *fmt) {
+    defuse_component c;
+    memset(&c, 0, sizeof c);
+    c.path = path;
+    c.sbom = fmt;
+    c.jndilookup = -1;
+    if (inv->cb && !inv->stopped && inv->cb(&c, inv->user))
+        inv->stopped = true;
+}
+
 static bool over_time(defuse_inventory *inv) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -1084,7 +1096,8 @@ static int finish(defuse_inventory *inv) {
     return inv->stopped ? DEFUSE_ESTOPPED : (int)inv->nvuln;
 }
 
-static int scan_fd(defuse_inventory *inv, int fd, const char *display);
+static int scan_fd(defuse_inventory *inv, int fd, const char *display, const uint8_t *head,
+                   size_t hn);
 
 int defuse_inventory_scan_file(defuse_inventory *inv, const char *path, const char *display,
                                defuse_component_cb cb, void *user) {
@@ -1094,12 +1107,48 @@ int defuse_inventory_scan_file(defuse_inventory *inv, const char *path, const ch
     if (!display)
         display = path;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    return scan_fd(inv, fd, display);
+    return scan_fd(inv, fd, display, NULL, 0);
+}
+
+/* A top-level file of size bytes open as fd that holds no archive or class
+ * by its head (and, for some names, its end): is it an SBOM?  head[0..hn)
+ * are its first bytes when the caller has them (else NULL: read here).  An
+ * SBOM is reported as such -- unless a zip sits behind its first bytes: the
+ * JVM reads a zip from its end whatever precedes it, so the end of every
+ * SBOM is looked at (whatever its name) and such a file is scanned as a
+ * zip.  Returns true if it was. */
+static bool sbom_or_zip(defuse_inventory *inv, int fd, uint64_t size, const uint8_t *head,
+                        size_t hn, const char *display) {
+    uint8_t buf[DEFUSE_INV_HEAD];
+    if (!head) {
+        ssize_t n = pread(fd, buf, sizeof buf, 0);
+        if (n <= 0)
+            return false;
+        head = buf;
+        hn = (size_t)n;
+    }
+    const char *fmt = defuse__sbom_sniff(head, hn);
+    if (!fmt)
+        return false;
+    if (size >= 22) {
+        size_t tl = size < DEFUSE_INV_TAIL ? (size_t)size : DEFUSE_INV_TAIL;
+        uint8_t *tail = malloc(tl);
+        bool zip = tail && pread(fd, tail, tl, (off_t)(size - tl)) == (ssize_t)tl &&
+                   defuse__has_eocd(tail, tl);
+        free(tail);
+        if (zip) {
+            scan_zip_any(inv, fd, NULL, size, display, 0, true);
+            return true;
+        }
+    }
+    report_sbom(inv, display, fmt);
+    return false;
 }
 
 /* Scans the file open as fd (or reports the open's errno if fd < 0); closes
- * fd. */
-static int scan_fd(defuse_inventory *inv, int fd, const char *display) {
+ * fd.  head[0..hn): its first bytes if the caller read them, or NULL. */
+static int scan_fd(defuse_inventory *inv, int fd, const char *display, const uint8_t *head,
+                   size_t hn) {
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
         int e = errno;
@@ -1139,6 +1188,8 @@ static int scan_fd(defuse_inventory *inv, int fd, const char *display) {
             scan_reader(inv, a, display, 0, (uint64_t)st.st_size, kind);
         }
         archive_read_free(a);
+    } else {
+        sbom_or_zip(inv, fd, (uint64_t)st.st_size, head, hn, display);
     }
     close(fd);
     return finish(inv);
@@ -1149,7 +1200,7 @@ int defuse__inventory_scan_fd(defuse_inventory *inv, int fd, const char *display
     if (!inv || !display)
         return DEFUSE_EINVAL;
     begin(inv, cb, user);
-    return scan_fd(inv, fd, display);
+    return scan_fd(inv, fd, display, NULL, 0);
 }
 
 int defuse__inventory_scan_at(defuse_inventory *inv, int dirfd, const char *name,
@@ -1169,7 +1220,7 @@ int defuse__inventory_scan_at(defuse_inventory *inv, int dirfd, const char *name
         return finish(inv);
     }
     if (fd < 0)
-        return scan_fd(inv, fd, display);
+        return scan_fd(inv, fd, display, NULL, 0);
     uint8_t head[DEFUSE_INV_HEAD];
     ssize_t n = read(fd, head, sizeof head);
     if (n >= 4 && head[0] == 0xCA && head[1] == 0xFE && head[2] == 0xBA && head[3] == 0xBE) {
@@ -1196,9 +1247,11 @@ int defuse__inventory_scan_at(defuse_inventory *inv, int dirfd, const char *name
         }
     }
     if (n >= 0 && (size_t)n < sizeof head &&
-        sniff_whole(head, (size_t)n, display) == DEFUSE__K_OTHER) {
+        sniff_whole(head, (size_t)n, display) == DEFUSE__K_OTHER &&
+        !defuse__sbom_sniff(head, (size_t)n)) {
         /* a short read of a regular file is its end: the whole file is in
-         * head and holds nothing to open (the walker saw DT_REG) */
+         * head and holds nothing to open (the walker saw DT_REG); an SBOM
+         * takes the general path, which names it */
         inv->last_size = (uint64_t)n;
         close(fd);
         return finish(inv);
@@ -1207,7 +1260,7 @@ int defuse__inventory_scan_at(defuse_inventory *inv, int dirfd, const char *name
      * stream readers start at the file position) */
     if (n > 0)
         (void)lseek(fd, 0, SEEK_SET);
-    return scan_fd(inv, fd, display);
+    return scan_fd(inv, fd, display, n > 0 ? head : NULL, n > 0 ? (size_t)n : 0);
 }
 
 int defuse_inventory_scan_memory(defuse_inventory *inv, const void *buf, size_t len,

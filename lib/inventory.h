@@ -221,6 +221,11 @@ typedef enum defuse__kind {
 } defuse__kind;
 
 defuse__kind defuse__sniff(const uint8_t *head, size_t n);
+/* If head[0..n) (the first bytes of a file, up to DEFUSE_INV_HEAD) begins a
+ * software bill of materials, its format ("cyclonedx-json", "cyclonedx-xml",
+ * "spdx-json", "spdx-tag-value", a static string); else NULL.  By content
+ * only; a file whose first byte no SBOM starts with costs one comparison. */
+const char *defuse__sbom_sniff(const uint8_t *head, size_t n);
 /* True if tail[0..n) (the last bytes of a file) holds a zip end of central
  * directory record. */
 bool defuse__has_eocd(const uint8_t *tail, size_t n);

@@ -319,6 +319,59 @@ bool defuse__inv_is_signature(const char *name) {
 
 /* ---- sniffing ------------------------------------------------------------- */
 
+/* What marks a software bill of materials in the head of a file: the first
+ * byte after a UTF-8 BOM and blanks (0: the marker must start a line, as
+ * tag-value tags do), then strings that must all appear in the head.  The
+ * tools that write SBOMs put these keys first (CycloneDX: bomFormat or
+ * $schema; SPDX: spdxVersion and SPDXID before the packages); a document
+ * whose head holds none is an ordinary file.  The same formats as the
+ * register's readers (register/sbom.c), which this file does not link: a
+ * scan needs only the name of the format, not libxml2. */
+static const struct sbom_mark {
+    char first;
+    const char *a, *b; /* b may be NULL */
+    const char *format;
+} sbom_marks[] = {
+    {'{', "\"bomFormat\"", "CycloneDX", "cyclonedx-json"},
+    {'{', "http://cyclonedx.org/schema/bom", NULL, "cyclonedx-json"},
+    {'{', "\"spdxVersion\"", "SPDX-", "spdx-json"},
+    {'{', "\"SPDXID\"", "SPDXRef-", "spdx-json"},
+    {'<', "http://cyclonedx.org/schema/bom", NULL, "cyclonedx-xml"},
+    {0, "SPDXVersion:", "SPDX-", "spdx-tag-value"},
+};
+
+static bool at_line_start(const uint8_t *h, size_t n, const char *m) {
+    size_t ml = strlen(m);
+    for (const uint8_t *p = h, *e = h + n; p && (size_t)(e - p) >= ml;) {
+        if (!memcmp(p, m, ml))
+            return true;
+        p = memchr(p, '\n', (size_t)(e - p));
+        if (p)
+            p++;
+    }
+    return false;
+}
+
+const char *defuse__sbom_sniff(const uint8_t *h, size_t n) {
+    size_t i = n >= 3 && !memcmp(h, "\xEF\xBB\xBF", 3) ? 3 : 0;
+    while (i < n && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' || h[i] == '\n'))
+        i++;
+    /* most ordinary files end here: a first byte no SBOM starts with
+     * (tag-value: "SPDXVersion:", the first tag every writer puts first,
+     * or a '#' comment before it) */
+    if (i == n || (h[i] != '{' && h[i] != '<' && h[i] != '#' && h[i] != 'S'))
+        return NULL;
+    for (size_t k = 0; k < sizeof sbom_marks / sizeof sbom_marks[0]; k++) {
+        const struct sbom_mark *m = &sbom_marks[k];
+        if (m->first ? h[i] != m->first || !memmem(h + i, n - i, m->a, strlen(m->a))
+                     : !at_line_start(h + i, n - i, m->a))
+            continue;
+        if (!m->b || memmem(h + i, n - i, m->b, strlen(m->b)))
+            return m->format;
+    }
+    return NULL;
+}
+
 defuse__kind defuse__sniff(const uint8_t *h, size_t n) {
     if (n >= 4 && h[0] == 'P' && h[1] == 'K' &&
         ((h[2] == 3 && h[3] == 4) || (h[2] == 5 && h[3] == 6) || (h[2] == '0' && h[3] == '0')))

@@ -450,8 +450,45 @@ static void test_root_paths(void **state) {
     defuse__facts_free(&f);
 }
 
+/* SBOMs are recognised by their head (issue 10, item 19); look-alikes are not. */
+static void test_sbom_sniff(void **state) {
+    (void)state;
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"{\"bomFormat\": \"CycloneDX\", \"specVersion\": \"1.5\"}", "cyclonedx-json"},
+        {"\xEF\xBB\xBF\n  {\"$schema\": \"http://cyclonedx.org/schema/bom-1.6.schema.json\"}",
+         "cyclonedx-json"},
+        {"{\"spdxVersion\": \"SPDX-2.3\", \"SPDXID\": \"SPDXRef-DOCUMENT\"}", "spdx-json"},
+        {"{\"packages\": [{\"SPDXID\": \"SPDXRef-Package-1\"}]}", "spdx-json"},
+        {"<?xml version=\"1.0\"?>\n<bom xmlns=\"http://cyclonedx.org/schema/bom/1.4\">",
+         "cyclonedx-xml"},
+        {"SPDXVersion: SPDX-2.2\nDataLicense: CC0-1.0\n", "spdx-tag-value"},
+        {"# made by hand\nSPDXVersion: SPDX-2.3\n", "spdx-tag-value"},
+        /* look-alikes: not SBOMs */
+        {"{\"name\": \"app\", \"version\": \"1.0.0\"}", NULL},
+        {"{\"bomFormat\": \"something else\"}", NULL},
+        {"notes: \"bomFormat\": \"CycloneDX\", SPDXVersion: SPDX-2.3", NULL},
+        {"Some text mentioning SPDXVersion: SPDX-2.3 in a line", NULL},
+        {"<html><a href=\"http://cyclonedx.org/\">x</a></html>", NULL},
+        {"", NULL},
+        {"   \n\t", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *fmt =
+            defuse__sbom_sniff((const uint8_t *)cases[i].text, strlen(cases[i].text));
+        if (cases[i].want) {
+            assert_non_null(fmt);
+            assert_string_equal(fmt, cases[i].want);
+        } else {
+            assert_null(fmt);
+        }
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sbom_sniff),
         cmocka_unit_test(test_sha256),        cmocka_unit_test(test_vercmp),
         cmocka_unit_test(test_classify),      cmocka_unit_test(test_class_name),
         cmocka_unit_test(test_vulndb_errors), cmocka_unit_test(test_pom_and_class),
