@@ -127,9 +127,38 @@ static const char *const role_names[DEFUSE__R_COUNT] = {
     [DEFUSE__R_HARDENED_OIS] = "HardenedObjectInputStream",
     [DEFUSE__R_JDBC_PATTERN] = "JdbcPatternParser",
     [DEFUSE__R_FILTERED_OIS] = "FilteredObjectInputStream",
+    [DEFUSE__R_HARDENED_LEIS] = "HardenedLoggingEventInputStream",
+    [DEFUSE__R_CHAINSAW_RECV] = "LoggingReceiver$Slurper",
     [DEFUSE__R_POM] = "pom.properties",
     [DEFUSE__R_MANIFEST] = "MANIFEST.MF",
 };
+
+_Static_assert(DEFUSE__R_COUNT <= 32, "roles are bits of a uint32_t");
+
+/* Classes whose bytes decide whether a distribution patch is there: the
+ * patched classes (upstream has them too) and the hardening classes they
+ * call (only patched builds have them: `added`). */
+static const struct {
+    defuse__role role;
+    bool added;
+} patch_roles[] = {
+    {DEFUSE__R_SOCKETNODE, false},     {DEFUSE__R_JDBCAPPENDER, false},
+    {DEFUSE__R_CHAINSAW_RECV, false},  {DEFUSE__R_HARDENED_OIS, true},
+    {DEFUSE__R_HARDENED_LEIS, true},   {DEFUSE__R_JDBC_PATTERN, true},
+    {DEFUSE__R_FILTERED_OIS, true},
+};
+_Static_assert(sizeof patch_roles / sizeof patch_roles[0] <= DEFUSE__PATCH_SLOTS,
+               "a slot per patch role");
+
+int defuse__patch_slot(defuse__role r, bool *added) {
+    for (size_t i = 0; i < sizeof patch_roles / sizeof patch_roles[0]; i++)
+        if (patch_roles[i].role == r) {
+            if (added)
+                *added = patch_roles[i].added;
+            return (int)i;
+        }
+    return -1;
+}
 
 const char *defuse__role_name(defuse__role r) {
     return (unsigned)r < DEFUSE__R_COUNT ? role_names[r] : NULL;
@@ -166,13 +195,18 @@ static const struct {
     {"log4j/net/SocketNode.class", 6, DEFUSE__R_SOCKETNODE, DEFUSE_PRODUCT_LOG4J1, true},
     {"log4j/net/SMTPAppender.class", 6, DEFUSE__R_SMTPAPPENDER, DEFUSE_PRODUCT_LOG4J1, false},
     {"log4j/net/JMSSink.class", 6, DEFUSE__R_JMSSINK, DEFUSE_PRODUCT_LOG4J1, false},
-    {"log4j/jdbc/JDBCAppender.class", 6, DEFUSE__R_JDBCAPPENDER, DEFUSE_PRODUCT_LOG4J1, false},
+    {"log4j/jdbc/JDBCAppender.class", 6, DEFUSE__R_JDBCAPPENDER, DEFUSE_PRODUCT_LOG4J1, true},
     {"log4j/chainsaw/Main.class", 6, DEFUSE__R_CHAINSAW, DEFUSE_PRODUCT_LOG4J1, false},
+    /* read: a distribution patch is recognised by these classes' bytes */
     {"log4j/net/HardenedObjectInputStream.class", 6, DEFUSE__R_HARDENED_OIS, DEFUSE_PRODUCT_LOG4J1,
-     false},
-    {"log4j/jdbc/JdbcPatternParser.class", 6, DEFUSE__R_JDBC_PATTERN, DEFUSE_PRODUCT_LOG4J1, false},
+     true},
+    {"log4j/net/HardenedLoggingEventInputStream.class", 6, DEFUSE__R_HARDENED_LEIS,
+     DEFUSE_PRODUCT_LOG4J1, true},
+    {"log4j/chainsaw/LoggingReceiver$Slurper.class", 6, DEFUSE__R_CHAINSAW_RECV,
+     DEFUSE_PRODUCT_LOG4J1, true},
+    {"log4j/jdbc/JdbcPatternParser.class", 6, DEFUSE__R_JDBC_PATTERN, DEFUSE_PRODUCT_LOG4J1, true},
     {"log4j/FilteredObjectInputStream.class", 6, DEFUSE__R_FILTERED_OIS, DEFUSE_PRODUCT_LOG4J1,
-     false},
+     true},
     {"text/StringSubstitutor.class", 5, DEFUSE__R_SUBSTITUTOR, DEFUSE_PRODUCT_COMMONS_TEXT, false},
     {"text/lookup/StringLookupFactory.class", 5, DEFUSE__R_LOOKUPFACTORY,
      DEFUSE_PRODUCT_COMMONS_TEXT, true},
