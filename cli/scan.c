@@ -185,6 +185,8 @@ static int on_record(const defuse_component *c, void *user) {
     r->nvulns = c->nvulns;
     memcpy(r->vulns, c->vulns, sizeof r->vulns);
     r->sbom = c->sbom ? strdup(c->sbom) : NULL;
+    if (c->sha256 && strlen(c->sha256) == 64)
+        memcpy(r->sha256, c->sha256, 65);
     return 0;
 }
 
@@ -340,6 +342,8 @@ static void hash_outer(collect *col) {
                 hex[0] = 0;
         }
         snprintf(r->sha256_outer, sizeof r->sha256_outer, "%s", hex);
+        if (!r->raw_path[n] && !r->sha256[0]) /* a top-level file: its own hash */
+            snprintf(r->sha256, sizeof r->sha256, "%s", hex);
     }
 }
 

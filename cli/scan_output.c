@@ -94,6 +94,13 @@ int rec_vulnerable(const rec *r) {
     return 0;
 }
 
+const char *rec_status(const rec *r) {
+    return rec_vulnerable(r) ? "vulnerable"
+           : r->nvulns       ? "suppressed"
+           : (r->product == DEFUSE_PRODUCT_LOG4J_CORE && r->jndilookup == 0) ? "mitigated"
+                                                                              : "ok";
+}
+
 static json_t *evidence_array(unsigned bits) {
     json_t *a = json_array();
     for (unsigned b = 1; b && b <= DEFUSE_EVID_CLASS; b <<= 1)
@@ -130,6 +137,7 @@ json_t *rec_json(const rec *r) {
     json_object_set_new(o, "product", json_string(defuse_product_name(r->product)));
     json_object_set_new(o, "version", r->version ? json_string(r->version) : json_null());
     json_object_set_new(o, "vulnerable", json_boolean(rec_vulnerable(r)));
+    json_object_set_new(o, "status", json_string(rec_status(r)));
     json_object_set_new(o, "package", r->package ? json_string(r->package) : json_null());
     json_object_set_new(o, "shaded", json_boolean(r->shaded));
     json_object_set_new(o, "class_path", r->class_path ? json_string(r->class_path) : json_null());
@@ -154,6 +162,8 @@ json_t *rec_json(const rec *r) {
         json_array_append_new(vs, jv);
     }
     json_object_set_new(o, "vulnerabilities", vs);
+    if (r->sha256[0])
+        json_object_set_new(o, "sha256", json_string(r->sha256));
     if (r->sha256_outer[0])
         json_object_set_new(o, "sha256_outer", json_string(r->sha256_outer));
     return o;
@@ -181,11 +191,7 @@ void out_table(FILE *o, const collect *col, int quiet) {
             fprintf(o, "%-10s %-12s %-16s %s\n", "STATUS", "PRODUCT", "VERSION", "PATH");
             header = 1;
         }
-        const char *status = rec_vulnerable(r) ? "VULNERABLE"
-                             : r->nvulns ? "suppressed"
-                             : (r->product == DEFUSE_PRODUCT_LOG4J_CORE && r->jndilookup == 0)
-                                 ? "mitigated"
-                                 : "ok";
+        const char *status = rec_vulnerable(r) ? "VULNERABLE" : rec_status(r);
         fprintf(o, "%-10s %-12s %-16s ", status, defuse_product_name(r->product),
                 r->version ? r->version : "unknown");
         put_safe(o, r->path);
@@ -330,6 +336,9 @@ void out_sarif(FILE *o, const collect *col, const scan_meta *m) {
                 if (r->sha256_outer[0])
                     json_object_set_new(json_object_get(res, "properties"), "sha256Outer",
                                         json_string(r->sha256_outer));
+                if (r->sha256[0])
+                    json_object_set_new(json_object_get(res, "properties"), "sha256",
+                                        json_string(r->sha256));
                 if (r->suppressed[k])
                     json_object_set_new(res, "suppressions",
                                         json_pack("[{s:s,s:s}]", "kind", "external",
@@ -426,13 +435,14 @@ void out_cyclonedx(FILE *o, const collect *col, const scan_meta *m) {
                 json_array_append_new(props, json_pack("{s:s,s:s}", "name", "defuse:version",
                                                        "value", r->version));
         }
-        if (r->sha256_outer[0]) {
-            if (r->path && !strstr(r->path, "!/"))
-                json_object_set_new(c, "hashes", json_pack("[{s:s,s:s}]", "alg", "SHA-256",
-                                                           "content", r->sha256_outer));
+        /* hashes: the component's own file (a nested jar's bytes), the
+         * outermost file in a property */
+        if (r->sha256[0])
+            json_object_set_new(c, "hashes", json_pack("[{s:s,s:s}]", "alg", "SHA-256",
+                                                       "content", r->sha256));
+        if (r->sha256_outer[0])
             json_array_append_new(props, json_pack("{s:s,s:s}", "name", "defuse:sha256_outer",
                                                    "value", r->sha256_outer));
-        }
         json_array_append_new(props, json_pack("{s:s,s:s}", "name", "defuse:path", "value", r->path));
         if (r->class_path)
             json_array_append_new(

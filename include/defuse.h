@@ -505,6 +505,11 @@ typedef struct defuse_component {
                          "spdx-tag-value".  It lists software but holds none,
                          so nothing in it was scanned (the exposure register,
                          `defuse register ingest`, reads it) */
+    const char *sha256; /* NULL, or (a component in a nested zip: path has
+                           "!/") the SHA-256 of that nested archive's bytes
+                           as 64 hex digits.  NULL for a top-level file (the
+                           caller has it) and for an archive streamed from
+                           a tar, whose bytes are not held */
 } defuse_component;
 
 /* Called once per record.  Return 0 to continue, non-zero to stop
