@@ -77,6 +77,26 @@ jq -e -s 'any(.[]; .type == "component" and
     "$T/forged.json" >/dev/null || fail "forged: no note: $(jq -r '.evidence_text // empty' "$T/forged.json")"
 echo "ok: a forged hardening class does not hide CVE-2019-17571 (noted in the evidence)"
 
+# Two entries of one name, Debian's and another: which one a class loader
+# takes is not the scanner's to guess, so nothing is proven.
+if command -v python3 >/dev/null; then
+    python3 - "$JAR" "$T/dup.jar" <<'PY'
+import sys, warnings, zipfile
+warnings.simplefilter("ignore")  # the duplicate name is the point
+src = zipfile.ZipFile(sys.argv[1])
+with zipfile.ZipFile(sys.argv[2], "w") as z:
+    for i in src.infolist():
+        z.writestr(i, src.read(i))
+    z.writestr("org/apache/log4j/FilteredObjectInputStream.class", b"\xca\xfe\xba\xbe forged")
+PY
+    "$DEFUSE" scan --no-progress --json "$T/dup.jar" >"$T/dup.json" 2>/dev/null || true
+    got=$(cves "$T/dup.json")
+    case " $got" in *" CVE-2019-17571 "*) ;; *) fail "duplicate FilteredObjectInputStream: CVE-2019-17571 hidden: $got" ;; esac
+    jq -e -s 'any(.[]; .type == "component" and (.evidence_text | test("twice, different bytes")))' \
+        "$T/dup.json" >/dev/null || fail "duplicate: no note"
+    echo "ok: a hardening class present twice with different bytes proves nothing"
+fi
+
 # Debian's genuine hardening classes added to the upstream 1.2.17 jar: its
 # SocketNode, JDBCAppender and chainsaw receiver are the unpatched ones.
 UP=${DEFUSE_CORPUS:-/work/shared/corpus}/jars/mergebase-log4j-samples/old-hits/log4j-1.2.17.jar
