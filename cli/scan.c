@@ -818,12 +818,17 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
     case F_SARIF: out_sarif(out, &col, &meta); break;
     case F_CDX: out_cyclonedx(out, &col, &meta); break;
     default:
-        for (size_t i = 0; i < col.n; i++) {
-            json_t *j = rec_json(&col.v[i]);
-            put_json(out, j, JSON_COMPACT);
-            fputc('\n', out);
-            json_decref(j);
-        }
+        /* sbom records last: a reader that knows the file by its first
+         * record (defuse register ingest) sees a component, error or warning */
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t i = 0; i < col.n; i++) {
+                if ((col.v[i].sbom != NULL) != pass)
+                    continue;
+                json_t *j = rec_json(&col.v[i]);
+                put_json(out, j, JSON_COMPACT);
+                fputc('\n', out);
+                json_decref(j);
+            }
         break;
     }
     /* both facts stay visible: 1 vulnerable, 2 errors, 3 vulnerable and
