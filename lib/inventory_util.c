@@ -353,42 +353,65 @@ bool defuse__inv_is_signature(const char *name) {
 
 /* ---- sniffing ------------------------------------------------------------- */
 
-/* What marks a software bill of materials in the head of a file: the first
- * byte after a UTF-8 BOM and blanks (0: the marker must start a line, as
- * tag-value tags do), then strings that must all appear in the head.  The
- * tools that write SBOMs put these keys first (CycloneDX: bomFormat or
- * $schema; SPDX: spdxVersion and SPDXID before the packages); a document
- * whose head holds none is an ordinary file.  The same formats as the
- * register's readers (register/sbom.c), which this file does not link: a
- * scan needs only the name of the format, not libxml2. */
+/* What marks a software bill of materials in the head of a file: its first
+ * byte after a UTF-8 BOM and blanks (0: any), then a key followed -- after
+ * blanks, a separator and blanks -- by the start of a value, as the format
+ * writes its required fields: CycloneDX JSON "bomFormat": "CycloneDX", SPDX
+ * JSON "spdxVersion": "SPDX-..." or "SPDXID": "SPDXRef-...", CycloneDX XML
+ * the default namespace xmlns="http://cyclonedx.org/schema/bom/...", SPDX
+ * tag-value a line "SPDXVersion: SPDX-...".  Key and value together, not
+ * words: the formats' own JSON Schemas ("bomFormat": {"type": ...}) and XML
+ * Schemas (xmlns:bom=, targetNamespace=) are not SBOMs.  The tools that write
+ * SBOMs put these fields first; a document whose first 4 KiB hold none is an
+ * ordinary file.  The same formats as the register's readers
+ * (register/sbom.c), which this file does not link: a scan needs only the
+ * name of the format, not libxml2. */
 static const struct sbom_mark {
-    char first;
-    const char *a, *b; /* b may be NULL */
+    char first;      /* first byte, or 0 */
+    bool line_start; /* the key starts a line */
+    const char *key;
+    char sep;
+    const char *value; /* how the value begins */
     const char *format;
 } sbom_marks[] = {
-    {'{', "\"bomFormat\"", "CycloneDX", "cyclonedx-json"},
-    {'{', "http://cyclonedx.org/schema/bom", NULL, "cyclonedx-json"},
-    {'{', "\"spdxVersion\"", "SPDX-", "spdx-json"},
-    {'{', "\"SPDXID\"", "SPDXRef-", "spdx-json"},
-    {'<', "http://cyclonedx.org/schema/bom", NULL, "cyclonedx-xml"},
-    {0, "SPDXVersion:", "SPDX-", "spdx-tag-value"},
+    {'{', false, "\"bomFormat\"", ':', "\"CycloneDX\"", "cyclonedx-json"},
+    {'{', false, "\"spdxVersion\"", ':', "\"SPDX-", "spdx-json"},
+    {'{', false, "\"SPDXID\"", ':', "\"SPDXRef-", "spdx-json"},
+    {'<', false, "xmlns", '=', "\"http://cyclonedx.org/schema/bom", "cyclonedx-xml"},
+    {'<', false, "xmlns", '=', "'http://cyclonedx.org/schema/bom", "cyclonedx-xml"},
+    {0, true, "SPDXVersion", ':', "SPDX-", "spdx-tag-value"},
 };
 
-static bool at_line_start(const uint8_t *h, size_t n, const char *m) {
-    size_t ml = strlen(m);
-    for (const uint8_t *p = h, *e = h + n; p && (size_t)(e - p) >= ml;) {
-        if (!memcmp(p, m, ml))
+static bool blank(uint8_t c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Does h[0..n) hold m's key, then blanks, sep, blanks and m's value? */
+static bool sbom_mark_in(const uint8_t *h, size_t n, const struct sbom_mark *m) {
+    size_t kl = strlen(m->key), vl = strlen(m->value);
+    for (const uint8_t *p = h, *e = h + n; (size_t)(e - p) >= kl;) {
+        const uint8_t *k = memmem(p, (size_t)(e - p), m->key, kl);
+        if (!k)
+            return false;
+        p = k + 1;
+        if (m->line_start && k != h && k[-1] != '\n')
+            continue;
+        const uint8_t *q = k + kl;
+        while (q < e && blank(*q))
+            q++;
+        if (q == e || *q++ != (uint8_t)m->sep)
+            continue;
+        while (q < e && blank(*q))
+            q++;
+        if ((size_t)(e - q) >= vl && !memcmp(q, m->value, vl))
             return true;
-        p = memchr(p, '\n', (size_t)(e - p));
-        if (p)
-            p++;
     }
     return false;
 }
 
 const char *defuse__sbom_sniff(const uint8_t *h, size_t n) {
     size_t i = n >= 3 && !memcmp(h, "\xEF\xBB\xBF", 3) ? 3 : 0;
-    while (i < n && (h[i] == ' ' || h[i] == '\t' || h[i] == '\r' || h[i] == '\n'))
+    while (i < n && blank(h[i]))
         i++;
     /* most ordinary files end here: a first byte no SBOM starts with
      * (tag-value: "SPDXVersion:", the first tag every writer puts first,
@@ -397,10 +420,7 @@ const char *defuse__sbom_sniff(const uint8_t *h, size_t n) {
         return NULL;
     for (size_t k = 0; k < sizeof sbom_marks / sizeof sbom_marks[0]; k++) {
         const struct sbom_mark *m = &sbom_marks[k];
-        if (m->first ? h[i] != m->first || !memmem(h + i, n - i, m->a, strlen(m->a))
-                     : !at_line_start(h + i, n - i, m->a))
-            continue;
-        if (!m->b || memmem(h + i, n - i, m->b, strlen(m->b)))
+        if ((!m->first || h[i] == m->first) && sbom_mark_in(h + i, n - i, m))
             return m->format;
     }
     return NULL;

@@ -137,4 +137,15 @@ r=$(st "$T/hidden.json")
 jq -s -e 'any(.[]; .type == "component" and .product == "log4j-core")' "$T/out.json" >/dev/null ||
     fail "jar behind an SBOM head not found"
 echo "ok: a jar behind an SBOM head is found"
+
+# the real SBOMs of the corpus (tools' output), when it is there: each named
+S="${DEFUSE_CORPUS:-}/sboms"
+if [ -d "$S" ]; then
+    want=$(find "$S" -type f ! -name MANIFEST.txt | wc -l)
+    r=$(st "$S")
+    n=$(jq -s '[.[] | select(.type == "sbom")] | length' "$T/out.json")
+    # MANIFEST.txt beside them is an ordinary file, examined: the SBOMs are notes
+    [ "$n" = "$want" ] && [ "$r" = 0 ] || fail "corpus SBOMs: $n of $want named, exit $r"
+    echo "ok: the corpus's $n SBOMs are named"
+fi
 echo PASS

@@ -511,8 +511,10 @@ static void test_sbom_sniff(void **state) {
         const char *text, *want;
     } cases[] = {
         {"{\"bomFormat\": \"CycloneDX\", \"specVersion\": \"1.5\"}", "cyclonedx-json"},
-        {"\xEF\xBB\xBF\n  {\"$schema\": \"http://cyclonedx.org/schema/bom-1.6.schema.json\"}",
+        {"\xEF\xBB\xBF\n  {\"$schema\": \"http://cyclonedx.org/schema/bom-1.6.schema.json\",\n"
+         "  \"bomFormat\"  :\n \"CycloneDX\"}",
          "cyclonedx-json"},
+        {"<bom xmlns='http://cyclonedx.org/schema/bom/1.2' version='1'>", "cyclonedx-xml"},
         {"{\"spdxVersion\": \"SPDX-2.3\", \"SPDXID\": \"SPDXRef-DOCUMENT\"}", "spdx-json"},
         {"{\"packages\": [{\"SPDXID\": \"SPDXRef-Package-1\"}]}", "spdx-json"},
         {"<?xml version=\"1.0\"?>\n<bom xmlns=\"http://cyclonedx.org/schema/bom/1.4\">",
@@ -525,6 +527,18 @@ static void test_sbom_sniff(void **state) {
         {"notes: \"bomFormat\": \"CycloneDX\", SPDXVersion: SPDX-2.3", NULL},
         {"Some text mentioning SPDXVersion: SPDX-2.3 in a line", NULL},
         {"<html><a href=\"http://cyclonedx.org/\">x</a></html>", NULL},
+        /* the formats' own schemas */
+        {"{\"$schema\": \"http://json-schema.org/draft-07/schema#\", \"$id\": "
+         "\"http://cyclonedx.org/schema/bom-1.5.schema.json\", \"properties\": {\"bomFormat\": "
+         "{\"type\": \"string\", \"enum\": [\"CycloneDX\"]}}}",
+         NULL},
+        {"{\"$schema\": \"http://json-schema.org/draft-07/schema#\", \"properties\": "
+         "{\"spdxVersion\": {\"type\": \"string\"}, \"SPDXID\": {\"type\": \"string\"}}}",
+         NULL},
+        {"<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" xmlns:bom=\"http://cyclonedx.org/"
+         "schema/bom/1.5\" targetNamespace=\"http://cyclonedx.org/schema/bom/1.5\">",
+         NULL},
+        {"{\"x\": \"SPDXVersion: SPDX-2.3\"}", NULL},
         {"", NULL},
         {"   \n\t", NULL},
     };
