@@ -46,6 +46,7 @@ const char cli_help_explain[] =
     "                  limit and result steps kept and the rest counted in\n"
     "                  \"steps_omitted\" per action.\n"
     "    -f, --file=FILE  Read the payload from FILE.\n"
+    "    -o, --output=FILE  Write the explanation to FILE instead of stdout.\n"
     "    --no-decode   Do not undo transport encodings.\n"
     "    --exact       Evaluate the input as exactly one log4j message (an\n"
     "                  unclosed ${ does not end a field).\n"
@@ -394,6 +395,7 @@ enum { OPT_JSON = 256, OPT_NO_DECODE, OPT_EXACT, OPT_COLOR, OPT_DEFANGED };
 static const struct option long_opts[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"file", required_argument, NULL, 'f'},
+    {"output", required_argument, NULL, 'o'},
     {"no-decode", no_argument, NULL, OPT_NO_DECODE},
     {"exact", no_argument, NULL, OPT_EXACT},
     {"defanged", no_argument, NULL, OPT_DEFANGED},
@@ -406,27 +408,29 @@ static const struct option long_opts[] = {
 int cmd_explain(int argc, char **argv) {
     int json = 0, colour = -1, defanged = 0;
     unsigned flags = 0;
-    const char *file = NULL;
+    const char *file = NULL, *outpath = NULL;
     optind = 1;
+    opterr = 0; /* errors in the "defuse explain: " style (cli_opt_error) */
     int c;
-    while ((c = getopt_long(argc, argv, "f:h", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:ho:", long_opts, NULL)) != -1) {
         switch (c) {
         case OPT_JSON: json = 1; break;
         case 'f': file = optarg; break;
+        case 'o': outpath = optarg; break;
         case OPT_NO_DECODE: flags |= DEFUSE_SCAN_NO_DECODE; break;
         case OPT_EXACT: flags |= DEFUSE_SCAN_EXACT; break;
         case OPT_DEFANGED: defanged = 1; break;
         case OPT_COLOR:
-            colour = !strcmp(optarg, "always") ? 1 : !strcmp(optarg, "never") ? 0 : -1;
+            if (cli_color("explain", optarg, &colour) < 0)
+                return EXIT_ERROR;
             break;
         case 'h': fputs(cli_help_explain, stdout); return EXIT_CLEAN;
-        default: fprintf(stderr, "Run 'defuse explain --help' for the options.\n"); return EXIT_ERROR;
+        default: return cli_opt_error("explain", c, argv);
         }
     }
-    if (colour < 0) {
-        const char *nc = getenv("NO_COLOR");
-        colour = isatty(1) && !(nc && *nc);
-    }
+    if (cli_output("explain", outpath) < 0)
+        return EXIT_ERROR;
+    colour = cli_color_auto(colour, 0);
     char *payload = NULL;
     size_t len = 0;
     if (file) {

@@ -6,6 +6,7 @@
 
 #include "honeypot.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,35 +32,42 @@ const char cli_help_honeypot[] =
     "\n"
     "options:\n"
     "  -c, --config FILE  configuration file (see docs/honeypot.md)\n"
-    "      --check        validate the configuration and exit (0 valid, 2 not)\n"
+    "      --check        validate the configuration, and that the directory of\n"
+    "                     log_file exists (the daemon does not create it), then\n"
+    "                     exit (0 valid, 2 not)\n"
     "  -h, --help         this text\n"
     "\n"
     "Signals: SIGTERM/SIGINT stop gracefully (events flushed), SIGHUP reopens\n"
     "the log file.\n";
 
 int cmd_honeypot(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"check", no_argument, NULL, 'C'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
     const char *path = NULL;
-    int check = 0;
-    for (int i = 1; i < argc; i++) {
-        if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc) {
-            path = argv[++i];
-        } else if (!strncmp(argv[i], "--config=", 9)) {
-            path = argv[i] + 9;
-        } else if (!strcmp(argv[i], "--check")) {
-            check = 1;
-        } else {
-            fprintf(stderr, "defuse honeypot: unknown argument '%s'\n%s", argv[i],
-                    cli_help_honeypot);
-            return EXIT_ERROR;
+    int check = 0, c;
+    optind = 1;
+    opterr = 0; /* errors in the "defuse honeypot: " style (cli_opt_error) */
+    while ((c = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': path = optarg; break;
+        case 'C': check = 1; break;
+        case 'h': fputs(cli_help_honeypot, stdout); return EXIT_CLEAN;
+        default: return cli_opt_error("honeypot", c, argv);
         }
     }
-    if (!path) {
-        fprintf(stderr, "defuse honeypot: -c CONFIG is required\n%s", cli_help_honeypot);
-        return EXIT_ERROR;
-    }
+    if (optind < argc)
+        return cli_error("honeypot", "unexpected argument '%s' (the options are -c CONFIG and "
+                                     "--check)", argv[optind]);
+    if (!path)
+        return cli_error("honeypot", "-c CONFIG is required (see 'defuse honeypot --help')");
     hp_config cfg;
     char err[1024];
-    if (hp_config_load(path, &cfg, err, sizeof err) != 0) {
+    if (hp_config_load(path, &cfg, err, sizeof err) != 0 ||
+        hp_config_check_paths(&cfg, path, err, sizeof err) != 0) {
         fprintf(stderr, "defuse honeypot: %s\n", err);
         hp_config_free(&cfg);
         return EXIT_ERROR;

@@ -228,6 +228,7 @@ void lrec_free(lrec *r) {
     free(r->exfil);
     free(r->command);
     free(r->line_text);
+    free(r->json);
     free(r);
 }
 
@@ -281,6 +282,50 @@ static char *render_human(const defuse_finding *f, const lf_fields *fl) {
         return NULL;
     }
     return b.p ? b.p : strdup("");
+}
+
+/* The finding as a JSON object with src_ip and time first (--json, and
+ * for the --syslog/--webhook sinks).  Returns a malloc'd string or NULL. */
+static char *render_json(const lscan *s, const defuse_finding *f) {
+    char *out = NULL;
+    /* src_ip and time hold only address and time characters (no
+     * escaping needed); they are spliced in front of the finding's
+     * members here rather than passed as `extra`, which the
+     * library would have to parse for every finding.  Both are always
+     * there (null when the line gives none); the time always has a zone:
+     * a log time without one is taken as UTC, like --since, and says so
+     * in time_zone_assumed. */
+    char extra[640];
+    const char *t = s->fields.time;
+    size_t tl = strlen(t);
+    int zoned = tl && t[tl - 1] == 'Z';
+    int n = snprintf(extra, sizeof extra, "%s\"src_ip\":%s%s%s,",
+                     s->o->json_head ? s->o->json_head : "",
+                     s->fields.src_ip[0] ? "\"" : "", s->fields.src_ip[0] ?
+                     s->fields.src_ip : "null", s->fields.src_ip[0] ? "\"" : "");
+    if (tl && n > 0 && (size_t)n < sizeof extra)
+        n += snprintf(extra + n, sizeof extra - (size_t)n,
+                      "\"time\":\"%s%s\",\"time_zone_assumed\":%s,", t,
+                      zoned ? "" : "Z", zoned ? "false" : "true");
+    else if (n > 0 && (size_t)n < sizeof extra)
+        n += snprintf(extra + n, sizeof extra - (size_t)n,
+                      "\"time\":null,\"time_zone_assumed\":null,");
+    if (n < 0 || (size_t)n >= sizeof extra)
+        n = 0; /* cannot happen: the head is bounded by cmd_logs */
+    char *body = defuse_finding_to_json(f, NULL);
+    if (body && n > 0) {
+        size_t bl = strlen(body);
+        out = malloc(bl + (size_t)n + 1);
+        if (out) {
+            out[0] = '{';
+            memcpy(out + 1, extra, (size_t)n);
+            memcpy(out + 1 + n, body + 1, bl); /* includes the NUL */
+        }
+        free(body);
+    } else {
+        out = body;
+    }
+    return out;
 }
 
 static int on_finding(const defuse_finding *f, void *user) {
@@ -354,36 +399,13 @@ static int on_finding(const defuse_finding *f, void *user) {
         r->line_full = s->cur_len;
     }
     if (!s->o->quiet) {
-        if (s->o->json) {
-            /* src_ip and time hold only address and time characters (no
-             * escaping needed); they are spliced in front of the finding's
-             * members here rather than passed as `extra`, which the
-             * library would have to parse for every finding. */
-            char extra[160];
-            int n = 0;
-            if (s->fields.src_ip[0])
-                n += snprintf(extra + n, sizeof extra - (size_t)n, "\"src_ip\":\"%s\",",
-                              s->fields.src_ip);
-            if (s->fields.time[0])
-                n += snprintf(extra + n, sizeof extra - (size_t)n, "\"time\":\"%s\",",
-                              s->fields.time);
-            char *body = defuse_finding_to_json(f, NULL);
-            if (body && n > 0) {
-                size_t bl = strlen(body);
-                r->text = malloc(bl + (size_t)n + 1);
-                if (r->text) {
-                    r->text[0] = '{';
-                    memcpy(r->text + 1, extra, (size_t)n);
-                    memcpy(r->text + 1 + n, body + 1, bl); /* includes the NUL */
-                }
-                free(body);
-            } else {
-                r->text = body;
-            }
-        } else {
-            r->text = render_human(f, &s->fields);
-        }
+        r->text = s->o->json ? render_json(s, f) : render_human(f, &s->fields);
         if (!r->text)
+            goto oom;
+    }
+    if (s->o->want_json) {
+        r->json = s->o->json && r->text ? strdup(r->text) : render_json(s, f);
+        if (!r->json)
             goto oom;
     }
     if (s->o->want_summary) {

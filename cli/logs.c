@@ -77,6 +77,10 @@ static const char *const help_logs[] = {
     "                    log4j layouts), then kind, payload, decoded, layers,\n"
     "                    techniques, callback, scheme, host, port, path, exfil,\n"
     "                    command. Every '$' is written as \\u0024.\n"
+    "    --ecs           Elastic Common Schema 8.11 documents, one a line\n"
+    "                    (docs/output-schemas.md); not with --json, -l, -c,\n"
+    "                    -A/-B/-C or --summary.\n"
+    "    -o, --output=FILE  Write to FILE instead of stdout.\n"
     "    --summary       After the findings: totals per kind, attempts per hour\n"
     "                    (histogram), top source addresses, top callback hosts,\n"
     "                    exfiltration keys and decoded commands. With --json,\n"
@@ -108,13 +112,40 @@ static const char *const help_logs[] = {
     "                    printed but, alone, exit 0.\n"
     "    --no-decode     Do not undo transport encodings (%24, \\u0024, ...).\n"
     "    -q, --quiet     Print nothing on stdout; only the exit status tells.\n"
-    "    -j, --jobs=N    Worker threads (default: the number of CPUs).\n"
+    "    -j, --jobs=N    Worker threads, 1..256 (default: the number of CPUs;\n"
+    "                    --threads is accepted too).\n"
     "    --max-line=BYTES  Bytes of one line examined (default 16 MiB).\n"
     "    --progress      Files, bytes and MB/s on stderr, 10 redraws/s at most\n"
     "                    (default: a large input and stderr a terminal).\n"
     "    --no-progress   Never show progress.\n"
     "    --follow-symlinks  Follow symbolic links inside directories.\n"
     "    --color=WHEN    auto (default), always or never.\n"
+    "\n",
+    "PIPELINE OUTPUTS\n"
+    "    --syslog=udp://HOST:PORT, --syslog=tcp://HOST:PORT\n"
+    "                    Also send each finding to a syslog collector as an\n"
+    "                    RFC 5424 message (facility local0, severity warning\n"
+    "                    for jndi, text4shell and recursion, notice otherwise;\n"
+    "                    APP-NAME defuse-logs, MSGID finding) whose MSG is the\n"
+    "                    finding as JSON (the --json object). TCP frames use\n"
+    "                    RFC 6587 octet counting. One of each at most.\n"
+    "    --webhook=URL   Also POST each finding as JSON to an http(s) URL\n"
+    "                    (3 retries with backoff, 5 s timeout, no redirects).\n"
+    "                    Each destination has its own queue and sender thread\n"
+    "                    (the honeypot's sinks). What could not be delivered\n"
+    "                    is counted on stderr per destination and makes the\n"
+    "                    exit status 2.\n"
+    "    --omprog        Run as rsyslog's omprog filter with\n"
+    "                    confirmMessages=\"on\": print OK when ready, then read\n"
+    "                    standard input one message (line) at a time and print\n"
+    "                    OK for each once its findings have reached every\n"
+    "                    --syslog/--webhook destination (an error line instead\n"
+    "                    makes rsyslog keep the message and send it again).\n"
+    "                    Needs --syslog or --webhook; no PATH. Each message is\n"
+    "                    scanned on its own (no joining across messages).\n"
+    "                    Example configuration: examples/rsyslog-defuse.conf\n"
+    "                    in the documentation (/usr/share/doc/defuse); see\n"
+    "                    docs/logs.md, \"Live pipeline\".\n"
     "\n",
     "EXIT STATUS\n"
     "    0 no finding of a --fail-on kind, 1 at least one, 2 an error occurred\n"
@@ -125,7 +156,8 @@ static const char *const help_logs[] = {
     "    defuse logs /var/log/nginx/\n"
     "    defuse logs --summary access.log access.log.1.gz\n"
     "    defuse logs --json --kind=jndi app.log | jq .callback\n"
-    "    defuse logs -F /var/log/nginx/access.log\n",
+    "    defuse logs -F /var/log/nginx/access.log\n"
+    "    defuse logs -q --syslog=tcp://siem.example:6514 --webhook=https://hooks.example/x app.log\n",
 };
 
 static void print_help(void) {
@@ -174,6 +206,11 @@ static int parse_when(const char *s, int64_t *ms) {
 #define LOGS_FAIL_DEFAULT                                                                 \
     ((1u << DEFUSE_KIND_JNDI) | (1u << DEFUSE_KIND_TEXT4SHELL) | (1u << DEFUSE_KIND_RECURSION))
 
+/* The version of the JSON objects of --json (docs/output-schemas.md): 1
+ * added schema, hostname, defuse_version, time_zone_assumed, and src_ip and
+ * time as null rather than absent. */
+#define LOGS_JSON_SCHEMA 1
+
 typedef struct logs_opts {
     lscan_opts scan;
     int summary;
@@ -190,6 +227,8 @@ typedef struct logs_opts {
     int64_t since_ms, until_ms;
     int follow_symlinks;
     int colour;
+    lpipe_opts pipe;            /* --syslog/--webhook destinations */
+    int omprog;                 /* --omprog: rsyslog's confirmed filter */
 } logs_opts;
 
 static const struct kind_name {
@@ -354,6 +393,7 @@ typedef struct outstate {
     char *cur_file;       /* the file of the last finding printed (-l, -c, --heading) */
     uint64_t cur_count;   /* its findings (-c) */
     struct ctxr *ctx;     /* -A/-B/-C: the file read again for context lines */
+    lpipe *pipe;          /* --syslog/--webhook: the sinks, or NULL */
 } outstate;
 
 static void output_record_now(outstate *st, const char *file, uint64_t base, lrec *r);
@@ -542,7 +582,7 @@ static void ctx_before(outstate *st, const char *file, uint64_t L) {
             if (c->src)
                 lin_close(c->src);
             c->src = NULL;
-            fputs("defuse: ", stderr);
+            fputs("defuse logs: ", stderr);
             put_name(stderr, file);
             fputs(": cannot be read again: no context lines\n", stderr);
         }
@@ -588,6 +628,9 @@ static void output_record_now(outstate *st, const char *file, uint64_t base, lre
                             (o->have_until && r->time_ms >= o->until_ms)))
             goto done;
         st->findings++;
+        if (st->pipe && r->json)
+            lpipe_send(st->pipe, file, line, r->end_line ? base + r->end_line : 0, r->kind,
+                       r->json);
         if ((unsigned)r->kind < DEFUSE_KIND_COUNT && (o->fail_mask >> r->kind & 1u))
             st->failing++;
         if (st->sum)
@@ -621,6 +664,17 @@ static void output_record_now(outstate *st, const char *file, uint64_t base, lre
                 free(st->last_name);
                 st->last_name = json_name(file);
                 st->last_for = file;
+            }
+            if (o->scan.ecs) {
+                char *e = lecs_render(r->text, st->last_name, line,
+                                      r->end_line ? base + r->end_line : 0, r->line_text,
+                                      r->line_len);
+                if (e)
+                    puts(e);
+                else
+                    st->had_error = 1, fputs("defuse logs: out of memory\n", stderr);
+                free(e);
+                goto flushed;
             }
             const char *rest = r->text + 1;
             char end[40] = "";
@@ -694,7 +748,7 @@ static void output_record_now(outstate *st, const char *file, uint64_t base, lre
             st->err_for = file;
         }
         fflush(stdout);
-        fputs("defuse: ", stderr);
+        fputs("defuse logs: ", stderr);
         put_name(stderr, file);
         if (line)
             fprintf(stderr, ":%llu", (unsigned long long)line);
@@ -753,7 +807,7 @@ static job *add_job(joblist *l) {
 }
 
 static void walk_error(joblist *l, const char *path, const char *why) {
-    fputs("defuse: ", stderr);
+    fputs("defuse logs: ", stderr);
     put_name(stderr, path);
     fprintf(stderr, ": %s\n", why);
     l->had_error = 1;
@@ -761,7 +815,7 @@ static void walk_error(joblist *l, const char *path, const char *why) {
 }
 
 static void walk_note(const char *path, const char *why) {
-    fputs("defuse: ", stderr);
+    fputs("defuse logs: ", stderr);
     put_name(stderr, path);
     fprintf(stderr, ": %s\n", why);
 }
@@ -1407,11 +1461,13 @@ static void on_signal(int sig) {
 enum {
     OPT_JSON = 256, OPT_SUMMARY, OPT_FROM_START, OPT_KIND, OPT_FAIL_ON, OPT_NO_DECODE, OPT_MAX_LINE,
     OPT_PROGRESS, OPT_NO_PROGRESS, OPT_FOLLOW_SYMLINKS, OPT_COLOR, OPT_LINE, OPT_HEADING,
-    OPT_SINCE, OPT_UNTIL
+    OPT_SINCE, OPT_UNTIL, OPT_ECS, OPT_SYSLOG, OPT_WEBHOOK, OPT_OMPROG
 };
 
 static const struct option long_opts[] = {
     {"json", no_argument, NULL, OPT_JSON},
+    {"ecs", no_argument, NULL, OPT_ECS},
+    {"output", required_argument, NULL, 'o'},
     {"summary", no_argument, NULL, OPT_SUMMARY},
     {"follow", no_argument, NULL, 'F'},
     {"from-start", no_argument, NULL, OPT_FROM_START},
@@ -1430,12 +1486,16 @@ static const struct option long_opts[] = {
     {"quiet", no_argument, NULL, 'q'},
     {"silent", no_argument, NULL, 'q'},
     {"jobs", required_argument, NULL, 'j'},
+    {"threads", required_argument, NULL, 'j'}, /* the old spelling of scan's --jobs */
     {"max-line", required_argument, NULL, OPT_MAX_LINE},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"follow-symlinks", no_argument, NULL, OPT_FOLLOW_SYMLINKS},
     {"color", required_argument, NULL, OPT_COLOR},
     {"colour", required_argument, NULL, OPT_COLOR},
+    {"syslog", required_argument, NULL, OPT_SYSLOG},
+    {"webhook", required_argument, NULL, OPT_WEBHOOK},
+    {"omprog", no_argument, NULL, OPT_OMPROG},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -1448,16 +1508,20 @@ int cmd_logs(int argc, char **argv) {
     o.fail_mask = LOGS_FAIL_DEFAULT;
     o.scan.max_line = 16u * 1024u * 1024u;
     o.progress = -1;
+    o.pipe.facility = 16; /* local0 */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     o.jobs = ncpu > 0 ? (int)(ncpu > 64 ? 64 : ncpu) : 1;
-    int colour = -1;
+    int colour = -1, json = 0, ecs = 0;
+    const char *outpath = NULL;
 
     optind = 1;
-    opterr = 1;
+    opterr = 0; /* errors in the "defuse logs: " style (cli_opt_error) */
     int c;
-    while ((c = getopt_long(argc, argv, "Fqj:hlcA:B:C:V", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":Fqj:hlcA:B:C:Vo:", long_opts, NULL)) != -1) {
         switch (c) {
-        case OPT_JSON: o.scan.json = 1; break;
+        case OPT_JSON: json = 1; break;
+        case OPT_ECS: ecs = 1; break;
+        case 'o': outpath = optarg; break;
         case OPT_SUMMARY: o.summary = 1; break;
         case 'F': o.follow = 1; break;
         case OPT_FROM_START: o.from_start = 1; break;
@@ -1506,50 +1570,68 @@ int cmd_logs(int argc, char **argv) {
         case OPT_NO_DECODE: o.scan.flags |= DEFUSE_SCAN_NO_DECODE; break;
         case 'q': o.scan.quiet = 1; break;
         case 'j': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 1 || v > 256) {
-                fprintf(stderr, "defuse logs: --jobs wants a number from 1 to 256\n");
+            unsigned long long v;
+            if (cli_number("logs", "--jobs", optarg, 1, 256, &v) < 0)
                 return EXIT_ERROR;
-            }
             o.jobs = (int)v;
             break;
         }
         case OPT_MAX_LINE:
             if (parse_size(optarg, &o.scan.max_line) < 0) {
-                fprintf(stderr, "defuse logs: --max-line wants a byte count (e.g. 65536, 4M)\n");
+                fprintf(stderr, "defuse logs: --max-line: '%s' is not a byte count (e.g. 65536, "
+                                "4M)\n", optarg);
                 return EXIT_ERROR;
             }
             break;
         case OPT_PROGRESS: o.progress = 1; break;
         case OPT_NO_PROGRESS: o.progress = 0; break;
         case OPT_FOLLOW_SYMLINKS: o.follow_symlinks = 1; break;
-        case OPT_COLOR:
-            if (!strcmp(optarg, "always"))
-                colour = 1;
-            else if (!strcmp(optarg, "never"))
-                colour = 0;
-            else if (!strcmp(optarg, "auto"))
-                colour = -1;
-            else {
-                fprintf(stderr, "defuse logs: --color wants auto, always or never\n");
+        case OPT_SYSLOG:
+        case OPT_WEBHOOK:
+            if (lpipe_add_dest(&o.pipe, optarg, c == OPT_SYSLOG) < 0)
                 return EXIT_ERROR;
-            }
+            break;
+        case OPT_OMPROG: o.omprog = 1; break;
+        case OPT_COLOR:
+            if (cli_color("logs", optarg, &colour) < 0)
+                return EXIT_ERROR;
             break;
         case 'h': print_help(); return EXIT_CLEAN;
         /* main.c answers --version for commands whose help it prints; logs
          * prints its own help (in parts), so it answers here. */
         case 'V': cli_print_version("defuse"); return EXIT_CLEAN;
-        default:
-            fprintf(stderr, "Run 'defuse logs --help' for the options.\n");
-            return EXIT_ERROR;
+        default: return cli_opt_error("logs", c, argv);
         }
     }
-    if (colour < 0) {
-        const char *nc = getenv("NO_COLOR");
-        colour = isatty(1) && !(nc && *nc) && !o.scan.json;
+    {
+        static const char *const fmts[] = {"--json", "--ecs"};
+        const int given[] = {json, ecs};
+        if (cli_one_format("logs", fmts, given, 2) < 0)
+            return EXIT_ERROR;
     }
-    o.colour = colour;
+    o.scan.json = json || ecs;
+    o.scan.ecs = ecs;
+    if (ecs && (o.files_only || o.count_only || o.context || o.summary))
+        return cli_error("logs", "--ecs goes with neither -l, -c, -A/-B/-C nor --summary");
+    /* The members every JSON finding starts with (docs/output-schemas.md):
+     * the schema version, this host and defuse's version, JSON-escaped
+     * once here (a host name is any bytes to the kernel), at most 300 bytes. */
+    char json_head[320] = "";
+    if (o.scan.json) {
+        char hn[256] = "";
+        if (gethostname(hn, sizeof hn - 1) != 0)
+            hn[0] = '\0';
+        hn[64] = '\0'; /* HOST_NAME_MAX */
+        char *jh = json_name(hn);
+        snprintf(json_head, sizeof json_head,
+                 "\"schema\":%d,\"hostname\":%s,\"defuse_version\":\"%.40s\",",
+                 LOGS_JSON_SCHEMA, jh ? jh : "null", defuse_version());
+        free(jh);
+        o.scan.json_head = json_head;
+    }
+    if (cli_output("logs", outpath) < 0)
+        return EXIT_ERROR;
+    o.colour = cli_color_auto(colour, o.scan.json);
     if (o.files_only && o.count_only) {
         fprintf(stderr, "defuse logs: -l and -c exclude each other\n");
         return EXIT_ERROR;
@@ -1560,6 +1642,14 @@ int cmd_logs(int argc, char **argv) {
     }
     if (o.context)
         o.scan.want_line = 1; /* the matching line, between its context lines */
+    if (o.omprog && (!o.pipe.ndest || optind < argc || o.follow || o.summary || o.context ||
+                     o.files_only || o.count_only)) {
+        fprintf(stderr, "defuse logs: --omprog reads standard input and wants --syslog or "
+                        "--webhook (stdout carries the confirmations), and no PATH, -F, "
+                        "--summary, -l, -c nor -A/-B/-C\n");
+        return EXIT_ERROR;
+    }
+    o.scan.want_json = o.pipe.ndest > 0;
     o.scan.want_summary = o.summary && !o.scan.quiet;
     /* No PATH with a terminal on stdin: say what is being read rather than
      * wait in silence (a '-' asks for it explicitly). */
@@ -1582,8 +1672,22 @@ int cmd_logs(int argc, char **argv) {
         return EXIT_ERROR;
     }
     int status = EXIT_CLEAN;
+    if (o.pipe.ndest && lpipe_open(&st.pipe, &o.pipe) != 0) {
+        lsum_free(st.sum);
+        free(st.ctx);
+        return EXIT_ERROR;
+    }
 
-    if (o.follow) {
+    if (o.omprog) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        if (lpipe_omprog(st.pipe, &o.scan, &st.findings) != 0)
+            st.had_error = 1;
+    } else if (o.follow) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_signal;
@@ -1631,13 +1735,15 @@ int cmd_logs(int argc, char **argv) {
 
     flush_count(&st);
     ctx_end(&st);
+    if (lpipe_close(st.pipe))
+        st.had_error = 1;
     free(st.cur_file);
     if (st.sum) {
         lsum_add_unreadable(st.sum, st.unreadable);
         if (o.scan.json) {
             char *j = lsum_json(st.sum);
-            if (j)
-                puts(j);
+            if (j && j[0] == '{') /* the common members first, as in findings */
+                printf("{%s%s\n", o.scan.json_head ? o.scan.json_head : "", j + 1);
             free(j);
         } else {
             lsum_print(st.sum, stdout, o.colour);

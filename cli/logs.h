@@ -9,6 +9,8 @@
  *                  UTF-16 view, findings -> records
  *   log_summary.c  the --summary aggregation and its text/JSON rendering
  *   log_follow.c   --follow (tail -F)
+ *   log_pipe.c     --syslog/--webhook outputs (the shared sinks/) and
+ *                  --omprog, rsyslog's confirmed long-running filter
  *   logs.c         options, file walking, the worker pool, ordered output
  * All of it is a client of <defuse.h> only.
  */
@@ -137,6 +139,7 @@ typedef struct lrec {
     char *line_text; /* finding, with want_line: the start of the matching
                         line (at most LSCAN_LINE_MAX bytes, raw), else NULL */
     size_t line_len, line_full; /* bytes in line_text; the line's length */
+    char *json;      /* finding, with want_json: the finding as a JSON object */
     int has_time;    /* the line gave a time: time_ms (UTC ms) is valid */
     int64_t time_ms;
     /* --summary data (only with want_summary) */
@@ -158,9 +161,15 @@ typedef struct lscan_opts {
     unsigned flags;      /* defuse_scan flags (DEFUSE_SCAN_NO_DECODE) */
     size_t max_line;     /* bytes of one line examined */
     int json;            /* render JSON instead of human text */
+    int ecs;             /* with json: Elastic Common Schema documents */
+    const char *json_head; /* with json: the members every finding starts with
+                              ("schema":1,"hostname":..,"defuse_version":..,),
+                              BORROWED; NULL: none */
     int want_summary;    /* fill the summary fields of records */
     int quiet;           /* no rendering at all (exit status only) */
     int want_line;       /* keep the matching line in each finding record */
+    int want_json;       /* also render each finding as JSON into lrec.json
+                            (--syslog/--webhook), even when quiet */
 } lscan_opts;
 
 /* Bytes of a matching line kept for --line (the rest is counted). */
@@ -220,6 +229,15 @@ uint64_t lscan_findings(const lscan *s);
 /* Counts '\n' in p[0..n), fast (SSE2 or word-at-a-time). */
 size_t lscan_count_newlines(const char *p, size_t n);
 
+/* ---- log_ecs.c ------------------------------------------------------------- */
+
+/* The ECS document (malloc'd text, '$' as \u0024; NULL on ENOMEM or a
+ * native text that is not JSON) of a finding: native is its --json object
+ * text, file_json the file name as a JSON string, line/end_line its
+ * lines, line_text[0..line_len) the matching line or NULL. */
+char *lecs_render(const char *native, const char *file_json, uint64_t line, uint64_t end_line,
+                  const char *line_text, size_t line_len);
+
 /* ---- log_summary.c ---------------------------------------------------------- */
 
 typedef struct lsum lsum;
@@ -255,5 +273,50 @@ int lfollow_run(char **paths, size_t npaths, const lscan_opts *o, int from_start
 
 /* Set by the SIGINT/SIGTERM handler of `defuse logs`. */
 extern volatile sig_atomic_t logs_stop;
+
+/* ---- log_pipe.c ------------------------------------------------------------ */
+
+/* --syslog/--webhook: findings also go out as RFC 5424 messages (MSG: the
+ * finding's JSON) and JSON POSTs through the sinks shared with the
+ * honeypot (sinks/sinks.h). */
+#define LPIPE_MAX_DEST 8u
+typedef struct lpipe_opts {
+    const char *dest[LPIPE_MAX_DEST]; /* "udp://H:P", "tcp://H:P", "http(s)://..." */
+    size_t ndest;
+    int facility;                     /* syslog facility (default local0: 16) */
+} lpipe_opts;
+typedef struct lpipe lpipe;
+
+/* Checks and records one --syslog (is_syslog) or --webhook value into o.
+ * Returns 0 or -1 having said why on stderr. */
+int lpipe_add_dest(lpipe_opts *o, const char *spec, int is_syslog);
+
+/* Opens the sinks of o and starts their senders.  OUT: *out.  Returns 0 or
+ * -1 having said why on stderr. */
+int lpipe_open(lpipe **out, const lpipe_opts *o);
+
+/* Sends one finding: file (display name, raw bytes), line, end_line (0:
+ * none), kind (the syslog severity) and json (lrec.json, an object) become one JSON object
+ * {"file","line",...}.  Never blocks on I/O. */
+void lpipe_send(lpipe *p, const char *file, uint64_t line, uint64_t end_line, defuse_kind kind,
+                const char *json);
+
+/* Waits (at most timeout_ms) until what was sent reached every collector.
+ * Returns 0, or -1 when something was lost or the time ran out. */
+int lpipe_flush(lpipe *p, unsigned timeout_ms);
+
+/* Delivers what is queued (at most 30 s), stops and frees p (NULL allowed).
+ * Says on stderr per sink how many findings were not delivered.  Returns
+ * the number not delivered. */
+unsigned long long lpipe_close(lpipe *p);
+
+/* --omprog: rsyslog's omprog with confirmMessages="on".  Writes "OK" when
+ * ready, then reads standard input one message (line) at a time, scans it,
+ * hands its findings to p, waits until they are delivered and only then
+ * writes "OK" for it (or an error line, which makes rsyslog keep the
+ * message and send it again later).  Returns at end of input or on
+ * SIGTERM/SIGINT: 0, or -1 on a read or write error (said on stderr).
+ * *findings counts the findings. */
+int lpipe_omprog(lpipe *p, const lscan_opts *o, uint64_t *findings);
 
 #endif

@@ -40,7 +40,14 @@ static int run_sibling(const char *prog, int argc, char **argv) {
     for (int i = 0; i < argc; i++)
         args[i + 1] = argv[i];
     execv(self, args);
-    fprintf(stderr, "defuse: cannot run %s: %s\n", self, strerror(errno));
+    /* Say which program was looked for and where: copying `defuse` alone
+     * (without its siblings) is the usual cause. */
+    fprintf(stderr,
+            "defuse %s: cannot run %s: %s\n"
+            "defuse %s: `defuse %s` runs the program %s from the directory of defuse (%.*s);"
+            " install the three programs together (cmake --install, or the Debian package)\n",
+            argv[0], self, strerror(errno), argv[0], argv[0], prog,
+            slash ? (int)(slash - self) : 1, slash ? self : ".");
     free(args);
     return EXIT_ERROR;
 }
@@ -51,8 +58,15 @@ static int run_honeypot(int argc, char **argv) {
 static int run_scan(int argc, char **argv) {
     return run_sibling("defuse-scan", argc, argv);
 }
+static int run_probe(int argc, char **argv) {
+    return run_sibling("defuse-probe", argc, argv);
+}
 static int run_register(int argc, char **argv) {
     return run_sibling("defuse-register", argc, argv);
+}
+
+static int run_report(int argc, char **argv) {
+    return run_sibling("defuse-report", argc, argv);
 }
 
 static const command commands[] = {
@@ -61,7 +75,9 @@ static const command commands[] = {
     {"explain", cmd_explain, cli_help_explain, "deobfuscate one payload step by step"},
     {"scan", run_scan, NULL, "inventory log4j/commons-text, CVEs, safe mitigation"},
     {"honeypot", run_honeypot, NULL, "tripwire listener capturing HTTP, LDAP, RMI, DNS callbacks"},
+    {"probe", run_probe, NULL, "prove which of your services are exploitable (own callback listener)"},
     {"register", run_register, NULL, "exposure register: assets, exposures, SLA clocks, mitigations"},
+    {"report", run_report, NULL, "one self-contained HTML page: spike, sources, callbacks, edge, exposure"},
 };
 
 static void usage(FILE *out) {

@@ -73,6 +73,7 @@ const char cli_help_register[] =
     "  --vulndb FILE    vulnerability data (default $DEFUSE_VULNDB, the installed\n"
     "                   vulndb.json, else the copy built into libdefuse)\n"
     "  --json           JSON output (one document)\n"
+    "  -o, --output FILE  write the output to FILE instead of stdout\n"
     "  --by WHO         who makes the change, for history (default $USER)\n"
     "\n"
     "Times are UTC, ISO 8601.  DEFUSE_NOW=2021-12-11T09:00:00Z sets the current time.\n"
@@ -384,7 +385,8 @@ static int c_status(reg *r, const opts *o, int nf, char **files) {
         free(s.b);
         return EXIT_ERROR;
     }
-    qsort(s.b, s.nb, sizeof *s.b, bucket_cmp);
+    if (s.nb) /* an empty register: s.b is NULL, which qsort may not be given */
+        qsort(s.b, s.nb, sizeof *s.b, bucket_cmp);
     char now[32];
     reg_time_format(r->now, now);
     if (o->json) {
@@ -693,14 +695,17 @@ int cmd_register(int argc, char **argv) {
         {"contacted", 1, 0, O_CONTACTED}, {"answered", 1, 0, O_ANSWERED},
         {"access-limit", 1, 0, O_LIMIT}, {"limit-lifted", 1, 0, O_LIFTED},
         {"follow-up", 1, 0, O_FOLLOWUP}, {"overdue", 0, 0, O_OVERDUE}, {"format", 1, 0, O_FORMAT},
-        {0, 0, 0, 0}};
+        {"output", 1, 0, 'o'},       {0, 0, 0, 0}};
     opts o = {0};
     o.by = getenv("USER");
     o.db = getenv("DEFUSE_REGISTER_DB");
     int c;
+    const char *outpath = NULL;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+    opterr = 0; /* errors in the "defuse register: " style (cli_opt_error) */
+    while ((c = getopt_long(argc, argv, ":ho:", lo, NULL)) != -1) {
         switch (c) {
+        case 'o': outpath = optarg; break;
         case O_DB: o.db = optarg; break;
         case O_VULNDB: o.vulndb = optarg; break;
         case O_BY: o.by = optarg; break;
@@ -741,10 +746,11 @@ int cmd_register(int argc, char **argv) {
         case O_HELP:
             fputs(cli_help_register, stdout);
             return EXIT_CLEAN;
-        default:
-            return EXIT_ERROR;
+        default: return cli_opt_error("register", c, argv);
         }
     }
+    if (cli_output("register", outpath) < 0)
+        return EXIT_ERROR;
     if (optind >= argc) {
         fputs(cli_help_register, stderr);
         return EXIT_ERROR;

@@ -36,14 +36,20 @@ const char cli_help_scan[] =
     "  --json               JSON Lines: one object per record, then a summary object\n"
     "  --sarif              SARIF 2.1.0\n"
     "  --cyclonedx          CycloneDX 1.5 JSON SBOM with vulnerabilities\n"
+    "  --ecs                Elastic Common Schema 8.11 documents, one a line\n"
+    "                       (one output format at a time)\n"
     "  -o, --output FILE    write the report to FILE instead of stdout\n"
-    "  -q, --quiet          table: list only vulnerable components and errors\n"
-    "  --no-progress        no progress line on stderr (default on a terminal)\n"
+    "  -q, --quiet          print nothing on stdout: the exit status tells\n"
+    "  --vulnerable-only    table: list only vulnerable components and errors\n"
+    "  --color WHEN         table status in colour: auto (default), always, never\n"
+    "  --progress           progress on stderr (default: when it is a terminal)\n"
+    "  --no-progress        no progress line on stderr\n"
     "Walking:\n"
     "  --follow-symlinks    follow symbolic links (loops are detected)\n"
     "  -x, --one-file-system  stay on the file system of each PATH\n"
     "  --all-fs             also walk /proc, /sys, /dev and network file systems\n"
-    "  -j, --threads N      worker threads (default: one per CPU)\n"
+    "  -j, --jobs N         worker threads, 1..256 (default: one per CPU;\n"
+    "                       --threads is the old spelling)\n"
     "  --exclude GLOB       prune files and directories GLOB names (repeatable; as\n"
     "                       rg -g '!GLOB': without '/' the name, with '/' the whole\n"
     "                       path, a trailing '/' directories only; fnmatch)\n"
@@ -216,13 +222,18 @@ static void collect_free(collect *col) {
 
 /* ---- progress ------------------------------------------------------------------------------ */
 
+/* stderr is a terminal: the line is redrawn in place; else (--progress)
+ * one plain line each time. */
+static int progress_tty = 1;
+
 static void progress(const defuse_walk_stats *st, void *user) {
     (void)user;
     double mb = (double)st->bytes / 1e6;
-    fprintf(stderr, "\r\033[K%llu files, %.1f MB, %llu archives, %llu found, %.0f files/s",
+    fprintf(stderr, "%s%llu files, %.1f MB, %llu archives, %llu found, %.0f files/s%s",
+            progress_tty ? "\r\033[K" : "defuse scan: ",
             (unsigned long long)st->files, mb, (unsigned long long)st->archives,
             (unsigned long long)st->components,
-            st->seconds > 0 ? (double)st->files / st->seconds : 0.0);
+            st->seconds > 0 ? (double)st->files / st->seconds : 0.0, progress_tty ? "" : "\n");
     fflush(stderr);
 }
 
@@ -354,14 +365,14 @@ static char verb_removed[] = "removed", verb_would[] = "would remove",
 
 static void on_removed(const char *path, void *user) {
     const char *verb = user;
-    fprintf(stderr, "defuse: %s ", verb);
+    fprintf(stderr, "defuse scan: %s ", verb);
     put_safe(stderr, path);
     fputc('\n', stderr);
 }
 
 static void on_restore_problem(const char *msg, void *user) {
     (void)user;
-    fputs("defuse: ", stderr);
+    fputs("defuse scan: ", stderr);
     put_safe(stderr, msg);
     fputc('\n', stderr);
 }
@@ -419,7 +430,7 @@ static void report_component(const rec *r, const char *file, int fixed, unsigned
                          : json_array_size(rem)           ? "rce-mitigated-upgrade-due"
                                                           : "mitigated";
     if (fixed) { /* a file not fixed has had its one NOT FIXED line */
-        fputs("defuse: ", stderr);
+        fputs("defuse scan: ", stderr);
         put_safe(stderr, r->path ? r->path : file);
         fputs(": ", stderr);
         for (size_t k = 0; k < json_array_size(mit); k++)
@@ -477,7 +488,7 @@ static int do_fix(const collect *col, unsigned fixflags, const defuse_inv_limits
             owner[i] = real;
         } else {
             /* never a silent skip: the component stays vulnerable */
-            fputs("defuse: NOT FIXED: ", stderr);
+            fputs("defuse scan: NOT FIXED: ", stderr);
             put_safe(stderr, f ? f : r->raw_path);
             fprintf(stderr, ": %s\n",
                     !f ? strerror(ENOMEM)
@@ -506,19 +517,19 @@ static int do_fix(const collect *col, unsigned fixflags, const defuse_inv_limits
                                       (fixflags & DEFUSE_FIX_DRY_RUN) ? verb_would : verb_removed,
                                       err, sizeof err);
         if (rc < 0) {
-            fputs("defuse: NOT FIXED: ", stderr);
+            fputs("defuse scan: NOT FIXED: ", stderr);
             put_safe(stderr, err);
             fputc('\n', stderr);
             failed++;
         } else if (rc == 0) {
             /* vulnerable by its evidence, yet no class the fixer knows by name */
-            fputs("defuse: NOT FIXED: ", stderr);
+            fputs("defuse scan: NOT FIXED: ", stderr);
             put_safe(stderr, files[i]);
             fputs(": no JndiLookup.class under its usual name (relocated or obfuscated "
                   "classes); upgrade it\n", stderr);
             failed++;
         } else if (!(fixflags & DEFUSE_FIX_DRY_RUN)) {
-            fputs("defuse: fixed ", stderr);
+            fputs("defuse scan: fixed ", stderr);
             put_safe(stderr, files[i]);
             fprintf(stderr, " (%d entries removed)\n", rc);
             fixed++;
@@ -535,19 +546,34 @@ static int do_fix(const collect *col, unsigned fixflags, const defuse_inv_limits
         free(files[i]);
     free(files);
     free(owner);
-    fprintf(stderr, "defuse: %d %s, %d not fixed\n", fixed,
+    fprintf(stderr, "defuse scan: %d %s, %d not fixed\n", fixed,
             (fixflags & DEFUSE_FIX_DRY_RUN) ? "would be fixed" : "fixed", failed);
     return failed;
 }
 
 /* ---- main ------------------------------------------------------------------------------------ */
 
-enum { F_TABLE, F_JSON, F_SARIF, F_CDX };
+enum { F_TABLE, F_JSON, F_SARIF, F_CDX, F_ECS };
 
 enum {
     O_JSON = 256, O_SARIF, O_CDX, O_NOPROG, O_FOLLOW, O_ALLFS, O_VULNDB, O_MAXDEPTH, O_MAXEXP,
     O_MAXRATIO, O_TIMEOUT, O_FIX, O_FIX1, O_BACKUP, O_NOBACKUP, O_DRY, O_RESTORE,
-    O_FAILON, O_SEVERITY, O_IGNORE, O_VEX, O_EXCLUDE, O_SKIPDIRS, O_FORCE
+    O_FAILON, O_SEVERITY, O_IGNORE, O_VEX, O_EXCLUDE, O_SKIPDIRS, O_FORCE, O_PROG, O_COLOR,
+    O_VULNONLY, O_ECS
+};
+
+/* The numeric options: name (for errors) and range (a value above the
+ * range is refused, never clamped in silence). */
+static const struct numopt {
+    int c;
+    const char *name;
+    unsigned long long max;
+} numopts[] = {
+    {'j', "--jobs", 256},
+    {O_MAXDEPTH, "--max-depth", 1ull << 62},
+    {O_MAXEXP, "--max-expanded", 1ull << 62},
+    {O_MAXRATIO, "--max-ratio", 1000000},
+    {O_TIMEOUT, "--timeout", 86400},
 };
 
 /* Bound on --exclude/--skip-dirs patterns (each is tried on every name). */
@@ -579,13 +605,20 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
         {"json", no_argument, NULL, O_JSON},
         {"sarif", no_argument, NULL, O_SARIF},
         {"cyclonedx", no_argument, NULL, O_CDX},
+        {"ecs", no_argument, NULL, O_ECS},
         {"output", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},
+        {"silent", no_argument, NULL, 'q'},
+        {"vulnerable-only", no_argument, NULL, O_VULNONLY},
+        {"progress", no_argument, NULL, O_PROG},
         {"no-progress", no_argument, NULL, O_NOPROG},
+        {"color", required_argument, NULL, O_COLOR},
+        {"colour", required_argument, NULL, O_COLOR},
         {"follow-symlinks", no_argument, NULL, O_FOLLOW},
         {"one-file-system", no_argument, NULL, 'x'},
         {"all-fs", no_argument, NULL, O_ALLFS},
-        {"threads", required_argument, NULL, 'j'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"threads", required_argument, NULL, 'j'}, /* the old spelling, kept */
         {"vulndb", required_argument, NULL, O_VULNDB},
         {"max-depth", required_argument, NULL, O_MAXDEPTH},
         {"max-expanded", required_argument, NULL, O_MAXEXP},
@@ -606,8 +639,9 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
         {"force", no_argument, NULL, O_FORCE},
         {NULL, 0, NULL, 0},
     };
-    int fmt = F_TABLE, quiet = 0, noprog = 0, fix = 0, nobackup = 0, force = 0,
-        status = EXIT_ERROR;
+    int fmt = F_TABLE, quiet = 0, vulnonly = 0, prog = -1, colour = -1, fix = 0, nobackup = 0,
+        force = 0, status = EXIT_ERROR;
+    int given[5] = {0}; /* --json --sarif --cyclonedx --ecs: one at most */
     unsigned fixflags = 0;
     const char *outpath = NULL, *vdbpath = NULL, *backup = NULL, *restore = NULL;
     defuse_walk_options wo;
@@ -623,30 +657,32 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
     if (!getenv("TZ"))
         setenv("TZ", ":/etc/localtime", 0);
     optind = 1;
-    opterr = 1;
+    opterr = 0; /* errors in the "defuse scan: " style (cli_opt_error) */
     int c;
-    while ((c = getopt_long(argc, argv, "o:qxj:", opts, NULL)) != -1) {
-        char *end = NULL;
+    while ((c = getopt_long(argc, argv, ":o:qxj:", opts, NULL)) != -1) {
         unsigned long long v = 0;
-        if (optarg && (c == 'j' || (c >= O_MAXDEPTH && c <= O_TIMEOUT))) {
-            errno = 0;
-            v = strtoull(optarg, &end, 10);
-            if (errno || !end || *end || v == 0 || v > (1ull << 62)) {
-                fprintf(stderr, "defuse scan: bad number '%s'\n", optarg);
+        for (size_t k = 0; k < sizeof numopts / sizeof numopts[0]; k++)
+            if (c == numopts[k].c &&
+                cli_number("scan", numopts[k].name, optarg, 1, numopts[k].max, &v) < 0)
                 return EXIT_ERROR;
-            }
-        }
         switch (c) {
-        case O_JSON: fmt = F_JSON; break;
-        case O_SARIF: fmt = F_SARIF; break;
-        case O_CDX: fmt = F_CDX; break;
+        case O_JSON: fmt = F_JSON, given[0] = 1; break;
+        case O_SARIF: fmt = F_SARIF, given[1] = 1; break;
+        case O_CDX: fmt = F_CDX, given[2] = 1; break;
+        case O_ECS: fmt = F_ECS, given[3] = 1; break;
         case 'o': outpath = optarg; break;
         case 'q': quiet = 1; break;
-        case O_NOPROG: noprog = 1; break;
+        case O_VULNONLY: vulnonly = 1; break;
+        case O_PROG: prog = 1; break;
+        case O_NOPROG: prog = 0; break;
+        case O_COLOR:
+            if (cli_color("scan", optarg, &colour) < 0)
+                return EXIT_ERROR;
+            break;
         case O_FOLLOW: wo.flags |= DEFUSE_WALK_FOLLOW_SYMLINKS; break;
         case 'x': wo.flags |= DEFUSE_WALK_ONE_FS; break;
         case O_ALLFS: wo.flags |= DEFUSE_WALK_ALL_FS; break;
-        case 'j': wo.threads = v > 256 ? 256 : (unsigned)v; break;
+        case 'j': wo.threads = (unsigned)v; break;
         case O_VULNDB: vdbpath = optarg; break;
         case O_MAXDEPTH:
             if (v > DEFUSE_SCAN_MAX_DEPTH) {
@@ -657,8 +693,8 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
             lim.max_depth = (unsigned)v;
             break;
         case O_MAXEXP: lim.max_expanded = v; break;
-        case O_MAXRATIO: lim.max_ratio = v > 1000000 ? 1000000 : (unsigned)v; break;
-        case O_TIMEOUT: lim.max_seconds = v > 86400 ? 86400 : (unsigned)v; break;
+        case O_MAXRATIO: lim.max_ratio = (unsigned)v; break;
+        case O_TIMEOUT: lim.max_seconds = (unsigned)v; break;
         case O_FIX: fix = 1; break;
         case O_FIX1: fixflags |= DEFUSE_FIX_LOG4J1; break;
         case O_BACKUP: backup = optarg; break;
@@ -714,11 +750,18 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
             break;
         }
         case O_FORCE: force = 1; break;
+        case '?':
+        case ':': return cli_opt_error("scan", c, argv);
         default:
         usage:
-            fputs("Try 'defuse scan --help'.\n", stderr);
+            fputs("Run 'defuse scan --help' for the options.\n", stderr);
             return EXIT_ERROR;
         }
+    }
+    {
+        static const char *const fmts[] = {"--json", "--sarif", "--cyclonedx", "--ecs"};
+        if (cli_one_format("scan", fmts, given, 4) < 0)
+            return EXIT_ERROR;
     }
     if (restore) {
         char err[1024];
@@ -729,7 +772,7 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
             fprintf(stderr, "defuse scan: restore from %s incomplete (see above)\n", restore);
             return EXIT_ERROR;
         }
-        fprintf(stderr, "defuse: %d file(s) restored from %s\n", rc, restore);
+        fprintf(stderr, "defuse scan: %d file(s) restored from %s\n", rc, restore);
         return EXIT_CLEAN;
     }
     if (force && !restore) {
@@ -782,15 +825,18 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
     wo.limits = &lim;
     wo.exclude = (const char *const *)a->excl;
     wo.nexclude = a->nexcl;
-    if (!noprog && isatty(2))
+    /* --progress forces it (plain lines when stderr is not a terminal) */
+    if (prog > 0 || (prog < 0 && isatty(2))) {
         wo.progress = progress;
+        progress_tty = isatty(2);
+    }
     collect col;
     memset(&col, 0, sizeof col);
     defuse_walk_stats st;
     const char *const *paths = (const char *const *)(argv + optind);
     size_t npaths = (size_t)(argc - optind);
     int rc = defuse_inventory_walk(db, paths, npaths, &wo, on_record, &col, &st);
-    if (wo.progress)
+    if (wo.progress && progress_tty)
         fputs("\r\033[K", stderr);
     int fixfail = 0;
     if (rc == 0 && fix) {
@@ -800,7 +846,7 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
             /* report the state after the fix */
             collect_free(&col);
             rc = defuse_inventory_walk(db, paths, npaths, &wo, on_record, &col, &st);
-            if (wo.progress)
+            if (wo.progress && progress_tty)
                 fputs("\r\033[K", stderr);
         }
     }
@@ -813,8 +859,14 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
     policy_apply(a->pol, &col, min_rank);
     if (fmt != F_TABLE)
         hash_outer(&col);
-    switch (fmt) {
-    case F_TABLE: out_table(out, &col, quiet); break;
+    /* -q: nothing on stdout in any format; the errors still on stderr */
+    switch (quiet ? -1 : fmt) {
+    case -1: out_table(NULL, &col, 0); break;
+    case F_TABLE:
+        out_table(out, &col, (vulnonly ? TABLE_VULNERABLE_ONLY : 0) |
+                                 (cli_color_auto(colour, out != stdout) ? TABLE_COLOUR : 0));
+        break;
+    case F_ECS: out_ecs(out, &col, &meta); break;
     case F_SARIF: out_sarif(out, &col, &meta); break;
     case F_CDX: out_cyclonedx(out, &col, &meta); break;
     default:
@@ -854,7 +906,7 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
             continue;
         char msg[512];
         rec_sbom_message(r, msg, sizeof msg);
-        fputs("defuse: note: ", stderr);
+        fputs("defuse scan: note: ", stderr);
         put_safe(stderr, r->path);
         fprintf(stderr, ": %s\n", msg);
         for (size_t j = 0; j < npaths && r->raw_path; j++) {
@@ -867,7 +919,7 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
     }
     int errbit = st.errors || fixfail || sbom_unscanned;
     status = failing ? (errbit ? EXIT_FOUND_ERRORS : EXIT_FOUND) : errbit ? EXIT_ERROR : EXIT_CLEAN;
-    if (fmt == F_JSON) {
+    if (fmt == F_JSON && !quiet) {
         json_t *s =
             json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:i}", "type", "summary", "files",
                       (json_int_t)st.files, "bytes", (json_int_t)st.bytes, "archives",
@@ -887,16 +939,16 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
         fputc('\n', out);
         json_decref(s);
     }
-    if (fmt == F_TABLE || !outpath)
+    if ((fmt == F_TABLE || !outpath) && !quiet)
         fprintf(stderr,
-                "defuse: %llu files (%.1f MB), %llu archives in %.2f s: %llu components, "
+                "defuse scan: %llu files (%.1f MB), %llu archives in %.2f s: %llu components, "
                 "%llu vulnerable, %llu errors, %llu warnings\n",
                 (unsigned long long)st.files, (double)st.bytes / 1e6,
                 (unsigned long long)st.archives, st.seconds, (unsigned long long)st.components,
                 (unsigned long long)st.vulnerable, (unsigned long long)st.errors,
                 (unsigned long long)st.warnings);
-    if (st.sboms && (fmt == F_TABLE || !outpath))
-        fprintf(stderr, "defuse: %llu SBOM%s not scanned (see above): `defuse register ingest` "
+    if (st.sboms && (fmt == F_TABLE || !outpath) && !quiet)
+        fprintf(stderr, "defuse scan: %llu SBOM%s not scanned (see above): `defuse register ingest` "
                         "reads SBOMs\n",
                 (unsigned long long)st.sboms, st.sboms == 1 ? "" : "s");
 out:

@@ -171,12 +171,12 @@ json_t *rec_json(const rec *r) {
 
 /* ---- output: table --------------------------------------------------------------------- */
 
-void out_table(FILE *o, const collect *col, int quiet) {
+void out_table(FILE *o, const collect *col, int flags) {
     int header = 0;
     for (size_t i = 0; i < col->n; i++) {
         const rec *r = &col->v[i];
         if (r->err) {
-            fputs(r->warning ? "defuse: warning: " : "defuse: error: ", stderr);
+            fputs(r->warning ? "defuse scan: warning: " : "defuse scan: error: ", stderr);
             put_safe(stderr, r->path);
             fputs(": ", stderr);
             put_safe(stderr, r->reason);
@@ -185,15 +185,20 @@ void out_table(FILE *o, const collect *col, int quiet) {
         }
         if (r->sbom) /* named on stderr by the caller, whatever the format */
             continue;
-        if (quiet && !rec_vulnerable(r))
+        if (!o || ((flags & TABLE_VULNERABLE_ONLY) && !rec_vulnerable(r)))
             continue;
         if (!header) {
             fprintf(o, "%-10s %-12s %-16s %s\n", "STATUS", "PRODUCT", "VERSION", "PATH");
             header = 1;
         }
         const char *status = rec_vulnerable(r) ? "VULNERABLE" : rec_status(r);
-        fprintf(o, "%-10s %-12s %-16s ", status, defuse_product_name(r->product),
-                r->version ? r->version : "unknown");
+        /* the colour codes outside the padded field keep the columns */
+        const char *on = !(flags & TABLE_COLOUR)   ? ""
+                         : rec_vulnerable(r)       ? "\033[1;31m"
+                         : !strcmp(status, "ok")   ? ""
+                                                   : "\033[32m";
+        fprintf(o, "%s%-10s%s %-12s %-16s ", on, status, *on ? "\033[0m" : "",
+                defuse_product_name(r->product), r->version ? r->version : "unknown");
         put_safe(o, r->path);
         fputc('\n', o);
         for (size_t k = 0; k < r->nvulns; k++) {

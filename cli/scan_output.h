@@ -68,8 +68,14 @@ void put_safe(FILE *o, const char *s);
 void put_json(FILE *o, json_t *j, size_t flags);
 /* One JSON Lines record (new reference). */
 json_t *rec_json(const rec *r);
-/* The table on o (errors and warnings on stderr); quiet: vulnerable only. */
-void out_table(FILE *o, const collect *col, int quiet);
+/* The table on o (errors and warnings on stderr; o NULL: those only).
+ * flags: TABLE_VULNERABLE_ONLY (--vulnerable-only), TABLE_COLOUR (the
+ * status in colour, --color). */
+enum { TABLE_VULNERABLE_ONLY = 1, TABLE_COLOUR = 2 };
+void out_table(FILE *o, const collect *col, int flags);
+/* Elastic Common Schema documents (JSON Lines) of col on o: one per finding
+ * of a component and one per error (cli/scan_ecs.c, docs/output-schemas.md). */
+void out_ecs(FILE *o, const collect *col, const scan_meta *m);
 /* A SARIF 2.1.0 log of col on o. */
 void out_sarif(FILE *o, const collect *col, const scan_meta *m);
 /* A CycloneDX 1.5 JSON SBOM of col on o. */

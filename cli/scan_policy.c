@@ -185,7 +185,7 @@ int policy_load_ignore(policy **pp, const char *file, const char *today) {
             snprintf(r->reason, n, "ignored (%s): %s", file, reason);
         if (exp && strcmp(exp, today) < 0) {
             r->expired = 1;
-            fprintf(stderr, "defuse: warning: %s: ignore[%zu] (%s%s%s) expired on %s: it "
+            fprintf(stderr, "defuse scan: warning: %s: ignore[%zu] (%s%s%s) expired on %s: it "
                             "suppresses nothing\n", file, i, id, path ? " on " : "",
                     path ? path : "", exp);
         }

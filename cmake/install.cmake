@@ -5,6 +5,8 @@
 #   DATADIR/defuse   vulndb.json
 #   MANDIR           the generated man pages (cmake/man.cmake)
 #   DOCDIR           README.md, docs/*.md
+#   DOCDIR/examples  rsyslog-defuse.conf (the live pipeline; an example, not
+#                    enabled: copied to /etc/rsyslog.d/ by the administrator)
 #   SYSCONFDIR/defuse  honeypot.conf (the example; never overwritten by
 #                    a package upgrade: it is a conffile there)
 #   systemd unit     DEFUSE_SYSTEMD_UNITDIR (default lib/systemd/system,
@@ -24,8 +26,14 @@ install(TARGETS defuse_cli defuse_scan_bin RUNTIME DESTINATION ${CMAKE_INSTALL_B
 if(TARGET defuse_honeypot_bin)
   install(TARGETS defuse_honeypot_bin RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
+if(TARGET defuse_probe_bin)
+  install(TARGETS defuse_probe_bin RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
 if(TARGET defuse_register_bin)
   install(TARGETS defuse_register_bin RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
+if(TARGET defuse_report_bin)
+  install(TARGETS defuse_report_bin RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
 install(FILES ${PROJECT_SOURCE_DIR}/data/vulndb.json DESTINATION ${CMAKE_INSTALL_DATADIR}/defuse)
 
@@ -40,6 +48,16 @@ endforeach()
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 file(GLOB DEFUSE_DOCS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
 install(FILES ${DEFUSE_DOCS} DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+# The rsyslog example (etc/rsyslog-defuse.conf.example), naming this
+# prefix's defuse; under the docs, since a file in /etc/rsyslog.d/ would
+# route every message of the system's rsyslog through defuse at once.
+file(READ ${PROJECT_SOURCE_DIR}/etc/rsyslog-defuse.conf.example _rsys)
+string(REPLACE "/usr/bin/defuse " "${CMAKE_INSTALL_FULL_BINDIR}/defuse " _rsys "${_rsys}")
+file(WRITE ${PROJECT_BINARY_DIR}/rsyslog-defuse.conf "${_rsys}")
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+             ${PROJECT_SOURCE_DIR}/etc/rsyslog-defuse.conf.example)
+install(FILES ${PROJECT_BINARY_DIR}/rsyslog-defuse.conf DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 
 # completions
 install(FILES ${PROJECT_SOURCE_DIR}/completions/defuse.bash

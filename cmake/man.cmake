@@ -47,9 +47,17 @@ defuse_man_sub(logs "find Log4Shell-class attempts in logs, live or archived")
 defuse_man_sub(explain "deobfuscate one Log4Shell-class payload step by step")
 defuse_man_help(defuse-scan 1 "inventory log4j and commons-text, their CVEs and a safe mitigation"
                 $<TARGET_FILE:defuse_scan_bin>)
+if(TARGET defuse_probe_bin)
+  defuse_man_help(defuse-probe 1 "prove which of your services are exploitable, with its own callback listener"
+                  $<TARGET_FILE:defuse_probe_bin>)
+endif()
 if(TARGET defuse_register_bin)
   defuse_man_help(defuse-register 1 "the exposure register: assets, exposures, SLA clocks, verdicts"
                   $<TARGET_FILE:defuse_register_bin>)
+endif()
+if(TARGET defuse_report_bin)
+  defuse_man_help(defuse-report 1 "one self-contained HTML page about a Log4Shell incident"
+                  $<TARGET_FILE:defuse_report_bin>)
 endif()
 if(TARGET defuse_honeypot_bin)
   defuse_man_help(defuse-honeypot 1 "Log4Shell tripwire capturing HTTP, LDAP, RMI and DNS callbacks"

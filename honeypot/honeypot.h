@@ -1,8 +1,8 @@
 /*
  * honeypot.h -- internal declarations of `defuse honeypot`, the tripwire
  * daemon: configuration (hp_config.c), protocol parsers that never touch a
- * socket (hp_http.c, hp_ldap.c, hp_rmi.c, hp_dns.c, hp_tls_hello.c, so fuzz
- * targets and unit tests can drive them), TLS contexts and certificates
+ * socket (hp_http.c, hp_tls_hello.c; LDAP, RMI and DNS are in ../proto/,
+ * shared with `defuse probe`; so fuzz targets and unit tests can drive them), TLS contexts and certificates
  * (hp_tls.c, OpenSSL), events and their sinks (hp_events.c, hp_sinks.c)
  * and the libuv server (hp_server.c).  Client of <defuse.h> only.
  *
@@ -13,6 +13,8 @@
 #define DEFUSE_HONEYPOT_H
 
 #include <defuse.h>
+
+#include "proto.h" /* LDAP, RMI, DNS (../proto/) */
 
 #include <netinet/in.h>
 #include <stddef.h>
@@ -32,8 +34,6 @@
 #define HP_MAX_LINE 4096          /* one config line */
 #define HP_MAX_CONFIG (1u << 20)  /* the config file */
 #define HP_HTTP_MAX_HEADERS 100   /* header lines of one request */
-#define HP_DNS_MAX_NAME 1024      /* a query name rendered as text (escaped) */
-#define HP_RMI_MAX_NAME 4096      /* an RMI name kept for the event */
 #define HP_CHUNK_META 8192u       /* chunk extensions and trailers kept for scanning */
 #define HP_EVENT_MAX_FIELD 4096   /* one text field copied into an event */
 #define HP_MAX_FINDINGS_PER_EVENT 32
@@ -107,13 +107,22 @@ typedef struct hp_cidr {
     unsigned prefix;
 } hp_cidr;
 
+/* log_format: the documents events are written as (docs/output-schemas.md). */
+enum { HP_FORMAT_JSON = 0, HP_FORMAT_ECS = 1 };
+
+/* The version of the honeypot's event JSON (field "schema"): 1 added
+ * schema, hostname, defuse_version and src_ip null on daemon events. */
+#define HP_JSON_SCHEMA 1
+
 typedef struct hp_config {
     /* [global] */
     char node[64];
     char user[64];
     char log_file[512];
+    int log_file_line;   /* the config line that set log_file (0: default) */
     char state_dir[512]; /* generated TLS certificate and key */
     int log_stdout;
+    int log_format;      /* HP_FORMAT_JSON (defuse's own) or HP_FORMAT_ECS */
     unsigned max_connections;
     size_t max_memory;          /* bytes of connection buffers in total */
     size_t max_request;         /* http: request line + headers */
@@ -157,6 +166,14 @@ int hp_config_parse(const char *text, size_t len, const char *name, const char *
 
 /* Reads and parses the file path. Same contract as hp_config_parse. */
 int hp_config_load(const char *path, hp_config *cfg, char *err, size_t errsz);
+
+/* What hp_config_parse() cannot see in the text: the file system the daemon
+ * will need at start.  The directory of log_file must exist and be a
+ * directory (the daemon does not create it: the package and the systemd
+ * unit's LogsDirectory= do, with the owner and mode the site chose).
+ * name: the config's name for messages.  Returns 0, or -1 with
+ * "NAME:LINE: log_file: ..." in err[0..errsz). */
+int hp_config_check_paths(const hp_config *cfg, const char *name, char *err, size_t errsz);
 
 /* Frees what cfg owns (not cfg itself); accepts a zeroed struct. */
 void hp_config_free(hp_config *cfg);
@@ -225,104 +242,6 @@ size_t hp_percent_decode(const char *in, size_t len, char *out, size_t outsz, in
 
 /* Returns the value of header name (case-insensitive) or NULL. OUT: *vlen. */
 const char *hp_http_header_get(const hp_http_req *req, const char *name, size_t *vlen);
-
-/* ---- LDAP ---------------------------------------------------------------- */
-
-/* LDAP protocolOp application tag numbers (RFC 4511). */
-enum {
-    HP_LDAP_BIND = 0, HP_LDAP_UNBIND = 2, HP_LDAP_SEARCH = 3, HP_LDAP_MODIFY = 6,
-    HP_LDAP_ADD = 8, HP_LDAP_DELETE = 10, HP_LDAP_MODDN = 12, HP_LDAP_COMPARE = 14,
-    HP_LDAP_ABANDON = 16, HP_LDAP_EXTENDED = 23
-};
-
-typedef struct hp_ldap_msg {
-    int msgid;
-    int op;       /* application tag number, -1 if unknown */
-    int version;  /* bind */
-    int auth;     /* bind: 0 simple, 3 sasl, -1 other */
-    char *dn;     /* bind name or search baseObject, malloc'd, NUL-terminated;
-                     whole (bounded by the frame, i.e. max_message) so all of it
-                     is scanned; the event field is cut at HP_EVENT_MAX_FIELD */
-    size_t dn_len;
-    int scope, deref; /* search */
-    char *oid;    /* extended request name, malloc'd */
-} hp_ldap_msg;
-
-/* Frame length of the BER element at buf[0..len): the number of bytes of one
- * whole LDAPMessage.  Hand-written (a tag and a length) because liblber
- * frames only from a Sockbuf and bytes arrive here from libuv.
- * Returns > 0 (the frame length), 0 when more bytes are needed, -1 when the
- * bytes are not an LDAPMessage or the frame exceeds max. */
-long hp_ldap_frame(const unsigned char *buf, size_t len, size_t max);
-
-/* Decodes one LDAPMessage frame with liblber.  OUT: *m (free with
- * hp_ldap_msg_clear).  Returns 0, or -1 for malformed BER (m->msgid and
- * m->op may still be set when the envelope was readable). */
-int hp_ldap_decode(const unsigned char *frame, size_t len, hp_ldap_msg *m);
-
-void hp_ldap_msg_clear(hp_ldap_msg *m);
-
-/* Encodes an LDAPResult-shaped response (BindResponse, SearchResultDone,
- * ExtendedResponse, ...) with application tag number `op`, resultCode code,
- * empty matchedDN and diagnosticMessage.
- * OUT: *out (malloc'd, caller frees), *outlen. Returns 0 or -1 (ENOMEM). */
-int hp_ldap_encode_result(int msgid, int op, int code, unsigned char **out, size_t *outlen);
-
-/* ---- RMI / JRMP ---------------------------------------------------------- */
-
-enum {
-    HP_RMI_NEED_MORE = 0,  /* nothing complete yet */
-    HP_RMI_NEED_ACK = 1,   /* stream protocol header complete: send the ack */
-    HP_RMI_CALL = 2,       /* a Call arrived (name set when one was found) */
-    HP_RMI_OTHER = 3,      /* a complete message that is not a Call */
-    HP_RMI_EBAD = -1       /* not JRMP or malformed */
-};
-
-typedef struct hp_rmi_info {
-    unsigned version;
-    int protocol;          /* 0x4B stream, 0x4C single op, 0x4D multiplex */
-    char client_host[256]; /* endpoint the client announced (stream) */
-    unsigned client_port;
-    int have_call;
-    int64_t objnum;        /* 0 = the registry */
-    int32_t op;            /* registry op: 2 = lookup, -1 with a method hash */
-    int64_t hash;
-    char name[HP_RMI_MAX_NAME]; /* the looked-up name (TC_STRING) */
-    size_t name_len;
-    int have_name;
-    int message;           /* first message byte after the header */
-} hp_rmi_info;
-
-/* Parses the client side of a JRMP connection from its first byte,
- * buf[0..len).  Returns HP_RMI_*; OUT: *info (fields seen so far). */
-int hp_rmi_parse(const unsigned char *buf, size_t len, hp_rmi_info *info);
-
-/* Builds the ProtocolAck for the stream protocol into out[0..outsz):
- * 0x4E, u16 length + host, u32 port.  Returns its length or 0 if too small. */
-size_t hp_rmi_ack(const char *host, unsigned port, unsigned char *out, size_t outsz);
-
-/* ---- DNS ----------------------------------------------------------------- */
-
-typedef struct hp_dns_query {
-    uint16_t id, flags;
-    uint16_t qtype, qclass;
-    char name[HP_DNS_MAX_NAME]; /* dotted, lower case kept as sent, \DDD escapes */
-    size_t name_len;
-    size_t question_end;        /* offset after the first question */
-} hp_dns_query;
-
-/* Parses a DNS query packet.  Returns 0, or -1 if it is not a query with at
- * least one question (responses, truncated or looping names). OUT: *q. */
-int hp_dns_parse(const unsigned char *pkt, size_t len, hp_dns_query *q);
-
-/* Returns 1 if name (dotted, any case) equals zone or ends in "." zone. */
-int hp_dns_in_zone(const char *name, size_t len, const char *zone);
-
-/* Builds a response to q (first question echoed, from pkt) into out: rcode,
- * and one A record with a4 when a4 is non-NULL.  Returns its length, 0 if
- * out is too small. */
-size_t hp_dns_reply(const unsigned char *pkt, const hp_dns_query *q, int rcode,
-                    const uint8_t *a4, uint32_t ttl, unsigned char *out, size_t outsz);
 
 /* ---- events and sinks ---------------------------------------------------- */
 

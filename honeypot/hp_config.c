@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef enum sect { S_GLOBAL = 1, S_LISTENER = 2, S_RESPONSE = 4 } sect;
@@ -37,6 +38,7 @@ typedef enum ktype {
     K_BODY,     /* inline body text */
     K_IPV4,     /* dotted quad */
     K_FACILITY, /* syslog facility name or 0..23 */
+    K_FORMAT,   /* json|ecs: the event documents (HP_FORMAT_*) */
     K_USER      /* an existing user name */
 } ktype;
 
@@ -62,6 +64,7 @@ static const key keys[] = {
     {S_GLOBAL, "log_file", K_STR, G(log_file), 0, 0, 0},
     {S_GLOBAL, "state_dir", K_STR, G(state_dir), 0, 0, 0},
     {S_GLOBAL, "log_stdout", K_BOOL, G(log_stdout), 0, 1, 0},
+    {S_GLOBAL, "log_format", K_FORMAT, G(log_format), 0, 1, 0},
     {S_GLOBAL, "max_connections", K_UINT, G(max_connections), 1, 1000000, 0},
     {S_GLOBAL, "max_memory", K_SIZE, G(max_memory), 1 * MIB, 16384 * MIB, 0},
     {S_GLOBAL, "max_request", K_SIZE, G(max_request), 256, 1 * MIB, 0},
@@ -136,7 +139,9 @@ typedef struct pstate {
 
 static int fail(pstate *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(pstate *ps, const char *fmt, ...) {
-    int n = snprintf(ps->err, ps->errsz, "%s:%d: ", ps->name, ps->line);
+    /* line 0: the error concerns the whole file (no line to name) */
+    int n = ps->line > 0 ? snprintf(ps->err, ps->errsz, "%s:%d: ", ps->name, ps->line)
+                         : snprintf(ps->err, ps->errsz, "%s: ", ps->name);
     if (n < 0 || (size_t)n >= ps->errsz)
         return -1;
     va_list ap;
@@ -344,6 +349,8 @@ static int set_value(pstate *ps, const key *k, const char *v) {
     case K_USER:
         if (strlen(v) >= k->size)
             return fail(ps, "%s: value longer than %zu bytes", k->name, k->size - 1);
+        if (field == (void *)ps->cfg->log_file)
+            ps->cfg->log_file_line = ps->line;
         if (k->type == K_HOSTPORT && !valid_hostport(v))
             return fail(ps, "%s: expected HOST:PORT, got '%s'", k->name, v);
         if (k->type == K_URL && strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
@@ -435,6 +442,16 @@ static int set_value(pstate *ps, const key *k, const char *v) {
         }
         return fail(ps, "protocol: expected http, https, ldap, ldaps, rmi, dns or tcp, got '%s'",
                     v);
+    case K_FORMAT: {
+        static const char *const formats[] = {[HP_FORMAT_JSON] = "json", [HP_FORMAT_ECS] = "ecs"};
+        for (int i = 0; i < (int)(sizeof formats / sizeof formats[0]); i++) {
+            if (!strcmp(v, formats[i])) {
+                *(int *)field = i;
+                return 0;
+            }
+        }
+        return fail(ps, "%s: expected json or ecs, got '%s'", k->name, v);
+    }
     case K_FACILITY:
         for (unsigned i = 0; i < sizeof facilities / sizeof facilities[0]; i++) {
             if (!strcasecmp(v, facilities[i])) {
@@ -616,7 +633,7 @@ static int validate(pstate *ps) {
     hp_config *c = ps->cfg;
     size_t sockets = 0;
     if (c->nlisteners == 0) {
-        ps->line = 0;
+        ps->line = 0; /* the whole file: "NAME: no [listener] ..." */
         return fail(ps, "no [listener] section: nothing to listen on");
     }
     for (size_t i = 0; i < c->nlisteners; i++) {
@@ -628,6 +645,9 @@ static int validate(pstate *ps) {
             return fail(ps, "listener '%s' has no listen line", l->name);
         for (size_t j = 0; j < l->nbinds; j++)
             sockets += l->binds[j].port_hi - l->binds[j].port_lo + 1;
+        if (sockets > HP_MAX_SOCKETS) /* named at the listener that passes it */
+            return fail(ps, "listener '%s': %zu ports in total so far, more than %d", l->name,
+                        sockets, HP_MAX_SOCKETS);
         if ((l->zone[0] || l->answer_a[0]) && l->proto != HP_PROTO_DNS)
             return fail(ps, "listener '%s': zone and answer_a apply to protocol dns only",
                         l->name);
@@ -644,10 +664,6 @@ static int validate(pstate *ps) {
         size_t zl = strlen(l->zone);
         if (zl && l->zone[zl - 1] == '.')
             l->zone[zl - 1] = '\0';
-    }
-    if (sockets > HP_MAX_SOCKETS) {
-        ps->line = 0;
-        return fail(ps, "%zu ports in total, more than %d", sockets, HP_MAX_SOCKETS);
     }
     for (size_t i = 0; i < c->nresponses; i++) {
         ps->line = c->responses[i].line;
@@ -716,11 +732,11 @@ int hp_config_load(const char *path, hp_config *cfg, char *err, size_t errsz) {
         return -1;
     }
     size_t n = fread(buf, 1, HP_MAX_CONFIG + 1, f);
-    int bad = ferror(f);
+    int bad = ferror(f) ? errno : 0; /* EISDIR for a directory */
     fclose(f);
     if (bad) {
         free(buf);
-        snprintf(err, errsz, "%s: read error", path);
+        snprintf(err, errsz, "%s: cannot read: %s", path, strerror(bad));
         return -1;
     }
     char dir[512];
@@ -731,6 +747,37 @@ int hp_config_load(const char *path, hp_config *cfg, char *err, size_t errsz) {
     int rc = hp_config_parse(buf, n, path, slash ? dir : NULL, cfg, err, errsz);
     free(buf);
     return rc;
+}
+
+int hp_config_check_paths(const hp_config *cfg, const char *name, char *err, size_t errsz) {
+    if (!cfg->log_file[0])
+        return 0;
+    char dir[sizeof cfg->log_file];
+    snprintf(dir, sizeof dir, "%s", cfg->log_file);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return 0; /* the current directory */
+    if (slash == dir)
+        slash[1] = '\0'; /* "/" */
+    else
+        *slash = '\0';
+    struct stat st;
+    const char *why = NULL;
+    if (stat(dir, &st) != 0)
+        why = errno == ENOENT ? "does not exist" : strerror(errno);
+    else if (!S_ISDIR(st.st_mode))
+        why = "is not a directory";
+    if (!why)
+        return 0;
+    char where[32] = "";
+    if (cfg->log_file_line > 0)
+        snprintf(where, sizeof where, ":%d", cfg->log_file_line);
+    snprintf(err, errsz,
+             "%s%s: log_file: the directory %s %s (the daemon does not create it: "
+             "install -d -m 0750 %s, or start it from the systemd unit, whose "
+             "LogsDirectory= creates /var/log/defuse)",
+             name, where, dir, why, dir);
+    return -1;
 }
 
 void hp_config_free(hp_config *cfg) {

@@ -49,6 +49,7 @@ struct hp_events {
     char *line; /* the escaped JSON line, reused */
     size_t linecap;
     char host[64]; /* RFC 5424 HOSTNAME: node, printable ASCII */
+    char hostname[65]; /* gethostname(): the "hostname" of every event */
     /* the global ceiling and what it suppressed since the last summary */
     double gtokens;
     uint64_t glast_ms;
@@ -108,6 +109,8 @@ int hp_events_new(hp_events **out, const hp_config *cfg, char *err, size_t errsz
     if (!h)
         ev->host[h++] = '-';
     ev->host[h] = '\0';
+    if (gethostname(ev->hostname, sizeof ev->hostname - 1) != 0)
+        snprintf(ev->hostname, sizeof ev->hostname, "%s", cfg->node);
     ev->gtokens = cfg->rate_global_burst;
     ev->glast_ms = ev->last_status_ms = now_ms();
     if (hp_sinks_new(&ev->sinks, cfg, err, errsz) != 0) {
@@ -434,6 +437,111 @@ static void aggregate(hp_events *ev, const char *type, const char *ip) {
 }
 
 /* Serialises o (STOLEN) and queues it for every sink. */
+/* ---- log_format ecs ----------------------------------------------------------
+ * The event as an Elastic Common Schema 8.11 document (docs/output-schemas.md;
+ * tests/e2e/ecs_output.sh checks the fields against the ECS reference).  The
+ * native members ECS has a field for are moved there; every other one
+ * (the protocol objects http, ldap, rmi, dns, whose names are ECS field
+ * sets of another shape, findings, tls_*) stays as it is under "defuse". */
+#define HP_ECS_VERSION "8.11.0"
+
+static void ecs_move(json_t *from, const char *key, json_t *to, const char *name) {
+    json_t *v = json_object_get(from, key);
+    if (v && !json_is_null(v))
+        json_object_set(to, name, v);
+    json_object_del(from, key);
+}
+
+/* o STOLEN; returns the ECS document (o itself if memory runs out). */
+static json_t *to_ecs(hp_events *ev, json_t *o) {
+    json_t *e = json_object(), *d = json_deep_copy(o);
+    if (!e || !d) {
+        json_decref(e);
+        json_decref(d);
+        return o;
+    }
+    const char *type = json_string_value(json_object_get(o, "event"));
+    const char *proto = json_string_value(json_object_get(o, "protocol"));
+    int daemon = json_is_null(json_object_get(o, "src_ip"));
+    int alert = json_object_get(o, "kind") != NULL;
+    ecs_move(d, "time", e, "@timestamp");
+    json_object_set_new(e, "ecs", json_pack("{s:s}", "version", HP_ECS_VERSION));
+    json_t *evt = json_object();
+    json_object_set_new(evt, "kind", json_string(alert ? "alert" : "event"));
+    json_object_set_new(evt, "category", daemon ? json_pack("[s]", "host")
+                                                : json_pack("[s,s]", "intrusion_detection",
+                                                            "network"));
+    json_object_set_new(evt, "type", json_pack("[s]", "info"));
+    if (type)
+        json_object_set_new(evt, "action", json_string(type));
+    ecs_move(d, "event_id", evt, "id");
+    json_object_set_new(evt, "module", json_string("defuse"));
+    json_object_set_new(evt, "dataset", json_string("defuse.honeypot"));
+    json_object_set_new(e, "event", evt);
+    json_object_del(d, "event");
+    json_object_set_new(e, "host", json_pack("{s:s,s:s}", "hostname", ev->hostname, "name",
+                                             ev->hostname));
+    json_t *obs = json_pack("{s:s,s:s,s:s,s:s,s:s}", "hostname", ev->hostname, "type",
+                            "honeypot", "vendor", "defuse", "product", "defuse-honeypot",
+                            "version", defuse_version());
+    ecs_move(d, "node", obs, "name");
+    json_object_set_new(e, "observer", obs);
+    json_object_set_new(e, "agent", json_pack("{s:s,s:s}", "type", "defuse", "version",
+                                              defuse_version()));
+    json_object_del(d, "hostname");
+    json_object_del(d, "defuse_version");
+    if (!daemon) {
+        json_t *src = json_object(), *dst = json_object();
+        ecs_move(d, "src_ip", src, "ip");
+        ecs_move(d, "src_port", src, "port");
+        ecs_move(d, "dst_ip", dst, "ip");
+        ecs_move(d, "dst_port", dst, "port");
+        json_t *rel = json_array();
+        if (json_object_get(src, "ip"))
+            json_array_append(rel, json_object_get(src, "ip"));
+        if (json_object_get(dst, "ip"))
+            json_array_append(rel, json_object_get(dst, "ip"));
+        json_object_set_new(e, "source", src);
+        json_object_set_new(e, "destination", dst);
+        json_object_set_new(e, "related", json_pack("{s:o}", "ip", rel));
+        json_object_set_new(e, "network",
+                            json_pack("{s:s,s:s}", "transport",
+                                      proto && !strcmp(proto, "dns") ? "udp" : "tcp", "protocol",
+                                      proto ? proto : "unknown"));
+    } else {
+        json_object_del(d, "src_ip");
+    }
+    json_t *http = json_object_get(o, "http");
+    if (json_is_object(http)) {
+        json_t *m = json_object_get(http, "method"), *u = json_object_get(http, "uri");
+        json_t *ua = json_object_get(http, "user_agent");
+        if (json_is_string(m))
+            json_object_set_new(e, "http", json_pack("{s:{s:O}}", "request", "method", m));
+        if (json_is_string(u))
+            json_object_set_new(e, "url", json_pack("{s:O}", "original", u));
+        if (json_is_string(ua))
+            json_object_set_new(e, "user_agent", json_pack("{s:O}", "original", ua));
+    }
+    json_t *dns = json_object_get(o, "dns");
+    if (json_is_object(dns) && json_is_string(json_object_get(dns, "name")))
+        json_object_set_new(e, "dns", json_pack("{s:{s:O}}", "question", "name",
+                                                json_object_get(dns, "name")));
+    json_t *sni = json_object_get(o, "tls_sni");
+    if (json_is_true(json_object_get(o, "tls")))
+        json_object_set_new(e, "tls", json_is_string(sni)
+                                          ? json_pack("{s:b,s:{s:O}}", "established", 1, "client",
+                                                      "server_name", sni)
+                                          : json_pack("{s:b}", "established", 1));
+    json_t *kind = json_object_get(o, "kind");
+    if (json_is_string(kind))
+        json_object_set_new(e, "rule", json_pack("{s:O,s:s}", "name", kind, "category",
+                                                 "Log4Shell"));
+    ecs_move(d, "summary", e, "message");
+    json_object_set_new(e, "defuse", d);
+    json_decref(o);
+    return e;
+}
+
 static void write_event(hp_events *ev, const hp_conn_info *ci, const char *type, json_t *o,
                         const char *tbuf, const char *idbuf, const char *summary,
                         size_t summary_len) {
@@ -441,6 +549,8 @@ static void write_event(hp_events *ev, const hp_conn_info *ci, const char *type,
     const char *k = json_string_value(json_object_get(o, "kind"));
     if (k)
         snprintf(kind, sizeof kind, "%s", k);
+    if (ev->cfg->log_format == HP_FORMAT_ECS)
+        o = to_ecs(ev, o);
     jbuf jb = {ev->line, 0, ev->linecap, 0}; /* reused between events */
     jb_value(&jb, o, 0);
     jb_put(&jb, "\n", 1);
@@ -501,14 +611,19 @@ static json_t *event_head(hp_events *ev, const hp_conn_info *ci, const char *typ
     json_t *o = json_object();
     if (!o)
         return NULL;
+    json_object_set_new(o, "schema", json_integer(HP_JSON_SCHEMA));
     json_object_set_new(o, "time", json_string(tbuf));
     json_object_set_new(o, "event_id", json_string(idbuf));
     if (ci)
         json_object_set_new(o, "conn_id", json_string(ci->conn_id));
     json_object_set_new(o, "node", hp_json_bytes(ev->cfg->node, strlen(ev->cfg->node)));
+    json_object_set_new(o, "hostname", hp_json_bytes(ev->hostname, strlen(ev->hostname)));
+    json_object_set_new(o, "defuse_version", json_string(defuse_version()));
     json_object_set_new(o, "event", json_string(type));
-    if (!ci)
+    if (!ci) { /* a daemon event: no source (present, null: one schema) */
+        json_object_set_new(o, "src_ip", json_null());
         return o;
+    }
     json_object_set_new(o, "listener", hp_json_bytes(ci->listener, strlen(ci->listener)));
     json_object_set_new(o, "protocol", json_string(hp_proto_name(ci->proto)));
     json_object_set_new(o, "src_ip", json_string(ci->src_ip));

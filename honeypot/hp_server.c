@@ -1071,11 +1071,11 @@ static void http_data(conn *c) {
 
 static const char *ldap_op_name(int op) {
     static const char *const names[] = {
-        [HP_LDAP_BIND] = "bind",       [HP_LDAP_UNBIND] = "unbind",
-        [HP_LDAP_SEARCH] = "search",   [HP_LDAP_MODIFY] = "modify",
-        [HP_LDAP_ADD] = "add",         [HP_LDAP_DELETE] = "delete",
-        [HP_LDAP_MODDN] = "modify_dn", [HP_LDAP_COMPARE] = "compare",
-        [HP_LDAP_ABANDON] = "abandon", [HP_LDAP_EXTENDED] = "extended"};
+        [PROTO_LDAP_BIND] = "bind",       [PROTO_LDAP_UNBIND] = "unbind",
+        [PROTO_LDAP_SEARCH] = "search",   [PROTO_LDAP_MODIFY] = "modify",
+        [PROTO_LDAP_ADD] = "add",         [PROTO_LDAP_DELETE] = "delete",
+        [PROTO_LDAP_MODDN] = "modify_dn", [PROTO_LDAP_COMPARE] = "compare",
+        [PROTO_LDAP_ABANDON] = "abandon", [PROTO_LDAP_EXTENDED] = "extended"};
     if (op >= 0 && (size_t)op < sizeof names / sizeof names[0] && names[op])
         return names[op];
     return "unknown";
@@ -1112,7 +1112,7 @@ static void scan_callback_name(hp_findings *fs, conn *c, const char *scheme, con
 static void ldap_reply(conn *c, int msgid, int op, int code) {
     unsigned char *out;
     size_t ol;
-    if (hp_ldap_encode_result(msgid, op, code, &out, &ol) != 0) {
+    if (proto_ldap_encode_result(msgid, op, code, &out, &ol) != 0) {
         conn_close(c, "out of memory");
         return;
     }
@@ -1123,17 +1123,17 @@ static void ldap_reply(conn *c, int msgid, int op, int code) {
 static void ldap_data(conn *c) {
     const hp_config *cfg = c->srv->cfg;
     while (!c->closing && c->len) {
-        long fl = hp_ldap_frame((const unsigned char *)c->buf, c->len, cfg->max_message);
+        long fl = proto_ldap_frame((const unsigned char *)c->buf, c->len, cfg->max_message);
         if (fl == 0) {
             if (c->overflow)
                 conn_close(c, "message too large");
             return;
         }
-        hp_ldap_msg m;
-        int bad = fl < 0 || hp_ldap_decode((const unsigned char *)c->buf, (size_t)fl, &m) != 0;
+        proto_ldap_msg m;
+        int bad = fl < 0 || proto_ldap_decode((const unsigned char *)c->buf, (size_t)fl, &m) != 0;
         if (bad) {
             if (fl > 0)
-                hp_ldap_msg_clear(&m);
+                proto_ldap_msg_clear(&m);
             json_t *body = json_object();
             json_object_set_new(body, "first_bytes", bytes_obj(c->buf, c->len, c->total_in));
             hp_findings fs;
@@ -1148,8 +1148,8 @@ static void ldap_data(conn *c) {
             conn_close(c, "malformed LDAP message");
             return;
         }
-        if (m.op == HP_LDAP_UNBIND) {
-            hp_ldap_msg_clear(&m);
+        if (m.op == PROTO_LDAP_UNBIND) {
+            proto_ldap_msg_clear(&m);
             conn_close(c, "unbind");
             return;
         }
@@ -1161,13 +1161,13 @@ static void ldap_data(conn *c) {
         hp_findings_init(&fs);
         if (m.dn)
             json_object_set_new(ld, "dn", hp_json_bytes(m.dn, m.dn_len));
-        if (m.op == HP_LDAP_BIND) {
+        if (m.op == PROTO_LDAP_BIND) {
             json_object_set_new(ld, "version", json_integer(m.version));
             json_object_set_new(ld, "auth", json_string(m.auth == 0   ? "simple"
                                                         : m.auth == 3 ? "sasl"
                                                                       : "other"));
             hp_findings_scan(&fs, c->srv->scanner, "ldap:bind-dn", m.dn, m.dn_len, 0);
-        } else if (m.op == HP_LDAP_SEARCH) {
+        } else if (m.op == PROTO_LDAP_SEARCH) {
             json_object_set_new(ld, "scope", json_integer(m.scope));
             json_object_set_new(ld, "deref", json_integer(m.deref));
             scan_callback_name(&fs, c, c->ssl ? "ldaps" : "ldap", m.dn, m.dn_len, ld);
@@ -1185,31 +1185,13 @@ static void ldap_data(conn *c) {
         char type[32];
         snprintf(type, sizeof type, "ldap.%s", ldap_op_name(m.op));
         emit(c, type, body, sum, sl);
-        /* the safe answers: never an entry, never a referral */
-        switch (m.op) {
-        case HP_LDAP_BIND:
-            ldap_reply(c, m.msgid, 1, 0); /* BindResponse success */
-            break;
-        case HP_LDAP_SEARCH:
-            ldap_reply(c, m.msgid, 5, 32); /* SearchResultDone noSuchObject */
-            break;
-        case HP_LDAP_EXTENDED:
-            ldap_reply(c, m.msgid, 24, 2); /* ExtendedResponse protocolError */
-            break;
-        case HP_LDAP_MODIFY:
-        case HP_LDAP_ADD:
-        case HP_LDAP_DELETE:
-        case HP_LDAP_MODDN:
-        case HP_LDAP_COMPARE:
-            ldap_reply(c, m.msgid, m.op + 1, 53); /* unwillingToPerform */
-            break;
-        case HP_LDAP_ABANDON:
-            break;
-        default:
+        /* the safe answers (proto/ldap.c): never an entry, never a referral */
+        int rop, code, act = proto_ldap_safe_reply(m.op, &rop, &code);
+        if (act > 0)
+            ldap_reply(c, m.msgid, rop, code);
+        else if (act < 0)
             conn_close(c, "unsupported LDAP operation");
-            break;
-        }
-        hp_ldap_msg_clear(&m);
+        proto_ldap_msg_clear(&m);
         if (!c->closing)
             consume(c, (size_t)fl);
     }
@@ -1218,17 +1200,17 @@ static void ldap_data(conn *c) {
 /* ---- RMI ---------------------------------------------------------------------- */
 
 static void rmi_data(conn *c) {
-    hp_rmi_info info;
-    int r = hp_rmi_parse((const unsigned char *)c->buf, c->len, &info);
-    if (r == HP_RMI_NEED_MORE || (r == HP_RMI_NEED_ACK && !c->overflow && c->len < c->cap_max)) {
-        if (r == HP_RMI_NEED_ACK && !c->acked) {
+    proto_rmi_info info;
+    int r = proto_rmi_parse((const unsigned char *)c->buf, c->len, &info);
+    if (r == PROTO_RMI_NEED_MORE || (r == PROTO_RMI_NEED_ACK && !c->overflow && c->len < c->cap_max)) {
+        if (r == PROTO_RMI_NEED_ACK && !c->acked) {
             unsigned char ack[300];
             const char *host = c->lc->rmi_host[0] ? c->lc->rmi_host : c->ci.src_ip;
-            size_t al = hp_rmi_ack(host, c->ci.src_port, ack, sizeof ack);
+            size_t al = proto_rmi_ack(host, c->ci.src_port, ack, sizeof ack);
             c->acked = 1;
             conn_write2(c, ack, al, NULL, 0);
         }
-        if (r == HP_RMI_NEED_MORE && (c->overflow || c->len >= c->cap_max))
+        if (r == PROTO_RMI_NEED_MORE && (c->overflow || c->len >= c->cap_max))
             conn_close(c, "message too large");
         return;
     }
@@ -1237,7 +1219,7 @@ static void rmi_data(conn *c) {
     hp_findings fs;
     hp_findings_init(&fs);
     const char *type = "rmi.call";
-    if (r == HP_RMI_EBAD || r == HP_RMI_NEED_ACK) {
+    if (r == PROTO_RMI_EBAD || r == PROTO_RMI_NEED_ACK) {
         type = "rmi.bad_message";
         json_object_set_new(body, "first_bytes", bytes_obj(c->buf, c->len, c->total_in));
         hp_findings_scan(&fs, c->srv->scanner, "first_bytes", c->buf, c->len, 0);
@@ -1309,14 +1291,14 @@ static void dns_recv(uv_udp_t *u, ssize_t n, const uv_buf_t *b, const struct soc
     snprintf(ci.dst_ip, sizeof ci.dst_ip, "%s", l->ip);
     ci.dst_port = l->port;
     const unsigned char *pkt = (const unsigned char *)b->base;
-    hp_dns_query q;
+    proto_dns_query q;
     json_t *body = json_object();
     json_t *dns = json_object();
     hp_findings fs;
     hp_findings_init(&fs);
     char sum[1200];
     size_t sl;
-    if (hp_dns_parse(pkt, (size_t)n, &q) != 0) {
+    if (proto_dns_parse(pkt, (size_t)n, &q) != 0) {
         json_object_set_new(body, "first_bytes", bytes_obj(b->base, (size_t)n, (size_t)n));
         json_object_set_new(body, "dns", dns);
         sl = (size_t)snprintf(sum, sizeof sum, "malformed DNS packet, %zd bytes", n);
@@ -1324,7 +1306,7 @@ static void dns_recv(uv_udp_t *u, ssize_t n, const uv_buf_t *b, const struct soc
         hp_events_emit(s->ev, &ci, "dns.bad_packet", body, sum, sl);
         return;
     }
-    int in_zone = hp_dns_in_zone(q.name, q.name_len, l->lc->zone);
+    int in_zone = proto_dns_in_zone(q.name, q.name_len, l->lc->zone);
     /* "self": the IPv4 address this socket is bound to (not a wildcard) */
     const char *ans = l->lc->answer_a;
     if (!strcmp(ans, "self"))
@@ -1334,7 +1316,7 @@ static void dns_recv(uv_udp_t *u, ssize_t n, const uv_buf_t *b, const struct soc
                  inet_pton(AF_INET, ans, a4) == 1;
     int rcode = in_zone ? 0 : 5; /* NOERROR (maybe no data) / REFUSED */
     unsigned char out[2048];
-    size_t ol = hp_dns_reply(pkt, &q, rcode, answer ? a4 : NULL, 60, out, sizeof out);
+    size_t ol = proto_dns_reply(pkt, &q, rcode, answer ? a4 : NULL, 60, out, sizeof out);
     if (ol) {
         uv_buf_t ub = uv_buf_init((char *)out, (unsigned)ol);
         uv_udp_try_send(u, &ub, 1, from);

@@ -689,8 +689,11 @@ typedef struct {
 } ngx_http_defuse_field_t;
 
 /* Builds the request fields of a log line as a JSON object in r->pool:
- * {"time", "request": {"client", "method", "uri", "host"}, "part",
- * "action", "status"[, "partial"]}.  The request's own fields are nested
+ * {"schema", "hostname", "defuse_version", "time", "src_ip", "request":
+ * {"client", "method", "uri", "host"}, "part", "action", "status"[,
+ * "partial"]} (docs/output-schemas.md: src_ip is the name the other
+ * programs use; request.client, the same address, is kept for readers
+ * written before it).  The request's own fields are nested
  * under "request" so that the finding's fields (its callback's "host",
  * "port", "path"), placed after them at the top level, never overwrite
  * them.  action is "block", "detect" or "pass" (a partial-scan line).
@@ -699,8 +702,8 @@ static char *
 ngx_http_defuse_log_extra(ngx_http_defuse_scan_t *sc, ngx_uint_t action, ngx_int_t status)
 {
     ngx_http_request_t *r = sc->r;
-    ngx_http_defuse_field_t fields[10];
-    ngx_str_t time, host;
+    ngx_http_defuse_field_t fields[14];
+    ngx_str_t time, host, version;
     ngx_uint_t i, nf = 0;
     size_t n, vlen, slen;
     u_char *buf, *p;
@@ -709,8 +712,17 @@ ngx_http_defuse_log_extra(ngx_http_defuse_scan_t *sc, ngx_uint_t action, ngx_int
     time.data = ngx_cached_http_log_iso8601.data;
     host = r->headers_in.server;
 
+    version.data = (u_char *) defuse_version();
+    version.len = ngx_strlen(version.data);
+
     ngx_memzero(fields, sizeof(fields));
+    fields[nf].key = "schema";
+    fields[nf].is_number = 1;
+    fields[nf++].number = 1;
+    fields[nf].key = "hostname"; fields[nf++].value = ngx_cycle->hostname;
+    fields[nf].key = "defuse_version"; fields[nf++].value = version;
     fields[nf].key = "time"; fields[nf++].value = time;
+    fields[nf].key = "src_ip"; fields[nf++].value = r->connection->addr_text;
     fields[nf].open = "\"request\":{";
     fields[nf].key = "client"; fields[nf++].value = r->connection->addr_text;
     fields[nf].key = "method"; fields[nf++].value = r->main->method_name;

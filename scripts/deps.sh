@@ -12,8 +12,11 @@ PKGS=(
   default-jdk-headless liblog4j2-java liblog4j1.2-java nginx nginx-dev libpcre2-dev libssl-dev postgresql
   ldap-utils curl python3 python3-yaml file zstd xz-utils bzip2 lz4 zip unzip
   python3-jsonschema  # scan_output.sh: SARIF/CycloneDX schema check (with DEFUSE_SCHEMAS)
+  chromium chromium-driver python3-selenium  # report_*.sh: the report page in a headless browser
   # Debian packages of defuse (debian/, tests/e2e/deb_package.sh)
   dpkg-dev debhelper lintian fakeroot
+  # the live pipeline test runs its own rsyslogd (never the system's)
+  rsyslog
 )
 if [ "${1:-}" = "--bench" ]; then
   PKGS+=(ripgrep wrk hyperfine libnginx-mod-http-modsecurity modsecurity-crs time valgrind linux-perf libcommons-compress-java)

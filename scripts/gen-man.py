@@ -17,7 +17,7 @@ import re
 import sys
 
 PAGES = ['defuse(1)', 'defuse-logs(1)', 'defuse-explain(1)', 'defuse-scan(1)',
-         'defuse-register(1)', 'defuse-honeypot(1)', 'defuse-honeypot.conf(5)', 'ngx_http_defuse_module(8)']
+         'defuse-register(1)', 'defuse-report(1)', 'defuse-probe(1)', 'defuse-honeypot(1)', 'defuse-honeypot.conf(5)', 'ngx_http_defuse_module(8)']
 DATE = '2026-12-03'
 
 

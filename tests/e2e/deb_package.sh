@@ -61,6 +61,9 @@ dpkg-deb -f "$mod" Depends | grep -qw -- "${abi:-nginx-abi-}" &&
     pass "module depends on the nginx ABI (${abi:-nginx not installed})" ||
     fail "module's Depends lacks ${abi:-an nginx-abi}: $(dpkg-deb -f "$mod" Depends)"
 dpkg-deb -f "$deb" Depends | grep -q adduser && pass "defuse depends on adduser" || fail "defuse Depends lacks adduser"
+# the webhook sink opens libcurl with dlopen() (shlibs cannot see it)
+dpkg-deb -f "$deb" Recommends | grep -qw libcurl4 && pass "defuse recommends libcurl4 (webhooks)" ||
+    fail "defuse Recommends lacks libcurl4: $(dpkg-deb -f "$deb" Recommends)"
 
 if command -v lintian >/dev/null; then
     lintian -I --tag-display-limit 0 "$W"/defuse_*.changes >"$W/lintian.out" 2>&1
@@ -90,13 +93,14 @@ INSTALLED=1
 if dpkg -i "$deb" "$mod" >"$W/dpkg.log" 2>&1; then pass "dpkg -i both packages"
 else cat "$W/dpkg.log"; fail "dpkg -i"; exit 1; fi
 
-for f in /usr/bin/defuse /usr/bin/defuse-scan /usr/bin/defuse-honeypot /usr/bin/defuse-register /usr/share/defuse/vulndb.json \
+for f in /usr/bin/defuse /usr/bin/defuse-scan /usr/bin/defuse-honeypot /usr/bin/defuse-register /usr/bin/defuse-report /usr/bin/defuse-probe /usr/share/defuse/vulndb.json \
          /etc/defuse/honeypot.conf /lib/systemd/system/defuse-honeypot.service \
-         /usr/share/man/man1/defuse.1.gz /usr/share/man/man1/defuse-logs.1.gz /usr/share/man/man1/defuse-scan.1.gz /usr/share/man/man1/defuse-register.1.gz \
+         /usr/share/man/man1/defuse.1.gz /usr/share/man/man1/defuse-logs.1.gz /usr/share/man/man1/defuse-scan.1.gz /usr/share/man/man1/defuse-register.1.gz /usr/share/man/man1/defuse-report.1.gz /usr/share/man/man1/defuse-probe.1.gz \
          /usr/share/man/man1/defuse-explain.1.gz /usr/share/man/man1/defuse-honeypot.1.gz \
          /usr/share/man/man5/defuse-honeypot.conf.5.gz /usr/share/man/man8/ngx_http_defuse_module.8.gz \
          /usr/share/bash-completion/completions/defuse /usr/share/zsh/vendor-completions/_defuse \
          /usr/share/fish/vendor_completions.d/defuse.fish /usr/share/doc/defuse/honeypot.md.gz \
+         /usr/share/doc/defuse/examples/rsyslog-defuse.conf \
          /usr/lib/nginx/modules/ngx_http_defuse_module.so /usr/share/nginx/modules-available/mod-http-defuse.conf; do
     [ -e "$f" ] && pass "installed $f" || fail "missing $f"
 done

@@ -4,11 +4,24 @@
 # and a non-zero exit; a port already in use is reported by the daemon.
 source "$(dirname "$0")/honeypot/common.sh"
 
-# the example shipped in etc/ must validate
-out=$("$DEFUSE" honeypot -c "$DEFUSE_SRC/etc/honeypot.conf.example" --check) ||
+# the example shipped in etc/ must validate; its log directory
+# (/var/log/defuse, made by the package or the unit's LogsDirectory=) is
+# checked too, so the copy validated here logs into $T
+sed "s|^log_file .*|log_file $T/honeypot.jsonl|" "$DEFUSE_SRC/etc/honeypot.conf.example" >"$T/example.conf"
+out=$("$DEFUSE" honeypot -c "$T/example.conf" --check) ||
     fail "etc/honeypot.conf.example does not validate"
 echo "$out" | grep -q "OK" || fail "no OK line: $out"
 ok "etc/honeypot.conf.example validates"
+if [ -d /var/log/defuse ]; then
+    "$DEFUSE" honeypot -c "$DEFUSE_SRC/etc/honeypot.conf.example" --check >/dev/null ||
+        fail "etc/honeypot.conf.example does not validate with /var/log/defuse present"
+else
+    msg=$("$DEFUSE" honeypot -c "$DEFUSE_SRC/etc/honeypot.conf.example" --check 2>&1 >/dev/null) &&
+        fail "--check of the example passes without /var/log/defuse"
+    echo "$msg" | grep -q "log_file: the directory /var/log/defuse does not exist" ||
+        fail "--check of the example does not name the missing /var/log/defuse"
+    ok "--check of the example names the missing /var/log/defuse"
+fi
 
 printf '<html>hello</html>\n' >"$T/index.html"
 cat >"$T/good.conf" <<'EOF'
@@ -48,7 +61,9 @@ check_bad() {
     cat >"$T/bad.conf"
     msg=$("$DEFUSE" honeypot -c "$T/bad.conf" --check 2>&1 >/dev/null) || st=$?
     [ "$st" -eq 2 ] || fail "bad config ($re) exited $st, want 2"
-    echo "$msg" | grep -qE "bad\.conf:$line: .*$re" || fail "want 'bad.conf:$line: ...$re', got: $msg"
+    local where="bad\.conf:$line: "
+    [ "$line" = - ] && where="bad\.conf: " # the whole file: no line (never line 0)
+    echo "$msg" | grep -qE "$where.*$re" || fail "want '$where...$re', got: $msg"
     ok "line $line: $msg"
 }
 
@@ -66,8 +81,8 @@ printf '[listener a]\nprotocol dns\nanswer_a 300.1.1.1\n' | check_bad 3 "answer_
 printf '[frobnicate]\n' | check_bad 1 "unknown section"
 printf 'protocol http\n' | check_bad 1 "not allowed in a \\[global\\] section"
 printf 'webhook ftp://x/\n' | check_bad 1 "webhook: expected an http"
-printf '# nothing\n' | check_bad 0 "no \\[listener\\] section"
-printf '[listener a]\nprotocol tcp\nlisten 127.0.0.1:1-5000\n' | check_bad 0 "more than 4096"
+printf '# nothing\n' | check_bad - "no \\[listener\\] section"
+printf '[listener a]\nprotocol tcp\nlisten 127.0.0.1:1-5000\n' | check_bad 1 "more than 4096"
 
 st=0
 "$DEFUSE" honeypot -c "$T/does-not-exist.conf" --check 2>"$T/err" || st=$?

@@ -17,6 +17,7 @@ head -c 262144 /dev/zero | tr '\0' 'B' >"$T/big.bin"
     echo "node http-test"
     echo "log_file $T/events.jsonl"
     echo "dedup_window 0"
+    echo "status_interval 0"   # no sink.status events (they have no connection fields)
     echo "max_body 4K"
     echo "max_request 8K"
     echo "header_timeout 1s"
@@ -175,29 +176,35 @@ ev_query "$EV" "e['http'].get('body_truncated') if e['http']['uri'] == '/big' el
 check_finding body ldap://big.attacker.test/h
 ok "oversized body truncated at max_body, still scanned"
 
-# slowloris: an incomplete head is cut off at header_timeout (1 s)
-start=$(date +%s.%N)
-python3 - "$PW" <<'EOF'
+# slowloris: an incomplete head is cut off at header_timeout (1 s).  The time
+# is taken inside the client, from connect to the close it sees (interpreter
+# start-up on a loaded machine is not the daemon's time).
+el=$(python3 - "$PW" <<'EOF'
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+t0 = time.monotonic()
 s.sendall(b"GET / HTTP/1.1\r\n")
-for i in range(40):               # one header byte every 0.1 s, never finishing
+closed = None
+for i in range(80):               # one header byte every 0.1 s, never finishing
     try:
         s.sendall(b"X")
-        time.sleep(0.1)
     except OSError:
+        closed = time.monotonic()
         break
-    s.settimeout(0.01)
+    s.settimeout(0.1)
     try:
-        if s.recv(1) == b"":
+        if s.recv(4096) == b"":   # the daemon closed
+            closed = time.monotonic()
             break
     except socket.timeout:
         pass
     except OSError:
+        closed = time.monotonic()
         break
-    s.settimeout(10)
+print("%.3f" % (closed - t0) if closed else "never")
 EOF
-el=$(python3 -c "print($(date +%s.%N) - $start)")
+)
+[ "$el" != never ] || fail "slowloris connection never closed (header_timeout 1s)"
 python3 -c "import sys; sys.exit(0 if $el < 3.0 else 1)" || fail "slowloris connection lived ${el}s (header_timeout 1s)"
 wait_events "$EV" '"reason":"header timeout"'
 ok "slowloris cut after ${el}s with reason header timeout"

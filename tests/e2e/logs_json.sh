@@ -27,16 +27,17 @@ expect_nogrep '$' out.json "no raw \$ in JSON output"
 python3 - <<'PY' || fail "JSON field checks"
 import json, datetime as dt
 rows = [json.loads(l) for l in open("out.json")]
-want = {  # host letter -> (line, src_ip or None, time or None)
+want = {  # host letter -> (line, src_ip or None, time or None[, zone assumed])
+    # a time without a zone in the log is written as UTC, time_zone_assumed
     "a": (1, "203.0.113.5", "2021-12-10T13:05:06Z"),
     "b": (2, "198.51.100.7", "2021-12-10T18:00:00Z"),
-    "c": (3, "192.0.2.44", "2021-12-10T13:01:02"),
+    "c": (3, "192.0.2.44", "2021-12-10T13:01:02Z", True),
     "d": (4, "2001:db8::1", "2021-12-10T11:02:03.456Z"),
     "e": (5, "192.0.2.9", dt.datetime.fromtimestamp(1639141323, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")),
     "f": (6, "192.0.2.50", "2021-12-10T13:03:04.000Z"),
-    "g": (7, "198.51.100.9", "2021-12-10T13:04:05"),
-    "h": (8, None, "2021-12-10T13:05:06.789"),
-    "i": (9, "192.0.2.77", "2021-12-10T13:06:07.000"),
+    "g": (7, "198.51.100.9", "2021-12-10T13:04:05Z", True),
+    "h": (8, None, "2021-12-10T13:05:06.789Z", True),
+    "i": (9, "192.0.2.77", "2021-12-10T13:06:07.000Z", True),
     "j": (10, None, None),
     "k": (11, "192.0.2.88", "2021-12-10T13:07:00Z"),
 }
@@ -52,7 +53,9 @@ for r in rows:
     if r["kind"] != "jndi":
         continue
     letter = r["callback"].split("//")[1][0]
-    line, ip, tm = want[letter]
+    line, ip, tm = want[letter][:3]
+    assumed = (want[letter][3:] or (False if tm else None,))[0]
+    if r.get("time_zone_assumed") != assumed: bad.append(("zone", letter, r.get("time_zone_assumed"), assumed))
     seen.add(letter)
     if r["line"] != line: bad.append(("line", letter, r["line"], line))
     if r.get("src_ip") != ip: bad.append(("src_ip", letter, r.get("src_ip"), ip))

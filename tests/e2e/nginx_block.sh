@@ -159,7 +159,8 @@ def nodup(pairs):
 lines = [json.loads(l, object_pairs_hook=nodup) for l in open(sys.argv[1])]
 overflow = [l for l in lines if l.get("event") == "body_limit"]
 lines = [l for l in lines if "event" not in l]
-need = {"time", "request", "part", "action", "kind", "payload", "callback", "host"}
+need = {"schema", "hostname", "defuse_version", "time", "src_ip", "request", "part", "action",
+        "kind", "payload", "callback", "host"}
 bad = [l for l in lines if not need <= l.keys() or not {"client", "method", "uri", "host"} <= l["request"].keys()]
 assert not bad, "missing fields: %r" % (bad[0],)
 assert overflow, "no body_limit line"
@@ -174,6 +175,9 @@ for p in ("request_line", "header:User-Agent", "header:X-Api-Version", "header:R
           "header:Cookie", "header:Authorization", "body"):
     assert p in parts, "no finding logged for part %s (have %s)" % (p, sorted(parts))
 assert all(l["request"]["client"] == "127.0.0.1" for l in lines)
+# one vocabulary with defuse logs and the honeypot (docs/output-schemas.md)
+assert all(l["src_ip"] == "127.0.0.1" and l["schema"] == 1 and l["hostname"] for l in lines), lines[0]
+assert all(l["time"][-6] in "+-" or l["time"].endswith("Z") for l in lines), lines[0]["time"]
 assert all(l["action"] == "block" for l in lines if l["kind"] == "jndi")
 ua = [l for l in lines if l["part"] == "header:User-Agent"][0]
 assert ua["kind"] == "jndi" and "1389" in ua["callback"], ua

@@ -161,9 +161,9 @@ for i in range(24):
 shutil.copy(sys.argv[2], "core.jar")
 PYEOF
 fix "$T/bk9l" "$T/long"
-grep -q 'NOT FIXED: .*core.jar: path longer than PATH_MAX' "$T/err" || grep -q '^defuse: fixed .*core.jar' "$T/err" ||
+grep -q 'NOT FIXED: .*core.jar: path longer than PATH_MAX' "$T/err" || grep -q '^defuse scan: fixed .*core.jar' "$T/err" ||
     fail "9: long path neither fixed nor reported: $(head -c 400 "$T/err")"
-[ "$r" = 3 ] || grep -q '^defuse: fixed' "$T/err" || fail "9: long path not fixed, exit $r, want 3"
+[ "$r" = 3 ] || grep -q '^defuse scan: fixed' "$T/err" || fail "9: long path not fixed, exit $r, want 3"
 # a copy whose JndiLookup is stored under another name (relocated, obfuscated)
 python3 "$DEFUSE_SRC/tests/e2e/scan_adversarial.py" renamed "$CORE" "$T/renamed.jar"
 fix "$T/bk9o" "$T/renamed.jar"

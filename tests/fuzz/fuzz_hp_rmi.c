@@ -1,12 +1,12 @@
 /*
  * fuzz_hp_rmi.c -- libFuzzer target for the honeypot's JRMP parser
- * (honeypot/hp_rmi.c): parses the input as a client's first bytes and some
+ * (proto/rmi.c): parses the input as a client's first bytes and some
  * of its prefixes (as they would arrive in pieces), checking the result
  * codes and that the recorded name and host stay bounded and terminated.
  */
 /* The parser is compiled into this file so that libFuzzer instruments it
  * (the libraries are built without coverage instrumentation). */
-#include "../../honeypot/hp_rmi.c"
+#include "../../proto/rmi.c"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,15 +15,15 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check(const uint8_t *data, size_t size) {
-    hp_rmi_info info;
-    int r = hp_rmi_parse(data, size, &info);
-    if (r < HP_RMI_EBAD || r > HP_RMI_OTHER)
+    proto_rmi_info info;
+    int r = proto_rmi_parse(data, size, &info);
+    if (r < PROTO_RMI_EBAD || r > PROTO_RMI_OTHER)
         abort();
     if (info.name_len >= sizeof info.name || strlen(info.name) > info.name_len)
         abort();
     if (strlen(info.client_host) >= sizeof info.client_host)
         abort();
-    if (r == HP_RMI_CALL && !info.have_call)
+    if (r == PROTO_RMI_CALL && !info.have_call)
         abort();
 }
 
@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t hl = size < sizeof host - 1 ? size : sizeof host - 1;
     memcpy(host, data, hl);
     host[hl] = '\0';
-    size_t al = hp_rmi_ack(host, 1099, ack, sizeof ack);
+    size_t al = proto_rmi_ack(host, 1099, ack, sizeof ack);
     if (al && (ack[0] != 0x4E || al != 7 + strlen(host)))
         abort();
     return 0;

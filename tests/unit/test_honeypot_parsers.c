@@ -8,9 +8,9 @@
  * need nothing beyond libc) are compiled in here.
  */
 #include "../../honeypot/hp_config.c"
-#include "../../honeypot/hp_dns.c"
+#include "../../proto/dns.c"
 #include "../../honeypot/hp_http.c"
-#include "../../honeypot/hp_rmi.c"
+#include "../../proto/rmi.c"
 #include "../../honeypot/hp_tls_hello.c"
 
 #include <setjmp.h>
@@ -319,8 +319,8 @@ static const unsigned char jvm_lookup[] = {
 
 static void test_rmi(void **state) {
     (void)state;
-    hp_rmi_info info;
-    assert_int_equal(hp_rmi_parse(jvm_lookup, sizeof jvm_lookup, &info), HP_RMI_CALL);
+    proto_rmi_info info;
+    assert_int_equal(proto_rmi_parse(jvm_lookup, sizeof jvm_lookup, &info), PROTO_RMI_CALL);
     assert_int_equal(info.protocol, 0x4B);
     assert_int_equal(info.version, 2);
     assert_string_equal(info.client_host, "127.0.0.1");
@@ -330,22 +330,22 @@ static void test_rmi(void **state) {
     assert_true(info.have_name);
     assert_string_equal(info.name, "Exploit");
     /* in pieces: magic only, header (ack due), endpoint, partial call */
-    assert_int_equal(hp_rmi_parse(jvm_lookup, 4, &info), HP_RMI_NEED_MORE);
-    assert_int_equal(hp_rmi_parse(jvm_lookup, 7, &info), HP_RMI_NEED_ACK);
-    assert_int_equal(hp_rmi_parse(jvm_lookup, 22, &info), HP_RMI_NEED_ACK);
-    assert_int_equal(hp_rmi_parse(jvm_lookup, sizeof jvm_lookup - 2, &info), HP_RMI_NEED_ACK);
+    assert_int_equal(proto_rmi_parse(jvm_lookup, 4, &info), PROTO_RMI_NEED_MORE);
+    assert_int_equal(proto_rmi_parse(jvm_lookup, 7, &info), PROTO_RMI_NEED_ACK);
+    assert_int_equal(proto_rmi_parse(jvm_lookup, 22, &info), PROTO_RMI_NEED_ACK);
+    assert_int_equal(proto_rmi_parse(jvm_lookup, sizeof jvm_lookup - 2, &info), PROTO_RMI_NEED_ACK);
     /* not JRMP */
-    assert_int_equal(hp_rmi_parse((const unsigned char *)"GET / HTTP/1.1", 14, &info),
-                     HP_RMI_EBAD);
-    assert_int_equal(hp_rmi_parse((const unsigned char *)"JRMI\0\2\x99", 7, &info), HP_RMI_EBAD);
+    assert_int_equal(proto_rmi_parse((const unsigned char *)"GET / HTTP/1.1", 14, &info),
+                     PROTO_RMI_EBAD);
+    assert_int_equal(proto_rmi_parse((const unsigned char *)"JRMI\0\2\x99", 7, &info), PROTO_RMI_EBAD);
     /* the ack names the host and port */
     unsigned char ack[64];
-    size_t al = hp_rmi_ack("10.0.0.5", 0x1234, ack, sizeof ack);
+    size_t al = proto_rmi_ack("10.0.0.5", 0x1234, ack, sizeof ack);
     static const unsigned char want[] = {0x4e, 0, 8, '1', '0', '.', '0', '.', '0', '.', '5',
                                          0,    0, 0x12, 0x34};
     assert_int_equal(al, sizeof want);
     assert_memory_equal(ack, want, sizeof want);
-    assert_int_equal(hp_rmi_ack("10.0.0.5", 1, ack, 5), 0);
+    assert_int_equal(proto_rmi_ack("10.0.0.5", 1, ack, 5), 0);
 }
 
 /* ---- DNS ------------------------------------------------------------------- */
@@ -416,34 +416,34 @@ static void test_dns(void **state) {
     (void)state;
     unsigned char pkt[512], out[512];
     size_t n = mkquery(pkt, "AKIA123.exfil.Canary.Example", 1);
-    hp_dns_query q;
-    assert_int_equal(hp_dns_parse(pkt, n, &q), 0);
+    proto_dns_query q;
+    assert_int_equal(proto_dns_parse(pkt, n, &q), 0);
     assert_string_equal(q.name, "AKIA123.exfil.Canary.Example");
     assert_int_equal(q.qtype, 1);
     assert_int_equal(q.id, 0xabcd);
-    assert_true(hp_dns_in_zone(q.name, q.name_len, "canary.example"));
-    assert_false(hp_dns_in_zone(q.name, q.name_len, "ary.example"));
-    assert_true(hp_dns_in_zone("canary.example.", 15, "canary.example"));
+    assert_true(proto_dns_in_zone(q.name, q.name_len, "canary.example"));
+    assert_false(proto_dns_in_zone(q.name, q.name_len, "ary.example"));
+    assert_true(proto_dns_in_zone("canary.example.", 15, "canary.example"));
     static const uint8_t a4[4] = {10, 0, 0, 5};
-    size_t ol = hp_dns_reply(pkt, &q, 0, a4, 60, out, sizeof out);
+    size_t ol = proto_dns_reply(pkt, &q, 0, a4, 60, out, sizeof out);
     assert_int_equal(ol, n + 16);
     assert_int_equal(out[2] & 0x80, 0x80);   /* QR */
     assert_int_equal(out[3] & 0x0f, 0);      /* NOERROR */
     assert_int_equal(out[7], 1);             /* one answer */
     assert_memory_equal(out + ol - 4, a4, 4);
-    ol = hp_dns_reply(pkt, &q, 5, NULL, 0, out, sizeof out);
+    ol = proto_dns_reply(pkt, &q, 5, NULL, 0, out, sizeof out);
     assert_int_equal(ol, n);
     assert_int_equal(out[3] & 0x0f, 5);
-    assert_int_equal(hp_dns_parse(out, ol, &q), -1); /* a response is not a query */
+    assert_int_equal(proto_dns_parse(out, ol, &q), -1); /* a response is not a query */
     /* odd bytes in a label are escaped */
     unsigned char odd[64] = {0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'a', '.', 0xff, 0, 0, 1, 0, 1};
-    assert_int_equal(hp_dns_parse(odd, 21, &q), 0);
+    assert_int_equal(proto_dns_parse(odd, 21, &q), 0);
     assert_string_equal(q.name, "a\\046\\255");
     /* a compression pointer to itself (a loop) and a truncated packet */
     unsigned char loop[64] = {0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1};
-    assert_int_equal(hp_dns_parse(loop, 18, &q), -1);
-    assert_int_equal(hp_dns_parse(pkt, n - 3, &q), -1);
-    assert_int_equal(hp_dns_parse(pkt, 5, &q), -1);
+    assert_int_equal(proto_dns_parse(loop, 18, &q), -1);
+    assert_int_equal(proto_dns_parse(pkt, n - 3, &q), -1);
+    assert_int_equal(proto_dns_parse(pkt, 5, &q), -1);
 }
 
 int main(void) {

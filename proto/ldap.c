@@ -1,18 +1,18 @@
 /*
- * hp_ldap.c -- just enough LDAPv3 (RFC 4511) for the honeypot to record a
+ * ldap.c -- just enough LDAPv3 (RFC 4511) for a callback listener to record a
  * JNDI callback: frame one LDAPMessage, decode bind / search / unbind /
  * extended and the DN-bearing writes with OpenLDAP's liblber, and encode the
  * safe replies (BindResponse success, SearchResultDone noSuchObject(32),
  * unwillingToPerform for the rest).  It never encodes an entry, a java*
  * attribute or a referral, so a JNDI client can only get a NamingException.
  */
-#include "honeypot.h"
+#include "proto.h"
 
 #include <lber.h>
 #include <stdlib.h>
 #include <string.h>
 
-long hp_ldap_frame(const unsigned char *buf, size_t len, size_t max) {
+long proto_ldap_frame(const unsigned char *buf, size_t len, size_t max) {
     if (len < 1)
         return 0;
     if (buf[0] != 0x30) /* LDAPMessage ::= SEQUENCE */
@@ -55,7 +55,7 @@ static int copy_bv(const struct berval *bv, char **out, size_t *outlen, size_t m
     return 0;
 }
 
-void hp_ldap_msg_clear(hp_ldap_msg *m) {
+void proto_ldap_msg_clear(proto_ldap_msg *m) {
     if (!m)
         return;
     free(m->dn);
@@ -64,7 +64,7 @@ void hp_ldap_msg_clear(hp_ldap_msg *m) {
     m->op = -1;
 }
 
-int hp_ldap_decode(const unsigned char *frame, size_t len, hp_ldap_msg *m) {
+int proto_ldap_decode(const unsigned char *frame, size_t len, proto_ldap_msg *m) {
     memset(m, 0, sizeof *m);
     m->op = -1;
     m->auth = -1;
@@ -87,7 +87,7 @@ int hp_ldap_decode(const unsigned char *frame, size_t len, hp_ldap_msg *m) {
     struct berval bv = {0, NULL};
     ber_int_t a = 0, b = 0;
     switch (m->op) {
-    case HP_LDAP_BIND: {
+    case PROTO_LDAP_BIND: {
         if (ber_scanf(ber, "{im", &a, &bv) == LBER_ERROR)
             goto out;
         m->version = (int)a;
@@ -97,7 +97,7 @@ int hp_ldap_decode(const unsigned char *frame, size_t len, hp_ldap_msg *m) {
         m->auth = at == 0x80 ? 0 : at == 0xa3 ? 3 : -1;
         break;
     }
-    case HP_LDAP_SEARCH:
+    case PROTO_LDAP_SEARCH:
         if (ber_scanf(ber, "{mee", &bv, &a, &b) == LBER_ERROR)
             goto out;
         m->scope = (int)a;
@@ -105,22 +105,22 @@ int hp_ldap_decode(const unsigned char *frame, size_t len, hp_ldap_msg *m) {
         if (copy_bv(&bv, &m->dn, &m->dn_len, len) != 0)
             goto out;
         break;
-    case HP_LDAP_DELETE: /* DelRequest ::= [APPLICATION 10] LDAPDN (primitive) */
+    case PROTO_LDAP_DELETE: /* DelRequest ::= [APPLICATION 10] LDAPDN (primitive) */
         if (ber_scanf(ber, "m", &bv) == LBER_ERROR)
             goto out;
         if (copy_bv(&bv, &m->dn, &m->dn_len, len) != 0)
             goto out;
         break;
-    case HP_LDAP_MODIFY:
-    case HP_LDAP_ADD:
-    case HP_LDAP_MODDN:
-    case HP_LDAP_COMPARE:
+    case PROTO_LDAP_MODIFY:
+    case PROTO_LDAP_ADD:
+    case PROTO_LDAP_MODDN:
+    case PROTO_LDAP_COMPARE:
         if (ber_scanf(ber, "{m", &bv) == LBER_ERROR)
             goto out;
         if (copy_bv(&bv, &m->dn, &m->dn_len, len) != 0)
             goto out;
         break;
-    case HP_LDAP_EXTENDED:
+    case PROTO_LDAP_EXTENDED:
         if (ber_scanf(ber, "{m", &bv) == LBER_ERROR)
             goto out;
         if (copy_bv(&bv, &m->oid, NULL, 256) != 0)
@@ -135,7 +135,7 @@ out:
     return rc;
 }
 
-int hp_ldap_encode_result(int msgid, int op, int code, unsigned char **out, size_t *outlen) {
+int proto_ldap_encode_result(int msgid, int op, int code, unsigned char **out, size_t *outlen) {
     *out = NULL;
     *outlen = 0;
     if (op < 0 || op > 30)
@@ -161,4 +161,32 @@ out:
         ber_bvfree(bv);
     ber_free(ber, 1);
     return rc;
+}
+
+int proto_ldap_safe_reply(int op, int *reply_op, int *code) {
+    /* indexed by the request's tag: {reply tag, resultCode}; reply tag 0 =
+     * close, -1 = no reply (abandon).  Not one row answers with an entry
+     * (SearchResultEntry, 4) or a reference (19). */
+    static const struct {
+        int reply, code;
+    } table[] = {
+        [PROTO_LDAP_BIND] = {1, 0},      /* BindResponse success */
+        [PROTO_LDAP_SEARCH] = {5, 32},   /* SearchResultDone noSuchObject */
+        [PROTO_LDAP_MODIFY] = {7, 53},   /* unwillingToPerform ... */
+        [PROTO_LDAP_ADD] = {9, 53},
+        [PROTO_LDAP_DELETE] = {11, 53},
+        [PROTO_LDAP_MODDN] = {13, 53},
+        [PROTO_LDAP_COMPARE] = {15, 53},
+        [PROTO_LDAP_ABANDON] = {-1, 0},  /* no response exists */
+        [PROTO_LDAP_EXTENDED] = {24, 2}, /* ExtendedResponse protocolError */
+    };
+    *reply_op = 0;
+    *code = 0;
+    if (op < 0 || (size_t)op >= sizeof table / sizeof table[0] || table[op].reply == 0)
+        return -1; /* unbind, responses sent to us, unknown */
+    if (table[op].reply < 0)
+        return 0;
+    *reply_op = table[op].reply;
+    *code = table[op].code;
+    return 1;
 }

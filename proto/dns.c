@@ -1,18 +1,18 @@
 /*
- * hp_dns.c -- DNS over UDP for the canary zone: parse the first question of
+ * dns.c -- DNS over UDP for the canary zone: parse the first question of
  * a query (RFC 1035 4.1, name compression followed backwards only, at most
  * 16 hops, 255 bytes) and build a reply with an optional A record.
  * Hand-written: the packet layout is tiny and fixed, and Debian's resolver
  * libraries only build queries; every offset is bounds-checked.
  */
-#include "honeypot.h"
+#include "proto.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-int hp_dns_parse(const unsigned char *pkt, size_t len, hp_dns_query *q) {
+int proto_dns_parse(const unsigned char *pkt, size_t len, proto_dns_query *q) {
     memset(q, 0, sizeof *q);
     if (len < 12)
         return -1;
@@ -72,7 +72,7 @@ int hp_dns_parse(const unsigned char *pkt, size_t len, hp_dns_query *q) {
     return 0;
 }
 
-int hp_dns_in_zone(const char *name, size_t len, const char *zone) {
+int proto_dns_in_zone(const char *name, size_t len, const char *zone) {
     size_t zl = strlen(zone);
     if (zl == 0)
         return 1;
@@ -83,7 +83,7 @@ int hp_dns_in_zone(const char *name, size_t len, const char *zone) {
     return len == zl || name[len - zl - 1] == '.';
 }
 
-size_t hp_dns_reply(const unsigned char *pkt, const hp_dns_query *q, int rcode,
+size_t proto_dns_reply(const unsigned char *pkt, const proto_dns_query *q, int rcode,
                     const uint8_t *a4, uint32_t ttl, unsigned char *out, size_t outsz) {
     size_t qlen = q->question_end - 12;
     size_t need = 12 + qlen + (a4 ? 16 : 0);
