@@ -107,6 +107,9 @@ const char cli_help_scan_more[] =
     "\"Vulnerable\" is a finding --severity keeps, --fail-on selects and no --ignore\n"
     "rule or --vex statement suppresses; suppressed findings never fail the scan.\n"
     "Warnings (a file that vanished, a wrong CRC, a second zip directory) never change it.\n"
+    "An SBOM (CycloneDX JSON/XML, SPDX JSON/tag-value, by content) is named, not\n"
+    "scanned (`defuse register ingest` reads it): as a PATH, or when the scan met\n"
+    "nothing else, it sets the status to 2 (3 with a finding), never 0.\n"
     "With --fix the status describes the tree after the fix; a file NOT FIXED is an error\n"
     "(so 3 while its component stays vulnerable).\n";
 
@@ -192,6 +195,9 @@ static int on_record(const defuse_component *c, void *user) {
     r->jndilookup = c->jndilookup;
     r->nvulns = c->nvulns;
     memcpy(r->vulns, c->vulns, sizeof r->vulns);
+    r->sbom = c->sbom ? strdup(c->sbom) : NULL;
+    if (c->sha256 && strlen(c->sha256) == 64)
+        memcpy(r->sha256, c->sha256, 65);
     return 0;
 }
 
@@ -211,7 +217,7 @@ static void collect_free(collect *col) {
     for (size_t i = 0; i < col->n; i++) {
         rec *r = &col->v[i];
         free(r->reason), free(r->path), free(r->package), free(r->class_path);
-        free(r->version), free(r->evidence_text), free(r->raw_path);
+        free(r->version), free(r->evidence_text), free(r->raw_path), free(r->sbom);
         for (size_t k = 0; k < DEFUSE_INV_MAX_VULNS; k++)
             free(r->suppressed[k]);
     }
@@ -335,7 +341,7 @@ static void hash_outer(collect *col) {
     char last[PATH_MAX] = "", hex[65] = "";
     for (size_t i = 0; i < col->n; i++) {
         rec *r = &col->v[i];
-        if (r->err || !r->raw_path)
+        if (r->err || r->sbom || !r->raw_path)
             continue;
         size_t n = strcspn(r->raw_path, "!");
         while (r->raw_path[n] && r->raw_path[n + 1] != '/')
@@ -352,6 +358,8 @@ static void hash_outer(collect *col) {
                 hex[0] = 0;
         }
         snprintf(r->sha256_outer, sizeof r->sha256_outer, "%s", hex);
+        if (!r->raw_path[n] && !r->sha256[0]) /* a top-level file: its own hash */
+            snprintf(r->sha256, sizeof r->sha256, "%s", hex);
     }
 }
 
@@ -891,12 +899,17 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
     case F_SARIF: out_sarif(out, &col, &meta); break;
     case F_CDX: out_cyclonedx(out, &col, &meta); break;
     default:
-        for (size_t i = 0; i < col.n; i++) {
-            json_t *j = rec_json(&col.v[i]);
-            put_json(out, j, JSON_COMPACT);
-            fputc('\n', out);
-            json_decref(j);
-        }
+        /* sbom records last: a reader that knows the file by its first
+         * record (defuse register ingest) sees a component, error or warning */
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t i = 0; i < col.n; i++) {
+                if ((col.v[i].sbom != NULL) != pass)
+                    continue;
+                json_t *j = rec_json(&col.v[i]);
+                put_json(out, j, JSON_COMPACT);
+                fputc('\n', out);
+                json_decref(j);
+            }
         break;
     }
     /* both facts stay visible: 1 vulnerable, 2 errors, 3 vulnerable and
@@ -912,9 +925,29 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
         }
         failing += f;
     }
-    status = failing            ? ((st.errors || fixfail) ? EXIT_FOUND_ERRORS : EXIT_FOUND)
-             : (st.errors || fixfail) ? EXIT_ERROR
-                                      : EXIT_CLEAN;
+    /* SBOMs list software but hold none: each is named (stderr, reports);
+     * one named as PATH, or a scan that met nothing but SBOMs, was not
+     * examined as asked, so the status is never "clean" (the error bit) */
+    int sbom_unscanned = st.sboms && st.sboms >= st.files;
+    for (size_t i = 0; i < col.n; i++) {
+        const rec *r = &col.v[i];
+        if (r->err || !r->sbom)
+            continue;
+        char msg[512];
+        rec_sbom_message(r, msg, sizeof msg);
+        fputs("defuse scan: note: ", stderr);
+        put_safe(stderr, r->path);
+        fprintf(stderr, ": %s\n", msg);
+        for (size_t j = 0; j < npaths && r->raw_path; j++) {
+            size_t l = strlen(paths[j]);
+            while (l > 1 && paths[j][l - 1] == '/')
+                l--;
+            if (strlen(r->raw_path) == l && !strncmp(r->raw_path, paths[j], l))
+                sbom_unscanned = 1;
+        }
+    }
+    int errbit = st.errors || fixfail || sbom_unscanned;
+    status = failing ? (errbit ? EXIT_FOUND_ERRORS : EXIT_FOUND) : errbit ? EXIT_ERROR : EXIT_CLEAN;
     if (fmt == F_JSON && !quiet) {
         json_t *s =
             json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:i}", "type", "summary", "files",
@@ -924,6 +957,7 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
                       "warnings", (json_int_t)st.warnings, "seconds", st.seconds, "exit", status);
         json_object_set_new(s, "failing", json_integer((json_int_t)failing));
         json_object_set_new(s, "suppressed", json_integer((json_int_t)suppressed));
+        json_object_set_new(s, "sboms", json_integer((json_int_t)st.sboms));
         json_object_set_new(s, "host", json_string(meta.host));
         json_object_set_new(s, "scan_time", json_string(meta.time));
         json_object_set_new(s, "defuse_version", json_string(defuse_version()));
@@ -943,6 +977,10 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
                 (unsigned long long)st.archives, st.seconds, (unsigned long long)st.components,
                 (unsigned long long)st.vulnerable, (unsigned long long)st.errors,
                 (unsigned long long)st.warnings);
+    if (st.sboms && (fmt == F_TABLE || !outpath) && !quiet)
+        fprintf(stderr, "defuse scan: %llu SBOM%s not scanned (see above): `defuse register ingest` "
+                        "reads SBOMs\n",
+                (unsigned long long)st.sboms, st.sboms == 1 ? "" : "s");
 out:
     collect_free(&col);
     if (reg_db && reg_complete && scan_register_ingest(out, reg_db, reg_asset, reg_env))

@@ -66,6 +66,18 @@ static json_t *defuse_of(const scan_meta *m, const rec *r) {
 void out_ecs(FILE *out, const collect *col, const scan_meta *m) {
     for (size_t i = 0; i < col->n; i++) {
         const rec *r = &col->v[i];
+        if (!r->err && r->sbom) { /* an SBOM: named, not scanned */
+            char msg[512];
+            rec_sbom_message(r, msg, sizeof msg);
+            json_t *o = ecs_head(m, "event", "file", "info");
+            put_file(o, r);
+            json_object_set_new(o, "message", json_string(msg));
+            json_object_set_new(o, "defuse", json_pack("{s:i,s:s}", "schema", 1, "sbom", r->sbom));
+            put_json(out, o, JSON_COMPACT);
+            fputc('\n', out);
+            json_decref(o);
+            continue;
+        }
         if (r->err) {
             json_t *o = ecs_head(m, "event", "file", "error");
             put_file(o, r);

@@ -66,11 +66,39 @@ int rec_purl(const rec *r, char *buf, size_t n, int with_version) {
     return k < 0 || (size_t)k >= n ? -1 : 0;
 }
 
+/* SBOM formats as a person names them (the library's names are for scripts). */
+static const struct {
+    const char *format, *title;
+} sbom_titles[] = {
+    {"cyclonedx-json", "CycloneDX JSON"},
+    {"cyclonedx-xml", "CycloneDX XML"},
+    {"spdx-json", "SPDX JSON"},
+    {"spdx-tag-value", "SPDX tag-value"},
+};
+
+void rec_sbom_message(const rec *r, char *buf, size_t n) {
+    const char *title = r->sbom ? r->sbom : "unknown";
+    for (size_t i = 0; i < sizeof sbom_titles / sizeof sbom_titles[0]; i++)
+        if (r->sbom && !strcmp(r->sbom, sbom_titles[i].format))
+            title = sbom_titles[i].title;
+    snprintf(buf, n,
+             "a %s SBOM: it lists software but holds none, so nothing in it was scanned; "
+             "give it to `defuse register ingest --asset NAME FILE`",
+             title);
+}
+
 int rec_vulnerable(const rec *r) {
     for (size_t k = 0; k < r->nvulns; k++)
         if (!r->suppressed[k])
             return 1;
     return 0;
+}
+
+const char *rec_status(const rec *r) {
+    return rec_vulnerable(r) ? "vulnerable"
+           : r->nvulns       ? "suppressed"
+           : (r->product == DEFUSE_PRODUCT_LOG4J_CORE && r->jndilookup == 0) ? "mitigated"
+                                                                              : "ok";
 }
 
 static json_t *evidence_array(unsigned bits) {
@@ -87,6 +115,16 @@ static const char *jndi_text(int j) {
 
 json_t *rec_json(const rec *r) {
     json_t *o = json_object();
+    if (!r->err && r->sbom) {
+        char msg[512];
+        rec_sbom_message(r, msg, sizeof msg);
+        json_object_set_new(o, "type", json_string("sbom"));
+        json_object_set_new(o, "path", json_string(r->path ? r->path : ""));
+        json_object_set_new(o, "format", json_string(r->sbom));
+        json_object_set_new(o, "scanned", json_false());
+        json_object_set_new(o, "message", json_string(msg));
+        return o;
+    }
     if (r->err) {
         json_object_set_new(o, "type", json_string(r->warning ? "warning" : "error"));
         json_object_set_new(o, "path", json_string(r->path ? r->path : ""));
@@ -99,6 +137,7 @@ json_t *rec_json(const rec *r) {
     json_object_set_new(o, "product", json_string(defuse_product_name(r->product)));
     json_object_set_new(o, "version", r->version ? json_string(r->version) : json_null());
     json_object_set_new(o, "vulnerable", json_boolean(rec_vulnerable(r)));
+    json_object_set_new(o, "status", json_string(rec_status(r)));
     json_object_set_new(o, "package", r->package ? json_string(r->package) : json_null());
     json_object_set_new(o, "shaded", json_boolean(r->shaded));
     json_object_set_new(o, "class_path", r->class_path ? json_string(r->class_path) : json_null());
@@ -123,6 +162,8 @@ json_t *rec_json(const rec *r) {
         json_array_append_new(vs, jv);
     }
     json_object_set_new(o, "vulnerabilities", vs);
+    if (r->sha256[0])
+        json_object_set_new(o, "sha256", json_string(r->sha256));
     if (r->sha256_outer[0])
         json_object_set_new(o, "sha256_outer", json_string(r->sha256_outer));
     return o;
@@ -142,17 +183,15 @@ void out_table(FILE *o, const collect *col, int flags) {
             fputc('\n', stderr);
             continue;
         }
+        if (r->sbom) /* named on stderr by the caller, whatever the format */
+            continue;
         if (!o || ((flags & TABLE_VULNERABLE_ONLY) && !rec_vulnerable(r)))
             continue;
         if (!header) {
             fprintf(o, "%-10s %-12s %-16s %s\n", "STATUS", "PRODUCT", "VERSION", "PATH");
             header = 1;
         }
-        const char *status = rec_vulnerable(r) ? "VULNERABLE"
-                             : r->nvulns ? "suppressed"
-                             : (r->product == DEFUSE_PRODUCT_LOG4J_CORE && r->jndilookup == 0)
-                                 ? "mitigated"
-                                 : "ok";
+        const char *status = rec_vulnerable(r) ? "VULNERABLE" : rec_status(r);
         /* the colour codes outside the padded field keep the columns */
         const char *on = !(flags & TABLE_COLOUR)   ? ""
                          : rec_vulnerable(r)       ? "\033[1;31m"
@@ -244,6 +283,14 @@ void out_sarif(FILE *o, const collect *col, const scan_meta *m) {
                                 json_pack("[{s:s,s:s}]", "fullyQualifiedName", r->path, "kind",
                                           "module"));
         free(uri);
+        if (!r->err && r->sbom) {
+            char msg[2048], text[512];
+            rec_sbom_message(r, text, sizeof text);
+            snprintf(msg, sizeof msg, "%s: %s", r->path ? r->path : "", text);
+            json_array_append_new(notes, json_pack("{s:s,s:{s:s},s:[o]}", "level", "note",
+                                                   "message", "text", msg, "locations", loc));
+            continue;
+        }
         if (r->err) {
             nerr += !r->warning;
             char msg[2048];
@@ -294,6 +341,9 @@ void out_sarif(FILE *o, const collect *col, const scan_meta *m) {
                 if (r->sha256_outer[0])
                     json_object_set_new(json_object_get(res, "properties"), "sha256Outer",
                                         json_string(r->sha256_outer));
+                if (r->sha256[0])
+                    json_object_set_new(json_object_get(res, "properties"), "sha256",
+                                        json_string(r->sha256));
                 if (r->suppressed[k])
                     json_object_set_new(res, "suppressions",
                                         json_pack("[{s:s,s:s}]", "kind", "external",
@@ -368,7 +418,7 @@ void out_cyclonedx(FILE *o, const collect *col, const scan_meta *m) {
     size_t nc = 0;
     for (size_t i = 0; i < col->n; i++) {
         const rec *r = &col->v[i];
-        if (r->err)
+        if (r->err || r->sbom)
             continue;
         char ref[32], purl[512];
         snprintf(ref, sizeof ref, "component-%zu", ++nc);
@@ -390,13 +440,14 @@ void out_cyclonedx(FILE *o, const collect *col, const scan_meta *m) {
                 json_array_append_new(props, json_pack("{s:s,s:s}", "name", "defuse:version",
                                                        "value", r->version));
         }
-        if (r->sha256_outer[0]) {
-            if (r->path && !strstr(r->path, "!/"))
-                json_object_set_new(c, "hashes", json_pack("[{s:s,s:s}]", "alg", "SHA-256",
-                                                           "content", r->sha256_outer));
+        /* hashes: the component's own file (a nested jar's bytes), the
+         * outermost file in a property */
+        if (r->sha256[0])
+            json_object_set_new(c, "hashes", json_pack("[{s:s,s:s}]", "alg", "SHA-256",
+                                                       "content", r->sha256));
+        if (r->sha256_outer[0])
             json_array_append_new(props, json_pack("{s:s,s:s}", "name", "defuse:sha256_outer",
                                                    "value", r->sha256_outer));
-        }
         json_array_append_new(props, json_pack("{s:s,s:s}", "name", "defuse:path", "value", r->path));
         if (r->class_path)
             json_array_append_new(
@@ -457,6 +508,18 @@ void out_cyclonedx(FILE *o, const collect *col, const scan_meta *m) {
                   m->host, "name", "defuse:vulndb_version", "value", m->vulndb_version, "name",
                   "defuse:vulndb_date", "value", m->vulndb_date, "name", "defuse:vulndb_path",
                   "value", m->vulndb_path));
+    /* inputs that are SBOMs themselves: listed, never taken for clean */
+    json_t *mprops = json_object_get(meta, "properties");
+    for (size_t i = 0; i < col->n; i++) {
+        const rec *r = &col->v[i];
+        if (r->err || !r->sbom)
+            continue;
+        char v[8192], text[512];
+        rec_sbom_message(r, text, sizeof text);
+        snprintf(v, sizeof v, "%s: %s", r->path ? r->path : "", text);
+        json_array_append_new(mprops,
+                              json_pack("{s:s,s:s}", "name", "defuse:sbom_not_scanned", "value", v));
+    }
     put_json(o, root, JSON_INDENT(1));
     fputc('\n', o);
     json_decref(root);

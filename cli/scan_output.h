@@ -22,8 +22,12 @@ typedef struct rec {
     defuse_component_vuln vulns[DEFUSE_INV_MAX_VULNS]; /* strings owned by the db */
     size_t nvulns;
     char sha256_outer[65]; /* of the outermost file, or "" */
+    char sha256[65];       /* of the file or nested archive named by path (for a
+                              top-level file its sha256_outer), or "" */
     char *suppressed[DEFUSE_INV_MAX_VULNS]; /* per vulns[k]: why it is suppressed
                                                 (--ignore, --vex), or NULL */
+    char *sbom; /* err == 0: not a component but an SBOM of this format
+                   ("cyclonedx-json", ...), not scanned; else NULL */
 } rec;
 
 typedef struct collect {
@@ -47,8 +51,16 @@ typedef struct scan_meta {
  * version is needed but not exact or buf is too small. */
 int rec_purl(const rec *r, char *buf, size_t n, int with_version);
 
+/* What is said of an SBOM record (r->sbom set) on stderr and in the
+ * reports: "an SBOM (FORMAT): ... `defuse register ingest` ...". */
+void rec_sbom_message(const rec *r, char *buf, size_t n);
+
 /* Does the record have a finding that is not suppressed? */
 int rec_vulnerable(const rec *r);
+/* A component's status: "vulnerable" (a finding not suppressed),
+ * "suppressed" (findings, all suppressed), "mitigated" (log4j-core whose
+ * JndiLookup was removed, no CVE left) or "ok" -- the table's STATUS. */
+const char *rec_status(const rec *r);
 
 /* Prints s for a terminal: "${" becomes "$\{", control bytes \xHH. */
 void put_safe(FILE *o, const char *s);

@@ -67,26 +67,32 @@ VULNS = [
          affected=[('2.0-beta7', '2.3.2'), ('2.4', '2.12.4'), ('2.13.0', '2.17.1')],
          fixed='2.17.1 / 2.12.4 / 2.3.2',
          summary='JDBCAppender DataSource via JNDI from an attacker-controlled configuration'),
-    # fixed_by_class: Debian's liblog4j1.2-java (changelog: 1.2.17-9 fixes CVE-2019-17571,
+    # fixed_by: Debian's liblog4j1.2-java (changelog: 1.2.17-9 fixes CVE-2019-17571,
     # 1.2.17-11 fixes CVE-2021-4104, -23302 (by removing JMSAppender/JMSSink: requires_class
-    # drops those), -23305 and -23307) adds these hardening classes; their presence in the
-    # copy is the evidence of the patch.  Observed in liblog4j1.2-java 1.2.17-11.
+    # drops those), -23305 and -23307) patches SocketNode, JDBCAppender and chainsaw's
+    # LoggingReceiver$Slurper to call hardening classes of its own.  A patch is recognised
+    # by the SHA-256 of the patched class and of the hardening classes it calls (javap -c:
+    # SocketNode -> FilteredObjectInputStream; Slurper -> HardenedLoggingEventInputStream ->
+    # HardenedObjectInputStream; JDBCAppender -> JdbcPatternParser), never by a class's
+    # presence: DEBIAN_PATCH below, checked against the installed jar when there is one.
     dict(id='CVE-2021-4104', product='log4j', cvss=8.1, cvss_source='advisory', requires_class='JMSAppender',
          affected=[('1.0', None)], fixed='none (end of life; use reload4j or log4j 2.17.1+)',
          summary='JMSAppender JNDI lookup from configuration (NVD 7.5)'),
     dict(id='CVE-2019-17571', product='log4j', cvss=9.8, cvss_source='advisory', requires_class='SocketServer',
-         fixed_by_class='HardenedObjectInputStream',
+         fixed_by=[('Debian liblog4j1.2-java 1.2.17-11', ['SocketNode', 'FilteredObjectInputStream'])],
          affected=[('1.2', None)], fixed='none (end of life)',
          summary='SocketServer deserializes untrusted data'),
     dict(id='CVE-2022-23302', product='log4j', cvss=8.8, cvss_source='advisory', requires_class='JMSSink',
          affected=[('1.0', None)], fixed='none (end of life)',
          summary='JMSSink JNDI lookup from configuration'),
     dict(id='CVE-2022-23305', product='log4j', cvss=9.8, cvss_source='advisory', requires_class='JDBCAppender',
-         fixed_by_class='JdbcPatternParser',
+         fixed_by=[('Debian liblog4j1.2-java 1.2.17-11', ['JDBCAppender', 'JdbcPatternParser'])],
          affected=[('1.0', None)], fixed='none (end of life)',
          summary='JDBCAppender SQL injection through logged data'),
     dict(id='CVE-2022-23307', product='log4j', cvss=9.8, cvss_source='advisory', requires_class='Chainsaw',
-         fixed_by_class='FilteredObjectInputStream',
+         fixed_by=[('Debian liblog4j1.2-java 1.2.17-11',
+                    ['LoggingReceiver$Slurper', 'HardenedLoggingEventInputStream',
+                     'HardenedObjectInputStream'])],
          affected=[('1.0', None)], fixed='none (end of life)',
          summary='Chainsaw deserialization (NVD 8.8)'),
     # Issue 10 item 14: CVEs that trivy and grype report.  cvss_source says whose score
@@ -164,7 +170,44 @@ def parse_label(label, product):
         return [base]
     raise SystemExit('unparsed version label: %r' % label)
 
+# SHA-256 of the classes of Debian's liblog4j1.2-java 1.2.17-11 (jar sha256 abed522a760d...,
+# /usr/share/java/log4j-1.2-1.2.17.jar), computed with
+#   unzip -q /usr/share/java/log4j-1.2-1.2.17.jar && sha256sum org/apache/log4j/...
+DEBIAN_JAR = '/usr/share/java/log4j-1.2-1.2.17.jar'
+DEBIAN_JAR_SHA256 = 'abed522a760d2f889e987fa1aa52a95f5fb923f7bbd46414e6324262f9a58d38'
+DEBIAN_PATCH = {
+    'SocketNode': ('org/apache/log4j/net/SocketNode.class',
+                   'b091b34b8afd1d7d22fed27e1ec6b94566f209881d01042b51ecb9cbd2dd5150'),
+    'FilteredObjectInputStream': ('org/apache/log4j/FilteredObjectInputStream.class',
+                                  '7db2b0f3e4f9d901c0209a79c3287672a903227c4229554e217817f1d8b54948'),
+    'JDBCAppender': ('org/apache/log4j/jdbc/JDBCAppender.class',
+                     '6ef36e88c5984eeef1a0b9788baa1372c7cbb07d6dd58f07e71dab89d54bda6d'),
+    'JdbcPatternParser': ('org/apache/log4j/jdbc/JdbcPatternParser.class',
+                          'c2eaea32c29ac06595d737fdbaebe2c4215a501ea7ebb5e703716bd2d4e9cea0'),
+    'LoggingReceiver$Slurper': ('org/apache/log4j/chainsaw/LoggingReceiver$Slurper.class',
+                                'e2af346ffa6a12312ee96fd302c8280c1069a1b3ab62406f8aa9765b7c35e544'),
+    'HardenedLoggingEventInputStream': (
+        'org/apache/log4j/net/HardenedLoggingEventInputStream.class',
+        '2c8af33421f5a5f53c44355a8a12202217f8dc3235de8a698574e011ed35a7b6'),
+    'HardenedObjectInputStream': ('org/apache/log4j/net/HardenedObjectInputStream.class',
+                                  'dfcebaa6bc16b01c337ac8a8d90b4f1c3bbaa97e8ab4d4eb62ed59d86765c629'),
+}
+
+def check_debian_jar():
+    """The hashes above against the installed jar (when it is the same build)."""
+    import hashlib, zipfile
+    if not os.path.exists(DEBIAN_JAR):
+        return
+    if hashlib.sha256(open(DEBIAN_JAR, 'rb').read()).hexdigest() != DEBIAN_JAR_SHA256:
+        sys.stderr.write('note: %s is another build; class hashes not re-checked\n' % DEBIAN_JAR)
+        return
+    with zipfile.ZipFile(DEBIAN_JAR) as z:
+        for cls, (path, sha) in DEBIAN_PATCH.items():
+            if hashlib.sha256(z.read(path)).hexdigest() != sha:
+                raise SystemExit('%s: %s does not match DEBIAN_PATCH' % (DEBIAN_JAR, path))
+
 def main():
+    check_debian_jar()
     hashes = {}  # sha256 -> dict
     sources = ['shared/docs/LOG4J.md (CVE table, markers)']
     def add(sha, cls, versions, product, src):
@@ -209,6 +252,9 @@ def main():
         v = dict(v)
         v['affected'] = [dict(({'introduced': a} if a else {}), **({'fixed': b} if b else {}))
                          for a, b in v['affected']]
+        if 'fixed_by' in v:
+            v['fixed_by'] = [{'name': name, 'classes': {c: DEBIAN_PATCH[c][1] for c in classes}}
+                             for name, classes in v['fixed_by']]
         vulns.append(v)
     doc = {
         'format': 'defuse-vulndb/1',

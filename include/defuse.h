@@ -498,6 +498,18 @@ typedef struct defuse_component {
                     anyway (a wrong CRC, a second zip directory,
                     an entry skipped past a limit, a file that
                     vanished): counted in warnings, not errors */
+    const char *sbom; /* NULL, or (err == 0, no product: not a component)
+                         path is a top-level file that is a software bill of
+                         materials, recognised by content; its format:
+                         "cyclonedx-json", "cyclonedx-xml", "spdx-json" or
+                         "spdx-tag-value".  It lists software but holds none,
+                         so nothing in it was scanned (the exposure register,
+                         `defuse register ingest`, reads it) */
+    const char *sha256; /* NULL, or (a component in a nested zip: path has
+                           "!/") the SHA-256 of that nested archive's bytes
+                           as 64 hex digits.  NULL for a top-level file (the
+                           caller has it) and for an archive streamed from
+                           a tar, whose bytes are not held */
 } defuse_component;
 
 /* Called once per record.  Return 0 to continue, non-zero to stop
@@ -537,11 +549,12 @@ typedef struct defuse_walk_stats {
     uint64_t files;      /* regular files examined */
     uint64_t bytes;      /* their total size */
     uint64_t archives;   /* archives opened (any depth) */
-    uint64_t components; /* records with err == 0 */
+    uint64_t components; /* records with err == 0 and sbom == NULL */
     uint64_t vulnerable; /* components with nvulns > 0 */
     uint64_t errors;     /* records with err != 0 and warning == 0 */
     double seconds;      /* wall time so far */
     uint64_t warnings;   /* records with err != 0 and warning != 0 */
+    uint64_t sboms;      /* records with sbom != NULL (not in components) */
 } defuse_walk_stats;
 
 typedef void (*defuse_progress_cb)(const defuse_walk_stats *st, void *user);

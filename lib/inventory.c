@@ -32,6 +32,19 @@
  * and each seek refills a whole block, so small blocks copy far less. */
 #define ZIP_BLOCK (8u * 1024u)
 
+/* The bytes of the nested zip being scanned (in memory, or spilled to fd),
+ * so that its components carry its SHA-256 (defuse_component.sha256),
+ * computed once and only if it holds a component.  Unset (set == false)
+ * for a top-level file (the caller has the file) and for a streamed tar,
+ * whose bytes are not held. */
+typedef struct container {
+    bool set, done;
+    int fd;
+    const uint8_t *mem;
+    uint64_t size;
+    char hex[65]; /* "" until done, or if it could not be read */
+} container;
+
 struct defuse_inventory {
     const defuse_vulndb *db;
     defuse_inv_limits lim;
@@ -48,6 +61,7 @@ struct defuse_inventory {
     uint64_t last_size; /* size of the last top-level file examined */
     bool demote;        /* errors are warnings (a zip's second view) */
     uint64_t zeros;     /* zero-filled bytes drained from tar streams */
+    container cont;     /* the nested zip whose entries are being read */
 };
 
 uint64_t defuse__inventory_archives(const defuse_inventory *inv) {
@@ -115,6 +129,62 @@ report_warning(defuse_inventory *inv, const char *path, int err, const char *fmt
     c.jndilookup = -1;
     if (inv->cb && !inv->stopped && inv->cb(&c, inv->user))
         inv->stopped = true;
+}
+
+/* A top-level file that is an SBOM of format fmt: a record of its own
+ * (err 0, sbom set), neither a component nor an error. */
+static void report_sbom(defuse_inventory *inv, const char *path, const char *fmt) {
+    defuse_component c;
+    memset(&c, 0, sizeof c);
+    c.path = path;
+    c.sbom = fmt;
+    c.jndilookup = -1;
+    if (inv->cb && !inv->stopped && inv->cb(&c, inv->user))
+        inv->stopped = true;
+}
+
+/* The callback for components of the current container: adds its SHA-256
+ * (nested zips only, see container). */
+static int emit_cb(const defuse_component *c, void *user) {
+    defuse_inventory *inv = user;
+    container *k = &inv->cont;
+    if (c->err || !k->set)
+        return inv->cb ? inv->cb(c, inv->user) : 0;
+    if (!k->done) {
+        k->done = true;
+        defuse__sha256 h;
+        uint8_t d[32];
+        defuse__sha256_init(&h);
+        bool ok = true;
+        if (k->fd < 0) {
+            defuse__sha256_update(&h, k->mem, (size_t)k->size);
+        } else {
+            uint8_t buf[64 * 1024];
+            for (uint64_t off = 0; ok && off < k->size;) {
+                size_t want = k->size - off < sizeof buf ? (size_t)(k->size - off) : sizeof buf;
+                ssize_t n = pread(k->fd, buf, want, (off_t)off);
+                ok = n > 0;
+                if (ok) {
+                    defuse__sha256_update(&h, buf, (size_t)n);
+                    off += (uint64_t)n;
+                }
+            }
+        }
+        defuse__sha256_final(&h, d);
+        if (ok)
+            defuse__sha256_hex(d, k->hex);
+    }
+    defuse_component x = *c;
+    x.sha256 = k->hex[0] ? k->hex : NULL;
+    return inv->cb ? inv->cb(&x, inv->user) : 0;
+}
+
+/* Reports the components of facts (a zip or tar read whole) as display. */
+static void emit_facts(defuse_inventory *inv, defuse__inv_facts *facts, const char *display) {
+    unsigned nv = 0;
+    if (defuse__facts_emit(facts, display, "!/", emit_cb, inv, &nv))
+        inv->stopped = true;
+    inv->nvuln += nv;
 }
 
 static bool over_time(defuse_inventory *inv) {
@@ -440,6 +510,8 @@ static void scan_zip_any(defuse_inventory *inv, int fd, const uint8_t *mem, uint
     void *ctx = fd >= 0 ? (void *)&fd : (void *)&ms;
     if (!zip_ok(inv, rd, ctx, size, display))
         return;
+    container saved_cont = inv->cont;
+    inv->cont = (container){.set = !top, .fd = fd, .mem = mem, .size = size};
     uint64_t jdk = 0, other = 0;
     unsigned on = 0;
     bool found = defuse__zip_find_eocd(rd, ctx, size, &jdk);
@@ -471,6 +543,7 @@ static void scan_zip_any(defuse_inventory *inv, int fd, const uint8_t *mem, uint
             archive_read_free(a);
         free(r);
     }
+    inv->cont = saved_cont;
 }
 
 static void join_path(char *out, size_t outsz, const char *a, const char *sep, const char *b) {
@@ -546,11 +619,14 @@ static void scan_nested(defuse_inventory *inv, struct archive *outer, const uint
     s->path = full;
     s->head = head;
     s->headlen = hn;
+    container saved_cont = inv->cont;
+    inv->cont.set = false; /* a streamed tar: its bytes are not held */
     if (archive_read_open(a, s, NULL, stream_read, NULL) == ARCHIVE_OK)
         scan_reader(inv, a, full, depth, 0, kind);
     else if (kind == DEFUSE__K_TAR)
         report_error(inv, full, DEFUSE_EFORMAT, "corrupt archive: %s",
                      archive_error_string(a) ? archive_error_string(a) : "cannot open");
+    inv->cont = saved_cont;
     archive_read_free(a);
     free(s);
 }
@@ -781,10 +857,7 @@ static int scan_reader(defuse_inventory *inv, struct archive *a, const char *dis
         else if (k == DEFUSE__K_OTHER && hn >= 2 && head[0] == '#' && head[1] == '!')
             scan_nested(inv, a, head, hn, DEFUSE__K_ZIP, full, depth + 1, true);
     }
-    unsigned nv = 0;
-    if (defuse__facts_emit(&facts, display, "!/", inv->cb, inv->user, &nv))
-        inv->stopped = true;
-    inv->nvuln += nv;
+    emit_facts(inv, &facts, display);
     defuse__facts_free(&facts);
     free(full);
     return 0;
@@ -916,10 +989,7 @@ static bool scan_zip_fast(defuse_inventory *inv, const uint8_t *z, size_t size,
                            "CRC-32 mismatch in %u entr%s: examined anyway (the JVM does not "
                            "check CRCs on the class path)",
                            nbadcrc, nbadcrc == 1 ? "y" : "ies");
-        unsigned nv = 0;
-        if (defuse__facts_emit(&facts, display, "!/", inv->cb, inv->user, &nv))
-            inv->stopped = true;
-        inv->nvuln += nv;
+        emit_facts(inv, &facts, display);
     }
     if (full && badcrc)
         defuse__facts_free(&facts);
@@ -1076,6 +1146,7 @@ static void begin(defuse_inventory *inv, defuse_component_cb cb, void *user) {
     inv->demote = false;
     inv->zeros = 0;
     inv->nvuln = 0;
+    memset(&inv->cont, 0, sizeof inv->cont);
     memset(inv->quine, 0, sizeof inv->quine);
     clock_gettime(CLOCK_MONOTONIC, &inv->start);
 }
@@ -1084,7 +1155,8 @@ static int finish(defuse_inventory *inv) {
     return inv->stopped ? DEFUSE_ESTOPPED : (int)inv->nvuln;
 }
 
-static int scan_fd(defuse_inventory *inv, int fd, const char *display);
+static int scan_fd(defuse_inventory *inv, int fd, const char *display, const uint8_t *head,
+                   size_t hn);
 
 int defuse_inventory_scan_file(defuse_inventory *inv, const char *path, const char *display,
                                defuse_component_cb cb, void *user) {
@@ -1094,12 +1166,48 @@ int defuse_inventory_scan_file(defuse_inventory *inv, const char *path, const ch
     if (!display)
         display = path;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    return scan_fd(inv, fd, display);
+    return scan_fd(inv, fd, display, NULL, 0);
+}
+
+/* A top-level file of size bytes open as fd that holds no archive or class
+ * by its head (and, for some names, its end): is it an SBOM?  head[0..hn)
+ * are its first bytes when the caller has them (else NULL: read here).  An
+ * SBOM is reported as such -- unless a zip sits behind its first bytes: the
+ * JVM reads a zip from its end whatever precedes it, so the end of every
+ * SBOM is looked at (whatever its name) and such a file is scanned as a
+ * zip.  Returns true if it was. */
+static bool sbom_or_zip(defuse_inventory *inv, int fd, uint64_t size, const uint8_t *head,
+                        size_t hn, const char *display) {
+    uint8_t buf[DEFUSE_INV_HEAD];
+    if (!head) {
+        ssize_t n = pread(fd, buf, sizeof buf, 0);
+        if (n <= 0)
+            return false;
+        head = buf;
+        hn = (size_t)n;
+    }
+    const char *fmt = defuse__sbom_sniff(head, hn);
+    if (!fmt)
+        return false;
+    if (size >= 22) {
+        size_t tl = size < DEFUSE_INV_TAIL ? (size_t)size : DEFUSE_INV_TAIL;
+        uint8_t *tail = malloc(tl);
+        bool zip = tail && pread(fd, tail, tl, (off_t)(size - tl)) == (ssize_t)tl &&
+                   defuse__has_eocd(tail, tl);
+        free(tail);
+        if (zip) {
+            scan_zip_any(inv, fd, NULL, size, display, 0, true);
+            return true;
+        }
+    }
+    report_sbom(inv, display, fmt);
+    return false;
 }
 
 /* Scans the file open as fd (or reports the open's errno if fd < 0); closes
- * fd. */
-static int scan_fd(defuse_inventory *inv, int fd, const char *display) {
+ * fd.  head[0..hn): its first bytes if the caller read them, or NULL. */
+static int scan_fd(defuse_inventory *inv, int fd, const char *display, const uint8_t *head,
+                   size_t hn) {
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
         int e = errno;
@@ -1139,6 +1247,8 @@ static int scan_fd(defuse_inventory *inv, int fd, const char *display) {
             scan_reader(inv, a, display, 0, (uint64_t)st.st_size, kind);
         }
         archive_read_free(a);
+    } else {
+        sbom_or_zip(inv, fd, (uint64_t)st.st_size, head, hn, display);
     }
     close(fd);
     return finish(inv);
@@ -1149,7 +1259,7 @@ int defuse__inventory_scan_fd(defuse_inventory *inv, int fd, const char *display
     if (!inv || !display)
         return DEFUSE_EINVAL;
     begin(inv, cb, user);
-    return scan_fd(inv, fd, display);
+    return scan_fd(inv, fd, display, NULL, 0);
 }
 
 int defuse__inventory_scan_at(defuse_inventory *inv, int dirfd, const char *name,
@@ -1169,7 +1279,7 @@ int defuse__inventory_scan_at(defuse_inventory *inv, int dirfd, const char *name
         return finish(inv);
     }
     if (fd < 0)
-        return scan_fd(inv, fd, display);
+        return scan_fd(inv, fd, display, NULL, 0);
     uint8_t head[DEFUSE_INV_HEAD];
     ssize_t n = read(fd, head, sizeof head);
     if (n >= 4 && head[0] == 0xCA && head[1] == 0xFE && head[2] == 0xBA && head[3] == 0xBE) {
@@ -1196,9 +1306,11 @@ int defuse__inventory_scan_at(defuse_inventory *inv, int dirfd, const char *name
         }
     }
     if (n >= 0 && (size_t)n < sizeof head &&
-        sniff_whole(head, (size_t)n, display) == DEFUSE__K_OTHER) {
+        sniff_whole(head, (size_t)n, display) == DEFUSE__K_OTHER &&
+        !defuse__sbom_sniff(head, (size_t)n)) {
         /* a short read of a regular file is its end: the whole file is in
-         * head and holds nothing to open (the walker saw DT_REG) */
+         * head and holds nothing to open (the walker saw DT_REG); an SBOM
+         * takes the general path, which names it */
         inv->last_size = (uint64_t)n;
         close(fd);
         return finish(inv);
@@ -1207,7 +1319,7 @@ int defuse__inventory_scan_at(defuse_inventory *inv, int dirfd, const char *name
      * stream readers start at the file position) */
     if (n > 0)
         (void)lseek(fd, 0, SEEK_SET);
-    return scan_fd(inv, fd, display);
+    return scan_fd(inv, fd, display, n > 0 ? head : NULL, n > 0 ? (size_t)n : 0);
 }
 
 int defuse_inventory_scan_memory(defuse_inventory *inv, const void *buf, size_t len,

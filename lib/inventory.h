@@ -36,11 +36,14 @@ typedef enum defuse__role {
     DEFUSE__R_SUBSTITUTOR,   /* commons-text StringSubstitutor */
     DEFUSE__R_LOOKUPFACTORY, /* commons-text StringLookupFactory */
     DEFUSE__R_SCRIPTLOOKUP,  /* commons-text ScriptStringLookup */
-    /* hardening classes a distribution adds to log4j 1.2.17 (Debian 1.2.17-9/-11):
-     * their presence is the evidence of its fix (vulndb "fixed_by_class") */
-    DEFUSE__R_HARDENED_OIS,  /* net/HardenedObjectInputStream: SocketNode (17571) */
+    /* hardening classes a distribution adds to log4j 1.2.17 (Debian 1.2.17-9/-11),
+     * and the classes it patches to use them: a fix is recognised by their
+     * SHA-256 (vulndb "fixed_by"), never by a class's presence */
+    DEFUSE__R_HARDENED_OIS,  /* net/HardenedObjectInputStream: chainsaw (23307) */
     DEFUSE__R_JDBC_PATTERN,  /* jdbc/JdbcPatternParser: prepared statements (23305) */
-    DEFUSE__R_FILTERED_OIS,  /* FilteredObjectInputStream: chainsaw (23307) */
+    DEFUSE__R_FILTERED_OIS,  /* FilteredObjectInputStream: SocketNode (17571) */
+    DEFUSE__R_HARDENED_LEIS, /* net/HardenedLoggingEventInputStream: chainsaw (23307) */
+    DEFUSE__R_CHAINSAW_RECV, /* chainsaw/LoggingReceiver$Slurper: reads log events */
     DEFUSE__R_POM,
     DEFUSE__R_MANIFEST,
     DEFUSE__R_COUNT
@@ -61,6 +64,12 @@ bool defuse__inv_classify(const char *name, defuse__classify *out);
 const char *defuse__role_name(defuse__role r);
 /* Role by data-file name; DEFUSE__R_NONE if unknown. */
 defuse__role defuse__role_by_name(const char *name);
+/* Slot of role r in defuse__inv_key.patch_sha (a class whose bytes decide
+ * whether a distribution patch is there), or -1.  *added (may be NULL):
+ * the class exists only in patched builds (a hardening class). */
+int defuse__patch_slot(defuse__role r, bool *added);
+#define DEFUSE__PATCH_SLOTS 8
+
 /* True if name is one the fixer removes (flags: enum defuse_fix_flag). */
 bool defuse__inv_fix_target(const char *name, unsigned flags);
 
@@ -95,13 +104,23 @@ typedef struct defuse__vrange {
     char *fixed;      /* NULL: no fix */
 } defuse__vrange;
 
+/* A distribution's patch for one CVE: present iff every class listed is in
+ * the copy with exactly this SHA-256 (vulndb "fixed_by"). */
+typedef struct defuse__patch {
+    char *name; /* "Debian liblog4j1.2-java 1.2.17-11" */
+    size_t nclasses;
+    defuse__role role[DEFUSE_VDB_MAX_PATCH_CLASSES]; /* each has a patch slot */
+    uint8_t sha256[DEFUSE_VDB_MAX_PATCH_CLASSES][32];
+} defuse__patch;
+
 typedef struct defuse__vuln {
     char *id, *severity, *fixed_text, *summary;
     double cvss;
     defuse_product product;
     uint32_t requires;     /* 0, or 1u << defuse__role of each class any of
                               which it needs (requires_class: a name or a list) */
-    defuse__role fixed_by; /* DEFUSE__R_NONE, or a class whose presence fixes it */
+    defuse__patch *patches; /* distribution patches that fix it (fixed_by) */
+    size_t npatches;
     defuse__vrange *ranges;
     size_t nranges;
 } defuse__vuln;
@@ -155,6 +174,10 @@ typedef struct defuse__inv_key {
     bool constrained;          /* cand was narrowed by a hash or marker */
     unsigned evidence;         /* enum defuse_evidence bits */
     bool by_hash;              /* a hash narrowed cand */
+    uint8_t patch_sha[DEFUSE__PATCH_SLOTS][32]; /* SHA-256 of the classes that
+                                                   prove a distribution patch */
+    uint8_t patch_seen;        /* bit per slot: patch_sha[slot] is set */
+    uint8_t patch_dup;         /* bit per slot: two different copies seen */
     char evtext[DEFUSE_INV_MAX_EVIDENCE];
 } defuse__inv_key;
 
@@ -221,6 +244,11 @@ typedef enum defuse__kind {
 } defuse__kind;
 
 defuse__kind defuse__sniff(const uint8_t *head, size_t n);
+/* If head[0..n) (the first bytes of a file, up to DEFUSE_INV_HEAD) begins a
+ * software bill of materials, its format ("cyclonedx-json", "cyclonedx-xml",
+ * "spdx-json", "spdx-tag-value", a static string); else NULL.  By content
+ * only; a file whose first byte no SBOM starts with costs one comparison. */
+const char *defuse__sbom_sniff(const uint8_t *head, size_t n);
 /* True if tail[0..n) (the last bytes of a file) holds a zip end of central
  * directory record. */
 bool defuse__has_eocd(const uint8_t *tail, size_t n);

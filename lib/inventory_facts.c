@@ -266,7 +266,20 @@ int defuse__facts_add(defuse__inv_facts *f, const char *name, const char *full,
         return f->nkeys >= DEFUSE_INV_MAX_KEYS ? 0 : DEFUSE_ENOMEM;
     bool first_of_role = !(k->roles & (1u << c->role));
     k->roles |= 1u << c->role;
+    if (c->role == DEFUSE__R_CHAINSAW_RECV) /* a class of the chainsaw package too */
+        k->roles |= 1u << DEFUSE__R_CHAINSAW;
     k->evidence |= DEFUSE_EVID_CLASS;
+    int slot = data ? defuse__patch_slot(c->role, NULL) : -1;
+    if (slot >= 0) {
+        /* the bytes that decide whether a distribution patch is there; two
+         * different copies of one class (duplicate entries) prove nothing */
+        if (!(k->patch_seen & (1u << slot))) {
+            memcpy(k->patch_sha[slot], sha, 32);
+            k->patch_seen |= (uint8_t)(1u << slot);
+        } else if (memcmp(k->patch_sha[slot], sha, 32) != 0) {
+            k->patch_dup |= (uint8_t)(1u << slot);
+        }
+    }
     if (!k->best_path || (c->role == DEFUSE__R_JNDILOOKUP && k->best_role != DEFUSE__R_JNDILOOKUP)) {
         char *bp = strdup(full);
         if (!bp)
@@ -317,6 +330,74 @@ typedef struct verdict_in {
     const defuse__inv_key *k;  /* NULL for a pom-only component */
     const defuse__inv_pom *pom, *mf;
 } verdict_in;
+
+/* Is one of vu's distribution patches in copy k: every class it lists
+ * present with exactly its SHA-256 (vulndb "fixed_by")?  Then true, and the
+ * evidence (evid[*eo..]) names the patch and its classes.  Otherwise, if a
+ * hardening class of a patch is present (the copy looks patched but is not
+ * proven so), the evidence says why the CVE still applies: which classes
+ * are absent, unknown (hash prefix) or duplicated.  A class's presence
+ * alone never counts: a copy with an added class of that name would hide
+ * the CVE. */
+static bool patch_evidence(const defuse__vuln *vu, const defuse__inv_key *k, char *evid,
+                           size_t evsz, size_t *eo) {
+    const defuse__patch *best = NULL;
+    size_t best_hits = 0;
+    defuse__role added_present = DEFUSE__R_NONE;
+    for (size_t i = 0; i < vu->npatches; i++) {
+        const defuse__patch *pt = &vu->patches[i];
+        size_t hits = 0;
+        for (size_t j = 0; j < pt->nclasses; j++) {
+            bool added = false;
+            int s = defuse__patch_slot(pt->role[j], &added);
+            bool have = s >= 0 && (k->patch_seen & (1u << s));
+            if (added && have && added_present == DEFUSE__R_NONE)
+                added_present = pt->role[j];
+            hits += have && !(k->patch_dup & (1u << s)) && !memcmp(k->patch_sha[s], pt->sha256[j], 32);
+        }
+        if (hits == pt->nclasses) {
+            if (*eo < evsz) {
+                *eo += (size_t)snprintf(evid + *eo, evsz - *eo,
+                                        "; %s fixed by a distribution patch (%s:", vu->id, pt->name);
+                for (size_t j = 0; j < pt->nclasses && *eo < evsz; j++)
+                    *eo += (size_t)snprintf(evid + *eo, evsz - *eo, "%s %s.class", j ? "," : "",
+                                            defuse__role_name(pt->role[j]));
+                if (*eo < evsz)
+                    *eo += (size_t)snprintf(evid + *eo, evsz - *eo, " match its SHA-256)");
+            }
+            return true;
+        }
+        if (!best || hits > best_hits) {
+            best = pt;
+            best_hits = hits;
+        }
+    }
+    if (added_present == DEFUSE__R_NONE || !best || *eo >= evsz)
+        return false;
+    *eo += (size_t)snprintf(evid + *eo, evsz - *eo,
+                            "; %s still applies: %s.class present but the classes are not a "
+                            "known distribution patch's (%s:",
+                            vu->id, defuse__role_name(added_present), best->name);
+    for (size_t j = 0, n = 0; j < best->nclasses && *eo < evsz; j++) {
+        int s = defuse__patch_slot(best->role[j], NULL);
+        const char *rn = defuse__role_name(best->role[j]);
+        char hex[65];
+        if (s < 0 || !(k->patch_seen & (1u << s))) {
+            *eo += (size_t)snprintf(evid + *eo, evsz - *eo, "%s %s.class absent", n++ ? "," : "", rn);
+        } else if (k->patch_dup & (1u << s)) {
+            *eo += (size_t)snprintf(evid + *eo, evsz - *eo, "%s %s.class twice, different bytes",
+                                    n++ ? "," : "", rn);
+        } else if (memcmp(k->patch_sha[s], best->sha256[j], 32) != 0) {
+            defuse__sha256_hex(k->patch_sha[s], hex);
+            hex[16] = 0;
+            *eo += (size_t)snprintf(evid + *eo, evsz - *eo, "%s %s.class sha256 %s... unknown",
+                                    n++ ? "," : "", rn, hex);
+        }
+    }
+    if (*eo < evsz)
+        *eo += (size_t)snprintf(evid + *eo, evsz - *eo, ")");
+    return false;
+}
 
 static int emit_one(defuse__inv_facts *f, const verdict_in *in, const char *container,
                     const char *sep, defuse_component_cb cb, void *user, unsigned *nvuln) {
@@ -412,14 +493,8 @@ static int emit_one(defuse__inv_facts *f, const verdict_in *in, const char *cont
             continue;
         if (vu->requires && k && f->complete && !(k->roles & vu->requires))
             continue; /* no class it needs is there (removed or never was) */
-        if (vu->fixed_by != DEFUSE__R_NONE && k && (k->roles & (1u << vu->fixed_by))) {
-            /* a distribution's patch: its hardening class is in this copy */
-            if (eo < sizeof evid)
-                eo += (size_t)snprintf(evid + eo, sizeof evid - eo,
-                                       "; %s fixed by a distribution patch (%s.class present)",
-                                       vu->id, defuse__role_name(vu->fixed_by));
-            continue;
-        }
+        if (vu->npatches && k && patch_evidence(vu, k, evid, sizeof evid, &eo))
+            continue; /* a distribution's patch, proven by its classes' bytes */
         if (vu->requires && !k && pkg_classes)
             continue; /* pom with classes of the product but none it needs */
         int certain;

@@ -127,9 +127,38 @@ static const char *const role_names[DEFUSE__R_COUNT] = {
     [DEFUSE__R_HARDENED_OIS] = "HardenedObjectInputStream",
     [DEFUSE__R_JDBC_PATTERN] = "JdbcPatternParser",
     [DEFUSE__R_FILTERED_OIS] = "FilteredObjectInputStream",
+    [DEFUSE__R_HARDENED_LEIS] = "HardenedLoggingEventInputStream",
+    [DEFUSE__R_CHAINSAW_RECV] = "LoggingReceiver$Slurper",
     [DEFUSE__R_POM] = "pom.properties",
     [DEFUSE__R_MANIFEST] = "MANIFEST.MF",
 };
+
+_Static_assert(DEFUSE__R_COUNT <= 32, "roles are bits of a uint32_t");
+
+/* Classes whose bytes decide whether a distribution patch is there: the
+ * patched classes (upstream has them too) and the hardening classes they
+ * call (only patched builds have them: `added`). */
+static const struct {
+    defuse__role role;
+    bool added;
+} patch_roles[] = {
+    {DEFUSE__R_SOCKETNODE, false},     {DEFUSE__R_JDBCAPPENDER, false},
+    {DEFUSE__R_CHAINSAW_RECV, false},  {DEFUSE__R_HARDENED_OIS, true},
+    {DEFUSE__R_HARDENED_LEIS, true},   {DEFUSE__R_JDBC_PATTERN, true},
+    {DEFUSE__R_FILTERED_OIS, true},
+};
+_Static_assert(sizeof patch_roles / sizeof patch_roles[0] <= DEFUSE__PATCH_SLOTS,
+               "a slot per patch role");
+
+int defuse__patch_slot(defuse__role r, bool *added) {
+    for (size_t i = 0; i < sizeof patch_roles / sizeof patch_roles[0]; i++)
+        if (patch_roles[i].role == r) {
+            if (added)
+                *added = patch_roles[i].added;
+            return (int)i;
+        }
+    return -1;
+}
 
 const char *defuse__role_name(defuse__role r) {
     return (unsigned)r < DEFUSE__R_COUNT ? role_names[r] : NULL;
@@ -166,13 +195,18 @@ static const struct {
     {"log4j/net/SocketNode.class", 6, DEFUSE__R_SOCKETNODE, DEFUSE_PRODUCT_LOG4J1, true},
     {"log4j/net/SMTPAppender.class", 6, DEFUSE__R_SMTPAPPENDER, DEFUSE_PRODUCT_LOG4J1, false},
     {"log4j/net/JMSSink.class", 6, DEFUSE__R_JMSSINK, DEFUSE_PRODUCT_LOG4J1, false},
-    {"log4j/jdbc/JDBCAppender.class", 6, DEFUSE__R_JDBCAPPENDER, DEFUSE_PRODUCT_LOG4J1, false},
+    {"log4j/jdbc/JDBCAppender.class", 6, DEFUSE__R_JDBCAPPENDER, DEFUSE_PRODUCT_LOG4J1, true},
     {"log4j/chainsaw/Main.class", 6, DEFUSE__R_CHAINSAW, DEFUSE_PRODUCT_LOG4J1, false},
+    /* read: a distribution patch is recognised by these classes' bytes */
     {"log4j/net/HardenedObjectInputStream.class", 6, DEFUSE__R_HARDENED_OIS, DEFUSE_PRODUCT_LOG4J1,
-     false},
-    {"log4j/jdbc/JdbcPatternParser.class", 6, DEFUSE__R_JDBC_PATTERN, DEFUSE_PRODUCT_LOG4J1, false},
+     true},
+    {"log4j/net/HardenedLoggingEventInputStream.class", 6, DEFUSE__R_HARDENED_LEIS,
+     DEFUSE_PRODUCT_LOG4J1, true},
+    {"log4j/chainsaw/LoggingReceiver$Slurper.class", 6, DEFUSE__R_CHAINSAW_RECV,
+     DEFUSE_PRODUCT_LOG4J1, true},
+    {"log4j/jdbc/JdbcPatternParser.class", 6, DEFUSE__R_JDBC_PATTERN, DEFUSE_PRODUCT_LOG4J1, true},
     {"log4j/FilteredObjectInputStream.class", 6, DEFUSE__R_FILTERED_OIS, DEFUSE_PRODUCT_LOG4J1,
-     false},
+     true},
     {"text/StringSubstitutor.class", 5, DEFUSE__R_SUBSTITUTOR, DEFUSE_PRODUCT_COMMONS_TEXT, false},
     {"text/lookup/StringLookupFactory.class", 5, DEFUSE__R_LOOKUPFACTORY,
      DEFUSE_PRODUCT_COMMONS_TEXT, true},
@@ -318,6 +352,79 @@ bool defuse__inv_is_signature(const char *name) {
 }
 
 /* ---- sniffing ------------------------------------------------------------- */
+
+/* What marks a software bill of materials in the head of a file: its first
+ * byte after a UTF-8 BOM and blanks (0: any), then a key followed -- after
+ * blanks, a separator and blanks -- by the start of a value, as the format
+ * writes its required fields: CycloneDX JSON "bomFormat": "CycloneDX", SPDX
+ * JSON "spdxVersion": "SPDX-..." or "SPDXID": "SPDXRef-...", CycloneDX XML
+ * the default namespace xmlns="http://cyclonedx.org/schema/bom/...", SPDX
+ * tag-value a line "SPDXVersion: SPDX-...".  Key and value together, not
+ * words: the formats' own JSON Schemas ("bomFormat": {"type": ...}) and XML
+ * Schemas (xmlns:bom=, targetNamespace=) are not SBOMs.  The tools that write
+ * SBOMs put these fields first; a document whose first 4 KiB hold none is an
+ * ordinary file.  The same formats as the register's readers
+ * (register/sbom.c), which this file does not link: a scan needs only the
+ * name of the format, not libxml2. */
+static const struct sbom_mark {
+    char first;      /* first byte, or 0 */
+    bool line_start; /* the key starts a line */
+    const char *key;
+    char sep;
+    const char *value; /* how the value begins */
+    const char *format;
+} sbom_marks[] = {
+    {'{', false, "\"bomFormat\"", ':', "\"CycloneDX\"", "cyclonedx-json"},
+    {'{', false, "\"spdxVersion\"", ':', "\"SPDX-", "spdx-json"},
+    {'{', false, "\"SPDXID\"", ':', "\"SPDXRef-", "spdx-json"},
+    {'<', false, "xmlns", '=', "\"http://cyclonedx.org/schema/bom", "cyclonedx-xml"},
+    {'<', false, "xmlns", '=', "'http://cyclonedx.org/schema/bom", "cyclonedx-xml"},
+    {0, true, "SPDXVersion", ':', "SPDX-", "spdx-tag-value"},
+};
+
+static bool blank(uint8_t c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Does h[0..n) hold m's key, then blanks, sep, blanks and m's value? */
+static bool sbom_mark_in(const uint8_t *h, size_t n, const struct sbom_mark *m) {
+    size_t kl = strlen(m->key), vl = strlen(m->value);
+    for (const uint8_t *p = h, *e = h + n; (size_t)(e - p) >= kl;) {
+        const uint8_t *k = memmem(p, (size_t)(e - p), m->key, kl);
+        if (!k)
+            return false;
+        p = k + 1;
+        if (m->line_start && k != h && k[-1] != '\n')
+            continue;
+        const uint8_t *q = k + kl;
+        while (q < e && blank(*q))
+            q++;
+        if (q == e || *q++ != (uint8_t)m->sep)
+            continue;
+        while (q < e && blank(*q))
+            q++;
+        if ((size_t)(e - q) >= vl && !memcmp(q, m->value, vl))
+            return true;
+    }
+    return false;
+}
+
+const char *defuse__sbom_sniff(const uint8_t *h, size_t n) {
+    size_t i = n >= 3 && !memcmp(h, "\xEF\xBB\xBF", 3) ? 3 : 0;
+    while (i < n && blank(h[i]))
+        i++;
+    /* most ordinary files end here: a first byte no SBOM starts with
+     * (tag-value: "SPDXVersion:", the first tag every writer puts first,
+     * or a '#' comment before it) */
+    if (i == n || (h[i] != '{' && h[i] != '<' && h[i] != '#' && h[i] != 'S'))
+        return NULL;
+    for (size_t k = 0; k < sizeof sbom_marks / sizeof sbom_marks[0]; k++) {
+        const struct sbom_mark *m = &sbom_marks[k];
+        if ((!m->first || h[i] == m->first) && sbom_mark_in(h + i, n - i, m))
+            return m->format;
+    }
+    return NULL;
+}
 
 defuse__kind defuse__sniff(const uint8_t *h, size_t n) {
     if (n >= 4 && h[0] == 'P' && h[1] == 'K' &&

@@ -127,6 +127,8 @@ static int locked_cb(const defuse_component *c, void *user) {
         w->st.warnings++;
     else if (c->err)
         w->st.errors++;
+    else if (c->sbom)
+        w->st.sboms++;
     else {
         w->st.components++;
         if (c->nvulns)

@@ -112,6 +112,10 @@
 /* Limits of the vulnerability data (checked at load). */
 #define DEFUSE_VDB_MAX_RELEASES 128u
 #define DEFUSE_VDB_MAX_MARKERS 64u
+/* Distribution patches known per CVE (vulndb "fixed_by"), and the classes
+ * each is recognised by (all must match their SHA-256). */
+#define DEFUSE_VDB_MAX_PATCHES 8u
+#define DEFUSE_VDB_MAX_PATCH_CLASSES 4u
 #define DEFUSE_VDB_MAX_FILE (16u << 20)
 
 /* ---- output --------------------------------------------------------------- */

@@ -142,6 +142,29 @@ typedef struct loadctx {
     const char *src;
 } loadctx;
 
+static int hexval(int c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* 64 hex digits into out.  Returns 0, or -1 if hex is not that. */
+static int parse_sha256(const char *hex, uint8_t out[32]) {
+    if (!hex || strlen(hex) != 64)
+        return -1;
+    for (int k = 0; k < 32; k++) {
+        int hi = hexval(hex[2 * k]), lo = hexval(hex[2 * k + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[k] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+}
+
 __attribute__((format(printf, 2, 3))) static int fail(loadctx *L, const char *fmt, ...) {
     if (L->err && L->errlen) {
         int n = snprintf(L->err, L->errlen, "%s: ", L->src);
@@ -211,6 +234,49 @@ static int load_products(loadctx *L, defuse_vulndb *db, json_t *prods) {
     return 0;
 }
 
+/* "fixed_by": [{"name": "Debian liblog4j1.2-java 1.2.17-11",
+ *               "classes": {"SocketNode": "<sha256>", ...}}, ...]: the
+ * distribution patches that fix the CVE, each recognised by the SHA-256 of
+ * every class listed (classes whose bytes the scan keeps: see
+ * defuse__patch_slot). */
+static int load_patches(loadctx *L, defuse__vuln *vu, json_t *fb, size_t i) {
+    if (!fb)
+        return 0;
+    if (!json_is_array(fb) || !json_array_size(fb) || json_array_size(fb) > DEFUSE_VDB_MAX_PATCHES)
+        return fail(L, "vulnerabilities[%zu].fixed_by: expected an array of 1 to %u patches", i,
+                    DEFUSE_VDB_MAX_PATCHES);
+    vu->patches = calloc(json_array_size(fb), sizeof *vu->patches);
+    if (!vu->patches)
+        return DEFUSE_ENOMEM;
+    size_t j;
+    json_t *pj;
+    json_array_foreach(fb, j, pj) {
+        defuse__patch *pt = &vu->patches[j];
+        vu->npatches = j + 1;
+        const char *name = json_string_value(json_object_get(pj, "name"));
+        json_t *cls = json_object_get(pj, "classes");
+        if (!name || !*name || !json_is_object(cls) || !json_object_size(cls) ||
+            json_object_size(cls) > DEFUSE_VDB_MAX_PATCH_CLASSES)
+            return fail(L, "vulnerabilities[%zu].fixed_by[%zu]: needs a name and 1 to %u "
+                           "\"classes\" (class: sha256)", i, j, DEFUSE_VDB_MAX_PATCH_CLASSES);
+        if (!(pt->name = dupstr(name)))
+            return DEFUSE_ENOMEM;
+        const char *cn;
+        json_t *hx;
+        json_object_foreach(cls, cn, hx) {
+            defuse__role r = defuse__role_by_name(cn);
+            if (r == DEFUSE__R_NONE || defuse__patch_slot(r, NULL) < 0)
+                return fail(L, "vulnerabilities[%zu].fixed_by[%zu].classes: \"%s\" is not a "
+                               "class whose bytes are checked", i, j, cn);
+            if (parse_sha256(json_string_value(hx), pt->sha256[pt->nclasses]))
+                return fail(L, "vulnerabilities[%zu].fixed_by[%zu].classes.%s: want 64 hex digits",
+                            i, j, cn);
+            pt->role[pt->nclasses++] = r;
+        }
+    }
+    return 0;
+}
+
 static int load_vulns(loadctx *L, defuse_vulndb *db, json_t *arr) {
     if (!json_is_array(arr))
         return fail(L, "\"vulnerabilities\": expected an array");
@@ -267,9 +333,12 @@ static int load_vulns(loadctx *L, defuse_vulndb *db, json_t *arr) {
                             req ? req : "?");
             vu->requires |= 1u << r;
         }
-        const char *fb = json_string_value(json_object_get(v, "fixed_by_class"));
-        if (fb && (vu->fixed_by = defuse__role_by_name(fb)) == DEFUSE__R_NONE)
-            return fail(L, "vulnerabilities[%zu].fixed_by_class: unknown class \"%s\"", i, fb);
+        if (json_object_get(v, "fixed_by_class"))
+            return fail(L, "vulnerabilities[%zu].fixed_by_class: a class's presence proves no "
+                           "patch; use \"fixed_by\" with the classes' SHA-256", i);
+        int prc = load_patches(L, vu, json_object_get(v, "fixed_by"), i);
+        if (prc)
+            return prc;
         vu->ranges = calloc(json_array_size(aff) + 1, sizeof *vu->ranges);
         if (!vu->ranges)
             return DEFUSE_ENOMEM;
@@ -285,16 +354,6 @@ static int load_vulns(loadctx *L, defuse_vulndb *db, json_t *arr) {
         }
     }
     return 0;
-}
-
-static int hexval(int c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 static int load_hashes(loadctx *L, defuse_vulndb *db, json_t *arr) {
@@ -315,12 +374,8 @@ static int load_hashes(loadctx *L, defuse_vulndb *db, json_t *arr) {
         const char *cls = json_string_value(json_object_get(h, "class"));
         if (!hex || strlen(hex) != 64 || !prod || !cls)
             return fail(L, "hashes[%zu]: needs sha256 (64 hex), product, class", i);
-        for (int k = 0; k < 32; k++) {
-            int hi = hexval(hex[2 * k]), lo = hexval(hex[2 * k + 1]);
-            if (hi < 0 || lo < 0)
-                return fail(L, "hashes[%zu].sha256: not hex", i);
-            d->sha256[k] = (uint8_t)(hi << 4 | lo);
-        }
+        if (parse_sha256(hex, d->sha256))
+            return fail(L, "hashes[%zu].sha256: not hex", i);
         int p = product_by_name(prod);
         if (p < 0)
             return fail(L, "hashes[%zu].product: unknown \"%s\"", i, prod);
@@ -471,6 +526,9 @@ void defuse_vulndb_free(defuse_vulndb *db) {
         for (size_t j = 0; j < vu->nranges; j++)
             free(vu->ranges[j].introduced), free(vu->ranges[j].fixed);
         free(vu->ranges);
+        for (size_t j = 0; j < vu->npatches; j++)
+            free(vu->patches[j].name);
+        free(vu->patches);
     }
     free(db->vulns);
     free(db->hashes);

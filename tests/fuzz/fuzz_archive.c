@@ -2,7 +2,8 @@
  * fuzz_archive.c -- fuzz target of the inventory's input parsing: the
  * archive walk (zip pre-check, libarchive zip/tar, nesting, limits), entry
  * classification, pom/manifest reading, the class-file reader and the
- * identification, through defuse_inventory_scan_memory().  Small limits
+ * identification, through defuse_inventory_scan_memory(), and the SBOM
+ * sniff of a top-level file's head.  Small limits
  * keep each run fast.  Also builds with gcc (replay over corpus/archive/).
  */
 #include "inventory.h"
@@ -64,5 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char v[128];
     defuse__prop_get((const char *)data, size, "version", false, v, sizeof v);
     defuse__prop_get((const char *)data, size, "Bundle-Version", true, v, sizeof v);
+    /* the SBOM sniff of a top-level file's head */
+    (void)defuse__sbom_sniff(data, size < DEFUSE_INV_HEAD ? size : DEFUSE_INV_HEAD);
     return 0;
 }

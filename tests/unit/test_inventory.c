@@ -312,10 +312,13 @@ static void test_more_cves(void **state) {
 /* A distribution-patched log4j 1.2.17 (Debian's 1.2.17-11 adds these
  * hardening classes): the CVEs its changelog fixes are dropped, the others
  * stay; without the hardening classes they are reported. */
+/* A distribution patch counts only when its classes' bytes are the patched
+ * build's (vulndb "fixed_by": SHA-256 per class), never by presence. */
 static void test_distro_patched(void **state) {
     (void)state;
     got g;
     static const char p1[] = "version=1.2.17\n";
+    /* the classes' names of Debian's patch, other bytes: nothing is proven */
     ent e[] = {{"META-INF/maven/log4j/log4j/pom.properties", p1, sizeof p1 - 1},
                {"org/apache/log4j/net/SocketServer.class", "x", 1},
                {"org/apache/log4j/jdbc/JDBCAppender.class", "x", 1},
@@ -325,16 +328,67 @@ static void test_distro_patched(void **state) {
                {"org/apache/log4j/FilteredObjectInputStream.class", "x", 1}};
     scan_zip(e, 7, &g);
     assert_int_equal(g.n, 1);
-    assert_null(strstr(g.cves[0], "CVE-2019-17571"));
-    assert_null(strstr(g.cves[0], "CVE-2022-23305"));
-    assert_null(strstr(g.cves[0], "CVE-2022-23307"));
-    assert_non_null(strstr(g.cves[0], "CVE-2020-9493"));
-    assert_non_null(strstr(g.cves[0], "CVE-2023-26464"));
-    scan_zip(e, 4, &g);
-    assert_int_equal(g.n, 1);
     assert_non_null(strstr(g.cves[0], "CVE-2019-17571"));
     assert_non_null(strstr(g.cves[0], "CVE-2022-23305"));
     assert_non_null(strstr(g.cves[0], "CVE-2022-23307"));
+    assert_non_null(strstr(g.cves[0], "CVE-2020-9493"));
+
+    /* data whose patch of CVE-2022-23305 is JDBCAppender "good-appender" +
+     * JdbcPatternParser "good-parser" */
+    char ha[65], hp[65], json[4096];
+    defuse_sha256_hex("good-appender", 13, ha);
+    defuse_sha256_hex("good-parser", 11, hp);
+    snprintf(json, sizeof json,
+             "{\"format\": \"defuse-vulndb/1\", \"products\": {"
+             "\"log4j-core\": {\"releases\": [\"2.0\"]}, \"log4j\": {\"releases\": [\"1.2.17\"]},"
+             "\"reload4j\": {\"releases\": [\"1.2.18.0\"]}, \"commons-text\": {\"releases\": [\"1.9\"]}},"
+             "\"vulnerabilities\": [{\"id\": \"CVE-2022-23305\", \"product\": \"log4j\", \"cvss\": 9.8,"
+             " \"requires_class\": \"JDBCAppender\", \"affected\": [{\"introduced\": \"1.2.17\"}],"
+             " \"fixed_by\": [{\"name\": \"Test 1\", \"classes\": {\"JDBCAppender\": \"%s\","
+             " \"JdbcPatternParser\": \"%s\"}}]}]}",
+             ha, hp);
+    defuse_vulndb *mine = NULL, *saved = db;
+    char err[256];
+    assert_int_equal(defuse_vulndb_parse(&mine, json, strlen(json), err, sizeof err), 0);
+    db = mine;
+    ent m[] = {{"META-INF/maven/log4j/log4j/pom.properties", p1, sizeof p1 - 1},
+               {"org/apache/log4j/jdbc/JDBCAppender.class", "good-appender", 13},
+               {"org/apache/log4j/jdbc/JdbcPatternParser.class", "good-parser", 11}};
+    scan_zip(m, 3, &g);
+    assert_int_equal(g.n, 1);
+    assert_null(strstr(g.cves[0], "CVE-2022-23305")); /* both classes match: patched */
+    m[2].data = "evil-parser";                         /* a forged hardening class */
+    scan_zip(m, 3, &g);
+    assert_non_null(strstr(g.cves[0], "CVE-2022-23305"));
+    m[2].data = "good-parser";
+    m[1].data = "old-appender";                        /* the upstream JDBCAppender */
+    scan_zip(m, 3, &g);
+    assert_non_null(strstr(g.cves[0], "CVE-2022-23305"));
+    scan_zip(m, 2, &g);                                /* the hardening class missing */
+    assert_non_null(strstr(g.cves[0], "CVE-2022-23305"));
+    db = saved;
+    defuse_vulndb_free(mine);
+
+    /* presence-only data is refused, as are classes whose bytes are not kept */
+    static const char *const bad[] = {"\"fixed_by_class\": \"JdbcPatternParser\"",
+                                      "\"fixed_by\": [{\"name\": \"x\", \"classes\": {\"JndiLookup\": "
+                                      "\"" "00000000000000000000000000000000"
+                                      "00000000000000000000000000000000" "\"}}]",
+                                      "\"fixed_by\": [{\"name\": \"x\", \"classes\": {\"SocketNode\": \"zz\"}}]",
+                                      "\"fixed_by\": []"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(json, sizeof json,
+                 "{\"format\": \"defuse-vulndb/1\", \"products\": {"
+                 "\"log4j-core\": {\"releases\": [\"2.0\"]}, \"log4j\": {\"releases\": [\"1.2.17\"]},"
+                 "\"reload4j\": {\"releases\": [\"1.2.18.0\"]}, \"commons-text\": {\"releases\": [\"1.9\"]}},"
+                 "\"vulnerabilities\": [{\"id\": \"CVE-1\", \"product\": \"log4j\", \"cvss\": 1,"
+                 " \"affected\": [{\"introduced\": \"1.2.17\"}], %s}]}",
+                 bad[i]);
+        mine = NULL;
+        assert_int_equal(defuse_vulndb_parse(&mine, json, strlen(json), err, sizeof err),
+                         DEFUSE_EFORMAT);
+        assert_non_null(strstr(err, "fixed_by"));
+    }
 }
 
 static void test_mitigated(void **state) {
@@ -450,8 +504,59 @@ static void test_root_paths(void **state) {
     defuse__facts_free(&f);
 }
 
+/* SBOMs are recognised by their head (issue 10, item 19); look-alikes are not. */
+static void test_sbom_sniff(void **state) {
+    (void)state;
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"{\"bomFormat\": \"CycloneDX\", \"specVersion\": \"1.5\"}", "cyclonedx-json"},
+        {"\xEF\xBB\xBF\n  {\"$schema\": \"http://cyclonedx.org/schema/bom-1.6.schema.json\",\n"
+         "  \"bomFormat\"  :\n \"CycloneDX\"}",
+         "cyclonedx-json"},
+        {"<bom xmlns='http://cyclonedx.org/schema/bom/1.2' version='1'>", "cyclonedx-xml"},
+        {"{\"spdxVersion\": \"SPDX-2.3\", \"SPDXID\": \"SPDXRef-DOCUMENT\"}", "spdx-json"},
+        {"{\"packages\": [{\"SPDXID\": \"SPDXRef-Package-1\"}]}", "spdx-json"},
+        {"<?xml version=\"1.0\"?>\n<bom xmlns=\"http://cyclonedx.org/schema/bom/1.4\">",
+         "cyclonedx-xml"},
+        {"SPDXVersion: SPDX-2.2\nDataLicense: CC0-1.0\n", "spdx-tag-value"},
+        {"# made by hand\nSPDXVersion: SPDX-2.3\n", "spdx-tag-value"},
+        /* look-alikes: not SBOMs */
+        {"{\"name\": \"app\", \"version\": \"1.0.0\"}", NULL},
+        {"{\"bomFormat\": \"something else\"}", NULL},
+        {"notes: \"bomFormat\": \"CycloneDX\", SPDXVersion: SPDX-2.3", NULL},
+        {"Some text mentioning SPDXVersion: SPDX-2.3 in a line", NULL},
+        {"<html><a href=\"http://cyclonedx.org/\">x</a></html>", NULL},
+        /* the formats' own schemas */
+        {"{\"$schema\": \"http://json-schema.org/draft-07/schema#\", \"$id\": "
+         "\"http://cyclonedx.org/schema/bom-1.5.schema.json\", \"properties\": {\"bomFormat\": "
+         "{\"type\": \"string\", \"enum\": [\"CycloneDX\"]}}}",
+         NULL},
+        {"{\"$schema\": \"http://json-schema.org/draft-07/schema#\", \"properties\": "
+         "{\"spdxVersion\": {\"type\": \"string\"}, \"SPDXID\": {\"type\": \"string\"}}}",
+         NULL},
+        {"<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" xmlns:bom=\"http://cyclonedx.org/"
+         "schema/bom/1.5\" targetNamespace=\"http://cyclonedx.org/schema/bom/1.5\">",
+         NULL},
+        {"{\"x\": \"SPDXVersion: SPDX-2.3\"}", NULL},
+        {"", NULL},
+        {"   \n\t", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *fmt =
+            defuse__sbom_sniff((const uint8_t *)cases[i].text, strlen(cases[i].text));
+        if (cases[i].want) {
+            assert_non_null(fmt);
+            assert_string_equal(fmt, cases[i].want);
+        } else {
+            assert_null(fmt);
+        }
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sbom_sniff),
         cmocka_unit_test(test_sha256),        cmocka_unit_test(test_vercmp),
         cmocka_unit_test(test_classify),      cmocka_unit_test(test_class_name),
         cmocka_unit_test(test_vulndb_errors), cmocka_unit_test(test_pom_and_class),
