@@ -362,14 +362,19 @@ out:
 
 /* ---- files ------------------------------------------------------------------------- */
 
+/* The record types `defuse scan --json` writes (`fix` records come first
+ * after --fix, `sbom` notes after the components). */
+static const char *const scan_types[] = {"component", "summary", "error", "warning", "fix", "sbom"};
+
 /* The first line is a JSON object with a "type" of a scan record. */
 static int looks_like_scan(const char *buf, size_t len) {
     const char *nl = memchr(buf, '\n', len);
     size_t ll = nl ? (size_t)(nl - buf) : len;
     json_t *j = json_loadb(buf, ll, 0, NULL);
     const char *t = json_string_value(json_object_get(j, "type"));
-    int yes = t && (!strcmp(t, "component") || !strcmp(t, "summary") || !strcmp(t, "error") ||
-                    !strcmp(t, "warning"));
+    int yes = 0;
+    for (size_t i = 0; t && !yes && i < sizeof scan_types / sizeof scan_types[0]; i++)
+        yes = !strcmp(t, scan_types[i]);
     json_decref(j);
     return yes;
 }

@@ -87,6 +87,14 @@ out=$(R --vulndb "$VDB" ingest --asset web-1 --env prod "$T/web1.json")
 case "$out" in *"nothing changed"*) ;; *) fail "second ingest: $out";; esac
 dump >"$T/after.sql"
 cmp -s "$T/before.sql" "$T/after.sql" || fail "second ingest changed the register"
+# a scan whose first records are not components (`scan --fix --json` writes its
+# fix records first, SBOM notes come as sbom records) is still a scan
+{ echo '{"type":"fix","path":"/x/a.jar","action":"removed"}'
+  echo '{"type":"sbom","path":"/x/bom.json","format":"CycloneDX"}'; cat "$T/web1.json"; } >"$T/fixfirst.json"
+out=$(R --vulndb "$VDB" ingest --asset web-1 --env prod "$T/fixfirst.json" 2>&1) ||
+    fail "a scan starting with a fix record refused: $out"
+case "$out" in *"nothing changed"*|*"1 components; 0 exposures opened, 0 changed"*) ;; *) fail "the same scan after fix records: $out";; esac
+dump >"$T/before.sql"   # (a new scan row: the malformed checks compare with this)
 
 # ---- malformed input: FILE:LINE:COL, exit 2, nothing written ------------------
 { head -n 1 "$T/web1.json"; echo '{"type":"component","path":'; } >"$T/bad.json"
