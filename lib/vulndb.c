@@ -22,9 +22,9 @@ static int qual_rank(const char *s, size_t n) {
     static const struct {
         const char *q;
         int rank;
-    } qs[] = {{"alpha", 1}, {"a", 1}, {"beta", 2}, {"b", 2}, {"milestone", 3}, {"m", 3},
-              {"rc", 4},    {"cr", 4}, {"snapshot", 5}, {"", 6}, {"final", 6}, {"ga", 6},
-              {"release", 6}, {"sp", 7}};
+    } qs[] = {{"alpha", 1}, {"a", 1},  {"beta", 2},    {"b", 2},        {"milestone", 3},
+              {"m", 3},     {"rc", 4}, {"cr", 4},      {"snapshot", 5}, {"", 6},
+              {"final", 6}, {"ga", 6}, {"release", 6}, {"sp", 7}};
     for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++)
         if (strlen(qs[i].q) == n && !strncasecmp(qs[i].q, s, n))
             return qs[i].rank;
@@ -142,22 +142,13 @@ typedef struct loadctx {
     const char *src;
 } loadctx;
 
-static int hexval(int c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* 64 hex digits into out.  Returns 0, or -1 if hex is not that. */
 static int parse_sha256(const char *hex, uint8_t out[32]) {
     if (!hex || strlen(hex) != 64)
         return -1;
     for (int k = 0; k < 32; k++) {
-        int hi = hexval(hex[2 * k]), lo = hexval(hex[2 * k + 1]);
+        int hi = defuse__hexval((unsigned char)hex[2 * k]),
+            lo = defuse__hexval((unsigned char)hex[2 * k + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[k] = (uint8_t)(hi << 4 | lo);
@@ -218,8 +209,8 @@ static int load_products(loadctx *L, defuse_vulndb *db, json_t *prods) {
         if (!json_is_array(rel))
             return fail(L, "products.%s.releases: missing", defuse_product_name((defuse_product)p));
         if (json_array_size(rel) > DEFUSE_VDB_MAX_RELEASES)
-            return fail(L, "products.%s.releases: more than %u", defuse_product_name((defuse_product)p),
-                        DEFUSE_VDB_MAX_RELEASES);
+            return fail(L, "products.%s.releases: more than %u",
+                        defuse_product_name((defuse_product)p), DEFUSE_VDB_MAX_RELEASES);
         size_t i;
         json_t *v;
         json_array_foreach(rel, i, v) {
@@ -257,8 +248,10 @@ static int load_patches(loadctx *L, defuse__vuln *vu, json_t *fb, size_t i) {
         json_t *cls = json_object_get(pj, "classes");
         if (!name || !*name || !json_is_object(cls) || !json_object_size(cls) ||
             json_object_size(cls) > DEFUSE_VDB_MAX_PATCH_CLASSES)
-            return fail(L, "vulnerabilities[%zu].fixed_by[%zu]: needs a name and 1 to %u "
-                           "\"classes\" (class: sha256)", i, j, DEFUSE_VDB_MAX_PATCH_CLASSES);
+            return fail(L,
+                        "vulnerabilities[%zu].fixed_by[%zu]: needs a name and 1 to %u "
+                        "\"classes\" (class: sha256)",
+                        i, j, DEFUSE_VDB_MAX_PATCH_CLASSES);
         if (!(pt->name = dupstr(name)))
             return DEFUSE_ENOMEM;
         const char *cn;
@@ -266,8 +259,10 @@ static int load_patches(loadctx *L, defuse__vuln *vu, json_t *fb, size_t i) {
         json_object_foreach(cls, cn, hx) {
             defuse__role r = defuse__role_by_name(cn);
             if (r == DEFUSE__R_NONE || defuse__patch_slot(r, NULL) < 0)
-                return fail(L, "vulnerabilities[%zu].fixed_by[%zu].classes: \"%s\" is not a "
-                               "class whose bytes are checked", i, j, cn);
+                return fail(L,
+                            "vulnerabilities[%zu].fixed_by[%zu].classes: \"%s\" is not a "
+                            "class whose bytes are checked",
+                            i, j, cn);
             if (parse_sha256(json_string_value(hx), pt->sha256[pt->nclasses]))
                 return fail(L, "vulnerabilities[%zu].fixed_by[%zu].classes.%s: want 64 hex digits",
                             i, j, cn);
@@ -301,7 +296,10 @@ static int load_vulns(loadctx *L, defuse_vulndb *db, json_t *arr) {
         vu->cvss = json_number_value(cvss);
         const char *sev = json_string_value(json_object_get(v, "severity"));
         if (!sev)
-            sev = vu->cvss >= 9 ? "critical" : vu->cvss >= 7 ? "high" : vu->cvss >= 4 ? "medium" : "low";
+            sev = vu->cvss >= 9   ? "critical"
+                  : vu->cvss >= 7 ? "high"
+                  : vu->cvss >= 4 ? "medium"
+                                  : "low";
         const char *fx = json_string_value(json_object_get(v, "fixed"));
         const char *sum = json_string_value(json_object_get(v, "summary"));
         vu->id = dupstr(id);
@@ -334,8 +332,10 @@ static int load_vulns(loadctx *L, defuse_vulndb *db, json_t *arr) {
             vu->requires |= 1u << r;
         }
         if (json_object_get(v, "fixed_by_class"))
-            return fail(L, "vulnerabilities[%zu].fixed_by_class: a class's presence proves no "
-                           "patch; use \"fixed_by\" with the classes' SHA-256", i);
+            return fail(L,
+                        "vulnerabilities[%zu].fixed_by_class: a class's presence proves no "
+                        "patch; use \"fixed_by\" with the classes' SHA-256",
+                        i);
         int prc = load_patches(L, vu, json_object_get(v, "fixed_by"), i);
         if (prc)
             return prc;
@@ -347,7 +347,8 @@ static int load_vulns(loadctx *L, defuse_vulndb *db, json_t *arr) {
         json_array_foreach(aff, j, r) {
             json_t *in = json_object_get(r, "introduced"), *fi = json_object_get(r, "fixed");
             if ((in && !json_is_string(in)) || (fi && !json_is_string(fi)) || (!in && !fi))
-                return fail(L, "vulnerabilities[%zu].affected[%zu]: needs introduced/fixed strings", i, j);
+                return fail(L, "vulnerabilities[%zu].affected[%zu]: needs introduced/fixed strings",
+                            i, j);
             vu->ranges[j].introduced = dupstr(json_string_value(in));
             vu->ranges[j].fixed = dupstr(json_string_value(fi));
             vu->nranges = j + 1;

@@ -31,7 +31,9 @@ uint64_t rep_hash(const char *s, size_t n) {
 
 #define TOP_NSLOT (REP_TOP_CAP * 4u) /* power of two, load <= 1/4 */
 
-void rep_top_init(rep_top *t) { memset(t, 0, sizeof *t); }
+void rep_top_init(rep_top *t) {
+    memset(t, 0, sizeof *t);
+}
 
 void rep_top_free(rep_top *t) {
     for (size_t i = 0; i < t->n; i++)
@@ -182,8 +184,8 @@ static rep_bucket *bucket_get(rep_buckets *bs, int64_t key) {
         bs->slot = ns;
         bs->nslot = cap * 2;
         for (size_t i = 0; i < bs->n; i++) {
-            size_t j = (size_t)((uint64_t)bs->b[i].key * 0x9e3779b97f4a7c15ull >> 20) &
-                       (bs->nslot - 1);
+            size_t j =
+                (size_t)((uint64_t)bs->b[i].key * 0x9e3779b97f4a7c15ull >> 20) & (bs->nslot - 1);
             while (bs->slot[j])
                 j = (j + 1) & (bs->nslot - 1);
             bs->slot[j] = (uint32_t)i + 1;
@@ -216,69 +218,11 @@ static tb buckets_at(rep *r, int64_t ms) {
 
 /* ---- times -------------------------------------------------------------------- */
 
-static int digits(const char *s, size_t n, size_t at, size_t k, int *out) {
-    int v = 0;
-    if (at + k > n)
-        return -1;
-    for (size_t i = 0; i < k; i++) {
-        if (s[at + i] < '0' || s[at + i] > '9')
-            return -1;
-        v = v * 10 + (s[at + i] - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int y, int m, int d) {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
+/* An ISO 8601 time of a JSON field: libdefuse's log-time reader (the one
+ * `defuse logs` uses), so that the report and the findings agree. */
 int rep_parse_time(const char *s, size_t n, int64_t *ms) {
-    int y, mo, d, h, mi, se;
-    if (digits(s, n, 0, 4, &y) || n < 19 || s[4] != '-' || digits(s, n, 5, 2, &mo) ||
-        s[7] != '-' || digits(s, n, 8, 2, &d) || (s[10] != 'T' && s[10] != ' ') ||
-        digits(s, n, 11, 2, &h) || s[13] != ':' || digits(s, n, 14, 2, &mi) || s[16] != ':' ||
-        digits(s, n, 17, 2, &se))
-        return -1;
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-        return -1;
-    size_t i = 19;
-    int frac = 0, fd = 0;
-    if (i < n && (s[i] == '.' || s[i] == ',')) {
-        i++;
-        while (i < n && s[i] >= '0' && s[i] <= '9') {
-            if (fd < 3) {
-                frac = frac * 10 + (s[i] - '0');
-                fd++;
-            }
-            i++;
-        }
-        while (fd < 3) {
-            frac *= 10;
-            fd++;
-        }
-    }
-    int off = 0;
-    if (i < n && (s[i] == '+' || s[i] == '-')) {
-        int oh, om = 0;
-        if (digits(s, n, i + 1, 2, &oh))
-            return -1;
-        size_t j = i + 3;
-        if (j < n && s[j] == ':')
-            j++;
-        if (j < n && digits(s, n, j, 2, &om) == 0)
-            j += 2;
-        off = (oh * 60 + om) * (s[i] == '-' ? -1 : 1);
-    }
-    int64_t days = days_from_civil(y, mo, d);
-    *ms = ((days * 86400 + h * 3600 + mi * 60 + se) - (int64_t)off * 60) * 1000 + frac;
-    return 0;
+    int tz;
+    return defuse_log_time(s, n, ms, &tz, NULL) == 0 ? 0 : -1;
 }
 
 /* ---- addresses ----------------------------------------------------------------- */
@@ -406,10 +350,10 @@ int rep_init(rep *r, const rep_opts *o) {
 }
 
 void rep_free(rep *r) {
-    rep_top *all[] = {&r->src,         &r->internal_src, &r->cb_host,       &r->cb_port,
-                      &r->exfil,       &r->command,      &r->technique,     &r->scheme,
-                      &r->hp_listener, &r->hp_protocol,  &r->hp_event,      &r->hp_src,
-                      &r->exp_env_cve, &r->exp_state,    &r->exp_sla,       &r->exp_overdue,
+    rep_top *all[] = {&r->src,           &r->internal_src,  &r->cb_host,   &r->cb_port,
+                      &r->exfil,         &r->command,       &r->technique, &r->scheme,
+                      &r->hp_listener,   &r->hp_protocol,   &r->hp_event,  &r->hp_src,
+                      &r->exp_env_cve,   &r->exp_state,     &r->exp_sla,   &r->exp_overdue,
                       &r->vendor_status, &r->vendor_overdue};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         rep_top_free(all[i]);
@@ -533,7 +477,8 @@ static void fnd_from_json(json_t *o, fnd *f) {
 
 static int json_time(json_t *o, const char *k, int64_t *ms) {
     json_t *v = json_object_get(o, k);
-    return json_is_string(v) && rep_parse_time(json_string_value(v), json_string_length(v), ms) == 0;
+    return json_is_string(v) &&
+           rep_parse_time(json_string_value(v), json_string_length(v), ms) == 0;
 }
 
 static int add_finding_json(rep *r, json_t *o) {
@@ -696,9 +641,9 @@ int rep_add_line(rep *r, const char *line, size_t len) {
                 r->summary_lines += (uint64_t)json_integer_value(l);
         } else if (json_is_object(req) && jstr(o, "action")) {
             rc = add_nginx(r, o, req);
-        } else if (jstr(o, "event") && (json_object_get(o, "listener") ||
-                                        json_object_get(o, "protocol") ||
-                                        json_object_get(o, "event_id"))) {
+        } else if (jstr(o, "event") &&
+                   (json_object_get(o, "listener") || json_object_get(o, "protocol") ||
+                    json_object_get(o, "event_id"))) {
             rc = add_honeypot(r, o);
         } else if (kind_index(jstr(o, "kind")) >= 0 &&
                    (json_object_get(o, "payload") || json_object_get(o, "decoded"))) {
