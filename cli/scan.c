@@ -198,6 +198,8 @@ static int on_record(const defuse_component *c, void *user) {
     r->sbom = c->sbom ? strdup(c->sbom) : NULL;
     if (c->sha256 && strlen(c->sha256) == 64)
         memcpy(r->sha256, c->sha256, 65);
+    if (c->sha256_outer && strlen(c->sha256_outer) == 64)
+        memcpy(r->sha256_outer, c->sha256_outer, 65);
     return 0;
 }
 
@@ -335,14 +337,21 @@ static void scan_meta_fill(meta_buf *b, scan_meta *m, const char *dbpath) {
     m->vulndb_path = b->vpath;
 }
 
-/* SHA-256 of each component's outermost file (records sorted by path, so
- * the entries of one file are adjacent: each file is read once). */
+/* SHA-256 of each component's outermost file: libdefuse hashed it in the
+ * scanning thread (sha256_outer); only a record without it (a file that
+ * could not be read to its end there) is read again here.  Records sorted
+ * by path, so the entries of one file are adjacent: each is read once. */
 static void hash_outer(collect *col) {
     char last[PATH_MAX] = "", hex[65] = "";
     for (size_t i = 0; i < col->n; i++) {
         rec *r = &col->v[i];
         if (r->err || r->sbom || !r->raw_path)
             continue;
+        if (r->sha256_outer[0]) {
+            if (!strstr(r->raw_path, "!/") && !r->sha256[0]) /* a top-level file: its own hash */
+                memcpy(r->sha256, r->sha256_outer, sizeof r->sha256);
+            continue;
+        }
         size_t n = strcspn(r->raw_path, "!");
         while (r->raw_path[n] && r->raw_path[n + 1] != '/')
             n += 1 + strcspn(r->raw_path + n + 1, "!");
@@ -851,6 +860,7 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
         defuse_vulndb_free(db);
         return EXIT_ERROR;
     }
+    lim.no_hashes = fmt == F_TABLE; /* the table shows no hash (hash_outer() below) */
     wo.limits = &lim;
     wo.exclude = (const char *const *)a->excl;
     wo.nexclude = a->nexcl;

@@ -416,10 +416,12 @@ enum defuse_evidence {
 const char *defuse_evidence_name(unsigned bit);
 
 /* SHA-256 of the regular file at path as 64 lower-case hex digits and a
- * NUL in out, read in bounded chunks (a file of any size).  Returns 0, or
- * DEFUSE_EIO (errno set) if it cannot be opened or read. */
+ * NUL in out, read in bounded chunks (a file of any size).  Returns 0,
+ * DEFUSE_EIO (errno set) if it cannot be opened or read, or DEFUSE_ENOMEM
+ * if libcrypto cannot hash. */
 int defuse_sha256_file(const char *path, char out[65]);
-/* SHA-256 of buf[0..len) as hex, as defuse_sha256_file(). */
+/* SHA-256 of buf[0..len) as hex, as defuse_sha256_file(); out is "" if
+ * libcrypto cannot hash. */
 void defuse_sha256_hex(const void *buf, size_t len, char out[65]);
 
 /* Immutable vulnerability data (CVE ranges, class hashes, markers), loaded
@@ -451,6 +453,9 @@ typedef struct defuse_inv_limits {
     uint64_t max_spill;          /* largest nested archive spilled to disk */
     size_t max_class;            /* bytes read of one class/pom/manifest */
     unsigned max_seconds;        /* wall time per top-level file */
+    int no_hashes;               /* non-zero: components carry no sha256 or
+                                    sha256_outer (not computed), for an output
+                                    that shows none; 0 (default): hashed */
 } defuse_inv_limits;
 
 void defuse_inv_limits_default(defuse_inv_limits *out);
@@ -510,6 +515,14 @@ typedef struct defuse_component {
                            as 64 hex digits.  NULL for a top-level file (the
                            caller has it) and for an archive streamed from
                            a tar, whose bytes are not held */
+    const char *sha256_outer; /* NULL, or (a component) the SHA-256 of the
+                                 top-level file that holds it -- the file
+                                 given or found by the walk -- as 64 hex
+                                 digits; hashed once per file, in the
+                                 scanning thread, only if it holds a
+                                 component.  NULL for errors and SBOM records,
+                                 a stream (not a regular file) and a file
+                                 that could not be read to its end */
 } defuse_component;
 
 /* Called once per record.  Return 0 to continue, non-zero to stop

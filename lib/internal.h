@@ -238,18 +238,22 @@ size_t defuse__datefmt(const char *pat, size_t n, int64_t epoch_ms, int tz_offse
  * bytes written (no NUL added). */
 size_t defuse__casemap(const char *s, size_t n, bool upper, char *out);
 
-/* ---- sha256.c: SHA-256 (FIPS 180-4) ------------------------------------------ */
+/* ---- sha256.c: SHA-256 through libcrypto -------------------------------------- */
 
+/* A streaming digest.  init allocates (false: out of memory, nothing held);
+ * final or abort releases it, so every path after a successful init ends in
+ * exactly one of them.  update/final on a failed context return false, and
+ * final then writes 32 zero bytes. */
 typedef struct defuse__sha256 {
-    uint32_t h[8];
-    uint64_t len;
-    uint8_t buf[64];
-    size_t n;
+    struct evp_md_ctx_st *ctx; /* OWNED: libcrypto's EVP_MD_CTX */
 } defuse__sha256;
 
-void defuse__sha256_init(defuse__sha256 *c);
-void defuse__sha256_update(defuse__sha256 *c, const void *data, size_t len);
-void defuse__sha256_final(defuse__sha256 *c, uint8_t out[32]);
+bool defuse__sha256_init(defuse__sha256 *c);
+bool defuse__sha256_update(defuse__sha256 *c, const void *data, size_t len);
+bool defuse__sha256_final(defuse__sha256 *c, uint8_t out[32]);
+void defuse__sha256_abort(defuse__sha256 *c);
+/* One buffer at once; false (out zeroed) only when libcrypto fails. */
+bool defuse__sha256_once(const void *data, size_t len, uint8_t out[32]);
 /* d as 64 lower-case hex digits and a NUL. */
 void defuse__sha256_hex(const uint8_t d[32], char out[65]);
 

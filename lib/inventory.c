@@ -62,6 +62,9 @@ struct defuse_inventory {
     bool demote;        /* errors are warnings (a zip's second view) */
     uint64_t zeros;     /* zero-filled bytes drained from tar streams */
     container cont;     /* the nested zip whose entries are being read */
+    container top;      /* the top-level file (fd >= 0 while it is open):
+                           hashed once, here in the scanning thread, when it
+                           holds a component (defuse_component.sha256_outer) */
 };
 
 uint64_t defuse__inventory_archives(const defuse_inventory *inv) {
@@ -143,39 +146,47 @@ static void report_sbom(defuse_inventory *inv, const char *path, const char *fmt
         inv->stopped = true;
 }
 
-/* The callback for components of the current container: adds its SHA-256
- * (nested zips only, see container). */
-static int emit_cb(const defuse_component *c, void *user) {
-    defuse_inventory *inv = user;
-    container *k = &inv->cont;
-    if (c->err || !k->set)
-        return inv->cb ? inv->cb(c, inv->user) : 0;
+/* k's SHA-256 as hex, computed on the first call (k->hex "" if it cannot be
+ * read).  A container with fd < 0 is mem[0..size); else fd is read from 0 to
+ * its end (size is not trusted for the top-level file: it is read to EOF). */
+static const char *container_hex(container *k) {
     if (!k->done) {
         k->done = true;
-        defuse__sha256 h;
         uint8_t d[32];
-        defuse__sha256_init(&h);
-        bool ok = true;
+        bool ok;
         if (k->fd < 0) {
-            defuse__sha256_update(&h, k->mem, (size_t)k->size);
+            ok = defuse__sha256_once(k->mem, (size_t)k->size, d);
         } else {
+            defuse__sha256 h;
             uint8_t buf[64 * 1024];
-            for (uint64_t off = 0; ok && off < k->size;) {
-                size_t want = k->size - off < sizeof buf ? (size_t)(k->size - off) : sizeof buf;
-                ssize_t n = pread(k->fd, buf, want, (off_t)off);
-                ok = n > 0;
-                if (ok) {
-                    defuse__sha256_update(&h, buf, (size_t)n);
+            ok = defuse__sha256_init(&h);
+            for (uint64_t off = 0; ok;) {
+                ssize_t n = pread(k->fd, buf, sizeof buf, (off_t)off);
+                if (n == 0 && off >= k->size)
+                    break;
+                ok = n > 0 && defuse__sha256_update(&h, buf, (size_t)n);
+                if (ok)
                     off += (uint64_t)n;
-                }
             }
+            ok = defuse__sha256_final(&h, d) && ok; /* final releases h on every path */
         }
-        defuse__sha256_final(&h, d);
         if (ok)
             defuse__sha256_hex(d, k->hex);
     }
+    return k->hex[0] ? k->hex : NULL;
+}
+
+/* The callback for every component: adds the SHA-256 of the top-level file
+ * and, inside a nested zip, of that zip (see container). */
+static int emit_cb(const defuse_component *c, void *user) {
+    defuse_inventory *inv = user;
+    if (c->err || inv->lim.no_hashes)
+        return inv->cb ? inv->cb(c, inv->user) : 0;
     defuse_component x = *c;
-    x.sha256 = k->hex[0] ? k->hex : NULL;
+    if (inv->top.set)
+        x.sha256_outer = container_hex(&inv->top);
+    if (inv->cont.set)
+        x.sha256 = container_hex(&inv->cont);
     return inv->cb ? inv->cb(&x, inv->user) : 0;
 }
 
@@ -1005,8 +1016,16 @@ static bool zip_fast_fd(defuse_inventory *inv, int fd, uint64_t size, const char
     if (size < 22 || size > DEFUSE_INV_MAX_MEMORY_ARCHIVE)
         return false;
     uint8_t *z = malloc((size_t)size);
-    bool ok = z && pread(fd, z, (size_t)size, 0) == (ssize_t)size &&
-              scan_zip_fast(inv, z, (size_t)size, display);
+    bool ok = z && pread(fd, z, (size_t)size, 0) == (ssize_t)size;
+    container saved = inv->top;
+    if (ok && inv->top.set && inv->top.fd == fd && !inv->top.done) /* hash these bytes */
+        inv->top = (container){.set = true, .fd = -1, .mem = z, .size = size};
+    ok = ok && scan_zip_fast(inv, z, (size_t)size, display);
+    if (inv->top.mem == z) { /* z is freed: keep the digest, read fd if asked again */
+        saved.done = inv->top.done;
+        memcpy(saved.hex, inv->top.hex, sizeof saved.hex);
+        inv->top = saved;
+    }
     free(z);
     return ok;
 }
@@ -1029,7 +1048,7 @@ static void scan_class(defuse_inventory *inv, const uint8_t *data, size_t len,
     if (rc)
         report_error(inv, display, rc, "%s", defuse_strerror(rc));
     unsigned nv = 0;
-    if (defuse__facts_emit(&facts, display, "!/", inv->cb, inv->user, &nv))
+    if (defuse__facts_emit(&facts, display, "!/", emit_cb, inv, &nv))
         inv->stopped = true;
     inv->nvuln += nv;
     defuse__facts_free(&facts);
@@ -1147,11 +1166,20 @@ static void begin(defuse_inventory *inv, defuse_component_cb cb, void *user) {
     inv->zeros = 0;
     inv->nvuln = 0;
     memset(&inv->cont, 0, sizeof inv->cont);
+    memset(&inv->top, 0, sizeof inv->top);
+    inv->top.fd = -1;
     memset(inv->quine, 0, sizeof inv->quine);
     clock_gettime(CLOCK_MONOTONIC, &inv->start);
 }
 
+/* The top-level file, open as fd (size: what fstat said, or 0 if not yet
+ * known), is the one whose components get sha256_outer. */
+static void top_open(defuse_inventory *inv, int fd, uint64_t size) {
+    inv->top = (container){.set = fd >= 0, .fd = fd, .size = size};
+}
+
 static int finish(defuse_inventory *inv) {
+    inv->top = (container){.fd = -1}; /* its fd is closed: never read again */
     return inv->stopped ? DEFUSE_ESTOPPED : (int)inv->nvuln;
 }
 
@@ -1221,6 +1249,7 @@ static int scan_fd(defuse_inventory *inv, int fd, const char *display, const uin
         close(fd);
         return 0;
     }
+    top_open(inv, fd, (uint64_t)st.st_size);
     defuse__kind kind;
     if (defuse__sniff_fd(fd, (uint64_t)st.st_size, display, &kind) < 0) {
         report_error(inv, display, DEFUSE_EIO, "cannot read: %s", strerror(errno));
@@ -1280,6 +1309,7 @@ int defuse__inventory_scan_at(defuse_inventory *inv, int dirfd, const char *name
     }
     if (fd < 0)
         return scan_fd(inv, fd, display, NULL, 0);
+    top_open(inv, fd, 0);
     uint8_t head[DEFUSE_INV_HEAD];
     ssize_t n = read(fd, head, sizeof head);
     if (n >= 4 && head[0] == 0xCA && head[1] == 0xFE && head[2] == 0xBA && head[3] == 0xBE) {

@@ -418,21 +418,20 @@ static long pread_cb(void *ctx, void *b, size_t n, uint64_t off) {
 static int sha256_fd(int fd, uint8_t out[32]) {
     defuse__sha256 s;
     uint8_t tmp[FIX_IO];
-    defuse__sha256_init(&s);
-    if (lseek(fd, 0, SEEK_SET) < 0)
+    if (lseek(fd, 0, SEEK_SET) < 0 || !defuse__sha256_init(&s))
         return -1;
     for (;;) {
         ssize_t n = read(fd, tmp, sizeof tmp);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0)
+        if (n < 0 || (n > 0 && !defuse__sha256_update(&s, tmp, (size_t)n))) {
+            defuse__sha256_abort(&s);
             return -1;
+        }
         if (n == 0)
             break;
-        defuse__sha256_update(&s, tmp, (size_t)n);
     }
-    defuse__sha256_final(&s, out);
-    return 0;
+    return defuse__sha256_final(&s, out) ? 0 : -1;
 }
 
 static int copy_fd(int from, int to) {

@@ -48,33 +48,36 @@ int defuse_sha256_file(const char *path, char out[65]) {
     if (fd < 0)
         return DEFUSE_EIO;
     defuse__sha256 c;
-    defuse__sha256_init(&c);
+    if (!defuse__sha256_init(&c)) {
+        close(fd);
+        return DEFUSE_ENOMEM;
+    }
     uint8_t buf[65536], d[32];
     ssize_t n;
     while ((n = read(fd, buf, sizeof buf)) != 0) {
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            int e = errno;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || !defuse__sha256_update(&c, buf, (size_t)n)) {
+            int e = n < 0 ? errno : ENOMEM;
+            defuse__sha256_abort(&c);
             close(fd);
             errno = e;
-            return DEFUSE_EIO;
+            return n < 0 ? DEFUSE_EIO : DEFUSE_ENOMEM;
         }
-        defuse__sha256_update(&c, buf, (size_t)n);
     }
     close(fd);
-    defuse__sha256_final(&c, d);
+    if (!defuse__sha256_final(&c, d))
+        return DEFUSE_ENOMEM;
     defuse__sha256_hex(d, out);
     return 0;
 }
 
 void defuse_sha256_hex(const void *buf, size_t len, char out[65]) {
-    defuse__sha256 c;
     uint8_t d[32];
-    defuse__sha256_init(&c);
-    defuse__sha256_update(&c, buf, len);
-    defuse__sha256_final(&c, d);
-    defuse__sha256_hex(d, out);
+    if (defuse__sha256_once(buf, len, d))
+        defuse__sha256_hex(d, out);
+    else
+        out[0] = 0;
 }
 
 void defuse_inv_limits_default(defuse_inv_limits *out) {
@@ -103,6 +106,7 @@ void defuse__inv_limits_resolve(defuse_inv_limits *out, const defuse_inv_limits 
     TAKE(max_spill);
     TAKE(max_class);
     TAKE(max_seconds);
+    TAKE(no_hashes);
 #undef TAKE
 }
 

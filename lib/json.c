@@ -98,14 +98,14 @@ static json_t *json_bytes(const char *s, size_t n) {
  * identified by its length and SHA-256 (both paths below write the same
  * members; the digest matches `sha256sum` of the field's bytes). */
 
-/* out: 64 lower-case hex digits and a NUL (lib/sha256.c). */
+/* out: 64 lower-case hex digits and a NUL (lib/sha256.c); "" when libcrypto
+ * fails, never a digest of nothing. */
 static void sha256_hex(const void *data, size_t n, char out[65]) {
-    defuse__sha256 c;
     uint8_t d[32];
-    defuse__sha256_init(&c);
-    defuse__sha256_update(&c, data, n);
-    defuse__sha256_final(&c, d);
-    defuse__sha256_hex(d, out);
+    if (defuse__sha256_once(data, n, d))
+        defuse__sha256_hex(d, out);
+    else
+        out[0] = 0;
 }
 
 /* Bytes of s[0..n) written for a field: n, or at most DEFUSE_JSON_MAX_FIELD

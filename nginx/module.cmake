@@ -17,7 +17,7 @@ endif()
 
 set(DEFUSE_NGX_LIBS)
 # (Hyperscan is only libdefuse's tests'.)
-foreach(dep ARCHIVE JANSSON ZLIB)
+foreach(dep ARCHIVE JANSSON ZLIB CRYPTO)
   list(APPEND DEFUSE_NGX_LIBS ${${dep}_LDFLAGS})
 endforeach()
 list(APPEND DEFUSE_NGX_LIBS -ldl -lpthread -lm)

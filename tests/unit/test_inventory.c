@@ -17,6 +17,7 @@
 #include <archive_entry.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 static defuse_vulndb *db;
@@ -41,11 +42,15 @@ static int teardown(void **state) {
 static void hex_of(const char *s, size_t n, char out[65]) {
     defuse__sha256 c;
     uint8_t d[32];
-    defuse__sha256_init(&c);
-    /* feed in uneven pieces to exercise buffering */
+    uint8_t once[32];
+    assert_true(defuse__sha256_init(&c));
+    /* feed in uneven pieces: the streaming digest equals the one-shot one */
     for (size_t i = 0; i < n; i += 7)
-        defuse__sha256_update(&c, s + i, n - i < 7 ? n - i : 7);
-    defuse__sha256_final(&c, d);
+        assert_true(defuse__sha256_update(&c, s + i, n - i < 7 ? n - i : 7));
+    assert_true(defuse__sha256_final(&c, d));
+    assert_null(c.ctx); /* final released the context */
+    assert_true(defuse__sha256_once(s, n, once));
+    assert_memory_equal(d, once, 32);
     defuse__sha256_hex(d, out);
 }
 
@@ -59,6 +64,15 @@ static void test_sha256(void **state) {
     const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
     hex_of(m, strlen(m), h);
     assert_string_equal(h, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    /* an aborted context is released and a second abort is harmless */
+    defuse__sha256 c;
+    assert_true(defuse__sha256_init(&c));
+    defuse__sha256_abort(&c);
+    assert_null(c.ctx);
+    defuse__sha256_abort(&c);
+    uint8_t d[32];
+    assert_false(defuse__sha256_update(&c, "x", 1));
+    assert_false(defuse__sha256_final(&c, d));
 }
 
 static void test_vercmp(void **state) {
@@ -470,6 +484,82 @@ static void test_not_archives(void **state) {
     defuse_inventory_free(inv);
 }
 
+typedef struct outer_got {
+    int n, nouter, nnested;
+    char outer[4][65];
+} outer_got;
+
+static int outer_cb(const defuse_component *c, void *user) {
+    outer_got *g = user;
+    if (c->err || g->n >= 4)
+        return 0;
+    if (c->sha256_outer) {
+        assert_int_equal(strlen(c->sha256_outer), 64);
+        snprintf(g->outer[g->nouter++], sizeof g->outer[0], "%s", c->sha256_outer);
+    }
+    if (c->sha256)
+        g->nnested++;
+    g->n++;
+    return 0;
+}
+
+/* Every component of a top-level file carries that file's SHA-256, hashed
+ * by the scanning thread (read past the first 64 KiB block), the nested jar's
+ * component its own as well; a scan of memory has no top-level file. */
+static void test_sha256_outer(void **state) {
+    (void)state;
+    static uint8_t inner[4096], outer[1 << 20];
+    static char filler[300 * 1024];
+    uint32_t x = 12345; /* incompressible, so the war passes 64 KiB */
+    for (size_t i = 0; i < sizeof filler; i++)
+        filler[i] = (char)((x = x * 1103515245u + 12345u) >> 24);
+    ent ie[] = {{"META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties", pom2141,
+                 sizeof pom2141 - 1},
+                {"org/apache/logging/log4j/core/lookup/JndiLookup.class", fakeclass,
+                 sizeof fakeclass - 1}};
+    size_t il = make_zip(ie, 2, inner, sizeof inner);
+    ent oe[] = {{"filler.bin", filler, sizeof filler},
+                {"WEB-INF/lib/log4j-core-2.14.1.jar", (const char *)inner, il},
+                {"META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties", pom2141,
+                 sizeof pom2141 - 1}};
+    size_t ol = make_zip(oe, 3, outer, sizeof outer);
+    char path[] = "/tmp/defuse-test-outer-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, outer, ol), (ssize_t)ol);
+    close(fd);
+    char want[65];
+    assert_int_equal(defuse_sha256_file(path, want), 0);
+    defuse_inventory *inv;
+    assert_int_equal(defuse_inventory_new(&inv, db, NULL), 0);
+    outer_got g;
+    memset(&g, 0, sizeof g);
+    assert_true(defuse_inventory_scan_file(inv, path, "app.war", outer_cb, &g) >= 0);
+    /* no_hashes: the same components, no digest computed */
+    defuse_inventory *nh;
+    defuse_inv_limits lim;
+    memset(&lim, 0, sizeof lim);
+    lim.no_hashes = 1;
+    assert_int_equal(defuse_inventory_new(&nh, db, &lim), 0);
+    outer_got h;
+    memset(&h, 0, sizeof h);
+    assert_true(defuse_inventory_scan_file(nh, path, "app.war", outer_cb, &h) >= 0);
+    defuse_inventory_free(nh);
+    assert_int_equal(h.n, 2);
+    assert_int_equal(h.nouter + h.nnested, 0);
+    unlink(path);
+    assert_int_equal(g.n, 2);      /* the war's own log4j-core and the nested jar */
+    assert_int_equal(g.nouter, 2); /* both carry the war's hash */
+    assert_int_equal(g.nnested, 1);
+    assert_string_equal(g.outer[0], want);
+    assert_string_equal(g.outer[1], want);
+    memset(&g, 0, sizeof g);
+    assert_true(defuse_inventory_scan_memory(inv, outer, ol, "app.war", outer_cb, &g) >= 0);
+    assert_int_equal(g.n, 2);
+    assert_int_equal(g.nouter, 0);
+    defuse_inventory_free(inv);
+}
+
 static char root_path[256];
 
 static int root_cb(const defuse_component *c, void *user) {
@@ -557,7 +647,7 @@ static void test_sbom_sniff(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sbom_sniff),
-        cmocka_unit_test(test_sha256),        cmocka_unit_test(test_vercmp),
+        cmocka_unit_test(test_sha256), cmocka_unit_test(test_sha256_outer),        cmocka_unit_test(test_vercmp),
         cmocka_unit_test(test_classify),      cmocka_unit_test(test_class_name),
         cmocka_unit_test(test_vulndb_errors), cmocka_unit_test(test_pom_and_class),
         cmocka_unit_test(test_mitigated),     cmocka_unit_test(test_bridges_not_findings),

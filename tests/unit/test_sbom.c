@@ -48,7 +48,10 @@ static const sbom_component *by_name(const sbom_doc *d, const char *name) {
         if (!strcmp(d->components[i].name, name))
             return &d->components[i];
     fail_msg("no component %s", name);
-    return NULL;
+    /* not reached (fail_msg ends the test); an empty record, never NULL, so
+     * that -O3's -Wnull-dereference sees no NULL path in the callers */
+    static const sbom_component none;
+    return &none;
 }
 
 #define assert_str_or_null(a, b)                                                                   \
