@@ -44,6 +44,8 @@ const char cli_help_scan[] =
     "  --color WHEN         table status in colour: auto (default), always, never\n"
     "  --progress           progress on stderr (default: when it is a terminal)\n"
     "  --no-progress        no progress line on stderr\n"
+    "  --no-hashes          JSON/SARIF/CycloneDX/ECS without the SHA-256 of each\n"
+    "                       component's file (a jar is then read only where needed)\n"
     "  --register DB --asset NAME [--env ENV]\n"
     "                       record the scan in the exposure register DB (a SQLite file\n"
     "                       or postgresql://...) as what NAME holds now, as `defuse\n"
@@ -570,7 +572,7 @@ static int do_fix(const collect *col, unsigned fixflags, const defuse_inv_limits
 enum { F_TABLE, F_JSON, F_SARIF, F_CDX, F_ECS };
 
 enum {
-    O_JSON = 256, O_SARIF, O_CDX, O_NOPROG, O_FOLLOW, O_ALLFS, O_VULNDB, O_MAXDEPTH, O_MAXEXP,
+    O_JSON = 256, O_SARIF, O_CDX, O_NOPROG, O_NOHASH, O_FOLLOW, O_ALLFS, O_VULNDB, O_MAXDEPTH, O_MAXEXP,
     O_MAXRATIO, O_TIMEOUT, O_FIX, O_FIX1, O_BACKUP, O_NOBACKUP, O_DRY, O_RESTORE,
     O_FAILON, O_SEVERITY, O_IGNORE, O_VEX, O_EXCLUDE, O_SKIPDIRS, O_FORCE, O_PROG, O_COLOR,
     O_VULNONLY, O_ECS, O_REGISTER, O_ASSET, O_ENV
@@ -626,6 +628,7 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
         {"vulnerable-only", no_argument, NULL, O_VULNONLY},
         {"progress", no_argument, NULL, O_PROG},
         {"no-progress", no_argument, NULL, O_NOPROG},
+        {"no-hashes", no_argument, NULL, O_NOHASH},
         {"color", required_argument, NULL, O_COLOR},
         {"colour", required_argument, NULL, O_COLOR},
         {"follow-symlinks", no_argument, NULL, O_FOLLOW},
@@ -657,7 +660,7 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
         {NULL, 0, NULL, 0},
     };
     int fmt = F_TABLE, quiet = 0, vulnonly = 0, prog = -1, colour = -1, fix = 0, nobackup = 0,
-        force = 0, status = EXIT_ERROR;
+        force = 0, nohash = 0, status = EXIT_ERROR;
     int given[5] = {0}; /* --json --sarif --cyclonedx --ecs: one at most */
     unsigned fixflags = 0;
     const char *outpath = NULL, *vdbpath = NULL, *backup = NULL, *restore = NULL;
@@ -694,6 +697,7 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
         case O_VULNONLY: vulnonly = 1; break;
         case O_PROG: prog = 1; break;
         case O_NOPROG: prog = 0; break;
+        case O_NOHASH: nohash = 1; break;
         case O_COLOR:
             if (cli_color("scan", optarg, &colour) < 0)
                 return EXIT_ERROR;
@@ -860,7 +864,9 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
         defuse_vulndb_free(db);
         return EXIT_ERROR;
     }
-    lim.no_hashes = fmt == F_TABLE; /* the table shows no hash (hash_outer() below) */
+    /* the table shows no hash; --no-hashes: no format gets one (hash_outer()
+     * below), so a jar is read only where the inventory needs it */
+    lim.no_hashes = fmt == F_TABLE || nohash;
     wo.limits = &lim;
     wo.exclude = (const char *const *)a->excl;
     wo.nexclude = a->nexcl;
@@ -896,7 +902,7 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
     if (col.n)
         qsort(col.v, col.n, sizeof *col.v, rec_cmp);
     policy_apply(a->pol, &col, min_rank);
-    if (fmt != F_TABLE)
+    if (!lim.no_hashes)
         hash_outer(&col);
     /* -q: nothing on stdout in any format; the errors still on stderr */
     switch (quiet ? -1 : fmt) {

@@ -27,7 +27,8 @@ void put_safe(FILE *o, const char *s) {
 
 /* Writes JSON text with every '$' as \u0024 (only possible inside strings). */
 void put_json(FILE *o, json_t *j, size_t flags) {
-    char *s = json_dumps(j, flags | JSON_ENSURE_ASCII);
+    /* CVSS 8.6 as 8.6, not 8.5999999999999996 (jansson prints 17 digits) */
+    char *s = json_dumps(j, flags | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
     if (!s)
         return;
     for (const char *p = s; *p; p++) {
@@ -375,7 +376,7 @@ void out_sarif(FILE *o, const collect *col, const scan_meta *m) {
                              "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0",
                              "runs", run);
     /* "$schema" is a key, not text a human reads: write it literally */
-    char *s = json_dumps(root, JSON_INDENT(1) | JSON_ENSURE_ASCII);
+    char *s = json_dumps(root, JSON_INDENT(1) | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
     if (s) {
         for (const char *p = s; *p; p++) {
             if (*p == '$' && strncmp(p, "$schema\"", 8) != 0)

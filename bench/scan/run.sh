@@ -6,7 +6,12 @@
 # every finding of the other two (compare.py).
 # Each tool runs RUNS (default 3) times in turn; the best wall time and the
 # best CPU time (user+sys) are reported, since the machine may be shared.
-# Usage: [RUNS=N] run.sh DEFUSE PEERS_DIR CORPUS_JARS [WORKDIR]
+# defuse runs twice per tree: `--json` (every component file hashed with
+# SHA-256, for CycloneDX/SARIF/JSON consumers) and `--json --no-hashes` (the
+# same walk and findings, jars read only where needed).  With OLD=BINARY an
+# earlier build of defuse runs beside it (no --no-hashes: it has none) to show
+# whether the walk got slower.
+# Usage: [RUNS=N] [OLD=BINARY] run.sh DEFUSE PEERS_DIR CORPUS_JARS [WORKDIR]
 set -euo pipefail
 DEFUSE=${1:?defuse binary}; PEERS=${2:?dir with logpresso/mergebase wrappers}
 CORPUS=${3:?corpus jars dir}; W=${4:-/tmp/defuse-scan-bench}
@@ -36,6 +41,8 @@ for T in corpus tree; do
     cat "$dir" >/dev/null 2>&1 || true
     find "$dir" -type f -print0 | xargs -0 cat >/dev/null   # warm the page cache
     (cd "$dir" && measure defuse "$W/d_$T.json" "$DEFUSE" scan --no-progress --json .)
+    (cd "$dir" && measure defuse-nh "$W/dnh_$T.json" "$DEFUSE" scan --no-progress --json --no-hashes .)
+    [ -z "${OLD:-}" ] || (cd "$dir" && measure old "$W/old_$T.json" "$OLD" scan --no-progress --json .)
     (cd "$dir" && measure logpresso "$W/lp_$T.txt" "$PEERS/logpresso" .)
     (cd "$dir" && measure mergebase "$W/mb_$T.txt" "$PEERS/mergebase" .)
     read -r wall cpu _ <"$W/defuse.best"
@@ -45,5 +52,14 @@ for T in corpus tree; do
         "speed-up wall ${lw}/${wall} = $(echo "scale=1; $lw / $wall" | bc)x (logpresso)," \
         "$(echo "scale=1; $mw / $wall" | bc)x (mergebase); CPU $(echo "scale=1; $lc / $cpu" | bc)x," \
         "$(echo "scale=1; $mc / $cpu" | bc)x"
+    read -r nw nc _ <"$W/defuse-nh.best"
+    echo "defuse --no-hashes: speed-up wall $(echo "scale=1; $lw / $nw" | bc)x (logpresso)," \
+        "CPU $(echo "scale=1; $lc / $nc" | bc)x; hashing costs $(echo "scale=0; ($wall - $nw) * 1000 / 1" | bc) ms wall"
+    if [ -n "${OLD:-}" ]; then
+        read -r ow oc _ <"$W/old.best"
+        echo "old build: speed-up wall $(echo "scale=1; $lw / $ow" | bc)x (logpresso); this build / old:" \
+            "wall $(echo "scale=2; $wall / $ow" | bc) (--no-hashes $(echo "scale=2; $nw / $ow" | bc))," \
+            "CPU $(echo "scale=2; $cpu / $oc" | bc) (--no-hashes $(echo "scale=2; $nc / $oc" | bc))"
+    fi
     python3 "$HERE/compare.py" "$dir" "$W/d_$T.json" "$W/lp_$T.txt" "$W/mb_$T.txt" || true
 done

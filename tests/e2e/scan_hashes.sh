@@ -61,4 +61,25 @@ echo "ok: CycloneDX hashes and SARIF properties carry the nested jar's SHA-256"
 grep -q '^VULNERABLE .*log4j-core-2.14.1.jar$' "$T/table" && grep -q '^mitigated .*mit.jar$' "$T/table" ||
     fail "table status column: $(cat "$T/table")"
 echo "ok: the table's STATUS column matches"
+
+# --no-hashes: the same findings, no file hash in any machine format (the
+# SHA-256 of class evidence stays: it is how versions are told apart)
+r=0
+"$DEFUSE" scan --no-progress --json --no-hashes "$T/tree" >"$T/nh.json" 2>"$T/err" || r=$?
+[ "$r" = 1 ] || fail "--no-hashes: exit $r: $(cat "$T/err")"
+jq -s -e 'all(.[]; has("sha256") == false and has("sha256_outer") == false)' "$T/nh.json" >/dev/null ||
+    fail "--no-hashes: JSON still has file hashes"
+[ "$(jq -c 'select(.type == "component") | [.path, .status, .version]' "$T/nh.json")" = \
+  "$(jq -c 'select(.type == "component") | [.path, .status, .version]' "$T/out.json")" ] ||
+    fail "--no-hashes changed the findings"
+"$DEFUSE" scan --no-progress --cyclonedx --no-hashes "$T/tree" >"$T/nh.cdx" 2>/dev/null || true
+jq -e '[.components[] | select(has("hashes"))] | length == 0' "$T/nh.cdx" >/dev/null ||
+    fail "--no-hashes: CycloneDX still has hashes"
+echo "ok: --no-hashes drops file hashes, keeps the findings"
+
+# CVSS scores as published (one decimal), not a binary float's 17 digits
+jq -s -e '[.[] | .vulnerabilities[]?.cvss | tostring | select(test("^[0-9]+([.][0-9])?$") | not)] | length == 0' \
+    "$T/out.json" >/dev/null || fail "CVSS printed with spurious digits: $(grep -o '"cvss":[0-9.]*' "$T/out.json" | sort -u)"
+grep -q '"cvss":[0-9.]*[0-9]\{4\}' "$T/out.json" && fail "CVSS printed with spurious digits"
+echo "ok: CVSS scores printed as published"
 echo PASS
