@@ -16,10 +16,13 @@ enum { EXIT_CLEAN = 0, EXIT_FOUND = 1, EXIT_ERROR = 2 };
 int cmd_logs(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
-/* cli/scan_register.c: ingests the scan's JSON Lines (json, rewound) into
- * the register db as asset (env may be NULL) with defuse-register.
- * Returns EXIT_CLEAN or EXIT_ERROR (its message printed). */
+/* cli/register_spawn.c, through defuse-register: ingests the scan's JSON
+ * Lines (json, rewound) into the register db as asset (env may be NULL);
+ * records a probe's verdict (with evidence) on asset.  Return EXIT_CLEAN or
+ * EXIT_ERROR (the message printed). */
 int scan_register_ingest(FILE *json, const char *db, const char *asset, const char *env);
+int probe_register_verdict(const char *db, const char *asset, const char *env,
+                           const char *verdict, const char *evidence);
 int cmd_honeypot(int argc, char **argv);
 int cmd_register(int argc, char **argv);
 int cmd_report(int argc, char **argv);

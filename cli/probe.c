@@ -90,6 +90,13 @@ const char cli_help_probe[] =
     "\n"
     "Output:\n"
     "  --format table|json|sarif   (default table; --json = --format json)\n"
+    "  --register DB [--asset NAME] [--env ENV]\n"
+    "                      record each asset's verdict in the exposure register\n"
+    "                      DB (SQLite file or postgresql://...): exploitable,\n"
+    "                      not-reached, blocked or unreachable, with what fired\n"
+    "                      (`defuse register assets` and `history` show it).\n"
+    "                      The asset is NAME for every target, else each\n"
+    "                      target's host name; --env for assets not yet there\n"
     "\n"
     "Exit status: 0 nothing exploitable, 1 something exploitable, 2 errors\n"
     "(including a target outside --scope).  See docs/probe.md.\n";
@@ -160,6 +167,7 @@ typedef struct opts {
     double rate, timeout, wait;
     unsigned conc, maxconn;
     const char *contact, *format;
+    const char *reg_db, *reg_asset, *reg_env; /* --register, --asset, --env */
     int dry_run, insecure;
 } opts;
 
@@ -787,6 +795,102 @@ static int read_targets(const char *path, target **tg, size_t *nt) {
     return rc;
 }
 
+/* ---- --register: each asset's verdict into the exposure register ---------------------- */
+
+#define EVIDENCE_MAX 2048 /* bytes of evidence per asset (the register keeps 4096) */
+
+typedef struct regctx {
+    const opts *o;
+    const target *tg;
+} regctx;
+
+static const char *asset_of(const regctx *x, size_t k) {
+    return x->o->reg_asset ? x->o->reg_asset : x->tg[k].host;
+}
+
+static const regctx *sort_ctx; /* qsort has no user pointer */
+static int by_asset(const void *a, const void *b) {
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int c = strcmp(asset_of(sort_ctx, i), asset_of(sort_ctx, j));
+    return c ? c : (i > j) - (i < j);
+}
+
+/* Appends text to ev (cap EVIDENCE_MAX); once full, ends it with "...". */
+static void ev_add(char *ev, size_t *len, const char *text) {
+    size_t l = strlen(text);
+    if (*len + l + 4 >= EVIDENCE_MAX) {
+        if (*len + 4 < EVIDENCE_MAX && strcmp(ev + (*len >= 3 ? *len - 3 : 0), "...")) {
+            memcpy(ev + *len, "...", 4);
+            *len += 3;
+        }
+        return;
+    }
+    memcpy(ev + *len, text, l + 1);
+    *len += l;
+}
+
+/* One verdict per asset: exploitable if any of its targets called back;
+ * blocked (or unreachable) if every target was; else not-reached.  The
+ * evidence names the run and, per target, what fired or its verdict. */
+static int register_verdicts(const opts *o, uint32_t run_id, const target *tg, size_t nt,
+                             const request *rq, const probe_hit *hits) {
+    size_t *idx = malloc(nt * sizeof *idx);
+    if (!idx) {
+        fprintf(stderr, "defuse probe: --register: out of memory\n");
+        return -1;
+    }
+    regctx x = {o, tg};
+    for (size_t k = 0; k < nt; k++)
+        idx[k] = k;
+    sort_ctx = &x;
+    qsort(idx, nt, sizeof *idx, by_asset);
+    int failed = 0;
+    for (size_t a = 0; a < nt;) {
+        size_t b = a;
+        const char *asset = asset_of(&x, idx[a]);
+        while (b < nt && !strcmp(asset_of(&x, idx[b]), asset))
+            b++;
+        size_t nexp = 0, nblk = 0, nunr = 0;
+        char ev[EVIDENCE_MAX], line[600];
+        size_t len = 0;
+        ev[0] = 0;
+        snprintf(line, sizeof line, "defuse probe run %08x:", run_id);
+        ev_add(ev, &len, line);
+        for (size_t i = a; i < b; i++) {
+            const target *t = &tg[idx[i]];
+            tsum sm = target_sum(t, rq);
+            nexp += !strcmp(sm.verdict, "exploitable");
+            nblk += !strcmp(sm.verdict, "blocked");
+            nunr += !strcmp(sm.verdict, "unreachable");
+            snprintf(line, sizeof line, " %s %s", t->url, sm.verdict);
+            ev_add(ev, &len, line);
+            for (size_t r = t->first; r < t->first + t->nreq; r++) {
+                if (!rq[r].hit)
+                    continue;
+                char lab[200];
+                snprintf(line, sizeof line, " [%s %s via %s]", point_label(&rq[r], lab, sizeof lab),
+                         rq[r].v->name, probe_cb_proto_name(hits[rq[r].hit - 1].proto));
+                ev_add(ev, &len, line);
+            }
+            if (i + 1 < b)
+                ev_add(ev, &len, ";");
+        }
+        size_t n = b - a;
+        const char *verdict = nexp          ? "exploitable"
+                              : nblk == n   ? "blocked"
+                              : nunr == n   ? "unreachable"
+                                            : "not-reached";
+        if (probe_register_verdict(o->reg_db, asset, o->reg_env, verdict, ev) != EXIT_CLEAN) {
+            fprintf(stderr, "defuse probe: --register: the verdict of %s (%s) was not recorded\n",
+                    asset, verdict);
+            failed = 1;
+        }
+        a = b;
+    }
+    free(idx);
+    return failed ? -1 : 0;
+}
+
 int cmd_probe(int argc, char **argv) {
     static const struct option lo[] = {{"scope", required_argument, 0, 's'},
                                        {"callback", required_argument, 0, 'c'},
@@ -807,6 +911,9 @@ int cmd_probe(int argc, char **argv) {
                                        {"insecure", no_argument, 0, 'k'},
                                        {"targets", required_argument, 0, 'T'},
                                        {"max-connections", required_argument, 0, 'm'},
+                                       {"register", required_argument, 0, 'R'},
+                                       {"asset", required_argument, 0, 'A'},
+                                       {"env", required_argument, 0, 'E'},
                                        {0, 0, 0, 0}};
     static opts o; /* large (the scope table) */
     memset(&o, 0, sizeof o);
@@ -920,6 +1027,15 @@ int cmd_probe(int argc, char **argv) {
             if (read_targets(optarg, &tg, &nt) != 0)
                 goto out;
             break;
+        case 'R':
+            o.reg_db = optarg;
+            break;
+        case 'A':
+            o.reg_asset = optarg;
+            break;
+        case 'E':
+            o.reg_env = optarg;
+            break;
         default:
             fprintf(stderr, "Try 'defuse probe --help'.\n");
             goto out;
@@ -940,6 +1056,10 @@ int cmd_probe(int argc, char **argv) {
     }
     if (!nt) {
         fprintf(stderr, "defuse probe: no targets (URLs or --targets FILE)\n");
+        goto out;
+    }
+    if ((o.reg_asset || o.reg_env) && !o.reg_db) {
+        fprintf(stderr, "defuse probe: --asset and --env go with --register DB\n");
         goto out;
     }
     if (!headers_set)
@@ -1108,6 +1228,8 @@ int cmd_probe(int argc, char **argv) {
         json_decref(j);
     }
     rc = exploitable ? EXIT_FOUND : EXIT_CLEAN;
+    if (o.reg_db && register_verdicts(&o, run_id, tg, nt, rq, hits) != 0)
+        rc = EXIT_ERROR; /* the verdicts are on stdout; the register lacks some */
 out_curl:
     probe_listen_stop(lis);
     for (size_t i = 0; i < nr; i++)

@@ -59,6 +59,9 @@ const char cli_help_register[] =
     "          jmssink-removed              CVE-2022-23302\n"
     "          jdbcappender-removed         CVE-2022-23305\n"
     "          chainsaw-removed             CVE-2022-23307\n"
+    "  verify --asset A [--env ENV] --verdict V [--evidence TEXT]\n"
+    "        record what a probe proved of A (`defuse probe --register` does it):\n"
+    "        exploitable, not-reached, blocked or unreachable (the last one wins).\n"
     "  accept --asset A --cve C --reason TEXT [--expires DATE]\n"
     "  false-positive --asset A --cve C --reason TEXT [--expires DATE]\n"
     "  vendors [--overdue]\n"
@@ -66,7 +69,9 @@ const char cli_help_register[] =
     "          [--statement TEXT|URL] [--contacted DATE] [--answered DATE]\n"
     "          [--access-limit TEXT] [--limit-lifted DATE] [--follow-up DATE] [--owner O]\n"
     "        list vendors (--overdue: follow-up due by now), or add/update one; S is\n"
-    "        unknown, affected, not-affected, fixed or mitigated.\n"
+    "        unknown, affected, not-affected, fixed or mitigated.\n";
+/* printed after cli_help_register (one C string may hold 4095 bytes) */
+const char cli_help_register_more[] =
     "  vex [--format cyclonedx|openvex] [--asset A] [--env E]\n"
     "        the verdicts as CycloneDX 1.5 VEX (default) or OpenVEX 0.2.0, for grype,\n"
     "        trivy and Dependency-Track.\n"
@@ -79,9 +84,7 @@ const char cli_help_register[] =
     "  sla [--set SEVERITY[@ENV]=HOURS]...\n"
     "        show or set the SLA policy (default: critical 48, any other 168 hours;\n"
     "        SEVERITY and ENV may be '*').\n"
-    "\n";
-/* printed after cli_help_register (one C string may hold 4095 bytes) */
-const char cli_help_register_more[] =
+    "\n"
     "options:\n"
     "  --db TARGET      the register: a SQLite file (default $DEFUSE_REGISTER_DB, else\n"
     "                   ./defuse-register.db), or a PostgreSQL connection URL\n"
@@ -99,7 +102,7 @@ const char cli_help_register_more[] =
 typedef struct opts {
     const char *db, *vulndb, *by, *asset, *env, *owner, *exposure, *kind, *tags, *cve, *purl,
         *control, *evidence, *reason, *expires, *kev, *vendor, *products, *data_access, *status,
-        *statement, *contacted, *answered, *access_limit, *lifted, *followup, *batch;
+        *statement, *contacted, *answered, *access_limit, *lifted, *followup, *batch, *verdict;
     int overdue;
     const char *format;
     int json, fail_breach, all;
@@ -540,22 +543,30 @@ static int assets_row(void *user, int ncol, const char *const *c) {
     rowsctx *x = user;
     x->n++;
     int64_t first = c[6] ? atoll(c[6]) : 0, last = c[7] ? atoll(c[7]) : 0;
+    /* columns 9..11: the last `defuse probe --register` verdict (NULL: never probed) */
+    const char *verdict = ncol > 11 ? c[9] : NULL;
+    int64_t vat = verdict && c[10] ? atoll(c[10]) : 0;
     if (x->o->json) {
-        json_array_append_new(x->arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:I}", "name",
-                                                c[0], "kind", c[1], "env", c[2], "owner", c[3],
-                                                "exposure", c[4], "tags", c[5], "first_seen",
-                                                jtime(first), "last_scan", jtime(last),
-                                                "components", (json_int_t)atoll(c[8] ? c[8] : "0")));
+        json_t *a = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:I}", "name", c[0], "kind", c[1],
+                              "env", c[2], "owner", c[3], "exposure", c[4], "tags", c[5],
+                              "first_seen", jtime(first), "last_scan", jtime(last), "components",
+                              (json_int_t)atoll(c[8] ? c[8] : "0"));
+        json_object_set_new(a, "probe",
+                            verdict ? json_pack("{s:s,s:o,s:s}", "verdict", verdict, "at",
+                                                jtime(vat), "detail", c[11] ? c[11] : "")
+                                    : json_null());
+        json_array_append_new(x->arr, a);
         return 0;
     }
     if (x->n == 1)
-        printf("%-20s %-12s %-10s %-16s %-9s %-10s %-20s\n", "ASSET", "KIND", "ENV", "OWNER",
-               "EXPOSURE", "COMPONENTS", "LAST SCAN");
-    char l[32];
+        printf("%-20s %-12s %-10s %-16s %-9s %-10s %-20s %s\n", "ASSET", "KIND", "ENV", "OWNER",
+               "EXPOSURE", "COMPONENTS", "LAST SCAN", "PROBE");
+    char l[32], v[32];
     fmt_t(last, l);
-    printf("%-20s %-12s %-10s %-16s %-9s %-10s %-20s\n", c[0], c[1], c[2], *c[3] ? c[3] : "-", c[4],
-           c[8] ? c[8] : "0", l);
-    (void)ncol;
+    fmt_t(vat, v);
+    printf("%-20s %-12s %-10s %-16s %-9s %-10s %-20s %s%s%s\n", c[0], c[1], c[2],
+           *c[3] ? c[3] : "-", c[4], c[8] ? c[8] : "0", l, verdict ? verdict : "-",
+           verdict ? " " : "", verdict ? v : "");
     return 0;
 }
 
@@ -649,6 +660,28 @@ static int c_fp(reg *r, const opts *o, int nf, char **f) {
     if (nf)
         return err2("false-positive: unexpected argument");
     return control_cmd(r, o, "false-positive", "false-positive", o->reason);
+}
+
+static int c_verify(reg *r, const opts *o, int nf, char **f) {
+    (void)f;
+    if (nf)
+        return err2("verify: unexpected argument");
+    if (!o->asset || !o->verdict)
+        return err2("verify: --asset and --verdict are required");
+    if (!reg_valid_verdict(o->verdict))
+        return err2("verify: --verdict \"%s\": one of exploitable, not-reached, blocked, "
+                    "unreachable", o->verdict);
+    reg_asset_attrs at = {.env = o->env};
+    if (reg_record_verdict(r, o->asset, &at, o->verdict, 0, o->evidence)) {
+        fprintf(stderr, "defuse register: %s\n", r->err);
+        return EXIT_ERROR;
+    }
+    if (o->json) {
+        print_json(json_pack("{s:s,s:s}", "asset", o->asset, "verdict", o->verdict));
+    } else {
+        printf("%s: probe verdict %s recorded\n", o->asset, o->verdict);
+    }
+    return EXIT_CLEAN;
 }
 
 static int c_sla(reg *r, const opts *o, int nf, char **f) {
@@ -795,13 +828,14 @@ static const struct sub {
     {"exposures", c_exposures, 0}, {"assets", c_assets, 0},     {"history", c_history, 0},
     {"mitigate", c_mitigate, 1}, {"accept", c_accept, 1},       {"false-positive", c_fp, 1},
     {"sla", c_sla, 0},           {"vendors", c_vendors, 0},     {"vex", c_vex, 1},
+    {"verify", c_verify, 0},
 };
 
 int cmd_register(int argc, char **argv) {
     enum { O_DB = 256, O_VULNDB, O_BY, O_ASSET, O_ENV, O_OWNER, O_EXPOSURE, O_KIND, O_TAGS, O_CVE,
            O_COMPONENT, O_CONTROL, O_EVIDENCE, O_REASON, O_EXPIRES, O_KEV, O_JSON, O_FAIL, O_ALL,
            O_SET, O_HELP, O_VENDOR, O_PRODUCTS, O_DATA, O_STATUS, O_STATEMENT, O_CONTACTED,
-           O_ANSWERED, O_LIMIT, O_LIFTED, O_FOLLOWUP, O_OVERDUE, O_FORMAT, O_BATCH };
+           O_ANSWERED, O_LIMIT, O_LIFTED, O_FOLLOWUP, O_OVERDUE, O_FORMAT, O_BATCH, O_VERDICT };
     static const struct option lo[] = {
         {"db", 1, 0, O_DB},          {"vulndb", 1, 0, O_VULNDB},     {"by", 1, 0, O_BY},
         {"asset", 1, 0, O_ASSET},    {"env", 1, 0, O_ENV},           {"owner", 1, 0, O_OWNER},
@@ -815,7 +849,7 @@ int cmd_register(int argc, char **argv) {
         {"contacted", 1, 0, O_CONTACTED}, {"answered", 1, 0, O_ANSWERED},
         {"access-limit", 1, 0, O_LIMIT}, {"limit-lifted", 1, 0, O_LIFTED},
         {"follow-up", 1, 0, O_FOLLOWUP}, {"overdue", 0, 0, O_OVERDUE}, {"format", 1, 0, O_FORMAT},
-        {"output", 1, 0, 'o'},       {"batch", 1, 0, O_BATCH},
+        {"output", 1, 0, 'o'},       {"batch", 1, 0, O_BATCH},      {"verdict", 1, 0, O_VERDICT},
         {0, 0, 0, 0}};
     opts o = {0};
     o.by = getenv("USER");
@@ -859,6 +893,7 @@ int cmd_register(int argc, char **argv) {
         case O_OVERDUE: o.overdue = 1; break;
         case O_FORMAT: o.format = optarg; break;
         case O_BATCH: o.batch = optarg; break;
+        case O_VERDICT: o.verdict = optarg; break;
         case O_SET:
             if (o.nsets == 32)
                 return err2("--set: at most 32");

@@ -773,7 +773,7 @@ static int scan_run(int argc, char **argv, scan_alloc *a) {
             break;
         }
         case O_FORCE: force = 1; break;
-        case O_REGISTER: reg_db = optarg; break; /* cli/scan_register.c */
+        case O_REGISTER: reg_db = optarg; break; /* cli/register_spawn.c */
         case O_ASSET: reg_asset = optarg; break;
         case O_ENV: reg_env = optarg; break;
         case '?':

@@ -1003,6 +1003,62 @@ int reg_record_control(reg *r, const char *asset, const char *cve, const char *k
     return flush(&b, rc, r, cb, user);
 }
 
+static const char *const verdicts[] = {"exploitable", "not-reached", "blocked", "unreachable"};
+
+int reg_valid_verdict(const char *v) {
+    for (size_t i = 0; v && i < sizeof verdicts / sizeof verdicts[0]; i++)
+        if (!strcmp(v, verdicts[i]))
+            return 1;
+    return 0;
+}
+
+static int record_verdict_once(reg *r, const char *asset, const reg_asset_attrs *at,
+                               const char *verdict, int64_t when, const char *detail) {
+    if (reg_store_begin(r->st))
+        return ferr(r);
+    asset_row a;
+    if (put_asset(r, asset, at, &a))
+        goto fail;
+    reg_val p[4] = {RV_S(asset), RV_S(verdict), RV_I(when), RV_S(detail)};
+    if (reg_store_exec(r->st, Q_ASSET_VERDICT, p, 4, NULL, NULL, NULL)) {
+        ferr(r);
+        goto fail;
+    }
+    if (hist(r, asset, when, "probe", NULL, NULL, NULL, verdict, detail))
+        goto fail;
+    if (reg_store_commit(r->st)) {
+        ferr(r);
+        goto fail;
+    }
+    return 0;
+fail:
+    reg_store_rollback(r->st);
+    return -1;
+}
+
+int reg_record_verdict(reg *r, const char *asset, const reg_asset_attrs *at, const char *verdict,
+                       int64_t when, const char *detail) {
+    if (!asset || !*asset || strlen(asset) > REG_MAX_FIELD) {
+        snprintf(r->err, sizeof r->err, "an asset name of 1 to %u bytes is required",
+                 REG_MAX_FIELD);
+        return -1;
+    }
+    if (!reg_valid_verdict(verdict)) {
+        snprintf(r->err, sizeof r->err, "unknown verdict \"%s\"", verdict ? verdict : "");
+        return -1;
+    }
+    char d[REG_MAX_FIELD + 1];
+    snprintf(d, sizeof d, "%s", detail ? detail : "");
+    int rc = -1;
+    for (int k = 1; k <= RETRIES; k++) {
+        rc = record_verdict_once(r, asset, at, verdict, when ? when : r->now, d);
+        if (!rc || !reg_store_retryable(r->st))
+            break;
+        backoff(k);
+    }
+    return rc;
+}
+
 int reg_set_sla(reg *r, const char *severity, const char *env, int64_t hours) {
     if (reg_sla_set(&r->sla, severity, env, hours)) {
         snprintf(r->err, sizeof r->err, "bad SLA rule %s@%s=%lld", severity, env,

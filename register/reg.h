@@ -102,6 +102,16 @@ int reg_record_control(reg *r, const char *asset, const char *cve, const char *k
                        const char *control, const char *evidence, int64_t expires,
                        reg_change_cb cb, void *user);
 
+/* What `defuse probe` proved of an asset: "exploitable" (a callback
+ * arrived: verified exploitable), "not-reached" (every request answered, no
+ * callback), "blocked" (every request refused with 403) or "unreachable"
+ * (no request answered).  Stored on the asset (the last verdict wins) and in
+ * its history; at: when the probe ran; detail (may be NULL; cut to
+ * REG_MAX_FIELD) what fired.  A new asset needs at->env. */
+int reg_valid_verdict(const char *v);
+int reg_record_verdict(reg *r, const char *asset, const reg_asset_attrs *at, const char *verdict,
+                       int64_t at_time, const char *detail);
+
 /* Sets an SLA rule (stored) and re-evaluates nothing (clocks move at the
  * next evaluate). */
 int reg_set_sla(reg *r, const char *severity, const char *env, int64_t hours);

@@ -54,6 +54,10 @@ const char *const reg_migrations[] = {
     " status TEXT NOT NULL, statement TEXT NOT NULL DEFAULT '', contacted_at BIGINT,"
     " answered_at BIGINT, access_limit TEXT NOT NULL DEFAULT '', limit_lifted_at BIGINT,"
     " next_followup BIGINT, owner TEXT NOT NULL DEFAULT '', updated_at BIGINT NOT NULL);",
+    /* 1 -> 2: the last verdict of `defuse probe --register` on each asset */
+    "ALTER TABLE assets ADD COLUMN verdict TEXT;"
+    "ALTER TABLE assets ADD COLUMN verdict_at BIGINT;"
+    "ALTER TABLE assets ADD COLUMN verdict_detail TEXT;",
 };
 const int reg_nmigrations = (int)(sizeof reg_migrations / sizeof reg_migrations[0]);
 
@@ -75,8 +79,11 @@ const char *const reg_sql[Q_COUNT] = {
     [Q_ASSET_SCANNED] = "UPDATE assets SET last_scan = $2, last_digest = $3 WHERE name = $1",
     [Q_ASSET_LIST] = "SELECT a.name, a.kind, a.env, a.owner, a.exposure, a.tags, a.first_seen,"
                      " a.last_scan, (SELECT COUNT(*) FROM components c WHERE c.asset = a.name"
-                     " AND c.gone_at IS NULL) FROM assets a"
+                     " AND c.gone_at IS NULL), a.verdict, a.verdict_at, a.verdict_detail"
+                     " FROM assets a"
                      " WHERE (CAST($1 AS TEXT) IS NULL OR a.env = $1) ORDER BY a.env, a.name",
+    [Q_ASSET_VERDICT] = "UPDATE assets SET verdict = $2, verdict_at = $3, verdict_detail = $4"
+                        " WHERE name = $1",
     [Q_SCAN_SEEN] = "SELECT scanned_at FROM scans WHERE asset = $1 AND digest = $2",
     [Q_SCAN_INSERT] = "INSERT INTO scans (asset, digest, source, format, scanned_at, ingested_at,"
                       " by_user, ncomponents) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

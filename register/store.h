@@ -90,6 +90,7 @@ typedef enum reg_q {
     Q_ASSET_UPDATE,
     Q_ASSET_SCANNED,
     Q_ASSET_LIST,
+    Q_ASSET_VERDICT,
     Q_SCAN_SEEN,
     Q_SCAN_INSERT,
     Q_COMP_LIST,
