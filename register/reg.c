@@ -874,7 +874,7 @@ static int evaluate_once(reg *r, const char *kev, reg_change_cb cb, void *user,
         snprintf(r->err, sizeof r->err, "no vulnerability data");
         return -1;
     }
-    if (reg_store_begin(r->st))
+    if (reg_store_bulk(r->st) || reg_store_begin(r->st))
         return ferr(r);
     rows as = {0};
     cvecache cc = {0};

@@ -123,6 +123,12 @@ int reg_store_exec(reg_store *s, reg_q q, const reg_val *p, int np, reg_row_cb c
                        sizeof s->err);
 }
 
+int reg_store_bulk(reg_store *s) {
+    if (!s->be->bulk_sql)
+        return 0;
+    return s->be->script(s->h, s->be->bulk_sql, s->err, sizeof s->err) ? -1 : 0;
+}
+
 int reg_store_retryable(const reg_store *s) {
     return s->be->retryable ? s->be->retryable(s->h) : 0;
 }

@@ -70,6 +70,9 @@ typedef struct reg_backend {
     /* 1 if the last failure was a serialization failure or deadlock that
      * the same transaction may pass when run again. */
     int (*retryable)(void *h);
+    /* SQL run (script) before a pass that reads the whole register
+     * (reg_store_bulk()); NULL: nothing to do. */
+    const char *bulk_sql;
 } reg_backend;
 
 extern const reg_backend reg_backend_sqlite;
@@ -140,6 +143,10 @@ int reg_store_commit(reg_store *s);
 void reg_store_rollback(reg_store *s);
 /* 1 if the last failure may pass when its transaction is run again. */
 int reg_store_retryable(const reg_store *s);
+/* Tunes the connection for a pass over every asset (evaluate): SQLite maps
+ * the file instead of reading each page into its cache.  Not for short
+ * queries: mapping costs a page fault per page touched. */
+int reg_store_bulk(reg_store *s);
 
 /* Runs statement q of the SQL table with p[0..np); rows to cb.  OUT:
  * *changes (may be NULL). */

@@ -188,4 +188,8 @@ const reg_backend reg_backend_sqlite = {
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,
+    /* 16 GiB of address space, not of memory: a 10,000-asset register is
+     * 1.6 GB, and evaluating it through read() copied every page (3 s of
+     * system time of 11.6 s); mapped, 8.9 s */
+    .bulk_sql = "PRAGMA mmap_size=17179869184;",
 };
