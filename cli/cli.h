@@ -37,6 +37,7 @@ extern const char cli_help_honeypot[];
 extern const char cli_help_register[];
 extern const char cli_help_report[];
 extern const char cli_help_probe[];
+extern const char cli_help_probe_more[]; /* printed after cli_help_probe */
 extern const char cli_help_register_more[]; /* printed after cli_help_register */
 
 /* Prints "PROG VERSION", the vulndb it was built with and the case mapping

@@ -45,6 +45,8 @@ const char cli_help_probe[] =
     "  header   each header of the header list (--headers, --add-header)\n"
     "  form     POST NAME=PAYLOAD (application/x-www-form-urlencoded)\n"
     "  json     POST {\"NAME\": \"PAYLOAD\"} (application/json)\n"
+    "  multipart  POST multipart/form-data, one part named NAME\n"
+    "  xml      POST <request><NAME>PAYLOAD</NAME></request> (application/xml)\n"
     "One request per injection point and variant; nothing else of the\n"
     "request carries a payload, so a callback names exactly one point.\n"
     "\n"
@@ -72,7 +74,9 @@ const char cli_help_probe[] =
     "  --listen ADDR[:PORT]  where the listener binds (default: HOST when\n"
     "                        it is an address, else 0.0.0.0; the PORT of\n"
     "                        --callback)\n"
-    "\n"
+    "\n";
+/* printed after cli_help_probe (one C string may hold 4,095 bytes) */
+const char cli_help_probe_more[] =
     "Payloads:\n"
     "  --variants LIST     plain, lower, upper, default, nested, rmi, dns\n"
     "                      (default all; each built payload is checked with\n"
@@ -84,7 +88,9 @@ const char cli_help_probe[] =
     "                      X-Real-IP, X-Client-IP, True-Client-IP, Forwarded,\n"
     "                      X-Api-Version, Authorization, Cookie,\n"
     "                      Accept-Language, Origin, X-Request-Id, From,\n"
-    "                      Contact, X-Wap-Profile\n"
+    "                      Contact, X-Wap-Profile, X-Forwarded-Host, Host\n"
+    "                      (Host: the connection still goes to the URL's\n"
+    "                      address, checked against --scope)\n"
     "  --points LIST       injection point kinds (above)\n"
     "  --targets FILE      more URLs, one per line (# comments)\n"
     "\n"
@@ -101,14 +107,16 @@ const char cli_help_probe[] =
     "Exit status: 0 nothing exploitable, 1 something exploitable, 2 errors\n"
     "(including a target outside --scope).  See docs/probe.md.\n";
 
-enum { PT_PATH, PT_QUERY, PT_HEADER, PT_FORM, PT_JSON, PT_COUNT };
-static const char *const point_kind[PT_COUNT] = {"path", "query", "header", "form", "json"};
+enum { PT_PATH, PT_QUERY, PT_HEADER, PT_FORM, PT_JSON, PT_MULTIPART, PT_XML, PT_COUNT };
+static const char *const point_kind[PT_COUNT] = {"path", "query",     "header", "form",
+                                                 "json", "multipart", "xml"};
 
 static const char *const default_headers[] = {
     "User-Agent",    "Referer",        "X-Forwarded-For", "X-Real-IP",
     "X-Client-IP",   "True-Client-IP", "Forwarded",       "X-Api-Version",
     "Authorization", "Cookie",         "Accept-Language", "Origin",
-    "X-Request-Id",  "From",           "Contact",         "X-Wap-Profile"};
+    "X-Request-Id",  "From",           "Contact",         "X-Wap-Profile",
+    "X-Forwarded-Host", "Host"};
 static const char *const default_params[] = {"q",        "id",   "search", "user",
                                              "username", "name", "email"};
 
@@ -390,6 +398,41 @@ static int build_request(const opts *o, uint32_t run_id, const target *t, reques
             return -1;
         snprintf(r->body, bl, "%s=%s", r->name, enc);
         r->hdrs = curl_slist_append(r->hdrs, "Content-Type: application/x-www-form-urlencoded");
+    } else if (r->kind == PT_MULTIPART) {
+        /* one part; the boundary carries the token (unique, never in the payload) */
+        char boundary[64];
+        snprintf(boundary, sizeof boundary, "defuse-probe-%s", r->token);
+        size_t bl = 2 * strlen(boundary) + strlen(r->name) + strlen(r->payload) + 128;
+        r->body = malloc(bl);
+        if (!r->body)
+            return -1;
+        snprintf(r->body, bl,
+                 "--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n--%s--\r\n",
+                 boundary, r->name, r->payload, boundary);
+        snprintf(line, sizeof line, "Content-Type: multipart/form-data; boundary=%s", boundary);
+        r->hdrs = curl_slist_append(r->hdrs, line);
+    } else if (r->kind == PT_XML) {
+        /* the payload as an element's text; & < > escaped (payloads hold none
+         * today, a custom variant might) */
+        char esc[PROBE_MAX_PAYLOAD * 5 + 1];
+        size_t n = 0;
+        for (const char *c = r->payload; *c && n + 6 < sizeof esc; c++) {
+            const char *e = *c == '&' ? "&amp;" : *c == '<' ? "&lt;" : *c == '>' ? "&gt;" : NULL;
+            if (e) {
+                memcpy(esc + n, e, strlen(e));
+                n += strlen(e);
+            } else {
+                esc[n++] = *c;
+            }
+        }
+        esc[n] = 0;
+        size_t bl = 2 * strlen(r->name) + n + 64;
+        r->body = malloc(bl);
+        if (!r->body)
+            return -1;
+        snprintf(r->body, bl, "<?xml version=\"1.0\"?><request><%s>%s</%s></request>", r->name,
+                 esc, r->name);
+        r->hdrs = curl_slist_append(r->hdrs, "Content-Type: application/xml");
     } else if (r->kind == PT_JSON) {
         json_t *j = json_pack("{ss}", r->name, r->payload);
         r->body = j ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -405,8 +448,15 @@ static void print_request(const request *r) {
     printf("%s %s\n", r->body ? "POST" : "GET", r->url);
     for (const struct curl_slist *h = r->hdrs; h; h = h->next)
         printf("  %s\n", h->data);
-    if (r->body)
-        printf("  \n  %s\n", r->body);
+    if (r->body) { /* each body line indented, CRLF shown as line ends */
+        printf("  \n  ");
+        for (const char *c = r->body; *c; c++)
+            if (*c == '\n')
+                fputs(c[1] ? "\n  " : "", stdout);
+            else if (*c != '\r')
+                putchar(*c);
+        putchar('\n');
+    }
     printf("\n");
 }
 
@@ -707,7 +757,7 @@ static int parse_points(opts *o, const char *s) {
         if (k == PT_COUNT) {
             fprintf(stderr,
                     "defuse probe: --points: unknown kind '%.*s' (path, query, header, "
-                    "form, json)\n",
+                    "form, json, multipart, xml)\n",
                     (int)l, s);
             return -1;
         }
@@ -1114,7 +1164,8 @@ int cmd_probe(int argc, char **argv) {
         run_id = (uint32_t)time(NULL) ^ (uint32_t)getpid();
     size_t per =
         (o.points[PT_PATH] +
-         o.params.n * (size_t)(o.points[PT_QUERY] + o.points[PT_FORM] + o.points[PT_JSON]) +
+         o.params.n * (size_t)(o.points[PT_QUERY] + o.points[PT_FORM] + o.points[PT_JSON] +
+                               o.points[PT_MULTIPART] + o.points[PT_XML]) +
          o.headers.n * (size_t)o.points[PT_HEADER]) *
         o.nvariants;
     if (!per || per * nt > PROBE_MAX_REQUESTS) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # probe_jvm.sh -- `defuse probe` against a real JVM: a com.sun.net.httpserver
-# service that logs four chosen request parts through log4j-core 2.14.1
-# (User-Agent, X-Api-Version, query q, form user).  The probe, with its own
+# service that logs seven chosen request parts through log4j-core 2.14.1
+# (User-Agent, X-Api-Version and Host headers, query q, form user, multipart
+# part user, XML element user).  The probe, with its own
 # LDAP/RMI/DNS listener, must report exactly those injection points and no
 # others, exit 1, and name the variants that fired; the same service on a
 # fixed log4j (Debian's liblog4j2-java) must report nothing exploitable
@@ -14,14 +15,14 @@ VULN=$(victim_jars 2.14.1) || { echo "SKIP: no log4j-core 2.14.1 in the corpus";
 read -r PV PF PC < <(freeports 3)
 victim_start "$VULN" "$PV" vuln
 OPTS=(--scope 127.0.0.0/8 --callback "127.0.0.1:$PC" --rate 500 --concurrency 8 --timeout 10
-      --wait 4 --headers User-Agent,Referer,X-Api-Version,Cookie,X-Forwarded-For
+      --wait 4 --headers User-Agent,Referer,X-Api-Version,Cookie,X-Forwarded-For,X-Forwarded-Host,Host
       --params q,user,id --contact "e2e test")
 
 st=0
 "$DEFUSE" probe "${OPTS[@]}" --json "http://127.0.0.1:$PV/app" >"$T/vuln.json" 2>"$T/vuln.err" || st=$?
 [ "$st" -eq 1 ] || fail "vulnerable service: exit $st, want 1: $(cat "$T/vuln.err")"
 got=$(exploitable_points "$T/vuln.json")
-want="form:user header:User-Agent header:X-Api-Version query:q"
+want="form:user header:Host header:User-Agent header:X-Api-Version multipart:user query:q xml:user"
 [ "$got" = "$want" ] || fail "exploitable points '$got', want '$want'"
 ok "log4j 2.14.1: exactly the logged points are exploitable: $got"
 
@@ -49,7 +50,8 @@ s = json.load(open(sys.argv[1]))
 r = s["runs"][0]["results"]
 assert s["version"] == "2.1.0"
 print(len(r), sorted(x["properties"]["injectionPoint"] for x in r))' "$T/vuln.sarif")
-[ "$n" = "4 ['form:user', 'header:User-Agent', 'header:X-Api-Version', 'query:q']" ] || fail "SARIF results: $n"
+[ "$n" = "7 ['form:user', 'header:Host', 'header:User-Agent', 'header:X-Api-Version', 'multipart:user', 'query:q', 'xml:user']" ] ||
+    fail "SARIF results: $n"
 ok "SARIF: $n"
 
 # ---- the same service on a fixed log4j --------------------------------------------
@@ -63,5 +65,7 @@ got=$(exploitable_points "$T/fixed.json")
 [ -z "$got" ] || fail "fixed log4j reported exploitable at: $got"
 v=$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["targets"][0]; print(t["verdict"], t["errors"])' "$T/fixed.json")
 [ "$v" = "no-callback 0" ] || fail "fixed service verdict/errors: $v"
-grep -q "search .*jndi" "$T/fixed.out" || fail "the fixed service did not log the payloads (test not meaningful)"
+for m in "search" "upload by" "xml request by" "virtual host"; do
+    grep -q "$m .*jndi" "$T/fixed.out" || fail "the fixed service did not log '$m' payloads (test not meaningful)"
+done
 ok "fixed log4j ($(basename "${FIXED##*:}")): logged the payloads, nothing exploitable"

@@ -48,5 +48,5 @@ st=0
 "$DEFUSE" probe "${OPTS[@]}" --json "http://127.0.0.1:$PV/app" >"$T/direct.json" 2>/dev/null || st=$?
 [ "$st" -eq 1 ] || fail "straight at the service: exit $st, want 1"
 got=$(exploitable_points "$T/direct.json")
-[ "$got" = "form:user header:User-Agent header:X-Api-Version query:q" ] || fail "direct: $got"
+[ "$got" = "form:user header:User-Agent header:X-Api-Version multipart:user query:q xml:user" ] || fail "direct: $got"
 ok "straight at the service (no nginx): exploitable at $got"
