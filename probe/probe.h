@@ -101,6 +101,27 @@ typedef struct probe_hit {
     char src[INET6_ADDRSTRLEN]; /* the address that called back */
 } probe_hit;
 
+/* One TCP connection's state, without I/O (probe_session.c).  The caller
+ * appends received bytes to buf[len..PROBE_MAX_MESSAGE) and calls
+ * probe_session_run(), which consumes whole messages, answers through
+ * ops->write (LDAP: proto_ldap_safe_reply's results; RMI: the ProtocolAck
+ * once) and reports each looked-up name through ops->name.  src/src_port:
+ * the peer (the RMI acknowledgement echoes them). */
+typedef struct probe_session {
+    unsigned char *buf; /* PROBE_MAX_MESSAGE bytes, the caller's */
+    size_t len;
+    int acked;
+    char src[INET6_ADDRSTRLEN];
+    unsigned src_port;
+} probe_session;
+typedef struct probe_session_ops {
+    void (*write)(void *user, const void *p, size_t n);
+    void (*name)(void *user, probe_cb_proto proto, const char *name, size_t len);
+} probe_session_ops;
+/* Returns 1 when the connection must be closed (RMI after its call, bad or
+ * oversized input, an LDAP unbind), else 0. */
+int probe_session_run(probe_session *s, const probe_session_ops *ops, void *user);
+
 typedef struct probe_listener probe_listener;
 
 /* Binds TCP (LDAP and RMI, told apart by the first byte) and UDP (DNS) on

@@ -2,9 +2,9 @@
  * probe_listen.c -- the probe's callback listener: one port, TCP for LDAP
  * and RMI (told apart by the first byte: 0x30 starts an LDAPMessage, 'J'
  * the JRMP header) and UDP for DNS, on a libuv loop in a thread of its own.
- * The protocol work is the honeypot's (../proto/): a search's base DN, an
- * RMI lookup's name or a DNS question name is matched against the run's
- * tokens.  Answers are the safe ones only: LDAP from
+ * The protocol work is the honeypot's (../proto/), driven per connection
+ * by probe_session.c: a search's base DN, an RMI lookup's name or a DNS
+ * question name is matched against the run's tokens.  Answers are the safe ones only: LDAP from
  * proto_ldap_safe_reply (never an entry or a referral), RMI the
  * ProtocolAck and a close (never ReturnData), DNS a reply without records.
  */
@@ -37,11 +37,8 @@ struct probe_listener {
 typedef struct pconn {
     uv_tcp_t h;
     probe_listener *l;
-    unsigned char *buf; /* PROBE_MAX_MESSAGE */
-    size_t len;
-    int acked, closing;
-    char src[INET6_ADDRSTRLEN];
-    unsigned src_port;
+    probe_session s; /* its buf: PROBE_MAX_MESSAGE bytes */
+    int closing;
     uv_timer_t timer;
     int handles; /* open handles of this connection (tcp, timer) */
 } pconn;
@@ -88,7 +85,7 @@ static void conn_freed(uv_handle_t *h) {
     pconn *c = h->data;
     if (--c->handles == 0) {
         c->l->nconns--;
-        free(c->buf);
+        free(c->s.buf);
         free(c);
     }
 }
@@ -118,65 +115,23 @@ static void conn_write(pconn *c, const void *p, size_t n) {
         free(w);
 }
 
-/* LDAP: answer every message safely, record a search's base DN. */
-static void ldap_data(pconn *c) {
-    while (!c->closing && c->len) {
-        long fl = proto_ldap_frame(c->buf, c->len, PROBE_MAX_MESSAGE);
-        if (fl == 0) {
-            if (c->len >= PROBE_MAX_MESSAGE)
-                conn_close(c);
-            return;
-        }
-        proto_ldap_msg m;
-        if (fl < 0 || proto_ldap_decode(c->buf, (size_t)fl, &m) != 0) {
-            if (fl > 0)
-                proto_ldap_msg_clear(&m);
-            conn_close(c);
-            return;
-        }
-        if (m.op == PROTO_LDAP_SEARCH && m.dn)
-            record(c->l, PROBE_CB_LDAP, m.dn, m.dn_len, c->src);
-        int rop, code, act = proto_ldap_safe_reply(m.op, &rop, &code);
-        if (act > 0) {
-            unsigned char *out;
-            size_t ol;
-            if (proto_ldap_encode_result(m.msgid, rop, code, &out, &ol) == 0) {
-                conn_write(c, out, ol);
-                free(out);
-            }
-        } else if (act < 0) {
-            conn_close(c);
-        }
-        proto_ldap_msg_clear(&m);
-        memmove(c->buf, c->buf + fl, c->len - (size_t)fl);
-        c->len -= (size_t)fl;
-    }
+static void sess_write(void *user, const void *p, size_t n) {
+    pconn *c = user;
+    if (!c->closing)
+        conn_write(c, p, n);
 }
 
-/* RMI: acknowledge the stream header, record the looked-up name, close. */
-static void rmi_data(pconn *c) {
-    proto_rmi_info info;
-    int r = proto_rmi_parse(c->buf, c->len, &info);
-    int full = c->len >= PROBE_MAX_MESSAGE;
-    if ((r == PROTO_RMI_NEED_MORE || r == PROTO_RMI_NEED_ACK) && !full) {
-        if (r == PROTO_RMI_NEED_ACK && !c->acked) {
-            unsigned char ack[300];
-            size_t al = proto_rmi_ack(c->src, c->src_port, ack, sizeof ack);
-            c->acked = 1;
-            if (al)
-                conn_write(c, ack, al);
-        }
-        return;
-    }
-    if (r == PROTO_RMI_CALL && info.have_name)
-        record(c->l, PROBE_CB_RMI, info.name, info.name_len, c->src);
-    conn_close(c); /* never ReturnData */
+static void sess_name(void *user, probe_cb_proto proto, const char *name, size_t len) {
+    pconn *c = user;
+    record(c->l, proto, name, len, c->s.src);
 }
+
+static const probe_session_ops sess_ops = {sess_write, sess_name};
 
 static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out) {
     (void)suggested;
     pconn *c = h->data;
-    *out = uv_buf_init((char *)c->buf + c->len, (unsigned)(PROBE_MAX_MESSAGE - c->len));
+    *out = uv_buf_init((char *)c->s.buf + c->s.len, (unsigned)(PROBE_MAX_MESSAGE - c->s.len));
 }
 
 static void conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
@@ -186,16 +141,8 @@ static void conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
         conn_close(c);
         return;
     }
-    c->len += (size_t)n;
-    if (!c->len)
-        return;
-    if (c->buf[0] == 0x30)
-        ldap_data(c);
-    else if (c->buf[0] == 'J')
-        rmi_data(c);
-    else
-        conn_close(c);
-    if (!c->closing && c->len >= PROBE_MAX_MESSAGE)
+    c->s.len += (size_t)n;
+    if (probe_session_run(&c->s, &sess_ops, c))
         conn_close(c);
 }
 
@@ -214,7 +161,7 @@ static void on_conn(uv_stream_t *srv, int status) {
         free(buf);
         return;
     }
-    c->buf = buf;
+    c->s.buf = buf;
     c->l = l;
     uv_tcp_init(&l->loop, &c->h);
     uv_timer_init(&l->loop, &c->timer);
@@ -228,7 +175,7 @@ static void on_conn(uv_stream_t *srv, int status) {
     struct sockaddr_storage ss;
     int sl = sizeof ss;
     if (uv_tcp_getpeername(&c->h, (struct sockaddr *)&ss, &sl) == 0)
-        addr_text((struct sockaddr *)&ss, c->src, sizeof c->src, &c->src_port);
+        addr_text((struct sockaddr *)&ss, c->s.src, sizeof c->s.src, &c->s.src_port);
     uv_timer_start(&c->timer, conn_timeout, 10000, 0); /* a whole exchange */
     uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_read);
 }

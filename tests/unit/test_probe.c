@@ -258,6 +258,66 @@ static void test_listener(void **state) {
 /* The one table of LDAP answers (proto/, shared with the honeypot): no
  * request gets an entry (4) or a reference (19); bind and search get the
  * answers a JNDI client turns into a NamingException. */
+/* probe_session without I/O: an LDAP bind, a search whose base DN is a
+ * token, an unbind, delivered 5 bytes at a time: two safe replies (bind
+ * response, search done), the DN reported once, closed at the unbind. */
+typedef struct sess_log {
+    int writes, names, ops[4];
+    char name[64];
+} sess_log;
+static void sl_write(void *user, const void *p, size_t n) {
+    sess_log *l = user;
+    proto_ldap_msg m;
+    assert_int_equal(proto_ldap_decode(p, n, &m), 0);
+    if (l->writes < 4)
+        l->ops[l->writes] = m.op;
+    l->writes++;
+    proto_ldap_msg_clear(&m);
+}
+static void sl_name(void *user, probe_cb_proto proto, const char *name, size_t len) {
+    sess_log *l = user;
+    assert_int_equal(proto, PROBE_CB_LDAP);
+    snprintf(l->name, sizeof l->name, "%.*s", (int)len, name);
+    l->names++;
+}
+static void test_session(void **state) {
+    (void)state;
+    static const unsigned char in[] = {
+    0x30, 0x0c, 0x02, 0x01, 0x01, 0x60, 0x07, 0x02, 0x01, 0x03, 0x04, 0x00, 0x80, 0x00, 0x30,
+    0x35, 0x02, 0x01, 0x02, 0x63, 0x30, 0x04, 0x10, 0x64, 0x70, 0x30, 0x31, 0x32, 0x33, 0x41,
+    0x42, 0x43, 0x44, 0x30, 0x30, 0x30, 0x30, 0x32, 0x61, 0x0a, 0x01, 0x00, 0x0a, 0x01, 0x00,
+    0x02, 0x01, 0x00, 0x02, 0x01, 0x00, 0x01, 0x01, 0x00, 0x87, 0x0b, 0x6f, 0x62, 0x6a, 0x65,
+    0x63, 0x74, 0x43, 0x6c, 0x61, 0x73, 0x73, 0x30, 0x00, 0x30, 0x05, 0x02, 0x01, 0x03, 0x42,
+    0x00};
+    static unsigned char buf[PROBE_MAX_MESSAGE];
+    probe_session s = {.buf = buf};
+    probe_session_ops ops = {sl_write, sl_name};
+    sess_log l = {0};
+    int closed = 0;
+    for (size_t off = 0; off < sizeof in && !closed; off += 5) {
+        size_t n = sizeof in - off < 5 ? sizeof in - off : 5;
+        memcpy(s.buf + s.len, in + off, n);
+        s.len += n;
+        closed = probe_session_run(&s, &ops, &l);
+    }
+    assert_true(closed);
+    assert_int_equal(l.writes, 2);
+    assert_int_equal(l.ops[0], 1); /* BindResponse */
+    assert_int_equal(l.ops[1], 5); /* SearchResultDone: never an entry */
+    assert_int_equal(l.names, 1);
+    assert_string_equal(l.name, "dp0123ABCD00002a");
+    uint32_t seq = 0;
+    assert_true(probe_token_find(0x0123abcdu, l.name, strlen(l.name), &seq));
+    assert_int_equal(seq, 0x2a);
+    /* neither protocol: closed at once, nothing written */
+    memset(&l, 0, sizeof l);
+    s.len = 0;
+    memcpy(s.buf, "GET / HTTP/1.0\r\n\r\n", 18);
+    s.len = 18;
+    assert_int_equal(probe_session_run(&s, &ops, &l), 1);
+    assert_int_equal(l.writes + l.names, 0);
+}
+
 static void test_ldap_safe_replies(void **state) {
     (void)state;
     int rop, code;
@@ -286,6 +346,7 @@ int main(void) {
         cmocka_unit_test(test_variants),
         cmocka_unit_test(test_listener),
         cmocka_unit_test(test_ldap_safe_replies),
+        cmocka_unit_test(test_session),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
