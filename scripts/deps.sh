@@ -19,7 +19,8 @@ PKGS=(
   rsyslog
 )
 if [ "${1:-}" = "--bench" ]; then
-  PKGS+=(ripgrep wrk hyperfine libnginx-mod-http-modsecurity modsecurity-crs time valgrind linux-perf libcommons-compress-java)
+  PKGS+=(ripgrep wrk hyperfine libnginx-mod-http-modsecurity modsecurity-crs time valgrind linux-perf libcommons-compress-java
+        python3-requests python3-termcolor python3-pycryptodome)  # the last three: bench/probe/vs_log4j_scan.sh
 fi
 missing=()
 for p in "${PKGS[@]}"; do

@@ -4,12 +4,18 @@ like a log4j 2.14.1 app that logs the User-Agent: when it holds a plain
 ${jndi:ldap://HOST:PORT/NAME}, it connects to HOST:PORT and sends an LDAP
 SearchRequest for NAME (what a JVM's JNDI lookup sends), then closes.
 Only that shape is understood (the stub is not a log4j emulator; the real
-JVM is tests/e2e/probe_jvm.sh).  Usage: stub.py BASE N VULN; prints ready."""
+JVM is tests/e2e/probe_jvm.sh).  Usage: stub.py BASE N VULN (0: none calls back); prints ready.
+On SIGUSR1 it prints "requests COUNT FIRST LAST" (the requests answered so
+far and the times of the first and last, for a request rate measured at
+the receiving end whatever tool sent them) and starts counting anew."""
 import asyncio
 import re
+import signal
 import sys
+import time
 
 BASE, N, VULN = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+STATS = {"n": 0, "first": 0.0, "last": 0.0}
 PAT = re.compile(rb"\$\{jndi:ldap://([0-9.]+):([0-9]+)/([A-Za-z0-9]+)\}")
 
 
@@ -46,6 +52,10 @@ def handler(vulnerable):
                         p = PAT.search(ua.group(1))
                         if p:
                             asyncio.ensure_future(callback(*p.groups()))
+                now = time.time()
+                STATS["first"] = STATS["first"] or now
+                STATS["last"] = now
+                STATS["n"] += 1
                 w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n")
                 await w.drain()
         except Exception:
@@ -55,9 +65,15 @@ def handler(vulnerable):
     return handle
 
 
+def report():
+    print("requests %d %.6f %.6f" % (STATS["n"], STATS["first"], STATS["last"]), flush=True)
+    STATS.update(n=0, first=0.0, last=0.0)
+
+
 async def main():
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, report)
     for i in range(N):
-        await asyncio.start_server(handler(i % VULN == 0), "127.0.0.1", BASE + i)
+        await asyncio.start_server(handler(VULN > 0 and i % VULN == 0), "127.0.0.1", BASE + i)
     print("ready", flush=True)
     await asyncio.Event().wait()
 
