@@ -18,11 +18,11 @@ int cmd_explain(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 /* cli/register_spawn.c, through defuse-register: ingests the scan's JSON
  * Lines (json, rewound) into the register db as asset (env may be NULL);
- * records a probe's verdict (with evidence) on asset.  Return EXIT_CLEAN or
- * EXIT_ERROR (the message printed). */
+ * records a probe's verdicts, list holding `register verify --batch` lines
+ * (env: for new assets, may be NULL).  Return EXIT_CLEAN or EXIT_ERROR (the
+ * message printed). */
 int scan_register_ingest(FILE *json, const char *db, const char *asset, const char *env);
-int probe_register_verdict(const char *db, const char *asset, const char *env,
-                           const char *verdict, const char *evidence);
+int probe_register_verdicts(const char *db, const char *env, FILE *list);
 int cmd_honeypot(int argc, char **argv);
 int cmd_register(int argc, char **argv);
 int cmd_report(int argc, char **argv);

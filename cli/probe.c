@@ -16,6 +16,7 @@
 #include "probe.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
@@ -206,6 +207,18 @@ static int split_names(names *ns, const char *s, const char *what) {
             s++;
     }
     return 0;
+}
+
+/* A parameter name usable as an XML element name and inside a multipart
+ * part's name="..." as it is (no quoting or escaping needed): the ASCII
+ * subset of XML's Name without ':'. */
+static int xml_name(const char *s) {
+    if (!isalpha((unsigned char)*s) && *s != '_')
+        return 0;
+    for (s++; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr("_-.", *s))
+            return 0;
+    return 1;
 }
 
 static void free_names(names *ns) {
@@ -849,96 +862,109 @@ static int read_targets(const char *path, target **tg, size_t *nt) {
 
 #define EVIDENCE_MAX 2048 /* bytes of evidence per asset (the register keeps 4096) */
 
+static const char *asset_of(const opts *o, const target *tg, size_t k) {
+    return o->reg_asset ? o->reg_asset : tg[k].host;
+}
+
 typedef struct regctx {
     const opts *o;
     const target *tg;
 } regctx;
 
-static const char *asset_of(const regctx *x, size_t k) {
-    return x->o->reg_asset ? x->o->reg_asset : x->tg[k].host;
-}
-
-static const regctx *sort_ctx; /* qsort has no user pointer */
-static int by_asset(const void *a, const void *b) {
+static int by_asset(const void *a, const void *b, void *u) {
+    const regctx *x = u;
     size_t i = *(const size_t *)a, j = *(const size_t *)b;
-    int c = strcmp(asset_of(sort_ctx, i), asset_of(sort_ctx, j));
+    int c = strcmp(asset_of(x->o, x->tg, i), asset_of(x->o, x->tg, j));
     return c ? c : (i > j) - (i < j);
 }
 
-/* Appends text to ev (cap EVIDENCE_MAX); once full, ends it with "...". */
-static void ev_add(char *ev, size_t *len, const char *text) {
+/* Evidence text bounded by EVIDENCE_MAX; once full it ends with "...". */
+typedef struct evbuf {
+    char s[EVIDENCE_MAX];
+    size_t len;
+    int cut;
+} evbuf;
+
+static void ev_add(evbuf *e, const char *text) {
     size_t l = strlen(text);
-    if (*len + l + 4 >= EVIDENCE_MAX) {
-        if (*len + 4 < EVIDENCE_MAX && strcmp(ev + (*len >= 3 ? *len - 3 : 0), "...")) {
-            memcpy(ev + *len, "...", 4);
-            *len += 3;
-        }
+    if (e->cut)
+        return;
+    if (e->len + l + 4 > sizeof e->s) {
+        memcpy(e->s + e->len, "...", 4);
+        e->len += 3;
+        e->cut = 1;
         return;
     }
-    memcpy(ev + *len, text, l + 1);
-    *len += l;
+    memcpy(e->s + e->len, text, l + 1);
+    e->len += l;
+}
+
+/* A batch line field: tabs and line ends (a list's separators) as spaces. */
+static void put_field(FILE *f, const char *s) {
+    for (; *s; s++)
+        fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, f);
 }
 
 /* One verdict per asset: exploitable if any of its targets called back;
  * blocked (or unreachable) if every target was; else not-reached.  The
- * evidence names the run and, per target, what fired or its verdict. */
+ * evidence names the run and, per target, its verdict and what fired.  All
+ * of them go to the register in one `register verify --batch` process. */
 static int register_verdicts(const opts *o, uint32_t run_id, const target *tg, size_t nt,
                              const request *rq, const probe_hit *hits) {
     size_t *idx = malloc(nt * sizeof *idx);
-    if (!idx) {
-        fprintf(stderr, "defuse probe: --register: out of memory\n");
+    FILE *list = tmpfile();
+    if (!idx || !list) {
+        fprintf(stderr, "defuse probe: --register: %s\n", idx ? strerror(errno) : "out of memory");
+        free(idx);
+        if (list)
+            fclose(list);
         return -1;
     }
     regctx x = {o, tg};
     for (size_t k = 0; k < nt; k++)
         idx[k] = k;
-    sort_ctx = &x;
-    qsort(idx, nt, sizeof *idx, by_asset);
-    int failed = 0;
+    qsort_r(idx, nt, sizeof *idx, by_asset, &x);
     for (size_t a = 0; a < nt;) {
-        size_t b = a;
-        const char *asset = asset_of(&x, idx[a]);
-        while (b < nt && !strcmp(asset_of(&x, idx[b]), asset))
-            b++;
-        size_t nexp = 0, nblk = 0, nunr = 0;
-        char ev[EVIDENCE_MAX], line[600];
-        size_t len = 0;
-        ev[0] = 0;
+        const char *asset = asset_of(o, tg, idx[a]);
+        size_t b = a, nexp = 0, nblk = 0, nunr = 0;
+        evbuf ev = {.len = 0};
+        char line[600];
         snprintf(line, sizeof line, "defuse probe run %08x:", run_id);
-        ev_add(ev, &len, line);
-        for (size_t i = a; i < b; i++) {
-            const target *t = &tg[idx[i]];
+        ev_add(&ev, line);
+        for (; b < nt && !strcmp(asset_of(o, tg, idx[b]), asset); b++) {
+            const target *t = &tg[idx[b]];
             tsum sm = target_sum(t, rq);
             nexp += !strcmp(sm.verdict, "exploitable");
             nblk += !strcmp(sm.verdict, "blocked");
             nunr += !strcmp(sm.verdict, "unreachable");
-            snprintf(line, sizeof line, " %s %s", t->url, sm.verdict);
-            ev_add(ev, &len, line);
+            snprintf(line, sizeof line, "%s %s %s", b > a ? ";" : "", t->url, sm.verdict);
+            ev_add(&ev, line);
             for (size_t r = t->first; r < t->first + t->nreq; r++) {
                 if (!rq[r].hit)
                     continue;
                 char lab[200];
                 snprintf(line, sizeof line, " [%s %s via %s]", point_label(&rq[r], lab, sizeof lab),
                          rq[r].v->name, probe_cb_proto_name(hits[rq[r].hit - 1].proto));
-                ev_add(ev, &len, line);
+                ev_add(&ev, line);
             }
-            if (i + 1 < b)
-                ev_add(ev, &len, ";");
         }
         size_t n = b - a;
         const char *verdict = nexp          ? "exploitable"
                               : nblk == n   ? "blocked"
                               : nunr == n   ? "unreachable"
                                             : "not-reached";
-        if (probe_register_verdict(o->reg_db, asset, o->reg_env, verdict, ev) != EXIT_CLEAN) {
-            fprintf(stderr, "defuse probe: --register: the verdict of %s (%s) was not recorded\n",
-                    asset, verdict);
-            failed = 1;
-        }
+        put_field(list, asset);
+        fprintf(list, "\t-\t%s\t", verdict);
+        put_field(list, ev.s);
+        fputc('\n', list);
         a = b;
     }
     free(idx);
-    return failed ? -1 : 0;
+    int rc = probe_register_verdicts(o->reg_db, o->reg_env, list);
+    fclose(list);
+    if (rc != EXIT_CLEAN)
+        fprintf(stderr, "defuse probe: --register: not every verdict was recorded (see above)\n");
+    return rc == EXIT_CLEAN ? 0 : -1;
 }
 
 int cmd_probe(int argc, char **argv) {
@@ -1120,6 +1146,15 @@ int cmd_probe(int argc, char **argv) {
     if (!params_set)
         for (size_t i = 0; i < sizeof default_params / sizeof *default_params; i++)
             split_names(&o.params, default_params[i], "--params");
+    for (size_t i = 0; (o.points[PT_MULTIPART] || o.points[PT_XML]) && i < o.params.n; i++)
+        if (!xml_name(o.params.v[i])) {
+            fprintf(stderr,
+                    "defuse probe: --params: '%s' cannot name a multipart part or an XML "
+                    "element (letters, digits, '_', '-', '.'; not first a digit, '-' or '.');"
+                    " leave multipart,xml out of --points to send it\n",
+                    o.params.v[i]);
+            goto out;
+        }
     if (!o.nvariants) {
         size_t n;
         const probe_variant *v = probe_variants(&n);

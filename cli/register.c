@@ -60,6 +60,7 @@ const char cli_help_register[] =
     "          jdbcappender-removed         CVE-2022-23305\n"
     "          chainsaw-removed             CVE-2022-23307\n"
     "  verify --asset A [--env ENV] --verdict V [--evidence TEXT]\n"
+    "  verify --batch LIST [--env ENV]   (ASSET<TAB>ENV<TAB>VERDICT<TAB>EVIDENCE)\n"
     "        record what a probe proved of A (`defuse probe --register` does it):\n"
     "        exploitable, not-reached, blocked or unreachable (the last one wins).\n"
     "  accept --asset A --cve C --reason TEXT [--expires DATE]\n"
@@ -236,13 +237,19 @@ static int ingest_one(reg *r, const opts *o, const char *asset, const char *env,
 #define BATCH_MAX_LINE 65536 /* bytes of one line of a batch list */
 #define BATCH_MAX_FILES 64   /* files of one asset in a batch list */
 
-/* ingest --batch LIST: one asset per line, "ASSET<TAB>ENV<TAB>FILE[<TAB>FILE...]"
- * (ENV may be empty or "-" for an asset already registered); '#' lines and
- * blank lines are skipped.  Every asset is its own transaction in this one
- * process (one connection, one load of the vulnerability data): a bad line
- * is reported as LIST:LINE, writes nothing of its asset and does not stop
- * the others.  Returns EXIT_ERROR when any line failed. */
-static int ingest_batch(reg *r, const opts *o) {
+/* One line of a batch list, split at tabs: field[0..n), n >= the minimum;
+ * where: "LIST:LINE: ".  Returns 0, or -1 (the message printed). */
+typedef int (*batch_line_fn)(reg *r, const opts *o, char **field, int n, const char *where);
+
+/* --batch LIST ('-': standard input): one asset per line, fields separated
+ * by tabs (at least minf; shape names them in messages); '#' lines and blank
+ * lines are skipped.  Every line is its own transaction in this one process
+ * (one connection, one load of the vulnerability data): a bad line is
+ * reported as LIST:LINE, writes nothing of its asset and does not stop the
+ * others.  done: "ingested", "recorded".  Returns EXIT_ERROR when any line
+ * failed. */
+static int batch_each(reg *r, const opts *o, int minf, const char *shape, const char *done,
+                      batch_line_fn one) {
     FILE *f = strcmp(o->batch, "-") ? fopen(o->batch, "r") : stdin;
     if (!f)
         return err2("--batch: %s: %s", o->batch, strerror(errno));
@@ -279,22 +286,13 @@ static int ingest_batch(reg *r, const opts *o) {
             if ((p = strchr(p, '\t')))
                 *p++ = 0;
         }
-        if (n < 3 || !*field[0]) {
-            fprintf(stderr, "defuse register: %sexpected ASSET<TAB>ENV<TAB>FILE..., got %d"
-                            " field%s\n", where, n, n == 1 ? "" : "s");
+        if (n < minf || !*field[0]) {
+            fprintf(stderr, "defuse register: %sexpected %s, got %d field%s\n", where, shape, n,
+                    n == 1 ? "" : "s");
             rc = EXIT_ERROR, nbad++;
             continue;
         }
-        int dash = 0;
-        for (int i = 2; i < n; i++)
-            dash |= !strcmp(field[i], "-");
-        if (dash) { /* standard input is the list itself, or one for every line */
-            fprintf(stderr, "defuse register: %sa FILE of a batch cannot be '-'\n", where);
-            rc = EXIT_ERROR, nbad++;
-            continue;
-        }
-        const char *env = *field[1] && strcmp(field[1], "-") ? field[1] : o->env;
-        if (ingest_one(r, o, field[0], env, n - 2, field + 2, where))
+        if (one(r, o, field, n, where))
             rc = EXIT_ERROR, nbad++;
         else
             nok++;
@@ -304,12 +302,27 @@ static int ingest_batch(reg *r, const opts *o) {
         rc = EXIT_ERROR;
     }
     if (nbad)
-        fprintf(stderr, "defuse register: --batch: %zu asset%s ingested, %zu line%s failed\n", nok,
-                nok == 1 ? "" : "s", nbad, nbad == 1 ? "" : "s");
+        fprintf(stderr, "defuse register: --batch: %zu asset%s %s, %zu line%s failed\n", nok,
+                nok == 1 ? "" : "s", done, nbad, nbad == 1 ? "" : "s");
     free(line);
     if (f != stdin)
         fclose(f);
     return rc;
+}
+
+/* The ENV field of a batch line: empty or "-" for --env (or the stored one). */
+static const char *batch_env(const opts *o, const char *field) {
+    return *field && strcmp(field, "-") ? field : o->env;
+}
+
+/* ingest --batch: "ASSET<TAB>ENV<TAB>FILE[<TAB>FILE...]" */
+static int ingest_line(reg *r, const opts *o, char **field, int n, const char *where) {
+    for (int i = 2; i < n; i++)
+        if (!strcmp(field[i], "-")) { /* standard input is the list itself, or one for every line */
+            fprintf(stderr, "defuse register: %sa FILE of a batch cannot be '-'\n", where);
+            return -1;
+        }
+    return ingest_one(r, o, field[0], batch_env(o, field[1]), n - 2, field + 2, where);
 }
 
 static int c_ingest(reg *r, const opts *o, int nf, char **files) {
@@ -321,7 +334,7 @@ static int c_ingest(reg *r, const opts *o, int nf, char **files) {
         if (o->asset || nf)
             return err2("ingest --batch LIST: the assets and files are in LIST (no --asset, no"
                         " FILE)");
-        return ingest_batch(r, o);
+        return batch_each(r, o, 3, "ASSET<TAB>ENV<TAB>FILE...", "ingested", ingest_line);
     }
     if (!o->asset || nf < 1)
         return err2("ingest: needs --asset NAME and at least one FILE (or --batch LIST)");
@@ -662,22 +675,41 @@ static int c_fp(reg *r, const opts *o, int nf, char **f) {
     return control_cmd(r, o, "false-positive", "false-positive", o->reason);
 }
 
+/* One probe verdict (reg_record_verdict checks it). */
+static int verify_one(reg *r, const char *asset, const char *env, const char *verdict,
+                      const char *evidence, const char *where) {
+    reg_asset_attrs at = {.env = env};
+    if (reg_record_verdict(r, asset, &at, verdict, 0, evidence)) {
+        fprintf(stderr, "defuse register: %s%s\n", where, r->err);
+        return -1;
+    }
+    return 0;
+}
+
+/* verify --batch: "ASSET<TAB>ENV<TAB>VERDICT[<TAB>EVIDENCE]" */
+static int verify_line(reg *r, const opts *o, char **field, int n, const char *where) {
+    return verify_one(r, field[0], batch_env(o, field[1]), field[2], n > 3 ? field[3] : NULL,
+                      where);
+}
+
 static int c_verify(reg *r, const opts *o, int nf, char **f) {
     (void)f;
     if (nf)
         return err2("verify: unexpected argument");
-    if (!o->asset || !o->verdict)
-        return err2("verify: --asset and --verdict are required");
-    if (!reg_valid_verdict(o->verdict))
-        return err2("verify: --verdict \"%s\": one of exploitable, not-reached, blocked, "
-                    "unreachable", o->verdict);
-    reg_asset_attrs at = {.env = o->env};
-    if (reg_record_verdict(r, o->asset, &at, o->verdict, 0, o->evidence)) {
-        fprintf(stderr, "defuse register: %s\n", r->err);
-        return EXIT_ERROR;
+    if (o->batch) {
+        if (o->asset || o->verdict)
+            return err2("verify --batch LIST: the assets and verdicts are in LIST");
+        return batch_each(r, o, 3, "ASSET<TAB>ENV<TAB>VERDICT[<TAB>EVIDENCE]", "recorded",
+                          verify_line);
     }
+    if (!o->asset || !o->verdict)
+        return err2("verify: --asset and --verdict are required (or --batch LIST)");
+    if (verify_one(r, o->asset, o->env, o->verdict, o->evidence, ""))
+        return EXIT_ERROR;
     if (o->json) {
-        print_json(json_pack("{s:s,s:s}", "asset", o->asset, "verdict", o->verdict));
+        json_t *j = json_pack("{s:s,s:s}", "asset", o->asset, "verdict", o->verdict);
+        print_json(j);
+        json_decref(j);
     } else {
         printf("%s: probe verdict %s recorded\n", o->asset, o->verdict);
     }

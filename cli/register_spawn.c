@@ -1,8 +1,8 @@
 /*
  * register_spawn.c -- the front ends that write into the exposure register
  * without linking it: `defuse scan --register DB --asset NAME [--env ENV]`
- * (the scan's JSON Lines, ingested) and `defuse probe --register DB` (a
- * probe's verdict on an asset).  Each runs the register's own program,
+ * (the scan's JSON Lines, ingested) and `defuse probe --register DB` (the
+ * probe's verdict on each asset, one list).  Each runs the register's own program,
  * defuse-register from the directory of this one, as `register --db DB
  * SUBCOMMAND ...` and waits for it.  A separate program, not a link: the
  * scanner and the prober do not load SQLite and libpq, and the register's
@@ -91,9 +91,13 @@ int scan_register_ingest(FILE *json, const char *db, const char *asset, const ch
     return register_spawn("scan", db, env ? with_env : without, json, 0);
 }
 
-int probe_register_verdict(const char *db, const char *asset, const char *env,
-                           const char *verdict, const char *evidence) {
-    const char *args[] = {"verify",     "--asset", asset, "--verdict", verdict, "--evidence",
-                          evidence ? evidence : "", env ? "--env" : NULL, env, NULL};
-    return register_spawn("probe", db, args, NULL, 1);
+int probe_register_verdicts(const char *db, const char *env, FILE *list) {
+    if (fflush(list) || fseek(list, 0, SEEK_SET)) {
+        fprintf(stderr, "defuse probe: --register: cannot reread the verdicts: %s\n",
+                strerror(errno));
+        return EXIT_ERROR;
+    }
+    /* verify --batch - [--env ENV]  (ASSET<TAB>-<TAB>VERDICT<TAB>EVIDENCE lines) */
+    const char *args[] = {"verify", "--batch", "-", env ? "--env" : NULL, env, NULL};
+    return register_spawn("probe", db, args, list, 1);
 }

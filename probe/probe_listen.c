@@ -4,9 +4,10 @@
  * the JRMP header) and UDP for DNS, on a libuv loop in a thread of its own.
  * The protocol work is the honeypot's (../proto/), driven per connection
  * by probe_session.c: a search's base DN, an RMI lookup's name or a DNS
- * question name is matched against the run's tokens.  Answers are the safe ones only: LDAP from
- * proto_ldap_safe_reply (never an entry or a referral), RMI the
- * ProtocolAck and a close (never ReturnData), DNS a reply without records.
+ * question name is matched against the run's tokens.  Answers are the
+ * safe ones only: LDAP from proto_ldap_safe_reply (never an entry or a
+ * referral), RMI the ProtocolAck and a close (never ReturnData), DNS a
+ * reply without records.
  */
 #include "probe.h"
 

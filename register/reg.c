@@ -1044,7 +1044,9 @@ int reg_record_verdict(reg *r, const char *asset, const reg_asset_attrs *at, con
         return -1;
     }
     if (!reg_valid_verdict(verdict)) {
-        snprintf(r->err, sizeof r->err, "unknown verdict \"%s\"", verdict ? verdict : "");
+        snprintf(r->err, sizeof r->err,
+                 "verdict \"%.64s\": one of exploitable, not-reached, blocked, unreachable",
+                 verdict ? verdict : "");
         return -1;
     }
     char d[REG_MAX_FIELD + 1];

@@ -78,6 +78,32 @@ ok "--asset without --register is refused"
 
 check_backend "$T/reg.db" sqlite
 
+# register verify --batch (what the probe sends, one process for all assets):
+# each line its own transaction; a bad line is named LIST:LINE and writes nothing
+printf 'b-1\tdev\texploitable\trun x: [header:Host plain via ldap]\nb-2\tdev\tmaybe\tx\nb-3\t-\tblocked\n# c\nb-4\tdev\tblocked\n' >"$T/list"
+st=0
+"$DEFUSE" register --db "$T/b.db" verify --batch "$T/list" >/dev/null 2>"$T/b.err" || st=$?
+[ "$st" -eq 2 ] || fail "verify --batch with bad lines: exit $st"
+grep -q "list:2: verdict \"maybe\"" "$T/b.err" || fail "bad verdict not named by line: $(cat "$T/b.err")"
+grep -q "list:3: asset b-3 is new: --env is required" "$T/b.err" || fail "new asset without env: $(cat "$T/b.err")"
+v=$("$DEFUSE" register --db "$T/b.db" assets --json | jq -r '[.[] | "\(.name)=\(.probe.verdict)"] | join(" ")')
+[ "$v" = "b-1=exploitable b-4=blocked" ] || fail "verify --batch recorded: '$v'"
+ok "verify --batch: good lines recorded ($v), bad ones named by line"
+
+# a register made before schema 2 (no verdict columns) is migrated when opened
+if command -v sqlite3 >/dev/null; then
+    sqlite3 "$T/b.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null  # the WAL is not checkpointed on close
+    cp "$T/b.db" "$T/old.db"
+    sqlite3 "$T/old.db" "ALTER TABLE assets DROP COLUMN verdict; ALTER TABLE assets DROP COLUMN verdict_at;
+                         ALTER TABLE assets DROP COLUMN verdict_detail; DELETE FROM reg_migrations WHERE version = 2;"
+    "$DEFUSE" register --db "$T/old.db" verify --asset b-1 --verdict not-reached >/dev/null ||
+        fail "schema 1 register: verify failed"
+    [ "$(sqlite3 "$T/old.db" 'SELECT MAX(version) FROM reg_migrations')" = 2 ] || fail "not migrated"
+    v=$("$DEFUSE" register --db "$T/old.db" assets --json | jq -r '[.[] | "\(.name)=\(.probe.verdict)"] | join(" ")')
+    [ "$v" = "b-1=not-reached b-4=null" ] || fail "after migration: '$v'"
+    ok "a schema-1 register is migrated to 2 on open ($v)"
+fi
+
 # the same on PostgreSQL, in a subshell (pg_start exits 77 without a server;
 # every check above fails explicitly, errexit aside)
 PG_T=$(mktemp -d)

@@ -62,6 +62,18 @@ grep -q "^  X-Defuse-Probe: run=" "$T/out" || fail "dry run: no X-Defuse-Probe h
 no_contact "dry run"
 ok "dry run (host name in --scope): prints $(grep -c '^GET' "$T/out") requests, sends nothing"
 
+# a parameter name that would break a multipart part or an XML element is
+# refused before anything is sent (not sent malformed); as a query it is fine
+for bad in 'a<b' 'x"y' '1q' 'a/b'; do
+    run 2 "--params '$bad' with xml" --scope 127.0.0.1 "${COMMON[@]}" --points xml,multipart \
+        --params "$bad" "http://127.0.0.1:$P1/app"
+    grep -q "cannot name a multipart part or an XML element" "$T/err" || fail "--params '$bad': $(cat "$T/err")"
+done
+no_contact "refused parameter names"
+run 0 "--params 1q as a query (dry run)" --scope 127.0.0.1 "${COMMON[@]}" --points query --params 1q \
+    --dry-run "http://127.0.0.1:$P1/app"
+ok "names that cannot be a part or an element are refused for multipart/xml, nothing sent"
+
 run 0 "inside" --scope 127.0.0.0/30 "${COMMON[@]}" --contact "secops x1234" "http://127.0.0.1:$P1/in"
 sleep 0.3
 [ "$(grep -c '^contact' "$T/c1")" -eq 2 ] || fail "inside the scope: want 2 contacts: $(cat "$T/c1")"
