@@ -90,9 +90,22 @@ typedef void (*reg_change_cb)(const reg_change *c, void *user);
 int reg_ingest(reg *r, const char *asset, const reg_asset_attrs *a, const reg_obs *obs,
                reg_change_cb cb, void *user, int *unchanged);
 
-/* Re-evaluates every asset against r->vdb (one transaction); kev (may be
- * NULL) is a CISA KEV JSON file whose dueDate fields cap the clocks. */
-int reg_evaluate_all(reg *r, const char *kev, reg_change_cb cb, void *user, size_t *nassets);
+/* What an evaluation read. */
+typedef struct reg_eval_stats {
+    size_t assets, components; /* evaluated */
+    int full;                  /* 1: every component was read */
+} reg_eval_stats;
+
+/* Re-evaluates the register against r->vdb (one transaction); kev (may be
+ * NULL) is a CISA KEV JSON file whose dueDate fields cap the clocks.
+ * Reads only what can have changed -- the components whose (group, name,
+ * version) matches differently now than when last evaluated, and the
+ * assets whose controls expired since -- unless full, kev, or a change
+ * since the last evaluation that moves every clock (an SLA rule, an
+ * asset's environment, a register without match signatures) asks for
+ * every component.  The result is the same either way.  OUT: *st. */
+int reg_evaluate_all(reg *r, const char *kev, int full, reg_change_cb cb, void *user,
+                     reg_eval_stats *st);
 
 /* Records a mitigation (kind "mitigation", control from the table), an
  * accepted risk ("accepted") or a false positive ("false-positive") for

@@ -8,12 +8,71 @@
  */
 #include "sbom_impl.h"
 
+#include <dlfcn.h>
 #include <jansson.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- libxml2, opened by the first XML document ---------------------------------- */
+
+/* libxml2 is opened with dlopen(), not linked: every `defuse register`
+ * (and defuse-scan) would otherwise load it and ICU at start, 3.5 ms of
+ * each command, for the rare CycloneDX XML input (as store_pg.c does for
+ * libpq).  xmlFree is a variable holding the function (unless libxml2 was
+ * built with per-thread allocators, which Debian's is not). */
+#ifdef LIBXML_THREAD_ALLOC_ENABLED
+#error "libxml2 with LIBXML_THREAD_ALLOC_ENABLED: xmlFree is __xmlFree(), not a variable"
+#endif
+#define XML_SONAME "libxml2.so.2"
+#define XML_FUNCS(X) X(xmlGetLineNo) X(xmlGetProp) X(xmlNewParserCtxt) X(xmlCtxtReadMemory) X(xmlDocGetRootElement) X(xmlFreeDoc) X(xmlFreeParserCtxt)
+static struct xml_api {
+#define XML_FIELD(f) __typeof__(f) *f;
+    XML_FUNCS(XML_FIELD)
+#undef XML_FIELD
+} xml;
+
+static const struct xml_sym {
+    const char *name;
+    size_t off;
+} xml_syms[] = {
+#define XML_SYM(f) {#f, offsetof(struct xml_api, f)},
+    XML_FUNCS(XML_SYM)
+#undef XML_SYM
+};
+
+static xmlFreeFunc *xml_freep; /* the library's variable xmlFree */
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+static char xml_err[300]; /* empty: xml is usable */
+
+static void xml_load(void) {
+    void *h = dlopen(XML_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();
+        snprintf(xml_err, sizeof xml_err, "%s (Debian package libxml2)", e ? e : "dlopen failed");
+        return;
+    }
+    for (size_t i = 0; i < sizeof xml_syms / sizeof xml_syms[0]; i++) {
+        void *f = dlsym(h, xml_syms[i].name);
+        if (!f) {
+            snprintf(xml_err, sizeof xml_err, "%s: no symbol %s", XML_SONAME, xml_syms[i].name);
+            return;
+        }
+        /* POSIX: a function's address round-trips through void *. */
+        memcpy((char *)&xml + xml_syms[i].off, &f, sizeof f);
+    }
+    if (!(xml_freep = dlsym(h, "xmlFree")))
+        snprintf(xml_err, sizeof xml_err, "%s: no symbol xmlFree", XML_SONAME);
+}
+
+static void xml_free(void *p) {
+    (*xml_freep)(p);
+}
 
 /* ---- JSON ------------------------------------------------------------- */
 
@@ -204,16 +263,16 @@ static const xfield XFIELDS[] = {
 };
 
 static int cdx_xml_one(sbom_ctx *c, const xmlNode *el, const char *parent, unsigned depth) {
-    long ln = xmlGetLineNo(el);
+    long ln = xml.xmlGetLineNo(el);
     uint32_t line = ln > 0 && ln < (long)UINT32_MAX ? (uint32_t)ln : 0;
     sbom_component *x = sbom_add(c, line);
     if (!x)
         return -1;
     size_t idx = c->doc->ncomponents - 1;
-    xmlChar *ref = xmlGetProp(el, (const xmlChar *)"bom-ref");
+    xmlChar *ref = xml.xmlGetProp(el, (const xmlChar *)"bom-ref");
     if (ref) {
         int rc = sbom_set(&x->ref, (const char *)ref, strlen((const char *)ref));
-        xmlFree(ref);
+        xml_free(ref);
         if (rc)
             return sbom_fail(c, line, 0, "out of memory");
     }
@@ -292,7 +351,10 @@ static void xml_first_error(void *user, xmlErrorPtr e) {
 int sbom_read_cdx_xml(sbom_ctx *c, const char *buf, size_t len) {
     if (len > (size_t)INT32_MAX)
         return sbom_fail(c, 0, 0, "document too large");
-    xmlParserCtxtPtr px = xmlNewParserCtxt();
+    pthread_once(&xml_once, xml_load);
+    if (*xml_err)
+        return sbom_fail(c, 0, 0, "CycloneDX XML: cannot load %s", xml_err);
+    xmlParserCtxtPtr px = xml.xmlNewParserCtxt();
     if (!px)
         return sbom_fail(c, 0, 0, "out of memory");
     /* NONET: never fetch anything.  Not NOENT (no entity substitution), not
@@ -304,7 +366,7 @@ int sbom_read_cdx_xml(sbom_ctx *c, const char *buf, size_t len) {
     px->sax->serror = xml_first_error;
     int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA |
                XML_PARSE_BIG_LINES; /* lines past 65535 reported as they are */
-    xmlDocPtr doc = xmlCtxtReadMemory(px, buf, (int)len, NULL, NULL, opts);
+    xmlDocPtr doc = xml.xmlCtxtReadMemory(px, buf, (int)len, NULL, NULL, opts);
     int rc = -1;
     if (!doc || !px->wellFormed) {
         if (first.set) {
@@ -330,9 +392,9 @@ int sbom_read_cdx_xml(sbom_ctx *c, const char *buf, size_t len) {
         sbom_fail(c, dl, dc, "a DTD is not allowed in a CycloneDX document");
         goto out;
     }
-    const xmlNode *root = xmlDocGetRootElement(doc);
+    const xmlNode *root = xml.xmlDocGetRootElement(doc);
     if (!root || !is_el(root, "bom")) {
-        sbom_fail(c, root ? (unsigned long)xmlGetLineNo(root) : 0, 0,
+        sbom_fail(c, root ? (unsigned long)xml.xmlGetLineNo(root) : 0, 0,
                   "root element is not a CycloneDX <bom>");
         goto out;
     }
@@ -342,10 +404,10 @@ int sbom_read_cdx_xml(sbom_ctx *c, const char *buf, size_t len) {
         sbom_fail(c, 0, 0, "out of memory");
         goto out;
     }
-    xmlChar *serial = xmlGetProp(root, (const xmlChar *)"serialNumber");
+    xmlChar *serial = xml.xmlGetProp(root, (const xmlChar *)"serialNumber");
     if (serial) {
         int r = sbom_set(&d->serial, (const char *)serial, strlen((const char *)serial));
-        xmlFree(serial);
+        xml_free(serial);
         if (r) {
             sbom_fail(c, 0, 0, "out of memory");
             goto out;
@@ -368,7 +430,7 @@ int sbom_read_cdx_xml(sbom_ctx *c, const char *buf, size_t len) {
     rc = 0;
 out:
     if (doc)
-        xmlFreeDoc(doc);
-    xmlFreeParserCtxt(px);
+        xml.xmlFreeDoc(doc);
+    xml.xmlFreeParserCtxt(px);
     return rc;
 }

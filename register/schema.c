@@ -9,6 +9,10 @@
  * AUTOINCREMENT/SERIAL, no partial indexes, no RETURNING, no datetime
  * functions, and "CAST($N AS type) IS NULL" for an optional filter (PostgreSQL
  * cannot type a bare "$N IS NULL").  A new migration is appended, never edited.
+ * One text differs by back end: REG_COVER (store.h) in a migration becomes
+ * the driver's extra index columns (SQLite: every column a query of the
+ * index returns, so that it never reads the table; PostgreSQL: none, as a
+ * B-tree entry there must stay under 2.7 kB and paths are up to 4 kB).
  */
 #include "store.h"
 
@@ -58,14 +62,39 @@ const char *const reg_migrations[] = {
     "ALTER TABLE assets ADD COLUMN verdict TEXT;"
     "ALTER TABLE assets ADD COLUMN verdict_at BIGINT;"
     "ALTER TABLE assets ADD COLUMN verdict_detail TEXT;",
+    /* 2 -> 3: what `exposures` shows is kept in the exposure row (the
+     * component's product, version, purl and path, the asset's owner,
+     * exposure and kind), so that the query reads one index range instead
+     * of joining 2 million components (docs/register.md, MEASURED); the
+     * CVE set each (group, name, version) matched when last evaluated, so
+     * that `evaluate` re-evaluates only components whose data changed;
+     * "full": the next evaluate must read every component (set here when
+     * there are components: they have no match signatures yet). */
+    "ALTER TABLE exposures ADD COLUMN product TEXT;"
+    "ALTER TABLE exposures ADD COLUMN version TEXT;"
+    "ALTER TABLE exposures ADD COLUMN purl TEXT;"
+    "ALTER TABLE exposures ADD COLUMN path TEXT;"
+    "ALTER TABLE exposures ADD COLUMN owner TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE exposures ADD COLUMN exposure TEXT;"
+    "ALTER TABLE exposures ADD COLUMN kind TEXT;"
+    "UPDATE exposures SET (product, version, purl, path) = (SELECT c.product, c.version, c.purl,"
+    " c.path FROM components c WHERE c.asset = exposures.asset AND c.ckey = exposures.ckey),"
+    " (owner, exposure, kind) = (SELECT a.owner, a.exposure, a.kind FROM assets a"
+    " WHERE a.name = exposures.asset);"
+    "DROP INDEX exposures_cve_env;"
+    "CREATE INDEX exposures_query ON exposures (cve, env, due_at, asset, ckey" REG_COVER ");"
+    "CREATE INDEX components_nv ON components (name, version);"
+    "CREATE TABLE matches (triple TEXT PRIMARY KEY, sig TEXT NOT NULL);"
+    "CREATE TABLE reg_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "INSERT INTO reg_meta (name, value) SELECT 'full', '1' WHERE EXISTS (SELECT 1 FROM components);",
 };
 const int reg_nmigrations = (int)(sizeof reg_migrations / sizeof reg_migrations[0]);
 
 /* Columns of an exposure row, shared by the queries that return one. */
 #define EXP_COLS                                                                                   \
     "e.asset, e.ckey, e.cve, e.env, e.state, e.certain, e.opened_at, e.due_at, e.closed_at,"      \
-    " e.evidence, c.product, c.version, c.purl, c.path, a.owner, a.exposure, a.kind,"              \
-    " v.severity, v.cvss, e.updated_at"
+    " e.evidence, e.product, e.version, e.purl, e.path, e.owner, e.exposure, e.kind,"              \
+    " e.updated_at"
 
 const char *const reg_sql[Q_COUNT] = {
     [Q_SCHEMA_VERSION] = "SELECT MAX(version) FROM reg_migrations",
@@ -107,24 +136,29 @@ const char *const reg_sql[Q_COUNT] = {
                      " severity = excluded.severity, cvss = excluded.cvss,"
                      " summary = excluded.summary",
     [Q_CVE_KEV] = "UPDATE cves SET kev_due = $2 WHERE id = $1",
-    [Q_EXP_LIST_ASSET] = "SELECT ckey, cve, state, certain, opened_at, due_at, closed_at, evidence,"
-                         " env FROM exposures WHERE asset = $1",
+    /* the columns of a stored exposure that evaluation compares (reg.c, X_*) */
+#define EXP_EVAL_COLS                                                                              \
+    "ckey, cve, state, certain, opened_at, due_at, closed_at, evidence, env, product, version,"   \
+    " purl, path, owner, exposure, kind"
+    [Q_EXP_LIST_ASSET] = "SELECT " EXP_EVAL_COLS " FROM exposures WHERE asset = $1",
     [Q_EXP_INSERT] = "INSERT INTO exposures (asset, ckey, cve, env, state, certain, opened_at,"
-                     " due_at, closed_at, evidence, updated_at)"
-                     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                     " due_at, closed_at, evidence, updated_at, product, version, purl, path,"
+                     " owner, exposure, kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+                     " $11, $12, $13, $14, $15, $16, $17, $18)",
     [Q_EXP_UPDATE] = "UPDATE exposures SET env = $4, state = $5, certain = $6, opened_at = $7,"
-                     " due_at = $8, closed_at = $9, evidence = $10, updated_at = $11"
-                     " WHERE asset = $1 AND ckey = $2 AND cve = $3",
-    [Q_EXP_ENV] = "UPDATE exposures SET env = $2 WHERE asset = $1",
+                     " due_at = $8, closed_at = $9, evidence = $10, updated_at = $11,"
+                     " product = $12, version = $13, purl = $14, path = $15, owner = $16,"
+                     " exposure = $17, kind = $18 WHERE asset = $1 AND ckey = $2 AND cve = $3",
+    [Q_EXP_ASSET] = "UPDATE exposures SET env = $2, owner = $3, exposure = $4, kind = $5"
+                    " WHERE asset = $1",
     /* $1 cve, $2 env, $3 asset, $4 purl (prefix), $5 1: open states only.
      * Four forms of one query: "$N IS NULL OR col = $N" keeps an index
      * from being used, so the forms with a CVE or an asset name it. */
-#define EXP_FROM                                                                                   \
-    " FROM exposures e JOIN components c ON c.asset = e.asset AND c.ckey = e.ckey"                 \
-    " JOIN assets a ON a.name = e.asset JOIN cves v ON v.id = e.cve WHERE "
+/* (severity and score come from the few rows of cves, joined by the caller) */
+#define EXP_FROM " FROM exposures e WHERE "
 #define EXP_REST                                                                                   \
     " AND (CAST($2 AS TEXT) IS NULL OR e.env = $2) AND (CAST($3 AS TEXT) IS NULL OR e.asset = $3)"                             \
-    " AND (CAST($4 AS TEXT) IS NULL OR c.purl = $4 OR c.purl LIKE $4 || '@%' OR c.purl LIKE $4 || '?%')"       \
+    " AND (CAST($4 AS TEXT) IS NULL OR e.purl = $4 OR e.purl LIKE $4 || '@%' OR e.purl LIKE $4 || '?%')"       \
     " AND ($5 = 0 OR e.state <> 'fixed') ORDER BY e.due_at, e.asset, e.cve, e.ckey"
     [Q_EXP_QUERY] = "SELECT " EXP_COLS EXP_FROM "(CAST($1 AS TEXT) IS NULL OR e.cve = $1)" EXP_REST,
     [Q_EXP_QUERY_CVE] = "SELECT " EXP_COLS EXP_FROM "e.cve = $1" EXP_REST,
@@ -133,6 +167,37 @@ const char *const reg_sql[Q_COUNT] = {
     [Q_EXP_QUERY_CVE_ENV] = "SELECT " EXP_COLS EXP_FROM "e.cve = $1 AND e.env = $2" EXP_REST,
     [Q_EXP_QUERY_ASSET] = "SELECT " EXP_COLS EXP_FROM "e.asset = $3 AND (CAST($1 AS TEXT) IS NULL OR e.cve = $1)"
         EXP_REST,
+    /* the components of one (name, version): $2 NULL for "no version" */
+    [Q_COMP_BY_NV] = "SELECT asset, ckey, product, grp, name, version, purl, path, jndilookup,"
+                     " first_seen, last_seen, gone_at, gone_scan, scan FROM components"
+                     " WHERE name = $1 AND version = $2 AND product IS NOT NULL ORDER BY asset, ckey",
+    [Q_COMP_BY_N_NOVERSION] = "SELECT asset, ckey, product, grp, name, version, purl, path,"
+                              " jndilookup, first_seen, last_seen, gone_at, gone_scan, scan"
+                              " FROM components WHERE name = $1 AND version IS NULL"
+                              " AND product IS NOT NULL ORDER BY asset, ckey",
+    /* the stored exposures of the components of one (name, version), with
+     * the component's asset and group first */
+#define EXP_EVAL_COLS_E                                                                            \
+    "c.asset, c.grp, e.ckey, e.cve, e.state, e.certain, e.opened_at, e.due_at, e.closed_at,"     \
+    " e.evidence, e.env, e.product, e.version, e.purl, e.path, e.owner, e.exposure, e.kind"
+    [Q_EXP_BY_NV] = "SELECT " EXP_EVAL_COLS_E " FROM components c JOIN exposures e"
+                    " ON e.asset = c.asset AND e.ckey = c.ckey"
+                    " WHERE c.name = $1 AND c.version = $2 AND c.product IS NOT NULL",
+    [Q_EXP_BY_N_NOVERSION] = "SELECT " EXP_EVAL_COLS_E " FROM components c JOIN exposures e"
+                             " ON e.asset = c.asset AND e.ckey = c.ckey"
+                             " WHERE c.name = $1 AND c.version IS NULL AND c.product IS NOT NULL",
+    [Q_CTL_ALL] = "SELECT asset, cve, kind, control, evidence, by_user, at, expires FROM controls",
+    [Q_ASSET_ATTRS] = "SELECT name, env, owner, exposure, kind FROM assets ORDER BY name",
+    [Q_MATCH_LIST] = "SELECT triple, sig FROM matches",
+    [Q_MATCH_GET] = "SELECT sig FROM matches WHERE triple = $1",
+    [Q_MATCH_PUT] = "INSERT INTO matches (triple, sig) VALUES ($1, $2)"
+                    " ON CONFLICT (triple) DO UPDATE SET sig = excluded.sig",
+    [Q_MATCH_CLEAR] = "DELETE FROM matches",
+    [Q_META_GET] = "SELECT value FROM reg_meta WHERE name = $1",
+    [Q_META_PUT] = "INSERT INTO reg_meta (name, value) VALUES ($1, $2)"
+                   " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    /* assets whose controls expired in ($1, $2] */
+    [Q_CTL_EXPIRED] = "SELECT DISTINCT asset FROM controls WHERE expires > $1 AND expires <= $2",
     [Q_CTL_LIST_ASSET] = "SELECT cve, kind, control, evidence, by_user, at, expires FROM controls"
                          " WHERE asset = $1",
     [Q_CTL_UPSERT] = "INSERT INTO controls (asset, cve, kind, control, evidence, by_user, at,"

@@ -30,6 +30,29 @@ static int version_row(void *user, int ncol, const char *const *col) {
     return 0;
 }
 
+/* sql with each REG_COVER replaced by cover (malloc'd, NULL if out of
+ * memory). */
+static char *with_cover(const char *sql, const char *cover) {
+    size_t n = 0, ml = strlen(REG_COVER), cl = strlen(cover);
+    for (const char *p = sql; (p = strstr(p, REG_COVER)); p += ml)
+        n++;
+    char *out = malloc(strlen(sql) + n * cl + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const char *p = sql, *q; ; p = q + ml) {
+        q = strstr(p, REG_COVER);
+        size_t l = q ? (size_t)(q - p) : strlen(p);
+        memcpy(o, p, l);
+        o += l;
+        if (!q)
+            break;
+        memcpy(o, cover, cl);
+        o += cl;
+    }
+    *o = 0;
+    return out;
+}
+
 static int migrate(reg_store *s) {
     if (s->be->script(s->h,
                       "CREATE TABLE IF NOT EXISTS reg_migrations (version INTEGER PRIMARY KEY,"
@@ -53,7 +76,14 @@ static int migrate(reg_store *s) {
             return reg_store_commit(s);
         }
         reg_val p[2] = {RV_I(v + 1), RV_I(time(NULL))};
-        if (s->be->script(s->h, reg_migrations[v], s->err, sizeof s->err) ||
+        char *sql = with_cover(reg_migrations[v], s->be->cover ? s->be->cover : "");
+        if (!sql) {
+            snprintf(s->err, sizeof s->err, "out of memory");
+            goto fail;
+        }
+        int rc = s->be->script(s->h, sql, s->err, sizeof s->err);
+        free(sql);
+        if (rc ||
             reg_store_exec(s, Q_MIGRATION_DONE, p, 2, NULL, NULL, NULL) || reg_store_commit(s))
             goto fail;
     }

@@ -73,7 +73,13 @@ typedef struct reg_backend {
     /* SQL run (script) before a pass that reads the whole register
      * (reg_store_bulk()); NULL: nothing to do. */
     const char *bulk_sql;
+    /* What REG_COVER in a migration becomes (schema.c): extra columns of
+     * the exposure query index, "" for none. */
+    const char *cover;
 } reg_backend;
+
+/* Marks, in a migration's text, where a driver's index columns go. */
+#define REG_COVER "@COVER@"
 
 extern const reg_backend reg_backend_sqlite;
 extern const reg_backend reg_backend_pg; /* store_pg.c (libpq) */
@@ -105,11 +111,24 @@ typedef enum reg_q {
     Q_EXP_LIST_ASSET,
     Q_EXP_INSERT,
     Q_EXP_UPDATE,
-    Q_EXP_ENV,
+    Q_EXP_ASSET,
     Q_EXP_QUERY,
     Q_EXP_QUERY_CVE,
     Q_EXP_QUERY_CVE_ENV,
     Q_EXP_QUERY_ASSET,
+    Q_COMP_BY_NV,
+    Q_COMP_BY_N_NOVERSION,
+    Q_EXP_BY_NV,
+    Q_EXP_BY_N_NOVERSION,
+    Q_CTL_ALL,
+    Q_ASSET_ATTRS,
+    Q_MATCH_LIST,
+    Q_MATCH_GET,
+    Q_MATCH_PUT,
+    Q_MATCH_CLEAR,
+    Q_META_GET,
+    Q_META_PUT,
+    Q_CTL_EXPIRED,
     Q_CTL_LIST_ASSET,
     Q_CTL_UPSERT,
     Q_HIST_INSERT,

@@ -19,10 +19,86 @@
  */
 #include "store.h"
 
+#include <dlfcn.h>
 #include <libpq-fe.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- libpq, opened by the first PostgreSQL connection ------------------------ */
+
+/* libpq is opened with dlopen(), not linked: a `defuse register` on SQLite
+ * (the default, and every query a cron job or a report runs) would
+ * otherwise load libpq and its twenty dependencies (Kerberos, LDAP, TLS)
+ * at start -- 8.5 ms of a 17 ms start, against a 50 ms query budget
+ * (docs/register.md, MEASURED).  As sinks/sinks.c does for libcurl. */
+#define PQ_SONAME "libpq.so.5"
+#define PQ_FUNCS(X) \
+    X(PQclear) \
+    X(PQcmdTuples) \
+    X(PQconnectdb) \
+    X(PQenterPipelineMode) \
+    X(PQerrorMessage) \
+    X(PQexec) \
+    X(PQexecParams) \
+    X(PQexecPrepared) \
+    X(PQexitPipelineMode) \
+    X(PQfinish) \
+    X(PQgetResult) \
+    X(PQgetisnull) \
+    X(PQgetvalue) \
+    X(PQnfields) \
+    X(PQntuples) \
+    X(PQpipelineSync) \
+    X(PQprepare) \
+    X(PQresultErrorField) \
+    X(PQresultErrorMessage) \
+    X(PQresultStatus) \
+    X(PQsendPrepare) \
+    X(PQsendQueryParams) \
+    X(PQsendQueryPrepared) \
+    X(PQsetNoticeProcessor) \
+    X(PQstatus)
+
+static struct pq_api {
+#define PQ_FIELD(f) __typeof__(f) *f;
+    PQ_FUNCS(PQ_FIELD)
+#undef PQ_FIELD
+} pq;
+
+static const struct pq_sym {
+    const char *name;
+    size_t off;
+} pq_syms[] = {
+#define PQ_SYM(f) {#f, offsetof(struct pq_api, f)},
+    PQ_FUNCS(PQ_SYM)
+#undef PQ_SYM
+};
+
+static pthread_once_t pq_once = PTHREAD_ONCE_INIT;
+static char pq_err[300]; /* empty: pq is usable */
+
+static void pq_load(void) {
+    void *h = dlopen(PQ_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();
+        snprintf(pq_err, sizeof pq_err, "%s (Debian package libpq5)", e ? e : "dlopen failed");
+        return;
+    }
+    for (size_t i = 0; i < sizeof pq_syms / sizeof pq_syms[0]; i++) {
+        void *f = dlsym(h, pq_syms[i].name);
+        if (!f) {
+            snprintf(pq_err, sizeof pq_err, "%s: no symbol %s", PQ_SONAME, pq_syms[i].name);
+            return;
+        }
+        /* POSIX: a function's address round-trips through void *. */
+        memcpy((char *)&pq + pq_syms[i].off, &f, sizeof f);
+    }
+}
+
+/* ---- the driver ---------------------------------------------------------------- */
 
 #define MAX_COLS 32
 #define PIPE_MAX 256 /* statements queued before their results are read */
@@ -57,21 +133,26 @@ static void quiet(void *arg, const char *message) {
 }
 
 static int pg_open(void **h, const char *target, char *err, size_t errlen) {
+    pthread_once(&pq_once, pq_load);
+    if (*pq_err) {
+        snprintf(err, errlen, "postgresql: cannot load %s", pq_err);
+        return -1;
+    }
     pg *g = calloc(1, sizeof *g);
     if (!g) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    PGconn *c = PQconnectdb(target);
-    if (!c || PQstatus(c) != CONNECTION_OK) {
-        snprintf(err, errlen, "postgresql: %s", c ? PQerrorMessage(c) : "out of memory");
-        PQfinish(c);
+    PGconn *c = pq.PQconnectdb(target);
+    if (!c || pq.PQstatus(c) != CONNECTION_OK) {
+        snprintf(err, errlen, "postgresql: %s", c ? pq.PQerrorMessage(c) : "out of memory");
+        pq.PQfinish(c);
         free(g);
         return -1;
     }
-    PQsetNoticeProcessor(c, quiet, NULL);
-    PGresult *r = PQexec(c, "SET client_min_messages = warning");
-    PQclear(r);
+    pq.PQsetNoticeProcessor(c, quiet, NULL);
+    PGresult *r = pq.PQexec(c, "SET client_min_messages = warning");
+    pq.PQclear(r);
     g->c = c;
     *h = g;
     return 0;
@@ -80,16 +161,16 @@ static int pg_open(void **h, const char *target, char *err, size_t errlen) {
 static void pg_close(void *h) {
     pg *g = h;
     if (g)
-        PQfinish(g->c);
+        pq.PQfinish(g->c);
     free(g);
 }
 
 static int pg_fail(pg *g, const PGresult *r, char *err, size_t errlen) {
     PGconn *c = g->c;
-    const char *code = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *code = r ? pq.PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     snprintf(g->sqlstate, sizeof g->sqlstate, "%s", code ? code : "");
-    const char *m = r ? PQresultErrorMessage(r) : PQerrorMessage(c);
-    snprintf(err, errlen, "postgresql: %s", m && *m ? m : PQerrorMessage(c));
+    const char *m = r ? pq.PQresultErrorMessage(r) : pq.PQerrorMessage(c);
+    snprintf(err, errlen, "postgresql: %s", m && *m ? m : pq.PQerrorMessage(c));
     size_t l = strlen(err);
     while (l && (err[l - 1] == '\n' || err[l - 1] == ' '))
         err[--l] = 0;
@@ -98,20 +179,20 @@ static int pg_fail(pg *g, const PGresult *r, char *err, size_t errlen) {
 
 /* Rows of a result to cb; *changes from it. */
 static void deliver(PGresult *r, reg_row_cb cb, void *user, int64_t *changes) {
-    if (cb && PQresultStatus(r) == PGRES_TUPLES_OK) {
-        int nc = PQnfields(r);
+    if (cb && pq.PQresultStatus(r) == PGRES_TUPLES_OK) {
+        int nc = pq.PQnfields(r);
         if (nc > MAX_COLS)
             nc = MAX_COLS;
         const char *cols[MAX_COLS];
-        for (int row = 0; row < PQntuples(r); row++) {
+        for (int row = 0; row < pq.PQntuples(r); row++) {
             for (int k = 0; k < nc; k++)
-                cols[k] = PQgetisnull(r, row, k) ? NULL : PQgetvalue(r, row, k);
+                cols[k] = pq.PQgetisnull(r, row, k) ? NULL : pq.PQgetvalue(r, row, k);
             if (cb(user, nc, cols))
                 break;
         }
     }
     if (changes)
-        *changes = atoll(PQcmdTuples(r));
+        *changes = atoll(pq.PQcmdTuples(r));
 }
 
 /* Synchronises the pipeline and reads every queued command's result; the
@@ -121,16 +202,16 @@ static int pipe_sync(pg *g, reg_row_cb cb, void *user, int64_t *changes, char *e
                      size_t errlen) {
     PGconn *c = g->c;
     int rc = 0, k = 0, nulls = 0;
-    if (PQpipelineSync(c) != 1) {
+    if (pq.PQpipelineSync(c) != 1) {
         g->nq = 0;
         return pg_fail(g, NULL, err, errlen);
     }
     for (;;) {
-        PGresult *r = PQgetResult(c);
+        PGresult *r = pq.PQgetResult(c);
         if (!r) {
             /* one NULL ends each command's results; more in a row: the
              * connection is lost, nothing more will come */
-            if (++nulls > 2 || PQstatus(c) != CONNECTION_OK) {
+            if (++nulls > 2 || pq.PQstatus(c) != CONNECTION_OK) {
                 if (!rc)
                     rc = pg_fail(g, NULL, err, errlen);
                 break;
@@ -138,9 +219,9 @@ static int pipe_sync(pg *g, reg_row_cb cb, void *user, int64_t *changes, char *e
             continue;
         }
         nulls = 0;
-        ExecStatusType st = PQresultStatus(r);
+        ExecStatusType st = pq.PQresultStatus(r);
         if (st == PGRES_PIPELINE_SYNC) {
-            PQclear(r);
+            pq.PQclear(r);
             break;
         }
         int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
@@ -150,7 +231,7 @@ static int pipe_sync(pg *g, reg_row_cb cb, void *user, int64_t *changes, char *e
             rc = pg_fail(g, r, err, errlen);
         else if (ok && !rc && k == g->nq - 1 && (cb || changes))
             deliver(r, cb, user, changes);
-        PQclear(r);
+        pq.PQclear(r);
         k++;
     }
     g->nq = 0;
@@ -166,14 +247,14 @@ static int pipe_exec(pg *g, int id, const char *sql, int n, const char *const *v
         char name[16];
         snprintf(name, sizeof name, "q%d", id);
         if (!g->prepared[id]) {
-            if (PQsendPrepare(c, name, sql, n, NULL) != 1)
+            if (pq.PQsendPrepare(c, name, sql, n, NULL) != 1)
                 return pg_fail(g, NULL, err, errlen);
             g->prepared[id] = 1;
             g->qprep[g->nq++] = (short)id;
         }
-        ok = PQsendQueryPrepared(c, name, n, vals, NULL, NULL, 0);
+        ok = pq.PQsendQueryPrepared(c, name, n, vals, NULL, NULL, 0);
     } else {
-        ok = PQsendQueryParams(c, sql, n, NULL, vals, NULL, NULL, 0);
+        ok = pq.PQsendQueryParams(c, sql, n, NULL, vals, NULL, NULL, 0);
     }
     if (ok != 1)
         return pg_fail(g, NULL, err, errlen);
@@ -217,27 +298,27 @@ static int pg_exec(void *h, int id, const char *sql, const reg_val *p, int np, r
         if (!g->prepared[id]) {
             /* not transactional: a statement prepared inside a transaction
              * that rolls back stays prepared */
-            r = PQprepare(c, name, sql, n, NULL);
-            if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            r = pq.PQprepare(c, name, sql, n, NULL);
+            if (pq.PQresultStatus(r) != PGRES_COMMAND_OK) {
                 pg_fail(g, r, err, errlen);
-                PQclear(r);
+                pq.PQclear(r);
                 return -1;
             }
-            PQclear(r);
+            pq.PQclear(r);
             g->prepared[id] = 1;
         }
-        r = PQexecPrepared(c, name, n, vals, NULL, NULL, 0);
+        r = pq.PQexecPrepared(c, name, n, vals, NULL, NULL, 0);
     } else {
-        r = PQexecParams(c, sql, n, NULL, vals, NULL, NULL, 0);
+        r = pq.PQexecParams(c, sql, n, NULL, vals, NULL, NULL, 0);
     }
-    ExecStatusType st = PQresultStatus(r);
+    ExecStatusType st = pq.PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         pg_fail(g, r, err, errlen);
-        PQclear(r);
+        pq.PQclear(r);
         return -1;
     }
     deliver(r, cb, user, changes);
-    PQclear(r);
+    pq.PQclear(r);
     return 0;
 }
 
@@ -251,16 +332,16 @@ static int pg_script(void *h, const char *sql, char *err, size_t errlen) {
         if (pipe_end(g, err, errlen))
             return -1;
         int rc = pg_script(h, sql, err, errlen);
-        if (PQenterPipelineMode(g->c) != 1)
+        if (pq.PQenterPipelineMode(g->c) != 1)
             return rc ? rc : pg_fail(g, NULL, err, errlen);
         g->pipe = 1, g->nq = 0;
         return rc;
     }
-    PGresult *r = PQexec(g->c, sql);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    PGresult *r = pq.PQexec(g->c, sql);
+    int ok = pq.PQresultStatus(r) == PGRES_COMMAND_OK || pq.PQresultStatus(r) == PGRES_TUPLES_OK;
     if (!ok)
         pg_fail(g, r, err, errlen);
-    PQclear(r);
+    pq.PQclear(r);
     return ok ? 0 : -1;
 }
 
@@ -275,7 +356,7 @@ static int pg_begin(void *h, char *err, size_t errlen) {
     g->sqlstate[0] = 0; /* a failure of an earlier transaction is not this one's */
     if (pg_script(h, "BEGIN ISOLATION LEVEL SERIALIZABLE", err, errlen))
         return -1;
-    if (PQenterPipelineMode(g->c) != 1) {
+    if (pq.PQenterPipelineMode(g->c) != 1) {
         pg_fail(g, NULL, err, errlen);
         char e[256];
         pg_script(h, "ROLLBACK", e, sizeof e);
@@ -292,7 +373,7 @@ static int pipe_end(pg *g, char *err, size_t errlen) {
         return 0;
     if (g->nq)
         rc = pipe_sync(g, NULL, NULL, NULL, err, errlen);
-    if (PQexitPipelineMode(g->c) != 1 && !rc)
+    if (pq.PQexitPipelineMode(g->c) != 1 && !rc)
         rc = pg_fail(g, NULL, err, errlen);
     g->pipe = 0;
     return rc;

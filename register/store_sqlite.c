@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,12 +41,28 @@ static int sq_script(void *h, const char *sql, char *err, size_t errlen) {
     return 0;
 }
 
+/* Bytes of WAL past which a closing connection checkpoints and empties it.
+ * No checkpoint on close is the rule (see sq_open), but a WAL that big is
+ * read whole by the first connection of every later process (its index,
+ * in the -shm file, is rebuilt when no connection holds it): after an
+ * `evaluate` left 184 MB, each `exposures` query took 160 ms instead of
+ * 40; after a two-process `ingest --batch` of 10,000 assets the WAL was
+ * 1.8 GB, as concurrent writers never let it restart from the beginning. */
+#define WAL_TRUNCATE_BYTES (64LL << 20)
+
 static void sq_close(void *h) {
     sq *s = h;
     if (!s)
         return;
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(s->cache[i]);
+    const char *db = s->db ? sqlite3_db_filename(s->db, "main") : NULL;
+    char wal[4096];
+    struct stat st;
+    if (db && *db && snprintf(wal, sizeof wal, "%s-wal", db) < (int)sizeof wal &&
+        !stat(wal, &st) && st.st_size > WAL_TRUNCATE_BYTES)
+        /* busy (another connection reading or writing): left to the last one */
+        sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     sqlite3_close(s->db);
     free(s);
 }
@@ -57,7 +74,12 @@ static int sq_open(void **h, const char *target, char *err, size_t errlen) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (sqlite3_open_v2(target, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+    /* NOMUTEX: a store is used by one thread at a time (store.h), so the
+     * connection's own locking is not needed (a lock pair per column read:
+     * 3% of a 17,904-row query) */
+    if (sqlite3_open_v2(target, &s->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) !=
         SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", target, s->db ? sqlite3_errmsg(s->db) : "cannot open");
         sq_close(s);
@@ -192,4 +214,8 @@ const reg_backend reg_backend_sqlite = {
      * 1.6 GB, and evaluating it through read() copied every page (3 s of
      * system time of 11.6 s); mapped, 8.9 s */
     .bulk_sql = "PRAGMA mmap_size=17179869184;",
+    /* `exposures --cve C --env E` on 10,000 x 200: 17,904 rows read from
+     * this index alone in 7 ms; through the table's rows, 45 ms */
+    .cover = ", state, certain, opened_at, closed_at, evidence, product, version, purl, path,"
+             " owner, exposure, kind, updated_at",
 };

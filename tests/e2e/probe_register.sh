@@ -94,14 +94,15 @@ ok "verify --batch: good lines recorded ($v), bad ones named by line"
 if command -v sqlite3 >/dev/null; then
     sqlite3 "$T/b.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null  # the WAL is not checkpointed on close
     cp "$T/b.db" "$T/old.db"
+    sqlite3 "$T/old.db" <"$DEFUSE_SRC/tests/e2e/register_schema2.sql"
     sqlite3 "$T/old.db" "ALTER TABLE assets DROP COLUMN verdict; ALTER TABLE assets DROP COLUMN verdict_at;
                          ALTER TABLE assets DROP COLUMN verdict_detail; DELETE FROM reg_migrations WHERE version = 2;"
     "$DEFUSE" register --db "$T/old.db" verify --asset b-1 --verdict not-reached >/dev/null ||
         fail "schema 1 register: verify failed"
-    [ "$(sqlite3 "$T/old.db" 'SELECT MAX(version) FROM reg_migrations')" = 2 ] || fail "not migrated"
+    [ "$(sqlite3 "$T/old.db" 'SELECT MAX(version) FROM reg_migrations')" = 3 ] || fail "not migrated"
     v=$("$DEFUSE" register --db "$T/old.db" assets --json | jq -r '[.[] | "\(.name)=\(.probe.verdict)"] | join(" ")')
     [ "$v" = "b-1=not-reached b-4=null" ] || fail "after migration: '$v'"
-    ok "a schema-1 register is migrated to 2 on open ($v)"
+    ok "a schema-1 register is migrated to 3 on open ($v)"
 fi
 
 # the same on PostgreSQL, in a subshell (pg_start exits 77 without a server;

@@ -35,6 +35,28 @@ dump() {
     sql "SELECT asset || ckey || last_seen || COALESCE(gone_at, 0) FROM components ORDER BY 1"
 }
 
+# every exposure column, each row
+xdump() {
+    sql "SELECT asset, ckey, cve, env, state, certain, opened_at, due_at, COALESCE(closed_at, 0),
+                evidence, COALESCE(product, '-'), COALESCE(version, '-'), COALESCE(purl, '-'),
+                COALESCE(path, '-'), owner, exposure, kind, updated_at FROM exposures ORDER BY 1, 2, 3"
+}
+# An evaluation that read only what changed must leave what reading
+# everything would: `evaluate --full` afterwards changes no row (VDB: $1).
+full_agrees() {
+    xdump >"$T/inc.rows"
+    local h0 h1 out
+    h0=$(sql "SELECT COUNT(*) FROM history")
+    out=$(R --vulndb "$1" evaluate --full --json)
+    [ "$(echo "$out" | jq '.full')" = true ] || fail "evaluate --full did not read everything: $out"
+    xdump >"$T/full.rows"
+    h1=$(sql "SELECT COUNT(*) FROM history")
+    cmp -s "$T/inc.rows" "$T/full.rows" ||
+        fail "$2: a full evaluation differs: $(diff "$T/inc.rows" "$T/full.rows" | head -5)"
+    [ "$h0" = "$h1" ] || fail "$2: a full evaluation wrote $((h1 - h0)) history rows"
+    echo "ok: $2: evaluate --full agrees ($(wc -l <"$T/inc.rows") exposures)"
+}
+
 # ---- fixtures: three hosts --------------------------------------------------
 mkdir -p "$T/cls" "$T/j"
 javac -d "$T/cls" $(find "$FX/core" -name '*.java')
@@ -63,6 +85,11 @@ R --vulndb "$VDB" ingest --asset stage-1 --env staging --owner payments "$T/stag
 R --vulndb "$VDB" ingest --asset build-1 --env dev --owner platform --kind image "$T/build1.json" >/dev/null
 
 n=$(R assets --json | jq length); [ "$n" = 3 ] || fail "assets: $n"
+# each ingest stored what its components matched: evaluating with the same
+# data reads nothing
+out=$(R --vulndb "$VDB" evaluate --json)
+[ "$(echo "$out" | jq -c '[.full, .assets, .components, .opened, .changed]')" = '[false,0,0,0,0]' ] ||
+    fail "evaluate with the data of the ingests: $out"
 ex() { R exposures --json "$@"; }
 st() { ex --asset "$1" --cve "$2" | jq -r '.[0].state // "none"'; }
 [ "$(st web-1 CVE-2021-44228)" = affected ] || fail "web-1 44228: $(st web-1 CVE-2021-44228)"
@@ -127,6 +154,10 @@ export DEFUSE_NOW=2021-12-14T12:00:00Z
 out=$(R --vulndb "$DEFUSE_SRC/data/vulndb.json" evaluate --json)
 opened=$(echo "$out" | jq '[.changes[] | select(.cve == "CVE-2021-45046" and .old_state == null)] | length')
 [ "$opened" = 2 ] || fail "evaluate: 45046 opened $opened (web-1 and stage-1)"
+# only the two log4j-core 2.14.1 components match differently: build-1 is not read
+[ "$(echo "$out" | jq -c '[.full, .assets, .components]')" = '[false,2,2]' ] ||
+    fail "evaluate of one new CVE read more than what it changes: $out"
+full_agrees "$DEFUSE_SRC/data/vulndb.json" "one new CVE"
 [ "$(st web-1 CVE-2021-45046)" = affected ] || fail "web-1 45046"
 [ "$(st stage-1 CVE-2021-45046)" = mitigated ] || fail "stage-1 45046: JndiLookup removal covers it"
 due=$(ex --asset web-1 --cve CVE-2021-45046 | jq -r '.[0].due_at')
@@ -148,8 +179,11 @@ set +e; R mitigate --asset web-1 --cve CVE-2021-45046 --control formatMsgNoLooku
 R accept --asset build-1 --cve CVE-2021-4104 --reason "no JMS configured" --expires 2021-12-20 >/dev/null
 [ "$(st build-1 CVE-2021-4104)" = accepted ] || fail "accept"
 # the acceptance expires: open again at the next evaluation after its date
-DEFUSE_NOW=2021-12-21T00:00:00Z R --vulndb "$DEFUSE_SRC/data/vulndb.json" evaluate >/dev/null
+out=$(DEFUSE_NOW=2021-12-21T00:00:00Z R --vulndb "$DEFUSE_SRC/data/vulndb.json" evaluate --json)
 [ "$(st build-1 CVE-2021-4104)" = affected ] || fail "expired acceptance still closes 4104"
+[ "$(echo "$out" | jq -c '[.full, .assets]')" = '[false,1]' ] ||
+    fail "an expired control: only its asset is read: $out"
+DEFUSE_NOW=2021-12-21T00:00:00Z full_agrees "$DEFUSE_SRC/data/vulndb.json" "an expired acceptance"
 
 # ---- the fix: a rescan without the jar -----------------------------------------
 rm "$T/web1/log4j-core-2.14.1.jar"
@@ -170,12 +204,44 @@ printf '{"type":"component","path":"/opt/x/shaded.jar","product":"log4j-core","v
 R ingest --asset odd-1 --env dev "$T/unk.json" >/dev/null
 [ "$(st odd-1 CVE-2021-44228)" = review ] || fail "unknown version: $(st odd-1 CVE-2021-44228)"
 
+# ---- older data at ingest: the next evaluate corrects that asset --------------------
+# app-2 is ingested with day-1 data (no 45046) while the register was evaluated
+# with the full data: its log4j-core 2.14.1 is marked stale, and the next
+# evaluate, reading only what changed, opens 45046 on it
+cp "$T/stage1.json" "$T/app2.json"
+R --vulndb "$VDB" ingest --asset app-2 --env staging "$T/app2.json" >/dev/null
+[ "$(st app-2 CVE-2021-45046)" = none ] || fail "app-2 evaluated with day-1 data has 45046"
+out=$(R --vulndb "$DEFUSE_SRC/data/vulndb.json" evaluate --json)
+[ "$(st app-2 CVE-2021-45046)" = mitigated ] || fail "stale match not re-evaluated: $out"
+[ "$(echo "$out" | jq '.full')" = false ] || fail "a stale match needs no full pass: $out"
+full_agrees "$DEFUSE_SRC/data/vulndb.json" "a match evaluated with older data"
+
+# ---- an SLA change moves every clock: the next evaluate reads everything ----------
+R sla --set critical@dev=24 >/dev/null
+out=$(R --vulndb "$DEFUSE_SRC/data/vulndb.json" evaluate --json)
+[ "$(echo "$out" | jq '.full')" = true ] || fail "evaluate after sla --set: $out"
+due=$(ex --asset build-1 --cve CVE-2022-23305 | jq -r '.[0].due_at')
+[ "$due" = 2021-12-11T12:00:00Z ] || fail "critical@dev=24: 23305 due $due"
+out=$(R --vulndb "$DEFUSE_SRC/data/vulndb.json" evaluate --json)
+[ "$(echo "$out" | jq -c '[.full, .components]')" = '[false,0]' ] || fail "nothing changed: $out"
+
+# ---- migration 3 fills the exposure rows from components and assets ----------------
+R exposures --all --json >"$T/x3.json"
+if [ -n "${REGISTER_URL:-}" ]; then psql -q "$DB" -f "$DEFUSE_SRC/tests/e2e/register_schema2.sql" >/dev/null
+else sqlite3 "$DB" <"$DEFUSE_SRC/tests/e2e/register_schema2.sql"; fi
+R exposures --all --json >"$T/x2.json"   # opened by this build: migrated to 3
+[ "$(sql 'SELECT MAX(version) FROM reg_migrations')" = 3 ] || fail "not migrated to 3"
+cmp -s "$T/x3.json" "$T/x2.json" || fail "migration 3: exposures differ: $(diff "$T/x3.json" "$T/x2.json" | head -5)"
+out=$(R --vulndb "$DEFUSE_SRC/data/vulndb.json" evaluate --json)
+[ "$(echo "$out" | jq -c '[.full, .opened, .changed]')" = '[true,0,0]' ] || fail "after migration 3: $out"
+echo "ok: migration 3 kept $(jq length "$T/x3.json") exposures as they were"
+
 # ---- VEX export: CycloneDX 1.5 and OpenVEX 0.2.0 -----------------------------------
 R vex >"$T/cdx.json"
 jq -e '.bomFormat == "CycloneDX" and .specVersion == "1.5"' "$T/cdx.json" >/dev/null || fail "cdx header"
 a=$(jq -r '[.vulnerabilities[] | select(.id == "CVE-2021-45046") | .affects[0].ref as $r |
       .analysis.state + ":" + (.analysis.justification // "-") + ":" + ($r | split("/")[0])] | sort | join(" ")' "$T/cdx.json")
-[ "$a" = "in_triage:-:odd-1 not_affected:protected_by_mitigating_control:stage-1 resolved:-:web-1" ] || fail "cdx 45046: $a"
+[ "$a" = "in_triage:-:odd-1 not_affected:protected_by_mitigating_control:app-2 not_affected:protected_by_mitigating_control:stage-1 resolved:-:web-1" ] || fail "cdx 45046: $a"
 jq -e '[.vulnerabilities[].affects[].ref] - [.components[]."bom-ref"] == []' "$T/cdx.json" >/dev/null || fail "cdx dangling refs"
 R vex --format openvex --asset build-1 >"$T/ovx.json"
 a=$(jq -r '.statements[] | select(.vulnerability.name == "CVE-2021-4104") | .status + ":" + .products[0]["@id"] + ":" + .products[0].subcomponents[0]["@id"]' "$T/ovx.json")
