@@ -44,8 +44,7 @@ printf '${jndi:ldap://part' >> app.log
 sleep 0.3
 printf 'ial.example/a}\n' >> app.log
 wait_for "partial" && ok "partial line joined" || fail "partial line"
-kill -TERM "$PID"
-wait "$PID"; rc=$?
+stop_follow TERM "$PID"; rc=$?
 expect_rc 1 "$rc" "SIGTERM ends --follow with exit 1 (findings)"
 grep -q "before" out.txt && fail "content present before start was reported" || ok "starts at the end"
 
@@ -56,7 +55,7 @@ PID=$!; PIDS+=("$PID")
 wait_for "existing" && ok "--from-start" || fail "--from-start"
 pl more >> b.log
 wait_for "more" || fail "append after --from-start"
-kill -INT "$PID"; wait "$PID"; expect_rc 1 $? "SIGINT ends --follow"
+stop_follow INT "$PID"; expect_rc 1 $? "SIGINT ends --follow"
 expect_grep "scanned 1 files, 2 lines" out.txt "--summary at the signal counts what was followed"
 expect_grep "jndi               2" out.txt "--summary totals"
 
@@ -80,7 +79,7 @@ mv d/a.log d/a.log.1; pl d-rot > d/a.log
 wait_for "d-rot" && ok "--follow DIR: rotation inside the directory followed" || fail "--follow DIR: rotation"
 cp d/a.log.1 d/a.log-20211210; gzip -c d/a.log.1 > d/a.log.1.gz
 sleep 1.5
-kill -TERM "$PID"; wait "$PID"
+stop_follow TERM "$PID"
 grep -q "d-old" out.txt && fail "--follow DIR: existing content reported" || ok "--follow DIR: starts at the end"
 [ "$(grep -c 'd-append' out.txt)" = 1 ] && ok "--follow DIR: rotated copies not read again" \
   || fail "--follow DIR: rotated copies read again ($(grep -c d-append out.txt))"

@@ -101,7 +101,7 @@ sleep 0.4
 printf ':-}di:ldap://follow.example/a} HTTP/1.1" 404 0\nb\n' >> f.log
 for i in $(seq 1 100); do grep -q follow out.json && break; sleep 0.05; done
 sleep 0.3
-kill -TERM "$PID"; wait "$PID"
+stop_follow TERM "$PID"
 python3 -c '
 import json; r=[json.loads(l) for l in open("out.json")]
 assert len(r) == 1 and r[0]["line"] == 2 and r[0]["end_line"] == 3 and "follow.example" in r[0]["callback"], r' \
