@@ -399,8 +399,8 @@ static int exp_print(const reg_exposure *e, void *user) {
     x->n++;
     const char *clock = clock_of(e, x->now);
     if (x->o->json) {
-        /* streamed: one object at a time, not a tree of every row (17,904
-         * rows: 590 ms, most of it growing one buffer; now 60 ms) */
+        /* streamed: one object at a time, not a tree of every row dumped
+         * into one growing buffer (17,904 rows: 590 ms; streamed 185 ms) */
         json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s?,s:f,s:s,s:b,s:s,s:o,s:o,s:o,s:s?,s:s?,s:s?,s:s?,"
                       "s:s,s:s?,s:s?}",
                       "asset", e->asset, "env", e->env, "owner", e->owner, "cve", e->cve,

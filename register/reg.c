@@ -258,7 +258,8 @@ static char *match_sig(const defuse_component_vuln *v, size_t n) {
         return NULL;
     memcpy(s, v, n * sizeof *s);
     qsort(s, n, sizeof *s, vuln_id_cmp);
-    size_t cap = 64 * n + 1, o = 0;
+    /* each entry at most 40 + 1 + 11 + 1 + 16 + 1 + 24 + 1 bytes */
+    size_t cap = 96 * n + 1, o = 0;
     char *b = malloc(cap);
     for (size_t i = 0; b && i < n; i++) {
         int w = snprintf(b + o, cap - o, "%s%.40s/%d/%.16s/%.17g", i ? ";" : "", s[i].id,
@@ -1136,8 +1137,10 @@ static int view_of(reg *r, const rows *t, size_t from, size_t to, int drop, rows
     return 0;
 }
 
-static const srow *attrs_find(const rows *attrs, const char *name) {
-    return rows_find(attrs, name);
+/* The attributes of an asset row of Q_ASSET_ATTRS (name env owner exposure kind). */
+static aview aview_of(const srow *a) {
+    aview av = {a->f[1], a->f[2] ? a->f[2] : "", a->f[3], a->f[4]};
+    return av;
 }
 
 /* Evaluates only what changed since the last evaluation: the components
@@ -1199,10 +1202,10 @@ static int evaluate_changed(reg *r, int64_t since, cvecache *cc, reg_change_cb c
         size_t xe, ce;
         xi = range_of(&exps, xi, asset, &xe);
         ci = range_of(&ctls, ci, asset, &ce);
-        const srow *a = attrs_find(&attrs, asset);
+        const srow *a = rows_find(&attrs, asset);
         if (!a || rows_find(&expired, asset))
             continue; /* no such asset (cannot happen), or evaluated whole below */
-        aview av = {a->f[1], a->f[2] ? a->f[2] : "", a->f[3], a->f[4]};
+        aview av = aview_of(a);
         /* the asset's rows seen as evaluate_rows() takes them */
         rows cv = {0}, ex = {0}, ctl = {0};
         int erc = -1;
@@ -1216,10 +1219,10 @@ static int evaluate_changed(reg *r, int64_t since, cvecache *cc, reg_change_cb c
             goto out;
     }
     for (size_t i = 0; i < expired.n; i++) {
-        const srow *a = attrs_find(&attrs, expired.v[i].f[0]);
+        const srow *a = rows_find(&attrs, expired.v[i].f[0]);
         if (!a)
             continue;
-        aview av = {a->f[1], a->f[2] ? a->f[2] : "", a->f[3], a->f[4]};
+        aview av = aview_of(a);
         if (evaluate_asset(r, a->f[0], &av, cc, cb, user))
             goto out;
     }
@@ -1264,7 +1267,7 @@ static int evaluate_full(reg *r, const char *kev, cvecache *cc, reg_change_cb cb
         }
         for (size_t i = 0; i < as.n; i++) {
             const srow *a = &as.v[i];
-            aview av = {a->f[1], a->f[2] ? a->f[2] : "", a->f[3], a->f[4]};
+            aview av = aview_of(a);
             if (evaluate_asset(r, a->f[0], &av, cc, cb, user))
                 goto out;
         }

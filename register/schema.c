@@ -167,14 +167,14 @@ const char *const reg_sql[Q_COUNT] = {
     [Q_EXP_QUERY_CVE_ENV] = "SELECT " EXP_COLS EXP_FROM "e.cve = $1 AND e.env = $2" EXP_REST,
     [Q_EXP_QUERY_ASSET] = "SELECT " EXP_COLS EXP_FROM "e.asset = $3 AND (CAST($1 AS TEXT) IS NULL OR e.cve = $1)"
         EXP_REST,
-    /* the components of one (name, version): $2 NULL for "no version" */
+    /* the components of one (name, version), in no order (reg.c sorts them) */
     [Q_COMP_BY_NV] = "SELECT asset, ckey, product, grp, name, version, purl, path, jndilookup,"
                      " first_seen, last_seen, gone_at, gone_scan, scan FROM components"
-                     " WHERE name = $1 AND version = $2 AND product IS NOT NULL ORDER BY asset, ckey",
+                     " WHERE name = $1 AND version = $2 AND product IS NOT NULL",
     [Q_COMP_BY_N_NOVERSION] = "SELECT asset, ckey, product, grp, name, version, purl, path,"
                               " jndilookup, first_seen, last_seen, gone_at, gone_scan, scan"
                               " FROM components WHERE name = $1 AND version IS NULL"
-                              " AND product IS NOT NULL ORDER BY asset, ckey",
+                              " AND product IS NOT NULL",
     /* the stored exposures of the components of one (name, version), with
      * the component's asset and group first */
 #define EXP_EVAL_COLS_E                                                                            \

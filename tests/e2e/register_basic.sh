@@ -265,6 +265,20 @@ set +e; R vendors --vendor X --status maybe 2>/dev/null; rc=$?; set -e
 [ $rc = 2 ] || fail "bad vendor status: exit $rc"
 [ "$(R vendors --json | jq length)" = 2 ] || fail "a refused vendor was written"
 
+# ---- a field too long for the match cache: evaluate falls back to reading everything --
+# (a supplier's SBOM can carry any version string; such a match has no signature to
+# compare, so a partial evaluate could miss it)
+lv=$(printf 'v%.0s' $(seq 300))
+printf '{"type":"component","path":"/opt/l/x.jar","product":"log4j-core","version":"%s","jndilookup":"present"}\n' "$lv" >"$T/long.json"
+R ingest --asset long-1 --env dev "$T/long.json" >/dev/null
+[ "$(st long-1 CVE-2021-44228)" = review ] || fail "300-byte version: $(st long-1 CVE-2021-44228)"
+for i in 1 2; do
+    out=$(DEFUSE_NOW=2021-12-23T00:00:00Z R evaluate --json)
+    [ "$(echo "$out" | jq -c '[.full, .opened, .changed]')" = '[true,0,0]' ] ||
+        fail "evaluate with an uncacheable match ($i): $out"
+done
+echo "ok: a 300-byte version: review, and every evaluate reads everything"
+
 # ---- kill -9 mid-ingest leaves the old state or the new one, never half ---------
 python3 - "$T/big.json" <<'PY'
 import json, sys
